@@ -1,0 +1,1 @@
+//! Benign artifacts (placeholder, being written).

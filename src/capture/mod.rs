@@ -1,0 +1,1 @@
+//! Process capture (placeholder, being written).
