@@ -1,9 +1,24 @@
-//! chainproof: benign T1204.002 chains, run for real, verified against telemetry.
+//! chainproof: benign ATT&CK T1204.002 chains, run for real, verified against
+//! telemetry, summed up in a coverage matrix.
 //!
-//! Data flows one way: [`scenario`] → [`artifact`] / [`runner`] (the run record
-//! with ground truth, [`record`]) → [`backend`] + [`detect`] → [`verify`]
-//! (verdicts) → [`report`]. The binary in `main.rs` only parses arguments and
-//! calls [`cli`].
+//! Data flows one way: [`scenario`] → [`artifact`] / [`runner`] (the run
+//! record with ground truth, [`record`]) → [`backend`] + [`detect`] →
+//! [`verify`] (verdicts) → [`report`]. [`suite`] holds that order; the binary
+//! only parses arguments ([`cli`]) or, as a copied opener, runs [`stage`].
 
 pub mod artifact;
+pub mod backend;
 pub mod capture;
+pub mod cli;
+pub mod detect;
+pub mod exit;
+pub mod payload;
+pub mod record;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod stage;
+pub mod suite;
+pub mod telemetry;
+pub mod token;
+pub mod verify;

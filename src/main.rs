@@ -1,1 +1,14 @@
-fn main() {}
+//! The `chainproof` binary: picks stage mode or the command line, nothing else.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // A copy of this binary running as an emulated opener (`soffice.bin`,
+    // `Setup-<token>` on a disk image) plays its part and exits.
+    if chainproof::stage::is_stage_invocation() {
+        return chainproof::stage::main();
+    }
+    chainproof::cli::main(chainproof::cli::Cli::parse())
+}

@@ -1,0 +1,67 @@
+//! The embedded `local` backend: the run's own ground truth is the
+//! telemetry, and Sigma rules (the shipped `detections/` or the user's
+//! folders) are the alerting layer. Needs no service; it shows what the
+//! rules catch when telemetry is perfect.
+
+use time::OffsetDateTime;
+
+use super::{BackendAlert, Query, RunAnswer};
+use crate::detect::Rules;
+use crate::record::ScenarioRun;
+use crate::telemetry::{self, Event};
+
+/// The local backend.
+#[derive(Debug)]
+pub struct Local {
+    rules: Rules,
+}
+
+impl Local {
+    /// A local backend alerting with `rules`.
+    pub fn new(rules: Rules) -> Local {
+        Local { rules }
+    }
+
+    /// The rules it alerts with.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Telemetry and alerts for each run.
+    pub fn query(&self, q: Query<'_>) -> Vec<RunAnswer> {
+        q.runs.iter().map(|run| self.answer(run)).collect()
+    }
+
+    fn answer(&self, run: &ScenarioRun) -> RunAnswer {
+        let events = events_of(run);
+        let mut alerts = Vec::new();
+        for event in &events {
+            for hit in self.rules.evaluate(event, run.platform) {
+                alerts.push(BackendAlert {
+                    rule_id: hit.rule_id,
+                    rule_title: hit.title,
+                    level: hit.level,
+                    tags: hit.tags,
+                    at: OffsetDateTime::now_utc(),
+                    event: event.clone(),
+                });
+            }
+        }
+        RunAnswer { events, alerts, answered_at: Some(OffsetDateTime::now_utc()) }
+    }
+}
+
+/// The ground truth of `run` as telemetry: one process event per process
+/// (with its parent's image and command line), one file event per file.
+pub fn events_of(run: &ScenarioRun) -> Vec<Event> {
+    let procs = &run.truth.processes;
+    let mut events: Vec<Event> = procs
+        .iter()
+        .map(|p| telemetry::process_event(p, procs.iter().find(|q| q.pid == p.ppid), None))
+        .collect();
+    let downloader = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    for f in &run.truth.files {
+        events.push(telemetry::file_event(f, &downloader, None));
+    }
+    events
+}

@@ -1,0 +1,85 @@
+//! Backends: where verification asks whether each hop was seen and alerted.
+//!
+//! A backend turns a batch of runs (tokens, hosts, time window) into its own
+//! queries and returns normalised [`telemetry`](crate::telemetry) events and
+//! alerts; it never decides verdicts — matching answers to hops lives in
+//! [`verify`](crate::verify), once, for every backend. A backend that cannot
+//! answer returns an error, which verification turns into `inconclusive`.
+//!
+//! Adding a backend touches: a folder `src/backend/<name>/`, a variant of
+//! [`AnyBackend`], its config, and `docs/backends.md`.
+
+pub mod local;
+
+use time::OffsetDateTime;
+
+use crate::record::ScenarioRun;
+use crate::telemetry::Event;
+
+/// What a backend is asked: the runs to look for.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// The runs, each with its token and ground truth.
+    pub runs: &'a [ScenarioRun],
+}
+
+/// An alert as a backend reports it, with the event it fired on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendAlert {
+    /// Rule id.
+    pub rule_id: Option<String>,
+    /// Rule title.
+    pub rule_title: String,
+    /// Severity.
+    pub level: Option<String>,
+    /// ATT&CK tags.
+    pub tags: Vec<String>,
+    /// When the alert was raised.
+    pub at: OffsetDateTime,
+    /// The event it fired on.
+    pub event: Event,
+}
+
+/// One run's answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunAnswer {
+    /// Telemetry found for the run.
+    pub events: Vec<Event>,
+    /// Alerts that reference the run.
+    pub alerts: Vec<BackendAlert>,
+    /// When the backend answered.
+    pub answered_at: Option<OffsetDateTime>,
+}
+
+/// Why a backend could not answer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("query backend {backend}: {message}")]
+pub struct BackendError {
+    /// Backend name.
+    pub backend: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Every backend, closed set.
+#[derive(Debug)]
+pub enum AnyBackend {
+    /// The embedded backend.
+    Local(local::Local),
+}
+
+impl AnyBackend {
+    /// Name, as in the record.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnyBackend::Local(_) => "local",
+        }
+    }
+
+    /// Answers for each run of the query, in order.
+    pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        match self {
+            AnyBackend::Local(b) => Ok(b.query(q)),
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The command line: argument definitions and one function per command, each
+//! a thin call into the library that maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit;
+use crate::report::{self, Format};
+use crate::runner::{cleanup, journal::Journal, plan};
+use crate::scenario::{self, Fidelity, Loaded, Platform};
+use crate::suite::{self, Progress, Settings};
+
+/// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
+/// T1204.002 (User Execution: Malicious File) chains.
+///
+/// It runs benign simulations of "user opens a file → processes follow" on a
+/// test host, records the ground truth (every process, pid/ppid/image/command
+/// line/user/time), checks each hop against telemetry and detection rules,
+/// and writes a coverage matrix. Everything it runs is benign, stays in its
+/// own run directory, and is cleaned up — also after Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "chainproof", version, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios on this host, verify them, and write the coverage matrix.
+    ///
+    /// With no SCENARIO, runs every scenario (the built-in set, or the files
+    /// under --scenarios). Writes reports/<UTC time>-<run id>/run.json and
+    /// matrix.md and prints the matrix.
+    Run(RunArgs),
+    /// Check scenario files and run nothing. Exit code 2 on any error.
+    Validate {
+        /// Scenario files or folders (default: the built-in set).
+        paths: Vec<PathBuf>,
+    },
+    /// List scenarios and the platforms each has a variant for.
+    List {
+        /// Scenario files or folders (default: the built-in set).
+        paths: Vec<PathBuf>,
+    },
+    /// Render a run record again.
+    Report {
+        /// A run.json written by `chainproof run`.
+        record: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Finish the cleanup of runs that were killed (SIGKILL, crash, power
+    /// loss): end their processes, unmount their images, remove their run
+    /// directories, from the journal under <reports>/.journal.
+    Cleanup {
+        /// Reports folder whose journal to read.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
+}
+
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario ids to run (default: all).
+    pub scenario: Vec<String>,
+    /// Scenario files or folders to load instead of the built-in set.
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Sigma rule folders for the alerting layer (default: the shipped
+    /// detections/). An empty folder means no rules: nothing can alert.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Open files with the emulated opener (the stage program under the
+    /// application's name) or the host's real application. Default: emulated
+    /// where the scenario has it, else real.
+    #[arg(long, value_enum)]
+    pub fidelity: Option<Fidelity>,
+    /// Print each scenario's plan and execute nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Platform whose plan --dry-run prints (default: this host's).
+    #[arg(long, value_enum, requires = "dry_run")]
+    pub platform: Option<PlatformArg>,
+    /// Where reports and the journal are written.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Where run directories are created (default: the system temp folder).
+    #[arg(long, value_name = "DIR")]
+    pub work_root: Option<PathBuf>,
+    /// Fail (exit 1) unless every chain reaches this verdict: `alerted` or
+    /// `observed` (alerted counts as observed).
+    #[arg(long, value_name = "VERDICT", value_parser = ["alerted", "observed"])]
+    pub require: Option<String>,
+}
+
+/// Platforms, for `--platform`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PlatformArg {
+    /// Linux.
+    Linux,
+    /// macOS.
+    Macos,
+    /// Windows.
+    Windows,
+}
+
+impl From<PlatformArg> for Platform {
+    fn from(p: PlatformArg) -> Platform {
+        match p {
+            PlatformArg::Linux => Platform::Linux,
+            PlatformArg::Macos => Platform::Macos,
+            PlatformArg::Windows => Platform::Windows,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn main(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Validate { paths } => validate(&paths),
+        Command::List { paths } => list(&paths),
+        Command::Report { record, format } => match report::read_record(&record) {
+            Ok(r) => {
+                print!("{}", report::render(&r, format));
+                exit::OK
+            }
+            Err(e) => fail(&e, exit::INVALID),
+        },
+        Command::Cleanup { reports } => cleanup_command(&reports),
+        Command::Run(args) => run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints an error and its chain of causes to stderr; returns `code`.
+pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
+    let mut text = format!("error: failed to {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!("\n  caused by: {s}"));
+        source = s.source();
+    }
+    eprintln!("{text}");
+    code
+}
+
+fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
+    scenario::load_paths(paths).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!("{} error(s); nothing was run", errors.len());
+        exit::INVALID
+    })
+}
+
+fn validate(paths: &[PathBuf]) -> u8 {
+    match load(paths) {
+        Ok(loaded) => {
+            for l in &loaded {
+                println!("ok  {}  ({})", l.scenario.id, l.source.path.display());
+            }
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn list(paths: &[PathBuf]) -> u8 {
+    let loaded = match load(paths) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(["scenario", "technique", "linux", "macos", "windows", "title"]);
+    for l in &loaded {
+        let s = &l.scenario;
+        let mut row = vec![s.id.clone(), s.technique.clone()];
+        for p in Platform::ALL {
+            row.push(match s.variants.get(p) {
+                None => "-".to_string(),
+                Some(v) => [v.open.emulated.as_ref().map(|_| "emulated"), v.open.real.as_ref().map(|_| "real")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            });
+        }
+        row.push(s.title.clone());
+        b.push_record(row);
+    }
+    let mut t = b.build();
+    t.with(tabled::settings::Style::rounded());
+    println!("{t}");
+    exit::OK
+}
+
+fn cleanup_command(reports: &std::path::Path) -> u8 {
+    let journal = Journal::under(reports);
+    let (entries, unreadable) = journal.entries();
+    for p in &unreadable {
+        eprintln!("warning: cannot read journal entry {}; left in place", p.display());
+    }
+    if entries.is_empty() {
+        println!("nothing to clean up in {}", journal.dir().display());
+        return if unreadable.is_empty() { exit::OK } else { exit::RUNTIME };
+    }
+    let mut failed = !unreadable.is_empty();
+    for entry in entries {
+        if harness_alive(entry.harness_pid) {
+            println!("{} ({}): run still in progress (pid {}); skipped", entry.token, entry.scenario, entry.harness_pid);
+            continue;
+        }
+        let r = cleanup::clean(&entry);
+        println!(
+            "{} ({}): ended {} process(es), {}unmounted, run directory {}",
+            entry.token,
+            entry.scenario,
+            r.killed.len(),
+            if r.unmounted { "" } else { "nothing " },
+            if r.removed_workdir { "removed" } else { "already gone" }
+        );
+        for p in &r.problems {
+            eprintln!("  problem: {p}");
+        }
+        if r.problems.is_empty() {
+            if let Err(e) = journal.remove(&entry.token) {
+                eprintln!("  problem: remove journal entry: {e}");
+                failed = true;
+            }
+        } else {
+            failed = true;
+        }
+    }
+    if failed { exit::RUNTIME } else { exit::OK }
+}
+
+/// True when `pid` is a live chainproof process other than this one.
+fn harness_alive(pid: u32) -> bool {
+    pid != std::process::id()
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("chainproof"))
+            .unwrap_or(false)
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, index: usize, total: usize, id: &str) {
+        self.0.set_message(format!("[{}/{total}] {id}", index + 1));
+        if self.0.is_hidden() {
+            eprintln!("[{}/{total}] {id} …", index + 1);
+        }
+    }
+    fn done(&self, index: usize, total: usize, id: &str, summary: &str) {
+        self.0.inc(1);
+        self.0.println(format!("[{}/{total}] {id}: {summary}", index + 1));
+    }
+}
+
+fn run(args: RunArgs) -> u8 {
+    let mut loaded = match load(&args.scenarios) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for id in &args.scenario {
+        if !loaded.iter().any(|l| &l.scenario.id == id) {
+            let known: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
+            eprintln!("error: no scenario `{id}` (known: {})", known.join(", "));
+            return exit::INVALID;
+        }
+    }
+    if !args.scenario.is_empty() {
+        loaded.retain(|l| args.scenario.contains(&l.scenario.id));
+    }
+    if args.dry_run {
+        let platform = args.platform.map(Platform::from).or_else(Platform::current).unwrap_or(Platform::Linux);
+        for l in &loaded {
+            println!("{}", plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new()));
+        }
+        println!("dry run: nothing was executed");
+        return exit::OK;
+    }
+    let settings = Settings {
+        scenarios: loaded,
+        rules: args.rules,
+        fidelity: args.fidelity,
+        reports: args.reports,
+        work_root: args.work_root.unwrap_or_else(std::env::temp_dir),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e, exit::RUNTIME),
+    };
+    let bar = indicatif::ProgressBar::new(settings.scenarios.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let progress = Bar(bar);
+    let outcome = rt.block_on(suite::run(settings, &progress));
+    progress.0.finish_and_clear();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    print!("{}", report::render(&outcome.record, Format::Table));
+    println!("report: {}", outcome.folder.display());
+    if outcome.interrupted {
+        eprintln!("interrupted: the running scenario was cleaned up; the record holds what ran");
+        return exit::INTERRUPTED;
+    }
+    match args.require.as_deref() {
+        Some(level) if !suite::meets(&outcome.record, level) => {
+            eprintln!("coverage policy failed: not every chain is {level}");
+            exit::POLICY
+        }
+        _ => exit::OK,
+    }
+}

@@ -1,0 +1,361 @@
+//! The run record (`run.json`): ground truth from the runner and verdicts from
+//! the verifier, in one versioned document (`docs/run-record.md`).
+//!
+//! The runner fills [`ScenarioRun::truth`] and [`ScenarioRun::hops`]; the
+//! verifier fills [`ScenarioRun::verification`]. Reports only read it. This
+//! module holds types and their (de)serialisation, no behaviour.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::scenario::{Fidelity, HopKind, Platform};
+
+/// Schema identifier written into every record; bump on breaking change.
+pub const SCHEMA: &str = "chainproof.run/v1";
+
+/// One invocation of `chainproof run`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Identifier of this run (also in the report folder's name).
+    pub run_id: String,
+    /// Version of chainproof that wrote the record.
+    pub chainproof_version: String,
+    /// When the run started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When the run ended.
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// The host the chains ran on.
+    pub host: Host,
+    /// Detection content used for alerting.
+    pub rules: RuleSet,
+    /// One entry per scenario variant run (or skipped).
+    pub scenarios: Vec<ScenarioRun>,
+}
+
+/// Facts about the test host.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Host name.
+    pub name: String,
+    /// Platform.
+    pub platform: Platform,
+    /// OS name and version.
+    pub os: String,
+    /// Kernel version.
+    pub kernel: String,
+    /// User the harness ran as.
+    pub user: String,
+    /// Whether it ran with root privileges.
+    pub privileged: bool,
+}
+
+/// Rules loaded for the alerting layer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    /// Where they came from (folders, or `<embedded>`).
+    pub sources: Vec<String>,
+    /// Number of rules loaded.
+    pub count: usize,
+}
+
+/// One scenario variant's run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioRun {
+    /// Scenario id.
+    pub id: String,
+    /// Scenario title.
+    pub title: String,
+    /// Technique simulated.
+    pub technique: String,
+    /// Scenario file.
+    pub source: String,
+    /// SHA-256 of the scenario file's text.
+    pub source_sha256: String,
+    /// Platform of the variant.
+    pub platform: Platform,
+    /// Fidelity run, if any ran.
+    pub fidelity: Option<Fidelity>,
+    /// The run token in every file name, command line and environment.
+    pub token: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// Why, when status is not `completed`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Start of the scenario.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// End of the scenario (after cleanup).
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// What really happened on the host.
+    pub truth: GroundTruth,
+    /// The hops the scenario expects, with what the ground truth holds of each.
+    pub hops: Vec<HopTruth>,
+    /// Verdicts, once verified.
+    #[serde(default)]
+    pub verification: Option<Verification>,
+}
+
+/// How a scenario run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// The chain ran to its last hop (or stopped where the host blocked it).
+    Completed,
+    /// The per-scenario timeout passed first.
+    TimedOut,
+    /// Ctrl-C or SIGTERM stopped it.
+    Interrupted,
+    /// The host cannot run this variant; nothing ran.
+    NotApplicable,
+    /// The harness itself failed; see `reason`.
+    Failed,
+}
+
+/// Ground truth of one scenario run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroundTruth {
+    /// Every process of the chain.
+    pub processes: Vec<ProcessTruth>,
+    /// Every file the run wrote.
+    pub files: Vec<FileTruth>,
+    /// The mount used, if any.
+    #[serde(default)]
+    pub mount: Option<MountTruth>,
+    /// Capture sources used (`stage-report`, `proc-connector`, `proc-scan`).
+    pub sources: Vec<String>,
+    /// What the capture could not do.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// One process of the chain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessTruth {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id (at fork time).
+    pub ppid: u32,
+    /// Executable path as the kernel reports it.
+    pub image: Option<String>,
+    /// Command line, arguments joined with spaces.
+    pub command_line: Option<String>,
+    /// Arguments.
+    pub argv: Option<Vec<String>>,
+    /// User name.
+    pub user: Option<String>,
+    /// Numeric user id.
+    pub uid: Option<u32>,
+    /// Working directory.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Start time.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// Which sources saw it.
+    pub sources: Vec<String>,
+}
+
+/// A file the run wrote.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileTruth {
+    /// Where.
+    pub path: String,
+    /// Its role: `artifact`, `payload`, `stage`, `proof`.
+    pub role: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Origin marks set on it (extended attribute → value).
+    #[serde(default)]
+    pub origin: BTreeMap<String, String>,
+    /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub written_at: OffsetDateTime,
+}
+
+/// A mount of a disk image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MountTruth {
+    /// The image.
+    pub image: String,
+    /// The mount point.
+    pub mount_point: String,
+    /// How it was mounted (e.g. `fuseiso`).
+    pub method: String,
+    /// Whether it was unmounted at cleanup.
+    pub unmounted: bool,
+}
+
+/// What the ground truth holds of one expected hop.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HopTruth {
+    /// Position in the chain (0 = file).
+    pub index: usize,
+    /// Kind.
+    pub kind: HopKind,
+    /// Short label, e.g. `file`, `open soffice.bin`, `spawn dash`.
+    pub label: String,
+    /// What the scenario expected (image or file name).
+    pub expected: String,
+    /// The process that realised it (`open`, `spawn`).
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// Its parent, for `spawn` hops.
+    #[serde(default)]
+    pub parent_pid: Option<u32>,
+    /// The file that realised it (`file`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// When it happened.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+    /// Whether the hop happened on the host.
+    pub happened: bool,
+    /// Why not, when it did not.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Per-hop verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// An alert references the hop.
+    Alerted,
+    /// Telemetry of the hop was found, no alert.
+    Observed,
+    /// The backend answered, and the hop is not there within the deadline.
+    Missed,
+    /// The chain did not get past this hop on the host.
+    Blocked,
+    /// The backend could not answer.
+    Inconclusive,
+    /// The variant cannot run here.
+    NotApplicable,
+}
+
+impl Verdict {
+    /// Kebab-case name as in the record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Alerted => "alerted",
+            Verdict::Observed => "observed",
+            Verdict::Missed => "missed",
+            Verdict::Blocked => "blocked",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+/// How specific an alert is, graded like ATT&CK Evaluations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grade {
+    /// Mapped to T1204 or T1204.002.
+    Technique,
+    /// Mapped to the Execution tactic.
+    Tactic,
+    /// Any other alert.
+    General,
+}
+
+/// What the verifier decided.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    /// Backend name.
+    pub backend: String,
+    /// When verification finished.
+    #[serde(with = "time::serde::rfc3339")]
+    pub verified_at: OffsetDateTime,
+    /// One per hop, same order as [`ScenarioRun::hops`].
+    pub hops: Vec<HopVerdict>,
+    /// Alerts that reference the chain.
+    pub alerts: Vec<Alert>,
+    /// The chain as a whole.
+    pub chain: ChainVerdict,
+}
+
+/// Verdict on one hop.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HopVerdict {
+    /// Hop index.
+    pub index: usize,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Best alert grade, when alerted.
+    #[serde(default)]
+    pub grade: Option<Grade>,
+    /// Milliseconds from the hop to its telemetry.
+    #[serde(default)]
+    pub time_to_telemetry_ms: Option<u64>,
+    /// Milliseconds from the hop to its first alert.
+    #[serde(default)]
+    pub time_to_alert_ms: Option<u64>,
+    /// The alert came after the scenario's time budget.
+    #[serde(default)]
+    pub delayed: bool,
+    /// Telemetry joins this hop to its parent hop by process identity.
+    #[serde(default)]
+    pub linked: Option<bool>,
+    /// Why, for missed / blocked / inconclusive / not-applicable.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// An alert that references the chain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Alert {
+    /// Rule id.
+    pub rule_id: Option<String>,
+    /// Rule title.
+    pub rule_title: String,
+    /// Severity.
+    pub level: Option<String>,
+    /// ATT&CK tags of the rule.
+    pub tags: Vec<String>,
+    /// Grade.
+    pub grade: Grade,
+    /// The hop whose event it matched.
+    pub hop: Option<usize>,
+    /// When the alert was raised.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Verdict on a whole chain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChainVerdict {
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Best alert grade.
+    #[serde(default)]
+    pub grade: Option<Grade>,
+    /// Every expected hop was observed or alerted.
+    pub fully_observed: bool,
+    /// Why, for anything but alerted / observed.
+    #[serde(default)]
+    pub reason: Option<String>,
+}

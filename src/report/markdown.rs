@@ -1,0 +1,87 @@
+//! The Markdown report: the matrix and, per chain, its process tree.
+
+use std::fmt::Write;
+
+use super::matrix::Matrix;
+use crate::record::RunRecord;
+
+/// Escapes text for a Markdown table cell or paragraph: HTML-significant
+/// characters become entities, Markdown punctuation is backslash-escaped,
+/// newlines become `<br>`.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("<br>"),
+            '\r' => {}
+            '|' | '`' | '*' | '_' | '[' | ']' | '\\' | '#' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders the record as Markdown.
+pub fn render(record: &RunRecord) -> String {
+    let m = Matrix::of(record);
+    let mut out = String::new();
+    let _ = writeln!(out, "# chainproof coverage — run {}\n", escape(&record.run_id));
+    let _ = writeln!(
+        out,
+        "Host `{}` ({}, {}), rules: {} from {}. Started {}.\n",
+        escape(&record.host.name).replace('`', ""),
+        escape(&record.host.os),
+        escape(&record.host.kernel),
+        record.rules.count,
+        escape(&record.rules.sources.join(", ")),
+        record.started_at
+    );
+    let headers = m.headers();
+    let _ = writeln!(out, "| {} |", headers.iter().map(|h| escape(h)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(out, "|{}", " --- |".repeat(headers.len()));
+    for row in &m.rows {
+        let cells: Vec<String> = m.cells(row).iter().map(|c| escape(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    for s in &record.scenarios {
+        let _ = writeln!(out, "\n## {} ({})\n", escape(&s.id), escape(&s.title));
+        let _ = writeln!(out, "Token `{}`, status {:?}.", s.token, s.status);
+        if let Some(r) = &s.reason {
+            let _ = writeln!(out, "Reason: {}.", escape(r));
+        }
+        for h in &s.hops {
+            let proc = h.pid.and_then(|pid| s.truth.processes.iter().find(|p| p.pid == pid));
+            let what = match (proc, &h.path) {
+                (Some(p), _) => format!(
+                    "pid {} ppid {} {} — {}",
+                    p.pid,
+                    p.ppid,
+                    escape(p.image.as_deref().unwrap_or("?")),
+                    escape(p.command_line.as_deref().unwrap_or("?"))
+                ),
+                (None, Some(path)) => escape(path),
+                (None, None) => format!("did not happen: {}", escape(h.reason.as_deref().unwrap_or(""))),
+            };
+            let _ = writeln!(out, "- **{}**: {what}", escape(&h.label));
+        }
+        if let Some(v) = &s.verification {
+            for a in &v.alerts {
+                let _ = writeln!(
+                    out,
+                    "- alert: {} ({}, {})",
+                    escape(&a.rule_title),
+                    escape(a.rule_id.as_deref().unwrap_or("no id")),
+                    format!("{:?}", a.grade).to_lowercase()
+                );
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! The coverage matrix: one row per scenario run, one cell per hop.
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::record::{RunRecord, Verdict};
+
+/// One row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Scenario id.
+    pub scenario: String,
+    /// Platform.
+    pub platform: String,
+    /// Fidelity, or `-`.
+    pub fidelity: String,
+    /// Cell text per hop, in hop order, with the hop label.
+    pub hops: Vec<(String, String)>,
+    /// Chain verdict text.
+    pub chain: String,
+    /// First alert time, e.g. `412ms`, or `-`.
+    pub time_to_alert: String,
+}
+
+/// The matrix of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    /// Rows in record order.
+    pub rows: Vec<Row>,
+    /// Most hops any row has.
+    pub width: usize,
+}
+
+/// Text of a verdict cell, e.g. `alerted (technique)`.
+pub fn cell(verdict: Verdict, grade: Option<crate::record::Grade>) -> String {
+    match (verdict, grade) {
+        (Verdict::Alerted, Some(g)) => format!("alerted ({})", format!("{g:?}").to_lowercase()),
+        (v, _) => v.as_str().to_string(),
+    }
+}
+
+impl Matrix {
+    /// Builds the matrix of `record`.
+    pub fn of(record: &RunRecord) -> Matrix {
+        let rows: Vec<Row> = record
+            .scenarios
+            .iter()
+            .map(|s| {
+                let v = s.verification.as_ref();
+                let hops = s
+                    .hops
+                    .iter()
+                    .map(|h| {
+                        let hv = v.and_then(|v| v.hops.iter().find(|x| x.index == h.index));
+                        let text = hv.map_or("unverified".to_string(), |hv| cell(hv.verdict, hv.grade));
+                        (h.label.clone(), text)
+                    })
+                    .collect();
+                let tta = v
+                    .and_then(|v| v.hops.iter().filter_map(|h| h.time_to_alert_ms).min())
+                    .map_or("-".to_string(), |ms| format!("{ms}ms"));
+                Row {
+                    scenario: s.id.clone(),
+                    platform: s.platform.to_string(),
+                    fidelity: s.fidelity.map_or("-".into(), |f| format!("{f:?}").to_lowercase()),
+                    hops,
+                    chain: v.map_or("unverified".into(), |v| cell(v.chain.verdict, v.chain.grade)),
+                    time_to_alert: tta,
+                }
+            })
+            .collect();
+        let width = rows.iter().map(|r| r.hops.len()).max().unwrap_or(0);
+        Matrix { rows, width }
+    }
+
+    /// Column headers: hop positions named by their kind.
+    pub fn headers(&self) -> Vec<String> {
+        let mut h = vec!["scenario".to_string(), "platform".into(), "fidelity".into()];
+        for i in 0..self.width {
+            h.push(match i {
+                0 => "file".into(),
+                1 => "open".into(),
+                n => format!("spawn {}", n - 1),
+            });
+        }
+        h.extend(["chain".to_string(), "time to alert".into()]);
+        h
+    }
+
+    /// Cells of a row, padded to the matrix width; hop cells carry their label.
+    pub fn cells(&self, row: &Row) -> Vec<String> {
+        let mut c = vec![row.scenario.clone(), row.platform.clone(), row.fidelity.clone()];
+        for i in 0..self.width {
+            c.push(row.hops.get(i).map_or("-".to_string(), |(label, text)| {
+                if i == 0 { text.clone() } else { format!("{text}\n{label}") }
+            }));
+        }
+        c.extend([row.chain.clone(), row.time_to_alert.clone()]);
+        c
+    }
+}
+
+/// The matrix as a terminal table.
+pub fn table(m: &Matrix) -> String {
+    let mut b = Builder::default();
+    b.push_record(m.headers());
+    for row in &m.rows {
+        b.push_record(m.cells(row));
+    }
+    let mut t = b.build();
+    t.with(Style::rounded());
+    format!("{t}\n")
+}

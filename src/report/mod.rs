@@ -1,0 +1,99 @@
+//! Reports rendered from a run record: the coverage matrix as a terminal
+//! table, Markdown and JSON, and the run's report folder.
+//!
+//! Reads the record only. Every string that came from a scenario, the host
+//! or a backend is escaped for the format it lands in.
+
+mod markdown;
+mod matrix;
+
+use std::path::{Path, PathBuf};
+
+use crate::record::RunRecord;
+
+pub use matrix::{Matrix, Row};
+
+/// Output formats of `chainproof report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A terminal table.
+    Table,
+    /// Markdown, for a CI job summary or a pull-request comment.
+    Md,
+    /// The run record itself, as JSON.
+    Json,
+}
+
+/// Renders `record` in `format`.
+pub fn render(record: &RunRecord, format: Format) -> String {
+    match format {
+        Format::Table => matrix::table(&Matrix::of(record)),
+        Format::Md => markdown::render(record),
+        Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
+    }
+}
+
+/// Why a report could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Filesystem error.
+    #[error("write report {path}")]
+    Write {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading a record.
+    #[error("read run record {path}")]
+    Read {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a run record.
+    #[error("parse run record {path}: {message}")]
+    Parse {
+        /// Path.
+        path: PathBuf,
+        /// Parser message, with line and column.
+        message: String,
+    },
+}
+
+/// Writes `reports_root/<UTC time>-<run id>/{run.json,matrix.md}`; returns the folder.
+pub fn write_folder(record: &RunRecord, reports_root: &Path) -> Result<PathBuf, ReportError> {
+    let stamp = record
+        .started_at
+        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+        .unwrap_or_default();
+    let dir = reports_root.join(format!("{stamp}-{}", record.run_id));
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| ReportError::Write { path: dir.clone(), source })?;
+    write("run.json", render(record, Format::Json))?;
+    write("matrix.md", render(record, Format::Md))?;
+    Ok(dir)
+}
+
+/// Reads a run record, checking its schema.
+pub fn read_record(path: &Path) -> Result<RunRecord, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read { path: path.into(), source })?;
+    let record: RunRecord =
+        serde_json::from_str(&text).map_err(|e| ReportError::Parse { path: path.into(), message: e.to_string() })?;
+    if record.schema != crate::record::SCHEMA {
+        return Err(ReportError::Parse {
+            path: path.into(),
+            message: format!("schema `{}` is not `{}`", record.schema, crate::record::SCHEMA),
+        });
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+use time::OffsetDateTime;
+
+use super::*;
+use crate::record::*;
+use crate::scenario::{HopKind, Platform};
+
+fn record_with(command_line: &str) -> RunRecord {
+    let p = ProcessTruth {
+        pid: 11,
+        ppid: 10,
+        image: Some("/usr/bin/dash".into()),
+        command_line: Some(command_line.into()),
+        argv: None,
+        user: Some("root".into()),
+        uid: Some(0),
+        cwd: None,
+        started_at: None,
+        sources: vec!["proc-connector".into()],
+    };
+    let hop = HopTruth {
+        index: 0,
+        kind: HopKind::Spawn,
+        label: "spawn dash".into(),
+        expected: "/bin/sh".into(),
+        pid: Some(11),
+        parent_pid: Some(10),
+        path: None,
+        at: None,
+        happened: true,
+        reason: None,
+    };
+    let verdict = HopVerdict {
+        index: 0,
+        verdict: Verdict::Alerted,
+        grade: Some(Grade::Technique),
+        time_to_telemetry_ms: Some(1),
+        time_to_alert_ms: Some(7),
+        delayed: false,
+        linked: Some(true),
+        reason: None,
+    };
+    RunRecord {
+        schema: SCHEMA.into(),
+        run_id: "cp0000000001".into(),
+        chainproof_version: "0.1.0".into(),
+        started_at: OffsetDateTime::UNIX_EPOCH,
+        finished_at: OffsetDateTime::UNIX_EPOCH,
+        host: Host { name: "lab1".into(), platform: Platform::Linux, os: "Debian".into(), kernel: "6".into(), user: "root".into(), privileged: true },
+        rules: RuleSet { sources: vec!["<embedded>/detections".into()], count: 3 },
+        scenarios: vec![ScenarioRun {
+            id: "macro-doc-shell".into(),
+            title: "Macro".into(),
+            technique: "T1204.002".into(),
+            source: "x.yaml".into(),
+            source_sha256: String::new(),
+            platform: Platform::Linux,
+            fidelity: None,
+            token: "cp0123456789".into(),
+            status: RunStatus::Completed,
+            reason: None,
+            started_at: OffsetDateTime::UNIX_EPOCH,
+            finished_at: OffsetDateTime::UNIX_EPOCH,
+            truth: GroundTruth { processes: vec![p], ..GroundTruth::default() },
+            hops: vec![hop],
+            verification: Some(Verification {
+                backend: "local".into(),
+                verified_at: OffsetDateTime::UNIX_EPOCH,
+                hops: vec![verdict],
+                alerts: vec![],
+                chain: ChainVerdict { verdict: Verdict::Alerted, grade: Some(Grade::Technique), fully_observed: true, reason: None },
+            }),
+        }],
+    }
+}
+
+#[test]
+fn markdown_escapes_hostile_command_lines() {
+    let md = render(&record_with("sh -c '<script>alert(1)</script> | x `y`'"), Format::Md);
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains("&lt;script&gt;"));
+    assert!(md.contains("\\|") && md.contains("\\`y\\`"));
+    assert!(md.contains("| macro-doc-shell | linux | - | alerted (technique) | alerted (technique) | 7ms |"), "{md}");
+}
+
+#[test]
+fn json_round_trips_through_read_record() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let record = record_with("sh");
+    let folder = write_folder(&record, dir.path())?;
+    assert!(folder.ends_with("19700101T000000Z-cp0000000001"));
+    assert_eq!(read_record(&folder.join("run.json"))?, record);
+    assert!(std::fs::read_to_string(folder.join("matrix.md"))?.contains("macro-doc-shell"));
+    std::fs::write(dir.path().join("bad.json"), "{\"schema\": 1}")?;
+    assert!(matches!(read_record(&dir.path().join("bad.json")), Err(ReportError::Parse { .. })));
+    Ok(())
+}
+
+#[test]
+fn table_shows_each_hop_verdict_and_label() {
+    let t = render(&record_with("sh"), Format::Table);
+    assert!(t.contains("alerted (technique)") && t.contains("7ms"), "{t}");
+    assert!(render(&record_with("sh"), Format::Md).contains("**spawn dash**"));
+}

@@ -1,0 +1,81 @@
+//! Building what a scenario needs before the open: the artifact's bytes,
+//! the staged payload files, and the opener's command.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::artifact::{ArtifactKind, desktop, iso, odt};
+use crate::payload;
+use crate::scenario::template::Vars;
+use crate::scenario::{ArtifactSpec, Variant};
+use crate::stage;
+
+/// Builds the artifact's bytes; `chain0` is the rendered first chain step,
+/// the command the artifact carries.
+pub fn artifact_bytes(spec: &ArtifactSpec, vars: &Vars, chain0: &[String]) -> Result<Vec<u8>, String> {
+    let name = vars.render(&spec.name)?;
+    match spec.kind {
+        ArtifactKind::OdtMacro => odt::build(chain0).map_err(|e| format!("build {name}: {e}")),
+        ArtifactKind::DesktopEntry => Ok(desktop::build(&name, chain0).into_bytes()),
+        ArtifactKind::Iso => {
+            let exe_name = vars.render(spec.executable.as_deref().unwrap_or("setup"))?;
+            let image = stage::own_image().map_err(|e| format!("find the stage program: {e}"))?;
+            let bytes = std::fs::read(&image).map_err(|e| format!("read {}: {e}", image.display()))?;
+            let files = [iso::IsoFile { name: exe_name, data: stage::with_trailer(bytes, chain0), executable: true }];
+            iso::build(&volume_id(&name), &files).map_err(|e| format!("build {name}: {e}"))
+        }
+        ArtifactKind::Script => Ok(chain0.join(" ").into_bytes()),
+        other => Err(format!("`{}` artifacts can only be built for another platform", other.extension())),
+    }
+}
+
+/// An ISO volume id from the file name: upper case, `A-Z0-9_`, at most 32.
+pub fn volume_id(file_name: &str) -> String {
+    let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
+    stem.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .take(32)
+        .collect()
+}
+
+/// Renders and writes the variant's payload files into `workdir`, executable.
+pub fn stage_files(variant: &Variant, vars: &Vars, workdir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    for (name, template) in &variant.files {
+        let text = payload::get(template).ok_or_else(|| format!("no payload template `{template}`"))?;
+        let path = workdir.join(vars.render(name)?);
+        std::fs::write(&path, vars.render(text)?).map_err(|e| format!("write {}: {e}", path.display()))?;
+        set_mode(&path, 0o755)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Copies the stage program to `<workdir>/program/<name>`, executable.
+pub fn emulated_opener(workdir: &Path, name: &str) -> Result<PathBuf, String> {
+    let dir = workdir.join("program");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let image = stage::own_image().map_err(|e| format!("find the stage program: {e}"))?;
+    let target = dir.join(name);
+    std::fs::copy(&image, &target).map_err(|e| format!("copy the stage program to {}: {e}", target.display()))?;
+    set_mode(&target, 0o755)?;
+    Ok(target)
+}
+
+/// Sets a file's permission bits.
+pub fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("chmod {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::volume_id;
+
+    #[test]
+    fn volume_ids_are_iso_d_characters() {
+        assert_eq!(volume_id("Invoice-cp0123456789.iso"), "INVOICE_CP0123456789");
+        assert_eq!(volume_id("a.b.iso"), "A_B");
+        assert_eq!(volume_id(&"x".repeat(40)).len(), 32);
+    }
+}

@@ -1,0 +1,179 @@
+//! Delivery over real HTTP: a one-shot web server on 127.0.0.1 serves a
+//! landing page and the artifact; a real client downloads it with the
+//! landing page as referrer, the way a user's browser does, and the file
+//! gets the origin marks a browser sets.
+//!
+//! Nothing here listens on any address but loopback, and the client ignores
+//! proxy settings so the download never leaves the host.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Download {
+    /// Where the file was saved.
+    pub path: PathBuf,
+    /// The URL it came from.
+    pub url: String,
+    /// The page that linked to it.
+    pub referrer: String,
+    /// HTTP requests the server answered (method, path, status).
+    pub requests: Vec<String>,
+}
+
+struct Site {
+    name: String,
+    body: Bytes,
+    log: std::sync::Mutex<Vec<String>>,
+}
+
+/// Serves `body` as `name` on a fresh loopback port, downloads it into
+/// `dest_dir` like a browser, and stops the server.
+pub async fn download(body: Vec<u8>, name: &str, dest_dir: &Path) -> Result<Download, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("listen on 127.0.0.1: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let site = Arc::new(Site { name: name.to_string(), body: Bytes::from(body), log: Default::default() });
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, site.clone(), stop_rx));
+    let result = fetch(addr, name, dest_dir).await;
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    let (path, url, referrer) = result?;
+    let requests = site.log.lock().map(|l| l.clone()).unwrap_or_default();
+    Ok(Download { path, url, referrer, requests })
+}
+
+async fn serve(listener: TcpListener, site: Arc<Site>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = &mut stop => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let site = site.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| answer(req, site.clone()));
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
+}
+
+async fn answer(req: Request<Incoming>, site: Arc<Site>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let file_path = format!("/files/{}", site.name);
+    let (status, content_type, body, disposition) = if path == "/" {
+        let page = format!(
+            "<!doctype html><title>Invoice portal</title><p>chainproof benign test page. \
+             <a href=\"{file_path}\">Download your invoice</a></p>"
+        );
+        (StatusCode::OK, "text/html; charset=utf-8", Bytes::from(page), None)
+    } else if path == file_path {
+        let disposition = format!("attachment; filename=\"{}\"", site.name);
+        (StatusCode::OK, content_type(&site.name), site.body.clone(), Some(disposition))
+    } else {
+        (StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"not found"), None)
+    };
+    if let Ok(mut log) = site.log.lock() {
+        log.push(format!("{} {} {}", req.method(), path, status.as_u16()));
+    }
+    let mut builder = Response::builder().status(status).header("content-type", content_type);
+    if let Some(d) = disposition {
+        builder = builder.header("content-disposition", d);
+    }
+    Ok(builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+/// Media types browsers are sent for these artifacts.
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "docm" => "application/vnd.ms-word.document.macroEnabled.12",
+        "xlsm" => "application/vnd.ms-excel.sheet.macroEnabled.12",
+        "desktop" => "application/x-desktop",
+        "iso" => "application/x-iso9660-image",
+        "dmg" => "application/x-apple-diskimage",
+        "lnk" => "application/x-ms-shortcut",
+        "sh" | "command" => "application/x-sh",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn fetch(addr: SocketAddr, name: &str, dest_dir: &Path) -> Result<(PathBuf, String, String), String> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) chainproof-benign-download")
+        .build()
+        .map_err(|e| format!("build HTTP client: {e}"))?;
+    let referrer = format!("http://{addr}/");
+    let url = format!("http://{addr}/files/{name}");
+    let page = client.get(&referrer).send().await.map_err(|e| format!("GET {referrer}: {e}"))?;
+    if !page.status().is_success() {
+        return Err(format!("GET {referrer}: HTTP {}", page.status()));
+    }
+    let resp = client
+        .get(&url)
+        .header("referer", &referrer)
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("GET {url}: HTTP {}", resp.status()));
+    }
+    let body = resp.bytes().await.map_err(|e| format!("read {url}: {e}"))?;
+    let path = dest_dir.join(name);
+    tokio::fs::write(&path, &body).await.map_err(|e| format!("write {}: {e}", path.display()))?;
+    Ok((path, url, referrer))
+}
+
+/// Sets the origin marks a Linux browser sets on a download (freedesktop
+/// `user.xdg.origin.url` and `user.xdg.referrer.url`). Returns the marks
+/// set; a filesystem without user xattrs is an error the caller records.
+pub fn mark_origin(path: &Path, url: &str, referrer: &str) -> Result<Vec<(String, String)>, String> {
+    let marks = [("user.xdg.origin.url", url), ("user.xdg.referrer.url", referrer)];
+    for (name, value) in marks {
+        xattr::set(path, name, value.as_bytes()).map_err(|e| format!("set {name} on {}: {e}", path.display()))?;
+    }
+    Ok(marks.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+}
+
+/// Reads back the origin marks present on `path`.
+#[cfg(test)]
+pub fn read_origin(path: &Path) -> Vec<(String, String)> {
+    ["user.xdg.origin.url", "user.xdg.referrer.url"]
+        .iter()
+        .filter_map(|n| {
+            let v = xattr::get(path, n).ok().flatten()?;
+            Some((n.to_string(), String::from_utf8_lossy(&v).to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn downloads_over_loopback_with_referrer_and_marks() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let d = download(b"hello".to_vec(), "Invoice-cp1.odt", dir.path()).await?;
+        assert_eq!(std::fs::read(&d.path).map_err(|e| e.to_string())?, b"hello");
+        assert!(d.url.starts_with("http://127.0.0.1:") && d.url.ends_with("/files/Invoice-cp1.odt"));
+        assert_eq!(d.requests, ["GET / 200", "GET /files/Invoice-cp1.odt 200"]);
+        mark_origin(&d.path, &d.url, &d.referrer)?;
+        let marks = read_origin(&d.path);
+        assert_eq!(marks[0], ("user.xdg.origin.url".to_string(), d.url.clone()));
+        assert_eq!(marks[1], ("user.xdg.referrer.url".to_string(), d.referrer.clone()));
+        Ok(())
+    }
+}

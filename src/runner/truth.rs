@@ -1,0 +1,236 @@
+//! Ground truth: merging what the capture saw with what stage programs
+//! reported, and finding each expected hop of the chain in it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use crate::capture::Observed;
+use crate::record::{FileTruth, HopTruth, ProcessTruth};
+use crate::scenario::HopKind;
+use crate::stage::StageReport;
+
+fn at_ns(ns: Option<i128>) -> Option<OffsetDateTime> {
+    ns.and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())
+}
+
+/// Merges capture observations and stage reports into one process list,
+/// ordered by start time (unknown last), each with every source that saw it.
+pub fn merge(observed: Vec<Observed>, stages: &[StageReport]) -> Vec<ProcessTruth> {
+    let mut by_pid: BTreeMap<u32, ProcessTruth> = BTreeMap::new();
+    for o in observed {
+        let sources = o.sources.iter().map(|s| source_name(*s).to_string()).collect();
+        by_pid.insert(
+            o.pid,
+            ProcessTruth {
+                pid: o.pid,
+                ppid: o.ppid,
+                image: o.image,
+                command_line: o.argv.as_ref().map(|a| a.join(" ")),
+                argv: o.argv,
+                user: o.user,
+                uid: o.uid,
+                cwd: o.cwd,
+                started_at: at_ns(o.started_unix_ns),
+                sources,
+            },
+        );
+    }
+    for s in stages {
+        let me = entry(&mut by_pid, s.pid, s.ppid);
+        me.image.get_or_insert_with(|| s.exe.clone());
+        fill_argv(me, &s.argv);
+        me.uid.get_or_insert(s.uid);
+        if me.cwd.is_none() {
+            me.cwd.clone_from(&s.cwd);
+        }
+        me.started_at = me.started_at.or(at_ns(Some(s.started_unix_ns)));
+        if let Some(c) = &s.child {
+            let child = entry(&mut by_pid, c.pid, s.pid);
+            if child.image.is_none() {
+                child.image = c.argv.first().map(|p| canonical(p));
+            }
+            fill_argv(child, &c.argv);
+            child.started_at = child.started_at.or(at_ns(Some(c.started_unix_ns)));
+        }
+    }
+    let mut users: BTreeMap<u32, Option<String>> = BTreeMap::new();
+    let mut all: Vec<ProcessTruth> = by_pid.into_values().collect();
+    for p in &mut all {
+        if p.user.is_none() {
+            if let Some(uid) = p.uid {
+                p.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+            }
+        }
+    }
+    all.sort_by_key(|p| (p.started_at.is_none(), p.started_at, p.pid));
+    all
+}
+
+fn entry(map: &mut BTreeMap<u32, ProcessTruth>, pid: u32, ppid: u32) -> &mut ProcessTruth {
+    let p = map.entry(pid).or_insert_with(|| ProcessTruth {
+        pid,
+        ppid,
+        image: None,
+        command_line: None,
+        argv: None,
+        user: None,
+        uid: None,
+        cwd: None,
+        started_at: None,
+        sources: Vec::new(),
+    });
+    if !p.sources.iter().any(|s| s == "stage-report") {
+        p.sources.push("stage-report".into());
+    }
+    p
+}
+
+fn fill_argv(p: &mut ProcessTruth, argv: &[String]) {
+    if p.argv.is_none() {
+        p.argv = Some(argv.to_vec());
+        p.command_line = Some(argv.join(" "));
+    }
+}
+
+fn user_name(uid: u32) -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok().flatten().map(|u| u.name)
+}
+
+/// Name of a capture source in the record.
+pub fn source_name(s: crate::capture::Source) -> &'static str {
+    match s {
+        crate::capture::Source::ProcConnector => "proc-connector",
+        crate::capture::Source::ProcScan => "proc-scan",
+    }
+}
+
+/// The path the kernel would report as the image of `program`.
+pub fn canonical(program: &str) -> String {
+    std::fs::canonicalize(program).map(|p| p.display().to_string()).unwrap_or_else(|_| program.to_string())
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// `*`-wildcard match of a file name.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else { return false };
+            (0..=tail.len()).filter(|i| tail.is_char_boundary(*i)).any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+/// How the opener hop is recognised.
+pub enum OpenerMatch<'a> {
+    /// The stage program started as this pid.
+    Pid(u32, &'a str),
+    /// The earliest process whose image file name matches this pattern.
+    Image(&'a str),
+}
+
+/// The expected hops — file, open, one spawn per chain step — with what the
+/// ground truth holds of each. `chain` is the rendered chain.
+pub fn hops(
+    artifact_name: &str,
+    artifact: Option<&FileTruth>,
+    opener: OpenerMatch<'_>,
+    chain: &[Vec<String>],
+    processes: &[ProcessTruth],
+) -> Vec<HopTruth> {
+    let mut hops = Vec::with_capacity(chain.len() + 2);
+    hops.push(HopTruth {
+        index: 0,
+        kind: HopKind::File,
+        label: "file".into(),
+        expected: artifact_name.to_string(),
+        pid: None,
+        parent_pid: None,
+        path: artifact.map(|f| f.path.clone()),
+        at: artifact.map(|f| f.written_at),
+        happened: artifact.is_some(),
+        reason: artifact.is_none().then(|| "the artifact was not delivered".to_string()),
+    });
+    let (label, found) = match opener {
+        OpenerMatch::Pid(pid, name) => (name, processes.iter().find(|p| p.pid == pid)),
+        OpenerMatch::Image(pattern) => (
+            pattern,
+            processes.iter().find(|p| p.image.as_deref().is_some_and(|i| glob(pattern, basename(i)))),
+        ),
+    };
+    let mut prev = found;
+    hops.push(hop(1, HopKind::Open, format!("open {label}"), label, found, None, || {
+        format!("no process `{label}` was seen opening the file")
+    }));
+    for (i, argv) in chain.iter().enumerate() {
+        let program = argv.first().map(String::as_str).unwrap_or_default();
+        let want = canonical(program);
+        let parent = prev;
+        let found = parent.and_then(|parent| {
+            let children: Vec<&ProcessTruth> = processes.iter().filter(|p| p.ppid == parent.pid).collect();
+            let same_image = |p: &&&ProcessTruth| {
+                p.image.as_deref().is_some_and(|img| img == want || basename(img) == basename(&want))
+                    || p.argv.as_ref().and_then(|a| a.first()).is_some_and(|a0| a0 == program)
+            };
+            children
+                .iter()
+                .filter(same_image)
+                .find(|p| p.argv.as_ref() == Some(argv))
+                .or_else(|| children.iter().find(same_image))
+                .copied()
+        });
+        let name = basename(&want).to_string();
+        hops.push(hop(i + 2, HopKind::Spawn, format!("spawn {name}"), program, found, parent, || match parent {
+            Some(p) => format!("no `{name}` was started by pid {}", p.pid),
+            None => "the previous hop did not happen".to_string(),
+        }));
+        prev = found;
+    }
+    hops
+}
+
+fn hop(
+    index: usize,
+    kind: HopKind,
+    label: String,
+    expected: &str,
+    found: Option<&ProcessTruth>,
+    parent: Option<&ProcessTruth>,
+    why_not: impl FnOnce() -> String,
+) -> HopTruth {
+    HopTruth {
+        index,
+        kind,
+        label,
+        expected: expected.to_string(),
+        pid: found.map(|p| p.pid),
+        parent_pid: parent.map(|p| p.pid).or(found.map(|p| p.ppid)),
+        path: None,
+        at: found.and_then(|p| p.started_at),
+        happened: found.is_some(),
+        reason: found.is_none().then(why_not),
+    }
+}
+
+/// Describes a file the run wrote, for the record.
+pub fn file_truth(path: &Path, role: &str, origin: &[(String, String)]) -> Option<FileTruth> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).ok()?;
+    let written_at = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(OffsetDateTime::from)?;
+    Some(FileTruth {
+        path: path.display().to_string(),
+        role: role.to_string(),
+        size: bytes.len() as u64,
+        sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+        origin: origin.iter().cloned().collect(),
+        written_at,
+    })
+}
+
+#[cfg(test)]
+mod tests;

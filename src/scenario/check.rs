@@ -1,0 +1,210 @@
+//! Semantic checks of a parsed scenario: what serde's types cannot say.
+//! Pure; runs before anything executes.
+
+use std::time::Duration;
+
+use super::{Platform, Scenario, Variant, template};
+use crate::artifact::ArtifactKind;
+use crate::payload;
+
+/// One problem, with the dotted path of the field it concerns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Dotted field path, e.g. `variants.linux.artifact.name`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem { field: field.into(), message: message.into() });
+    }
+
+    /// Checks template syntax and that only `allowed` placeholders appear.
+    fn template(&mut self, field: &str, text: &str, allowed: &[&str]) -> Vec<&'static str> {
+        match template::placeholders(text) {
+            Ok(used) => {
+                for name in &used {
+                    if !allowed.contains(name) {
+                        self.fail(field, format!("placeholder `{{{name}}}` cannot be used here"));
+                    }
+                }
+                used
+            }
+            Err(e) => {
+                self.fail(field, e);
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Every problem of `s`; empty when it is valid.
+pub fn check(s: &Scenario) -> Vec<Problem> {
+    let mut c = Checker { problems: Vec::new() };
+    let id_ok = !s.id.is_empty()
+        && s.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+    if !id_ok {
+        c.fail("id", format!("`{}` must be lowercase letters, digits and dashes", s.id));
+    }
+    if !technique_ok(&s.technique) {
+        c.fail("technique", format!("`{}` is not an ATT&CK id like T1204.002", s.technique));
+    }
+    if s.title.trim().is_empty() {
+        c.fail("title", "must not be empty");
+    }
+    if Platform::ALL.iter().all(|p| s.variants.get(*p).is_none()) {
+        c.fail("variants", "needs at least one of linux, macos, windows");
+    }
+    for platform in Platform::ALL {
+        if let Some(v) = s.variants.get(platform) {
+            variant(&mut c, &format!("variants.{platform}"), v);
+        }
+    }
+    if s.expect.observe.is_empty() {
+        c.fail("expect.observe", "must name at least one hop kind (file, open, spawn)");
+    }
+    if let Some(alert) = &s.expect.alert {
+        if let Some(t) = &alert.technique {
+            if !technique_ok(t) {
+                c.fail("expect.alert.technique", format!("`{t}` is not an ATT&CK id"));
+            }
+        }
+    }
+    c.problems
+}
+
+fn technique_ok(t: &str) -> bool {
+    let b = t.as_bytes();
+    let base = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
+    match b.len() {
+        5 => base,
+        9 => base && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+fn variant(c: &mut Checker, at: &str, v: &Variant) {
+    let image = matches!(v.artifact.kind, ArtifactKind::Iso | ArtifactKind::Dmg);
+    let name_field = format!("{at}.artifact.name");
+    if !c.template(&name_field, &v.artifact.name, &["token"]).contains(&"token") {
+        c.fail(&name_field, "must contain {token} so the run can be found in telemetry");
+    }
+    if v.artifact.name.contains(['/', '\\']) {
+        c.fail(&name_field, "must be a file name, not a path");
+    }
+    let exe_field = format!("{at}.artifact.executable");
+    match (&v.artifact.executable, image) {
+        (Some(exe), true) => {
+            if !c.template(&exe_field, exe, &["token"]).contains(&"token") {
+                c.fail(&exe_field, "must contain {token}");
+            }
+        }
+        (None, true) => c.fail(&exe_field, "a disk image needs the name of its executable"),
+        (Some(_), false) => c.fail(&exe_field, "only disk images (iso, dmg) carry an executable"),
+        (None, false) => {}
+    }
+    for (name, template_name) in &v.files {
+        let field = format!("{at}.files");
+        if !c.template(&field, name, &["token"]).contains(&"token") {
+            c.fail(&field, format!("file name `{name}` must contain {{token}}"));
+        }
+        if payload::get(template_name).is_none() {
+            c.fail(&field, format!("`{template_name}` is not a template in payloads-benign/"));
+        }
+    }
+    open(c, at, v, image);
+    if v.chain.is_empty() {
+        c.fail(format!("{at}.chain"), "needs at least one process");
+    }
+    for (i, step) in v.chain.iter().enumerate() {
+        let field = format!("{at}.chain[{i}].run");
+        if step.run.is_empty() || step.run[0].trim().is_empty() {
+            c.fail(&field, "needs a command: the image first, then its arguments");
+            continue;
+        }
+        let mut token = false;
+        for arg in &step.run {
+            let used = c.template(&field, arg, &["token", "workdir", "downloads", "artifact", "mount"]);
+            token |= used.iter().any(|u| matches!(*u, "token" | "artifact"));
+        }
+        if !token {
+            c.fail(&field, "must contain {token} so every command line carries the run token");
+        }
+    }
+    if let Some(proof) = &v.proof {
+        let field = format!("{at}.proof");
+        if !c.template(&field, proof, &["token", "workdir"]).contains(&"workdir") {
+            c.fail(&field, "must lie in the run directory: start it with {workdir}");
+        }
+    }
+    if v.timeout.is_zero() || v.timeout > Duration::from_secs(600) {
+        c.fail(format!("{at}.timeout"), "must be between 1ms and 10m");
+    }
+}
+
+fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
+    if v.open.emulated.is_none() && v.open.real.is_none() {
+        c.fail(format!("{at}.open"), "needs `emulated`, `real`, or both");
+    }
+    if let Some(e) = &v.open.emulated {
+        let field = format!("{at}.open.emulated.as");
+        if e.as_name.is_empty() || e.as_name.contains(['/', '\\']) || e.as_name.starts_with('.') {
+            c.fail(&field, format!("`{}` must be a plain executable name", e.as_name));
+        }
+        let field = format!("{at}.open.emulated.args");
+        let mut opens = false;
+        for arg in &e.args {
+            opens |= c.template(&field, arg, &["token", "workdir", "downloads", "artifact"]).contains(&"artifact");
+        }
+        if !opens {
+            c.fail(&field, "must pass {artifact}: an opener opens the delivered file");
+        }
+    }
+    if let Some(r) = &v.open.real {
+        let field = format!("{at}.open.real.command");
+        if r.command.is_empty() {
+            c.fail(&field, "needs a command");
+        }
+        let mut allowed = vec!["token", "workdir", "downloads", "artifact"];
+        if r.mount {
+            allowed.push("mount");
+        }
+        if r.profile.is_some() {
+            allowed.push("profile");
+        }
+        let mut opens = false;
+        for arg in &r.command {
+            opens |= c.template(&field, arg, &allowed).iter().any(|u| matches!(*u, "artifact" | "mount"));
+        }
+        if !opens && !r.command.is_empty() {
+            c.fail(&field, "must use {artifact} or {mount}: the opener opens the delivered file");
+        }
+        if r.mount && !image {
+            c.fail(format!("{at}.open.real.mount"), "only disk images (iso, dmg) can be mounted");
+        }
+        if r.image.is_empty() || r.image.contains('/') {
+            c.fail(format!("{at}.open.real.image"), "must be the opener's file name (`*` allowed)");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn technique_ids() {
+        for ok in ["T1204", "T1204.002"] {
+            assert!(technique_ok(ok), "{ok}");
+        }
+        for bad in ["t1204", "T12", "T1204.2", "T1204.0021", "X1204"] {
+            assert!(!technique_ok(bad), "{bad}");
+        }
+    }
+}

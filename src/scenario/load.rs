@@ -1,0 +1,239 @@
+//! Reading scenario files from disk or from the embedded default set, with
+//! errors that name the file, the line and column, and the field.
+
+use std::path::{Path, PathBuf};
+
+use super::{Scenario, Source, check};
+
+/// The scenarios compiled into the binary, so `chainproof run` works from any
+/// directory; `scenarios/` in the repository holds the same files.
+const EMBEDDED: [(&str, &str); 3] = [
+    ("macro-doc-shell.yaml", include_str!("../../scenarios/macro-doc-shell.yaml")),
+    ("shortcut-script.yaml", include_str!("../../scenarios/shortcut-script.yaml")),
+    ("iso-exec.yaml", include_str!("../../scenarios/iso-exec.yaml")),
+];
+
+/// A scenario that passed every check.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The parsed scenario.
+    pub scenario: Scenario,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// Why scenarios could not be loaded; every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file or folder could not be read.
+    #[error("read scenario {path}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{}: {field}: {message}", at(path, *line, *column))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, where known.
+        line: Option<usize>,
+        /// 1-based column, where known.
+        column: Option<usize>,
+        /// Dotted path of the field, or `(document)`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two files declare the same id.
+    #[error("{}: id: `{id}` is already used by {}", second.display(), first.display())]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second file.
+        second: PathBuf,
+    },
+    /// A folder held no scenario file.
+    #[error("find scenarios: {} holds no .yaml or .yml file", path.display())]
+    Empty {
+        /// The folder.
+        path: PathBuf,
+    },
+}
+
+fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
+        (Some(l), None) => format!("{}:{l}", path.display()),
+        _ => path.display().to_string(),
+    }
+}
+
+/// Loads scenarios from files and folders (folders: every `*.yaml`/`*.yml`,
+/// sorted), or the embedded set when `paths` is empty. Returns every error,
+/// not only the first, so `validate` can list them all.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<LoadError>> {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    if paths.is_empty() {
+        for (name, text) in EMBEDDED {
+            sources.push(Source { path: Path::new("<embedded>").join(name), text: text.to_string() });
+        }
+    }
+    for path in paths {
+        match collect_files(path) {
+            Ok(files) => {
+                for file in files {
+                    match std::fs::read_to_string(&file) {
+                        Ok(text) => sources.push(Source { path: file, text }),
+                        Err(source) => errors.push(LoadError::Read { path: file, source }),
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut loaded: Vec<Loaded> = Vec::new();
+    for source in sources {
+        match load_source(source) {
+            Ok(l) => {
+                if let Some(first) = loaded.iter().find(|o| o.scenario.id == l.scenario.id) {
+                    errors.push(LoadError::DuplicateId {
+                        id: l.scenario.id.clone(),
+                        first: first.source.path.clone(),
+                        second: l.source.path.clone(),
+                    });
+                } else {
+                    loaded.push(l);
+                }
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+}
+
+fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let read = |source| LoadError::Read { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(read)?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(read)? {
+        let p = entry.map_err(read)?.path();
+        let yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+        if yaml && p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(LoadError::Empty { path: path.to_path_buf() });
+    }
+    Ok(files)
+}
+
+/// Parses and checks one scenario text.
+pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
+    let deserializer = serde_yaml_ng::Deserializer::from_str(&source.text);
+    let scenario: Scenario = match serde_path_to_error::deserialize(deserializer) {
+        Ok(s) => s,
+        Err(e) => {
+            let field = match e.path().to_string() {
+                p if p == "." || p.is_empty() => "(document)".to_string(),
+                p => p,
+            };
+            let inner = e.into_inner();
+            let location = inner.location();
+            return Err(vec![LoadError::Invalid {
+                path: source.path.clone(),
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+                field,
+                message: strip_location(&inner.to_string()),
+            }]);
+        }
+    };
+    let problems = check::check(&scenario);
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|p| {
+                let line = locate(&source.text, &p.field);
+                LoadError::Invalid {
+                    path: source.path.clone(),
+                    line,
+                    column: None,
+                    field: p.field,
+                    message: p.message,
+                }
+            })
+            .collect());
+    }
+    Ok(Loaded { scenario, source })
+}
+
+/// serde_yaml_ng appends " at line L column C"; the location is shown in front instead.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Best-effort line of a dotted field path (`variants.linux.chain[1].run`)
+/// in the YAML text: each key is searched for after the previous one.
+fn locate(text: &str, field: &str) -> Option<usize> {
+    let keys: Vec<&str> = field
+        .split('.')
+        .map(|k| k.split('[').next().unwrap_or(k))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut line = 0;
+    let mut found = None;
+    for key in keys {
+        let needle = format!("{key}:");
+        let hit = (line..lines.len()).find(|&i| {
+            let l = lines[i];
+            l.match_indices(&needle).any(|(j, _)| {
+                j == 0 || !l[..j].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            })
+        })?;
+        line = hit;
+        found = Some(hit + 1);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_set_loads_and_passes_checks() {
+        let loaded = load_paths(&[]).map_err(|e| format!("{e:?}"));
+        let loaded = loaded.unwrap_or_else(|e| panic!("embedded scenarios invalid: {e}"));
+        let ids: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
+        assert_eq!(ids, ["macro-doc-shell", "shortcut-script", "iso-exec"]);
+    }
+
+    #[test]
+    fn locate_finds_nested_keys_in_order() {
+        let text = "id: x\nvariants:\n  linux:\n    artifact: { kind: odt-macro, name: a }\n  windows:\n    artifact:\n      name: b\n";
+        assert_eq!(locate(text, "variants.linux.artifact.name"), Some(4));
+        assert_eq!(locate(text, "variants.windows.artifact.name"), Some(7));
+        assert_eq!(locate(text, "nothing"), None);
+    }
+
+    #[test]
+    fn location_suffix_is_stripped() {
+        assert_eq!(strip_location("invalid type: x at line 3 column 5"), "invalid type: x");
+    }
+}

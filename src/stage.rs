@@ -1,0 +1,303 @@
+//! The benign stage program: chainproof's own binary, copied under another
+//! name (`soffice.bin`, `nautilus`, `Setup-<token>` on a disk image), plays
+//! the opener of a file.
+//!
+//! It reads the one instruction the artifact carries — the macro's `Shell()`
+//! call inside an ODT, the `Exec=` line of a desktop entry, or a trailer
+//! appended to its own executable — starts exactly that command, reports
+//! itself and its child to the runner, waits for the child and exits. It
+//! never starts anything the artifact does not carry, and writes only its
+//! report line.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::odt;
+
+/// Environment variable naming the report file; its presence (together with
+/// an image name that is not `chainproof`) puts the binary in stage mode.
+pub const ENV_REPORT: &str = "CHAINPROOF_STAGE_REPORT";
+/// Environment variable carrying the run token into every process.
+pub const ENV_TOKEN: &str = "CHAINPROOF_TOKEN";
+const TRAILER_MAGIC: &[u8; 8] = b"CPSTAGE1";
+
+/// What a stage process reports about itself (one JSON line each).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageReport {
+    /// Its pid.
+    pub pid: u32,
+    /// Its parent's pid.
+    pub ppid: u32,
+    /// Its executable path.
+    pub exe: String,
+    /// Its arguments.
+    pub argv: Vec<String>,
+    /// Its uid.
+    pub uid: u32,
+    /// Its working directory.
+    pub cwd: Option<String>,
+    /// Wall clock at start, nanoseconds since the Unix epoch.
+    pub started_unix_ns: i128,
+    /// Where the instruction came from (`odt-macro`, `desktop-entry`, `trailer`).
+    pub instruction: Option<String>,
+    /// The child it started.
+    pub child: Option<StageChild>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// The child a stage process started.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageChild {
+    /// Its pid.
+    pub pid: u32,
+    /// Its arguments (argv\[0\] is the program).
+    pub argv: Vec<String>,
+    /// Wall clock when spawned, nanoseconds since the Unix epoch.
+    pub started_unix_ns: i128,
+    /// Exit code, if it exited normally.
+    pub exit_code: Option<i32>,
+}
+
+/// True when this process was started as a stage copy.
+pub fn is_stage_invocation() -> bool {
+    let Some(_) = std::env::var_os(ENV_REPORT) else { return false };
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let name = Path::new(&argv0).file_name().unwrap_or_default().to_string_lossy().to_string();
+    !name.starts_with("chainproof")
+}
+
+/// Entry point of stage mode.
+pub fn main() -> ExitCode {
+    let started = now_ns();
+    let argv: Vec<String> = std::env::args().collect();
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut report = StageReport {
+        pid: std::process::id(),
+        ppid: nix::unistd::getppid().as_raw().unsigned_abs(),
+        exe: exe.display().to_string(),
+        argv: argv.clone(),
+        uid: nix::unistd::getuid().as_raw(),
+        cwd: std::env::current_dir().ok().map(|p| p.display().to_string()),
+        started_unix_ns: started,
+        instruction: None,
+        child: None,
+        error: None,
+    };
+    let code = match instruction(&argv[1.min(argv.len())..], &exe) {
+        Ok((source, command)) => {
+            report.instruction = Some(source.to_string());
+            run_child(&command, &mut report)
+        }
+        Err(e) => {
+            report.error = Some(e);
+            2
+        }
+    };
+    if let Some(path) = std::env::var_os(ENV_REPORT) {
+        let _ = append_report(Path::new(&path), &report);
+    }
+    ExitCode::from(code)
+}
+
+fn run_child(command: &[String], report: &mut StageReport) -> u8 {
+    let Some((program, args)) = command.split_first() else {
+        report.error = Some("the instruction is an empty command".into());
+        return 2;
+    };
+    let spawned = now_ns();
+    match Command::new(program).args(args).spawn() {
+        Ok(mut child) => {
+            let mut record = StageChild {
+                pid: child.id(),
+                argv: command.to_vec(),
+                started_unix_ns: spawned,
+                exit_code: None,
+            };
+            let status = child.wait();
+            record.exit_code = status.ok().and_then(|s| s.code());
+            report.child = Some(record);
+            0
+        }
+        Err(e) => {
+            report.error = Some(format!("start {program}: {e}"));
+            3
+        }
+    }
+}
+
+/// Finds the instruction: an opened document among the arguments, else the
+/// trailer of the stage's own executable.
+fn instruction(args: &[String], exe: &Path) -> Result<(&'static str, Vec<String>), String> {
+    for arg in args {
+        let path = Path::new(arg);
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("odt") => {
+                let bytes = std::fs::read(path).map_err(|e| format!("read {arg}: {e}"))?;
+                let argv = odt::read_shell_command(&bytes).map_err(|e| format!("{arg}: {e}"))?;
+                return Ok(("odt-macro", argv));
+            }
+            Some("desktop") => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("read {arg}: {e}"))?;
+                return Ok(("desktop-entry", desktop_exec(&text)?));
+            }
+            _ => {}
+        }
+    }
+    read_trailer(exe).map(|argv| ("trailer", argv))
+}
+
+/// The `Exec=` command of a desktop entry, unquoted per the Desktop Entry
+/// specification (double-quoted arguments with `\"`, `` \` ``, `\$`, `\\`
+/// escapes; `%%` is a literal `%`; other field codes are dropped).
+pub fn desktop_exec(text: &str) -> Result<Vec<String>, String> {
+    let mut in_entry = false;
+    let mut exec = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_entry = line == "[Desktop Entry]";
+        } else if in_entry {
+            if let Some(v) = line.strip_prefix("Exec=") {
+                exec = Some(v.to_string());
+            }
+        }
+    }
+    let exec = exec.ok_or("the desktop entry has no Exec= key")?;
+    // The value is first unescaped as a string (`\\` → `\`), then split.
+    let value = exec.replace("\\\\", "\\");
+    let mut argv = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else { break };
+        let mut arg = String::new();
+        let mut field_code_only = false;
+        if first == '"' {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => arg.push(chars.next().ok_or("Exec= ends inside an escape")?),
+                    Some(c) => arg.push(c),
+                    None => return Err("Exec= has an unclosed quote".into()),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ' ' {
+                    break;
+                }
+                chars.next();
+                if c == '%' {
+                    match chars.next() {
+                        Some('%') => arg.push('%'),
+                        Some(_) => field_code_only = arg.is_empty(),
+                        None => return Err("Exec= ends with a lone %".into()),
+                    }
+                } else {
+                    arg.push(c);
+                }
+            }
+        }
+        if !(field_code_only && arg.is_empty()) {
+            argv.push(arg);
+        }
+    }
+    if argv.is_empty() {
+        return Err("Exec= is empty".into());
+    }
+    Ok(argv)
+}
+
+/// Appends `command` as an instruction trailer to a copy of the stage
+/// program's bytes; ELF loaders ignore bytes past the last segment.
+pub fn with_trailer(mut exe: Vec<u8>, command: &[String]) -> Vec<u8> {
+    let json = serde_json::to_vec(command).unwrap_or_default();
+    exe.extend_from_slice(&json);
+    exe.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    exe.extend_from_slice(TRAILER_MAGIC);
+    exe
+}
+
+fn read_trailer(exe: &Path) -> Result<Vec<String>, String> {
+    let mut f = std::fs::File::open(exe).map_err(|e| format!("open own image {}: {e}", exe.display()))?;
+    let mut tail = [0u8; 16];
+    f.seek(SeekFrom::End(-16)).and_then(|_| f.read_exact(&mut tail)).map_err(|e| e.to_string())?;
+    if &tail[8..] != TRAILER_MAGIC {
+        return Err("no document among the arguments and no instruction trailer".into());
+    }
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&tail[..8]);
+    let len = u64::from_le_bytes(len);
+    if len > 64 * 1024 {
+        return Err("instruction trailer is too large".into());
+    }
+    let start = i64::try_from(len + 16).map_err(|e| e.to_string())?;
+    let mut json = vec![0u8; len as usize];
+    f.seek(SeekFrom::End(-start)).and_then(|_| f.read_exact(&mut json)).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&json).map_err(|e| format!("instruction trailer: {e}"))
+}
+
+fn append_report(path: &Path, report: &StageReport) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(report).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    f.write_all(&line)
+}
+
+/// Reads every stage report line of a run; unreadable lines are skipped.
+pub fn read_reports(path: &Path) -> Vec<StageReport> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Where the stage program's bytes come from: this very executable.
+pub fn own_image() -> std::io::Result<PathBuf> {
+    std::env::current_exe()
+}
+
+fn now_ns() -> i128 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn desktop_exec_unquotes_per_spec() {
+        let cases: [(&str, &[&str]); 4] = [
+            ("Exec=/bin/sh /w/launch.sh cp1", &["/bin/sh", "/w/launch.sh", "cp1"]),
+            (r#"Exec="/bin/sh" -c "echo \\"a b\\" \\$x""#, &["/bin/sh", "-c", r#"echo "a b" $x"#]),
+            ("Exec=app %f --x 100%%", &["app", "--x", "100%"]),
+            ("Exec=\"/opt/my app/run\"", &["/opt/my app/run"]),
+        ];
+        for (line, want) in cases {
+            let text = format!("[Desktop Entry]\nType=Application\n{line}\n[Other]\nExec=nope\n");
+            assert_eq!(desktop_exec(&text).as_deref(), Ok(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]), "{line}");
+        }
+        assert!(desktop_exec("[Desktop Entry]\nName=x\n").is_err());
+        assert!(desktop_exec("[Desktop Entry]\nExec=\"open\n").is_err());
+    }
+
+    #[test]
+    fn trailer_round_trips() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("Setup-cp1");
+        let command = vec!["/bin/sh".to_string(), "-c".into(), "touch 'x y'; exit 0".into()];
+        std::fs::write(&path, with_trailer(b"\x7fELF fake image".to_vec(), &command))?;
+        assert_eq!(read_trailer(&path), Ok(command));
+        std::fs::write(&path, b"\x7fELF with no trailer at all....")?;
+        assert!(read_trailer(&path).is_err());
+        Ok(())
+    }
+}

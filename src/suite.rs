@@ -1,0 +1,172 @@
+//! One `chainproof run`: check everything first, then run each scenario,
+//! verify, and write the reports. The CLI calls this; it holds the order of
+//! the pipeline and nothing else.
+
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::backend::{AnyBackend, local::Local};
+use crate::detect::Rules;
+use crate::record::{Host, RunRecord, RunStatus, RuleSet, SCHEMA};
+use crate::runner::{self, journal::Journal};
+use crate::scenario::{Fidelity, Loaded, Platform};
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The scenarios, already loaded and checked.
+    pub scenarios: Vec<Loaded>,
+    /// Rule folders; empty means the shipped rules.
+    pub rules: Vec<PathBuf>,
+    /// Requested fidelity.
+    pub fidelity: Option<Fidelity>,
+    /// Reports root (the journal lives in `<reports>/.journal`).
+    pub reports: PathBuf,
+    /// Where run directories are created.
+    pub work_root: PathBuf,
+}
+
+/// The outcome of a suite.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The record written.
+    pub record: RunRecord,
+    /// The report folder.
+    pub folder: PathBuf,
+    /// Whether a signal cut the run short.
+    pub interrupted: bool,
+}
+
+/// Why a suite could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// Rules did not load.
+    #[error(transparent)]
+    Rules(#[from] crate::detect::DetectError),
+    /// The report could not be written.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+}
+
+/// Progress callbacks, so the CLI can show progress without the library
+/// knowing about terminals.
+pub trait Progress {
+    /// A scenario starts.
+    fn start(&self, index: usize, total: usize, id: &str);
+    /// A scenario is done.
+    fn done(&self, index: usize, total: usize, id: &str, summary: &str);
+}
+
+/// Runs the suite. Rules are loaded (and errors reported) before anything
+/// runs on the host.
+pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
+    let rules = Rules::load(&settings.rules)?;
+    let rule_set = RuleSet { sources: rules.sources.clone(), count: rules.count };
+    let backend = AnyBackend::Local(Local::new(rules));
+    let (tx, mut rx) = watch::channel(false);
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = tx.send(true);
+    });
+    let started_at = OffsetDateTime::now_utc();
+    let opts = runner::Options {
+        fidelity: settings.fidelity,
+        work_root: settings.work_root.clone(),
+        journal: Journal::under(&settings.reports),
+    };
+    let total = settings.scenarios.len();
+    let mut runs = Vec::with_capacity(total);
+    for (i, loaded) in settings.scenarios.iter().enumerate() {
+        if *rx.borrow() {
+            break;
+        }
+        progress.start(i, total, &loaded.scenario.id);
+        let run = runner::run(loaded, &opts, &mut rx).await;
+        let summary = match &run.reason {
+            Some(r) => format!("{} ({r})", status_text(run.status)),
+            None => status_text(run.status).to_string(),
+        };
+        progress.done(i, total, &loaded.scenario.id, &summary);
+        runs.push(run);
+    }
+    signals.abort();
+    let interrupted = *rx.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);
+    let scenarios: Vec<_> = settings.scenarios.iter().map(|l| l.scenario.clone()).collect();
+    crate::verify::verify(&mut runs, &scenarios, &backend).await;
+    let record = RunRecord {
+        schema: SCHEMA.into(),
+        run_id: crate::token::new(),
+        chainproof_version: env!("CARGO_PKG_VERSION").into(),
+        started_at,
+        finished_at: OffsetDateTime::now_utc(),
+        host: host(),
+        rules: rule_set,
+        scenarios: runs,
+    };
+    let folder = crate::report::write_folder(&record, &settings.reports)?;
+    Ok(Outcome { record, folder, interrupted })
+}
+
+fn status_text(s: RunStatus) -> &'static str {
+    match s {
+        RunStatus::Completed => "ran",
+        RunStatus::TimedOut => "timed out",
+        RunStatus::Interrupted => "interrupted",
+        RunStatus::NotApplicable => "not applicable",
+        RunStatus::Failed => "failed",
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! { _ = t.recv() => {}, _ = i.recv() => {} }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Facts about this host for the record.
+pub fn host() -> Host {
+    let uname = nix::sys::utsname::uname().ok();
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string());
+    let uid = nix::unistd::geteuid();
+    Host {
+        name: nix::unistd::gethostname().map(|h| h.to_string_lossy().to_string()).unwrap_or_default(),
+        platform: Platform::current().unwrap_or(Platform::Linux),
+        os,
+        kernel: uname.map(|u| u.release().to_string_lossy().to_string()).unwrap_or_default(),
+        user: nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string()),
+        privileged: uid.is_root(),
+    }
+}
+
+/// True when every chain that could run reached `level` (`alerted`, or
+/// `observed`, which alerted also satisfies). Not-applicable chains are
+/// skipped; a run with no applicable chain does not meet any level.
+pub fn meets(record: &RunRecord, level: &str) -> bool {
+    use crate::record::Verdict;
+    let mut any = false;
+    for s in &record.scenarios {
+        let Some(v) = &s.verification else { return false };
+        match (v.chain.verdict, level) {
+            (Verdict::NotApplicable, _) => continue,
+            (Verdict::Alerted, _) | (Verdict::Observed, "observed") => any = true,
+            _ => return false,
+        }
+    }
+    any
+}

@@ -1,0 +1,179 @@
+//! Verdicts: matching a backend's answer to each hop of each run, the one
+//! place where that rule lives, for every backend.
+//!
+//! A hop is matched by process identity (pid, and image where both sides
+//! know it) or, for the file hop, by path. A backend that failed makes every
+//! hop `inconclusive` with its reason, never `missed`.
+
+use time::OffsetDateTime;
+
+use crate::backend::{AnyBackend, BackendAlert, Query, RunAnswer};
+use crate::detect::grade;
+use crate::record::{
+    Alert, ChainVerdict, Grade, HopTruth, HopVerdict, RunStatus, ScenarioRun, Verdict, Verification,
+};
+use crate::scenario::{HopKind, Scenario};
+use crate::telemetry::{Category, Event};
+
+/// Verifies every run with `backend`, filling [`ScenarioRun::verification`].
+/// `scenarios` supplies each run's expectations, by id.
+pub async fn verify(runs: &mut [ScenarioRun], scenarios: &[Scenario], backend: &AnyBackend) {
+    let answers = backend.query(Query { runs }).await;
+    let verified_at = OffsetDateTime::now_utc();
+    for (i, run) in runs.iter_mut().enumerate() {
+        let scenario = scenarios.iter().find(|s| s.id == run.id);
+        let answer = match &answers {
+            Ok(all) => Ok(all.get(i).cloned().unwrap_or_default()),
+            Err(e) => Err(e.to_string()),
+        };
+        run.verification = Some(decide(run, scenario, answer, backend.name(), verified_at));
+    }
+}
+
+/// The verification of one run from its backend answer.
+pub fn decide(
+    run: &ScenarioRun,
+    scenario: Option<&Scenario>,
+    answer: Result<RunAnswer, String>,
+    backend: &str,
+    verified_at: OffsetDateTime,
+) -> Verification {
+    let within = scenario.and_then(|s| s.expect.alert.as_ref()).map(|a| a.within);
+    let observe: Vec<HopKind> = scenario.map(|s| s.expect.observe.clone()).unwrap_or_default();
+    if run.status == RunStatus::NotApplicable {
+        let reason = run.reason.clone();
+        return Verification {
+            backend: backend.into(),
+            verified_at,
+            hops: run.hops.iter().map(|h| verdict(h.index, Verdict::NotApplicable, reason.clone())).collect(),
+            alerts: Vec::new(),
+            chain: ChainVerdict { verdict: Verdict::NotApplicable, grade: None, fully_observed: false, reason },
+        };
+    }
+    let answer = match answer {
+        Ok(a) => a,
+        Err(reason) => {
+            return Verification {
+                backend: backend.into(),
+                verified_at,
+                hops: run.hops.iter().map(|h| verdict(h.index, Verdict::Inconclusive, Some(reason.clone()))).collect(),
+                alerts: Vec::new(),
+                chain: ChainVerdict {
+                    verdict: Verdict::Inconclusive,
+                    grade: None,
+                    fully_observed: false,
+                    reason: Some(reason),
+                },
+            };
+        }
+    };
+    let alerts: Vec<Alert> = answer.alerts.iter().map(|a| alert(a, &run.hops)).collect();
+    let hops: Vec<HopVerdict> = run
+        .hops
+        .iter()
+        .map(|h| hop_verdict(h, &run.hops, &answer, &alerts, within))
+        .collect();
+    let chain = chain_verdict(&run.hops, &hops, &observe);
+    Verification { backend: backend.into(), verified_at, hops, alerts, chain }
+}
+
+fn verdict(index: usize, verdict: Verdict, reason: Option<String>) -> HopVerdict {
+    HopVerdict {
+        index,
+        verdict,
+        grade: None,
+        time_to_telemetry_ms: None,
+        time_to_alert_ms: None,
+        delayed: false,
+        linked: None,
+        reason,
+    }
+}
+
+/// True when `event` is telemetry of `hop`.
+pub fn event_matches(event: &Event, hop: &HopTruth) -> bool {
+    match (hop.kind, event.category) {
+        (HopKind::File, Category::FileEvent) => {
+            hop.path.is_some() && event.fields.get("TargetFilename").and_then(|v| v.as_str()) == hop.path.as_deref()
+        }
+        (HopKind::Open | HopKind::Spawn, Category::ProcessCreation) => {
+            hop.pid.is_some() && event.fields.get("ProcessId").and_then(|v| v.as_u64()) == hop.pid.map(u64::from)
+        }
+        _ => false,
+    }
+}
+
+fn alert(a: &BackendAlert, hops: &[HopTruth]) -> Alert {
+    Alert {
+        rule_id: a.rule_id.clone(),
+        rule_title: a.rule_title.clone(),
+        level: a.level.clone(),
+        tags: a.tags.clone(),
+        grade: grade(&a.tags),
+        hop: hops.iter().find(|h| h.happened && event_matches(&a.event, h)).map(|h| h.index),
+        at: a.at,
+    }
+}
+
+fn ms_between(from: Option<OffsetDateTime>, to: Option<OffsetDateTime>) -> Option<u64> {
+    let d = to? - from?;
+    Some(u64::try_from(d.whole_milliseconds().max(0)).unwrap_or(u64::MAX))
+}
+
+fn hop_verdict(
+    hop: &HopTruth,
+    hops: &[HopTruth],
+    answer: &RunAnswer,
+    alerts: &[Alert],
+    within: Option<std::time::Duration>,
+) -> HopVerdict {
+    if !hop.happened {
+        return verdict(hop.index, Verdict::Blocked, hop.reason.clone());
+    }
+    let Some(event) = answer.events.iter().find(|e| event_matches(e, hop)) else {
+        return verdict(hop.index, Verdict::Missed, Some("the backend has no telemetry of this hop".into()));
+    };
+    let mut v = verdict(hop.index, Verdict::Observed, None);
+    v.time_to_telemetry_ms = ms_between(hop.at, answer.answered_at);
+    if hop.kind == HopKind::Spawn {
+        let parent = hops.iter().find(|h| h.index + 1 == hop.index).and_then(|h| h.pid);
+        let event_parent = event.fields.get("ParentProcessId").and_then(|v| v.as_u64());
+        v.linked = Some(parent.is_some() && event_parent == parent.map(u64::from));
+    }
+    let mine: Vec<&Alert> = alerts.iter().filter(|a| a.hop == Some(hop.index)).collect();
+    if let Some(best) = mine.iter().map(|a| a.grade).min() {
+        v.verdict = Verdict::Alerted;
+        v.grade = Some(best);
+        let first = mine.iter().map(|a| a.at).min();
+        v.time_to_alert_ms = ms_between(hop.at, first);
+        v.delayed = match (v.time_to_alert_ms, within) {
+            (Some(ms), Some(w)) => u128::from(ms) > w.as_millis(),
+            _ => false,
+        };
+    }
+    v
+}
+
+fn chain_verdict(truth: &[HopTruth], hops: &[HopVerdict], observe: &[HopKind]) -> ChainVerdict {
+    let required = |i: usize| truth.get(i).is_some_and(|h| observe.contains(&h.kind));
+    let seen = |v: &HopVerdict| matches!(v.verdict, Verdict::Alerted | Verdict::Observed);
+    let fully_observed = hops.iter().filter(|v| required(v.index)).all(seen);
+    let grade: Option<Grade> = hops.iter().filter_map(|v| v.grade).min();
+    let first = |want: Verdict| hops.iter().find(|v| v.verdict == want);
+    let (verdict, reason) = if let Some(v) = first(Verdict::Inconclusive) {
+        (Verdict::Inconclusive, v.reason.clone())
+    } else if grade.is_some() {
+        (Verdict::Alerted, None)
+    } else if fully_observed {
+        (Verdict::Observed, None)
+    } else if let Some(v) = first(Verdict::Blocked) {
+        (Verdict::Blocked, Some(format!("hop {}: {}", v.index, v.reason.clone().unwrap_or_default())))
+    } else {
+        let missed = hops.iter().filter(|v| v.verdict == Verdict::Missed).count();
+        (Verdict::Missed, Some(format!("{missed} required hop(s) without telemetry")))
+    };
+    ChainVerdict { verdict, grade, fully_observed, reason }
+}
+
+#[cfg(test)]
+mod tests;
