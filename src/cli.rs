@@ -34,7 +34,7 @@ pub enum Command {
     /// Run scenarios on this host, verify them, and write the coverage matrix.
     ///
     /// With no SCENARIO, runs every scenario (the built-in set, or the files
-    /// under --scenarios). Writes reports/<UTC time>-<run id>/run.json and
+    /// under --scenarios). Writes reports/UTCTIME-RUNID/run.json and
     /// matrix.md and prints the matrix.
     Run(RunArgs),
     /// Check scenario files and run nothing. Exit code 2 on any error.
@@ -57,7 +57,7 @@ pub enum Command {
     },
     /// Finish the cleanup of runs that were killed (SIGKILL, crash, power
     /// loss): end their processes, unmount their images, remove their run
-    /// directories, from the journal under <reports>/.journal.
+    /// directories, from the journal under REPORTS/.journal.
     Cleanup {
         /// Reports folder whose journal to read.
         #[arg(long, default_value = "reports")]
@@ -179,18 +179,28 @@ fn list(paths: &[PathBuf]) -> u8 {
         Err(code) => return code,
     };
     let mut b = tabled::builder::Builder::default();
-    b.push_record(["scenario", "technique", "linux", "macos", "windows", "title"]);
+    b.push_record([
+        "scenario",
+        "technique",
+        "linux",
+        "macos",
+        "windows",
+        "title",
+    ]);
     for l in &loaded {
         let s = &l.scenario;
         let mut row = vec![s.id.clone(), s.technique.clone()];
         for p in Platform::ALL {
             row.push(match s.variants.get(p) {
                 None => "-".to_string(),
-                Some(v) => [v.open.emulated.as_ref().map(|_| "emulated"), v.open.real.as_ref().map(|_| "real")]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("+"),
+                Some(v) => [
+                    v.open.emulated.as_ref().map(|_| "emulated"),
+                    v.open.real.as_ref().map(|_| "real"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("+"),
             });
         }
         row.push(s.title.clone());
@@ -206,16 +216,26 @@ fn cleanup_command(reports: &std::path::Path) -> u8 {
     let journal = Journal::under(reports);
     let (entries, unreadable) = journal.entries();
     for p in &unreadable {
-        eprintln!("warning: cannot read journal entry {}; left in place", p.display());
+        eprintln!(
+            "warning: cannot read journal entry {}; left in place",
+            p.display()
+        );
     }
     if entries.is_empty() {
         println!("nothing to clean up in {}", journal.dir().display());
-        return if unreadable.is_empty() { exit::OK } else { exit::RUNTIME };
+        return if unreadable.is_empty() {
+            exit::OK
+        } else {
+            exit::RUNTIME
+        };
     }
     let mut failed = !unreadable.is_empty();
     for entry in entries {
         if harness_alive(entry.harness_pid) {
-            println!("{} ({}): run still in progress (pid {}); skipped", entry.token, entry.scenario, entry.harness_pid);
+            println!(
+                "{} ({}): run still in progress (pid {}); skipped",
+                entry.token, entry.scenario, entry.harness_pid
+            );
             continue;
         }
         let r = cleanup::clean(&entry);
@@ -225,7 +245,11 @@ fn cleanup_command(reports: &std::path::Path) -> u8 {
             entry.scenario,
             r.killed.len(),
             if r.unmounted { "" } else { "nothing " },
-            if r.removed_workdir { "removed" } else { "already gone" }
+            if r.removed_workdir {
+                "removed"
+            } else {
+                "already gone"
+            }
         );
         for p in &r.problems {
             eprintln!("  problem: {p}");
@@ -261,7 +285,12 @@ impl Progress for Bar {
     }
     fn done(&self, index: usize, total: usize, id: &str, summary: &str) {
         self.0.inc(1);
-        self.0.println(format!("[{}/{total}] {id}: {summary}", index + 1));
+        let line = format!("[{}/{total}] {id}: {summary}", index + 1);
+        if self.0.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.0.println(line);
+        }
     }
 }
 
@@ -281,9 +310,16 @@ fn run(args: RunArgs) -> u8 {
         loaded.retain(|l| args.scenario.contains(&l.scenario.id));
     }
     if args.dry_run {
-        let platform = args.platform.map(Platform::from).or_else(Platform::current).unwrap_or(Platform::Linux);
+        let platform = args
+            .platform
+            .map(Platform::from)
+            .or_else(Platform::current)
+            .unwrap_or(Platform::Linux);
         for l in &loaded {
-            println!("{}", plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new()));
+            println!(
+                "{}",
+                plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new())
+            );
         }
         println!("dry run: nothing was executed");
         return exit::OK;
@@ -295,7 +331,10 @@ fn run(args: RunArgs) -> u8 {
         reports: args.reports,
         work_root: args.work_root.unwrap_or_else(std::env::temp_dir),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&e, exit::RUNTIME),
     };

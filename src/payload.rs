@@ -5,7 +5,10 @@
 const TEMPLATES: [(&str, &str); 3] = [
     ("launch.sh", include_str!("../payloads-benign/launch.sh")),
     ("launch.ps1", include_str!("../payloads-benign/launch.ps1")),
-    ("launch.command", include_str!("../payloads-benign/launch.command")),
+    (
+        "launch.command",
+        include_str!("../payloads-benign/launch.command"),
+    ),
 ];
 
 /// The template called `name`, if there is one.
@@ -27,7 +30,10 @@ mod tests {
         for name in super::names() {
             let text = super::get(name).unwrap_or_default();
             let rendered = vars.render(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert!(rendered.contains("proof-cp0000000000"), "{name} writes no proof file");
+            assert!(
+                rendered.contains("proof-cp0000000000"),
+                "{name} writes no proof file"
+            );
         }
     }
 }

@@ -64,9 +64,15 @@ pub struct StageChild {
 
 /// True when this process was started as a stage copy.
 pub fn is_stage_invocation() -> bool {
-    let Some(_) = std::env::var_os(ENV_REPORT) else { return false };
+    let Some(_) = std::env::var_os(ENV_REPORT) else {
+        return false;
+    };
     let argv0 = std::env::args_os().next().unwrap_or_default();
-    let name = Path::new(&argv0).file_name().unwrap_or_default().to_string_lossy().to_string();
+    let name = Path::new(&argv0)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
     !name.starts_with("chainproof")
 }
 
@@ -81,7 +87,9 @@ pub fn main() -> ExitCode {
         exe: exe.display().to_string(),
         argv: argv.clone(),
         uid: nix::unistd::getuid().as_raw(),
-        cwd: std::env::current_dir().ok().map(|p| p.display().to_string()),
+        cwd: std::env::current_dir()
+            .ok()
+            .map(|p| p.display().to_string()),
         started_unix_ns: started,
         instruction: None,
         child: None,
@@ -160,10 +168,8 @@ pub fn desktop_exec(text: &str) -> Result<Vec<String>, String> {
         let line = line.trim();
         if line.starts_with('[') {
             in_entry = line == "[Desktop Entry]";
-        } else if in_entry {
-            if let Some(v) = line.strip_prefix("Exec=") {
-                exec = Some(v.to_string());
-            }
+        } else if in_entry && let Some(v) = line.strip_prefix("Exec=") {
+            exec = Some(v.to_string());
         }
     }
     let exec = exec.ok_or("the desktop entry has no Exec= key")?;
@@ -226,9 +232,12 @@ pub fn with_trailer(mut exe: Vec<u8>, command: &[String]) -> Vec<u8> {
 }
 
 fn read_trailer(exe: &Path) -> Result<Vec<String>, String> {
-    let mut f = std::fs::File::open(exe).map_err(|e| format!("open own image {}: {e}", exe.display()))?;
+    let mut f =
+        std::fs::File::open(exe).map_err(|e| format!("open own image {}: {e}", exe.display()))?;
     let mut tail = [0u8; 16];
-    f.seek(SeekFrom::End(-16)).and_then(|_| f.read_exact(&mut tail)).map_err(|e| e.to_string())?;
+    f.seek(SeekFrom::End(-16))
+        .and_then(|_| f.read_exact(&mut tail))
+        .map_err(|e| e.to_string())?;
     if &tail[8..] != TRAILER_MAGIC {
         return Err("no document among the arguments and no instruction trailer".into());
     }
@@ -240,14 +249,19 @@ fn read_trailer(exe: &Path) -> Result<Vec<String>, String> {
     }
     let start = i64::try_from(len + 16).map_err(|e| e.to_string())?;
     let mut json = vec![0u8; len as usize];
-    f.seek(SeekFrom::End(-start)).and_then(|_| f.read_exact(&mut json)).map_err(|e| e.to_string())?;
+    f.seek(SeekFrom::End(-start))
+        .and_then(|_| f.read_exact(&mut json))
+        .map_err(|e| e.to_string())?;
     serde_json::from_slice(&json).map_err(|e| format!("instruction trailer: {e}"))
 }
 
 fn append_report(path: &Path, report: &StageReport) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(report).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     f.write_all(&line)
 }
 
@@ -276,14 +290,24 @@ mod tests {
     #[test]
     fn desktop_exec_unquotes_per_spec() {
         let cases: [(&str, &[&str]); 4] = [
-            ("Exec=/bin/sh /w/launch.sh cp1", &["/bin/sh", "/w/launch.sh", "cp1"]),
-            (r#"Exec="/bin/sh" -c "echo \\"a b\\" \\$x""#, &["/bin/sh", "-c", r#"echo "a b" $x"#]),
+            (
+                "Exec=/bin/sh /w/launch.sh cp1",
+                &["/bin/sh", "/w/launch.sh", "cp1"],
+            ),
+            (
+                r#"Exec="/bin/sh" -c "echo \\"a b\\" \\$x""#,
+                &["/bin/sh", "-c", r#"echo "a b" $x"#],
+            ),
             ("Exec=app %f --x 100%%", &["app", "--x", "100%"]),
             ("Exec=\"/opt/my app/run\"", &["/opt/my app/run"]),
         ];
         for (line, want) in cases {
             let text = format!("[Desktop Entry]\nType=Application\n{line}\n[Other]\nExec=nope\n");
-            assert_eq!(desktop_exec(&text).as_deref(), Ok(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]), "{line}");
+            assert_eq!(
+                desktop_exec(&text).as_deref(),
+                Ok(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]),
+                "{line}"
+            );
         }
         assert!(desktop_exec("[Desktop Entry]\nName=x\n").is_err());
         assert!(desktop_exec("[Desktop Entry]\nExec=\"open\n").is_err());
@@ -293,8 +317,15 @@ mod tests {
     fn trailer_round_trips() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("Setup-cp1");
-        let command = vec!["/bin/sh".to_string(), "-c".into(), "touch 'x y'; exit 0".into()];
-        std::fs::write(&path, with_trailer(b"\x7fELF fake image".to_vec(), &command))?;
+        let command = vec![
+            "/bin/sh".to_string(),
+            "-c".into(),
+            "touch 'x y'; exit 0".into(),
+        ];
+        std::fs::write(
+            &path,
+            with_trailer(b"\x7fELF fake image".to_vec(), &command),
+        )?;
         assert_eq!(read_trailer(&path), Ok(command));
         std::fs::write(&path, b"\x7fELF with no trailer at all....")?;
         assert!(read_trailer(&path).is_err());

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::backend::{AnyBackend, local::Local};
 use crate::detect::Rules;
-use crate::record::{Host, RunRecord, RunStatus, RuleSet, SCHEMA};
+use crate::record::{Host, RuleSet, RunRecord, RunStatus, SCHEMA};
 use crate::runner::{self, journal::Journal};
 use crate::scenario::{Fidelity, Loaded, Platform};
 
@@ -63,7 +63,10 @@ pub trait Progress {
 /// runs on the host.
 pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
-    let rule_set = RuleSet { sources: rules.sources.clone(), count: rules.count };
+    let rule_set = RuleSet {
+        sources: rules.sources.clone(),
+        count: rules.count,
+    };
     let backend = AnyBackend::Local(Local::new(rules));
     let (tx, mut rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
@@ -93,7 +96,11 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
     }
     signals.abort();
     let interrupted = *rx.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);
-    let scenarios: Vec<_> = settings.scenarios.iter().map(|l| l.scenario.clone()).collect();
+    let scenarios: Vec<_> = settings
+        .scenarios
+        .iter()
+        .map(|l| l.scenario.clone())
+        .collect();
     crate::verify::verify(&mut runs, &scenarios, &backend).await;
     let record = RunRecord {
         schema: SCHEMA.into(),
@@ -106,7 +113,11 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         scenarios: runs,
     };
     let folder = crate::report::write_folder(&record, &settings.reports)?;
-    Ok(Outcome { record, folder, interrupted })
+    Ok(Outcome {
+        record,
+        folder,
+        interrupted,
+    })
 }
 
 fn status_text(s: RunStatus) -> &'static str {
@@ -139,17 +150,27 @@ pub fn host() -> Host {
     let os = std::fs::read_to_string("/etc/os-release")
         .ok()
         .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
         })
         .unwrap_or_else(|| std::env::consts::OS.to_string());
     let uid = nix::unistd::geteuid();
     Host {
-        name: nix::unistd::gethostname().map(|h| h.to_string_lossy().to_string()).unwrap_or_default(),
+        name: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().to_string())
+            .unwrap_or_default(),
         platform: Platform::current().unwrap_or(Platform::Linux),
         os,
-        kernel: uname.map(|u| u.release().to_string_lossy().to_string()).unwrap_or_default(),
-        user: nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string()),
+        kernel: uname
+            .map(|u| u.release().to_string_lossy().to_string())
+            .unwrap_or_default(),
+        user: nix::unistd::User::from_uid(uid)
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_else(|| uid.to_string()),
         privileged: uid.is_root(),
     }
 }
@@ -161,7 +182,9 @@ pub fn meets(record: &RunRecord, level: &str) -> bool {
     use crate::record::Verdict;
     let mut any = false;
     for s in &record.scenarios {
-        let Some(v) = &s.verification else { return false };
+        let Some(v) = &s.verification else {
+            return false;
+        };
         match (v.chain.verdict, level) {
             (Verdict::NotApplicable, _) => continue,
             (Verdict::Alerted, _) | (Verdict::Observed, "observed") => any = true,

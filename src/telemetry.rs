@@ -62,7 +62,12 @@ pub fn process_event(p: &ProcessTruth, parent: Option<&ProcessTruth>, hop: Optio
         put("ParentCommandLine", json!(parent.command_line));
         put("ParentUser", json!(parent.user));
     }
-    Event { category: Category::ProcessCreation, at: p.started_at, hop, fields }
+    Event {
+        category: Category::ProcessCreation,
+        at: p.started_at,
+        hop,
+        fields,
+    }
 }
 
 /// A file-creation event for `f`, written by the process image `writer`.
@@ -73,5 +78,10 @@ pub fn file_event(f: &FileTruth, writer: &str, hop: Option<usize>) -> Event {
     if let Some(url) = f.origin.get("user.xdg.origin.url") {
         fields.insert("OriginUrl".into(), json!(url));
     }
-    Event { category: Category::FileEvent, at: Some(f.written_at), hop, fields }
+    Event {
+        category: Category::FileEvent,
+        at: Some(f.written_at),
+        hop,
+        fields,
+    }
 }

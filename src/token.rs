@@ -15,7 +15,11 @@ pub fn new() -> String {
 
 /// True when `s` has the token shape.
 pub fn is_token(s: &str) -> bool {
-    s.len() == 12 && s.starts_with("cp") && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 12
+        && s.starts_with("cp")
+        && s[2..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -26,7 +30,12 @@ mod tests {
         let b = super::new();
         assert!(super::is_token(&a), "{a}");
         assert_ne!(a, b);
-        for bad in ["cp-3f9a1c0d7e", "CP3F9A1C0D7E", "cp3f9a1c0d7", "xx3f9a1c0d7e"] {
+        for bad in [
+            "cp-3f9a1c0d7e",
+            "CP3F9A1C0D7E",
+            "cp3f9a1c0d7",
+            "xx3f9a1c0d7e",
+        ] {
             assert!(!super::is_token(bad), "{bad}");
         }
     }

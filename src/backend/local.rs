@@ -47,7 +47,11 @@ impl Local {
                 });
             }
         }
-        RunAnswer { events, alerts, answered_at: Some(OffsetDateTime::now_utc()) }
+        RunAnswer {
+            events,
+            alerts,
+            answered_at: Some(OffsetDateTime::now_utc()),
+        }
     }
 }
 
@@ -59,7 +63,9 @@ pub fn events_of(run: &ScenarioRun) -> Vec<Event> {
         .iter()
         .map(|p| telemetry::process_event(p, procs.iter().find(|q| q.pid == p.ppid), None))
         .collect();
-    let downloader = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    let downloader = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     for f in &run.truth.files {
         events.push(telemetry::file_event(f, &downloader, None));
     }

@@ -17,9 +17,18 @@ use crate::telemetry::Event;
 
 /// The project's own rules, compiled in; `detections/` holds the same files.
 const SHIPPED: [(&str, &str); 3] = [
-    ("lnx_doc_app_spawns_shell.yml", include_str!("../../detections/lnx_doc_app_spawns_shell.yml")),
-    ("lnx_launcher_runs_interpreter.yml", include_str!("../../detections/lnx_launcher_runs_interpreter.yml")),
-    ("lnx_mounted_image_exec_spawns_shell.yml", include_str!("../../detections/lnx_mounted_image_exec_spawns_shell.yml")),
+    (
+        "lnx_doc_app_spawns_shell.yml",
+        include_str!("../../detections/lnx_doc_app_spawns_shell.yml"),
+    ),
+    (
+        "lnx_launcher_runs_interpreter.yml",
+        include_str!("../../detections/lnx_launcher_runs_interpreter.yml"),
+    ),
+    (
+        "lnx_mounted_image_exec_spawns_shell.yml",
+        include_str!("../../detections/lnx_mounted_image_exec_spawns_shell.yml"),
+    ),
 ];
 
 /// Why rules could not be loaded.
@@ -68,7 +77,10 @@ pub struct Rules {
 
 impl std::fmt::Debug for Rules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rules").field("sources", &self.sources).field("count", &self.count).finish()
+        f.debug_struct("Rules")
+            .field("sources", &self.sources)
+            .field("count", &self.count)
+            .finish()
     }
 }
 
@@ -81,7 +93,10 @@ impl Rules {
         if dirs.is_empty() {
             sources.push("<embedded>/detections".to_string());
             for (name, text) in SHIPPED {
-                texts.push((PathBuf::from("<embedded>/detections").join(name), text.to_string()));
+                texts.push((
+                    PathBuf::from("<embedded>/detections").join(name),
+                    text.to_string(),
+                ));
             }
         }
         for dir in dirs {
@@ -90,25 +105,39 @@ impl Rules {
             collect(dir, &mut files)?;
             files.sort();
             for path in files {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| DetectError::Read { path: path.clone(), source })?;
+                let text = std::fs::read_to_string(&path).map_err(|source| DetectError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
                 texts.push((path, text));
             }
         }
         let mut engine = Engine::new();
         let mut count = 0;
         for (path, text) in texts {
-            let collection = parse_sigma_yaml(&text)
-                .map_err(|e| DetectError::Parse { path: path.clone(), message: e.to_string() })?;
+            let collection = parse_sigma_yaml(&text).map_err(|e| DetectError::Parse {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             if let Some(first) = collection.errors.first() {
-                return Err(DetectError::Parse { path, message: first.clone() });
+                return Err(DetectError::Parse {
+                    path,
+                    message: first.clone(),
+                });
             }
             count += collection.rules.len();
             engine
                 .add_collection(&collection)
-                .map_err(|e| DetectError::Parse { path, message: e.to_string() })?;
+                .map_err(|e| DetectError::Parse {
+                    path,
+                    message: e.to_string(),
+                })?;
         }
-        Ok(Rules { engine, sources, count })
+        Ok(Rules {
+            engine,
+            sources,
+            count,
+        })
     }
 
     /// Rules matching `event`, as seen on `platform`.
@@ -134,7 +163,10 @@ impl Rules {
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectError> {
-    let read = |source| DetectError::Read { path: path.to_path_buf(), source };
+    let read = |source| DetectError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     if !std::fs::metadata(path).map_err(read)?.is_dir() {
         out.push(path.to_path_buf());
         return Ok(());

@@ -10,11 +10,20 @@ fn proc_event(image: &str, parent: &str, cmd: &str, parent_cmd: &str) -> Event {
         "Image": image, "ParentImage": parent, "CommandLine": cmd, "ParentCommandLine": parent_cmd,
         "ProcessId": 10, "ParentProcessId": 9, "User": "root",
     });
-    Event { category: Category::ProcessCreation, at: None, hop: None, fields: fields.as_object().cloned().unwrap_or_default() }
+    Event {
+        category: Category::ProcessCreation,
+        at: None,
+        hop: None,
+        fields: fields.as_object().cloned().unwrap_or_default(),
+    }
 }
 
 fn titles(rules: &Rules, e: &Event) -> Vec<String> {
-    rules.evaluate(e, Platform::Linux).into_iter().map(|h| h.title).collect()
+    rules
+        .evaluate(e, Platform::Linux)
+        .into_iter()
+        .map(|h| h.title)
+        .collect()
 }
 
 #[test]
@@ -22,19 +31,79 @@ fn shipped_rules_fire_on_each_chain_and_not_on_benign_pairs() -> Result<(), Dete
     let rules = Rules::load(&[])?;
     assert_eq!(rules.count, 3);
     let cases = [
-        (proc_event("/usr/bin/dash", "/tmp/w/program/soffice.bin", "/bin/sh -c x", "soffice.bin --writer a.odt"), Some("Document Application")),
-        (proc_event("/usr/bin/dash", "/usr/lib/libreoffice/program/soffice.bin", "/bin/sh -c x", "soffice.bin"), Some("Document Application")),
-        (proc_event("/usr/bin/dash", "/usr/bin/python3.11", "/bin/sh /w/l.sh", "/usr/bin/python3 /usr/bin/dex a.desktop"), Some("Desktop Launcher")),
-        (proc_event("/usr/bin/dash", "/usr/bin/nautilus", "/bin/sh /w/l.sh", "nautilus a.desktop"), Some("Desktop Launcher")),
-        (proc_event("/usr/bin/dash", "/run/media/u/INVOICE/Setup", "/bin/sh -c x", "Setup"), Some("Mounted Disk Image")),
+        (
+            proc_event(
+                "/usr/bin/dash",
+                "/tmp/w/program/soffice.bin",
+                "/bin/sh -c x",
+                "soffice.bin --writer a.odt",
+            ),
+            Some("Document Application"),
+        ),
+        (
+            proc_event(
+                "/usr/bin/dash",
+                "/usr/lib/libreoffice/program/soffice.bin",
+                "/bin/sh -c x",
+                "soffice.bin",
+            ),
+            Some("Document Application"),
+        ),
+        (
+            proc_event(
+                "/usr/bin/dash",
+                "/usr/bin/python3.11",
+                "/bin/sh /w/l.sh",
+                "/usr/bin/python3 /usr/bin/dex a.desktop",
+            ),
+            Some("Desktop Launcher"),
+        ),
+        (
+            proc_event(
+                "/usr/bin/dash",
+                "/usr/bin/nautilus",
+                "/bin/sh /w/l.sh",
+                "nautilus a.desktop",
+            ),
+            Some("Desktop Launcher"),
+        ),
+        (
+            proc_event(
+                "/usr/bin/dash",
+                "/run/media/u/INVOICE/Setup",
+                "/bin/sh -c x",
+                "Setup",
+            ),
+            Some("Mounted Disk Image"),
+        ),
         // Negative controls: an editor starting a shell, a shell starting a shell.
-        (proc_event("/usr/bin/dash", "/usr/bin/vim", "/bin/sh -c make", "vim Makefile"), None),
-        (proc_event("/usr/bin/touch", "/usr/bin/dash", "/usr/bin/touch x", "/bin/sh -c x"), None),
+        (
+            proc_event(
+                "/usr/bin/dash",
+                "/usr/bin/vim",
+                "/bin/sh -c make",
+                "vim Makefile",
+            ),
+            None,
+        ),
+        (
+            proc_event(
+                "/usr/bin/touch",
+                "/usr/bin/dash",
+                "/usr/bin/touch x",
+                "/bin/sh -c x",
+            ),
+            None,
+        ),
     ];
     for (event, want) in cases {
         let got = titles(&rules, &event);
         match want {
-            Some(w) => assert!(got.len() == 1 && got[0].contains(w), "{:?} → {got:?}, want {w}", event.fields),
+            Some(w) => assert!(
+                got.len() == 1 && got[0].contains(w),
+                "{:?} → {got:?}, want {w}",
+                event.fields
+            ),
             None => assert!(got.is_empty(), "{:?} → {got:?}, want nothing", event.fields),
         }
     }
@@ -55,7 +124,9 @@ fn an_empty_folder_means_no_rules() -> Result<(), Box<dyn std::error::Error>> {
 fn a_broken_rule_names_its_file() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("bad.yml"), "title: x\ndetection: [\n")?;
-    let err = Rules::load(&[dir.path().to_path_buf()]).err().ok_or("loaded a broken rule")?;
+    let err = Rules::load(&[dir.path().to_path_buf()])
+        .err()
+        .ok_or("loaded a broken rule")?;
     assert!(err.to_string().contains("bad.yml"), "{err}");
     Ok(())
 }
@@ -66,15 +137,34 @@ fn a_broken_rule_names_its_file() -> Result<(), Box<dyn std::error::Error>> {
 fn sigmahq_linux_rules_behave_as_written() -> Result<(), DetectError> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma-t1204");
     if !dir.exists() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have shared/sigma-t1204 beside the project");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have shared/sigma-t1204 beside the project"
+        );
         eprintln!("shared/sigma-t1204 not found; skipped outside CI");
         return Ok(());
     }
-    let rules = Rules::load(&[dir.join("proc_creation_lnx_susp_shell_child_process_from_parent_tmp_folder.yml"), dir.join("proc_creation_lnx_curl_wget_exec_tmp.yml")])?;
+    let rules = Rules::load(&[
+        dir.join("proc_creation_lnx_susp_shell_child_process_from_parent_tmp_folder.yml"),
+        dir.join("proc_creation_lnx_curl_wget_exec_tmp.yml"),
+    ])?;
     assert_eq!(rules.count, 2);
-    let tmp_parent = proc_event("/usr/bin/dash", "/tmp/x/soffice.bin", "/bin/sh -c id", "soffice.bin");
-    assert_eq!(titles(&rules, &tmp_parent), ["Shell Execution Of Process Located In Tmp Directory"]);
-    let curl = proc_event("/usr/bin/dash", "/usr/bin/bash", "sh -c /usr/bin/curl http://x -o /tmp/a", "bash");
+    let tmp_parent = proc_event(
+        "/usr/bin/dash",
+        "/tmp/x/soffice.bin",
+        "/bin/sh -c id",
+        "soffice.bin",
+    );
+    assert_eq!(
+        titles(&rules, &tmp_parent),
+        ["Shell Execution Of Process Located In Tmp Directory"]
+    );
+    let curl = proc_event(
+        "/usr/bin/dash",
+        "/usr/bin/bash",
+        "sh -c /usr/bin/curl http://x -o /tmp/a",
+        "bash",
+    );
     assert_eq!(titles(&rules, &curl).len(), 1);
     let neither = proc_event("/usr/bin/dash", "/usr/bin/bash", "sh -c ls", "bash");
     assert!(titles(&rules, &neither).is_empty());
@@ -87,7 +177,10 @@ fn sigmahq_linux_rules_behave_as_written() -> Result<(), DetectError> {
 #[test]
 fn grades_follow_attack_tags() {
     let t = |tags: &[&str]| grade(&tags.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    assert_eq!(t(&["attack.execution", "attack.t1204.002"]), Grade::Technique);
+    assert_eq!(
+        t(&["attack.execution", "attack.t1204.002"]),
+        Grade::Technique
+    );
     assert_eq!(t(&["attack.T1204"]), Grade::Technique);
     assert_eq!(t(&["attack.execution"]), Grade::Tactic);
     assert_eq!(t(&["attack.persistence"]), Grade::General);

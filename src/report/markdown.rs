@@ -32,7 +32,11 @@ pub fn escape(text: &str) -> String {
 pub fn render(record: &RunRecord) -> String {
     let m = Matrix::of(record);
     let mut out = String::new();
-    let _ = writeln!(out, "# chainproof coverage — run {}\n", escape(&record.run_id));
+    let _ = writeln!(
+        out,
+        "# chainproof coverage — run {}\n",
+        escape(&record.run_id)
+    );
     let _ = writeln!(
         out,
         "Host `{}` ({}, {}), rules: {} from {}. Started {}.\n",
@@ -44,7 +48,15 @@ pub fn render(record: &RunRecord) -> String {
         record.started_at
     );
     let headers = m.headers();
-    let _ = writeln!(out, "| {} |", headers.iter().map(|h| escape(h)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(
+        out,
+        "| {} |",
+        headers
+            .iter()
+            .map(|h| escape(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     let _ = writeln!(out, "|{}", " --- |".repeat(headers.len()));
     for row in &m.rows {
         let cells: Vec<String> = m.cells(row).iter().map(|c| escape(c)).collect();
@@ -57,7 +69,9 @@ pub fn render(record: &RunRecord) -> String {
             let _ = writeln!(out, "Reason: {}.", escape(r));
         }
         for h in &s.hops {
-            let proc = h.pid.and_then(|pid| s.truth.processes.iter().find(|p| p.pid == pid));
+            let proc = h
+                .pid
+                .and_then(|pid| s.truth.processes.iter().find(|p| p.pid == pid));
             let what = match (proc, &h.path) {
                 (Some(p), _) => format!(
                     "pid {} ppid {} {} — {}",
@@ -67,7 +81,10 @@ pub fn render(record: &RunRecord) -> String {
                     escape(p.command_line.as_deref().unwrap_or("?"))
                 ),
                 (None, Some(path)) => escape(path),
-                (None, None) => format!("did not happen: {}", escape(h.reason.as_deref().unwrap_or(""))),
+                (None, None) => format!(
+                    "did not happen: {}",
+                    escape(h.reason.as_deref().unwrap_or(""))
+                ),
             };
             let _ = writeln!(out, "- **{}**: {what}", escape(&h.label));
         }

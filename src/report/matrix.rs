@@ -52,7 +52,8 @@ impl Matrix {
                     .iter()
                     .map(|h| {
                         let hv = v.and_then(|v| v.hops.iter().find(|x| x.index == h.index));
-                        let text = hv.map_or("unverified".to_string(), |hv| cell(hv.verdict, hv.grade));
+                        let text =
+                            hv.map_or("unverified".to_string(), |hv| cell(hv.verdict, hv.grade));
                         (h.label.clone(), text)
                     })
                     .collect();
@@ -62,9 +63,13 @@ impl Matrix {
                 Row {
                     scenario: s.id.clone(),
                     platform: s.platform.to_string(),
-                    fidelity: s.fidelity.map_or("-".into(), |f| format!("{f:?}").to_lowercase()),
+                    fidelity: s
+                        .fidelity
+                        .map_or("-".into(), |f| format!("{f:?}").to_lowercase()),
                     hops,
-                    chain: v.map_or("unverified".into(), |v| cell(v.chain.verdict, v.chain.grade)),
+                    chain: v.map_or("unverified".into(), |v| {
+                        cell(v.chain.verdict, v.chain.grade)
+                    }),
                     time_to_alert: tta,
                 }
             })
@@ -89,10 +94,18 @@ impl Matrix {
 
     /// Cells of a row, padded to the matrix width; hop cells carry their label.
     pub fn cells(&self, row: &Row) -> Vec<String> {
-        let mut c = vec![row.scenario.clone(), row.platform.clone(), row.fidelity.clone()];
+        let mut c = vec![
+            row.scenario.clone(),
+            row.platform.clone(),
+            row.fidelity.clone(),
+        ];
         for i in 0..self.width {
             c.push(row.hops.get(i).map_or("-".to_string(), |(label, text)| {
-                if i == 0 { text.clone() } else { format!("{text}\n{label}") }
+                if i == 0 {
+                    text.clone()
+                } else {
+                    format!("{text}\n{label}")
+                }
             }));
         }
         c.extend([row.chain.clone(), row.time_to_alert.clone()]);

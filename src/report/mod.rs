@@ -68,14 +68,19 @@ pub enum ReportError {
 pub fn write_folder(record: &RunRecord, reports_root: &Path) -> Result<PathBuf, ReportError> {
     let stamp = record
         .started_at
-        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
         .unwrap_or_default();
     let dir = reports_root.join(format!("{stamp}-{}", record.run_id));
     let write = |name: &str, text: String| {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })
     };
-    std::fs::create_dir_all(&dir).map_err(|source| ReportError::Write { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| ReportError::Write {
+        path: dir.clone(),
+        source,
+    })?;
     write("run.json", render(record, Format::Json))?;
     write("matrix.md", render(record, Format::Md))?;
     Ok(dir)
@@ -83,13 +88,22 @@ pub fn write_folder(record: &RunRecord, reports_root: &Path) -> Result<PathBuf, 
 
 /// Reads a run record, checking its schema.
 pub fn read_record(path: &Path) -> Result<RunRecord, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read { path: path.into(), source })?;
-    let record: RunRecord =
-        serde_json::from_str(&text).map_err(|e| ReportError::Parse { path: path.into(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let record: RunRecord = serde_json::from_str(&text).map_err(|e| ReportError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
     if record.schema != crate::record::SCHEMA {
         return Err(ReportError::Parse {
             path: path.into(),
-            message: format!("schema `{}` is not `{}`", record.schema, crate::record::SCHEMA),
+            message: format!(
+                "schema `{}` is not `{}`",
+                record.schema,
+                crate::record::SCHEMA
+            ),
         });
     }
     Ok(record)

@@ -45,8 +45,18 @@ fn record_with(command_line: &str) -> RunRecord {
         chainproof_version: "0.1.0".into(),
         started_at: OffsetDateTime::UNIX_EPOCH,
         finished_at: OffsetDateTime::UNIX_EPOCH,
-        host: Host { name: "lab1".into(), platform: Platform::Linux, os: "Debian".into(), kernel: "6".into(), user: "root".into(), privileged: true },
-        rules: RuleSet { sources: vec!["<embedded>/detections".into()], count: 3 },
+        host: Host {
+            name: "lab1".into(),
+            platform: Platform::Linux,
+            os: "Debian".into(),
+            kernel: "6".into(),
+            user: "root".into(),
+            privileged: true,
+        },
+        rules: RuleSet {
+            sources: vec!["<embedded>/detections".into()],
+            count: 3,
+        },
         scenarios: vec![ScenarioRun {
             id: "macro-doc-shell".into(),
             title: "Macro".into(),
@@ -60,14 +70,22 @@ fn record_with(command_line: &str) -> RunRecord {
             reason: None,
             started_at: OffsetDateTime::UNIX_EPOCH,
             finished_at: OffsetDateTime::UNIX_EPOCH,
-            truth: GroundTruth { processes: vec![p], ..GroundTruth::default() },
+            truth: GroundTruth {
+                processes: vec![p],
+                ..GroundTruth::default()
+            },
             hops: vec![hop],
             verification: Some(Verification {
                 backend: "local".into(),
                 verified_at: OffsetDateTime::UNIX_EPOCH,
                 hops: vec![verdict],
                 alerts: vec![],
-                chain: ChainVerdict { verdict: Verdict::Alerted, grade: Some(Grade::Technique), fully_observed: true, reason: None },
+                chain: ChainVerdict {
+                    verdict: Verdict::Alerted,
+                    grade: Some(Grade::Technique),
+                    fully_observed: true,
+                    reason: None,
+                },
             }),
         }],
     }
@@ -75,11 +93,19 @@ fn record_with(command_line: &str) -> RunRecord {
 
 #[test]
 fn markdown_escapes_hostile_command_lines() {
-    let md = render(&record_with("sh -c '<script>alert(1)</script> | x `y`'"), Format::Md);
+    let md = render(
+        &record_with("sh -c '<script>alert(1)</script> | x `y`'"),
+        Format::Md,
+    );
     assert!(!md.contains("<script>"), "{md}");
     assert!(md.contains("&lt;script&gt;"));
     assert!(md.contains("\\|") && md.contains("\\`y\\`"));
-    assert!(md.contains("| macro-doc-shell | linux | - | alerted (technique) | alerted (technique) | 7ms |"), "{md}");
+    assert!(
+        md.contains(
+            "| macro-doc-shell | linux | - | alerted (technique) | alerted (technique) | 7ms |"
+        ),
+        "{md}"
+    );
 }
 
 #[test]
@@ -91,13 +117,19 @@ fn json_round_trips_through_read_record() -> Result<(), Box<dyn std::error::Erro
     assert_eq!(read_record(&folder.join("run.json"))?, record);
     assert!(std::fs::read_to_string(folder.join("matrix.md"))?.contains("macro-doc-shell"));
     std::fs::write(dir.path().join("bad.json"), "{\"schema\": 1}")?;
-    assert!(matches!(read_record(&dir.path().join("bad.json")), Err(ReportError::Parse { .. })));
+    assert!(matches!(
+        read_record(&dir.path().join("bad.json")),
+        Err(ReportError::Parse { .. })
+    ));
     Ok(())
 }
 
 #[test]
 fn table_shows_each_hop_verdict_and_label() {
     let t = render(&record_with("sh"), Format::Table);
-    assert!(t.contains("alerted (technique)") && t.contains("7ms"), "{t}");
+    assert!(
+        t.contains("alerted (technique)") && t.contains("7ms"),
+        "{t}"
+    );
     assert!(render(&record_with("sh"), Format::Md).contains("**spawn dash**"));
 }

@@ -30,10 +30,18 @@ pub struct Report {
 pub fn token_processes(token: &str) -> Vec<u32> {
     let me = std::process::id();
     let needle = token.as_bytes();
-    let Ok(proc) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(proc) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     let mut pids = Vec::new();
     for entry in proc.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
         if pid == me {
             continue;
         }
@@ -89,16 +97,20 @@ pub fn stop_all(entry: &Entry) -> Report {
     if let Some(mp) = &entry.mount_point {
         match mount::unmount(mp) {
             Ok(did) => report.unmounted = did,
-            Err(e) => report.problems.push(format!("unmount {}: {e}", mp.display())),
+            Err(e) => report
+                .problems
+                .push(format!("unmount {}: {e}", mp.display())),
         }
     }
     report.killed = end_processes(&entry.token, Duration::from_secs(2));
-    if let Some(mp) = &entry.mount_point {
-        if mount::is_mounted(mp) {
-            if let Err(e) = mount::unmount(mp) {
-                report.problems.push(format!("unmount {} after ending processes: {e}", mp.display()));
-            }
-        }
+    if let Some(mp) = &entry.mount_point
+        && mount::is_mounted(mp)
+        && let Err(e) = mount::unmount(mp)
+    {
+        report.problems.push(format!(
+            "unmount {} after ending processes: {e}",
+            mp.display()
+        ));
     }
     report
 }
@@ -134,11 +146,17 @@ mod tests {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(seen.contains(&pid), "sleep with the token in its environment not found");
+        assert!(
+            seen.contains(&pid),
+            "sleep with the token in its environment not found"
+        );
         let killed = end_processes(&token, Duration::from_secs(2));
         assert!(killed.contains(&pid));
         let status = child.wait()?;
-        assert!(!status.success(), "sleep should have been ended by a signal");
+        assert!(
+            !status.success(),
+            "sleep should have been ended by a signal"
+        );
         assert!(token_processes(&token).is_empty());
         Ok(())
     }

@@ -32,7 +32,9 @@ pub struct Journal {
 impl Journal {
     /// The journal kept under the reports folder `reports`.
     pub fn under(reports: &Path) -> Journal {
-        Journal { dir: reports.join(".journal") }
+        Journal {
+            dir: reports.join(".journal"),
+        }
     }
 
     /// Its folder.
@@ -70,13 +72,18 @@ impl Journal {
     pub fn entries(&self) -> (Vec<Entry>, Vec<PathBuf>) {
         let mut good = Vec::new();
         let mut bad = Vec::new();
-        let Ok(dir) = std::fs::read_dir(&self.dir) else { return (good, bad) };
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return (good, bad);
+        };
         for item in dir.flatten() {
             let path = item.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            match std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            match std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+            {
                 Some(entry) => good.push(entry),
                 None => bad.push(path),
             }

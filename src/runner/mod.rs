@@ -59,20 +59,39 @@ enum OpenerMatchOwned {
 
 /// Runs the variant of `loaded` for this host. Never returns an error: what
 /// goes wrong is recorded in the returned run's status and reason.
-pub async fn run(loaded: &Loaded, opts: &Options, cancel: &mut watch::Receiver<bool>) -> ScenarioRun {
+pub async fn run(
+    loaded: &Loaded,
+    opts: &Options,
+    cancel: &mut watch::Receiver<bool>,
+) -> ScenarioRun {
     let started_at = OffsetDateTime::now_utc();
     let token = crate::token::new();
     let mut record = empty_record(loaded, &token, started_at);
     let Some(platform) = Platform::current() else {
-        return finish(record, RunStatus::NotApplicable, Some("unknown host platform".into()));
+        return finish(
+            record,
+            RunStatus::NotApplicable,
+            Some("unknown host platform".into()),
+        );
     };
     record.platform = platform;
     let Some(variant) = loaded.scenario.variants.get(platform) else {
-        return finish(record, RunStatus::NotApplicable, Some(format!("no {platform} variant")));
+        return finish(
+            record,
+            RunStatus::NotApplicable,
+            Some(format!("no {platform} variant")),
+        );
     };
     let Some(fidelity) = variant.pick_fidelity(opts.fidelity) else {
-        let want = opts.fidelity.map(|f| format!("{f:?}").to_lowercase()).unwrap_or_default();
-        return finish(record, RunStatus::NotApplicable, Some(format!("the {platform} variant has no {want} opener")));
+        let want = opts
+            .fidelity
+            .map(|f| format!("{f:?}").to_lowercase())
+            .unwrap_or_default();
+        return finish(
+            record,
+            RunStatus::NotApplicable,
+            Some(format!("the {platform} variant has no {want} opener")),
+        );
     };
     record.fidelity = Some(fidelity);
     if let Some(why) = cannot_run(variant, fidelity) {
@@ -87,10 +106,17 @@ pub async fn run(loaded: &Loaded, opts: &Options, cancel: &mut watch::Receiver<b
         harness_pid: std::process::id(),
     };
     if let Err(e) = opts.journal.write(&entry) {
-        return finish(record, RunStatus::Failed, Some(format!("write the journal: {e}")));
+        return finish(
+            record,
+            RunStatus::Failed,
+            Some(format!("write the journal: {e}")),
+        );
     }
     let capture = Capture::start(&token);
-    let mut state = State { workdir: workdir.clone(), ..State::default() };
+    let mut state = State {
+        workdir: workdir.clone(),
+        ..State::default()
+    };
     let outcome = tokio::select! {
         o = execute(variant, fidelity, &token, &mut state, &opts.journal, &mut entry, &capture) => o,
         _ = cancelled(cancel) => Err((RunStatus::Interrupted, "interrupted by a signal".to_string())),
@@ -112,7 +138,13 @@ pub async fn run(loaded: &Loaded, opts: &Options, cancel: &mut watch::Receiver<b
             unmounted: clean.unmounted && !mount::is_mounted(mp),
         }),
         sources: sources(&captured.sources, !stages.is_empty()),
-        warnings: state.warnings.iter().chain(&captured.warnings).chain(&clean.problems).cloned().collect(),
+        warnings: state
+            .warnings
+            .iter()
+            .chain(&captured.warnings)
+            .chain(&clean.problems)
+            .cloned()
+            .collect(),
     };
     if removed.is_ok() || !workdir.exists() {
         let _ = opts.journal.remove(&token);
@@ -164,9 +196,16 @@ fn finish(mut record: ScenarioRun, status: RunStatus, reason: Option<String>) ->
 /// Why this host cannot run the variant at this fidelity, if it cannot.
 fn cannot_run(variant: &Variant, fidelity: Fidelity) -> Option<String> {
     if !variant.artifact.kind.buildable_on_this_build() {
-        return Some(format!("`{}` artifacts are not built on this platform", variant.artifact.kind.extension()));
+        return Some(format!(
+            "`{}` artifacts are not built on this platform",
+            variant.artifact.kind.extension()
+        ));
     }
-    let real = variant.open.real.as_ref().filter(|_| fidelity == Fidelity::Real)?;
+    let real = variant
+        .open
+        .real
+        .as_ref()
+        .filter(|_| fidelity == Fidelity::Real)?;
     if let Some(missing) = real.requires.iter().find(|p| mount::which(p).is_none()) {
         return Some(format!("`{missing}` is not installed on this host"));
     }
@@ -177,7 +216,10 @@ fn cannot_run(variant: &Variant, fidelity: Fidelity) -> Option<String> {
 }
 
 fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {
-    let mut all: Vec<String> = capture.iter().map(|s| truth::source_name(*s).to_string()).collect();
+    let mut all: Vec<String> = capture
+        .iter()
+        .map(|s| truth::source_name(*s).to_string())
+        .collect();
     if stage {
         all.insert(0, "stage-report".into());
     }
@@ -209,14 +251,17 @@ async fn execute(
 ) -> Result<(), Failure> {
     let workdir = state.workdir.clone();
     let downloads = workdir.join("Downloads");
-    std::fs::create_dir_all(&downloads).map_err(|e| failed(format!("create {}: {e}", downloads.display())))?;
+    std::fs::create_dir_all(&downloads)
+        .map_err(|e| failed(format!("create {}: {e}", downloads.display())))?;
     let mut vars = vars(token, &workdir);
     let chain0 = vars.render_all(&variant.chain[0].run).map_err(failed)?;
     let name = vars.render(&variant.artifact.name).map_err(failed)?;
     let bytes = prepare::artifact_bytes(&variant.artifact, &vars, &chain0).map_err(failed)?;
     let path = match variant.delivery.via {
         Via::Http => {
-            let d = serve::download(bytes, &name, &downloads).await.map_err(failed)?;
+            let d = serve::download(bytes, &name, &downloads)
+                .await
+                .map_err(failed)?;
             let marks = if variant.delivery.mark_origin {
                 serve::mark_origin(&d.path, &d.url, &d.referrer).unwrap_or_else(|e| {
                     state.warnings.push(e);
@@ -230,36 +275,55 @@ async fn execute(
         }
         Via::Copy => {
             let p = downloads.join(&name);
-            std::fs::write(&p, &bytes).map_err(|e| failed(format!("write {}: {e}", p.display())))?;
+            std::fs::write(&p, &bytes)
+                .map_err(|e| failed(format!("write {}: {e}", p.display())))?;
             state.artifact = Some((p.clone(), Vec::new()));
             p
         }
     };
     vars.set("artifact", path.display().to_string());
     state.payloads = prepare::stage_files(variant, &vars, &workdir).map_err(failed)?;
-    state.proof = variant.proof.as_ref().map(|p| vars.render(p).map(PathBuf::from)).transpose().map_err(failed)?;
+    state.proof = variant
+        .proof
+        .as_ref()
+        .map(|p| vars.render(p).map(PathBuf::from))
+        .transpose()
+        .map_err(failed)?;
     let report = workdir.join(".stage-reports.jsonl");
     let mut cmd = match fidelity {
         Fidelity::Emulated => {
-            let e = variant.open.emulated.as_ref().ok_or_else(|| failed("no emulated opener"))?;
+            let e = variant
+                .open
+                .emulated
+                .as_ref()
+                .ok_or_else(|| failed("no emulated opener"))?;
             let exe = prepare::emulated_opener(&workdir, &e.as_name).map_err(failed)?;
             let mut c = tokio::process::Command::new(&exe);
-            c.arg0(&e.as_name).args(vars.render_all(&e.args).map_err(failed)?);
+            c.arg0(&e.as_name)
+                .args(vars.render_all(&e.args).map_err(failed)?);
             c
         }
         Fidelity::Real => {
-            let r = variant.open.real.as_ref().ok_or_else(|| failed("no real opener"))?;
+            let r = variant
+                .open
+                .real
+                .as_ref()
+                .ok_or_else(|| failed("no real opener"))?;
             if r.mount {
-                let mp = workdir.join("media").join(prepare::volume_id(&name));
+                let mp = workdir.join("media").join(prepare::mount_dir(&name));
                 entry.mount_point = Some(mp.clone());
-                journal.write(entry).map_err(|e| failed(format!("write the journal: {e}")))?;
-                let method = mount::mount(&path, &mp, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
+                journal
+                    .write(entry)
+                    .map_err(|e| failed(format!("write the journal: {e}")))?;
+                let method =
+                    mount::mount(&path, &mp, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
                 state.mount = Some((path.clone(), mp.clone(), method.name()));
                 vars.set("mount", mp.display().to_string());
             }
             if r.profile.is_some() {
                 let profile = workdir.join("profile");
-                crate::artifact::odt::write_throwaway_profile(&profile).map_err(|e| failed(e.to_string()))?;
+                crate::artifact::odt::write_throwaway_profile(&profile)
+                    .map_err(|e| failed(e.to_string()))?;
                 vars.set("profile", profile.display().to_string());
             }
             let argv = vars.render_all(&r.command).map_err(failed)?;
@@ -269,12 +333,15 @@ async fn execute(
                 // Keep the application's caches and settings out of the user's home.
                 let home = workdir.join("home");
                 std::fs::create_dir_all(&home).map_err(|e| failed(e.to_string()))?;
-                c.env("HOME", &home).env("XDG_CONFIG_HOME", home.join(".config")).env("XDG_CACHE_HOME", home.join(".cache"));
+                c.env("HOME", &home)
+                    .env("XDG_CONFIG_HOME", home.join(".config"))
+                    .env("XDG_CACHE_HOME", home.join(".cache"));
             }
             c
         }
     };
-    let log = std::fs::File::create(workdir.join("opener.log")).map_err(|e| failed(e.to_string()))?;
+    let log =
+        std::fs::File::create(workdir.join("opener.log")).map_err(|e| failed(e.to_string()))?;
     let log2 = log.try_clone().map_err(|e| failed(e.to_string()))?;
     cmd.current_dir(&downloads)
         .env(stage::ENV_TOKEN, token)
@@ -284,14 +351,18 @@ async fn execute(
         .stderr(log2)
         .process_group(0)
         .kill_on_drop(false);
-    let mut child = cmd.spawn().map_err(|e| failed(format!("start the opener: {e}")))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| failed(format!("start the opener: {e}")))?;
     let pid = child.id().unwrap_or_default();
     capture.add_root(pid);
-    state.opener = Some(match (fidelity, &variant.open.emulated, &variant.open.real) {
-        (Fidelity::Emulated, Some(e), _) => OpenerMatchOwned::Pid(pid, e.as_name.clone()),
-        (_, _, Some(r)) => OpenerMatchOwned::Image(r.image.clone()),
-        _ => OpenerMatchOwned::Pid(pid, String::new()),
-    });
+    state.opener = Some(
+        match (fidelity, &variant.open.emulated, &variant.open.real) {
+            (Fidelity::Emulated, Some(e), _) => OpenerMatchOwned::Pid(pid, e.as_name.clone()),
+            (_, _, Some(r)) => OpenerMatchOwned::Image(r.image.clone()),
+            _ => OpenerMatchOwned::Pid(pid, String::new()),
+        },
+    );
     wait_for_chain(&mut child, state.proof.as_deref(), variant.timeout).await
 }
 
@@ -317,7 +388,13 @@ async fn wait_for_chain(
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err((RunStatus::TimedOut, format!("the chain did not finish within {}", crate::scenario::duration_text::render(timeout))));
+            return Err((
+                RunStatus::TimedOut,
+                format!(
+                    "the chain did not finish within {}",
+                    crate::scenario::duration_text::render(timeout)
+                ),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -337,7 +414,12 @@ fn describe_files(state: &State) -> Vec<FileTruth> {
     files
 }
 
-fn hops_of(variant: &Variant, token: &str, state: &State, truth: &GroundTruth) -> Vec<crate::record::HopTruth> {
+fn hops_of(
+    variant: &Variant,
+    token: &str,
+    state: &State,
+    truth: &GroundTruth,
+) -> Vec<crate::record::HopTruth> {
     let mut vars = vars(token, &state.workdir);
     if let Some((path, _)) = &state.artifact {
         vars.set("artifact", path.display().to_string());
@@ -345,14 +427,23 @@ fn hops_of(variant: &Variant, token: &str, state: &State, truth: &GroundTruth) -
     if let Some((_, mp, _)) = &state.mount {
         vars.set("mount", mp.display().to_string());
     }
-    let chain: Vec<Vec<String>> =
-        variant.chain.iter().map(|s| vars.render_all(&s.run).unwrap_or_else(|_| s.run.clone())).collect();
-    let name = vars.render(&variant.artifact.name).unwrap_or_else(|_| variant.artifact.name.clone());
+    let chain: Vec<Vec<String>> = variant
+        .chain
+        .iter()
+        .map(|s| vars.render_all(&s.run).unwrap_or_else(|_| s.run.clone()))
+        .collect();
+    let name = vars
+        .render(&variant.artifact.name)
+        .unwrap_or_else(|_| variant.artifact.name.clone());
     let artifact = truth.files.iter().find(|f| f.role == "artifact");
     let opener = match &state.opener {
         Some(OpenerMatchOwned::Pid(pid, name)) => OpenerMatch::Pid(*pid, name),
         Some(OpenerMatchOwned::Image(pattern)) => OpenerMatch::Image(pattern),
-        None => OpenerMatch::Image(""),
+        None => match (&variant.open.emulated, &variant.open.real) {
+            (Some(e), _) => OpenerMatch::Image(&e.as_name),
+            (None, Some(r)) => OpenerMatch::Image(&r.image),
+            (None, None) => OpenerMatch::Image(""),
+        },
     };
     truth::hops(&name, artifact, opener, &chain, &truth.processes)
 }

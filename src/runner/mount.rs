@@ -35,12 +35,21 @@ pub fn unavailable() -> Option<String> {
     if which("fuseiso").is_none() {
         return Some("no iso9660 in the kernel and no `fuseiso` (Debian package fuseiso)".into());
     }
-    if which("fusermount").or_else(|| which("fusermount3")).is_none() {
+    if which("fusermount")
+        .or_else(|| which("fusermount3"))
+        .is_none()
+    {
         return Some("no `fusermount` to unmount a FUSE image (Debian package fuse)".into());
     }
-    match std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse") {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
         Ok(_) => None,
-        Err(e) => Some(format!("cannot open /dev/fuse ({e}); FUSE needs root on this host")),
+        Err(e) => Some(format!(
+            "cannot open /dev/fuse ({e}); FUSE needs root on this host"
+        )),
     }
 }
 
@@ -57,27 +66,41 @@ pub fn which(program: &str) -> Option<PathBuf> {
         return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// Mounts `image` read-only at `mount_point` (created), with `env` given to
 /// the mount daemon so cleanup can find it by token.
 pub fn mount(image: &Path, mount_point: &Path, env: &[(&str, &str)]) -> Result<Method, String> {
-    std::fs::create_dir_all(mount_point).map_err(|e| format!("create {}: {e}", mount_point.display()))?;
+    std::fs::create_dir_all(mount_point)
+        .map_err(|e| format!("create {}: {e}", mount_point.display()))?;
     let (method, mut cmd) = if kernel_has_iso9660() && nix::unistd::geteuid().is_root() {
         let mut c = Command::new("mount");
-        c.args(["-t", "iso9660", "-o", "loop,ro"]).arg(image).arg(mount_point);
+        c.args(["-t", "iso9660", "-o", "loop,ro"])
+            .arg(image)
+            .arg(mount_point);
         (Method::Loop, c)
     } else {
         let mut c = Command::new("fuseiso");
         c.arg(image).arg(mount_point);
         (Method::Fuseiso, c)
     };
-    cmd.envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-    let out = cmd.output().map_err(|e| format!("start {}: {e}", method.name()))?;
+    cmd.envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let out = cmd
+        .output()
+        .map_err(|e| format!("start {}: {e}", method.name()))?;
     if !out.status.success() || !is_mounted(mount_point) {
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        return Err(format!("{} failed ({}): {stderr}", method.name(), out.status));
+        return Err(format!(
+            "{} failed ({}): {stderr}",
+            method.name(),
+            out.status
+        ));
     }
     Ok(method)
 }
@@ -88,7 +111,10 @@ pub fn is_mounted(mount_point: &Path) -> bool {
     let canon = std::fs::canonicalize(mount_point).unwrap_or_else(|_| mount_point.to_path_buf());
     let want = canon.to_string_lossy().replace(' ', "\\040");
     std::fs::read_to_string("/proc/self/mountinfo")
-        .map(|t| t.lines().any(|l| l.split(' ').nth(4) == Some(want.as_str())))
+        .map(|t| {
+            t.lines()
+                .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+        })
         .unwrap_or(false)
 }
 
@@ -97,17 +123,27 @@ pub fn unmount(mount_point: &Path) -> Result<bool, String> {
     if !is_mounted(mount_point) {
         return Ok(false);
     }
-    let attempts: [(&str, &[&str]); 3] =
-        [("fusermount", &["-u", "-z"]), ("fusermount3", &["-u", "-z"]), ("umount", &["-l"])];
+    let attempts: [(&str, &[&str]); 3] = [
+        ("fusermount", &["-u", "-z"]),
+        ("fusermount3", &["-u", "-z"]),
+        ("umount", &["-l"]),
+    ];
     let mut errors = Vec::new();
     for (program, args) in attempts {
         if which(program).is_none() {
             continue;
         }
-        let out = Command::new(program).args(args).arg(mount_point).stdin(Stdio::null()).output();
+        let out = Command::new(program)
+            .args(args)
+            .arg(mount_point)
+            .stdin(Stdio::null())
+            .output();
         match out {
             Ok(o) if o.status.success() && !is_mounted(mount_point) => return Ok(true),
-            Ok(o) => errors.push(format!("{program}: {}", String::from_utf8_lossy(&o.stderr).trim())),
+            Ok(o) => errors.push(format!(
+                "{program}: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
             Err(e) => errors.push(format!("{program}: {e}")),
         }
     }

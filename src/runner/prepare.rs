@@ -12,7 +12,11 @@ use crate::stage;
 
 /// Builds the artifact's bytes; `chain0` is the rendered first chain step,
 /// the command the artifact carries.
-pub fn artifact_bytes(spec: &ArtifactSpec, vars: &Vars, chain0: &[String]) -> Result<Vec<u8>, String> {
+pub fn artifact_bytes(
+    spec: &ArtifactSpec,
+    vars: &Vars,
+    chain0: &[String],
+) -> Result<Vec<u8>, String> {
     let name = vars.render(&spec.name)?;
     match spec.kind {
         ArtifactKind::OdtMacro => odt::build(chain0).map_err(|e| format!("build {name}: {e}")),
@@ -20,31 +24,56 @@ pub fn artifact_bytes(spec: &ArtifactSpec, vars: &Vars, chain0: &[String]) -> Re
         ArtifactKind::Iso => {
             let exe_name = vars.render(spec.executable.as_deref().unwrap_or("setup"))?;
             let image = stage::own_image().map_err(|e| format!("find the stage program: {e}"))?;
-            let bytes = std::fs::read(&image).map_err(|e| format!("read {}: {e}", image.display()))?;
-            let files = [iso::IsoFile { name: exe_name, data: stage::with_trailer(bytes, chain0), executable: true }];
+            let bytes =
+                std::fs::read(&image).map_err(|e| format!("read {}: {e}", image.display()))?;
+            let files = [iso::IsoFile {
+                name: exe_name,
+                data: stage::with_trailer(bytes, chain0),
+                executable: true,
+            }];
             iso::build(&volume_id(&name), &files).map_err(|e| format!("build {name}: {e}"))
         }
         ArtifactKind::Script => Ok(chain0.join(" ").into_bytes()),
-        other => Err(format!("`{}` artifacts can only be built for another platform", other.extension())),
+        other => Err(format!(
+            "`{}` artifacts can only be built for another platform",
+            other.extension()
+        )),
     }
 }
 
-/// An ISO volume id from the file name: upper case, `A-Z0-9_`, at most 32.
+/// An ISO volume id from the file name: upper case, `A-Z0-9_`, at most 16
+/// characters (the Joliet limit), keeping the end, where the token is.
 pub fn volume_id(file_name: &str) -> String {
     let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
-    stem.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
-        .take(32)
-        .collect()
+    let id: Vec<char> = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    id[id.len().saturating_sub(16)..].iter().collect()
+}
+
+/// The mount point's folder name for an image: its file name without the
+/// extension, as a desktop names the volume's folder.
+pub fn mount_dir(file_name: &str) -> String {
+    let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
+    stem.replace(['/', '\\'], "_")
 }
 
 /// Renders and writes the variant's payload files into `workdir`, executable.
 pub fn stage_files(variant: &Variant, vars: &Vars, workdir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     for (name, template) in &variant.files {
-        let text = payload::get(template).ok_or_else(|| format!("no payload template `{template}`"))?;
+        let text =
+            payload::get(template).ok_or_else(|| format!("no payload template `{template}`"))?;
         let path = workdir.join(vars.render(name)?);
-        std::fs::write(&path, vars.render(text)?).map_err(|e| format!("write {}: {e}", path.display()))?;
+        std::fs::write(&path, vars.render(text)?)
+            .map_err(|e| format!("write {}: {e}", path.display()))?;
         set_mode(&path, 0o755)?;
         written.push(path);
     }
@@ -57,7 +86,8 @@ pub fn emulated_opener(workdir: &Path, name: &str) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     let image = stage::own_image().map_err(|e| format!("find the stage program: {e}"))?;
     let target = dir.join(name);
-    std::fs::copy(&image, &target).map_err(|e| format!("copy the stage program to {}: {e}", target.display()))?;
+    std::fs::copy(&image, &target)
+        .map_err(|e| format!("copy the stage program to {}: {e}", target.display()))?;
     set_mode(&target, 0o755)?;
     Ok(target)
 }
@@ -74,8 +104,8 @@ mod tests {
 
     #[test]
     fn volume_ids_are_iso_d_characters() {
-        assert_eq!(volume_id("Invoice-cp0123456789.iso"), "INVOICE_CP0123456789");
+        assert_eq!(volume_id("Invoice-cp0123456789.iso"), "ICE_CP0123456789");
         assert_eq!(volume_id("a.b.iso"), "A_B");
-        assert_eq!(volume_id(&"x".repeat(40)).len(), 32);
+        assert_eq!(volume_id(&"x".repeat(40)).len(), 16);
     }
 }

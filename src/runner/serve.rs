@@ -40,9 +40,15 @@ struct Site {
 /// Serves `body` as `name` on a fresh loopback port, downloads it into
 /// `dest_dir` like a browser, and stops the server.
 pub async fn download(body: Vec<u8>, name: &str, dest_dir: &Path) -> Result<Download, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("listen on 127.0.0.1: {e}"))?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("listen on 127.0.0.1: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let site = Arc::new(Site { name: name.to_string(), body: Bytes::from(body), log: Default::default() });
+    let site = Arc::new(Site {
+        name: name.to_string(),
+        body: Bytes::from(body),
+        log: Default::default(),
+    });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, site.clone(), stop_rx));
     let result = fetch(addr, name, dest_dir).await;
@@ -50,10 +56,19 @@ pub async fn download(body: Vec<u8>, name: &str, dest_dir: &Path) -> Result<Down
     let _ = server.await;
     let (path, url, referrer) = result?;
     let requests = site.log.lock().map(|l| l.clone()).unwrap_or_default();
-    Ok(Download { path, url, referrer, requests })
+    Ok(Download {
+        path,
+        url,
+        referrer,
+        requests,
+    })
 }
 
-async fn serve(listener: TcpListener, site: Arc<Site>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+async fn serve(
+    listener: TcpListener,
+    site: Arc<Site>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -63,12 +78,17 @@ async fn serve(listener: TcpListener, site: Arc<Site>, mut stop: tokio::sync::on
         let site = site.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| answer(req, site.clone()));
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
         });
     }
 }
 
-async fn answer(req: Request<Incoming>, site: Arc<Site>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    req: Request<Incoming>,
+    site: Arc<Site>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
     let file_path = format!("/files/{}", site.name);
     let (status, content_type, body, disposition) = if path == "/" {
@@ -76,21 +96,40 @@ async fn answer(req: Request<Incoming>, site: Arc<Site>) -> Result<Response<Full
             "<!doctype html><title>Invoice portal</title><p>chainproof benign test page. \
              <a href=\"{file_path}\">Download your invoice</a></p>"
         );
-        (StatusCode::OK, "text/html; charset=utf-8", Bytes::from(page), None)
+        (
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from(page),
+            None,
+        )
     } else if path == file_path {
         let disposition = format!("attachment; filename=\"{}\"", site.name);
-        (StatusCode::OK, content_type(&site.name), site.body.clone(), Some(disposition))
+        (
+            StatusCode::OK,
+            content_type(&site.name),
+            site.body.clone(),
+            Some(disposition),
+        )
     } else {
-        (StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"not found"), None)
+        (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            Bytes::from_static(b"not found"),
+            None,
+        )
     };
     if let Ok(mut log) = site.log.lock() {
         log.push(format!("{} {} {}", req.method(), path, status.as_u16()));
     }
-    let mut builder = Response::builder().status(status).header("content-type", content_type);
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", content_type);
     if let Some(d) = disposition {
         builder = builder.header("content-disposition", d);
     }
-    Ok(builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+    Ok(builder
+        .body(Full::new(body))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
 }
 
 /// Media types browsers are sent for these artifacts.
@@ -108,7 +147,11 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-async fn fetch(addr: SocketAddr, name: &str, dest_dir: &Path) -> Result<(PathBuf, String, String), String> {
+async fn fetch(
+    addr: SocketAddr,
+    name: &str,
+    dest_dir: &Path,
+) -> Result<(PathBuf, String, String), String> {
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(std::time::Duration::from_secs(30))
@@ -117,7 +160,11 @@ async fn fetch(addr: SocketAddr, name: &str, dest_dir: &Path) -> Result<(PathBuf
         .map_err(|e| format!("build HTTP client: {e}"))?;
     let referrer = format!("http://{addr}/");
     let url = format!("http://{addr}/files/{name}");
-    let page = client.get(&referrer).send().await.map_err(|e| format!("GET {referrer}: {e}"))?;
+    let page = client
+        .get(&referrer)
+        .send()
+        .await
+        .map_err(|e| format!("GET {referrer}: {e}"))?;
     if !page.status().is_success() {
         return Err(format!("GET {referrer}: HTTP {}", page.status()));
     }
@@ -132,19 +179,32 @@ async fn fetch(addr: SocketAddr, name: &str, dest_dir: &Path) -> Result<(PathBuf
     }
     let body = resp.bytes().await.map_err(|e| format!("read {url}: {e}"))?;
     let path = dest_dir.join(name);
-    tokio::fs::write(&path, &body).await.map_err(|e| format!("write {}: {e}", path.display()))?;
+    tokio::fs::write(&path, &body)
+        .await
+        .map_err(|e| format!("write {}: {e}", path.display()))?;
     Ok((path, url, referrer))
 }
 
 /// Sets the origin marks a Linux browser sets on a download (freedesktop
 /// `user.xdg.origin.url` and `user.xdg.referrer.url`). Returns the marks
 /// set; a filesystem without user xattrs is an error the caller records.
-pub fn mark_origin(path: &Path, url: &str, referrer: &str) -> Result<Vec<(String, String)>, String> {
-    let marks = [("user.xdg.origin.url", url), ("user.xdg.referrer.url", referrer)];
+pub fn mark_origin(
+    path: &Path,
+    url: &str,
+    referrer: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let marks = [
+        ("user.xdg.origin.url", url),
+        ("user.xdg.referrer.url", referrer),
+    ];
     for (name, value) in marks {
-        xattr::set(path, name, value.as_bytes()).map_err(|e| format!("set {name} on {}: {e}", path.display()))?;
+        xattr::set(path, name, value.as_bytes())
+            .map_err(|e| format!("set {name} on {}: {e}", path.display()))?;
     }
-    Ok(marks.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+    Ok(marks
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect())
 }
 
 /// Reads back the origin marks present on `path`.
@@ -168,12 +228,17 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let d = download(b"hello".to_vec(), "Invoice-cp1.odt", dir.path()).await?;
         assert_eq!(std::fs::read(&d.path).map_err(|e| e.to_string())?, b"hello");
-        assert!(d.url.starts_with("http://127.0.0.1:") && d.url.ends_with("/files/Invoice-cp1.odt"));
+        assert!(
+            d.url.starts_with("http://127.0.0.1:") && d.url.ends_with("/files/Invoice-cp1.odt")
+        );
         assert_eq!(d.requests, ["GET / 200", "GET /files/Invoice-cp1.odt 200"]);
         mark_origin(&d.path, &d.url, &d.referrer)?;
         let marks = read_origin(&d.path);
         assert_eq!(marks[0], ("user.xdg.origin.url".to_string(), d.url.clone()));
-        assert_eq!(marks[1], ("user.xdg.referrer.url".to_string(), d.referrer.clone()));
+        assert_eq!(
+            marks[1],
+            ("user.xdg.referrer.url".to_string(), d.referrer.clone())
+        );
         Ok(())
     }
 }

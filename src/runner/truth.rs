@@ -20,7 +20,11 @@ fn at_ns(ns: Option<i128>) -> Option<OffsetDateTime> {
 pub fn merge(observed: Vec<Observed>, stages: &[StageReport]) -> Vec<ProcessTruth> {
     let mut by_pid: BTreeMap<u32, ProcessTruth> = BTreeMap::new();
     for o in observed {
-        let sources = o.sources.iter().map(|s| source_name(*s).to_string()).collect();
+        let sources = o
+            .sources
+            .iter()
+            .map(|s| source_name(*s).to_string())
+            .collect();
         by_pid.insert(
             o.pid,
             ProcessTruth {
@@ -58,10 +62,10 @@ pub fn merge(observed: Vec<Observed>, stages: &[StageReport]) -> Vec<ProcessTrut
     let mut users: BTreeMap<u32, Option<String>> = BTreeMap::new();
     let mut all: Vec<ProcessTruth> = by_pid.into_values().collect();
     for p in &mut all {
-        if p.user.is_none() {
-            if let Some(uid) = p.uid {
-                p.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
-            }
+        if p.user.is_none()
+            && let Some(uid) = p.uid
+        {
+            p.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
         }
     }
     all.sort_by_key(|p| (p.started_at.is_none(), p.started_at, p.pid));
@@ -95,7 +99,10 @@ fn fill_argv(p: &mut ProcessTruth, argv: &[String]) {
 }
 
 fn user_name(uid: u32) -> Option<String> {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok().flatten().map(|u| u.name)
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name)
 }
 
 /// Name of a capture source in the record.
@@ -108,7 +115,9 @@ pub fn source_name(s: crate::capture::Source) -> &'static str {
 
 /// The path the kernel would report as the image of `program`.
 pub fn canonical(program: &str) -> String {
-    std::fs::canonicalize(program).map(|p| p.display().to_string()).unwrap_or_else(|_| program.to_string())
+    std::fs::canonicalize(program)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| program.to_string())
 }
 
 fn basename(path: &str) -> &str {
@@ -120,8 +129,12 @@ pub fn glob(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
         Some((head, rest)) => {
-            let Some(tail) = name.strip_prefix(head) else { return false };
-            (0..=tail.len()).filter(|i| tail.is_char_boundary(*i)).any(|i| glob(rest, &tail[i..]))
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
         }
     }
 }
@@ -154,28 +167,70 @@ pub fn hops(
         path: artifact.map(|f| f.path.clone()),
         at: artifact.map(|f| f.written_at),
         happened: artifact.is_some(),
-        reason: artifact.is_none().then(|| "the artifact was not delivered".to_string()),
+        reason: artifact
+            .is_none()
+            .then(|| "the artifact was not delivered".to_string()),
     });
     let (label, found) = match opener {
         OpenerMatch::Pid(pid, name) => (name, processes.iter().find(|p| p.pid == pid)),
-        OpenerMatch::Image(pattern) => (
-            pattern,
-            processes.iter().find(|p| p.image.as_deref().is_some_and(|i| glob(pattern, basename(i)))),
-        ),
+        OpenerMatch::Image(pattern) => {
+            // Applications may start their main process more than once (LibreOffice
+            // restarts soffice.bin after creating a profile): take the one the
+            // chain continues from, else the first.
+            let candidates: Vec<&ProcessTruth> = processes
+                .iter()
+                .filter(|p| {
+                    p.image
+                        .as_deref()
+                        .is_some_and(|i| glob(pattern, basename(i)))
+                })
+                .collect();
+            let first_step = chain.first().and_then(|a| a.first()).map(|p| canonical(p));
+            let continues = |c: &&&ProcessTruth| {
+                processes.iter().any(|p| {
+                    p.ppid == c.pid
+                        && first_step.as_deref().is_some_and(|want| {
+                            p.image
+                                .as_deref()
+                                .is_some_and(|i| i == want || basename(i) == basename(want))
+                        })
+                })
+            };
+            (
+                pattern,
+                candidates
+                    .iter()
+                    .find(continues)
+                    .or(candidates.first())
+                    .copied(),
+            )
+        }
     };
     let mut prev = found;
-    hops.push(hop(1, HopKind::Open, format!("open {label}"), label, found, None, || {
-        format!("no process `{label}` was seen opening the file")
-    }));
+    hops.push(hop(
+        1,
+        HopKind::Open,
+        format!("open {label}"),
+        label,
+        found,
+        None,
+        || format!("no process `{label}` was seen opening the file"),
+    ));
     for (i, argv) in chain.iter().enumerate() {
         let program = argv.first().map(String::as_str).unwrap_or_default();
         let want = canonical(program);
         let parent = prev;
         let found = parent.and_then(|parent| {
-            let children: Vec<&ProcessTruth> = processes.iter().filter(|p| p.ppid == parent.pid).collect();
+            let children: Vec<&ProcessTruth> =
+                processes.iter().filter(|p| p.ppid == parent.pid).collect();
             let same_image = |p: &&&ProcessTruth| {
-                p.image.as_deref().is_some_and(|img| img == want || basename(img) == basename(&want))
-                    || p.argv.as_ref().and_then(|a| a.first()).is_some_and(|a0| a0 == program)
+                p.image
+                    .as_deref()
+                    .is_some_and(|img| img == want || basename(img) == basename(&want))
+                    || p.argv
+                        .as_ref()
+                        .and_then(|a| a.first())
+                        .is_some_and(|a0| a0 == program)
             };
             children
                 .iter()
@@ -185,10 +240,18 @@ pub fn hops(
                 .copied()
         });
         let name = basename(&want).to_string();
-        hops.push(hop(i + 2, HopKind::Spawn, format!("spawn {name}"), program, found, parent, || match parent {
-            Some(p) => format!("no `{name}` was started by pid {}", p.pid),
-            None => "the previous hop did not happen".to_string(),
-        }));
+        hops.push(hop(
+            i + 2,
+            HopKind::Spawn,
+            format!("spawn {name}"),
+            program,
+            found,
+            parent,
+            || match parent {
+                Some(p) => format!("no `{name}` was started by pid {}", p.pid),
+                None => "the previous hop did not happen".to_string(),
+            },
+        ));
         prev = found;
     }
     hops
@@ -221,7 +284,10 @@ fn hop(
 pub fn file_truth(path: &Path, role: &str, origin: &[(String, String)]) -> Option<FileTruth> {
     use sha2::Digest;
     let bytes = std::fs::read(path).ok()?;
-    let written_at = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(OffsetDateTime::from)?;
+    let written_at = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(OffsetDateTime::from)?;
     Some(FileTruth {
         path: path.display().to_string(),
         role: role.to_string(),

@@ -22,7 +22,10 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { field: field.into(), message: message.into() });
+        self.problems.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// Checks template syntax and that only `allowed` placeholders appear.
@@ -31,7 +34,10 @@ impl Checker {
             Ok(used) => {
                 for name in &used {
                     if !allowed.contains(name) {
-                        self.fail(field, format!("placeholder `{{{name}}}` cannot be used here"));
+                        self.fail(
+                            field,
+                            format!("placeholder `{{{name}}}` cannot be used here"),
+                        );
                     }
                 }
                 used
@@ -46,14 +52,24 @@ impl Checker {
 
 /// Every problem of `s`; empty when it is valid.
 pub fn check(s: &Scenario) -> Vec<Problem> {
-    let mut c = Checker { problems: Vec::new() };
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
     let id_ok = !s.id.is_empty()
-        && s.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        && s.id
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
     if !id_ok {
-        c.fail("id", format!("`{}` must be lowercase letters, digits and dashes", s.id));
+        c.fail(
+            "id",
+            format!("`{}` must be lowercase letters, digits and dashes", s.id),
+        );
     }
     if !technique_ok(&s.technique) {
-        c.fail("technique", format!("`{}` is not an ATT&CK id like T1204.002", s.technique));
+        c.fail(
+            "technique",
+            format!("`{}` is not an ATT&CK id like T1204.002", s.technique),
+        );
     }
     if s.title.trim().is_empty() {
         c.fail("title", "must not be empty");
@@ -67,14 +83,19 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         }
     }
     if s.expect.observe.is_empty() {
-        c.fail("expect.observe", "must name at least one hop kind (file, open, spawn)");
+        c.fail(
+            "expect.observe",
+            "must name at least one hop kind (file, open, spawn)",
+        );
     }
-    if let Some(alert) = &s.expect.alert {
-        if let Some(t) = &alert.technique {
-            if !technique_ok(t) {
-                c.fail("expect.alert.technique", format!("`{t}` is not an ATT&CK id"));
-            }
-        }
+    if let Some(alert) = &s.expect.alert
+        && let Some(t) = &alert.technique
+        && !technique_ok(t)
+    {
+        c.fail(
+            "expect.alert.technique",
+            format!("`{t}` is not an ATT&CK id"),
+        );
     }
     c.problems
 }
@@ -92,8 +113,14 @@ fn technique_ok(t: &str) -> bool {
 fn variant(c: &mut Checker, at: &str, v: &Variant) {
     let image = matches!(v.artifact.kind, ArtifactKind::Iso | ArtifactKind::Dmg);
     let name_field = format!("{at}.artifact.name");
-    if !c.template(&name_field, &v.artifact.name, &["token"]).contains(&"token") {
-        c.fail(&name_field, "must contain {token} so the run can be found in telemetry");
+    if !c
+        .template(&name_field, &v.artifact.name, &["token"])
+        .contains(&"token")
+    {
+        c.fail(
+            &name_field,
+            "must contain {token} so the run can be found in telemetry",
+        );
     }
     if v.artifact.name.contains(['/', '\\']) {
         c.fail(&name_field, "must be a file name, not a path");
@@ -106,7 +133,10 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
             }
         }
         (None, true) => c.fail(&exe_field, "a disk image needs the name of its executable"),
-        (Some(_), false) => c.fail(&exe_field, "only disk images (iso, dmg) carry an executable"),
+        (Some(_), false) => c.fail(
+            &exe_field,
+            "only disk images (iso, dmg) carry an executable",
+        ),
         (None, false) => {}
     }
     for (name, template_name) in &v.files {
@@ -115,7 +145,10 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
             c.fail(&field, format!("file name `{name}` must contain {{token}}"));
         }
         if payload::get(template_name).is_none() {
-            c.fail(&field, format!("`{template_name}` is not a template in payloads-benign/"));
+            c.fail(
+                &field,
+                format!("`{template_name}` is not a template in payloads-benign/"),
+            );
         }
     }
     open(c, at, v, image);
@@ -125,22 +158,38 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
     for (i, step) in v.chain.iter().enumerate() {
         let field = format!("{at}.chain[{i}].run");
         if step.run.is_empty() || step.run[0].trim().is_empty() {
-            c.fail(&field, "needs a command: the image first, then its arguments");
+            c.fail(
+                &field,
+                "needs a command: the image first, then its arguments",
+            );
             continue;
         }
         let mut token = false;
         for arg in &step.run {
-            let used = c.template(&field, arg, &["token", "workdir", "downloads", "artifact", "mount"]);
+            let used = c.template(
+                &field,
+                arg,
+                &["token", "workdir", "downloads", "artifact", "mount"],
+            );
             token |= used.iter().any(|u| matches!(*u, "token" | "artifact"));
         }
         if !token {
-            c.fail(&field, "must contain {token} so every command line carries the run token");
+            c.fail(
+                &field,
+                "must contain {token} so every command line carries the run token",
+            );
         }
     }
     if let Some(proof) = &v.proof {
         let field = format!("{at}.proof");
-        if !c.template(&field, proof, &["token", "workdir"]).contains(&"workdir") {
-            c.fail(&field, "must lie in the run directory: start it with {workdir}");
+        if !c
+            .template(&field, proof, &["token", "workdir"])
+            .contains(&"workdir")
+        {
+            c.fail(
+                &field,
+                "must lie in the run directory: start it with {workdir}",
+            );
         }
     }
     if v.timeout.is_zero() || v.timeout > Duration::from_secs(600) {
@@ -155,15 +204,23 @@ fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
     if let Some(e) = &v.open.emulated {
         let field = format!("{at}.open.emulated.as");
         if e.as_name.is_empty() || e.as_name.contains(['/', '\\']) || e.as_name.starts_with('.') {
-            c.fail(&field, format!("`{}` must be a plain executable name", e.as_name));
+            c.fail(
+                &field,
+                format!("`{}` must be a plain executable name", e.as_name),
+            );
         }
         let field = format!("{at}.open.emulated.args");
         let mut opens = false;
         for arg in &e.args {
-            opens |= c.template(&field, arg, &["token", "workdir", "downloads", "artifact"]).contains(&"artifact");
+            opens |= c
+                .template(&field, arg, &["token", "workdir", "downloads", "artifact"])
+                .contains(&"artifact");
         }
         if !opens {
-            c.fail(&field, "must pass {artifact}: an opener opens the delivered file");
+            c.fail(
+                &field,
+                "must pass {artifact}: an opener opens the delivered file",
+            );
         }
     }
     if let Some(r) = &v.open.real {
@@ -180,16 +237,28 @@ fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
         }
         let mut opens = false;
         for arg in &r.command {
-            opens |= c.template(&field, arg, &allowed).iter().any(|u| matches!(*u, "artifact" | "mount"));
+            opens |= c
+                .template(&field, arg, &allowed)
+                .iter()
+                .any(|u| matches!(*u, "artifact" | "mount"));
         }
         if !opens && !r.command.is_empty() {
-            c.fail(&field, "must use {artifact} or {mount}: the opener opens the delivered file");
+            c.fail(
+                &field,
+                "must use {artifact} or {mount}: the opener opens the delivered file",
+            );
         }
         if r.mount && !image {
-            c.fail(format!("{at}.open.real.mount"), "only disk images (iso, dmg) can be mounted");
+            c.fail(
+                format!("{at}.open.real.mount"),
+                "only disk images (iso, dmg) can be mounted",
+            );
         }
         if r.image.is_empty() || r.image.contains('/') {
-            c.fail(format!("{at}.open.real.image"), "must be the opener's file name (`*` allowed)");
+            c.fail(
+                format!("{at}.open.real.image"),
+                "must be the opener's file name (`*` allowed)",
+            );
         }
     }
 }

@@ -8,9 +8,18 @@ use super::{Scenario, Source, check};
 /// The scenarios compiled into the binary, so `chainproof run` works from any
 /// directory; `scenarios/` in the repository holds the same files.
 const EMBEDDED: [(&str, &str); 3] = [
-    ("macro-doc-shell.yaml", include_str!("../../scenarios/macro-doc-shell.yaml")),
-    ("shortcut-script.yaml", include_str!("../../scenarios/shortcut-script.yaml")),
-    ("iso-exec.yaml", include_str!("../../scenarios/iso-exec.yaml")),
+    (
+        "macro-doc-shell.yaml",
+        include_str!("../../scenarios/macro-doc-shell.yaml"),
+    ),
+    (
+        "shortcut-script.yaml",
+        include_str!("../../scenarios/shortcut-script.yaml"),
+    ),
+    (
+        "iso-exec.yaml",
+        include_str!("../../scenarios/iso-exec.yaml"),
+    ),
 ];
 
 /// A scenario that passed every check.
@@ -82,7 +91,10 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<LoadError>> {
     let mut errors = Vec::new();
     if paths.is_empty() {
         for (name, text) in EMBEDDED {
-            sources.push(Source { path: Path::new("<embedded>").join(name), text: text.to_string() });
+            sources.push(Source {
+                path: Path::new("<embedded>").join(name),
+                text: text.to_string(),
+            });
         }
     }
     for path in paths {
@@ -115,11 +127,18 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<LoadError>> {
             Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
 }
 
 fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let read = |source| LoadError::Read { path: path.to_path_buf(), source };
+    let read = |source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(read)?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -134,7 +153,9 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     }
     files.sort();
     if files.is_empty() {
-        return Err(LoadError::Empty { path: path.to_path_buf() });
+        return Err(LoadError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(files)
 }
@@ -147,16 +168,23 @@ pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
         Err(e) => {
             let field = match e.path().to_string() {
                 p if p == "." || p.is_empty() => "(document)".to_string(),
-                p => p,
+                // A syntax error has no field yet; name the deepest one reached.
+                p => p.trim_end_matches(".?").to_string(),
             };
             let inner = e.into_inner();
             let location = inner.location();
+            let message = strip_location(&inner.to_string());
+            // serde_yaml_ng already prefixes some messages with the path.
+            let message = match message.split_once(": ") {
+                Some((prefix, rest)) if field.starts_with(prefix) => rest.to_string(),
+                _ => message,
+            };
             return Err(vec![LoadError::Invalid {
                 path: source.path.clone(),
                 line: location.as_ref().map(|l| l.line()),
                 column: location.as_ref().map(|l| l.column()),
                 field,
-                message: strip_location(&inner.to_string()),
+                message,
             }]);
         }
     };
@@ -181,10 +209,13 @@ pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
 
 /// serde_yaml_ng appends " at line L column C"; the location is shown in front instead.
 fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
+    let Some(i) = message.find(" at line ") else {
+        return message.to_string();
+    };
+    let rest = &message[i + 9..];
+    // Drop "at line L column C", keep what follows (", while parsing ...").
+    let after = rest.find(',').map_or("", |j| &rest[j..]);
+    format!("{}{after}", &message[..i])
 }
 
 /// Best-effort line of a dotted field path (`variants.linux.chain[1].run`)
@@ -234,6 +265,13 @@ mod tests {
 
     #[test]
     fn location_suffix_is_stripped() {
-        assert_eq!(strip_location("invalid type: x at line 3 column 5"), "invalid type: x");
+        assert_eq!(
+            strip_location("invalid type: x at line 3 column 5"),
+            "invalid type: x"
+        );
+        assert_eq!(
+            strip_location("did not find key at line 2 column 6, while parsing"),
+            "did not find key, while parsing"
+        );
     }
 }

@@ -332,9 +332,9 @@ pub mod duration_text {
         let ms = d.as_millis();
         match ms {
             0 => "0s".to_string(),
-            _ if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
-            _ if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
-            _ if ms % 1_000 == 0 => format!("{}s", ms / 1_000),
+            _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+            _ if ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
+            _ if ms.is_multiple_of(1_000) => format!("{}s", ms / 1_000),
             _ => format!("{ms}ms"),
         }
     }
@@ -358,7 +358,12 @@ mod tests {
 
     #[test]
     fn durations_parse_and_render() {
-        for (text, ms) in [("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("1h", 3_600_000)] {
+        for (text, ms) in [
+            ("500ms", 500),
+            ("30s", 30_000),
+            ("5m", 300_000),
+            ("1h", 3_600_000),
+        ] {
             assert_eq!(parse(text), Ok(Duration::from_millis(ms)), "{text}");
             assert_eq!(render(Duration::from_millis(ms)), text);
         }

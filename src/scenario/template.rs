@@ -8,7 +8,14 @@
 use std::collections::BTreeMap;
 
 /// Every placeholder name the format knows.
-pub const KNOWN: [&str; 6] = ["token", "workdir", "downloads", "artifact", "mount", "profile"];
+pub const KNOWN: [&str; 6] = [
+    "token",
+    "workdir",
+    "downloads",
+    "artifact",
+    "mount",
+    "profile",
+];
 
 /// Values for rendering.
 #[derive(Debug, Clone, Default)]
@@ -63,16 +70,20 @@ fn parse(text: &str) -> Result<Vec<Piece<'_>>, String> {
             continue;
         }
         if tail.starts_with('}') {
-            return Err(format!("unmatched `}}` in `{text}` (write `}}}}` for a literal)"));
+            return Err(format!(
+                "unmatched `}}` in `{text}` (write `}}}}` for a literal)"
+            ));
         }
         let end = tail
             .find('}')
             .ok_or_else(|| format!("unclosed `{{` in `{text}` (write `{{{{` for a literal)"))?;
         let name = &tail[1..end];
-        let known = KNOWN
-            .iter()
-            .find(|k| **k == name)
-            .ok_or_else(|| format!("unknown placeholder `{{{name}}}` (known: {})", KNOWN.join(", ")))?;
+        let known = KNOWN.iter().find(|k| **k == name).ok_or_else(|| {
+            format!(
+                "unknown placeholder `{{{name}}}` (known: {})",
+                KNOWN.join(", ")
+            )
+        })?;
         pieces.push(Piece::Var(known));
         rest = &tail[end + 1..];
     }
@@ -117,6 +128,9 @@ mod tests {
         for bad in ["{nope}", "{token", "a}b"] {
             assert!(placeholders(bad).is_err(), "{bad}");
         }
-        assert_eq!(placeholders("{mount}/x-{token}"), Ok(vec!["mount", "token"]));
+        assert_eq!(
+            placeholders("{mount}/x-{token}"),
+            Ok(vec!["mount", "token"])
+        );
     }
 }

@@ -38,16 +38,29 @@ pub fn decide(
     backend: &str,
     verified_at: OffsetDateTime,
 ) -> Verification {
-    let within = scenario.and_then(|s| s.expect.alert.as_ref()).map(|a| a.within);
-    let observe: Vec<HopKind> = scenario.map(|s| s.expect.observe.clone()).unwrap_or_default();
+    let within = scenario
+        .and_then(|s| s.expect.alert.as_ref())
+        .map(|a| a.within);
+    let observe: Vec<HopKind> = scenario
+        .map(|s| s.expect.observe.clone())
+        .unwrap_or_default();
     if run.status == RunStatus::NotApplicable {
         let reason = run.reason.clone();
         return Verification {
             backend: backend.into(),
             verified_at,
-            hops: run.hops.iter().map(|h| verdict(h.index, Verdict::NotApplicable, reason.clone())).collect(),
+            hops: run
+                .hops
+                .iter()
+                .map(|h| verdict(h.index, Verdict::NotApplicable, reason.clone()))
+                .collect(),
             alerts: Vec::new(),
-            chain: ChainVerdict { verdict: Verdict::NotApplicable, grade: None, fully_observed: false, reason },
+            chain: ChainVerdict {
+                verdict: Verdict::NotApplicable,
+                grade: None,
+                fully_observed: false,
+                reason,
+            },
         };
     }
     let answer = match answer {
@@ -56,7 +69,11 @@ pub fn decide(
             return Verification {
                 backend: backend.into(),
                 verified_at,
-                hops: run.hops.iter().map(|h| verdict(h.index, Verdict::Inconclusive, Some(reason.clone()))).collect(),
+                hops: run
+                    .hops
+                    .iter()
+                    .map(|h| verdict(h.index, Verdict::Inconclusive, Some(reason.clone())))
+                    .collect(),
                 alerts: Vec::new(),
                 chain: ChainVerdict {
                     verdict: Verdict::Inconclusive,
@@ -74,7 +91,13 @@ pub fn decide(
         .map(|h| hop_verdict(h, &run.hops, &answer, &alerts, within))
         .collect();
     let chain = chain_verdict(&run.hops, &hops, &observe);
-    Verification { backend: backend.into(), verified_at, hops, alerts, chain }
+    Verification {
+        backend: backend.into(),
+        verified_at,
+        hops,
+        alerts,
+        chain,
+    }
 }
 
 fn verdict(index: usize, verdict: Verdict, reason: Option<String>) -> HopVerdict {
@@ -94,10 +117,13 @@ fn verdict(index: usize, verdict: Verdict, reason: Option<String>) -> HopVerdict
 pub fn event_matches(event: &Event, hop: &HopTruth) -> bool {
     match (hop.kind, event.category) {
         (HopKind::File, Category::FileEvent) => {
-            hop.path.is_some() && event.fields.get("TargetFilename").and_then(|v| v.as_str()) == hop.path.as_deref()
+            hop.path.is_some()
+                && event.fields.get("TargetFilename").and_then(|v| v.as_str())
+                    == hop.path.as_deref()
         }
         (HopKind::Open | HopKind::Spawn, Category::ProcessCreation) => {
-            hop.pid.is_some() && event.fields.get("ProcessId").and_then(|v| v.as_u64()) == hop.pid.map(u64::from)
+            hop.pid.is_some()
+                && event.fields.get("ProcessId").and_then(|v| v.as_u64()) == hop.pid.map(u64::from)
         }
         _ => false,
     }
@@ -110,7 +136,10 @@ fn alert(a: &BackendAlert, hops: &[HopTruth]) -> Alert {
         level: a.level.clone(),
         tags: a.tags.clone(),
         grade: grade(&a.tags),
-        hop: hops.iter().find(|h| h.happened && event_matches(&a.event, h)).map(|h| h.index),
+        hop: hops
+            .iter()
+            .find(|h| h.happened && event_matches(&a.event, h))
+            .map(|h| h.index),
         at: a.at,
     }
 }
@@ -131,12 +160,19 @@ fn hop_verdict(
         return verdict(hop.index, Verdict::Blocked, hop.reason.clone());
     }
     let Some(event) = answer.events.iter().find(|e| event_matches(e, hop)) else {
-        return verdict(hop.index, Verdict::Missed, Some("the backend has no telemetry of this hop".into()));
+        return verdict(
+            hop.index,
+            Verdict::Missed,
+            Some("the backend has no telemetry of this hop".into()),
+        );
     };
     let mut v = verdict(hop.index, Verdict::Observed, None);
     v.time_to_telemetry_ms = ms_between(hop.at, answer.answered_at);
     if hop.kind == HopKind::Spawn {
-        let parent = hops.iter().find(|h| h.index + 1 == hop.index).and_then(|h| h.pid);
+        let parent = hops
+            .iter()
+            .find(|h| h.index + 1 == hop.index)
+            .and_then(|h| h.pid);
         let event_parent = event.fields.get("ParentProcessId").and_then(|v| v.as_u64());
         v.linked = Some(parent.is_some() && event_parent == parent.map(u64::from));
     }
@@ -167,12 +203,27 @@ fn chain_verdict(truth: &[HopTruth], hops: &[HopVerdict], observe: &[HopKind]) -
     } else if fully_observed {
         (Verdict::Observed, None)
     } else if let Some(v) = first(Verdict::Blocked) {
-        (Verdict::Blocked, Some(format!("hop {}: {}", v.index, v.reason.clone().unwrap_or_default())))
+        (
+            Verdict::Blocked,
+            Some(format!(
+                "hop {}: {}",
+                v.index,
+                v.reason.clone().unwrap_or_default()
+            )),
+        )
     } else {
         let missed = hops.iter().filter(|v| v.verdict == Verdict::Missed).count();
-        (Verdict::Missed, Some(format!("{missed} required hop(s) without telemetry")))
+        (
+            Verdict::Missed,
+            Some(format!("{missed} required hop(s) without telemetry")),
+        )
     };
-    ChainVerdict { verdict, grade, fully_observed, reason }
+    ChainVerdict {
+        verdict,
+        grade,
+        fully_observed,
+        reason,
+    }
 }
 
 #[cfg(test)]

@@ -44,12 +44,22 @@ fn run(hops: Vec<HopTruth>) -> ScenarioRun {
 
 fn proc_event(pid: u32, ppid: u32) -> Event {
     let f = json!({"ProcessId": pid, "ParentProcessId": ppid, "Image": "/usr/bin/dash"});
-    Event { category: Category::ProcessCreation, at: None, hop: None, fields: f.as_object().cloned().unwrap_or_default() }
+    Event {
+        category: Category::ProcessCreation,
+        at: None,
+        hop: None,
+        fields: f.as_object().cloned().unwrap_or_default(),
+    }
 }
 
 fn file_event(path: &str) -> Event {
     let f = json!({"TargetFilename": path});
-    Event { category: Category::FileEvent, at: None, hop: None, fields: f.as_object().cloned().unwrap_or_default() }
+    Event {
+        category: Category::FileEvent,
+        at: None,
+        hop: None,
+        fields: f.as_object().cloned().unwrap_or_default(),
+    }
 }
 
 fn chain() -> ScenarioRun {
@@ -81,25 +91,39 @@ fn all_telemetry_and_an_alert_give_alerted_with_linkage() {
         event: proc_event(11, 10),
     };
     let answer = RunAnswer {
-        events: vec![file_event("/w/Downloads/a.odt"), proc_event(10, 1), proc_event(11, 10)],
+        events: vec![
+            file_event("/w/Downloads/a.odt"),
+            proc_event(10, 1),
+            proc_event(11, 10),
+        ],
         alerts: vec![alert],
         answered_at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(100)),
     };
     let v = decide_with(&r, Ok(answer));
     let verdicts: Vec<Verdict> = v.hops.iter().map(|h| h.verdict).collect();
-    assert_eq!(verdicts, [Verdict::Observed, Verdict::Observed, Verdict::Alerted]);
+    assert_eq!(
+        verdicts,
+        [Verdict::Observed, Verdict::Observed, Verdict::Alerted]
+    );
     assert_eq!(v.hops[2].grade, Some(Grade::Technique));
     assert_eq!(v.hops[2].time_to_alert_ms, Some(250));
     assert_eq!(v.hops[2].linked, Some(true));
     assert_eq!(v.hops[1].time_to_telemetry_ms, Some(100));
-    assert_eq!((v.chain.verdict, v.chain.grade, v.chain.fully_observed), (Verdict::Alerted, Some(Grade::Technique), true));
+    assert_eq!(
+        (v.chain.verdict, v.chain.grade, v.chain.fully_observed),
+        (Verdict::Alerted, Some(Grade::Technique), true)
+    );
     assert_eq!(v.alerts[0].hop, Some(2));
 }
 
 #[test]
 fn missing_telemetry_is_missed_and_unlinked_parents_are_flagged() {
     let r = chain();
-    let answer = RunAnswer { events: vec![proc_event(10, 1), proc_event(11, 99)], alerts: vec![], answered_at: None };
+    let answer = RunAnswer {
+        events: vec![proc_event(10, 1), proc_event(11, 99)],
+        alerts: vec![],
+        answered_at: None,
+    };
     let v = decide_with(&r, Ok(answer));
     assert_eq!(v.hops[0].verdict, Verdict::Missed);
     assert_eq!(v.hops[2].linked, Some(false));
@@ -117,8 +141,16 @@ fn a_backend_failure_is_inconclusive_never_missed() {
 
 #[test]
 fn hops_that_did_not_run_are_blocked_with_their_reason() {
-    let r = run(vec![hop(0, HopKind::File, None, true), hop(1, HopKind::Open, Some(10), true), hop(2, HopKind::Spawn, None, false)]);
-    let answer = RunAnswer { events: vec![file_event("/w/Downloads/a.odt"), proc_event(10, 1)], alerts: vec![], answered_at: None };
+    let r = run(vec![
+        hop(0, HopKind::File, None, true),
+        hop(1, HopKind::Open, Some(10), true),
+        hop(2, HopKind::Spawn, None, false),
+    ]);
+    let answer = RunAnswer {
+        events: vec![file_event("/w/Downloads/a.odt"), proc_event(10, 1)],
+        alerts: vec![],
+        answered_at: None,
+    };
     let v = decide_with(&r, Ok(answer));
     assert_eq!(v.hops[2].verdict, Verdict::Blocked);
     assert_eq!(v.hops[2].reason.as_deref(), Some("did not run"));
@@ -130,7 +162,13 @@ fn not_applicable_runs_stay_not_applicable() {
     let mut r = run(vec![]);
     r.status = RunStatus::NotApplicable;
     r.reason = Some("no windows variant".into());
-    let v = decide(&r, None, Ok(RunAnswer::default()), "test", OffsetDateTime::UNIX_EPOCH);
+    let v = decide(
+        &r,
+        None,
+        Ok(RunAnswer::default()),
+        "test",
+        OffsetDateTime::UNIX_EPOCH,
+    );
     assert_eq!(v.chain.verdict, Verdict::NotApplicable);
     assert_eq!(v.chain.reason.as_deref(), Some("no windows variant"));
 }

@@ -44,18 +44,30 @@ fn merge_joins_sources_and_fills_the_gaps_of_each() {
         cwd: None,
         started_unix_ns: 1_000,
         instruction: Some("odt-macro".into()),
-        child: Some(StageChild { pid: 101, argv: vec!["/bin/sh".into(), "-c".into(), "x".into()], started_unix_ns: 2_000, exit_code: Some(0) }),
+        child: Some(StageChild {
+            pid: 101,
+            argv: vec!["/bin/sh".into(), "-c".into(), "x".into()],
+            started_unix_ns: 2_000,
+            exit_code: Some(0),
+        }),
         error: None,
     };
     // The connector saw the shell and its child, but not the stage program.
-    let seen = vec![observed(101, 100, "/usr/bin/dash", &["/bin/sh", "-c", "x"], 2_100), observed(102, 101, "/usr/bin/touch", &["/usr/bin/touch", "p"], 3_000)];
+    let seen = vec![
+        observed(101, 100, "/usr/bin/dash", &["/bin/sh", "-c", "x"], 2_100),
+        observed(102, 101, "/usr/bin/touch", &["/usr/bin/touch", "p"], 3_000),
+    ];
     let all = merge(seen, &[stage]);
     let pids: Vec<u32> = all.iter().map(|p| p.pid).collect();
     assert_eq!(pids, [100, 101, 102]);
     assert_eq!(all[0].sources, ["stage-report"]);
     assert_eq!(all[0].image.as_deref(), Some("/w/program/soffice.bin"));
     assert_eq!(all[1].sources, ["proc-connector", "stage-report"]);
-    assert_eq!(all[1].image.as_deref(), Some("/usr/bin/dash"), "the kernel's image wins over the stage's guess");
+    assert_eq!(
+        all[1].image.as_deref(),
+        Some("/usr/bin/dash"),
+        "the kernel's image wins over the stage's guess"
+    );
     assert_eq!(all[2].command_line.as_deref(), Some("/usr/bin/touch p"));
 }
 
@@ -63,21 +75,43 @@ fn merge_joins_sources_and_fills_the_gaps_of_each() {
 fn hops_follow_parent_links_and_explain_what_is_missing() {
     let procs = merge(
         vec![
-            observed(10, 1, "/w/program/soffice.bin", &["soffice.bin", "a.odt"], 1),
+            observed(
+                10,
+                1,
+                "/w/program/soffice.bin",
+                &["soffice.bin", "a.odt"],
+                1,
+            ),
             observed(11, 10, "/usr/bin/dash", &["/bin/sh", "-c", "touch p"], 2),
             // A dash that is not a child of the opener must not be taken.
             observed(20, 1, "/usr/bin/touch", &["/usr/bin/touch", "p"], 3),
         ],
         &[],
     );
-    let chain = vec![vec!["/bin/sh".to_string(), "-c".into(), "touch p".into()], vec!["/usr/bin/touch".to_string(), "p".into()]];
-    let hops = hops("a.odt", None, OpenerMatch::Pid(10, "soffice.bin"), &chain, &procs);
+    let chain = vec![
+        vec!["/bin/sh".to_string(), "-c".into(), "touch p".into()],
+        vec!["/usr/bin/touch".to_string(), "p".into()],
+    ];
+    let hops = hops(
+        "a.odt",
+        None,
+        OpenerMatch::Pid(10, "soffice.bin"),
+        &chain,
+        &procs,
+    );
     assert_eq!(hops.len(), 4);
     assert!(!hops[0].happened && hops[0].reason.is_some());
     assert_eq!((hops[1].pid, hops[1].happened), (Some(10), true));
     assert_eq!((hops[2].pid, hops[2].parent_pid), (Some(11), Some(10)));
     assert!(!hops[3].happened);
-    assert!(hops[3].reason.as_deref().is_some_and(|r| r.contains("pid 11")), "{:?}", hops[3].reason);
+    assert!(
+        hops[3]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("pid 11")),
+        "{:?}",
+        hops[3].reason
+    );
     let by_image = hops_of_image(&procs);
     assert_eq!(by_image.pid, Some(10));
 }
