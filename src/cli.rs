@@ -251,6 +251,9 @@ fn cleanup_command(reports: &std::path::Path) -> u8 {
                 "already gone"
             }
         );
+        for p in &r.removed_outside {
+            println!("  removed {p}");
+        }
         for p in &r.problems {
             eprintln!("  problem: {p}");
         }

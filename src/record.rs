@@ -139,6 +139,9 @@ pub struct GroundTruth {
     /// What the capture could not do.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Files an application left outside the run directory, removed at cleanup.
+    #[serde(default)]
+    pub removed_outside: Vec<String>,
 }
 
 /// One process of the chain.
@@ -355,6 +358,9 @@ pub struct ChainVerdict {
     pub grade: Option<Grade>,
     /// Every expected hop was observed or alerted.
     pub fully_observed: bool,
+    /// Rules the scenario expects (`expect.alert.rules`) that did not fire.
+    #[serde(default)]
+    pub expected_rules_missing: Vec<String>,
     /// Why, for anything but alerted / observed.
     #[serde(default)]
     pub reason: Option<String>,

@@ -1,8 +1,10 @@
 //! freedesktop.org Desktop Entry launchers (`.desktop` files).
 //!
 //! [`build`] writes a `Type=Application` entry whose `Exec` key runs an argv,
-//! quoted by the Desktop Entry Specification (1.5, "The Exec key") in three
-//! layers, innermost first:
+//! quoted by the Desktop Entry Specification ("The Exec key"; the rules are
+//! the same in 1.0 to 1.5, and the file says `Version=1.4` because
+//! `desktop-file-validate` 0.26 rejects 1.5) in three layers, innermost
+//! first:
 //!
 //! 1. field codes: every `%` is doubled (`%%` is a literal `%`);
 //! 2. quoting: an argument that is empty, or holds a reserved character
@@ -28,7 +30,7 @@
 //!
 //! `build` cannot fail: a NUL or other control character is written as is
 //! (`desktop-file-validate` rejects such files, and no launcher can pass a
-//! NUL).
+//! NUL), and an empty argv gives an empty `Exec`, which launchers refuse.
 
 use crate::artifact::ArtifactError;
 

@@ -89,6 +89,9 @@ pub fn render(record: &RunRecord) -> String {
             let _ = writeln!(out, "- **{}**: {what}", escape(&h.label));
         }
         if let Some(v) = &s.verification {
+            for r in &v.chain.expected_rules_missing {
+                let _ = writeln!(out, "- expected rule did not fire: {}", escape(r));
+            }
             for a in &v.alerts {
                 let _ = writeln!(
                     out,

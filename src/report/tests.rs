@@ -84,6 +84,7 @@ fn record_with(command_line: &str) -> RunRecord {
                     verdict: Verdict::Alerted,
                     grade: Some(Grade::Technique),
                     fully_observed: true,
+                    expected_rules_missing: vec![],
                     reason: None,
                 },
             }),

@@ -21,6 +21,8 @@ pub struct Report {
     pub unmounted: bool,
     /// Whether the run directory was removed.
     pub removed_workdir: bool,
+    /// Files outside the run directory that an application left and cleanup removed.
+    pub removed_outside: Vec<String>,
     /// Failures, as text for the record.
     pub problems: Vec<String>,
 }
@@ -111,6 +113,13 @@ pub fn stop_all(entry: &Entry) -> Report {
             "unmount {} after ending processes: {e}",
             mp.display()
         ));
+    }
+    if let Some(since) = entry.office_since_unix {
+        let since = std::time::UNIX_EPOCH + Duration::from_secs(since);
+        report.removed_outside = super::residue::remove_stale_office_sockets(since)
+            .into_iter()
+            .map(|p| p.display().to_string())
+            .collect();
     }
     report
 }

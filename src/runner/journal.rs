@@ -21,6 +21,10 @@ pub struct Entry {
     pub mount_point: Option<PathBuf>,
     /// Pid of the harness that wrote the entry.
     pub harness_pid: u32,
+    /// When a real office application was started (Unix seconds): its stale
+    /// IPC sockets from then on are removed at cleanup.
+    #[serde(default)]
+    pub office_since_unix: Option<u64>,
 }
 
 /// The journal folder (`<reports>/.journal`).
@@ -108,6 +112,7 @@ mod tests {
             workdir: dir.path().join("w"),
             mount_point: None,
             harness_pid: 1,
+            office_since_unix: None,
         };
         journal.write(&entry)?;
         entry.mount_point = Some(dir.path().join("w/media/x"));

@@ -6,17 +6,17 @@
 //! did before doing it, and cleans up on every path out — success, failure,
 //! timeout, Ctrl-C. It knows nothing of backends or verdicts.
 
+mod chain;
 pub mod cleanup;
 pub mod journal;
 pub mod mount;
 pub mod plan;
 mod prepare;
+mod residue;
 mod serve;
 pub mod truth;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use crate::capture::Capture;
 use crate::record::{FileTruth, GroundTruth, MountTruth, RunStatus, ScenarioRun};
 use crate::scenario::template::Vars;
-use crate::scenario::{Fidelity, Loaded, Platform, Variant, Via};
+use crate::scenario::{Fidelity, Loaded, Platform, Variant};
 use crate::stage;
 use journal::{Entry, Journal};
 use truth::OpenerMatch;
@@ -42,7 +42,7 @@ pub struct Options {
 
 /// What happened before cleanup, accumulated as the run goes.
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     workdir: PathBuf,
     artifact: Option<(PathBuf, Vec<(String, String)>)>,
     payloads: Vec<PathBuf>,
@@ -52,7 +52,7 @@ struct State {
     proof: Option<PathBuf>,
 }
 
-enum OpenerMatchOwned {
+pub(super) enum OpenerMatchOwned {
     Pid(u32, String),
     Image(String),
 }
@@ -104,6 +104,7 @@ pub async fn run(
         workdir: workdir.clone(),
         mount_point: None,
         harness_pid: std::process::id(),
+        office_since_unix: None,
     };
     if let Err(e) = opts.journal.write(&entry) {
         return finish(
@@ -118,7 +119,7 @@ pub async fn run(
         ..State::default()
     };
     let outcome = tokio::select! {
-        o = execute(variant, fidelity, &token, &mut state, &opts.journal, &mut entry, &capture) => o,
+        o = chain::execute(variant, fidelity, &token, &mut state, &opts.journal, &mut entry, &capture) => o,
         _ = cancelled(cancel) => Err((RunStatus::Interrupted, "interrupted by a signal".to_string())),
     };
     // Cleanup, in an order that lets each step succeed: unmount (the mount
@@ -145,6 +146,7 @@ pub async fn run(
             .chain(&clean.problems)
             .cloned()
             .collect(),
+        removed_outside: clean.removed_outside.clone(),
     };
     if removed.is_ok() || !workdir.exists() {
         let _ = opts.journal.remove(&token);
@@ -226,178 +228,12 @@ fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {
     all
 }
 
-fn vars(token: &str, workdir: &Path) -> Vars {
+pub(super) fn vars(token: &str, workdir: &Path) -> Vars {
     let mut v = Vars::default();
     v.set("token", token)
         .set("workdir", workdir.display().to_string())
         .set("downloads", workdir.join("Downloads").display().to_string());
     v
-}
-
-type Failure = (RunStatus, String);
-
-fn failed(reason: impl Into<String>) -> Failure {
-    (RunStatus::Failed, reason.into())
-}
-
-async fn execute(
-    variant: &Variant,
-    fidelity: Fidelity,
-    token: &str,
-    state: &mut State,
-    journal: &Journal,
-    entry: &mut Entry,
-    capture: &Capture,
-) -> Result<(), Failure> {
-    let workdir = state.workdir.clone();
-    let downloads = workdir.join("Downloads");
-    std::fs::create_dir_all(&downloads)
-        .map_err(|e| failed(format!("create {}: {e}", downloads.display())))?;
-    let mut vars = vars(token, &workdir);
-    let chain0 = vars.render_all(&variant.chain[0].run).map_err(failed)?;
-    let name = vars.render(&variant.artifact.name).map_err(failed)?;
-    let bytes = prepare::artifact_bytes(&variant.artifact, &vars, &chain0).map_err(failed)?;
-    let path = match variant.delivery.via {
-        Via::Http => {
-            let d = serve::download(bytes, &name, &downloads)
-                .await
-                .map_err(failed)?;
-            let marks = if variant.delivery.mark_origin {
-                serve::mark_origin(&d.path, &d.url, &d.referrer).unwrap_or_else(|e| {
-                    state.warnings.push(e);
-                    Vec::new()
-                })
-            } else {
-                Vec::new()
-            };
-            state.artifact = Some((d.path.clone(), marks));
-            d.path
-        }
-        Via::Copy => {
-            let p = downloads.join(&name);
-            std::fs::write(&p, &bytes)
-                .map_err(|e| failed(format!("write {}: {e}", p.display())))?;
-            state.artifact = Some((p.clone(), Vec::new()));
-            p
-        }
-    };
-    vars.set("artifact", path.display().to_string());
-    state.payloads = prepare::stage_files(variant, &vars, &workdir).map_err(failed)?;
-    state.proof = variant
-        .proof
-        .as_ref()
-        .map(|p| vars.render(p).map(PathBuf::from))
-        .transpose()
-        .map_err(failed)?;
-    let report = workdir.join(".stage-reports.jsonl");
-    let mut cmd = match fidelity {
-        Fidelity::Emulated => {
-            let e = variant
-                .open
-                .emulated
-                .as_ref()
-                .ok_or_else(|| failed("no emulated opener"))?;
-            let exe = prepare::emulated_opener(&workdir, &e.as_name).map_err(failed)?;
-            let mut c = tokio::process::Command::new(&exe);
-            c.arg0(&e.as_name)
-                .args(vars.render_all(&e.args).map_err(failed)?);
-            c
-        }
-        Fidelity::Real => {
-            let r = variant
-                .open
-                .real
-                .as_ref()
-                .ok_or_else(|| failed("no real opener"))?;
-            if r.mount {
-                let mp = workdir.join("media").join(prepare::mount_dir(&name));
-                entry.mount_point = Some(mp.clone());
-                journal
-                    .write(entry)
-                    .map_err(|e| failed(format!("write the journal: {e}")))?;
-                let method =
-                    mount::mount(&path, &mp, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
-                state.mount = Some((path.clone(), mp.clone(), method.name()));
-                vars.set("mount", mp.display().to_string());
-            }
-            if r.profile.is_some() {
-                let profile = workdir.join("profile");
-                crate::artifact::odt::write_throwaway_profile(&profile)
-                    .map_err(|e| failed(e.to_string()))?;
-                vars.set("profile", profile.display().to_string());
-            }
-            let argv = vars.render_all(&r.command).map_err(failed)?;
-            let mut c = tokio::process::Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            if r.profile.is_some() {
-                // Keep the application's caches and settings out of the user's home.
-                let home = workdir.join("home");
-                std::fs::create_dir_all(&home).map_err(|e| failed(e.to_string()))?;
-                c.env("HOME", &home)
-                    .env("XDG_CONFIG_HOME", home.join(".config"))
-                    .env("XDG_CACHE_HOME", home.join(".cache"));
-            }
-            c
-        }
-    };
-    let log =
-        std::fs::File::create(workdir.join("opener.log")).map_err(|e| failed(e.to_string()))?;
-    let log2 = log.try_clone().map_err(|e| failed(e.to_string()))?;
-    cmd.current_dir(&downloads)
-        .env(stage::ENV_TOKEN, token)
-        .env(stage::ENV_REPORT, &report)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .process_group(0)
-        .kill_on_drop(false);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| failed(format!("start the opener: {e}")))?;
-    let pid = child.id().unwrap_or_default();
-    capture.add_root(pid);
-    state.opener = Some(
-        match (fidelity, &variant.open.emulated, &variant.open.real) {
-            (Fidelity::Emulated, Some(e), _) => OpenerMatchOwned::Pid(pid, e.as_name.clone()),
-            (_, _, Some(r)) => OpenerMatchOwned::Image(r.image.clone()),
-            _ => OpenerMatchOwned::Pid(pid, String::new()),
-        },
-    );
-    wait_for_chain(&mut child, state.proof.as_deref(), variant.timeout).await
-}
-
-/// Waits until the proof file exists (then a short grace for the last
-/// processes to exit and be seen), or the opener exits, or the timeout.
-async fn wait_for_chain(
-    child: &mut tokio::process::Child,
-    proof: Option<&Path>,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let deadline = Instant::now() + timeout;
-    let mut opener_exited_at: Option<Instant> = None;
-    loop {
-        if proof.is_some_and(Path::exists) {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            return Ok(());
-        }
-        if opener_exited_at.is_none() && matches!(child.try_wait(), Ok(Some(_))) {
-            opener_exited_at = Some(Instant::now());
-        }
-        // An opener that exits without the proof gets a second for stragglers.
-        if opener_exited_at.is_some_and(|t| t.elapsed() > Duration::from_secs(1)) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err((
-                RunStatus::TimedOut,
-                format!(
-                    "the chain did not finish within {}",
-                    crate::scenario::duration_text::render(timeout)
-                ),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn describe_files(state: &State) -> Vec<FileTruth> {

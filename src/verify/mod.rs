@@ -59,6 +59,7 @@ pub fn decide(
                 verdict: Verdict::NotApplicable,
                 grade: None,
                 fully_observed: false,
+                expected_rules_missing: Vec::new(),
                 reason,
             },
         };
@@ -79,6 +80,7 @@ pub fn decide(
                     verdict: Verdict::Inconclusive,
                     grade: None,
                     fully_observed: false,
+                    expected_rules_missing: Vec::new(),
                     reason: Some(reason),
                 },
             };
@@ -90,7 +92,11 @@ pub fn decide(
         .iter()
         .map(|h| hop_verdict(h, &run.hops, &answer, &alerts, within))
         .collect();
-    let chain = chain_verdict(&run.hops, &hops, &observe);
+    let mut chain = chain_verdict(&run.hops, &hops, &observe);
+    let expected: &[String] = scenario
+        .and_then(|s| s.expect.alert.as_ref())
+        .map_or(&[], |a| a.rules.as_slice());
+    chain.expected_rules_missing = missing_rules(expected, &alerts);
     Verification {
         backend: backend.into(),
         verified_at,
@@ -222,8 +228,23 @@ fn chain_verdict(truth: &[HopTruth], hops: &[HopVerdict], observe: &[HopKind]) -
         verdict,
         grade,
         fully_observed,
+        expected_rules_missing: Vec::new(),
         reason,
     }
+}
+
+/// The expected rules (ids or titles) that no alert matches.
+fn missing_rules(expected: &[String], alerts: &[Alert]) -> Vec<String> {
+    expected
+        .iter()
+        .filter(|want| {
+            !alerts.iter().any(|a| {
+                a.rule_id.as_deref() == Some(want.as_str())
+                    || a.rule_title.eq_ignore_ascii_case(want)
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

@@ -172,3 +172,22 @@ fn not_applicable_runs_stay_not_applicable() {
     assert_eq!(v.chain.verdict, Verdict::NotApplicable);
     assert_eq!(v.chain.reason.as_deref(), Some("no windows variant"));
 }
+
+#[test]
+fn expected_rules_are_matched_by_id_or_title() {
+    let alert = |id: &str, title: &str| Alert {
+        rule_id: Some(id.into()),
+        rule_title: title.into(),
+        level: None,
+        tags: vec![],
+        grade: Grade::General,
+        hop: None,
+        at: OffsetDateTime::UNIX_EPOCH,
+    };
+    let alerts = [alert("a-1", "Doc Spawns Shell"), alert("b-2", "Other")];
+    let expected: Vec<String> = ["a-1", "doc spawns shell", "c-3", "Missing Title"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(missing_rules(&expected, &alerts), ["c-3", "Missing Title"]);
+}

@@ -296,6 +296,7 @@ fn libreoffice_passes_a_tricky_argv_exactly() {
         "trail  ",
         "\u{2003}",
         ";|&<>*?~#()",
+        "ctl\u{1}\u{7f}\u{2028}x",
     ];
     command.extend(argv(&tricky));
     let doc = dir.path().join("argv.odt");

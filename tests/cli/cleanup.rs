@@ -1,0 +1,102 @@
+//! Interrupted runs: SIGINT cleans up at once, SIGKILL leaves a journal
+//! that `chainproof cleanup` finishes.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use crate::common::*;
+
+fn start_slow_iso(lab: &Lab) -> Result<(std::process::Child, String), Box<dyn std::error::Error>> {
+    let slow = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow/iso-exec.yaml");
+    let bin = assert_cmd::cargo::cargo_bin("chainproof");
+    let child = std::process::Command::new(bin)
+        .arg("run")
+        .arg("--scenarios")
+        .arg(&slow)
+        .arg("--reports")
+        .arg(lab.reports())
+        .arg("--work-root")
+        .arg(lab.work())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        for entry in std::fs::read_dir(lab.reports().join(".journal"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let v: Value = serde_json::from_str(&text).unwrap_or_default();
+            let (Some(token), Some(_)) = (v["token"].as_str(), v["mount_point"].as_str()) else {
+                continue;
+            };
+            let sleeping = token_processes(token).iter().any(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(b"/usr/bin/sleep"))
+            });
+            if sleeping {
+                return Ok((child, token.to_string()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err("the slow iso-exec chain never reached its sleep".into())
+}
+
+#[test]
+fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
+    if !needs_root("sigint cleanup") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    let (mut child, token) = start_slow_iso(&lab)?;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )?;
+    let status = child.wait()?;
+    assert_eq!(status.code(), Some(130), "an interrupted run exits 130");
+    Command::cargo_bin("chainproof")?
+        .arg("cleanup")
+        .arg("--reports")
+        .arg(lab.reports())
+        .assert()
+        .success();
+    lab.assert_no_residue(&[token]);
+    let record = lab.record();
+    assert_eq!(record["scenarios"][0]["status"], "interrupted");
+    Ok(())
+}
+
+#[test]
+fn cleanup_finishes_after_sigkill_from_the_journal() -> TestResult {
+    if !needs_root("sigkill cleanup") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    let (mut child, token) = start_slow_iso(&lab)?;
+    child.kill()?;
+    child.wait()?;
+    assert!(
+        !token_processes(&token).is_empty(),
+        "SIGKILL should leave the chain behind for cleanup to find"
+    );
+    let out = Command::cargo_bin("chainproof")?
+        .arg("cleanup")
+        .arg("--reports")
+        .arg(lab.reports())
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone())?;
+    assert!(text.contains(&token) && text.contains("removed"), "{text}");
+    lab.assert_no_residue(&[token]);
+    Ok(())
+}

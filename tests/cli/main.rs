@@ -1,0 +1,9 @@
+//! End-to-end tests of the `chainproof` binary, one test binary with a
+//! module per command. Each test works in a fresh temporary directory
+//! (reports, journal and run directories all inside it).
+
+mod cleanup;
+mod common;
+mod office;
+mod run;
+mod validate;

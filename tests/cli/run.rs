@@ -1,0 +1,101 @@
+//! `chainproof run`: the default suite and rule folders.
+
+use crate::common::*;
+
+#[test]
+fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() -> TestResult {
+    if !needs_root("default run") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    let out = lab.run(&[]).assert().success().get_output().stdout.clone();
+    let stdout = String::from_utf8(out)?;
+    assert!(
+        stdout.contains("macro-doc-shell") && stdout.contains("alerted (technique)"),
+        "{stdout}"
+    );
+    let record = lab.record();
+    assert_eq!(record["schema"], "chainproof.run/v1");
+    let scenarios = record["scenarios"].as_array().cloned().unwrap_or_default();
+    assert_eq!(scenarios.len(), 3);
+    for s in &scenarios {
+        let chain = &s["verification"]["chain"];
+        assert_eq!(
+            (chain["verdict"].as_str(), chain["grade"].as_str()),
+            (Some("alerted"), Some("technique")),
+            "{s:#}"
+        );
+        let opener = match s["id"].as_str() {
+            Some("macro-doc-shell") => "soffice.bin",
+            Some("shortcut-script") => "nautilus",
+            _ => "Setup-cp*",
+        };
+        assert_chain(s, opener);
+        assert_eq!(
+            chain["expected_rules_missing"],
+            serde_json::json!([]),
+            "{}",
+            s["id"]
+        );
+        let artifact = s["truth"]["files"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["role"] == "artifact");
+        let origin = artifact.map(|f| {
+            f["origin"]["user.xdg.origin.url"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        });
+        assert!(
+            origin.is_some_and(|u| u.starts_with("http://127.0.0.1:")),
+            "{}: no origin mark",
+            s["id"]
+        );
+    }
+    assert_eq!(scenarios[2]["truth"]["mount"]["unmounted"], true);
+    let folder = lab
+        .reports()
+        .read_dir()?
+        .flatten()
+        .find(|e| e.path().join("matrix.md").exists());
+    assert!(folder.is_some(), "matrix.md not written");
+    lab.assert_no_residue(&tokens(&record));
+    Ok(())
+}
+
+#[test]
+fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
+    if !needs_root("empty rules") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    let rules = lab.dir.path().join("no-rules");
+    std::fs::create_dir_all(&rules)?;
+    lab.run(&["--rules", rules.to_str().unwrap_or_default()])
+        .assert()
+        .success();
+    let record = lab.record();
+    for s in record["scenarios"].as_array().into_iter().flatten() {
+        for h in s["verification"]["hops"].as_array().into_iter().flatten() {
+            assert_eq!(h["verdict"], "observed", "{}: {h}", s["id"]);
+        }
+        assert_eq!(
+            s["verification"]["alerts"].as_array().map(Vec::len),
+            Some(0)
+        );
+        assert_eq!(s["verification"]["chain"]["verdict"], "observed");
+        let missing = &s["verification"]["chain"]["expected_rules_missing"];
+        assert_eq!(
+            missing.as_array().map(Vec::len),
+            Some(1),
+            "{}: {missing}",
+            s["id"]
+        );
+    }
+    assert_eq!(record["rules"]["count"], 0);
+    Ok(())
+}
