@@ -7,11 +7,13 @@
 //!
 //! Two sources, run on their own threads while the chain runs:
 //!
-//! - [`Source::ProcConnector`]: the kernel's netlink process connector (needs root or
-//!   `CAP_NET_ADMIN`). It reports every fork (with the parent at fork time), exec and exit on
-//!   the machine. On each exec the thread reads `/proc/<pid>` at once, before anything else,
-//!   because a short-lived process can be gone a millisecond later; that read is still a
-//!   race which a busy burst of processes can lose.
+//! - [`Source::ProcConnector`]: the kernel's netlink process connector (root or
+//!   `CAP_NET_ADMIN` before Linux 6.6, any user since). It reports every fork (with the
+//!   parent at fork time), exec and exit on the machine. On each exec the thread reads
+//!   `/proc/<pid>` at once, before anything else, because a short-lived process can be gone
+//!   a millisecond later. That read is a race: the reader thread asks for `SCHED_FIFO` (it
+//!   needs `CAP_SYS_NICE`) so it wakes ahead of ordinary work, and when it cannot, says so
+//!   in a warning. Lineage, times and exit codes come from the events and are not racy.
 //! - [`Source::ProcScan`]: a scan of `/proc` every few milliseconds that finds processes whose
 //!   environment holds `CHAINPROOF_TOKEN=<token>` or whose argv holds the token. It works
 //!   unprivileged for the user's own processes and fills details the connector missed, but
@@ -178,9 +180,11 @@ pub struct Capture {
 
 impl Capture {
     /// Starts capturing processes belonging to `token`. Uses the process connector when it
-    /// can (root / CAP_NET_ADMIN) and always a /proc scanner thread (every few ms) that finds
-    /// live processes whose environ holds `CHAINPROOF_TOKEN=<token>`. Never fails the run: if
-    /// the connector cannot be opened, records why in the report's warnings.
+    /// can (root / CAP_NET_ADMIN, or any user on Linux 6.6+) and always a /proc scanner thread
+    /// (every few ms) that finds live processes whose environ holds `CHAINPROOF_TOKEN=<token>`.
+    /// Never fails the run: if the connector cannot be opened, records why in the report's
+    /// warnings. Blocks until the kernel confirms the subscription (at most half a second),
+    /// so no event of a process spawned after `start` returns is missed.
     pub fn start(token: &str) -> Capture {
         Self::start_with(token, &CaptureOptions::default())
     }
@@ -265,8 +269,14 @@ impl Capture {
     }
 
     /// Declares `pid` (typically the chain's first process, just spawned) part of the run, so
-    /// that its descendants are captured even if they lose the token.
+    /// that it and its descendants are captured even without the token. Call it before
+    /// waiting for the child: until it is reaped its pid cannot be reused, so the process is
+    /// identified by its start time even if it already exited. Pid 0 is ignored.
     pub fn add_root(&self, pid: u32) {
+        // 0 is what a caller gets for a child whose pid it no longer knows: nothing to add.
+        if pid == 0 {
+            return;
+        }
         let start = ProcDir::open(pid)
             .and_then(|dir| dir.stat())
             .map(|stat| self.shared.clocks.ticks_to_wall(stat.start_ticks));

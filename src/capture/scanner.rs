@@ -86,32 +86,10 @@ impl Scanner {
             let Some(item) = read(pid, &shared.matcher, want) else {
                 continue;
             };
-            let entry = self.seen.entry(pid).or_insert(Seen {
-                start_ticks: item.stat.start_ticks,
-                token: false,
-                detail_tries: 0,
-            });
-            if entry.start_ticks != item.stat.start_ticks {
-                // A reused pid: a new process.
-                *entry = Seen {
-                    start_ticks: item.stat.start_ticks,
-                    token: false,
-                    detail_tries: 0,
-                };
-            }
-            entry.token |= item.token;
-            entry.detail_tries = entry.detail_tries.saturating_add(u8::from(want));
+            self.remember(&item, want);
             items.push(item);
         }
-        let listed: HashSet<u32> = pids.into_iter().collect();
-        let mut gone = Vec::new();
-        self.seen.retain(|pid, seen| {
-            let alive = listed.contains(pid);
-            if !alive {
-                gone.push((*pid, seen.start_ticks));
-            }
-            alive
-        });
+        let gone = self.forget_missing(pids);
         if items.is_empty() && gone.is_empty() {
             return;
         }
@@ -123,6 +101,37 @@ impl Scanner {
         for (pid, start_ticks) in gone {
             tracker.scan_gone(pid, start_ticks, now);
         }
+    }
+}
+
+impl Scanner {
+    /// Records a read of a process (a new one if its pid was reused).
+    fn remember(&mut self, item: &ScanItem, want: bool) {
+        let fresh = Seen {
+            start_ticks: item.stat.start_ticks,
+            token: false,
+            detail_tries: 0,
+        };
+        let seen = self.seen.entry(item.pid).or_insert(fresh);
+        if seen.start_ticks != item.stat.start_ticks {
+            *seen = fresh;
+        }
+        seen.token |= item.token;
+        seen.detail_tries = seen.detail_tries.saturating_add(u8::from(want));
+    }
+
+    /// Forgets the pids no longer listed; returns them with their start times.
+    fn forget_missing(&mut self, listed: Vec<u32>) -> Vec<(u32, u64)> {
+        let listed: HashSet<u32> = listed.into_iter().collect();
+        let mut gone = Vec::new();
+        self.seen.retain(|pid, seen| {
+            let alive = listed.contains(pid);
+            if !alive {
+                gone.push((*pid, seen.start_ticks));
+            }
+            alive
+        });
+        gone
     }
 }
 

@@ -40,7 +40,9 @@ fn have_connector(capture: &Capture, test: &str) -> bool {
 
 /// Runs `sh -c "/bin/true <token>; /bin/sleep 0.2"` (and an unrelated `/bin/true`) under a
 /// capture; returns sh's pid, the unrelated pid and the report, or `None` without connector.
-fn capture_sh_and_true(test: &str) -> Result<Option<(u32, u32, String, CaptureReport)>, std::io::Error> {
+fn capture_sh_and_true(
+    test: &str,
+) -> Result<Option<(u32, u32, String, CaptureReport)>, std::io::Error> {
     let token = token();
     let capture = Capture::start(&token);
     if !have_connector(&capture, test) {
@@ -68,21 +70,31 @@ fn connector_captures_a_short_child_with_its_parent() -> Result<(), std::io::Err
         let Some((sh_pid, stranger, token, report)) = capture_sh_and_true(TEST)? else {
             return Ok(());
         };
-        let sh = find(&report, |o| o.pid == sh_pid).cloned().unwrap_or_default();
+        let sh = find(&report, |o| o.pid == sh_pid)
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(sh.pid, sh_pid, "sh missing: {report:#?}");
         assert_eq!(sh.ppid, std::process::id());
         assert!(sh.ppid_from_fork && sh.exited_unix_ns.is_some());
         assert_eq!(sh.exit_code, Some(0));
         assert!(sh.argv.iter().flatten().any(|a| a.contains(&token)));
-        assert!(find(&report, |o| o.pid == stranger).is_none(), "{report:#?}");
+        assert!(
+            find(&report, |o| o.pid == stranger).is_none(),
+            "{report:#?}"
+        );
         assert!(report.processes.iter().all(|o| o.pid != std::process::id()));
 
         // The report is in start order: sh's first child is `true`.
-        let tru = find(&report, |o| o.ppid == sh_pid).cloned().unwrap_or_default();
+        let tru = find(&report, |o| o.ppid == sh_pid)
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(tru.ppid, sh_pid, "true missing: {report:#?}");
         assert!(tru.ppid_from_fork && tru.sources.contains(&Source::ProcConnector));
         assert!(tru.started_unix_ns <= tru.exec_unix_ns && tru.exec_unix_ns <= tru.exited_unix_ns);
-        assert!(tru.exec_unix_ns.is_some() && tru.exit_code == Some(0), "{tru:#?}");
+        assert!(
+            tru.exec_unix_ns.is_some() && tru.exit_code == Some(0),
+            "{tru:#?}"
+        );
         if tru.argv.is_none() {
             eprintln!("{TEST}: attempt {attempt}: the /proc read after exec lost the race");
             continue;
@@ -190,6 +202,7 @@ fn report_round_trips_through_json() -> Result<(), serde_json::Error> {
         pid: 2,
         ppid: 1,
         image: Some("/bin/true".to_owned()),
+        started_unix_ns: Some(1_795_687_247_755_343_347),
         sources: BTreeSet::from([Source::ProcConnector, Source::ProcScan]),
         ..Observed::default()
     };
