@@ -102,9 +102,26 @@ pub struct ScenarioRun {
     pub truth: GroundTruth,
     /// The hops the scenario expects, with what the ground truth holds of each.
     pub hops: Vec<HopTruth>,
+    /// Where the scenario's wall time went (absent when nothing ran).
+    #[serde(default)]
+    pub timings: Option<Timings>,
     /// Verdicts, once verified.
     #[serde(default)]
     pub verification: Option<Verification>,
+}
+
+/// Wall time of one scenario run, in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Timings {
+    /// Harness work before the open: run directory, artifact, download, staging.
+    pub prepare_ms: u64,
+    /// From the open to the chain's completion (the chain's own time).
+    pub chain_ms: u64,
+    /// Deliberate wait after completion, for the last processes to be seen.
+    pub grace_ms: u64,
+    /// Ending processes, unmounting, collecting files, removing the run directory.
+    pub cleanup_ms: u64,
 }
 
 /// How a scenario run ended.

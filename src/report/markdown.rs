@@ -65,6 +65,17 @@ pub fn render(record: &RunRecord) -> String {
     for s in &record.scenarios {
         let _ = writeln!(out, "\n## {} ({})\n", escape(&s.id), escape(&s.title));
         let _ = writeln!(out, "Token `{}`, status {:?}.", s.token, s.status);
+        if let Some(t) = &s.timings {
+            let _ = writeln!(
+                out,
+                "Harness {} ms (prepare {} ms, cleanup {} ms), chain {} ms, grace {} ms.",
+                t.prepare_ms + t.cleanup_ms,
+                t.prepare_ms,
+                t.cleanup_ms,
+                t.chain_ms,
+                t.grace_ms
+            );
+        }
         if let Some(r) = &s.reason {
             let _ = writeln!(out, "Reason: {}.", escape(r));
         }

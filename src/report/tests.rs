@@ -75,6 +75,7 @@ fn record_with(command_line: &str) -> RunRecord {
                 ..GroundTruth::default()
             },
             hops: vec![hop],
+            timings: None,
             verification: Some(Verification {
                 backend: "local".into(),
                 verified_at: OffsetDateTime::UNIX_EPOCH,

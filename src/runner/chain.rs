@@ -154,7 +154,14 @@ pub(super) async fn execute(
             _ => OpenerMatchOwned::Pid(pid, String::new()),
         },
     );
-    wait_for_chain(&mut child, state.proof.as_deref(), variant.timeout).await
+    state.opened_at = Some(Instant::now());
+    wait_for_chain(
+        &mut child,
+        state.proof.as_deref(),
+        variant.timeout,
+        &mut state.settled_at,
+    )
+    .await
 }
 
 /// Waits until the proof file exists (then a short grace for the last
@@ -163,11 +170,13 @@ async fn wait_for_chain(
     child: &mut tokio::process::Child,
     proof: Option<&Path>,
     timeout: Duration,
+    settled_at: &mut Option<Instant>,
 ) -> Result<(), Failure> {
     let deadline = Instant::now() + timeout;
     let mut opener_exited_at: Option<Instant> = None;
     loop {
         if proof.is_some_and(Path::exists) {
+            *settled_at = Some(Instant::now());
             tokio::time::sleep(Duration::from_millis(300)).await;
             return Ok(());
         }
@@ -176,6 +185,7 @@ async fn wait_for_chain(
         }
         // An opener that exits without the proof gets a second for stragglers.
         if opener_exited_at.is_some_and(|t| t.elapsed() > Duration::from_secs(1)) {
+            *settled_at = opener_exited_at;
             return Ok(());
         }
         if Instant::now() >= deadline {

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::capture::Capture;
-use crate::record::{FileTruth, GroundTruth, MountTruth, RunStatus, ScenarioRun};
+use crate::record::{FileTruth, GroundTruth, MountTruth, RunStatus, ScenarioRun, Timings};
 use crate::scenario::template::Vars;
 use crate::scenario::{Fidelity, Loaded, Platform, Variant};
 use crate::stage;
@@ -50,6 +50,10 @@ pub(super) struct State {
     opener: Option<OpenerMatchOwned>,
     warnings: Vec<String>,
     proof: Option<PathBuf>,
+    /// When the opener was started.
+    opened_at: Option<std::time::Instant>,
+    /// When the chain was seen complete (before the grace period).
+    settled_at: Option<std::time::Instant>,
 }
 
 pub(super) enum OpenerMatchOwned {
@@ -113,6 +117,7 @@ pub async fn run(
             Some(format!("write the journal: {e}")),
         );
     }
+    let began = std::time::Instant::now();
     let capture = Capture::start(&token);
     let mut state = State {
         workdir: workdir.clone(),
@@ -124,6 +129,7 @@ pub async fn run(
     };
     // Cleanup, in an order that lets each step succeed: unmount (the mount
     // daemon carries the token), end processes, then read what they left.
+    let ended = std::time::Instant::now();
     let clean = cleanup::stop_all(&entry);
     let captured = capture.stop();
     let stages = stage::read_reports(&workdir.join(".stage-reports.jsonl"));
@@ -152,6 +158,7 @@ pub async fn run(
         let _ = opts.journal.remove(&token);
     }
     record.hops = hops_of(variant, &token, &state, &record.truth);
+    record.timings = Some(timings(&state, began, ended, std::time::Instant::now()));
     let (status, reason) = match outcome {
         Ok(()) => (RunStatus::Completed, None),
         Err((status, reason)) => (status, Some(reason)),
@@ -184,6 +191,7 @@ fn empty_record(loaded: &Loaded, token: &str, started_at: OffsetDateTime) -> Sce
         finished_at: started_at,
         truth: GroundTruth::default(),
         hops: Vec::new(),
+        timings: None,
         verification: None,
     }
 }
@@ -234,6 +242,27 @@ pub(super) fn vars(token: &str, workdir: &Path) -> Vars {
         .set("workdir", workdir.display().to_string())
         .set("downloads", workdir.join("Downloads").display().to_string());
     v
+}
+
+/// Where a scenario's wall time went; `prepare_ms` and `cleanup_ms` are the
+/// harness's own cost, `chain_ms` the chain's, `grace_ms` deliberate waiting.
+fn timings(
+    state: &State,
+    began: std::time::Instant,
+    ended: std::time::Instant,
+    cleaned: std::time::Instant,
+) -> Timings {
+    let ms = |a: std::time::Instant, b: std::time::Instant| {
+        u64::try_from(b.saturating_duration_since(a).as_millis()).unwrap_or(u64::MAX)
+    };
+    let opened = state.opened_at.unwrap_or(ended);
+    let settled = state.settled_at.unwrap_or(ended);
+    Timings {
+        prepare_ms: ms(began, opened),
+        chain_ms: ms(opened, settled),
+        grace_ms: ms(settled, ended),
+        cleanup_ms: ms(ended, cleaned),
+    }
 }
 
 fn describe_files(state: &State) -> Vec<FileTruth> {

@@ -38,6 +38,7 @@ fn run(hops: Vec<HopTruth>) -> ScenarioRun {
         finished_at: OffsetDateTime::UNIX_EPOCH,
         truth: GroundTruth::default(),
         hops,
+        timings: None,
         verification: None,
     }
 }
