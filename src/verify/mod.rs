@@ -45,45 +45,24 @@ pub fn decide(
         .map(|s| s.expect.observe.clone())
         .unwrap_or_default();
     if run.status == RunStatus::NotApplicable {
-        let reason = run.reason.clone();
-        return Verification {
-            backend: backend.into(),
+        return uniform(
+            run,
+            Verdict::NotApplicable,
+            run.reason.clone(),
+            backend,
             verified_at,
-            hops: run
-                .hops
-                .iter()
-                .map(|h| verdict(h.index, Verdict::NotApplicable, reason.clone()))
-                .collect(),
-            alerts: Vec::new(),
-            chain: ChainVerdict {
-                verdict: Verdict::NotApplicable,
-                grade: None,
-                fully_observed: false,
-                expected_rules_missing: Vec::new(),
-                reason,
-            },
-        };
+        );
     }
     let answer = match answer {
         Ok(a) => a,
         Err(reason) => {
-            return Verification {
-                backend: backend.into(),
+            return uniform(
+                run,
+                Verdict::Inconclusive,
+                Some(reason),
+                backend,
                 verified_at,
-                hops: run
-                    .hops
-                    .iter()
-                    .map(|h| verdict(h.index, Verdict::Inconclusive, Some(reason.clone())))
-                    .collect(),
-                alerts: Vec::new(),
-                chain: ChainVerdict {
-                    verdict: Verdict::Inconclusive,
-                    grade: None,
-                    fully_observed: false,
-                    expected_rules_missing: Vec::new(),
-                    reason: Some(reason),
-                },
-            };
+            );
         }
     };
     let alerts: Vec<Alert> = answer.alerts.iter().map(|a| alert(a, &run.hops)).collect();
@@ -103,6 +82,33 @@ pub fn decide(
         hops,
         alerts,
         chain,
+    }
+}
+
+/// A verification in which every hop and the chain share one verdict and reason.
+fn uniform(
+    run: &ScenarioRun,
+    v: Verdict,
+    reason: Option<String>,
+    backend: &str,
+    verified_at: OffsetDateTime,
+) -> Verification {
+    Verification {
+        backend: backend.into(),
+        verified_at,
+        hops: run
+            .hops
+            .iter()
+            .map(|h| verdict(h.index, v, reason.clone()))
+            .collect(),
+        alerts: Vec::new(),
+        chain: ChainVerdict {
+            verdict: v,
+            grade: None,
+            fully_observed: false,
+            expected_rules_missing: Vec::new(),
+            reason,
+        },
     }
 }
 

@@ -4,6 +4,6 @@
 
 mod cleanup;
 mod common;
-mod office;
+mod real;
 mod run;
 mod validate;

@@ -1,4 +1,5 @@
-//! Real LibreOffice: the macro runs for real with a throw-away profile.
+//! Real openers: LibreOffice runs the macro with a throw-away profile, dex
+//! launches the desktop entry.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -102,4 +103,46 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn real_dex_launches_the_desktop_entry() -> TestResult {
+    if !needs_root("real dex") {
+        return Ok(());
+    }
+    if which("dex").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install dex (ci/test does)"
+        );
+        eprintln!("dex not installed; not run");
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    lab.run(&["--fidelity", "real", "shortcut-script"])
+        .assert()
+        .success();
+    let record = lab.record();
+    let s = &record["scenarios"][0];
+    assert_eq!(s["fidelity"], "real");
+    assert_chain(s, "python3*");
+    let opener = s["hops"][1]["pid"].as_u64();
+    let procs = s["truth"]["processes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let dex = procs
+        .iter()
+        .find(|p| p["pid"].as_u64() == opener)
+        .cloned()
+        .unwrap_or_default();
+    let cmd = dex["command_line"].as_str().unwrap_or_default();
+    assert!(
+        cmd.contains("/usr/bin/dex") && cmd.ends_with(".desktop"),
+        "{cmd}"
+    );
+    assert_eq!(s["verification"]["chain"]["verdict"], "alerted");
+    lab.assert_no_residue(&tokens(&record));
+    Ok(())
 }
