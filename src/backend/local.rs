@@ -42,7 +42,9 @@ impl Local {
                     rule_title: hit.title,
                     level: hit.level,
                     tags: hit.tags,
-                    at: OffsetDateTime::now_utc(),
+                    // An inline engine alerts as the event arrives: the alert
+                    // time is the event's own, not when this run got round to it.
+                    at: event.at.unwrap_or_else(OffsetDateTime::now_utc),
                     event: event.clone(),
                 });
             }
@@ -50,7 +52,8 @@ impl Local {
         RunAnswer {
             events,
             alerts,
-            answered_at: Some(OffsetDateTime::now_utc()),
+            // The ground truth is the telemetry: no ingestion delay to report.
+            answered_at: None,
         }
     }
 }
