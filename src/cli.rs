@@ -213,68 +213,63 @@ fn list(paths: &[PathBuf]) -> u8 {
 }
 
 fn cleanup_command(reports: &std::path::Path) -> u8 {
-    let journal = Journal::under(reports);
-    let (entries, unreadable) = journal.entries();
-    for p in &unreadable {
-        eprintln!(
-            "warning: cannot read journal entry {}; left in place",
-            p.display()
-        );
-    }
-    if entries.is_empty() {
-        println!("nothing to clean up in {}", journal.dir().display());
-        return if unreadable.is_empty() {
-            exit::OK
-        } else {
-            exit::RUNTIME
-        };
-    }
-    let mut failed = !unreadable.is_empty();
-    for entry in entries {
-        if harness_alive(entry.harness_pid) {
-            println!(
-                "{} ({}): run still in progress (pid {}); skipped",
-                entry.token, entry.scenario, entry.harness_pid
+    let journal = Journal::under(&absolute(reports));
+    let (done, refused) = match cleanup::finish(&journal) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "error: failed to read the journal {}: {e}",
+                journal.dir().display()
             );
-            continue;
+            return exit::RUNTIME;
         }
-        let r = cleanup::clean(&entry);
-        println!(
-            "{} ({}): ended {} process(es), {}unmounted, run directory {}",
-            entry.token,
-            entry.scenario,
-            r.killed.len(),
-            if r.unmounted { "" } else { "nothing " },
-            if r.removed_workdir {
-                "removed"
-            } else {
-                "already gone"
-            }
+    };
+    for (path, why) in &refused {
+        eprintln!(
+            "warning: journal entry {} left in place: {why}",
+            path.display()
         );
-        for p in &r.removed_outside {
-            println!("  removed {p}");
-        }
-        for p in &r.problems {
-            eprintln!("  problem: {p}");
-        }
-        if r.problems.is_empty() {
-            if let Err(e) = journal.remove(&entry.token) {
-                eprintln!("  problem: remove journal entry: {e}");
-                failed = true;
+    }
+    if done.is_empty() {
+        println!("nothing to clean up in {}", journal.dir().display());
+    }
+    let mut failed = !refused.is_empty();
+    for item in done {
+        match item {
+            cleanup::Finished::InProgress(e) => {
+                println!(
+                    "{} ({}): run still in progress (pid {}); skipped",
+                    e.token, e.scenario, e.harness_pid
+                );
             }
-        } else {
-            failed = true;
+            cleanup::Finished::Cleaned(e, r) => {
+                let dir = match (r.removed_workdir, e.workdir.exists()) {
+                    (true, _) => "removed",
+                    (false, false) => "already gone",
+                    (false, true) => "NOT removed",
+                };
+                println!(
+                    "{} ({}): ended {} process(es), {}unmounted, run directory {dir}",
+                    e.token,
+                    e.scenario,
+                    r.killed.len(),
+                    if r.unmounted { "" } else { "nothing " },
+                );
+                for p in &r.removed_outside {
+                    println!("  removed {p}");
+                }
+                for p in &r.problems {
+                    eprintln!("  problem: {p}");
+                }
+                failed |= !r.problems.is_empty();
+            }
         }
     }
     if failed { exit::RUNTIME } else { exit::OK }
 }
 
-/// True when `pid` is a live chainproof process other than this one.
-fn harness_alive(pid: u32) -> bool {
-    pid != std::process::id()
-        && std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).contains("chainproof"))
-            .unwrap_or(false)
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -288,7 +283,7 @@ impl Progress for Bar {
     }
     fn done(&self, index: usize, total: usize, id: &str, summary: &str) {
         self.0.inc(1);
-        let line = format!("[{}/{total}] {id}: {summary}", index + 1);
+        let line = report::terminal_safe(&format!("[{}/{total}] {id}: {summary}", index + 1));
         if self.0.is_hidden() {
             eprintln!("{line}");
         } else {
@@ -331,8 +326,10 @@ fn run(args: RunArgs) -> u8 {
         scenarios: loaded,
         rules: args.rules,
         fidelity: args.fidelity,
-        reports: args.reports,
-        work_root: args.work_root.unwrap_or_else(std::env::temp_dir),
+        // Absolute, so the journal and every template stay valid from any
+        // working directory (the opener runs in the download folder).
+        reports: absolute(&args.reports),
+        work_root: absolute(&args.work_root.unwrap_or_else(std::env::temp_dir)),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -352,7 +349,10 @@ fn run(args: RunArgs) -> u8 {
     progress.0.finish_and_clear();
     let outcome = match outcome {
         Ok(o) => o,
-        Err(e) => return fail(&e, exit::INVALID),
+        Err(e) => {
+            let code = e.exit_code();
+            return fail(&e, code);
+        }
     };
     print!("{}", report::render(&outcome.record, Format::Table));
     println!("report: {}", outcome.folder.display());

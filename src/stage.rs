@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::odt;
+use crate::artifact::{desktop, odt};
 
 /// Environment variable naming the report file; its presence (together with
 /// an image name that is not `chainproof`) puts the binary in stage mode.
@@ -150,75 +150,13 @@ fn instruction(args: &[String], exe: &Path) -> Result<(&'static str, Vec<String>
             }
             Some("desktop") => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("read {arg}: {e}"))?;
-                return Ok(("desktop-entry", desktop_exec(&text)?));
+                let argv = desktop::read_command(&text).map_err(|e| format!("{arg}: {e}"))?;
+                return Ok(("desktop-entry", argv));
             }
             _ => {}
         }
     }
     read_trailer(exe).map(|argv| ("trailer", argv))
-}
-
-/// The `Exec=` command of a desktop entry, unquoted per the Desktop Entry
-/// specification (double-quoted arguments with `\"`, `` \` ``, `\$`, `\\`
-/// escapes; `%%` is a literal `%`; other field codes are dropped).
-pub fn desktop_exec(text: &str) -> Result<Vec<String>, String> {
-    let mut in_entry = false;
-    let mut exec = None;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_entry = line == "[Desktop Entry]";
-        } else if in_entry && let Some(v) = line.strip_prefix("Exec=") {
-            exec = Some(v.to_string());
-        }
-    }
-    let exec = exec.ok_or("the desktop entry has no Exec= key")?;
-    // The value is first unescaped as a string (`\\` → `\`), then split.
-    let value = exec.replace("\\\\", "\\");
-    let mut argv = Vec::new();
-    let mut chars = value.chars().peekable();
-    loop {
-        while chars.peek() == Some(&' ') {
-            chars.next();
-        }
-        let Some(&first) = chars.peek() else { break };
-        let mut arg = String::new();
-        let mut field_code_only = false;
-        if first == '"' {
-            chars.next();
-            loop {
-                match chars.next() {
-                    Some('"') => break,
-                    Some('\\') => arg.push(chars.next().ok_or("Exec= ends inside an escape")?),
-                    Some(c) => arg.push(c),
-                    None => return Err("Exec= has an unclosed quote".into()),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == ' ' {
-                    break;
-                }
-                chars.next();
-                if c == '%' {
-                    match chars.next() {
-                        Some('%') => arg.push('%'),
-                        Some(_) => field_code_only = arg.is_empty(),
-                        None => return Err("Exec= ends with a lone %".into()),
-                    }
-                } else {
-                    arg.push(c);
-                }
-            }
-        }
-        if !(field_code_only && arg.is_empty()) {
-            argv.push(arg);
-        }
-    }
-    if argv.is_empty() {
-        return Err("Exec= is empty".into());
-    }
-    Ok(argv)
 }
 
 /// Appends `command` as an instruction trailer to a copy of the stage
@@ -287,30 +225,30 @@ fn now_ns() -> i128 {
 mod tests {
     use super::*;
 
+    /// The emulated opener starts exactly what each artifact carries.
     #[test]
-    fn desktop_exec_unquotes_per_spec() {
-        let cases: [(&str, &[&str]); 4] = [
-            (
-                "Exec=/bin/sh /w/launch.sh cp1",
-                &["/bin/sh", "/w/launch.sh", "cp1"],
-            ),
-            (
-                r#"Exec="/bin/sh" -c "echo \\"a b\\" \\$x""#,
-                &["/bin/sh", "-c", r#"echo "a b" $x"#],
-            ),
-            ("Exec=app %f --x 100%%", &["app", "--x", "100%"]),
-            ("Exec=\"/opt/my app/run\"", &["/opt/my app/run"]),
+    fn instructions_round_trip_through_each_artifact() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let commands: [&[&str]; 3] = [
+            &["/bin/sh", "-c", "date +%s > /w/proof-cp1.txt; exit 0"],
+            &["/bin/sh", "/w/launch-cp1.sh", "cp1"],
+            &["/usr/bin/printf", "a\tb $HOME \\ 100%"],
         ];
-        for (line, want) in cases {
-            let text = format!("[Desktop Entry]\nType=Application\n{line}\n[Other]\nExec=nope\n");
-            assert_eq!(
-                desktop_exec(&text).as_deref(),
-                Ok(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]),
-                "{line}"
-            );
+        for command in commands {
+            let argv: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+            let odt_path = dir.path().join("a.odt");
+            std::fs::write(&odt_path, odt::build(&argv)?)?;
+            let desktop_path = dir.path().join("a.desktop");
+            std::fs::write(&desktop_path, desktop::build("a", &argv))?;
+            let exe = dir.path().join("Setup-cp1");
+            std::fs::write(&exe, with_trailer(b"\x7fELF".to_vec(), &argv))?;
+            for doc in [&odt_path, &desktop_path] {
+                let got = instruction(&[doc.display().to_string()], &exe)?;
+                assert_eq!(got.1, argv, "{}", doc.display());
+            }
+            assert_eq!(instruction(&[], &exe)?, ("trailer", argv));
         }
-        assert!(desktop_exec("[Desktop Entry]\nName=x\n").is_err());
-        assert!(desktop_exec("[Desktop Entry]\nExec=\"open\n").is_err());
+        Ok(())
     }
 
     #[test]

@@ -48,6 +48,26 @@ pub enum SuiteError {
     /// The report could not be written.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The reports folder or its journal cannot be created.
+    #[error("create the reports folder {path}")]
+    Reports {
+        /// The folder.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SuiteError {
+    /// The documented exit code: rules are input (2, nothing ran); the rest
+    /// are runtime failures (3).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SuiteError::Rules(_) => crate::exit::INVALID,
+            SuiteError::Report(_) | SuiteError::Reports { .. } => crate::exit::RUNTIME,
+        }
+    }
 }
 
 /// Progress callbacks, so the CLI can show progress without the library
@@ -63,6 +83,11 @@ pub trait Progress {
 /// runs on the host.
 pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
+    let journal = Journal::under(&settings.reports);
+    std::fs::create_dir_all(journal.dir()).map_err(|source| SuiteError::Reports {
+        path: journal.dir().to_path_buf(),
+        source,
+    })?;
     let rule_set = RuleSet {
         sources: rules.sources.clone(),
         count: rules.count,
@@ -77,7 +102,7 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
     let opts = runner::Options {
         fidelity: settings.fidelity,
         work_root: settings.work_root.clone(),
-        journal: Journal::under(&settings.reports),
+        journal,
     };
     let total = settings.scenarios.len();
     let mut runs = Vec::with_capacity(total);

@@ -18,6 +18,14 @@ pub fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\n' => out.push_str("<br>"),
             '\r' => {}
+            // Control and bidirectional-override characters could disguise a
+            // command line; show that something was there instead.
+            c if c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c) =>
+            {
+                out.push('\u{fffd}')
+            }
             '|' | '`' | '*' | '_' | '[' | ']' | '\\' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -39,8 +47,8 @@ pub fn render(record: &RunRecord) -> String {
     );
     let _ = writeln!(
         out,
-        "Host `{}` ({}, {}), rules: {} from {}. Started {}.\n",
-        escape(&record.host.name).replace('`', ""),
+        "Host {} ({}, {}), rules: {} from {}. Started {}.\n",
+        escape(&record.host.name),
         escape(&record.host.os),
         escape(&record.host.kernel),
         record.rules.count,
@@ -64,7 +72,7 @@ pub fn render(record: &RunRecord) -> String {
     }
     for s in &record.scenarios {
         let _ = writeln!(out, "\n## {} ({})\n", escape(&s.id), escape(&s.title));
-        let _ = writeln!(out, "Token `{}`, status {:?}.", s.token, s.status);
+        let _ = writeln!(out, "Token {}, status {:?}.", escape(&s.token), s.status);
         if let Some(t) = &s.timings {
             let _ = writeln!(
                 out,

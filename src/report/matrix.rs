@@ -113,12 +113,28 @@ impl Matrix {
     }
 }
 
+/// Text safe for a terminal: control characters (escape sequences) and
+/// bidirectional overrides from a record become U+FFFD; line breaks stay.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi =
+                ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c);
+            if (c.is_control() && c != '\n') || bidi {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// The matrix as a terminal table.
 pub fn table(m: &Matrix) -> String {
     let mut b = Builder::default();
     b.push_record(m.headers());
     for row in &m.rows {
-        b.push_record(m.cells(row));
+        b.push_record(m.cells(row).iter().map(|c| terminal_safe(c)));
     }
     let mut t = b.build();
     t.with(Style::rounded());

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::record::RunRecord;
 
-pub use matrix::{Matrix, Row};
+pub use matrix::{Matrix, Row, terminal_safe};
 
 /// Output formats of `chainproof report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -135,3 +135,17 @@ fn table_shows_each_hop_verdict_and_label() {
     );
     assert!(render(&record_with("sh"), Format::Md).contains("**spawn dash**"));
 }
+
+#[test]
+fn terminal_and_markdown_output_defuse_escape_sequences() {
+    let mut record = record_with("sh");
+    record.scenarios[0].id = "evil\u{1b}[31m\u{202e}id".into();
+    let table = render(&record, Format::Table);
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{202e}'),
+        "{table}"
+    );
+    assert!(table.contains("evil\u{fffd}[31m\u{fffd}id"));
+    let md = render(&record, Format::Md);
+    assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'));
+}

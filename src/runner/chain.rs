@@ -33,8 +33,9 @@ pub(super) async fn execute(
     std::fs::create_dir_all(&downloads)
         .map_err(|e| failed(format!("create {}: {e}", downloads.display())))?;
     let mut vars = vars(token, &workdir);
-    let chain0 = vars.render_all(&variant.chain[0].run).map_err(failed)?;
     let name = vars.render(&variant.artifact.name).map_err(failed)?;
+    vars.set("artifact", downloads.join(&name).display().to_string());
+    let chain0 = vars.render_all(&variant.chain[0].run).map_err(failed)?;
     let bytes = prepare::artifact_bytes(&variant.artifact, &vars, &chain0).map_err(failed)?;
     let path = match variant.delivery.via {
         Via::Http => {
@@ -56,11 +57,15 @@ pub(super) async fn execute(
             let p = downloads.join(&name);
             std::fs::write(&p, &bytes)
                 .map_err(|e| failed(format!("write {}: {e}", p.display())))?;
+            if variant.delivery.mark_origin {
+                state
+                    .warnings
+                    .push("a copied file has no download origin: no origin marks were set".into());
+            }
             state.artifact = Some((p.clone(), Vec::new()));
             p
         }
     };
-    vars.set("artifact", path.display().to_string());
     state.payloads = prepare::stage_files(variant, &vars, &workdir).map_err(failed)?;
     state.proof = variant
         .proof
@@ -157,6 +162,7 @@ pub(super) async fn execute(
     state.opened_at = Some(Instant::now());
     wait_for_chain(
         &mut child,
+        token,
         state.proof.as_deref(),
         variant.timeout,
         &mut state.settled_at,
@@ -165,28 +171,35 @@ pub(super) async fn execute(
 }
 
 /// Waits until the proof file exists (then a short grace for the last
-/// processes to exit and be seen), or the opener exits, or the timeout.
+/// processes to exit and be seen), or the timeout. An opener that exits is
+/// not the end while the chain's processes still run (launchers such as dex
+/// hand off and leave); once none carrying the token is left, the chain is
+/// over, proof or not.
 async fn wait_for_chain(
     child: &mut tokio::process::Child,
+    token: &str,
     proof: Option<&Path>,
     timeout: Duration,
     settled_at: &mut Option<Instant>,
 ) -> Result<(), Failure> {
     let deadline = Instant::now() + timeout;
-    let mut opener_exited_at: Option<Instant> = None;
+    let mut quiet_since: Option<Instant> = None;
     loop {
         if proof.is_some_and(Path::exists) {
             *settled_at = Some(Instant::now());
             tokio::time::sleep(Duration::from_millis(300)).await;
             return Ok(());
         }
-        if opener_exited_at.is_none() && matches!(child.try_wait(), Ok(Some(_))) {
-            opener_exited_at = Some(Instant::now());
-        }
-        // An opener that exits without the proof gets a second for stragglers.
-        if opener_exited_at.is_some_and(|t| t.elapsed() > Duration::from_secs(1)) {
-            *settled_at = opener_exited_at;
-            return Ok(());
+        let opener_gone = matches!(child.try_wait(), Ok(Some(_)));
+        if opener_gone && super::cleanup::token_processes(token).is_empty() {
+            let since = *quiet_since.get_or_insert_with(Instant::now);
+            // Give a straggling proof write or exit event half a second.
+            if since.elapsed() > Duration::from_millis(500) {
+                *settled_at = Some(since);
+                return Ok(());
+            }
+        } else {
+            quiet_since = None;
         }
         if Instant::now() >= deadline {
             return Err((

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::journal::Entry;
+use super::journal::{Entry, Journal, Refused};
 use super::mount;
 
 /// What a cleanup did and could not do.
@@ -27,17 +27,19 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
-/// Pids of live processes whose environment or command line holds `token`,
-/// except this process.
+/// Pids of live processes whose environment holds exactly the entry
+/// `CHAINPROOF_TOKEN=<token>`, except this process. Only the environment
+/// counts: an analyst's `grep <token>` or `tail -f` of a run's log carries
+/// the token in its command line and must never be ended.
 pub fn token_processes(token: &str) -> Vec<u32> {
     let me = std::process::id();
-    let needle = token.as_bytes();
+    let entry = format!("{}={token}", crate::stage::ENV_TOKEN);
     let Ok(proc) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     let mut pids = Vec::new();
-    for entry in proc.flatten() {
-        let Some(pid) = entry
+    for item in proc.flatten() {
+        let Some(pid) = item
             .file_name()
             .to_str()
             .and_then(|n| n.parse::<u32>().ok())
@@ -47,40 +49,94 @@ pub fn token_processes(token: &str) -> Vec<u32> {
         if pid == me {
             continue;
         }
-        let holds = |file: &str| {
-            std::fs::read(entry.path().join(file))
-                .map(|b| b.windows(needle.len()).any(|w| w == needle))
-                .unwrap_or(false)
-        };
-        if holds("environ") || holds("cmdline") {
+        let environ = std::fs::read(item.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|e| e == entry.as_bytes()) {
             pids.push(pid);
         }
     }
     pids
 }
 
-/// Ends every process of `token`: SIGTERM, then SIGKILL after `grace`.
-pub fn end_processes(token: &str, grace: Duration) -> Vec<u32> {
-    let first = token_processes(token);
-    for pid in &first {
+/// Ends every process of `token`: SIGTERM, then SIGKILL after `grace`, then
+/// waits (boundedly) until none is left, so the run directory is not removed
+/// under a dying writer. Returns the pids signalled and the survivors.
+pub fn end_processes(token: &str, grace: Duration) -> (Vec<u32>, Vec<u32>) {
+    let mut signalled = token_processes(token);
+    for pid in &signalled {
         let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGTERM);
     }
     let deadline = Instant::now() + grace;
-    let mut left = token_processes(token);
-    while !left.is_empty() && Instant::now() < deadline {
+    while !token_processes(token).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
-        left = token_processes(token);
     }
-    for pid in &left {
-        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
-    }
-    let mut all = first;
-    for pid in left {
-        if !all.contains(&pid) {
-            all.push(pid);
+    // A process may have forked between two looks: keep killing until quiet.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = token_processes(token);
+        if left.is_empty() || Instant::now() >= deadline {
+            return (signalled, left);
         }
+        for pid in left {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            if !signalled.contains(&pid) {
+                signalled.push(pid);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    all
+}
+
+/// Start time of `pid` in clock ticks since boot (field 22 of its stat).
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// True when the harness that wrote `entry` is still running.
+fn harness_alive(entry: &Entry) -> bool {
+    if entry.harness_pid == std::process::id() {
+        return false;
+    }
+    match (entry.harness_start_ticks, start_ticks(entry.harness_pid)) {
+        (Some(want), Some(now)) => want == now,
+        (None, Some(_)) => std::fs::read(format!("/proc/{}/cmdline", entry.harness_pid))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("chainproof")),
+        (_, None) => false,
+    }
+}
+
+/// What `chainproof cleanup` did with one journal entry.
+#[derive(Debug)]
+pub enum Finished {
+    /// Its harness still runs; left alone.
+    InProgress(Entry),
+    /// Cleaned; the entry is removed unless the report has problems.
+    Cleaned(Entry, Report),
+}
+
+/// Finishes the cleanup of every run the journal holds whose harness is
+/// gone. Returns what was done, and the entries refused with why.
+pub fn finish(journal: &Journal) -> std::io::Result<(Vec<Finished>, Vec<Refused>)> {
+    let (entries, refused) = journal.entries()?;
+    let mut done = Vec::new();
+    for entry in entries {
+        if harness_alive(&entry) {
+            done.push(Finished::InProgress(entry));
+            continue;
+        }
+        let mut report = clean(&entry);
+        if report.problems.is_empty()
+            && let Err(e) = journal.remove(&entry.token)
+        {
+            report
+                .problems
+                .push(format!("remove the journal entry: {e}"));
+        }
+        done.push(Finished::Cleaned(entry, report));
+    }
+    Ok((done, refused))
 }
 
 /// Cleans up everything `entry` names: [`stop_all`], then the run directory.
@@ -104,7 +160,14 @@ pub fn stop_all(entry: &Entry) -> Report {
                 .push(format!("unmount {}: {e}", mp.display())),
         }
     }
-    report.killed = end_processes(&entry.token, Duration::from_secs(2));
+    let (killed, survivors) = end_processes(&entry.token, Duration::from_secs(2));
+    report.killed = killed;
+    if !survivors.is_empty() {
+        report.problems.push(format!(
+            "processes {survivors:?} of {} survived SIGKILL",
+            entry.token
+        ));
+    }
     if let Some(mp) = &entry.mount_point
         && mount::is_mounted(mp)
         && let Err(e) = mount::unmount(mp)
@@ -159,14 +222,26 @@ mod tests {
             seen.contains(&pid),
             "sleep with the token in its environment not found"
         );
-        let killed = end_processes(&token, Duration::from_secs(2));
+        let (killed, survivors) = end_processes(&token, Duration::from_secs(2));
         assert!(killed.contains(&pid));
+        assert!(survivors.is_empty());
         let status = child.wait()?;
         assert!(
             !status.success(),
             "sleep should have been ended by a signal"
         );
         assert!(token_processes(&token).is_empty());
+        // The token in a command line alone (an analyst's grep) is not the run's.
+        let mut grep = std::process::Command::new("/bin/sleep")
+            .arg("30")
+            .arg(&token)
+            .spawn();
+        if let Ok(g) = &mut grep {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!token_processes(&token).contains(&g.id()));
+            let _ = g.kill();
+            let _ = g.wait();
+        }
         Ok(())
     }
 }

@@ -21,11 +21,18 @@ pub struct Entry {
     pub mount_point: Option<PathBuf>,
     /// Pid of the harness that wrote the entry.
     pub harness_pid: u32,
+    /// Its start time in clock ticks since boot (`/proc/<pid>/stat`), so a
+    /// reused pid is not mistaken for a harness still at work.
+    #[serde(default)]
+    pub harness_start_ticks: Option<u64>,
     /// When a real office application was started (Unix seconds): its stale
     /// IPC sockets from then on are removed at cleanup.
     #[serde(default)]
     pub office_since_unix: Option<u64>,
 }
+
+/// A journal file left in place, with why.
+pub type Refused = (PathBuf, String);
 
 /// The journal folder (`<reports>/.journal`).
 #[derive(Debug, Clone)]
@@ -72,28 +79,73 @@ impl Journal {
         }
     }
 
-    /// Every entry left behind; unreadable files are reported by path.
-    pub fn entries(&self) -> (Vec<Entry>, Vec<PathBuf>) {
+    /// Every entry left behind; files that are unreadable, or whose entry
+    /// would have cleanup touch anything but a run directory of its own
+    /// token, are reported by path with the reason and never acted on. A
+    /// journal folder that exists but cannot be listed is an error.
+    pub fn entries(&self) -> std::io::Result<(Vec<Entry>, Vec<Refused>)> {
         let mut good = Vec::new();
         let mut bad = Vec::new();
-        let Ok(dir) = std::fs::read_dir(&self.dir) else {
-            return (good, bad);
+        let dir = match std::fs::read_dir(&self.dir) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((good, bad)),
+            Err(e) => return Err(e),
         };
-        for item in dir.flatten() {
-            let path = item.path();
+        for item in dir {
+            let path = item?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            match std::fs::read(&path)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-            {
-                Some(entry) => good.push(entry),
-                None => bad.push(path),
+            let parsed = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice::<Entry>(&b).map_err(|e| e.to_string()))
+                .and_then(|entry| entry.check().map(|()| entry));
+            match parsed {
+                Ok(entry) => good.push(entry),
+                Err(why) => bad.push((path, why)),
             }
         }
         good.sort_by(|a: &Entry, b| a.token.cmp(&b.token));
-        (good, bad)
+        Ok((good, bad))
+    }
+}
+
+impl Entry {
+    /// Refuses an entry that would make cleanup end, unmount or delete
+    /// anything but its own run: a malformed token, a run directory that is
+    /// not `<absolute root>/chainproof-<token>`, a mount point outside it.
+    pub fn check(&self) -> Result<(), String> {
+        if !crate::token::is_token(&self.token) {
+            return Err(format!("`{}` is not a run token", self.token));
+        }
+        let named = self.workdir.file_name().and_then(|n| n.to_str())
+            == Some(&format!("chainproof-{}", self.token));
+        let plain = self.workdir.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::RootDir | std::path::Component::Normal(_)
+            )
+        });
+        if !self.workdir.is_absolute() || !named || !plain {
+            return Err(format!(
+                "run directory {} is not an absolute chainproof-{} folder",
+                self.workdir.display(),
+                self.token
+            ));
+        }
+        if let Some(mp) = &self.mount_point {
+            let inside = mp.starts_with(self.workdir.join("media"))
+                && mp
+                    .components()
+                    .all(|c| !matches!(c, std::path::Component::ParentDir));
+            if !inside {
+                return Err(format!(
+                    "mount point {} lies outside the run directory",
+                    mp.display()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -102,27 +154,75 @@ mod tests {
     use super::*;
 
     #[test]
+    fn entries_that_would_touch_other_things_are_refused() {
+        let good = Entry {
+            token: "cp0123456789".into(),
+            scenario: "s".into(),
+            workdir: "/tmp/chainproof-cp0123456789".into(),
+            mount_point: Some("/tmp/chainproof-cp0123456789/media/X".into()),
+            harness_pid: 1,
+            harness_start_ticks: None,
+            office_since_unix: None,
+        };
+        assert_eq!(good.check(), Ok(()));
+        let bad = [
+            Entry {
+                token: String::new(),
+                ..good.clone()
+            },
+            Entry {
+                token: "a".into(),
+                ..good.clone()
+            },
+            Entry {
+                workdir: "/home/alice".into(),
+                ..good.clone()
+            },
+            Entry {
+                workdir: "tmp/chainproof-cp0123456789".into(),
+                ..good.clone()
+            },
+            Entry {
+                workdir: "/tmp/../chainproof-cp0123456789".into(),
+                ..good.clone()
+            },
+            Entry {
+                mount_point: Some("/".into()),
+                ..good.clone()
+            },
+            Entry {
+                mount_point: Some("/tmp/chainproof-cp0123456789/media/../../x".into()),
+                ..good.clone()
+            },
+        ];
+        for entry in bad {
+            assert!(entry.check().is_err(), "{entry:?} accepted");
+        }
+    }
+
+    #[test]
     fn write_list_remove() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         let journal = Journal::under(dir.path());
-        assert!(journal.entries().0.is_empty());
+        assert!(journal.entries()?.0.is_empty());
         let mut entry = Entry {
             token: "cp0123456789".into(),
             scenario: "iso-exec".into(),
-            workdir: dir.path().join("w"),
+            workdir: dir.path().join("chainproof-cp0123456789"),
             mount_point: None,
             harness_pid: 1,
+            harness_start_ticks: None,
             office_since_unix: None,
         };
         journal.write(&entry)?;
-        entry.mount_point = Some(dir.path().join("w/media/x"));
+        entry.mount_point = Some(dir.path().join("chainproof-cp0123456789/media/x"));
         journal.write(&entry)?;
-        assert_eq!(journal.entries().0, vec![entry]);
+        assert_eq!(journal.entries()?.0, vec![entry.clone()]);
         std::fs::write(journal.dir().join("junk.json"), b"{")?;
-        assert_eq!(journal.entries().1.len(), 1);
+        assert_eq!(journal.entries()?.1.len(), 1);
         journal.remove("cp0123456789")?;
         journal.remove("cp0123456789")?;
-        assert!(journal.entries().0.is_empty());
+        assert!(journal.entries()?.0.is_empty());
         Ok(())
     }
 }

@@ -108,6 +108,7 @@ pub async fn run(
         workdir: workdir.clone(),
         mount_point: None,
         harness_pid: std::process::id(),
+        harness_start_ticks: cleanup::start_ticks(std::process::id()),
         office_since_unix: None,
     };
     if let Err(e) = opts.journal.write(&entry) {
@@ -154,7 +155,7 @@ pub async fn run(
             .collect(),
         removed_outside: clean.removed_outside.clone(),
     };
-    if removed.is_ok() || !workdir.exists() {
+    if (removed.is_ok() || !workdir.exists()) && clean.problems.is_empty() {
         let _ = opts.journal.remove(&token);
     }
     record.hops = hops_of(variant, &token, &state, &record.truth);

@@ -109,13 +109,37 @@ pub fn mount(image: &Path, mount_point: &Path, env: &[(&str, &str)]) -> Result<M
 pub fn is_mounted(mount_point: &Path) -> bool {
     // A FUSE mount whose daemon died cannot be canonicalised; use the path as given.
     let canon = std::fs::canonicalize(mount_point).unwrap_or_else(|_| mount_point.to_path_buf());
-    let want = canon.to_string_lossy().replace(' ', "\\040");
+    let want = canon.as_os_str().as_encoded_bytes();
     std::fs::read_to_string("/proc/self/mountinfo")
         .map(|t| {
             t.lines()
-                .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+                .any(|l| l.split(' ').nth(4).is_some_and(|f| unescape(f) == want))
         })
         .unwrap_or(false)
+}
+
+/// Decodes mountinfo's octal escapes (`\040` space, `\011` tab, `\012`
+/// newline, `\134` backslash).
+fn unescape(field: &str) -> Vec<u8> {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Unmounts `mount_point` if mounted; `Ok(true)` when it did.
@@ -148,4 +172,25 @@ pub fn unmount(mount_point: &Path) -> Result<bool, String> {
         }
     }
     Err(errors.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mountinfo_escapes_decode() {
+        assert_eq!(
+            super::unescape("/tmp/a\\040b\\011c\\012d\\134e"),
+            b"/tmp/a b\tc\nd\\e"
+        );
+        assert_eq!(super::unescape("/plain"), b"/plain");
+        assert_eq!(super::unescape("/odd\\9x"), b"/odd\\9x");
+    }
+
+    #[test]
+    fn root_is_mounted_and_a_plain_folder_is_not() -> std::io::Result<()> {
+        assert!(super::is_mounted(std::path::Path::new("/")));
+        let dir = tempfile::tempdir()?;
+        assert!(!super::is_mounted(dir.path()));
+        Ok(())
+    }
 }

@@ -33,12 +33,24 @@ pub fn artifact_bytes(
             }];
             iso::build(&volume_id(&name), &files).map_err(|e| format!("build {name}: {e}"))
         }
-        ArtifactKind::Script => Ok(chain0.join(" ").into_bytes()),
+        ArtifactKind::Script => Ok(script(chain0).into_bytes()),
         other => Err(format!(
             "`{}` artifacts can only be built for another platform",
             other.extension()
         )),
     }
+}
+
+/// A POSIX shell script that runs `argv`, each argument single-quoted.
+fn script(argv: &[String]) -> String {
+    let quoted: Vec<String> = argv
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    format!(
+        "#!/bin/sh\n# chainproof benign script: runs one command, nothing else.\nexec {}\n",
+        quoted.join(" ")
+    )
 }
 
 /// An ISO volume id from the file name: upper case, `A-Z0-9_`, at most 16
@@ -71,8 +83,20 @@ pub fn stage_files(variant: &Variant, vars: &Vars, workdir: &Path) -> Result<Vec
     for (name, template) in &variant.files {
         let text =
             payload::get(template).ok_or_else(|| format!("no payload template `{template}`"))?;
-        let path = workdir.join(vars.render(name)?);
-        std::fs::write(&path, vars.render(text)?)
+        let file_name = vars.render(name)?;
+        // Validation allows file names only; refuse anything else here too.
+        if file_name.contains(['/', '\\']) || file_name == ".." {
+            return Err(format!(
+                "staged file `{file_name}` would leave the run directory"
+            ));
+        }
+        let path = workdir.join(file_name);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| format!("create {}: {e}", path.display()))?;
+        std::io::Write::write_all(&mut f, vars.render(text)?.as_bytes())
             .map_err(|e| format!("write {}: {e}", path.display()))?;
         set_mode(&path, 0o755)?;
         written.push(path);
@@ -101,6 +125,20 @@ pub fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::volume_id;
+
+    #[test]
+    fn scripts_quote_every_argument() -> std::io::Result<()> {
+        let argv: Vec<String> = ["/bin/echo", "a b", "it's", "$HOME;x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("s.sh");
+        std::fs::write(&path, super::script(&argv))?;
+        let out = std::process::Command::new("/bin/sh").arg(&path).output()?;
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "a b it's $HOME;x\n");
+        Ok(())
+    }
 
     #[test]
     fn volume_ids_are_iso_d_characters() {

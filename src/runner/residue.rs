@@ -14,10 +14,14 @@ const PIPE_DIRS: [&str; 2] = ["/tmp", "/var/tmp"];
 /// Stale LibreOffice IPC sockets of this user modified at or after `since`;
 /// removes them and returns their paths.
 pub fn remove_stale_office_sockets(since: SystemTime) -> Vec<PathBuf> {
+    remove_stale_in(&PIPE_DIRS.map(PathBuf::from), since)
+}
+
+fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> Vec<PathBuf> {
     let prefix = format!("OSL_PIPE_{}_", nix::unistd::getuid().as_raw());
     let listening = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
     let mut removed = Vec::new();
-    for dir in PIPE_DIRS {
+    for dir in dirs {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().to_string();
@@ -50,14 +54,18 @@ mod tests {
         let since = SystemTime::now() - std::time::Duration::from_secs(1);
         let uid = nix::unistd::getuid().as_raw();
         let pid = std::process::id();
-        let stale = PathBuf::from(format!("/tmp/OSL_PIPE_{uid}_chainproof_test_stale_{pid}"));
-        let live = PathBuf::from(format!("/tmp/OSL_PIPE_{uid}_chainproof_test_live_{pid}"));
+        let dir = tempfile::tempdir()?;
+        let stale = dir.path().join(format!("OSL_PIPE_{uid}_test_stale_{pid}"));
+        let live = dir.path().join(format!("OSL_PIPE_{uid}_test_live_{pid}"));
+        let other = dir.path().join("not-an-office-socket");
+        drop(UnixListener::bind(&other)?);
         drop(UnixListener::bind(&stale)?);
         let listener = UnixListener::bind(&live)?;
-        let removed = remove_stale_office_sockets(since);
+        let removed = remove_stale_in(&[dir.path().to_path_buf()], since);
         assert!(removed.contains(&stale), "{removed:?}");
         assert!(!stale.exists());
         assert!(live.exists(), "a socket with a listener must stay");
+        assert!(other.exists(), "only office sockets are removed");
         drop(listener);
         std::fs::remove_file(&live)?;
         Ok(())

@@ -90,7 +90,7 @@ async fn answer(
     site: Arc<Site>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
-    let file_path = format!("/files/{}", site.name);
+    let file_path = format!("/files/{}", encode(&site.name));
     let (status, content_type, body, disposition) = if path == "/" {
         let page = format!(
             "<!doctype html><title>Invoice portal</title><p>chainproof benign test page. \
@@ -103,7 +103,16 @@ async fn answer(
             None,
         )
     } else if path == file_path {
-        let disposition = format!("attachment; filename=\"{}\"", site.name);
+        // RFC 6266: an ASCII fallback and the exact UTF-8 name.
+        let ascii: String = site
+            .name
+            .chars()
+            .map(|c| if c.is_ascii() { c } else { '_' })
+            .collect();
+        let disposition = format!(
+            "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+            encode(&site.name)
+        );
         (
             StatusCode::OK,
             content_type(&site.name),
@@ -127,9 +136,26 @@ async fn answer(
     if let Some(d) = disposition {
         builder = builder.header("content-disposition", d);
     }
-    Ok(builder
-        .body(Full::new(body))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+    Ok(builder.body(Full::new(body)).unwrap_or_else(|_| {
+        let mut r = Response::new(Full::new(Bytes::from_static(
+            b"response could not be built",
+        )));
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    }))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Media types browsers are sent for these artifacts.
@@ -159,7 +185,7 @@ async fn fetch(
         .build()
         .map_err(|e| format!("build HTTP client: {e}"))?;
     let referrer = format!("http://{addr}/");
-    let url = format!("http://{addr}/files/{name}");
+    let url = format!("http://{addr}/files/{}", encode(name));
     let page = client
         .get(&referrer)
         .send()
@@ -222,6 +248,21 @@ pub fn read_origin(path: &Path) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn names_with_spaces_and_unicode_download_intact() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let name = "Facture 2026 é cp1.pdf.desktop";
+        let d = download(b"x".to_vec(), name, dir.path()).await?;
+        assert_eq!(d.path, dir.path().join(name));
+        assert!(
+            d.url
+                .ends_with("/files/Facture%202026%20%C3%A9%20cp1.pdf.desktop"),
+            "{}",
+            d.url
+        );
+        Ok(())
+    }
 
     #[tokio::test]
     async fn downloads_over_loopback_with_referrer_and_marks() -> Result<(), String> {

@@ -100,6 +100,24 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
     c.problems
 }
 
+/// Why `name` cannot be a file name in the run directory (and in a URL
+/// path), if it cannot.
+fn bad_file_name(name: &str) -> Option<&'static str> {
+    if name.contains(['/', '\\']) {
+        return Some("must be a file name, not a path");
+    }
+    if name == "." || name == ".." || name.starts_with('-') {
+        return Some("must not be `.`, `..` or start with `-`");
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '%' | '#' | '?' | '"'))
+    {
+        return Some("must not contain control characters, `%`, `#`, `?` or `\"`");
+    }
+    None
+}
+
 fn technique_ok(t: &str) -> bool {
     let b = t.as_bytes();
     let base = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
@@ -122,14 +140,23 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
             "must contain {token} so the run can be found in telemetry",
         );
     }
-    if v.artifact.name.contains(['/', '\\']) {
-        c.fail(&name_field, "must be a file name, not a path");
+    if let Some(why) = bad_file_name(&v.artifact.name) {
+        c.fail(&name_field, why);
+    }
+    if v.artifact.kind == ArtifactKind::Script && v.open.emulated.is_some() {
+        c.fail(
+            format!("{at}.open.emulated"),
+            "a script has no emulated opener: use `real`",
+        );
     }
     let exe_field = format!("{at}.artifact.executable");
     match (&v.artifact.executable, image) {
         (Some(exe), true) => {
             if !c.template(&exe_field, exe, &["token"]).contains(&"token") {
                 c.fail(&exe_field, "must contain {token}");
+            }
+            if let Some(why) = bad_file_name(exe) {
+                c.fail(&exe_field, why);
             }
         }
         (None, true) => c.fail(&exe_field, "a disk image needs the name of its executable"),
@@ -143,6 +170,9 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
         let field = format!("{at}.files");
         if !c.template(&field, name, &["token"]).contains(&"token") {
             c.fail(&field, format!("file name `{name}` must contain {{token}}"));
+        }
+        if let Some(why) = bad_file_name(name) {
+            c.fail(&field, format!("`{name}`: {why}"));
         }
         if payload::get(template_name).is_none() {
             c.fail(
@@ -165,12 +195,14 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
             continue;
         }
         let mut token = false;
+        let mounted = v.open.real.as_ref().is_some_and(|r| r.mount);
+        let allowed: &[&str] = match (i, mounted) {
+            // The first step is what the artifact carries: it is built before any mount.
+            (0, _) | (_, false) => &["token", "workdir", "downloads", "artifact"],
+            (_, true) => &["token", "workdir", "downloads", "artifact", "mount"],
+        };
         for arg in &step.run {
-            let used = c.template(
-                &field,
-                arg,
-                &["token", "workdir", "downloads", "artifact", "mount"],
-            );
+            let used = c.template(&field, arg, allowed);
             token |= used.iter().any(|u| matches!(*u, "token" | "artifact"));
         }
         if !token {
@@ -182,13 +214,17 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
     }
     if let Some(proof) = &v.proof {
         let field = format!("{at}.proof");
-        if !c
-            .template(&field, proof, &["token", "workdir"])
-            .contains(&"workdir")
-        {
+        c.template(&field, proof, &["token", "workdir"]);
+        let rest = proof
+            .strip_prefix("{workdir}/")
+            .or_else(|| proof.strip_prefix("{workdir}\\"));
+        if rest.is_none_or(|r| {
+            r.split(['/', '\\'])
+                .any(|seg| seg == ".." || seg.is_empty())
+        }) {
             c.fail(
                 &field,
-                "must lie in the run directory: start it with {workdir}",
+                "must lie in the run directory: `{workdir}/` then a relative path without `..`",
             );
         }
     }
@@ -266,6 +302,29 @@ fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_stay_in_their_folder() {
+        for bad in [
+            "/tmp/x-{token}",
+            "../x-{token}",
+            "a\\b",
+            "..",
+            "-rf{token}",
+            "a\u{1b}[31m",
+            "a%20b",
+            "a#b",
+        ] {
+            assert!(bad_file_name(bad).is_some(), "{bad:?} accepted");
+        }
+        for ok in [
+            "Invoice-{token}.odt",
+            "Invoice 2024 {token}.pdf.lnk",
+            "Setup-{token}.exe",
+        ] {
+            assert_eq!(bad_file_name(ok), None, "{ok:?} rejected");
+        }
+    }
 
     #[test]
     fn technique_ids() {

@@ -162,6 +162,16 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 
 /// Parses and checks one scenario text.
 pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
+    if let Some((line, column)) = control_character(&source.text) {
+        return Err(vec![LoadError::Invalid {
+            path: source.path.clone(),
+            line: Some(line),
+            column: Some(column),
+            field: "(document)".into(),
+            message: "control character in the file (terminal escapes and the like are refused)"
+                .into(),
+        }]);
+    }
     let deserializer = serde_yaml_ng::Deserializer::from_str(&source.text);
     let scenario: Scenario = match serde_path_to_error::deserialize(deserializer) {
         Ok(s) => s,
@@ -205,6 +215,22 @@ pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
             .collect());
     }
     Ok(Loaded { scenario, source })
+}
+
+/// Line and column of the first control character other than tab and line
+/// ends, or a bidirectional override, which could disguise a command line.
+fn control_character(text: &str) -> Option<(usize, usize)> {
+    for (i, line) in text.lines().enumerate() {
+        let bad = |c: char| {
+            (c.is_control() && !matches!(c, '\t' | '\r'))
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        };
+        if let Some(col) = line.chars().position(bad) {
+            return Some((i + 1, col + 1));
+        }
+    }
+    None
 }
 
 /// serde_yaml_ng appends " at line L column C"; the location is shown in front instead.
@@ -261,6 +287,16 @@ mod tests {
         assert_eq!(locate(text, "variants.linux.artifact.name"), Some(4));
         assert_eq!(locate(text, "variants.windows.artifact.name"), Some(7));
         assert_eq!(locate(text, "nothing"), None);
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        assert_eq!(
+            control_character("id: x\ntitle: a\u{1b}[31mred\n"),
+            Some((2, 9))
+        );
+        assert_eq!(control_character("a: \u{202e}x\n"), Some((1, 4)));
+        assert_eq!(control_character("a: b\tc\r\nd: e\n"), None);
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub async fn verify(runs: &mut [ScenarioRun], scenarios: &[Scenario], backend: &
     for (i, run) in runs.iter_mut().enumerate() {
         let scenario = scenarios.iter().find(|s| s.id == run.id);
         let answer = match &answers {
-            Ok(all) => Ok(all.get(i).cloned().unwrap_or_default()),
+            Ok(all) => all.get(i).cloned().ok_or_else(|| {
+                format!("backend {} returned no answer for this run", backend.name())
+            }),
             Err(e) => Err(e.to_string()),
         };
         run.verification = Some(decide(run, scenario, answer, backend.name(), verified_at));
@@ -69,7 +71,7 @@ pub fn decide(
     let hops: Vec<HopVerdict> = run
         .hops
         .iter()
-        .map(|h| hop_verdict(h, &run.hops, &answer, &alerts, within))
+        .map(|h| hop_verdict(h, run, &answer, &alerts, within))
         .collect();
     let mut chain = chain_verdict(&run.hops, &hops, &observe);
     let expected: &[String] = scenario
@@ -163,13 +165,26 @@ fn ms_between(from: Option<OffsetDateTime>, to: Option<OffsetDateTime>) -> Optio
 
 fn hop_verdict(
     hop: &HopTruth,
-    hops: &[HopTruth],
+    run: &ScenarioRun,
     answer: &RunAnswer,
     alerts: &[Alert],
     within: Option<std::time::Duration>,
 ) -> HopVerdict {
+    let hops = &run.hops;
     if !hop.happened {
-        return verdict(hop.index, Verdict::Blocked, hop.reason.clone());
+        // A hop the harness never got to (it failed, or was interrupted) says
+        // nothing about the host: that is not `blocked`.
+        return match run.status {
+            RunStatus::Failed | RunStatus::Interrupted => {
+                let why = run.reason.clone().unwrap_or_default();
+                verdict(
+                    hop.index,
+                    Verdict::Inconclusive,
+                    Some(format!("the harness stopped before this hop: {why}")),
+                )
+            }
+            _ => verdict(hop.index, Verdict::Blocked, hop.reason.clone()),
+        };
     }
     let Some(event) = answer.events.iter().find(|e| event_matches(e, hop)) else {
         return verdict(

@@ -71,13 +71,25 @@ fn chain() -> ScenarioRun {
     ])
 }
 
-const OBSERVE: [HopKind; 3] = [HopKind::File, HopKind::Open, HopKind::Spawn];
+/// The shipped macro-doc-shell scenario: every hop kind must be observed,
+/// within 5 minutes, and its own rule is expected.
+fn scenario() -> crate::scenario::Scenario {
+    let loaded = crate::scenario::load_paths(&[]).unwrap_or_default();
+    let s = loaded
+        .into_iter()
+        .find(|l| l.scenario.id == "macro-doc-shell");
+    s.map(|l| l.scenario)
+        .unwrap_or_else(|| panic!("embedded macro-doc-shell missing"))
+}
 
 fn decide_with(r: &ScenarioRun, answer: Result<RunAnswer, String>) -> Verification {
-    let mut v = decide(r, None, answer, "test", OffsetDateTime::UNIX_EPOCH);
-    // `decide` without a scenario requires nothing; recompute with all kinds required.
-    v.chain = chain_verdict(&r.hops, &v.hops, &OBSERVE);
-    v
+    decide(
+        r,
+        Some(&scenario()),
+        answer,
+        "test",
+        OffsetDateTime::UNIX_EPOCH,
+    )
 }
 
 #[test]
@@ -191,4 +203,56 @@ fn expected_rules_are_matched_by_id_or_title() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(missing_rules(&expected, &alerts), ["c-3", "Missing Title"]);
+}
+
+#[test]
+fn a_harness_failure_is_inconclusive_not_blocked() {
+    let mut r = run(vec![
+        hop(0, HopKind::File, None, false),
+        hop(1, HopKind::Open, None, false),
+    ]);
+    r.status = RunStatus::Failed;
+    r.reason = Some("GET http://127.0.0.1:1/: connection refused".into());
+    let v = decide_with(&r, Ok(RunAnswer::default()));
+    assert!(
+        v.hops.iter().all(|h| h.verdict == Verdict::Inconclusive),
+        "{:?}",
+        v.hops
+    );
+    assert!(
+        v.hops[0]
+            .reason
+            .as_deref()
+            .is_some_and(|x| x.contains("connection refused"))
+    );
+    assert_eq!(v.chain.verdict, Verdict::Inconclusive);
+}
+
+#[test]
+fn an_alert_past_the_budget_is_delayed() {
+    let r = chain();
+    let late = BackendAlert {
+        rule_id: Some("305adda7-dc83-4e73-b683-2c709d9cc250".into()),
+        rule_title: "late".into(),
+        level: None,
+        tags: vec!["attack.execution".into()],
+        at: OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(6),
+        event: proc_event(11, 10),
+    };
+    let answer = RunAnswer {
+        events: vec![
+            file_event("/w/Downloads/a.odt"),
+            proc_event(10, 1),
+            proc_event(11, 10),
+        ],
+        alerts: vec![late],
+        answered_at: None,
+    };
+    let v = decide_with(&r, Ok(answer));
+    assert!(v.hops[2].delayed);
+    assert_eq!(v.hops[2].grade, Some(Grade::Tactic));
+    assert!(
+        v.chain.expected_rules_missing.is_empty(),
+        "the expected rule fired, late"
+    );
 }

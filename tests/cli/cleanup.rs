@@ -63,12 +63,16 @@ fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
     )?;
     let status = child.wait()?;
     assert_eq!(status.code(), Some(130), "an interrupted run exits 130");
-    Command::cargo_bin("chainproof")?
+    // SIGINT alone must have cleaned up: nothing is left for `cleanup`.
+    lab.assert_no_residue(std::slice::from_ref(&token));
+    let out = Command::cargo_bin("chainproof")?
         .arg("cleanup")
         .arg("--reports")
         .arg(lab.reports())
         .assert()
         .success();
+    let text = String::from_utf8(out.get_output().stdout.clone())?;
+    assert!(text.contains("nothing to clean up"), "{text}");
     lab.assert_no_residue(&[token]);
     let record = lab.record();
     assert_eq!(record["scenarios"][0]["status"], "interrupted");
