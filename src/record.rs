@@ -187,6 +187,25 @@ pub struct ProcessTruth {
     pub started_at: Option<OffsetDateTime>,
     /// Which sources saw it.
     pub sources: Vec<String>,
+    /// Images this pid ran before its last exec, oldest first (e.g. the
+    /// `sh` of `sh -c 'cmd'`, which execs `cmd` in place).
+    #[serde(default)]
+    pub earlier_execs: Vec<ExecTruth>,
+}
+
+/// An image a process ran before it exec'd another.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExecTruth {
+    /// Executable path.
+    pub image: Option<String>,
+    /// Command line.
+    pub command_line: Option<String>,
+    /// Arguments.
+    pub argv: Option<Vec<String>>,
+    /// When it was exec'd.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
 }
 
 /// A file the run wrote.
@@ -238,9 +257,13 @@ pub struct HopTruth {
     /// The process that realised it (`open`, `spawn`).
     #[serde(default)]
     pub pid: Option<u32>,
-    /// Its parent, for `spawn` hops.
+    /// Its parent, for `spawn` hops (the same pid when the previous hop
+    /// exec'd this one in place).
     #[serde(default)]
     pub parent_pid: Option<u32>,
+    /// The image that realised it (a process may run several).
+    #[serde(default)]
+    pub image: Option<String>,
     /// The file that realised it (`file`).
     #[serde(default)]
     pub path: Option<String>,

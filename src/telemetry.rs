@@ -42,29 +42,74 @@ pub struct Event {
     pub fields: Map<String, Value>,
 }
 
-/// A process-creation event for `p`, with its parent's image and command
-/// line taken from `parent` when the parent is known.
-pub fn process_event(p: &ProcessTruth, parent: Option<&ProcessTruth>, hop: Option<usize>) -> Event {
+/// One image a process ran, as telemetry sees an exec.
+#[derive(Debug, Clone, Copy)]
+pub struct ExecView<'a> {
+    /// Executable path.
+    pub image: Option<&'a str>,
+    /// Command line.
+    pub command_line: Option<&'a str>,
+    /// When it was exec'd.
+    pub at: Option<OffsetDateTime>,
+}
+
+/// Every image `p` ran, earlier execs first, then its last.
+pub fn exec_views(p: &ProcessTruth) -> Vec<ExecView<'_>> {
+    let mut all: Vec<ExecView<'_>> = p
+        .earlier_execs
+        .iter()
+        .map(|e| ExecView {
+            image: e.image.as_deref(),
+            command_line: e.command_line.as_deref(),
+            at: e.at.or(p.started_at),
+        })
+        .collect();
+    let last = p.earlier_execs.last().and_then(|e| e.at).or(p.started_at);
+    all.push(ExecView {
+        image: p.image.as_deref(),
+        command_line: p.command_line.as_deref(),
+        at: last,
+    });
+    all
+}
+
+/// A process-creation event for the exec `e` of `p`, with the parent's
+/// image and command line as they were when `p` started (the parent may
+/// have exec'd since).
+pub fn process_event(
+    p: &ProcessTruth,
+    e: ExecView<'_>,
+    parent: Option<&ProcessTruth>,
+    hop: Option<usize>,
+) -> Event {
     let mut fields = Map::new();
     let mut put = |k: &str, v: Value| {
         if !v.is_null() {
             fields.insert(k.to_string(), v);
         }
     };
-    put("Image", json!(p.image));
-    put("CommandLine", json!(p.command_line));
+    put("Image", json!(e.image));
+    put("CommandLine", json!(e.command_line));
     put("ProcessId", json!(p.pid));
     put("ParentProcessId", json!(p.ppid));
     put("User", json!(p.user));
     put("CurrentDirectory", json!(p.cwd));
     if let Some(parent) = parent {
-        put("ParentImage", json!(parent.image));
-        put("ParentCommandLine", json!(parent.command_line));
+        let views = exec_views(parent);
+        let at_fork = views
+            .iter()
+            .rev()
+            .find(|v| matches!((v.at, p.started_at), (Some(x), Some(y)) if x <= y))
+            .or(views.last());
+        if let Some(v) = at_fork {
+            put("ParentImage", json!(v.image));
+            put("ParentCommandLine", json!(v.command_line));
+        }
         put("ParentUser", json!(parent.user));
     }
     Event {
         category: Category::ProcessCreation,
-        at: p.started_at,
+        at: e.at,
         hop,
         fields,
     }

@@ -64,7 +64,12 @@ pub fn events_of(run: &ScenarioRun) -> Vec<Event> {
     let procs = &run.truth.processes;
     let mut events: Vec<Event> = procs
         .iter()
-        .map(|p| telemetry::process_event(p, procs.iter().find(|q| q.pid == p.ppid), None))
+        .flat_map(|p| {
+            let parent = procs.iter().find(|q| q.pid == p.ppid);
+            telemetry::exec_views(p)
+                .into_iter()
+                .map(move |e| telemetry::process_event(p, e, parent, None))
+        })
         .collect();
     let downloader = std::env::current_exe()
         .map(|p| p.display().to_string())

@@ -16,6 +16,7 @@ fn record_with(command_line: &str) -> RunRecord {
         cwd: None,
         started_at: None,
         sources: vec!["proc-connector".into()],
+        earlier_execs: vec![],
     };
     let hop = HopTruth {
         index: 0,
@@ -24,6 +25,7 @@ fn record_with(command_line: &str) -> RunRecord {
         expected: "/bin/sh".into(),
         pid: Some(11),
         parent_pid: Some(10),
+        image: None,
         path: None,
         at: None,
         happened: true,

@@ -7,7 +7,7 @@ use std::path::Path;
 use time::OffsetDateTime;
 
 use crate::capture::Observed;
-use crate::record::{FileTruth, HopTruth, ProcessTruth};
+use crate::record::{ExecTruth, FileTruth, HopTruth, ProcessTruth};
 use crate::scenario::HopKind;
 use crate::stage::StageReport;
 
@@ -38,6 +38,16 @@ pub fn merge(observed: Vec<Observed>, stages: &[StageReport]) -> Vec<ProcessTrut
                 cwd: o.cwd,
                 started_at: at_ns(o.started_unix_ns),
                 sources,
+                earlier_execs: o
+                    .earlier_execs
+                    .iter()
+                    .map(|e| ExecTruth {
+                        image: e.image.clone(),
+                        command_line: e.argv.as_ref().map(|a| a.join(" ")),
+                        argv: e.argv.clone(),
+                        at: at_ns(e.unix_ns),
+                    })
+                    .collect(),
             },
         );
     }
@@ -84,6 +94,7 @@ fn entry(map: &mut BTreeMap<u32, ProcessTruth>, pid: u32, ppid: u32) -> &mut Pro
         cwd: None,
         started_at: None,
         sources: Vec::new(),
+        earlier_execs: Vec::new(),
     });
     if !p.sources.iter().any(|s| s == "stage-report") {
         p.sources.push("stage-report".into());
@@ -147,12 +158,102 @@ pub enum OpenerMatch<'a> {
     Image(&'a str),
 }
 
+/// One image one process ran: its earlier execs, then its last.
+#[derive(Clone, Copy)]
+struct Exec<'a> {
+    p: &'a ProcessTruth,
+    /// Position among the process's images (earlier execs first).
+    pos: usize,
+    image: Option<&'a str>,
+    argv: Option<&'a Vec<String>>,
+    at: Option<OffsetDateTime>,
+}
+
+fn execs(p: &ProcessTruth) -> Vec<Exec<'_>> {
+    let mut all: Vec<Exec<'_>> = p
+        .earlier_execs
+        .iter()
+        .enumerate()
+        .map(|(pos, e)| Exec {
+            p,
+            pos,
+            image: e.image.as_deref(),
+            argv: e.argv.as_ref(),
+            at: e.at.or(p.started_at),
+        })
+        .collect();
+    let last = p.earlier_execs.last().and_then(|e| e.at);
+    all.push(Exec {
+        p,
+        pos: p.earlier_execs.len(),
+        image: p.image.as_deref(),
+        argv: p.argv.as_ref(),
+        at: last.or(p.started_at),
+    });
+    all
+}
+
+/// True when `e` runs `program` (canonical `want`).
+fn runs(e: &Exec<'_>, program: &str, want: &str) -> bool {
+    e.image
+        .is_some_and(|img| img == want || basename(img) == basename(want))
+        || e.argv
+            .and_then(|a| a.first())
+            .is_some_and(|a0| a0 == program)
+}
+
+/// The images that may realise the step after `prev`: its children's, and
+/// its own later images when it exec'd in place (`sh -c 'cmd'`).
+fn next_execs<'a>(prev: &Exec<'a>, processes: &'a [ProcessTruth]) -> Vec<Exec<'a>> {
+    processes
+        .iter()
+        .flat_map(execs)
+        .filter(|e| e.p.ppid == prev.p.pid || (e.p.pid == prev.p.pid && e.pos > prev.pos))
+        .collect()
+}
+
+fn opener<'a>(
+    m: &OpenerMatch<'_>,
+    chain: &[Vec<String>],
+    processes: &'a [ProcessTruth],
+) -> Option<Exec<'a>> {
+    let all: Vec<Exec<'a>> = processes.iter().flat_map(execs).collect();
+    match m {
+        OpenerMatch::Pid(pid, _) => all.iter().rev().find(|e| e.p.pid == *pid).copied(),
+        OpenerMatch::Image(pattern) => {
+            // Applications may start their main process more than once (LibreOffice
+            // restarts soffice.bin after creating a profile): take the one the
+            // chain continues from, else the first.
+            let candidates: Vec<&Exec<'a>> = all
+                .iter()
+                .filter(|e| e.image.is_some_and(|i| glob(pattern, basename(i))))
+                .collect();
+            let first = chain
+                .first()
+                .and_then(|a| a.first())
+                .map(String::as_str)
+                .unwrap_or_default();
+            let want = canonical(first);
+            let continues = |c: &&&Exec<'a>| {
+                next_execs(c, processes)
+                    .iter()
+                    .any(|n| runs(n, first, &want))
+            };
+            candidates
+                .iter()
+                .find(continues)
+                .or(candidates.first())
+                .map(|e| **e)
+        }
+    }
+}
+
 /// The expected hops — file, open, one spawn per chain step — with what the
 /// ground truth holds of each. `chain` is the rendered chain.
 pub fn hops(
     artifact_name: &str,
     artifact: Option<&FileTruth>,
-    opener: OpenerMatch<'_>,
+    opener_match: OpenerMatch<'_>,
     chain: &[Vec<String>],
     processes: &[ProcessTruth],
 ) -> Vec<HopTruth> {
@@ -164,6 +265,7 @@ pub fn hops(
         expected: artifact_name.to_string(),
         pid: None,
         parent_pid: None,
+        image: None,
         path: artifact.map(|f| f.path.clone()),
         at: artifact.map(|f| f.written_at),
         happened: artifact.is_some(),
@@ -171,72 +273,32 @@ pub fn hops(
             .is_none()
             .then(|| "the artifact was not delivered".to_string()),
     });
-    let (label, found) = match opener {
-        OpenerMatch::Pid(pid, name) => (name, processes.iter().find(|p| p.pid == pid)),
-        OpenerMatch::Image(pattern) => {
-            // Applications may start their main process more than once (LibreOffice
-            // restarts soffice.bin after creating a profile): take the one the
-            // chain continues from, else the first.
-            let candidates: Vec<&ProcessTruth> = processes
-                .iter()
-                .filter(|p| {
-                    p.image
-                        .as_deref()
-                        .is_some_and(|i| glob(pattern, basename(i)))
-                })
-                .collect();
-            let first_step = chain.first().and_then(|a| a.first()).map(|p| canonical(p));
-            let continues = |c: &&&ProcessTruth| {
-                processes.iter().any(|p| {
-                    p.ppid == c.pid
-                        && first_step.as_deref().is_some_and(|want| {
-                            p.image
-                                .as_deref()
-                                .is_some_and(|i| i == want || basename(i) == basename(want))
-                        })
-                })
-            };
-            (
-                pattern,
-                candidates
-                    .iter()
-                    .find(continues)
-                    .or(candidates.first())
-                    .copied(),
-            )
-        }
+    let label = match &opener_match {
+        OpenerMatch::Pid(_, name) | OpenerMatch::Image(name) => name.to_string(),
     };
-    let mut prev = found;
+    let found = opener(&opener_match, chain, processes);
     hops.push(hop(
         1,
         HopKind::Open,
         format!("open {label}"),
-        label,
+        &label,
         found,
         None,
         || format!("no process `{label}` was seen opening the file"),
     ));
+    let mut prev = found;
     for (i, argv) in chain.iter().enumerate() {
         let program = argv.first().map(String::as_str).unwrap_or_default();
         let want = canonical(program);
         let parent = prev;
         let found = parent.and_then(|parent| {
-            let children: Vec<&ProcessTruth> =
-                processes.iter().filter(|p| p.ppid == parent.pid).collect();
-            let same_image = |p: &&&ProcessTruth| {
-                p.image
-                    .as_deref()
-                    .is_some_and(|img| img == want || basename(img) == basename(&want))
-                    || p.argv
-                        .as_ref()
-                        .and_then(|a| a.first())
-                        .is_some_and(|a0| a0 == program)
-            };
-            children
-                .iter()
-                .filter(same_image)
-                .find(|p| p.argv.as_ref() == Some(argv))
-                .or_else(|| children.iter().find(same_image))
+            let next: Vec<Exec<'_>> = next_execs(&parent, processes)
+                .into_iter()
+                .filter(|e| runs(e, program, &want))
+                .collect();
+            next.iter()
+                .find(|e| e.argv == Some(argv))
+                .or(next.first())
                 .copied()
         });
         let name = basename(&want).to_string();
@@ -248,7 +310,7 @@ pub fn hops(
             found,
             parent,
             || match parent {
-                Some(p) => format!("no `{name}` was started by pid {}", p.pid),
+                Some(p) => format!("no `{name}` was started by pid {}", p.p.pid),
                 None => "the previous hop did not happen".to_string(),
             },
         ));
@@ -262,8 +324,8 @@ fn hop(
     kind: HopKind,
     label: String,
     expected: &str,
-    found: Option<&ProcessTruth>,
-    parent: Option<&ProcessTruth>,
+    found: Option<Exec<'_>>,
+    parent: Option<Exec<'_>>,
     why_not: impl FnOnce() -> String,
 ) -> HopTruth {
     HopTruth {
@@ -271,10 +333,11 @@ fn hop(
         kind,
         label,
         expected: expected.to_string(),
-        pid: found.map(|p| p.pid),
-        parent_pid: parent.map(|p| p.pid).or(found.map(|p| p.ppid)),
+        pid: found.map(|e| e.p.pid),
+        parent_pid: parent.map(|e| e.p.pid).or(found.map(|e| e.p.ppid)),
+        image: found.and_then(|e| e.image.map(str::to_string)),
         path: None,
-        at: found.and_then(|p| p.started_at),
+        at: found.and_then(|e| e.at),
         happened: found.is_some(),
         reason: found.is_none().then(why_not),
     }

@@ -136,7 +136,13 @@ pub fn event_matches(event: &Event, hop: &HopTruth) -> bool {
                     == hop.path.as_deref()
         }
         (HopKind::Open | HopKind::Spawn, Category::ProcessCreation) => {
-            hop.pid.is_some()
+            let image = event.fields.get("Image").and_then(|v| v.as_str());
+            let same_image = match (image, hop.image.as_deref()) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            same_image
+                && hop.pid.is_some()
                 && event.fields.get("ProcessId").and_then(|v| v.as_u64()) == hop.pid.map(u64::from)
         }
         _ => false,
@@ -201,7 +207,12 @@ fn hop_verdict(
             .find(|h| h.index + 1 == hop.index)
             .and_then(|h| h.pid);
         let event_parent = event.fields.get("ParentProcessId").and_then(|v| v.as_u64());
-        v.linked = Some(parent.is_some() && event_parent == parent.map(u64::from));
+        let event_pid = event.fields.get("ProcessId").and_then(|v| v.as_u64());
+        // Joined by process identity: the parent's pid as the event's parent,
+        // or the same pid when the previous hop exec'd this one in place.
+        let linked = parent
+            .is_some_and(|p| event_parent == Some(u64::from(p)) || event_pid == Some(u64::from(p)));
+        v.linked = Some(linked);
     }
     let mine: Vec<&Alert> = alerts.iter().filter(|a| a.hop == Some(hop.index)).collect();
     if let Some(best) = mine.iter().map(|a| a.grade).min() {

@@ -15,6 +15,7 @@ fn hop(index: usize, kind: HopKind, pid: Option<u32>, happened: bool) -> HopTrut
         expected: String::new(),
         pid,
         parent_pid: None,
+        image: None,
         path: (kind == HopKind::File).then(|| "/w/Downloads/a.odt".to_string()),
         at: Some(OffsetDateTime::UNIX_EPOCH),
         happened,

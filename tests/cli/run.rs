@@ -99,3 +99,44 @@ fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
     assert_eq!(record["rules"]["count"], 0);
     Ok(())
 }
+
+/// `bash -c 'cmd'` execs `cmd` in place: one pid realises two hops, and
+/// both are found, observed and linked.
+#[test]
+fn a_shell_exec_in_place_still_realises_every_hop() -> TestResult {
+    if !needs_root("exec in place") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exec-in-place");
+    lab.run(&["--scenarios", fixture.to_str().unwrap_or_default()])
+        .assert()
+        .success();
+    let record = lab.record();
+    let s = &record["scenarios"][0];
+    let hops = s["hops"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        hops[2]["pid"], hops[3]["pid"],
+        "bash and touch share a pid: {hops:#?}"
+    );
+    assert_eq!(hops[3]["parent_pid"], hops[2]["pid"]);
+    assert!(
+        hops[2]["image"]
+            .as_str()
+            .is_some_and(|i| i.ends_with("/bash")),
+        "{hops:#?}"
+    );
+    for h in s["verification"]["hops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .skip(2)
+    {
+        assert_eq!(h["linked"], true, "{h}");
+    }
+    assert_eq!(s["verification"]["chain"]["verdict"], "alerted");
+    lab.assert_no_residue(&tokens(&record));
+    Ok(())
+}

@@ -119,3 +119,75 @@ fn hops_follow_parent_links_and_explain_what_is_missing() {
 fn hops_of_image(procs: &[crate::record::ProcessTruth]) -> crate::record::HopTruth {
     hops("a", None, OpenerMatch::Image("soffice.*"), &[], procs).remove(1)
 }
+
+#[test]
+fn a_shell_that_execs_its_command_in_place_realises_two_hops() {
+    let mut sh = observed(11, 10, "/usr/bin/touch", &["/usr/bin/touch", "p"], 2);
+    sh.earlier_execs = vec![crate::capture::EarlierExec {
+        image: Some("/usr/bin/dash".into()),
+        argv: Some(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "/usr/bin/touch p".into(),
+        ]),
+        unix_ns: Some(2),
+    }];
+    let procs = merge(
+        vec![
+            observed(
+                10,
+                1,
+                "/w/program/soffice.bin",
+                &["soffice.bin", "a.odt"],
+                1,
+            ),
+            sh,
+        ],
+        &[],
+    );
+    let chain = vec![
+        vec![
+            "/bin/sh".to_string(),
+            "-c".into(),
+            "/usr/bin/touch p".into(),
+        ],
+        vec!["/usr/bin/touch".to_string(), "p".into()],
+    ];
+    let hops = hops(
+        "a.odt",
+        None,
+        OpenerMatch::Pid(10, "soffice.bin"),
+        &chain,
+        &procs,
+    );
+    assert_eq!(
+        (hops[2].pid, hops[2].parent_pid, hops[2].image.as_deref()),
+        (Some(11), Some(10), Some("/usr/bin/dash"))
+    );
+    assert_eq!(
+        (hops[3].pid, hops[3].parent_pid, hops[3].image.as_deref()),
+        (Some(11), Some(11), Some("/usr/bin/touch"))
+    );
+    // Telemetry has one event per exec, each with the parent as it was at fork.
+    let events: Vec<_> = procs
+        .iter()
+        .flat_map(|p| {
+            let parent = procs.iter().find(|q| q.pid == p.ppid);
+            crate::telemetry::exec_views(p)
+                .into_iter()
+                .map(move |e| crate::telemetry::process_event(p, e, parent, None))
+        })
+        .filter(|e| e.fields.get("ProcessId").and_then(|v| v.as_u64()) == Some(11))
+        .collect();
+    let images: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.fields.get("Image").and_then(|v| v.as_str()))
+        .collect();
+    assert_eq!(images, ["/usr/bin/dash", "/usr/bin/touch"]);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.fields.get("ParentImage").and_then(|v| v.as_str())
+                == Some("/w/program/soffice.bin"))
+    );
+}
