@@ -36,6 +36,11 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Renders the record as Markdown.
 pub fn render(record: &RunRecord) -> String {
     let m = Matrix::of(record);
@@ -53,7 +58,7 @@ pub fn render(record: &RunRecord) -> String {
         escape(&record.host.kernel),
         record.rules.count,
         escape(&record.rules.sources.join(", ")),
-        record.started_at
+        rfc3339(record.started_at)
     );
     let headers = m.headers();
     let _ = writeln!(
@@ -72,7 +77,11 @@ pub fn render(record: &RunRecord) -> String {
     }
     for s in &record.scenarios {
         let _ = writeln!(out, "\n## {} ({})\n", escape(&s.id), escape(&s.title));
-        let _ = writeln!(out, "Token {}, status {:?}.", escape(&s.token), s.status);
+        let status = serde_json::to_value(s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let _ = writeln!(out, "Token {}, status {status}.", escape(&s.token));
         if let Some(t) = &s.timings {
             let _ = writeln!(
                 out,

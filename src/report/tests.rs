@@ -151,3 +151,10 @@ fn terminal_and_markdown_output_defuse_escape_sequences() {
     let md = render(&record, Format::Md);
     assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'));
 }
+
+#[test]
+fn markdown_and_table_snapshots() {
+    let record = record_with("/bin/sh -c /usr/bin/touch /w/proof-cp0123456789.txt; exit 0");
+    insta::assert_snapshot!("report_md", render(&record, Format::Md));
+    insta::assert_snapshot!("report_table", render(&record, Format::Table));
+}
