@@ -115,8 +115,12 @@ pub(super) async fn execute(
                     .write(entry)
                     .map_err(|e| failed(format!("write the journal: {e}")))?;
                 let profile = workdir.join("profile");
-                crate::artifact::odt::write_throwaway_profile(&profile)
-                    .map_err(|e| failed(e.to_string()))?;
+                crate::artifact::odt::write_throwaway_profile(&profile).map_err(|e| {
+                    failed(format!(
+                        "write a throw-away profile in {}: {e}",
+                        profile.display()
+                    ))
+                })?;
                 vars.set("profile", profile.display().to_string());
             }
             let argv = vars.render_all(&r.command).map_err(failed)?;
@@ -125,9 +129,11 @@ pub(super) async fn execute(
             if r.profile.is_some() {
                 // Keep the application's caches and settings out of the user's home.
                 let home = workdir.join("home");
-                std::fs::create_dir_all(&home).map_err(|e| failed(e.to_string()))?;
                 let tmp = workdir.join("tmp");
-                std::fs::create_dir_all(&tmp).map_err(|e| failed(e.to_string()))?;
+                for dir in [&home, &tmp] {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| failed(format!("create {}: {e}", dir.display())))?;
+                }
                 c.env("HOME", &home)
                     .env("XDG_CONFIG_HOME", home.join(".config"))
                     .env("XDG_CACHE_HOME", home.join(".cache"))
@@ -136,9 +142,12 @@ pub(super) async fn execute(
             c
         }
     };
-    let log =
-        std::fs::File::create(workdir.join("opener.log")).map_err(|e| failed(e.to_string()))?;
-    let log2 = log.try_clone().map_err(|e| failed(e.to_string()))?;
+    let log_path = workdir.join("opener.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| failed(format!("create {}: {e}", log_path.display())))?;
+    let log2 = log
+        .try_clone()
+        .map_err(|e| failed(format!("share {}: {e}", log_path.display())))?;
     cmd.current_dir(&downloads)
         .env(stage::ENV_TOKEN, token)
         .env(stage::ENV_REPORT, &report)
