@@ -26,6 +26,10 @@ pub struct Settings {
     pub reports: PathBuf,
     /// Where run directories are created.
     pub work_root: PathBuf,
+    /// The backend profile to verify with (name and profile); `None` is `local`.
+    pub backend: Option<(String, crate::config::Profile)>,
+    /// How long to poll a remote backend.
+    pub polling: crate::verify::Polling,
 }
 
 /// The outcome of a suite.
@@ -48,6 +52,9 @@ pub enum SuiteError {
     /// The report could not be written.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The backend cannot be built or does not answer its check.
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
     /// The reports folder or its journal cannot be created.
     #[error("create the reports folder {path}")]
     Reports {
@@ -65,7 +72,9 @@ impl SuiteError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SuiteError::Rules(_) => crate::exit::INVALID,
-            SuiteError::Report(_) | SuiteError::Reports { .. } => crate::exit::RUNTIME,
+            SuiteError::Report(_) | SuiteError::Reports { .. } | SuiteError::Backend(_) => {
+                crate::exit::RUNTIME
+            }
         }
     }
 }
@@ -83,16 +92,23 @@ pub trait Progress {
 /// runs on the host.
 pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
+    let rule_set = RuleSet {
+        sources: rules.sources.clone(),
+        count: rules.count,
+    };
+    // Build and check the backend before anything runs on the host: bad
+    // credentials must stop the run, not turn every cell inconclusive.
+    let backend = match &settings.backend {
+        None => AnyBackend::Local(Box::new(Local::new(rules))),
+        Some((name, profile)) => profile.build(name, rules)?,
+    };
+    backend.check().await?;
     let journal = Journal::under(&settings.reports);
     std::fs::create_dir_all(journal.dir()).map_err(|source| SuiteError::Reports {
         path: journal.dir().to_path_buf(),
         source,
     })?;
-    let rule_set = RuleSet {
-        sources: rules.sources.clone(),
-        count: rules.count,
-    };
-    let backend = AnyBackend::Local(Local::new(rules));
+
     let (tx, mut rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
@@ -126,7 +142,7 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         .iter()
         .map(|l| l.scenario.clone())
         .collect();
-    crate::verify::verify(&mut runs, &scenarios, &backend).await;
+    crate::verify::verify(&mut runs, &scenarios, &backend, &settings.polling).await;
     let record = RunRecord {
         schema: SCHEMA.into(),
         run_id: crate::token::new(),

@@ -9,7 +9,11 @@
 //! Adding a backend touches: a folder `src/backend/<name>/`, a variant of
 //! [`AnyBackend`], its config, and `docs/backends.md`.
 
+#[cfg(test)]
+mod conformance;
+pub mod http;
 pub mod local;
+pub mod splunk;
 
 use time::OffsetDateTime;
 
@@ -64,15 +68,32 @@ pub struct BackendError {
 /// Every backend, closed set.
 #[derive(Debug)]
 pub enum AnyBackend {
-    /// The embedded backend.
-    Local(local::Local),
+    /// The embedded backend (boxed: its compiled rules are large).
+    Local(Box<local::Local>),
+    /// Splunk.
+    Splunk(Box<splunk::Splunk>),
 }
 
 impl AnyBackend {
-    /// Name, as in the record.
+    /// Kind, as in the record.
     pub fn name(&self) -> &'static str {
         match self {
             AnyBackend::Local(_) => "local",
+            AnyBackend::Splunk(_) => "splunk",
+        }
+    }
+
+    /// Whether answers can change over time (remote backends ingest with a
+    /// lag, so verification polls them until a deadline).
+    pub fn polls(&self) -> bool {
+        !matches!(self, AnyBackend::Local(_))
+    }
+
+    /// Proves connectivity and credentials.
+    pub async fn check(&self) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::Local(_) => Ok(()),
+            AnyBackend::Splunk(b) => b.check().await,
         }
     }
 
@@ -80,6 +101,7 @@ impl AnyBackend {
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         match self {
             AnyBackend::Local(b) => Ok(b.query(q)),
+            AnyBackend::Splunk(b) => b.query(q).await,
         }
     }
 }

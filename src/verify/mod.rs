@@ -15,20 +15,79 @@ use crate::record::{
 use crate::scenario::{HopKind, Scenario};
 use crate::telemetry::{Category, Event};
 
+/// How long and how often a backend is asked again while hops are missing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Polling {
+    /// Give up (and keep the last verdicts) this long after verification starts.
+    pub deadline: std::time::Duration,
+    /// First wait between rounds; doubles each round.
+    pub first: std::time::Duration,
+    /// Longest wait between rounds.
+    pub max: std::time::Duration,
+}
+
+impl Default for Polling {
+    fn default() -> Polling {
+        Polling {
+            deadline: std::time::Duration::from_secs(300),
+            first: std::time::Duration::from_secs(2),
+            max: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// True when nothing more can be learned by asking again: every hop is
+/// decided, and an expected alert (if any) has arrived.
+fn settled(v: &Verification, scenario: Option<&Scenario>) -> bool {
+    let open = v
+        .hops
+        .iter()
+        .any(|h| matches!(h.verdict, Verdict::Missed | Verdict::Inconclusive));
+    let wants_alert = scenario.is_some_and(|s| s.expect.alert.is_some());
+    let chain_na = v.chain.verdict == Verdict::NotApplicable;
+    chain_na || (!open && (!wants_alert || v.chain.verdict == Verdict::Alerted))
+}
+
 /// Verifies every run with `backend`, filling [`ScenarioRun::verification`].
-/// `scenarios` supplies each run's expectations, by id.
-pub async fn verify(runs: &mut [ScenarioRun], scenarios: &[Scenario], backend: &AnyBackend) {
-    let answers = backend.query(Query { runs }).await;
-    let verified_at = OffsetDateTime::now_utc();
-    for (i, run) in runs.iter_mut().enumerate() {
-        let scenario = scenarios.iter().find(|s| s.id == run.id);
-        let answer = match &answers {
-            Ok(all) => all.get(i).cloned().ok_or_else(|| {
-                format!("backend {} returned no answer for this run", backend.name())
-            }),
-            Err(e) => Err(e.to_string()),
-        };
-        run.verification = Some(decide(run, scenario, answer, backend.name(), verified_at));
+/// Each round sends one batched query covering every run still pending;
+/// rounds repeat with backoff until each run is settled or the deadline
+/// passes (a backend whose answers cannot change is asked once). A backend
+/// that fails every round leaves `inconclusive`, never `missed`.
+pub async fn verify(
+    runs: &mut [ScenarioRun],
+    scenarios: &[Scenario],
+    backend: &AnyBackend,
+    polling: &Polling,
+) {
+    let start = tokio::time::Instant::now();
+    let mut wait = polling.first;
+    let mut pending: Vec<usize> = (0..runs.len()).collect();
+    loop {
+        let batch: Vec<ScenarioRun> = pending.iter().map(|&i| runs[i].clone()).collect();
+        let answers = backend.query(Query { runs: &batch }).await;
+        let verified_at = OffsetDateTime::now_utc();
+        let mut still = Vec::new();
+        for (k, &i) in pending.iter().enumerate() {
+            let run = &mut runs[i];
+            let scenario = scenarios.iter().find(|s| s.id == run.id);
+            let answer = match &answers {
+                Ok(all) => all.get(k).cloned().ok_or_else(|| {
+                    format!("backend {} returned no answer for this run", backend.name())
+                }),
+                Err(e) => Err(e.to_string()),
+            };
+            let v = decide(run, scenario, answer, backend.name(), verified_at);
+            if !settled(&v, scenario) {
+                still.push(i);
+            }
+            run.verification = Some(v);
+        }
+        pending = still;
+        if pending.is_empty() || !backend.polls() || start.elapsed() + wait > polling.deadline {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(polling.max);
     }
 }
 
@@ -43,9 +102,10 @@ pub fn decide(
     let within = scenario
         .and_then(|s| s.expect.alert.as_ref())
         .map(|a| a.within);
+    // Without its scenario (a record verified later), every hop must be seen.
     let observe: Vec<HopKind> = scenario
         .map(|s| s.expect.observe.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| vec![HopKind::File, HopKind::Open, HopKind::Spawn]);
     if run.status == RunStatus::NotApplicable {
         return uniform(
             run,
@@ -74,6 +134,20 @@ pub fn decide(
         .map(|h| hop_verdict(h, run, &answer, &alerts, within))
         .collect();
     let mut chain = chain_verdict(&run.hops, &hops, &observe);
+    // An alert that references the chain but no particular hop still alerts the chain.
+    let unattributed = alerts
+        .iter()
+        .filter(|a| a.hop.is_none())
+        .map(|a| a.grade)
+        .min();
+    if let Some(g) = unattributed
+        && chain.verdict != Verdict::Inconclusive
+        && chain.grade.is_none_or(|best| g < best)
+    {
+        chain.grade = Some(g);
+        chain.verdict = Verdict::Alerted;
+        chain.reason = None;
+    }
     let expected: &[String] = scenario
         .and_then(|s| s.expect.alert.as_ref())
         .map_or(&[], |a| a.rules.as_slice());

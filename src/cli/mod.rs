@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod verify;
+
 use crate::exit;
 use crate::report::{self, Format};
 use crate::runner::{cleanup, journal::Journal, plan};
@@ -55,6 +57,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Verify a recorded run (run.json) again with a backend, e.g. once the
+    /// SIEM has ingested it; rewrites run.json and matrix.md in place.
+    Verify(verify::VerifyArgs),
+    /// Check that backend profiles answer and their credentials work.
+    Backends(verify::BackendsArgs),
     /// Finish the cleanup of runs that were killed (SIGKILL, crash, power
     /// loss): end their processes, unmount their images, remove their run
     /// directories, from the journal under REPORTS/.journal.
@@ -94,6 +101,16 @@ pub struct RunArgs {
     /// Where run directories are created (default: the system temp folder).
     #[arg(long, value_name = "DIR")]
     pub work_root: Option<PathBuf>,
+    /// Config file with backend profiles (see examples/chainproof.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Backend profile to verify with (default: the embedded `local`). It is
+    /// checked before anything runs on the host.
+    #[arg(long, value_name = "NAME", requires = "config")]
+    pub backend: Option<String>,
+    /// How long to keep asking a remote backend for missing hops.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
     /// Fail (exit 1) unless every chain reaches this verdict: `alerted` or
     /// `observed` (alerted counts as observed).
     #[arg(long, value_name = "VERDICT", value_parser = ["alerted", "observed"])]
@@ -135,6 +152,8 @@ pub fn main(cli: Cli) -> ExitCode {
         },
         Command::Cleanup { reports } => cleanup_command(&reports),
         Command::Run(args) => run(args),
+        Command::Verify(args) => verify::verify(args),
+        Command::Backends(args) => verify::backends(args),
     };
     ExitCode::from(code)
 }
@@ -268,6 +287,11 @@ fn cleanup_command(reports: &std::path::Path) -> u8 {
     if failed { exit::RUNTIME } else { exit::OK }
 }
 
+/// Parses `500ms`, `30s`, `5m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::duration_text::parse(text)
+}
+
 fn absolute(p: &std::path::Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -322,6 +346,10 @@ fn run(args: RunArgs) -> u8 {
         println!("dry run: nothing was executed");
         return exit::OK;
     }
+    let backend = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
     let settings = Settings {
         scenarios: loaded,
         rules: args.rules,
@@ -330,6 +358,11 @@ fn run(args: RunArgs) -> u8 {
         // working directory (the opener runs in the download folder).
         reports: absolute(&args.reports),
         work_root: absolute(&args.work_root.unwrap_or_else(std::env::temp_dir)),
+        backend,
+        polling: crate::verify::Polling {
+            deadline: args.deadline,
+            ..crate::verify::Polling::default()
+        },
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

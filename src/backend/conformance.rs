@@ -1,0 +1,161 @@
+//! The conformance suite every API backend passes against a local HTTP
+//! server on 127.0.0.1 that answers as the vendor documents: hit, miss, a
+//! hit for another run's token, a child under another parent, 401, 403, 429
+//! with Retry-After, 500 then success, a timeout, malformed JSON.
+//!
+//! The server plays a script of answers, one per request (the last one
+//! repeats), and records every request so tests can count them.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+    pub delay: Duration,
+}
+
+impl Answer {
+    pub fn ok(body: impl Into<String>) -> Answer {
+        Answer {
+            status: 200,
+            headers: vec![],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+    pub fn status(status: u16, body: impl Into<String>) -> Answer {
+        Answer {
+            status,
+            headers: vec![],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A request the server saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: String,
+}
+
+/// A running scripted server.
+pub struct Server {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+impl Server {
+    /// Starts a server answering `script` in order, per path prefix `route`
+    /// (requests to other paths get 404).
+    pub async fn start(script: Vec<Answer>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let url = format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .unwrap_or_else(|e| panic!("addr: {e}"))
+        );
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let script = Arc::new(Mutex::new(script));
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let seen2 = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = tokio::select! {
+                    a = listener.accept() => match a { Ok(a) => a, Err(_) => continue },
+                    _ = &mut rx => return,
+                };
+                let (seen, script) = (seen2.clone(), script.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        answer(req, seen.clone(), script.clone())
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Server {
+            url,
+            seen,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+async fn answer(
+    req: Request<hyper::body::Incoming>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    script: Arc<Mutex<Vec<Answer>>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&body).to_string();
+    let next = {
+        let mut s = script
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if s.len() > 1 {
+            s.remove(0)
+        } else {
+            s.first()
+                .cloned()
+                .unwrap_or_else(|| Answer::status(404, ""))
+        }
+    };
+    if let Ok(mut s) = seen.lock() {
+        s.push(Seen {
+            path,
+            authorization,
+            body,
+        });
+    }
+    tokio::time::sleep(next.delay).await;
+    let mut resp = Response::builder().status(next.status);
+    for (k, v) in &next.headers {
+        resp = resp.header(*k, v);
+    }
+    Ok(resp
+        .body(Full::new(Bytes::from(next.body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}

@@ -1,0 +1,268 @@
+//! The HTTP layer every API backend shares: a client with explicit timeouts
+//! and TLS verification (a custom CA may be added, verification is never
+//! switched off), authentication from secrets, and retries — 429 honours
+//! `Retry-After`, 5xx, timeouts and connection errors back off with jitter,
+//! 401/403 fail at once with the status. Backends keep their queries and
+//! wire types; this keeps the transport rules in one place.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::Rng;
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::BackendError;
+use crate::scenario::duration_text;
+use crate::secret::{Secret, SecretRef};
+
+/// Connection settings of an HTTP backend profile.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Base URL, e.g. `https://splunk.lab:8089`.
+    pub url: String,
+    /// Extra CA certificate (PEM) to trust, for lab PKI.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one request.
+    #[serde(default = "default_timeout", with = "duration_text")]
+    pub timeout: Duration,
+    /// Attempts per request, retries included.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_attempts() -> u32 {
+    4
+}
+
+/// How requests authenticate.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// `Authorization: Bearer <secret>`.
+    Bearer {
+        /// The token.
+        token: SecretRef,
+    },
+    /// HTTP basic.
+    Basic {
+        /// User name.
+        user: String,
+        /// Password.
+        password: SecretRef,
+    },
+    /// `Authorization: <scheme> <secret>`, e.g. Elastic's `ApiKey`.
+    Scheme {
+        /// The scheme word.
+        scheme: String,
+        /// The credential.
+        credential: SecretRef,
+    },
+}
+
+/// Resolved authentication.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// No credentials.
+    None,
+    /// A bearer token.
+    Bearer(Secret),
+    /// User and password.
+    Basic(String, Secret),
+    /// Scheme and credential.
+    Scheme(String, Secret),
+}
+
+impl AuthConfig {
+    /// Checks shape, no I/O.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            AuthConfig::Bearer { token } => token.validate(),
+            AuthConfig::Basic { password, .. } => password.validate(),
+            AuthConfig::Scheme { credential, .. } => credential.validate(),
+        }
+    }
+
+    /// Reads the secrets.
+    pub fn resolve(&self) -> Result<Auth, String> {
+        Ok(match self {
+            AuthConfig::Bearer { token } => Auth::Bearer(token.resolve()?),
+            AuthConfig::Basic { user, password } => Auth::Basic(user.clone(), password.resolve()?),
+            AuthConfig::Scheme { scheme, credential } => {
+                Auth::Scheme(scheme.clone(), credential.resolve()?)
+            }
+        })
+    }
+}
+
+/// A configured HTTP endpoint.
+#[derive(Debug, Clone)]
+pub struct Http {
+    backend: String,
+    client: reqwest::Client,
+    base: String,
+    auth: Auth,
+    attempts: u32,
+}
+
+/// Longest wait a `Retry-After` may impose before the request counts as failed.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+impl Http {
+    /// Builds the client: timeouts, TLS verification on, the extra CA if any.
+    pub fn new(backend: &str, cfg: &HttpConfig, auth: Auth) -> Result<Http, BackendError> {
+        let err = |message: String| BackendError {
+            backend: backend.to_string(),
+            message,
+        };
+        let mut builder = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("chainproof/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &cfg.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| err(format!("read CA file {}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| err(format!("parse CA file {}: {e}", ca.display())))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| err(format!("build the HTTP client: {e}")))?;
+        Ok(Http {
+            backend: backend.to_string(),
+            client,
+            base: cfg.url.trim_end_matches('/').to_string(),
+            auth,
+            attempts: cfg.max_attempts.max(1),
+        })
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The underlying client, for backends that build requests themselves.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    fn error(&self, message: impl Into<String>) -> BackendError {
+        BackendError {
+            backend: self.backend.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// Sends the request `make` builds, with authentication, retrying as
+    /// the module doc says. Returns the body of a 2xx answer.
+    pub async fn send(
+        &self,
+        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Bytes, BackendError> {
+        let mut last = String::new();
+        for attempt in 1..=self.attempts {
+            let req = match &self.auth {
+                Auth::None => make(&self.client),
+                Auth::Bearer(t) => make(&self.client).bearer_auth(t.expose()),
+                Auth::Basic(u, p) => make(&self.client).basic_auth(u, Some(p.expose())),
+                Auth::Scheme(s, c) => {
+                    make(&self.client).header("authorization", format!("{s} {}", c.expose()))
+                }
+            };
+            let wait = match req.send().await {
+                Err(e) => {
+                    last = if e.is_timeout() {
+                        "request timed out".into()
+                    } else {
+                        format!("request failed: {}", without_url(&e))
+                    };
+                    backoff(attempt)
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let retry_after = retry_after(&resp);
+                    let body = resp.bytes().await;
+                    match (status, body) {
+                        (s, Ok(b)) if s.is_success() => return Ok(b),
+                        (s, body)
+                            if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN =>
+                        {
+                            return Err(self.error(format!(
+                                "HTTP {s}: check the credentials ({})",
+                                excerpt(body.ok())
+                            )));
+                        }
+                        (s, body) if s == StatusCode::TOO_MANY_REQUESTS => {
+                            last = format!("HTTP {s} ({})", excerpt(body.ok()));
+                            match retry_after {
+                                Some(d) if d > MAX_RETRY_AFTER => {
+                                    return Err(self.error(format!(
+                                        "{last}; Retry-After {}s is too long",
+                                        d.as_secs()
+                                    )));
+                                }
+                                Some(d) => d,
+                                None => backoff(attempt),
+                            }
+                        }
+                        (s, body) if s.is_server_error() => {
+                            last = format!("HTTP {s} ({})", excerpt(body.ok()));
+                            backoff(attempt)
+                        }
+                        (s, body) => {
+                            return Err(self.error(format!("HTTP {s} ({})", excerpt(body.ok()))));
+                        }
+                    }
+                }
+            };
+            if attempt < self.attempts {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(self.error(format!("{last} after {} attempts", self.attempts)))
+    }
+}
+
+/// Exponential backoff with full jitter: up to 0.5 s × 2^(attempt-1), capped at 30 s.
+fn backoff(attempt: u32) -> Duration {
+    let cap = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(6));
+    let cap = cap.min(Duration::from_secs(30));
+    let ms = u64::try_from(cap.as_millis()).unwrap_or(30_000);
+    Duration::from_millis(rand::rng().random_range(ms / 2..=ms))
+}
+
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let v = resp.headers().get("retry-after")?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A short, single-line excerpt of an error body for messages.
+fn excerpt(body: Option<Bytes>) -> String {
+    let text = body
+        .map(|b| String::from_utf8_lossy(&b).to_string())
+        .unwrap_or_default();
+    let line: String = text.chars().filter(|c| !c.is_control()).take(160).collect();
+    if line.is_empty() {
+        "empty body".into()
+    } else {
+        line
+    }
+}
+
+/// reqwest's error text without the URL (which may hold query parameters).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "<url>");
+    }
+    text
+}

@@ -1,0 +1,153 @@
+//! Splunk's export answer: one JSON object per line, each with a `result`
+//! (preview rows skipped), multivalue fields as arrays, and `messages` that
+//! carry search errors.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::alert_from;
+use crate::backend::BackendAlert;
+use crate::telemetry::{Category, Event};
+
+type Row = Map<String, Value>;
+
+/// Parses an export body into result rows; a FATAL/ERROR message is an error.
+pub fn parse_export(body: &[u8]) -> Result<Vec<Row>, String> {
+    let text =
+        std::str::from_utf8(body).map_err(|_| "the export answer is not UTF-8".to_string())?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let obj: Row = serde_json::from_str(line)
+            .map_err(|e| format!("malformed export line {}: {e}", n + 1))?;
+        for m in obj
+            .get("messages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = m.get("type").and_then(Value::as_str).unwrap_or_default();
+            if matches!(kind, "FATAL" | "ERROR") {
+                let text = m.get("text").and_then(Value::as_str).unwrap_or_default();
+                return Err(format!("search failed: {text}"));
+            }
+        }
+        if obj.get("preview").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        if let Some(Value::Object(result)) = obj.get("result") {
+            rows.push(result.clone());
+        }
+    }
+    Ok(rows)
+}
+
+/// A field's first value as text (multivalue fields arrive as arrays).
+pub fn text(row: &Row, key: &str) -> Option<String> {
+    texts(row, key).into_iter().next()
+}
+
+/// Every value of a field as text.
+pub fn texts(row: &Row, key: &str) -> Vec<String> {
+    match row.get(key) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        Some(Value::Number(n)) => vec![n.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// True when any field of the row holds `token`.
+pub fn mentions(row: &Row, token: &str) -> bool {
+    row.values().any(|v| match v {
+        Value::String(s) => s.contains(token),
+        Value::Array(a) => a
+            .iter()
+            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
+        _ => false,
+    })
+}
+
+fn time_of(row: &Row) -> Option<OffsetDateTime> {
+    let t = text(row, "_time")?;
+    OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .or_else(|| {
+            // Splunk writes `2025-06-01T10:03:12.000+00:00`; also accept epoch seconds.
+            t.parse::<f64>()
+                .ok()
+                .and_then(|s| OffsetDateTime::from_unix_timestamp(s as i64).ok())
+        })
+}
+
+/// A row as a telemetry event with the Sysmon names.
+pub fn event(row: &Row) -> Event {
+    let code = text(row, "EventCode").unwrap_or_default();
+    let category =
+        if code == "11" || row.contains_key("TargetFilename") && !row.contains_key("CommandLine") {
+            Category::FileEvent
+        } else {
+            Category::ProcessCreation
+        };
+    let mut fields = Map::new();
+    for key in [
+        "Image",
+        "ParentImage",
+        "CommandLine",
+        "ParentCommandLine",
+        "User",
+        "TargetFilename",
+        "ProcessGuid",
+        "ParentProcessGuid",
+        "host",
+    ] {
+        if let Some(v) = text(row, key) {
+            fields.insert(key.into(), Value::String(v));
+        }
+    }
+    for key in ["ProcessId", "ParentProcessId"] {
+        if let Some(n) = text(row, key).and_then(|v| v.parse::<u64>().ok()) {
+            fields.insert(key.into(), Value::from(n));
+        }
+    }
+    Event {
+        category,
+        at: time_of(row),
+        hop: None,
+        fields,
+    }
+}
+
+/// A notable row as an alert.
+pub fn notable(row: &Row) -> BackendAlert {
+    alert_from(row, time_of(row).unwrap_or_else(OffsetDateTime::now_utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_lines_are_parsed_previews_skipped_errors_raised() {
+        let body = br#"{"preview":true,"offset":0,"result":{"Image":"/skip"}}
+
+{"preview":false,"offset":0,"result":{"Image":"/usr/bin/dash","ProcessId":"11","x":["a","b"]}}
+{"preview":false,"offset":1,"lastrow":true,"result":{"Image":"/usr/bin/touch"}}
+"#;
+        let rows = parse_export(body).unwrap_or_default();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(texts(&rows[0], "x"), ["a", "b"]);
+        let failed = br#"{"messages":[{"type":"FATAL","text":"Error in 'search' command"}]}"#;
+        assert_eq!(
+            parse_export(failed).err().as_deref(),
+            Some("search failed: Error in 'search' command")
+        );
+        assert!(parse_export(b"{not json").is_err());
+    }
+}

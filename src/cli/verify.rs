@@ -1,0 +1,163 @@
+//! `verify` and `backends check`: verification of a recorded run, and
+//! backend health checks, from the config file's profiles.
+
+use std::path::{Path, PathBuf};
+
+use super::{fail, parse_duration};
+use crate::config::{Config, Profile};
+use crate::detect::Rules;
+use crate::exit;
+use crate::report::{self, Format};
+
+/// Arguments of `verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The run.json to verify.
+    pub record: PathBuf,
+    /// Config file with backend profiles.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Backend profile (default: the embedded `local`).
+    #[arg(long, value_name = "NAME", requires = "config")]
+    pub backend: Option<String>,
+    /// Sigma rule folders for the local backend (default: the shipped ones).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Scenario files or folders the record's expectations come from
+    /// (default: the built-in set; unknown ids require every hop).
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// How long to keep asking for missing hops.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
+}
+
+/// Arguments of `backends`.
+#[derive(Debug, clap::Args)]
+pub struct BackendsArgs {
+    /// `check`: prove connectivity and credentials.
+    #[arg(value_parser = ["check"])]
+    pub action: String,
+    /// Profile to check (default: every profile of the config).
+    pub name: Option<String>,
+    /// Config file with backend profiles.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// The profile named on the command line, or `None` for the local backend.
+pub fn profile(config: Option<&Path>, name: Option<&str>) -> Result<Option<(String, Profile)>, u8> {
+    let (Some(path), Some(name)) = (config, name) else {
+        return Ok(None);
+    };
+    let cfg = Config::load(path).map_err(|e| fail(&e, exit::INVALID))?;
+    let p = cfg
+        .profile(name, path)
+        .map_err(|e| fail(&e, exit::INVALID))?;
+    Ok(Some((name.to_string(), p.clone())))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&e, exit::RUNTIME))
+}
+
+/// `chainproof verify`.
+pub fn verify(args: VerifyArgs) -> u8 {
+    let mut record = match report::read_record(&args.record) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let scenarios = match crate::scenario::load_paths(&args.scenarios) {
+        Ok(l) => l.into_iter().map(|l| l.scenario).collect::<Vec<_>>(),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            return exit::INVALID;
+        }
+    };
+    let rules = match Rules::load(&args.rules) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let chosen = match profile(args.config.as_deref(), args.backend.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let polling = crate::verify::Polling {
+        deadline: args.deadline,
+        ..crate::verify::Polling::default()
+    };
+    let done = rt.block_on(async {
+        let backend = match &chosen {
+            None => crate::backend::AnyBackend::Local(Box::new(crate::backend::local::Local::new(
+                rules,
+            ))),
+            Some((name, p)) => p.build(name, rules)?,
+        };
+        backend.check().await?;
+        crate::verify::verify(&mut record.scenarios, &scenarios, &backend, &polling).await;
+        Ok::<(), crate::backend::BackendError>(())
+    });
+    if let Err(e) = done {
+        return fail(&e, exit::RUNTIME);
+    }
+    let folder = args.record.parent().unwrap_or(Path::new("."));
+    for (name, format) in [("run.json", Format::Json), ("matrix.md", Format::Md)] {
+        if let Err(e) = std::fs::write(folder.join(name), report::render(&record, format)) {
+            eprintln!(
+                "error: failed to write {}: {e}",
+                folder.join(name).display()
+            );
+            return exit::RUNTIME;
+        }
+    }
+    print!("{}", report::render(&record, Format::Table));
+    println!("report: {}", folder.display());
+    exit::OK
+}
+
+/// `chainproof backends check [NAME]`.
+pub fn backends(args: BackendsArgs) -> u8 {
+    let cfg = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let names: Vec<String> = match &args.name {
+        Some(n) => vec![n.clone()],
+        None => cfg.backends.keys().cloned().collect(),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let mut failed = false;
+    for name in names {
+        let profile = match cfg.profile(&name, &args.config) {
+            Ok(p) => p,
+            Err(e) => return fail(&e, exit::INVALID),
+        };
+        let result = rt.block_on(async {
+            let rules = Rules::load(&[]).map_err(|e| crate::backend::BackendError {
+                backend: name.clone(),
+                message: e.to_string(),
+            })?;
+            profile.build(&name, rules)?.check().await
+        });
+        match result {
+            Ok(()) => println!("ok      {name}"),
+            Err(e) => {
+                failed = true;
+                println!("failed  {name}: {}", e.message);
+            }
+        }
+    }
+    if failed { exit::RUNTIME } else { exit::OK }
+}

@@ -1,0 +1,188 @@
+//! The config file: named backend profiles (`docs/config.md`,
+//! `examples/chainproof.yaml`). It says *where* to verify; scenarios say
+//! what to simulate. Secrets appear only as references (`env:` / `file:`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::backend::splunk::SplunkConfig;
+use crate::backend::{AnyBackend, BackendError, local::Local};
+use crate::detect::Rules;
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Backend profiles by name.
+    pub backends: BTreeMap<String, Profile>,
+}
+
+/// One backend profile, tagged by `kind`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Profile {
+    /// The embedded backend (ground truth + Sigma rules).
+    Local,
+    /// Splunk REST export + ES notables.
+    Splunk(SplunkConfig),
+}
+
+/// Why a config cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("read config {path}")]
+    Read {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid config.
+    #[error("{path}:{line}:{column}: {field}: {message}")]
+    Invalid {
+        /// Path.
+        path: PathBuf,
+        /// Line (0 when unknown).
+        line: usize,
+        /// Column (0 when unknown).
+        column: usize,
+        /// Dotted field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No profile of that name.
+    #[error("find backend `{name}` in {path} (profiles: {known})")]
+    UnknownBackend {
+        /// Requested name.
+        name: String,
+        /// Config path.
+        path: PathBuf,
+        /// Known names.
+        known: String,
+    },
+}
+
+impl Config {
+    /// Reads and checks a config file (no network, no secrets read).
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let de = serde_yaml_ng::Deserializer::from_str(&text);
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let loc = inner.location();
+            let message = inner
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            // serde_yaml_ng may prefix its message with (part of) the path.
+            let message = match message.split_once(": ") {
+                Some((prefix, rest)) if field.starts_with(prefix) => rest.to_string(),
+                _ => message,
+            };
+            ConfigError::Invalid {
+                path: path.into(),
+                line: loc.as_ref().map_or(0, |l| l.line()),
+                column: loc.as_ref().map_or(0, |l| l.column()),
+                message,
+                field,
+            }
+        })?;
+        for (name, profile) in &config.backends {
+            if let Profile::Splunk(s) = profile {
+                s.auth.validate().map_err(|message| ConfigError::Invalid {
+                    path: path.into(),
+                    line: 0,
+                    column: 0,
+                    field: format!("backends.{name}.auth"),
+                    message,
+                })?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// The profile called `name`.
+    pub fn profile(&self, name: &str, path: &Path) -> Result<&Profile, ConfigError> {
+        self.backends
+            .get(name)
+            .ok_or_else(|| ConfigError::UnknownBackend {
+                name: name.into(),
+                path: path.into(),
+                known: self.backends.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+    }
+}
+
+impl Profile {
+    /// Builds the backend: reads secrets, creates clients with timeouts.
+    /// `rules` are used by the local backend.
+    pub fn build(&self, name: &str, rules: Rules) -> Result<AnyBackend, BackendError> {
+        Ok(match self {
+            Profile::Local => AnyBackend::Local(Box::new(Local::new(rules))),
+            Profile::Splunk(c) => {
+                AnyBackend::Splunk(Box::new(crate::backend::splunk::Splunk::new(name, c)?))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commented_example_parses() -> Result<(), ConfigError> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chainproof.yaml");
+        let config = Config::load(&path)?;
+        assert!(matches!(config.profile("local", &path)?, Profile::Local));
+        assert!(matches!(
+            config.profile("lab-splunk", &path)?,
+            Profile::Splunk(_)
+        ));
+        assert!(config.profile("nope", &path).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.yaml");
+        std::fs::write(
+            &path,
+            "backends:\n  s:\n    kind: splunk\n    url: https://x\n    auth: { type: bearer, token: { env: T } }\n    colour: red\n",
+        )?;
+        let err = Config::load(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        // A profile is tagged by `kind`, so the location is the profile's.
+        assert!(
+            err.contains("c.yaml:2:3: backends.s: unknown field `colour`"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "backends:\n  s:\n    kind: splunk\n    url: https://x\n    auth: { type: bearer, token: { env: T, file: /x } }\n",
+        )?;
+        let err = Config::load(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("backends.s.auth") && err.contains("exactly one"),
+            "{err}"
+        );
+        Ok(())
+    }
+}
