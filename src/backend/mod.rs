@@ -11,8 +11,14 @@
 
 #[cfg(test)]
 mod conformance;
+pub mod command;
+pub mod crowdstrike;
+pub mod defender;
+pub mod elastic;
 pub mod http;
+pub mod kql;
 pub mod local;
+pub mod sentinel;
 pub mod splunk;
 
 use time::OffsetDateTime;

@@ -1,0 +1,1 @@
+//! The `command` backend (being written).

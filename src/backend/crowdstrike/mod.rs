@@ -1,0 +1,1 @@
+//! The `crowdstrike` backend (being written).

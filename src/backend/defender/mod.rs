@@ -1,0 +1,1 @@
+//! The `defender` backend (being written).

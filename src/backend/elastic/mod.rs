@@ -1,0 +1,1 @@
+//! The `elastic` backend (being written).

@@ -1,0 +1,1 @@
+//! KQL string escaping shared by the defender and sentinel backends (being written).

@@ -1,0 +1,1 @@
+//! The `sentinel` backend (being written).
