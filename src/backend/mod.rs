@@ -9,12 +9,14 @@
 //! Adding a backend touches: a folder `src/backend/<name>/`, a variant of
 //! [`AnyBackend`], its config, and `docs/backends.md`.
 
+pub mod command;
 #[cfg(test)]
 mod conformance;
-pub mod command;
 pub mod crowdstrike;
 pub mod defender;
 pub mod elastic;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod http;
 pub mod kql;
 pub mod local;
@@ -78,6 +80,9 @@ pub enum AnyBackend {
     Local(Box<local::Local>),
     /// Splunk.
     Splunk(Box<splunk::Splunk>),
+    /// A scripted backend for the verifier's own tests.
+    #[cfg(test)]
+    Fake(fake::Fake),
 }
 
 impl AnyBackend {
@@ -86,6 +91,8 @@ impl AnyBackend {
         match self {
             AnyBackend::Local(_) => "local",
             AnyBackend::Splunk(_) => "splunk",
+            #[cfg(test)]
+            AnyBackend::Fake(_) => "fake",
         }
     }
 
@@ -100,6 +107,8 @@ impl AnyBackend {
         match self {
             AnyBackend::Local(_) => Ok(()),
             AnyBackend::Splunk(b) => b.check().await,
+            #[cfg(test)]
+            AnyBackend::Fake(_) => Ok(()),
         }
     }
 
@@ -108,6 +117,8 @@ impl AnyBackend {
         match self {
             AnyBackend::Local(b) => Ok(b.query(q)),
             AnyBackend::Splunk(b) => b.query(q).await,
+            #[cfg(test)]
+            AnyBackend::Fake(b) => b.query(q),
         }
     }
 }

@@ -257,3 +257,5 @@ fn an_alert_past_the_budget_is_delayed() {
         "the expected rule fired, late"
     );
 }
+
+mod polling;

@@ -1,0 +1,52 @@
+//! A scripted backend for testing the verifier: each query returns the next
+//! scripted answer (the last repeats) and is counted with its batch size.
+
+use std::sync::Mutex;
+
+use super::{BackendError, Query, RunAnswer};
+
+/// One scripted round: an answer builder per run, or a failure.
+pub type Round = Result<fn(&crate::record::ScenarioRun) -> RunAnswer, String>;
+
+/// The fake backend.
+#[derive(Debug, Default)]
+pub struct Fake {
+    script: Mutex<Vec<Round>>,
+    /// Batch size of every query received, in order.
+    pub calls: Mutex<Vec<usize>>,
+}
+
+impl Fake {
+    /// A backend answering `script`.
+    pub fn new(script: Vec<Round>) -> Fake {
+        Fake {
+            script: Mutex::new(script),
+            calls: Mutex::default(),
+        }
+    }
+
+    /// Answers the next scripted round.
+    pub fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        if let Ok(mut c) = self.calls.lock() {
+            c.push(q.runs.len());
+        }
+        let round = {
+            let mut s = self
+                .script
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if s.len() > 1 {
+                s.remove(0)
+            } else {
+                s.first().cloned().unwrap_or(Err("no script".into()))
+            }
+        };
+        match round {
+            Ok(f) => Ok(q.runs.iter().map(f).collect()),
+            Err(message) => Err(BackendError {
+                backend: "fake".into(),
+                message,
+            }),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Polling rounds, batching and deadlines, on tokio's paused clock.
+use std::time::Duration;
+
+use super::*;
+use crate::backend::AnyBackend;
+use crate::backend::fake::{Fake, Round};
+
+fn nothing(_: &ScenarioRun) -> RunAnswer {
+    RunAnswer::default()
+}
+
+fn everything(r: &ScenarioRun) -> RunAnswer {
+    let pid = |i: usize| r.hops.get(i).and_then(|h| h.pid).unwrap_or_default();
+    RunAnswer {
+        events: vec![
+            file_event("/w/Downloads/a.odt"),
+            proc_event(pid(1), 1),
+            proc_event(pid(2), pid(1)),
+        ],
+        alerts: vec![BackendAlert {
+            rule_id: Some("305adda7-dc83-4e73-b683-2c709d9cc250".into()),
+            rule_title: "doc spawns shell".into(),
+            level: None,
+            tags: vec!["attack.t1204.002".into()],
+            at: OffsetDateTime::UNIX_EPOCH,
+            event: proc_event(pid(2), pid(1)),
+        }],
+        answered_at: None,
+    }
+}
+
+fn polling() -> Polling {
+    Polling {
+        deadline: Duration::from_secs(60),
+        first: Duration::from_secs(2),
+        max: Duration::from_secs(8),
+    }
+}
+
+fn calls(b: &AnyBackend) -> Vec<usize> {
+    match b {
+        AnyBackend::Fake(f) => f.calls.lock().map(|c| c.clone()).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Telemetry lags: two empty rounds, then everything. Every round is one
+/// batched query for all pending runs; the clock is tokio's paused one.
+#[tokio::test(start_paused = true)]
+async fn polls_with_backoff_until_every_run_is_settled() {
+    let script: Vec<Round> = vec![Ok(nothing), Ok(nothing), Ok(everything)];
+    let backend = AnyBackend::Fake(Fake::new(script));
+    let mut runs = vec![chain(), chain(), chain()];
+    let start = tokio::time::Instant::now();
+    verify(&mut runs, &[scenario()], &backend, &polling()).await;
+    assert_eq!(
+        calls(&backend),
+        [3, 3, 3],
+        "one batched query per round for every pending run"
+    );
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(2 + 4),
+        "waits of 2 s then 4 s"
+    );
+    for r in &runs {
+        assert_eq!(
+            r.verification.as_ref().map(|v| v.chain.verdict),
+            Some(Verdict::Alerted)
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backend_failing_until_the_deadline_leaves_inconclusive() {
+    let backend = AnyBackend::Fake(Fake::new(vec![
+        Err("HTTP 500 Internal Server Error".into()),
+    ]));
+    let mut runs = vec![chain()];
+    let start = tokio::time::Instant::now();
+    verify(&mut runs, &[scenario()], &backend, &polling()).await;
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    assert!(v.hops.iter().all(|h| h.verdict == Verdict::Inconclusive));
+    assert_eq!(v.chain.verdict, Verdict::Inconclusive);
+    // Rounds at 0, 2, 6, 14, 22, 30, 38, 46, 54 s; the next would pass 60 s.
+    assert_eq!(calls(&backend).len(), 9);
+    assert!(start.elapsed() <= Duration::from_secs(60));
+}
+
+#[tokio::test(start_paused = true)]
+async fn settled_runs_leave_the_batch_and_missed_stays_missed_at_the_deadline() {
+    fn first_only(r: &ScenarioRun) -> RunAnswer {
+        if r.token.ends_with('1') {
+            everything(r)
+        } else {
+            RunAnswer::default()
+        }
+    }
+    let backend = AnyBackend::Fake(Fake::new(vec![Ok(first_only)]));
+    let mut a = chain();
+    a.token = "cp0000000001".into();
+    let mut b = chain();
+    b.token = "cp0000000002".into();
+    let mut runs = vec![a, b];
+    verify(&mut runs, &[scenario()], &backend, &polling()).await;
+    let sizes = calls(&backend);
+    assert_eq!(sizes[0], 2);
+    assert!(sizes[1..].iter().all(|n| *n == 1), "{sizes:?}");
+    assert_eq!(
+        runs[1].verification.as_ref().map(|v| v.chain.verdict),
+        Some(Verdict::Missed)
+    );
+}
