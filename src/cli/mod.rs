@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cleanup;
+mod run;
 mod verify;
 
 use crate::exit;
 use crate::report::{self, Format};
-use crate::runner::{cleanup, journal::Journal, plan};
 use crate::scenario::{self, Fidelity, Loaded, Platform};
-use crate::suite::{self, Progress, Settings};
 
 /// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
 /// T1204.002 (User Execution: Malicious File) chains.
@@ -150,8 +150,8 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => fail(&e, exit::INVALID),
         },
-        Command::Cleanup { reports } => cleanup_command(&reports),
-        Command::Run(args) => run(args),
+        Command::Cleanup { reports } => cleanup::cleanup_command(&reports),
+        Command::Run(args) => run::run(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
     };
@@ -231,173 +231,7 @@ fn list(paths: &[PathBuf]) -> u8 {
     exit::OK
 }
 
-fn cleanup_command(reports: &std::path::Path) -> u8 {
-    let journal = Journal::under(&absolute(reports));
-    let (done, refused) = match cleanup::finish(&journal) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!(
-                "error: failed to read the journal {}: {e}",
-                journal.dir().display()
-            );
-            return exit::RUNTIME;
-        }
-    };
-    for (path, why) in &refused {
-        eprintln!(
-            "warning: journal entry {} left in place: {why}",
-            path.display()
-        );
-    }
-    if done.is_empty() {
-        println!("nothing to clean up in {}", journal.dir().display());
-    }
-    let mut failed = !refused.is_empty();
-    for item in done {
-        match item {
-            cleanup::Finished::InProgress(e) => {
-                println!(
-                    "{} ({}): run still in progress (pid {}); skipped",
-                    e.token, e.scenario, e.harness_pid
-                );
-            }
-            cleanup::Finished::Cleaned(e, r) => {
-                let dir = match (r.removed_workdir, e.workdir.exists()) {
-                    (true, _) => "removed",
-                    (false, false) => "already gone",
-                    (false, true) => "NOT removed",
-                };
-                println!(
-                    "{} ({}): ended {} process(es), {}unmounted, run directory {dir}",
-                    e.token,
-                    e.scenario,
-                    r.killed.len(),
-                    if r.unmounted { "" } else { "nothing " },
-                );
-                for p in &r.removed_outside {
-                    println!("  removed {p}");
-                }
-                for p in &r.problems {
-                    eprintln!("  problem: {p}");
-                }
-                failed |= !r.problems.is_empty();
-            }
-        }
-    }
-    if failed { exit::RUNTIME } else { exit::OK }
-}
-
 /// Parses `500ms`, `30s`, `5m`, `1h`.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::scenario::duration_text::parse(text)
-}
-
-fn absolute(p: &std::path::Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-struct Bar(indicatif::ProgressBar);
-
-impl Progress for Bar {
-    fn start(&self, index: usize, total: usize, id: &str) {
-        self.0.set_message(format!("[{}/{total}] {id}", index + 1));
-        if self.0.is_hidden() {
-            eprintln!("[{}/{total}] {id} …", index + 1);
-        }
-    }
-    fn done(&self, index: usize, total: usize, id: &str, summary: &str) {
-        self.0.inc(1);
-        let line = report::terminal_safe(&format!("[{}/{total}] {id}: {summary}", index + 1));
-        if self.0.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.0.println(line);
-        }
-    }
-}
-
-fn run(args: RunArgs) -> u8 {
-    let mut loaded = match load(&args.scenarios) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    for id in &args.scenario {
-        if !loaded.iter().any(|l| &l.scenario.id == id) {
-            let known: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
-            eprintln!("error: no scenario `{id}` (known: {})", known.join(", "));
-            return exit::INVALID;
-        }
-    }
-    if !args.scenario.is_empty() {
-        loaded.retain(|l| args.scenario.contains(&l.scenario.id));
-    }
-    if args.dry_run {
-        let platform = args
-            .platform
-            .map(Platform::from)
-            .or_else(Platform::current)
-            .unwrap_or(Platform::Linux);
-        for l in &loaded {
-            println!(
-                "{}",
-                plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new())
-            );
-        }
-        println!("dry run: nothing was executed");
-        return exit::OK;
-    }
-    let backend = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let settings = Settings {
-        scenarios: loaded,
-        rules: args.rules,
-        fidelity: args.fidelity,
-        // Absolute, so the journal and every template stay valid from any
-        // working directory (the opener runs in the download folder).
-        reports: absolute(&args.reports),
-        work_root: absolute(&args.work_root.unwrap_or_else(std::env::temp_dir)),
-        backend,
-        polling: crate::verify::Polling {
-            deadline: args.deadline,
-            ..crate::verify::Polling::default()
-        },
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
-    let bar = indicatif::ProgressBar::new(settings.scenarios.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let progress = Bar(bar);
-    let outcome = rt.block_on(suite::run(settings, &progress));
-    progress.0.finish_and_clear();
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            let code = e.exit_code();
-            return fail(&e, code);
-        }
-    };
-    print!("{}", report::render(&outcome.record, Format::Table));
-    println!("report: {}", outcome.folder.display());
-    if outcome.interrupted {
-        eprintln!("interrupted: the running scenario was cleaned up; the record holds what ran");
-        return exit::INTERRUPTED;
-    }
-    match args.require.as_deref() {
-        Some(level) if !suite::meets(&outcome.record, level) => {
-            eprintln!("coverage policy failed: not every chain is {level}");
-            exit::POLICY
-        }
-        _ => exit::OK,
-    }
 }

@@ -1,0 +1,63 @@
+//! `chainproof cleanup`: finishing killed runs from the journal.
+
+use crate::exit;
+use crate::runner::{cleanup, journal::Journal};
+
+use super::run::absolute;
+
+/// Runs `cleanup` on the journal under `reports`.
+pub fn cleanup_command(reports: &std::path::Path) -> u8 {
+    let journal = Journal::under(&absolute(reports));
+    let (done, refused) = match cleanup::finish(&journal) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "error: failed to read the journal {}: {e}",
+                journal.dir().display()
+            );
+            return exit::RUNTIME;
+        }
+    };
+    for (path, why) in &refused {
+        eprintln!(
+            "warning: journal entry {} left in place: {why}",
+            path.display()
+        );
+    }
+    if done.is_empty() {
+        println!("nothing to clean up in {}", journal.dir().display());
+    }
+    let mut failed = !refused.is_empty();
+    for item in done {
+        match item {
+            cleanup::Finished::InProgress(e) => {
+                println!(
+                    "{} ({}): run still in progress (pid {}); skipped",
+                    e.token, e.scenario, e.harness_pid
+                );
+            }
+            cleanup::Finished::Cleaned(e, r) => {
+                let dir = match (r.removed_workdir, e.workdir.exists()) {
+                    (true, _) => "removed",
+                    (false, false) => "already gone",
+                    (false, true) => "NOT removed",
+                };
+                println!(
+                    "{} ({}): ended {} process(es), {}unmounted, run directory {dir}",
+                    e.token,
+                    e.scenario,
+                    r.killed.len(),
+                    if r.unmounted { "" } else { "nothing " },
+                );
+                for p in &r.removed_outside {
+                    println!("  removed {p}");
+                }
+                for p in &r.problems {
+                    eprintln!("  problem: {p}");
+                }
+                failed |= !r.problems.is_empty();
+            }
+        }
+    }
+    if failed { exit::RUNTIME } else { exit::OK }
+}

@@ -1,0 +1,122 @@
+//! `chainproof run`: the suite on this host, or its plan with `--dry-run`.
+
+use std::path::PathBuf;
+
+use super::{RunArgs, fail, load, verify};
+use crate::exit;
+use crate::report::{self, Format};
+use crate::runner::plan;
+use crate::scenario::Platform;
+use crate::suite::{self, Progress, Settings};
+
+/// An absolute form of `p` (relative to the working directory).
+pub fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, index: usize, total: usize, id: &str) {
+        self.0.set_message(format!("[{}/{total}] {id}", index + 1));
+        if self.0.is_hidden() {
+            eprintln!("[{}/{total}] {id} …", index + 1);
+        }
+    }
+    fn done(&self, index: usize, total: usize, id: &str, summary: &str) {
+        self.0.inc(1);
+        let line = report::terminal_safe(&format!("[{}/{total}] {id}: {summary}", index + 1));
+        if self.0.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.0.println(line);
+        }
+    }
+}
+
+/// Runs `chainproof run`.
+pub fn run(args: RunArgs) -> u8 {
+    let mut loaded = match load(&args.scenarios) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for id in &args.scenario {
+        if !loaded.iter().any(|l| &l.scenario.id == id) {
+            let known: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
+            eprintln!("error: no scenario `{id}` (known: {})", known.join(", "));
+            return exit::INVALID;
+        }
+    }
+    if !args.scenario.is_empty() {
+        loaded.retain(|l| args.scenario.contains(&l.scenario.id));
+    }
+    if args.dry_run {
+        let platform = args
+            .platform
+            .map(Platform::from)
+            .or_else(Platform::current)
+            .unwrap_or(Platform::Linux);
+        for l in &loaded {
+            println!(
+                "{}",
+                plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new())
+            );
+        }
+        println!("dry run: nothing was executed");
+        return exit::OK;
+    }
+    let backend = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let settings = Settings {
+        scenarios: loaded,
+        rules: args.rules,
+        fidelity: args.fidelity,
+        // Absolute, so the journal and every template stay valid from any
+        // working directory (the opener runs in the download folder).
+        reports: absolute(&args.reports),
+        work_root: absolute(&args.work_root.unwrap_or_else(std::env::temp_dir)),
+        backend,
+        polling: crate::verify::Polling {
+            deadline: args.deadline,
+            ..crate::verify::Polling::default()
+        },
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e, exit::RUNTIME),
+    };
+    let bar = indicatif::ProgressBar::new(settings.scenarios.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let progress = Bar(bar);
+    let outcome = rt.block_on(suite::run(settings, &progress));
+    progress.0.finish_and_clear();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            let code = e.exit_code();
+            return fail(&e, code);
+        }
+    };
+    print!("{}", report::render(&outcome.record, Format::Table));
+    println!("report: {}", outcome.folder.display());
+    if outcome.interrupted {
+        eprintln!("interrupted: the running scenario was cleaned up; the record holds what ran");
+        return exit::INTERRUPTED;
+    }
+    match args.require.as_deref() {
+        Some(level) if !suite::meets(&outcome.record, level) => {
+            eprintln!("coverage policy failed: not every chain is {level}");
+            exit::POLICY
+        }
+        _ => exit::OK,
+    }
+}
