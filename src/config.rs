@@ -27,6 +27,8 @@ pub enum Profile {
     Local,
     /// Splunk REST export + ES notables.
     Splunk(SplunkConfig),
+    /// Elasticsearch / OpenSearch `_search`, Elastic Security and Wazuh alerts.
+    Elastic(crate::backend::elastic::ElasticConfig),
 }
 
 /// Why a config cannot be used.
@@ -99,15 +101,18 @@ impl Config {
             }
         })?;
         for (name, profile) in &config.backends {
-            if let Profile::Splunk(s) = profile {
-                s.auth.validate().map_err(|message| ConfigError::Invalid {
-                    path: path.into(),
-                    line: 0,
-                    column: 0,
-                    field: format!("backends.{name}.auth"),
-                    message,
-                })?;
-            }
+            let check = match profile {
+                Profile::Local => Ok(()),
+                Profile::Splunk(s) => s.auth.validate(),
+                Profile::Elastic(e) => e.validate(),
+            };
+            check.map_err(|message| ConfigError::Invalid {
+                path: path.into(),
+                line: 0,
+                column: 0,
+                field: format!("backends.{name}"),
+                message,
+            })?;
         }
         Ok(config)
     }
@@ -132,6 +137,9 @@ impl Profile {
             Profile::Local => AnyBackend::Local(Box::new(Local::new(rules))),
             Profile::Splunk(c) => {
                 AnyBackend::Splunk(Box::new(crate::backend::splunk::Splunk::new(name, c)?))
+            }
+            Profile::Elastic(c) => {
+                AnyBackend::Elastic(Box::new(crate::backend::elastic::Elastic::new(name, c)?))
             }
         })
     }
@@ -180,7 +188,7 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(
-            err.contains("backends.s.auth") && err.contains("exactly one"),
+            err.contains("backends.s:") && err.contains("exactly one"),
             "{err}"
         );
         Ok(())

@@ -80,6 +80,8 @@ pub enum AnyBackend {
     Local(Box<local::Local>),
     /// Splunk.
     Splunk(Box<splunk::Splunk>),
+    /// Elasticsearch / OpenSearch / Elastic Security / Wazuh indexer.
+    Elastic(Box<elastic::Elastic>),
     /// A scripted backend for the verifier's own tests.
     #[cfg(test)]
     Fake(fake::Fake),
@@ -91,6 +93,7 @@ impl AnyBackend {
         match self {
             AnyBackend::Local(_) => "local",
             AnyBackend::Splunk(_) => "splunk",
+            AnyBackend::Elastic(_) => "elastic",
             #[cfg(test)]
             AnyBackend::Fake(_) => "fake",
         }
@@ -107,6 +110,7 @@ impl AnyBackend {
         match self {
             AnyBackend::Local(_) => Ok(()),
             AnyBackend::Splunk(b) => b.check().await,
+            AnyBackend::Elastic(b) => b.check().await,
             #[cfg(test)]
             AnyBackend::Fake(_) => Ok(()),
         }
@@ -117,6 +121,7 @@ impl AnyBackend {
         match self {
             AnyBackend::Local(b) => Ok(b.query(q)),
             AnyBackend::Splunk(b) => b.query(q).await,
+            AnyBackend::Elastic(b) => b.query(q).await,
             #[cfg(test)]
             AnyBackend::Fake(b) => b.query(q),
         }

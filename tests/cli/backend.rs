@@ -244,3 +244,112 @@ fn bad_credentials_stop_the_run_before_anything_executes() -> TestResult {
     assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
     Ok(())
 }
+
+#[test]
+fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -> TestResult {
+    if !needs_root("elastic verify") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    lab.run(&["macro-doc-shell"]).assert().success();
+    let record = lab.record();
+    let s = &record["scenarios"][0];
+    let by_pid = |pid: &Value| {
+        s["truth"]["processes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| &p["pid"] == pid)
+            .cloned()
+            .unwrap_or_default()
+    };
+    // The index holds every process (ECS) and the downloaded file.
+    let mut hits = Vec::new();
+    for p in s["truth"]["processes"].as_array().into_iter().flatten() {
+        let parent = by_pid(&p["ppid"]);
+        hits.push(serde_json::json!({"_index": "logs-endpoint", "_id": p["pid"].to_string(), "sort": [1, p["pid"]], "_source": {
+            "@timestamp": "2026-11-26T10:00:00.000Z", "event": {"category": ["process"], "type": ["start"]},
+            "process": {"pid": p["pid"], "executable": p["image"], "command_line": p["command_line"],
+                "parent": {"pid": p["ppid"], "executable": parent["image"], "command_line": parent["command_line"]}},
+            "host": {"name": "lab1"}}}));
+    }
+    for f in s["truth"]["files"].as_array().into_iter().flatten() {
+        hits.push(serde_json::json!({"_index": "logs-endpoint", "_id": "f", "sort": [2, 0], "_source": {
+            "@timestamp": "2026-11-26T10:00:00.000Z", "event": {"category": ["file"]}, "file": {"path": f["path"]}}}));
+    }
+    let shell = by_pid(&s["hops"][2]["pid"]);
+    let alert = serde_json::json!({"_index": ".internal.alerts-security.alerts-default-000001", "_id": "a1", "sort": [3, "a1"], "_source": {
+        "@timestamp": "2026-11-26T10:00:02.000Z",
+        "kibana.alert.rule.name": "Office Application Spawns a Shell", "kibana.alert.rule.uuid": "es-rule-1",
+        "kibana.alert.severity": "high",
+        "kibana.alert.rule.threat": [{"framework": "MITRE ATT&CK", "tactic": {"id": "TA0002", "name": "Execution"},
+            "technique": [{"id": "T1204", "name": "User Execution", "subtechnique": [{"id": "T1204.002", "name": "Malicious File"}]}]}],
+        "process": {"pid": shell["pid"], "executable": shell["image"], "command_line": shell["command_line"]}}});
+    let answer = |hits: Vec<Value>| {
+        serde_json::json!({"took": 1, "timed_out": false, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, "hits": {"hits": hits}}).to_string()
+    };
+    let (url, seen) = server(vec![
+        (200, "{}".into()),
+        (200, answer(hits)),
+        (200, answer(vec![alert])),
+    ]);
+    let path = lab.dir.path().join("elastic.yaml");
+    let key = lab.dir.path().join("es.key");
+    std::fs::write(&key, SECRET)?;
+    std::fs::write(
+        &path,
+        format!(
+            "backends:\n  lab-elastic:\n    kind: elastic\n    url: {url}\n    timeout: 2s\n    auth: {{ type: scheme, scheme: ApiKey, credential: {{ file: {} }} }}\n",
+            key.display()
+        ),
+    )?;
+    let run_json = lab
+        .reports()
+        .read_dir()?
+        .flatten()
+        .find(|e| e.path().join("run.json").exists())
+        .ok_or("no report")?
+        .path()
+        .join("run.json");
+    let out = Command::cargo_bin("chainproof")?
+        .args([
+            "verify",
+            "--backend",
+            "lab-elastic",
+            "--deadline",
+            "1s",
+            "--config",
+        ])
+        .arg(&path)
+        .arg(&run_json)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
+    let ver = &v["scenarios"][0]["verification"];
+    assert_eq!(ver["backend"], "elastic");
+    assert_eq!(ver["chain"]["verdict"], "alerted", "{ver:#}");
+    assert_eq!(
+        (
+            ver["hops"][2]["verdict"].as_str(),
+            ver["hops"][2]["grade"].as_str()
+        ),
+        (Some("alerted"), Some("technique"))
+    );
+    for h in ver["hops"].as_array().into_iter().flatten() {
+        assert_ne!(h["verdict"], "missed", "{h}");
+    }
+    let requests = seen.lock().map(|l| l.clone()).unwrap_or_default();
+    assert_eq!(
+        requests.len(),
+        3,
+        "check, one events search, one alerts search"
+    );
+    assert!(
+        requests[1].starts_with("POST /logs-*/_search"),
+        "{}",
+        requests[1]
+    );
+    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    Ok(())
+}

@@ -1,0 +1,441 @@
+//! Elasticsearch against a local server shaped like its `_search` API.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::*;
+use crate::backend::conformance::{Answer, Server};
+use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun, Verdict};
+use crate::scenario::{HopKind, Platform};
+use crate::secret::SecretRef;
+
+const TOKEN: &str = "cp00000000aa";
+const OTHER: &str = "cp00000000bb";
+const SECRET: &str = "s3cr3t-elastic-api-key-value";
+
+/// The API key in a file; the handle keeps the file alive.
+fn secret() -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(file.path(), SECRET).unwrap_or_else(|e| panic!("{e}"));
+    file
+}
+
+fn config(url: &str, key: &Path) -> ElasticConfig {
+    ElasticConfig {
+        url: url.into(),
+        ca_file: None,
+        timeout: Duration::from_millis(800),
+        auth: AuthConfig::Scheme {
+            scheme: "ApiKey".into(),
+            credential: SecretRef {
+                env: None,
+                file: Some(key.to_path_buf()),
+            },
+        },
+        fields: FieldProfile::Ecs,
+        events_index: None,
+        alerts_index: None,
+        page_size: 500,
+    }
+}
+
+fn hop(index: usize, kind: HopKind, pid: Option<u32>, image: &str) -> HopTruth {
+    HopTruth {
+        index,
+        kind,
+        label: format!("hop{index}"),
+        expected: String::new(),
+        pid,
+        parent_pid: None,
+        image: (!image.is_empty()).then(|| image.to_string()),
+        path: None,
+        at: Some(OffsetDateTime::now_utc()),
+        happened: true,
+        reason: None,
+    }
+}
+
+fn run(token: &str) -> ScenarioRun {
+    ScenarioRun {
+        id: "macro-doc-shell".into(),
+        title: "t".into(),
+        technique: "T1204.002".into(),
+        source: "x".into(),
+        source_sha256: String::new(),
+        platform: Platform::Linux,
+        fidelity: None,
+        token: token.into(),
+        status: RunStatus::Completed,
+        reason: None,
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: OffsetDateTime::now_utc(),
+        truth: GroundTruth::default(),
+        hops: vec![
+            hop(1, HopKind::Open, Some(10), "/w/program/soffice.bin"),
+            hop(2, HopKind::Spawn, Some(11), "/usr/bin/dash"),
+        ],
+        timings: None,
+        verification: None,
+    }
+}
+
+/// An ECS process-start document.
+fn process(token: &str, pid: u32, ppid: u32, image: &str) -> Value {
+    json!({
+        "@timestamp": "2026-11-26T10:00:00.000Z",
+        "event": {"category": ["process"], "type": ["start"], "id": format!("ev-{pid}")},
+        "host": {"name": "lab-01"},
+        "process": {"pid": pid, "executable": image, "command_line": format!("{image} {token}"),
+            "entity_id": format!("e-{pid}"), "parent": {"pid": ppid, "entity_id": format!("e-{ppid}")}}
+    })
+}
+
+/// An Elastic Security alert on pid 11, with dotted `kibana.*` keys.
+fn detection(token: &str) -> Value {
+    json!({
+        "@timestamp": "2026-11-26T10:00:01.000Z",
+        "event": {"kind": "signal", "category": ["process"]},
+        "kibana.alert.uuid": "a-1",
+        "kibana.alert.rule.name": "Office Spawns Shell",
+        "kibana.alert.rule.uuid": "r-1",
+        "kibana.alert.severity": "high",
+        "kibana.alert.rule.threat": [{"framework": "MITRE ATT&CK", "tactic": {"name": "Execution"},
+            "technique": [{"id": "T1204", "subtechnique": [{"id": "T1204.002"}]}]}],
+        "process": {"pid": 11, "executable": "/usr/bin/dash", "command_line": format!("/bin/sh -c touch {token}")}
+    })
+}
+
+/// A `_search` answer holding `docs`, sort values `[n, "id-n"]`.
+fn page(docs: &[Value]) -> String {
+    let hits: Vec<Value> = docs
+        .iter()
+        .enumerate()
+        .map(|(n, d)| {
+            json!({"_index": ".ds-logs-x", "_id": format!("id-{n}"), "_score": null,
+            "_source": d, "sort": [1_700_000_000_000_i64 + n as i64, format!("id-{n}")]})
+        })
+        .collect();
+    json!({"took": 2, "timed_out": false,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"total": {"value": hits.len(), "relation": "eq"}, "max_score": null, "hits": hits}})
+    .to_string()
+}
+
+fn decide(run: &ScenarioRun, answer: &RunAnswer) -> crate::record::Verification {
+    crate::verify::decide(
+        run,
+        None,
+        Ok(answer.clone()),
+        "elastic",
+        OffsetDateTime::now_utc(),
+    )
+}
+
+fn verdicts_of(run: &ScenarioRun, answer: &RunAnswer) -> Vec<Verdict> {
+    let v = decide(run, answer);
+    let mut all: Vec<Verdict> = v.hops.iter().map(|h| h.verdict).collect();
+    all.push(v.chain.verdict);
+    all
+}
+
+async fn answers(cfg: &ElasticConfig, runs: &[ScenarioRun]) -> Result<Vec<RunAnswer>, String> {
+    let backend = Elastic::new("lab-elastic", cfg).map_err(|e| e.to_string())?;
+    backend
+        .query(Query { runs })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn verdicts(script: Vec<Answer>) -> (Result<Vec<Verdict>, String>, Server) {
+    let server = Server::start(script).await;
+    let key = secret();
+    let runs = [run(TOKEN)];
+    let got = answers(&config(&server.url, key.path()), &runs)
+        .await
+        .map(|a| verdicts_of(&runs[0], &a[0]));
+    (got, server)
+}
+
+fn body(seen: &crate::backend::conformance::Seen) -> Value {
+    serde_json::from_str(&seen.body).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn hit_with_alert_is_alerted_with_one_search_per_kind() {
+    let events = page(&[
+        process(TOKEN, 10, 1, "/w/program/soffice.bin"),
+        process(TOKEN, 11, 10, "/usr/bin/dash"),
+    ]);
+    let (got, server) = verdicts(vec![
+        Answer::ok(events),
+        Answer::ok(page(&[detection(TOKEN)])),
+    ])
+    .await;
+    assert_eq!(
+        got,
+        Ok(vec![Verdict::Observed, Verdict::Alerted, Verdict::Alerted])
+    );
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2, "one events search and one alerts search");
+    assert_eq!(seen[0].path, "/logs-*/_search");
+    assert_eq!(seen[1].path, "/.alerts-security.alerts-*/_search");
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some(&*format!("ApiKey {SECRET}"))
+    );
+    let first = body(&seen[0]);
+    assert_eq!(
+        first["query"]["bool"]["should"][0],
+        json!({"wildcard": {"process.command_line": {"value": format!("*{TOKEN}*")}}})
+    );
+    assert_eq!(first["query"]["bool"]["minimum_should_match"], 1);
+    assert_eq!(first["sort"][1]["event.id"]["order"], "asc");
+    assert_eq!(
+        body(&seen[1])["sort"][1]["kibana.alert.uuid"]["order"],
+        "asc"
+    );
+    assert!(seen.iter().all(|s| !s.body.contains("query_string")));
+}
+
+#[tokio::test]
+async fn a_batch_is_one_search_and_each_run_gets_only_its_own_hits() {
+    let server = Server::start(vec![
+        Answer::ok(page(&[
+            process(OTHER, 10, 1, "/w/program/soffice.bin"),
+            process(TOKEN, 10, 1, "/w/program/soffice.bin"),
+            process(TOKEN, 11, 10, "/usr/bin/dash"),
+        ])),
+        Answer::ok(page(&[detection(OTHER)])),
+    ])
+    .await;
+    let key = secret();
+    let runs = [run(TOKEN), run(OTHER)];
+    let got = answers(&config(&server.url, key.path()), &runs)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].events.len(), got[0].alerts.len()), (2, 0));
+    assert_eq!((got[1].events.len(), got[1].alerts.len()), (1, 1));
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].body.contains(TOKEN) && seen[0].body.contains(OTHER));
+}
+
+#[tokio::test]
+async fn miss_and_another_runs_token_are_missed() {
+    let other = page(&[process(OTHER, 10, 1, "/w/program/soffice.bin")]);
+    let (got, _s) = verdicts(vec![
+        Answer::ok(other),
+        Answer::ok(page(&[detection(OTHER)])),
+    ])
+    .await;
+    assert_eq!(
+        got,
+        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
+    );
+    let (got, _s) = verdicts(vec![Answer::ok(page(&[]))]).await;
+    assert_eq!(
+        got,
+        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
+    );
+}
+
+#[tokio::test]
+async fn a_child_under_another_parent_is_observed_but_not_linked() {
+    let events = page(&[
+        process(TOKEN, 10, 1, "/w/program/soffice.bin"),
+        process(TOKEN, 11, 99, "/usr/bin/dash"),
+    ]);
+    let server = Server::start(vec![Answer::ok(events), Answer::ok(page(&[]))]).await;
+    let key = secret();
+    let mut r = run(TOKEN);
+    r.hops[1].parent_pid = Some(10);
+    let runs = [r];
+    let got = answers(&config(&server.url, key.path()), &runs)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let v = decide(&runs[0], &got[0]);
+    assert_eq!(v.hops[1].verdict, Verdict::Observed);
+    assert_eq!(v.hops[1].linked, Some(false));
+}
+
+#[tokio::test]
+async fn auth_failures_name_backend_status_and_reason_never_the_secret() {
+    for status in [401, 403] {
+        let body = r#"{"error":{"root_cause":[{"type":"security_exception","reason":"unable to authenticate with provided credentials"}],"type":"security_exception","reason":"unable to authenticate with provided credentials"},"status":401}"#;
+        let (got, server) = verdicts(vec![Answer::status(status, body)]).await;
+        let err = got.err().unwrap_or_default();
+        assert!(
+            err.contains("lab-elastic")
+                && err.contains(&status.to_string())
+                && err.contains("security_exception: unable to authenticate"),
+            "{err}"
+        );
+        assert!(!err.contains(SECRET), "{err}");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "credential errors are not retried"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried() {
+    let mut limited = Answer::status(
+        429,
+        r#"{"error":{"type":"es_rejected_execution_exception","reason":"rejected execution"},"status":429}"#,
+    );
+    limited.headers.push(("retry-after", "1".into()));
+    let script = vec![
+        limited,
+        Answer::status(500, "oops"),
+        Answer::ok(page(&[])),
+        Answer::ok(page(&[])),
+    ];
+    let (got, server) = verdicts(script).await;
+    assert_eq!(
+        got,
+        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
+    );
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn timeouts_and_malformed_or_partial_answers_are_errors_not_misses() {
+    let mut slow = Answer::ok(page(&[]));
+    slow.delay = Duration::from_secs(3);
+    let (got, _s) = verdicts(vec![slow]).await;
+    let err = got.err().unwrap_or_default();
+    assert!(err.contains("timed out"), "{err}");
+    let (got, _s) = verdicts(vec![Answer::ok("{not json")]).await;
+    let err = got.err().unwrap_or_default();
+    assert!(
+        err.contains("lab-elastic") && err.contains("malformed"),
+        "{err}"
+    );
+    let failed = r#"{"timed_out":false,"_shards":{"total":2,"successful":1,"failed":1,"failures":[{"reason":{"type":"query_shard_exception","reason":"boom"}}]},"hits":{"hits":[]}}"#;
+    let (got, _s) = verdicts(vec![Answer::ok(failed)]).await;
+    let err = got.err().unwrap_or_default();
+    assert!(
+        err.contains("1 of 2 shards failed") && err.contains("boom"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn request_errors_carry_the_elasticsearch_reason() {
+    let bad = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-x]"}],"type":"index_not_found_exception","reason":"no such index [logs-x]"},"status":404}"#;
+    let (got, server) = verdicts(vec![Answer::status(404, bad)]).await;
+    let err = got.err().unwrap_or_default();
+    assert!(
+        err.contains("404") && err.contains("index_not_found_exception: no such index [logs-x]"),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn full_pages_are_followed_with_search_after_to_the_end() {
+    let server = Server::start(vec![
+        Answer::ok(page(&[
+            process(TOKEN, 10, 1, "/w/program/soffice.bin"),
+            process(TOKEN, 12, 1, "/usr/bin/true"),
+        ])),
+        Answer::ok(page(&[process(TOKEN, 11, 10, "/usr/bin/dash")])),
+        Answer::ok(page(&[detection(TOKEN)])),
+    ])
+    .await;
+    let key = secret();
+    let mut cfg = config(&server.url, key.path());
+    cfg.page_size = 2;
+    let runs = [run(TOKEN)];
+    let got = answers(&cfg, &runs).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got[0].events.len(), 3);
+    assert_eq!(
+        verdicts_of(&runs[0], &got[0]),
+        [Verdict::Observed, Verdict::Alerted, Verdict::Alerted]
+    );
+    let seen = server.requests();
+    assert_eq!(seen.len(), 3, "two event pages, one alert page");
+    assert!(body(&seen[0]).get("search_after").is_none());
+    assert_eq!(body(&seen[0])["size"], 2);
+    assert_eq!(
+        body(&seen[1])["search_after"],
+        json!([1_700_000_000_001_i64, "id-1"])
+    );
+    assert!(
+        body(&seen[2]).get("search_after").is_none(),
+        "alerts start afresh"
+    );
+}
+
+#[tokio::test]
+async fn paging_that_does_not_advance_is_an_error() {
+    // The server repeats its last answer: the same full page forever.
+    let full = page(&[process(TOKEN, 10, 1, "/a"), process(TOKEN, 11, 10, "/b")]);
+    let server = Server::start(vec![Answer::ok(full)]).await;
+    let key = secret();
+    let mut cfg = config(&server.url, key.path());
+    cfg.page_size = 2;
+    let err = answers(&cfg, &[run(TOKEN)]).await.err().unwrap_or_default();
+    assert!(err.contains("paging did not advance"), "{err}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn check_gets_the_cluster_info() {
+    let server = Server::start(vec![
+        Answer::ok(r#"{"name":"n1","cluster_name":"lab","version":{"number":"8.15.0"},"tagline":"You Know, for Search"}"#),
+        Answer::status(401, r#"{"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}"#),
+    ])
+    .await;
+    let key = secret();
+    let backend = Elastic::new("lab-elastic", &config(&server.url, key.path()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(backend.check().await, Ok(()));
+    let err = backend
+        .check()
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("401") && err.contains("missing authentication"),
+        "{err}"
+    );
+    assert!(server.requests().iter().all(|s| s.path == "/"));
+}
+
+#[tokio::test]
+async fn wazuh_profile_searches_wazuh_indices_and_reads_wazuh_alerts() {
+    let event = json!({"@timestamp": "2026-11-26T10:00:00.000Z", "id": "1.1", "agent": {"name": "lab-01"},
+        "data": {"audit": {"type": "SYSCALL", "pid": "11", "ppid": "10", "exe": "/usr/bin/dash",
+            "execve": {"a0": "sh", "a1": "-c", "a2": format!("touch {TOKEN}")}}}});
+    let mut alert = event.clone();
+    alert["rule"] = json!({"id": "100200", "level": 10, "description": "Office spawned a shell",
+        "mitre": {"id": ["T1204.002"], "tactic": ["Execution"]}});
+    let server = Server::start(vec![Answer::ok(page(&[event])), Answer::ok(page(&[alert]))]).await;
+    let key = secret();
+    let mut cfg = config(&server.url, key.path());
+    cfg.fields = FieldProfile::Wazuh;
+    let mut r = run(TOKEN);
+    r.hops.remove(0);
+    let runs = [r];
+    let got = answers(&cfg, &runs).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        verdicts_of(&runs[0], &got[0]),
+        [Verdict::Alerted, Verdict::Alerted]
+    );
+    assert_eq!(
+        got[0].alerts[0].tags,
+        ["attack.t1204.002", "attack.execution"]
+    );
+    let seen = server.requests();
+    assert_eq!(seen[0].path, "/wazuh-archives-4.x-*/_search");
+    assert_eq!(seen[1].path, "/wazuh-alerts-4.x-*/_search");
+    assert_eq!(body(&seen[1])["sort"][1]["id"]["unmapped_type"], "keyword");
+}

@@ -1,0 +1,366 @@
+//! The `_search` answer: hits with their `_source` and `sort` values, the
+//! failures a 200 answer can still carry (failed shards, a cluster-side
+//! timeout, an `error` object), Elasticsearch's error envelope in non-2xx
+//! answers, and field lookup that works on nested objects, dotted keys (as
+//! Elastic Security alerts store `kibana.alert.*`) or a mix of both.
+
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::backend::BackendError;
+
+/// One hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The document.
+    pub source: Value,
+    /// Its sort values, the `search_after` of the next page.
+    pub sort: Option<Vec<Value>>,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    timed_out: bool,
+    #[serde(default, rename = "_shards")]
+    shards: Option<Shards>,
+    #[serde(default)]
+    hits: Option<Hits>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Shards {
+    #[serde(default)]
+    total: u64,
+    #[serde(default)]
+    failed: u64,
+    #[serde(default)]
+    failures: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct Hits {
+    #[serde(default)]
+    hits: Vec<RawHit>,
+}
+
+#[derive(Deserialize)]
+struct RawHit {
+    #[serde(default, rename = "_source")]
+    source: Option<Value>,
+    #[serde(default)]
+    sort: Option<Vec<Value>>,
+}
+
+/// Parses one page; anything that makes the hits incomplete is an error,
+/// so it can never pass for a miss.
+pub fn parse_page(body: &[u8]) -> Result<Vec<Hit>, String> {
+    let answer: Answer =
+        serde_json::from_slice(body).map_err(|e| format!("malformed search answer: {e}"))?;
+    if let Some(error) = &answer.error {
+        return Err(format!("search failed: {}", describe(error)));
+    }
+    if let Some(s) = &answer.shards
+        && s.failed > 0
+    {
+        let why = s
+            .failures
+            .first()
+            .and_then(|f| f.get("reason"))
+            .map(describe)
+            .unwrap_or_else(|| "no reason given".into());
+        return Err(format!(
+            "{} of {} shards failed, the hits are incomplete: {why}",
+            s.failed, s.total
+        ));
+    }
+    if answer.timed_out {
+        return Err("the search timed out in the cluster, the hits are incomplete".into());
+    }
+    let hits = answer
+        .hits
+        .ok_or_else(|| "malformed search answer: no `hits`".to_string())?;
+    Ok(hits
+        .hits
+        .into_iter()
+        .map(|h| Hit {
+            source: h.source.unwrap_or(Value::Object(Default::default())),
+            sort: h.sort,
+        })
+        .collect())
+}
+
+/// `type: reason` of an Elasticsearch error object, preferring its first root cause.
+fn describe(error: &Value) -> String {
+    let cause = error
+        .get("root_cause")
+        .and_then(|r| r.get(0))
+        .unwrap_or(error);
+    let field = |k: &str| cause.get(k).and_then(Value::as_str);
+    match (field("type"), field("reason")) {
+        (Some(t), Some(r)) => format!("{t}: {r}"),
+        (Some(t), None) => t.to_string(),
+        (None, Some(r)) => r.to_string(),
+        (None, None) => error.to_string().chars().take(200).collect(),
+    }
+}
+
+/// Rewrites an HTTP error whose body excerpt is Elasticsearch's error
+/// envelope (`{"error":{"root_cause":[{"type","reason"}],..},"status":..}`)
+/// into `HTTP <status>: <type>: <reason>`. The HTTP layer keeps only the
+/// start of the body, so the envelope is read leniently; a message without
+/// one is returned unchanged.
+pub fn explain(mut e: BackendError) -> BackendError {
+    let Some(start) = e.message.find("({\"error\"") else {
+        return e;
+    };
+    // The HTTP layer closes the excerpt with the message's last `)`.
+    let end = e
+        .message
+        .rfind(')')
+        .filter(|&end| end > start)
+        .unwrap_or(e.message.len());
+    let excerpt = &e.message[start + 1..end];
+    let Some(kind) = json_string_after(excerpt, "type") else {
+        return e;
+    };
+    let reason = json_string_after(excerpt, "reason");
+    let suffix = e.message.get(end + 1..).unwrap_or("").to_string();
+    let head = e.message[..start].trim_end().trim_end_matches(':');
+    e.message = match reason {
+        Some(r) => format!("{head}: {kind}: {r}{suffix}"),
+        None => format!("{head}: {kind}{suffix}"),
+    };
+    e
+}
+
+/// The JSON string value of the first `"key":"..."` in `text`; a string cut
+/// off by the excerpt yields what is there.
+fn json_string_after(text: &str, key: &str) -> Option<String> {
+    let marker = format!("\"{key}\":\"");
+    let open = text.find(&marker)? + marker.len() - 1;
+    let rest = &text[open + 1..];
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return serde_json::from_str(&text[open..open + i + 2]).ok(),
+            _ => {}
+        }
+    }
+    Some(rest.to_string())
+}
+
+/// Every value at dotted `path` in `doc`, whether the document nests
+/// (`{"a":{"b":1}}`), uses dotted keys (`{"a.b":1}`) or mixes them; arrays
+/// on the way and at the end are flattened.
+pub fn values<'a>(doc: &'a Value, path: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    collect(doc, path, &mut out);
+    out
+}
+
+fn collect<'a>(v: &'a Value, path: &str, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| collect(i, path, out)),
+        _ if path.is_empty() => out.push(v),
+        Value::Object(map) => {
+            let ends = path
+                .match_indices('.')
+                .map(|(i, _)| i)
+                .chain(std::iter::once(path.len()));
+            for end in ends {
+                if let Some(child) = map.get(&path[..end]) {
+                    collect(child, path.get(end + 1..).unwrap_or(""), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The first value at `path` as text (strings as they are, numbers and
+/// booleans rendered).
+pub fn text(doc: &Value, path: &str) -> Option<String> {
+    texts(doc, path).into_iter().next()
+}
+
+/// Every value at `path` as text.
+pub fn texts(doc: &Value, path: &str) -> Vec<String> {
+    values(doc, path)
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first value at `path` as a whole number (a JSON number or a string
+/// of digits, as Winlogbeat and Wazuh store pids).
+pub fn number(doc: &Value, path: &str) -> Option<u64> {
+    values(doc, path).into_iter().find_map(|v| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// The first parsable time among `paths`: RFC 3339, Wazuh's `+0000` offset
+/// form, or epoch milliseconds.
+pub fn time(doc: &Value, paths: &[&str]) -> Option<OffsetDateTime> {
+    paths
+        .iter()
+        .flat_map(|p| values(doc, p))
+        .find_map(parse_time)
+}
+
+fn parse_time(v: &Value) -> Option<OffsetDateTime> {
+    match v {
+        Value::Number(n) => {
+            let ms = n.as_i64()?;
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        }
+        Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+            // `2025-06-01T10:03:13.120+0000`: put the colon RFC 3339 wants.
+            let (head, tail) = s.split_at_checked(s.len().checked_sub(2)?)?;
+            let sign = head.len().checked_sub(3)?;
+            matches!(head.as_bytes().get(sign), Some(b'+' | b'-'))
+                .then(|| format!("{head}:{tail}"))
+                .and_then(|fixed| OffsetDateTime::parse(&fixed, &Rfc3339).ok())
+        }),
+        _ => None,
+    }
+}
+
+/// True when any string anywhere in `doc` holds `token`.
+pub fn mentions(doc: &Value, token: &str) -> bool {
+    match doc {
+        Value::String(s) => s.contains(token),
+        Value::Array(items) => items.iter().any(|v| mentions(v, token)),
+        Value::Object(map) => map.values().any(|v| mentions(v, token)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn lookup_handles_nested_dotted_mixed_and_arrays() {
+        let doc = json!({
+            "process": {"pid": 7, "parent": {"pid": "6"}},
+            "kibana.alert.rule.name": "r",
+            "kibana.alert.rule.threat": [
+                {"tactic": {"name": "Execution"}, "technique": [{"id": "T1204", "subtechnique": [{"id": "T1204.002"}]}]},
+                {"tactic": {"name": "Initial Access"}, "technique": []}
+            ],
+            "host": {"os.name": "Linux"}
+        });
+        assert_eq!(number(&doc, "process.pid"), Some(7));
+        assert_eq!(number(&doc, "process.parent.pid"), Some(6));
+        assert_eq!(text(&doc, "kibana.alert.rule.name").as_deref(), Some("r"));
+        assert_eq!(
+            texts(&doc, "kibana.alert.rule.threat.tactic.name"),
+            ["Execution", "Initial Access"]
+        );
+        assert_eq!(
+            texts(&doc, "kibana.alert.rule.threat.technique.subtechnique.id"),
+            ["T1204.002"]
+        );
+        assert_eq!(text(&doc, "host.os.name").as_deref(), Some("Linux"));
+        assert!(values(&doc, "process.missing").is_empty());
+    }
+
+    #[test]
+    fn a_200_answer_with_failures_is_an_error_not_a_miss() {
+        let ok = br#"{"took":3,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},
+            "hits":{"hits":[{"_source":{"a":1},"sort":[1,"x"]},{"_source":{"b":2}}]}}"#;
+        let hits = parse_page(ok).unwrap_or_default();
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].sort, Some(vec![json!(1), json!("x")]));
+        let cases: [(&[u8], &str); 5] = [
+            (
+                br#"{"timed_out":false,"_shards":{"total":3,"failed":1,"failures":[{"shard":0,"index":"logs-x","reason":{"type":"query_shard_exception","reason":"failed to create query"}}]},"hits":{"hits":[]}}"#,
+                "1 of 3 shards failed, the hits are incomplete: query_shard_exception: failed to create query",
+            ),
+            (
+                br#"{"timed_out":true,"hits":{"hits":[]}}"#,
+                "the search timed out in the cluster, the hits are incomplete",
+            ),
+            (
+                br#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [x]"}],"type":"index_not_found_exception","reason":"no such index [x]"},"status":404}"#,
+                "search failed: index_not_found_exception: no such index [x]",
+            ),
+            (br#"{"took":1}"#, "malformed search answer: no `hits`"),
+            (b"{not json", "malformed search answer"),
+        ];
+        for (body, want) in cases {
+            let got = parse_page(body).err().unwrap_or_default();
+            assert!(got.starts_with(want), "{got}");
+        }
+    }
+
+    #[test]
+    fn error_envelopes_in_http_errors_are_explained() {
+        let err = |message: &str| BackendError {
+            backend: "lab-es".into(),
+            message: message.into(),
+        };
+        let cases = [
+            (
+                r#"HTTP 401 Unauthorized: check the credentials ({"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/]","header":{"WWW-Au)"#,
+                "HTTP 401 Unauthorized: check the credentials: security_exception: missing authentication credentials for REST request [/]",
+            ),
+            (
+                r#"HTTP 400 Bad Request ({"error":{"root_cause":[{"type":"parsing_exception","reason":"unknown query [x] \"q\"","line":1}]}})"#,
+                r#"HTTP 400 Bad Request: parsing_exception: unknown query [x] "q""#,
+            ),
+            (
+                r#"HTTP 503 Service Unavailable ({"error":{"root_cause":[{"type":"search_phase_execution_exception","reason":"all shards fai) after 4 attempts"#,
+                "HTTP 503 Service Unavailable: search_phase_execution_exception: all shards fai after 4 attempts",
+            ),
+            (
+                "HTTP 502 Bad Gateway (<html>)",
+                "HTTP 502 Bad Gateway (<html>)",
+            ),
+            (
+                "request timed out after 4 attempts",
+                "request timed out after 4 attempts",
+            ),
+        ];
+        for (message, want) in cases {
+            assert_eq!(explain(err(message)).message, want);
+        }
+    }
+
+    #[test]
+    fn times_parse_in_every_shape_the_products_write() {
+        let t = |v: Value| time(&json!({ "t": v }), &["t"]).map(OffsetDateTime::unix_timestamp);
+        assert_eq!(t(json!("2025-06-01T10:03:12.511Z")), Some(1_748_772_192));
+        assert_eq!(
+            t(json!("2025-06-01T10:03:12.511+0000")),
+            Some(1_748_772_192)
+        );
+        assert_eq!(t(json!("2025-06-01T12:03:12+0200")), Some(1_748_772_192));
+        assert_eq!(t(json!(1_748_772_192_511_i64)), Some(1_748_772_192));
+        assert_eq!(t(json!("yesterday")), None);
+    }
+
+    #[test]
+    fn mentions_searches_every_string_at_any_depth() {
+        let doc = json!({"a": [{"b": {"c.d": "x cp1234abcd y"}}], "n": 5});
+        assert!(mentions(&doc, "cp1234abcd"));
+        assert!(!mentions(&doc, "cp9999abcd"));
+    }
+}
