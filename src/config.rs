@@ -29,6 +29,10 @@ pub enum Profile {
     Splunk(SplunkConfig),
     /// Elasticsearch / OpenSearch `_search`, Elastic Security and Wazuh alerts.
     Elastic(crate::backend::elastic::ElasticConfig),
+    /// Microsoft Defender XDR advanced hunting (Graph).
+    Defender(crate::backend::defender::DefenderConfig),
+    /// Microsoft Sentinel / Log Analytics query API.
+    Sentinel(crate::backend::sentinel::SentinelConfig),
 }
 
 /// Why a config cannot be used.
@@ -105,6 +109,8 @@ impl Config {
                 Profile::Local => Ok(()),
                 Profile::Splunk(s) => s.auth.validate(),
                 Profile::Elastic(e) => e.validate(),
+                Profile::Defender(d) => d.validate(),
+                Profile::Sentinel(s) => s.validate(),
             };
             check.map_err(|message| ConfigError::Invalid {
                 path: path.into(),
@@ -137,6 +143,12 @@ impl Profile {
             Profile::Local => AnyBackend::Local(Box::new(Local::new(rules))),
             Profile::Splunk(c) => {
                 AnyBackend::Splunk(Box::new(crate::backend::splunk::Splunk::new(name, c)?))
+            }
+            Profile::Defender(c) => {
+                AnyBackend::Defender(Box::new(crate::backend::defender::Defender::new(name, c)?))
+            }
+            Profile::Sentinel(c) => {
+                AnyBackend::Sentinel(Box::new(crate::backend::sentinel::Sentinel::new(name, c)?))
             }
             Profile::Elastic(c) => {
                 AnyBackend::Elastic(Box::new(crate::backend::elastic::Elastic::new(name, c)?))

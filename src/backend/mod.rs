@@ -82,6 +82,10 @@ pub enum AnyBackend {
     Splunk(Box<splunk::Splunk>),
     /// Elasticsearch / OpenSearch / Elastic Security / Wazuh indexer.
     Elastic(Box<elastic::Elastic>),
+    /// Microsoft Defender XDR advanced hunting over Graph.
+    Defender(Box<defender::Defender>),
+    /// Microsoft Sentinel / Log Analytics.
+    Sentinel(Box<sentinel::Sentinel>),
     /// A scripted backend for the verifier's own tests.
     #[cfg(test)]
     Fake(fake::Fake),
@@ -94,6 +98,8 @@ impl AnyBackend {
             AnyBackend::Local(_) => "local",
             AnyBackend::Splunk(_) => "splunk",
             AnyBackend::Elastic(_) => "elastic",
+            AnyBackend::Defender(_) => "defender",
+            AnyBackend::Sentinel(_) => "sentinel",
             #[cfg(test)]
             AnyBackend::Fake(_) => "fake",
         }
@@ -111,6 +117,8 @@ impl AnyBackend {
             AnyBackend::Local(_) => Ok(()),
             AnyBackend::Splunk(b) => b.check().await,
             AnyBackend::Elastic(b) => b.check().await,
+            AnyBackend::Defender(b) => b.check().await,
+            AnyBackend::Sentinel(b) => b.check().await,
             #[cfg(test)]
             AnyBackend::Fake(_) => Ok(()),
         }
@@ -122,6 +130,8 @@ impl AnyBackend {
             AnyBackend::Local(b) => Ok(b.query(q)),
             AnyBackend::Splunk(b) => b.query(q).await,
             AnyBackend::Elastic(b) => b.query(q).await,
+            AnyBackend::Defender(b) => b.query(q).await,
+            AnyBackend::Sentinel(b) => b.query(q).await,
             #[cfg(test)]
             AnyBackend::Fake(b) => b.query(q),
         }

@@ -57,7 +57,7 @@ pub struct Verification {
     /// When verification finished.
     #[serde(with = "time::serde::rfc3339")]
     pub verified_at: OffsetDateTime,
-    /// One per hop, same order as [`ScenarioRun::hops`].
+    /// One per hop, same order as [`ScenarioRun::hops`](super::ScenarioRun::hops).
     pub hops: Vec<HopVerdict>,
     /// Alerts that reference the chain.
     pub alerts: Vec<Alert>,

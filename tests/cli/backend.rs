@@ -353,3 +353,116 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
     assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
     Ok(())
 }
+
+#[test]
+fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> TestResult {
+    if !needs_root("defender verify") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    lab.run(&["macro-doc-shell"]).assert().success();
+    let record = lab.record();
+    let s = &record["scenarios"][0];
+    let by_pid = |pid: &Value| {
+        s["truth"]["processes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| &p["pid"] == pid)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let name = |p: &Value| {
+        p["image"]
+            .as_str()
+            .and_then(|i| i.rsplit('/').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut rows = Vec::new();
+    for p in s["truth"]["processes"].as_array().into_iter().flatten() {
+        let parent = by_pid(&p["ppid"]);
+        rows.push(serde_json::json!({"SourceTable": "DeviceProcessEvents", "Timestamp": "2026-11-26T10:00:00Z",
+            "ActionType": "ProcessCreated", "FileName": name(p), "FolderPath": p["image"], "ProcessCommandLine": p["command_line"],
+            "ProcessId": p["pid"], "InitiatingProcessId": p["ppid"], "InitiatingProcessFileName": name(&parent),
+            "InitiatingProcessFolderPath": parent["image"], "InitiatingProcessCommandLine": parent["command_line"],
+            "AccountName": "root", "DeviceName": "lab1"}));
+    }
+    for f in s["truth"]["files"].as_array().into_iter().flatten() {
+        let path = f["path"].as_str().unwrap_or_default();
+        rows.push(serde_json::json!({"SourceTable": "DeviceFileEvents", "Timestamp": "2026-11-26T10:00:00Z",
+            "ActionType": "FileCreated", "FileName": path.rsplit('/').next(), "FolderPath": path,
+            "FileOriginUrl": f["origin"]["user.xdg.origin.url"], "DeviceName": "lab1"}));
+    }
+    let shell = by_pid(&s["hops"][2]["pid"]);
+    let evidence = serde_json::json!({"Timestamp": "2026-11-26T10:00:03Z", "AlertId": "da638", "Title": "Suspicious process launched by an office application",
+        "Severity": "High", "Category": "Execution", "AttackTechniques": "[\"User Execution: Malicious File (T1204.002)\"]",
+        "EntityType": "Process", "EvidenceProcessCommandLine": shell["command_line"], "EvidenceFileName": name(&shell),
+        "EvidenceFolderPath": shell["image"], "EvidenceAdditionalFields": format!("{{\"ProcessId\":{}}}", shell["pid"]), "DeviceName": "lab1"});
+    let graph =
+        |results: Vec<Value>| serde_json::json!({"schema": [], "results": results}).to_string();
+    let token = serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "graph-access-token"}).to_string();
+    let (url, seen) = server(vec![
+        (200, token),
+        (200, graph(vec![])),
+        (200, graph(rows)),
+        (200, graph(vec![evidence])),
+    ]);
+    let path = lab.dir.path().join("defender.yaml");
+    let secret = lab.dir.path().join("client.secret");
+    std::fs::write(&secret, SECRET)?;
+    std::fs::write(
+        &path,
+        format!(
+            "backends:\n  mde:\n    kind: defender\n    tenant_id: contoso.onmicrosoft.com\n    client_id: 00000000-0000-0000-0000-000000000000\n    client_secret: {{ file: {} }}\n    url: {url}\n    token_url: {url}\n    timeout: 2s\n",
+            secret.display()
+        ),
+    )?;
+    let run_json = lab
+        .reports()
+        .read_dir()?
+        .flatten()
+        .find(|e| e.path().join("run.json").exists())
+        .ok_or("no report")?
+        .path()
+        .join("run.json");
+    let out = Command::cargo_bin("chainproof")?
+        .args(["verify", "--backend", "mde", "--deadline", "1s", "--config"])
+        .arg(&path)
+        .arg(&run_json)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
+    let ver = &v["scenarios"][0]["verification"];
+    assert_eq!(ver["backend"], "defender");
+    assert_eq!(ver["chain"]["verdict"], "alerted", "{ver:#}");
+    assert_eq!(
+        (
+            ver["hops"][2]["verdict"].as_str(),
+            ver["hops"][2]["grade"].as_str()
+        ),
+        (Some("alerted"), Some("technique"))
+    );
+    for h in ver["hops"].as_array().into_iter().flatten() {
+        assert_ne!(h["verdict"], "missed", "{h}");
+    }
+    let requests = seen.lock().map(|l| l.clone()).unwrap_or_default();
+    assert_eq!(
+        requests.len(),
+        4,
+        "one token, the check, one events query, one alerts query"
+    );
+    assert!(
+        requests[0].contains("/contoso.onmicrosoft.com/oauth2/v2.0/token"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[2].starts_with("POST /v1.0/security/runHuntingQuery"),
+        "{}",
+        requests[2]
+    );
+    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    Ok(())
+}

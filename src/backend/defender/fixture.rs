@@ -1,0 +1,106 @@
+//! Test fixtures shared by the `defender` and `sentinel` conformance tests:
+//! a Windows run with a file hop, an open hop and a spawn hop, and the
+//! verdicts an answer gives it.
+
+use time::OffsetDateTime;
+
+use crate::backend::RunAnswer;
+use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun, Verdict};
+use crate::scenario::{HopKind, Platform};
+use crate::secret::SecretRef;
+
+pub const TOKEN: &str = "cp00000000aa";
+pub const OTHER: &str = "cp00000000bb";
+pub const CLIENT_SECRET: &str = "s3cr3t-client-secret-value";
+pub const ACCESS_TOKEN: &str = "eyJ0eXAi.access.token";
+pub const DOC: &str = r"C:\Users\lab\Downloads\invoice-cp00000000aa.docm";
+pub const WORD: &str = r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE";
+pub const CMD: &str = r"C:\Windows\System32\cmd.exe";
+
+/// A token answer valid for an hour (or `expires_in` seconds).
+pub fn token_answer(expires_in: u64) -> String {
+    format!(
+        r#"{{"token_type":"Bearer","expires_in":{expires_in},"access_token":"{ACCESS_TOKEN}"}}"#
+    )
+}
+
+/// Writes the client secret to a file, calls `build` with a reference to
+/// it, then removes the file (backends read secrets when built).
+pub fn with_secret<T>(build: impl FnOnce(SecretRef) -> T) -> T {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("client-secret");
+    std::fs::write(&path, CLIENT_SECRET).unwrap_or_else(|e| panic!("write: {e}"));
+    build(SecretRef {
+        env: None,
+        file: Some(path),
+    })
+}
+
+fn hop(index: usize, kind: HopKind, pid: Option<u32>, image: &str) -> HopTruth {
+    HopTruth {
+        index,
+        kind,
+        label: format!("hop{index}"),
+        expected: String::new(),
+        pid,
+        parent_pid: None,
+        image: (!image.is_empty()).then(|| image.to_string()),
+        path: (kind == HopKind::File).then(|| DOC.to_string()),
+        at: Some(OffsetDateTime::now_utc()),
+        happened: true,
+        reason: None,
+    }
+}
+
+/// A completed Windows run: the document (hop 1), Word as pid 10 (hop 2),
+/// cmd.exe as pid 11 under it (hop 3).
+pub fn run() -> ScenarioRun {
+    ScenarioRun {
+        id: "macro-doc-shell".into(),
+        title: "t".into(),
+        technique: "T1204.002".into(),
+        source: "x".into(),
+        source_sha256: String::new(),
+        platform: Platform::Windows,
+        fidelity: None,
+        token: TOKEN.into(),
+        status: RunStatus::Completed,
+        reason: None,
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: OffsetDateTime::now_utc(),
+        truth: GroundTruth::default(),
+        hops: vec![
+            hop(1, HopKind::File, None, ""),
+            hop(2, HopKind::Open, Some(10), WORD),
+            hop(3, HopKind::Spawn, Some(11), CMD),
+        ],
+        timings: None,
+        verification: None,
+    }
+}
+
+/// The hop verdicts then the chain verdict `answer` gives `run`.
+pub fn verdicts(run: &ScenarioRun, answer: &RunAnswer, backend: &str) -> Vec<Verdict> {
+    let v = crate::verify::decide(
+        run,
+        None,
+        Ok(answer.clone()),
+        backend,
+        OffsetDateTime::now_utc(),
+    );
+    let mut all: Vec<Verdict> = v.hops.iter().map(|h| h.verdict).collect();
+    all.push(v.chain.verdict);
+    all
+}
+
+/// Whether `answer` links hop 3 to its parent.
+pub fn spawn_linked(run: &ScenarioRun, answer: &RunAnswer, backend: &str) -> Option<bool> {
+    let v = crate::verify::decide(
+        run,
+        None,
+        Ok(answer.clone()),
+        backend,
+        OffsetDateTime::now_utc(),
+    );
+    v.hops.get(2).and_then(|h| h.linked)
+}

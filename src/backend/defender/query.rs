@@ -1,0 +1,102 @@
+//! The KQL of one poll round: one query over process and file events and
+//! one over alert evidence, each covering every token of the batch. Tokens
+//! enter only through [`kql::string_literal`]; columns are fixed here.
+//!
+//! The events query also serves the `sentinel` backend's `device` profile
+//! (the same tables exported to Log Analytics), with its time column.
+
+use time::OffsetDateTime;
+
+use crate::backend::kql::{self, KqlError};
+
+/// Columns the token must appear in for a process or file event.
+const EVENT_SEARCH: [&str; 4] = [
+    "ProcessCommandLine",
+    "InitiatingProcessCommandLine",
+    "FolderPath",
+    "FileName",
+];
+
+/// Columns an event row carries.
+const EVENT_COLUMNS: &str = "SourceTable, FileName, FolderPath, ProcessCommandLine, ProcessId, \
+    InitiatingProcessId, InitiatingProcessFileName, InitiatingProcessFolderPath, \
+    InitiatingProcessCommandLine, AccountName, DeviceName, FileOriginUrl, ActionType";
+
+/// Process creations and file events that mention any of `tokens` in the
+/// window, `time` being the table's time column (`Timestamp` in advanced
+/// hunting, `TimeGenerated` in Log Analytics).
+pub fn events(
+    time: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    tokens: &[&str],
+) -> Result<String, KqlError> {
+    Ok(format!(
+        "union withsource=SourceTable DeviceProcessEvents, DeviceFileEvents\n\
+         | where {}\n\
+         | where {}\n\
+         | project {time}, {EVENT_COLUMNS}\n\
+         | order by {time} asc",
+        kql::between(time, from, to)?,
+        kql::any_column_contains(&EVENT_SEARCH, tokens)?,
+    ))
+}
+
+/// Alerts whose evidence names any of `tokens` in a command line or a file
+/// name, one row per (alert, evidence).
+pub fn alerts(
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    tokens: &[&str],
+) -> Result<String, KqlError> {
+    Ok(format!(
+        "AlertEvidence\n\
+         | where {}\n\
+         | where {}\n\
+         | project AlertId, EntityType, EvidenceProcessCommandLine = ProcessCommandLine, \
+         EvidenceFileName = FileName, EvidenceFolderPath = FolderPath, \
+         EvidenceAdditionalFields = AdditionalFields, DeviceName\n\
+         | join kind=inner (AlertInfo | project AlertId, Title, Severity, Category, \
+         AttackTechniques, Timestamp) on AlertId\n\
+         | project Timestamp, AlertId, Title, Severity, Category, AttackTechniques, EntityType, \
+         EvidenceProcessCommandLine, EvidenceFileName, EvidenceFolderPath, \
+         EvidenceAdditionalFields, DeviceName\n\
+         | order by Timestamp asc",
+        kql::between("Timestamp", from, to)?,
+        kql::any_column_contains(&["ProcessCommandLine", "FileName"], tokens)?,
+    ))
+}
+
+/// The query `check` runs: proves the token and the hunting permission.
+pub const CHECK: &str = "DeviceProcessEvents | take 0";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn one_query_per_kind_covers_every_token_and_escapes_them() -> Result<(), KqlError> {
+        let (from, to) = (
+            datetime!(2025-06-01 10:00 UTC),
+            datetime!(2025-06-01 10:20 UTC),
+        );
+        let q = events("Timestamp", from, to, &["cp0000000001", r#"x" or 1==1 //"#])?;
+        assert!(q.starts_with("union withsource=SourceTable DeviceProcessEvents, DeviceFileEvents\n| where Timestamp between (datetime(2025-06-01T10:00:00Z) .. datetime(2025-06-01T10:20:00Z))\n"), "{q}");
+        assert!(q.contains(r#"(ProcessCommandLine contains "cp0000000001" or ProcessCommandLine contains "x\" or 1==1 //")"#), "{q}");
+        assert!(q.contains(r#"(FileName contains "cp0000000001""#), "{q}");
+        assert!(
+            q.contains("| project Timestamp, SourceTable, FileName, FolderPath"),
+            "{q}"
+        );
+        let a = alerts(from, to, &["cp0000000001"])?;
+        assert!(
+            a.starts_with("AlertEvidence\n| where Timestamp between"),
+            "{a}"
+        );
+        assert!(a.contains(r#"((ProcessCommandLine contains "cp0000000001") or (FileName contains "cp0000000001"))"#), "{a}");
+        assert!(a.contains("join kind=inner (AlertInfo"), "{a}");
+        assert!(events("Time Generated", from, to, &["t"]).is_err());
+        Ok(())
+    }
+}

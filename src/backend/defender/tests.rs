@@ -1,0 +1,386 @@
+//! Defender against a local server shaped like the identity platform's
+//! token endpoint and Graph's `runHuntingQuery`.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::fixture::{self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD};
+use super::*;
+use crate::backend::conformance::{Answer, Server};
+use crate::record::Verdict;
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const HUNT: &str = "/v1.0/security/runHuntingQuery";
+
+fn backend(url: &str) -> Result<Defender, BackendError> {
+    fixture::with_secret(|client_secret| {
+        let config = DefenderConfig {
+            tenant_id: TENANT.into(),
+            client_id: "app-id".into(),
+            client_secret,
+            url: url.into(),
+            token_url: url.into(),
+            scope: default_scope(),
+            timeout: Duration::from_millis(800),
+            ca_file: None,
+        };
+        Defender::new("lab-defender", &config)
+    })
+}
+
+fn process(token: &str, pid: u64, ppid: u64, path: &str, parent: &str) -> Value {
+    let name = path.rsplit_once('\\').map_or(path, |(_, n)| n);
+    let (pfolder, pname) = parent.rsplit_once('\\').unwrap_or(("", parent));
+    json!({
+        "Timestamp": "2026-11-26T10:00:00.1234567Z", "SourceTable": "DeviceProcessEvents",
+        "FileName": name, "FolderPath": path, "ProcessCommandLine": format!("{name} {token}"),
+        "ProcessId": pid, "InitiatingProcessId": ppid, "InitiatingProcessFileName": pname,
+        "InitiatingProcessFolderPath": pfolder, "InitiatingProcessCommandLine": pname,
+        "AccountName": "lab", "DeviceName": "lab-win-01", "FileOriginUrl": null,
+        "ActionType": "ProcessCreated"
+    })
+}
+
+fn file(path: &str) -> Value {
+    let (folder, name) = path.rsplit_once('\\').unwrap_or(("", path));
+    json!({
+        "Timestamp": "2026-11-26T09:59:59Z", "SourceTable": "DeviceFileEvents",
+        "FileName": name, "FolderPath": folder, "ProcessCommandLine": null, "ProcessId": null,
+        "InitiatingProcessId": 7, "InitiatingProcessFileName": "msedge.exe",
+        "InitiatingProcessFolderPath": r"C:\Program Files\Edge\msedge.exe",
+        "InitiatingProcessCommandLine": "msedge.exe", "AccountName": null,
+        "DeviceName": "lab-win-01", "FileOriginUrl": "http://127.0.0.1:8000/x.docm",
+        "ActionType": "FileCreated"
+    })
+}
+
+fn hunting(rows: &[Value]) -> String {
+    json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
+        "schema": [{"name": "Timestamp", "type": "DateTime"}, {"name": "FileName", "type": "String"}],
+        "results": rows,
+    })
+    .to_string()
+}
+
+fn alert_row(token: &str) -> Value {
+    json!({
+        "Timestamp": "2026-11-26T10:00:05Z", "AlertId": "da638", "Title": "Suspicious process launched by Word",
+        "Severity": "High", "Category": "Execution",
+        "AttackTechniques": "[\"User Execution: Malicious File (T1204.002)\"]", "EntityType": "Process",
+        "EvidenceProcessCommandLine": format!("cmd.exe {token}"), "EvidenceFileName": "cmd.exe",
+        "EvidenceFolderPath": CMD, "EvidenceAdditionalFields": "{\"ProcessId\":11}", "DeviceName": "lab-win-01"
+    })
+}
+
+async fn ask(script: Vec<Answer>) -> (Result<Vec<RunAnswer>, String>, Server) {
+    let server = Server::start(script).await;
+    let got = match backend(&server.url) {
+        Ok(b) => b
+            .query(Query {
+                runs: &[fixture::run()],
+            })
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    (got, server)
+}
+
+fn verdicts(got: &Result<Vec<RunAnswer>, String>) -> Result<Vec<Verdict>, String> {
+    let run = fixture::run();
+    got.clone()
+        .map(|a| fixture::verdicts(&run, &a[0], "defender"))
+}
+
+fn chain_rows(parent_of_cmd: u64) -> String {
+    hunting(&[
+        file(DOC),
+        process(TOKEN, 10, 4, WORD, r"C:\Windows\explorer.exe"),
+        process(TOKEN, 11, parent_of_cmd, CMD, WORD),
+    ])
+}
+
+#[tokio::test]
+async fn hit_with_an_alert_is_alerted_with_one_token_and_two_hunts() {
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(chain_rows(10)),
+        Answer::ok(hunting(&[alert_row(TOKEN)])),
+    ];
+    let (got, server) = ask(script).await;
+    assert_eq!(
+        verdicts(&got),
+        Ok(vec![
+            Verdict::Observed,
+            Verdict::Observed,
+            Verdict::Alerted,
+            Verdict::Alerted
+        ])
+    );
+    let seen = server.requests();
+    assert_eq!(seen.len(), 3, "one token request, one hunt per kind");
+    assert_eq!(seen[0].path, format!("/{TENANT}/oauth2/v2.0/token"));
+    for part in [
+        "grant_type=client_credentials",
+        "client_id=app-id",
+        "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+    ] {
+        assert!(seen[0].body.contains(part), "{}", seen[0].body);
+    }
+    for s in &seen[1..] {
+        assert_eq!(s.path, HUNT);
+        assert_eq!(
+            s.authorization.as_deref(),
+            Some(&*format!("Bearer {ACCESS_TOKEN}"))
+        );
+    }
+    let body: Value = serde_json::from_str(&seen[1].body).unwrap_or_default();
+    let kql = body["Query"].as_str().unwrap_or_default();
+    assert!(
+        kql.starts_with("union withsource=SourceTable DeviceProcessEvents, DeviceFileEvents"),
+        "{kql}"
+    );
+    assert!(
+        kql.contains(&format!("ProcessCommandLine contains \"{TOKEN}\"")),
+        "{kql}"
+    );
+    let body: Value = serde_json::from_str(&seen[2].body).unwrap_or_default();
+    assert!(
+        body["Query"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("AlertEvidence")
+    );
+    let answer = got.unwrap_or_default().remove(0);
+    let tags = &answer.alerts[0].tags;
+    assert_eq!(tags, &["attack.t1204.002", "attack.execution"]);
+}
+
+#[tokio::test]
+async fn miss_and_another_runs_token_are_missed() {
+    let other = hunting(&[
+        process(OTHER, 10, 4, WORD, r"C:\Windows\explorer.exe"),
+        process(OTHER, 11, 10, CMD, WORD),
+    ]);
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(other),
+        Answer::ok(hunting(&[alert_row(OTHER)])),
+    ];
+    let (got, _s) = ask(script).await;
+    assert_eq!(verdicts(&got), Ok(vec![Verdict::Missed; 4]));
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(hunting(&[])),
+    ];
+    let (got, _s) = ask(script).await;
+    assert_eq!(verdicts(&got), Ok(vec![Verdict::Missed; 4]));
+}
+
+#[tokio::test]
+async fn a_child_under_another_parent_is_observed_but_not_linked() {
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(chain_rows(99)),
+        Answer::ok(hunting(&[])),
+    ];
+    let (got, _s) = ask(script).await;
+    let answers = got.unwrap_or_default();
+    let run = fixture::run();
+    assert_eq!(
+        fixture::verdicts(&run, &answers[0], "defender"),
+        vec![Verdict::Observed; 4]
+    );
+    assert_eq!(
+        fixture::spawn_linked(&run, &answers[0], "defender"),
+        Some(false)
+    );
+}
+
+#[tokio::test]
+async fn auth_failures_name_backend_and_status_and_never_the_secret() {
+    for status in [401, 403] {
+        let body =
+            r#"{"error":{"code":"Forbidden","message":"Missing role ThreatHunting.Read.All"}}"#;
+        let script = vec![
+            Answer::ok(fixture::token_answer(3599)),
+            Answer::status(status, body),
+        ];
+        let (got, server) = ask(script).await;
+        let err = got.err().unwrap_or_default();
+        assert!(
+            err.contains("lab-defender") && err.contains(&status.to_string()),
+            "{err}"
+        );
+        assert!(
+            !err.contains(CLIENT_SECRET) && !err.contains(ACCESS_TOKEN),
+            "{err}"
+        );
+        assert_eq!(
+            server.requests().len(),
+            2,
+            "credentials errors are not retried"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_client_secret_is_a_token_error_naming_the_backend() {
+    let aadsts = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}"#;
+    let (got, server) = ask(vec![Answer::status(401, aadsts)]).await;
+    let err = got.err().unwrap_or_default();
+    for part in ["lab-defender", "access token", "401", "AADSTS7000215"] {
+        assert!(err.contains(part), "{err}");
+    }
+    assert!(!err.contains(CLIENT_SECRET), "{err}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried() {
+    let mut limited = Answer::status(429, r#"{"error":{"code":"TooManyRequests"}}"#);
+    limited.headers.push(("retry-after", "1".into()));
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        limited,
+        Answer::status(500, "oops"),
+        Answer::ok(chain_rows(10)),
+        Answer::ok(hunting(&[])),
+    ];
+    let (got, server) = ask(script).await;
+    assert_eq!(verdicts(&got), Ok(vec![Verdict::Observed; 4]));
+    assert_eq!(server.requests().len(), 5);
+}
+
+#[tokio::test]
+async fn timeouts_and_malformed_answers_are_errors_not_misses() {
+    let mut slow = Answer::ok(hunting(&[]));
+    slow.delay = Duration::from_secs(3);
+    let (got, _s) = ask(vec![Answer::ok(fixture::token_answer(3599)), slow]).await;
+    let err = got.err().unwrap_or_default();
+    assert!(
+        err.contains("timed out") && err.contains("lab-defender"),
+        "{err}"
+    );
+    for bad in ["{not json", r#"{"error":"none"}"#] {
+        let (got, _s) = ask(vec![
+            Answer::ok(fixture::token_answer(3599)),
+            Answer::ok(bad),
+        ])
+        .await;
+        assert!(got.err().unwrap_or_default().contains("malformed"), "{bad}");
+    }
+    let (got, _s) = ask(vec![Answer::ok("{not json")]).await;
+    assert!(
+        got.err()
+            .unwrap_or_default()
+            .contains("malformed token answer")
+    );
+}
+
+#[tokio::test]
+async fn a_large_answer_is_read_whole_in_one_request() {
+    let mut rows: Vec<Value> = (0..5000u64)
+        .map(|i| process(TOKEN, 100_000 + i, 1, r"C:\x\noise.exe", r"C:\x\p.exe"))
+        .collect();
+    rows.push(process(TOKEN, 10, 4, WORD, r"C:\Windows\explorer.exe"));
+    rows.push(process(TOKEN, 11, 10, CMD, WORD));
+    rows.push(file(DOC));
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(hunting(&rows)),
+        Answer::ok(hunting(&[])),
+    ];
+    let (got, server) = ask(script).await;
+    assert_eq!(verdicts(&got), Ok(vec![Verdict::Observed; 4]));
+    assert_eq!(got.map(|a| a[0].events.len()), Ok(5003));
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "no paging: one request per kind"
+    );
+}
+
+#[tokio::test]
+async fn the_token_is_fetched_once_and_reused_until_it_nears_expiry() {
+    let token = |s| Answer::ok(fixture::token_answer(s));
+    let empty = || Answer::ok(hunting(&[]));
+    // An expired token (expires_in 0) is renewed before every request.
+    let cases = [
+        (1, vec![token(3599), empty(), empty(), empty(), empty()]),
+        (
+            4,
+            vec![
+                token(0),
+                empty(),
+                token(0),
+                empty(),
+                token(0),
+                empty(),
+                token(0),
+                empty(),
+            ],
+        ),
+    ];
+    for (token_requests, script) in cases {
+        let server = Server::start(script).await;
+        let b = backend(&server.url).unwrap_or_else(|e| panic!("{e}"));
+        let runs = [fixture::run()];
+        for round in 0..2 {
+            let got = b.query(Query { runs: &runs }).await;
+            assert!(got.is_ok(), "round {round}: {got:?}");
+        }
+        let asked = server
+            .requests()
+            .iter()
+            .filter(|s| s.path.ends_with("/oauth2/v2.0/token"))
+            .count();
+        assert_eq!(asked, token_requests);
+        assert_eq!(
+            server.requests().len(),
+            4 + token_requests,
+            "two hunts a round"
+        );
+    }
+}
+
+#[tokio::test]
+async fn check_runs_a_trivial_hunt_and_bad_config_is_refused() {
+    let server = Server::start(vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(hunting(&[])),
+    ])
+    .await;
+    let b = backend(&server.url).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(b.check().await, Ok(()));
+    let body: Value = serde_json::from_str(&server.requests()[1].body).unwrap_or_default();
+    assert_eq!(body["Query"], json!(query::CHECK));
+    let bad = fixture::with_secret(|client_secret| {
+        let config = DefenderConfig {
+            tenant_id: "../common".into(),
+            client_id: "app".into(),
+            client_secret,
+            url: default_url(),
+            token_url: default_token_url(),
+            scope: default_scope(),
+            timeout: default_timeout(),
+            ca_file: None,
+        };
+        Defender::new("lab-defender", &config).err()
+    });
+    assert!(bad.is_some_and(|e| e.message.contains("tenant_id")));
+}
+
+#[test]
+fn profiles_parse_with_defaults_and_reject_unknown_fields() {
+    let yaml = "tenant_id: contoso.onmicrosoft.com\nclient_id: app\nclient_secret: { env: DEFENDER_SECRET }\n";
+    let c: DefenderConfig = serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.url, "https://graph.microsoft.com");
+    assert_eq!(c.token_url, "https://login.microsoftonline.com");
+    assert_eq!(c.timeout, Duration::from_secs(60));
+    assert_eq!(c.validate(), Ok(()));
+    let typo = format!("{yaml}urll: x\n");
+    assert!(serde_yaml_ng::from_str::<DefenderConfig>(&typo).is_err());
+}

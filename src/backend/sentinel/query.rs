@@ -1,0 +1,137 @@
+//! The KQL of one poll round against a Log Analytics workspace: one query
+//! over the profile's process table and one over `SecurityAlert`, each
+//! covering every token of the batch. Tokens enter only through
+//! [`kql::string_literal`].
+
+use time::OffsetDateTime;
+
+use super::ProcessTable;
+use crate::backend::defender;
+use crate::backend::kql::{self, KqlError};
+
+/// The default `sysmon_query`: Sysmon process (1) and file (11) events
+/// from the legacy agent's `Event` table, their `EventData` XML unpacked
+/// into the Sysmon field names.
+pub const DEFAULT_SYSMON: &str = "Event\n\
+| where Source == \"Microsoft-Windows-Sysmon\" and EventID in (1, 11)\n\
+| extend SysmonData = parse_xml(EventData).DataItem.EventData.Data\n\
+| mv-apply SysmonData on (summarize SysmonFields = make_bag(bag_pack(tostring(SysmonData['@Name']), tostring(SysmonData['#text']))))\n\
+| extend Image = tostring(SysmonFields.Image), CommandLine = tostring(SysmonFields.CommandLine), \
+ProcessId = tostring(SysmonFields.ProcessId), ParentProcessId = tostring(SysmonFields.ParentProcessId), \
+ParentImage = tostring(SysmonFields.ParentImage), ParentCommandLine = tostring(SysmonFields.ParentCommandLine), \
+User = tostring(SysmonFields.User), TargetFilename = tostring(SysmonFields.TargetFilename)";
+
+/// Process (and, where the table has them, file) events of any of
+/// `tokens` in the window.
+pub fn events(
+    table: ProcessTable,
+    sysmon: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    tokens: &[&str],
+) -> Result<String, KqlError> {
+    let window = kql::between("TimeGenerated", from, to)?;
+    Ok(match table {
+        ProcessTable::Device => defender::query::events("TimeGenerated", from, to, tokens)?,
+        ProcessTable::Security4688 => format!(
+            "SecurityEvent\n\
+             | where {window}\n\
+             | where EventID == 4688\n\
+             | where {}\n\
+             | project TimeGenerated, Computer, NewProcessName, NewProcessId, ProcessId, \
+             ParentProcessName, CommandLine, SubjectUserName\n\
+             | order by TimeGenerated asc",
+            kql::any_column_contains(&["CommandLine", "NewProcessName"], tokens)?
+        ),
+        ProcessTable::Sysmon => format!(
+            "{sysmon}\n\
+             | where {window}\n\
+             | where {}\n\
+             | project TimeGenerated, Computer, EventID, Image, CommandLine, ProcessId, \
+             ParentProcessId, ParentImage, ParentCommandLine, User, TargetFilename\n\
+             | order by TimeGenerated asc",
+            kql::any_column_contains(
+                &[
+                    "CommandLine",
+                    "ParentCommandLine",
+                    "Image",
+                    "TargetFilename"
+                ],
+                tokens
+            )?
+        ),
+    })
+}
+
+/// Alerts whose entities or extended properties mention any of `tokens`.
+pub fn alerts(
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    tokens: &[&str],
+) -> Result<String, KqlError> {
+    Ok(format!(
+        "SecurityAlert\n\
+         | where {}\n\
+         | where {}\n\
+         | project TimeGenerated, AlertName, SystemAlertId, AlertSeverity, Tactics, Techniques, \
+         Entities, ExtendedProperties, ProviderName\n\
+         | order by TimeGenerated asc",
+        kql::between("TimeGenerated", from, to)?,
+        kql::any_column_contains(&["Entities", "ExtendedProperties"], tokens)?,
+    ))
+}
+
+/// The query `check` runs: proves the token, the workspace and the
+/// profile's process table, returning nothing.
+pub fn check(table: ProcessTable, sysmon: &str) -> String {
+    let base = match table {
+        ProcessTable::Device => "DeviceProcessEvents",
+        ProcessTable::Security4688 => "SecurityEvent",
+        ProcessTable::Sysmon => sysmon,
+    };
+    format!("{base}\n| take 0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn each_profile_filters_its_columns_on_every_token() -> Result<(), KqlError> {
+        let (from, to) = (
+            datetime!(2025-06-01 10:00 UTC),
+            datetime!(2025-06-01 10:30 UTC),
+        );
+        let tokens = ["cp0000000001", "cp0000000002"];
+        let q = events(ProcessTable::Security4688, "", from, to, &tokens)?;
+        assert!(q.starts_with("SecurityEvent\n| where TimeGenerated between (datetime(2025-06-01T10:00:00Z) .. datetime(2025-06-01T10:30:00Z))\n| where EventID == 4688\n"), "{q}");
+        assert!(
+            q.contains(
+                r#"(CommandLine contains "cp0000000001" or CommandLine contains "cp0000000002")"#
+            ),
+            "{q}"
+        );
+        let q = events(ProcessTable::Sysmon, DEFAULT_SYSMON, from, to, &tokens)?;
+        assert!(
+            q.starts_with("Event\n| where Source == \"Microsoft-Windows-Sysmon\""),
+            "{q}"
+        );
+        assert!(
+            q.contains(r#"TargetFilename contains "cp0000000002"))"#),
+            "{q}"
+        );
+        let q = events(ProcessTable::Device, "", from, to, &tokens)?;
+        assert!(
+            q.contains("DeviceProcessEvents, DeviceFileEvents\n| where TimeGenerated between"),
+            "{q}"
+        );
+        let a = alerts(from, to, &[r#"a"b\"#])?;
+        assert!(a.contains(r#"(Entities contains "a\"b\\")"#), "{a}");
+        assert_eq!(
+            check(ProcessTable::Device, ""),
+            "DeviceProcessEvents\n| take 0"
+        );
+        Ok(())
+    }
+}
