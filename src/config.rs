@@ -33,6 +33,10 @@ pub enum Profile {
     Defender(crate::backend::defender::DefenderConfig),
     /// Microsoft Sentinel / Log Analytics query API.
     Sentinel(crate::backend::sentinel::SentinelConfig),
+    /// CrowdStrike Falcon Alerts API v2.
+    CrowdStrike(crate::backend::crowdstrike::CrowdStrikeConfig),
+    /// An external program speaking the JSON contract of docs/command-backend.md.
+    Command(crate::backend::command::CommandConfig),
 }
 
 /// Why a config cannot be used.
@@ -111,6 +115,8 @@ impl Config {
                 Profile::Elastic(e) => e.validate(),
                 Profile::Defender(d) => d.validate(),
                 Profile::Sentinel(s) => s.validate(),
+                Profile::CrowdStrike(c) => c.validate(),
+                Profile::Command(c) => c.validate(),
             };
             check.map_err(|message| ConfigError::Invalid {
                 path: path.into(),
@@ -149,6 +155,12 @@ impl Profile {
             }
             Profile::Sentinel(c) => {
                 AnyBackend::Sentinel(Box::new(crate::backend::sentinel::Sentinel::new(name, c)?))
+            }
+            Profile::CrowdStrike(c) => AnyBackend::CrowdStrike(Box::new(
+                crate::backend::crowdstrike::CrowdStrike::new(name, c)?,
+            )),
+            Profile::Command(c) => {
+                AnyBackend::Command(Box::new(crate::backend::command::Command::new(name, c)?))
             }
             Profile::Elastic(c) => {
                 AnyBackend::Elastic(Box::new(crate::backend::elastic::Elastic::new(name, c)?))

@@ -86,6 +86,10 @@ pub enum AnyBackend {
     Defender(Box<defender::Defender>),
     /// Microsoft Sentinel / Log Analytics.
     Sentinel(Box<sentinel::Sentinel>),
+    /// CrowdStrike Falcon alerts.
+    CrowdStrike(Box<crowdstrike::CrowdStrike>),
+    /// An external program answering the documented JSON contract.
+    Command(Box<command::Command>),
     /// A scripted backend for the verifier's own tests.
     #[cfg(test)]
     Fake(fake::Fake),
@@ -100,6 +104,8 @@ impl AnyBackend {
             AnyBackend::Elastic(_) => "elastic",
             AnyBackend::Defender(_) => "defender",
             AnyBackend::Sentinel(_) => "sentinel",
+            AnyBackend::CrowdStrike(_) => "crowdstrike",
+            AnyBackend::Command(_) => "command",
             #[cfg(test)]
             AnyBackend::Fake(_) => "fake",
         }
@@ -119,6 +125,8 @@ impl AnyBackend {
             AnyBackend::Elastic(b) => b.check().await,
             AnyBackend::Defender(b) => b.check().await,
             AnyBackend::Sentinel(b) => b.check().await,
+            AnyBackend::CrowdStrike(b) => b.check().await,
+            AnyBackend::Command(b) => b.check().await,
             #[cfg(test)]
             AnyBackend::Fake(_) => Ok(()),
         }
@@ -132,6 +140,8 @@ impl AnyBackend {
             AnyBackend::Elastic(b) => b.query(q).await,
             AnyBackend::Defender(b) => b.query(q).await,
             AnyBackend::Sentinel(b) => b.query(q).await,
+            AnyBackend::CrowdStrike(b) => b.query(q).await,
+            AnyBackend::Command(b) => b.query(q).await,
             #[cfg(test)]
             AnyBackend::Fake(b) => b.query(q),
         }

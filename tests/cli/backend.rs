@@ -466,3 +466,82 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
     assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
     Ok(())
 }
+
+/// The shipped example command backend, answering from a JSON-lines export
+/// of the run's own telemetry plus one alert: the chain is alerted.
+#[test]
+fn the_example_command_backend_verifies_from_an_export() -> TestResult {
+    if !needs_root("command verify") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    lab.run(&["macro-doc-shell"]).assert().success();
+    let record = lab.record();
+    let s = &record["scenarios"][0];
+    let mut events = String::new();
+    for p in s["truth"]["processes"].as_array().into_iter().flatten() {
+        let line = serde_json::json!({"EventID": 1, "ProcessId": p["pid"], "ParentProcessId": p["ppid"], "Image": p["image"], "CommandLine": p["command_line"]});
+        events.push_str(&format!("{line}\n"));
+    }
+    for f in s["truth"]["files"].as_array().into_iter().flatten() {
+        events.push_str(&format!(
+            "{}\n",
+            serde_json::json!({"EventID": 11, "TargetFilename": f["path"]})
+        ));
+    }
+    let shell = s["hops"][2]["pid"].clone();
+    let shell_image = s["hops"][2]["image"].clone();
+    let token = s["token"].as_str().unwrap_or_default();
+    let alert = serde_json::json!({"rule_id": "lake-1", "rule_title": "Document app spawns shell", "level": "high",
+        "tags": ["attack.execution", "attack.t1204.002"], "time": "2026-11-26T10:00:01Z",
+        "fields": {"ProcessId": shell, "Image": shell_image, "CommandLine": format!("sh {token}")}});
+    let events_path = lab.dir.path().join("events.jsonl");
+    let alerts_path = lab.dir.path().join("alerts.jsonl");
+    std::fs::write(&events_path, events)?;
+    std::fs::write(&alerts_path, format!("{alert}\n"))?;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/command-backend.py");
+    let cfg = lab.dir.path().join("lake.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "backends:\n  lake:\n    kind: command\n    program: {}\n    timeout: 20s\n    env: {{ CHAINPROOF_EVENTS: {}, CHAINPROOF_ALERTS: {} }}\n",
+            script.display(),
+            events_path.display(),
+            alerts_path.display()
+        ),
+    )?;
+    let run_json = lab
+        .reports()
+        .read_dir()?
+        .flatten()
+        .find(|e| e.path().join("run.json").exists())
+        .ok_or("no report")?
+        .path()
+        .join("run.json");
+    Command::cargo_bin("chainproof")?
+        .args([
+            "verify",
+            "--backend",
+            "lake",
+            "--deadline",
+            "1s",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg(&run_json)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
+    let ver = &v["scenarios"][0]["verification"];
+    assert_eq!(ver["backend"], "command");
+    assert_eq!(ver["chain"]["verdict"], "alerted", "{ver:#}");
+    for h in ver["hops"].as_array().into_iter().flatten() {
+        assert!(
+            matches!(h["verdict"].as_str(), Some("observed" | "alerted")),
+            "{h}"
+        );
+    }
+    Ok(())
+}
