@@ -6,8 +6,12 @@
 //! [`verify`](crate::verify), once, for every backend. A backend that cannot
 //! answer returns an error, which verification turns into `inconclusive`.
 //!
-//! Adding a backend touches: a folder `src/backend/<name>/`, a variant of
-//! [`AnyBackend`], its config, and `docs/backends.md`.
+//! Adding a backend touches: a folder `src/backend/<name>/` (config with
+//! `deny_unknown_fields`, client, wire types, `tests.rs` passing the cases
+//! of the `conformance` module's local servers), an entry in `api_backends!` and a
+//! variant of [`AnyBackend`] here, a variant of `config::Profile` with its
+//! `validate` and `build` arms, a commented profile in
+//! `examples/chainproof.yaml`, and a section in `docs/backends.md`.
 
 pub mod command;
 #[cfg(test)]
@@ -73,6 +77,57 @@ pub struct BackendError {
     pub message: String,
 }
 
+/// What every backend does: prove it can answer, then answer a batch.
+///
+/// `check` is called once, before anything runs on the host: it proves
+/// connectivity and credentials (an error stops the run). `query` answers
+/// every run of the batch in order with the telemetry and alerts that
+/// mention its token; one call is one poll round, so an implementation
+/// sends one request per query kind for the whole batch (paging to the
+/// end), escapes every value for its query language, and returns an error —
+/// never an empty answer — when it could not ask.
+pub trait Backend {
+    /// Proves connectivity and credentials.
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>>;
+    /// Answers for each run of the query, in order.
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>>;
+}
+
+/// The API backends implement [`Backend`] with their own `check` and `query`.
+macro_rules! api_backends {
+    ($($t:ty),* $(,)?) => {$(
+        impl Backend for $t {
+            fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+                <$t>::check(self)
+            }
+            fn query(&self, q: Query<'_>) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+                <$t>::query(self, q)
+            }
+        }
+    )*};
+}
+
+api_backends!(
+    splunk::Splunk,
+    elastic::Elastic,
+    defender::Defender,
+    sentinel::Sentinel,
+    crowdstrike::CrowdStrike,
+    command::Command,
+);
+
+impl Backend for local::Local {
+    async fn check(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+    async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        Ok(local::Local::query(self, q))
+    }
+}
+
 /// Every backend, closed set.
 #[derive(Debug)]
 pub enum AnyBackend {
@@ -120,13 +175,13 @@ impl AnyBackend {
     /// Proves connectivity and credentials.
     pub async fn check(&self) -> Result<(), BackendError> {
         match self {
-            AnyBackend::Local(_) => Ok(()),
-            AnyBackend::Splunk(b) => b.check().await,
-            AnyBackend::Elastic(b) => b.check().await,
-            AnyBackend::Defender(b) => b.check().await,
-            AnyBackend::Sentinel(b) => b.check().await,
-            AnyBackend::CrowdStrike(b) => b.check().await,
-            AnyBackend::Command(b) => b.check().await,
+            AnyBackend::Local(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Splunk(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Elastic(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Defender(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Sentinel(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::CrowdStrike(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Command(b) => Backend::check(b.as_ref()).await,
             #[cfg(test)]
             AnyBackend::Fake(_) => Ok(()),
         }
@@ -135,13 +190,13 @@ impl AnyBackend {
     /// Answers for each run of the query, in order.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         match self {
-            AnyBackend::Local(b) => Ok(b.query(q)),
-            AnyBackend::Splunk(b) => b.query(q).await,
-            AnyBackend::Elastic(b) => b.query(q).await,
-            AnyBackend::Defender(b) => b.query(q).await,
-            AnyBackend::Sentinel(b) => b.query(q).await,
-            AnyBackend::CrowdStrike(b) => b.query(q).await,
-            AnyBackend::Command(b) => b.query(q).await,
+            AnyBackend::Local(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Splunk(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Elastic(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Defender(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Sentinel(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::CrowdStrike(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Command(b) => Backend::query(b.as_ref(), q).await,
             #[cfg(test)]
             AnyBackend::Fake(b) => b.query(q),
         }
