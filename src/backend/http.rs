@@ -129,6 +129,13 @@ impl Http {
         if let Some(ca) = &cfg.ca_file {
             let pem = std::fs::read(ca)
                 .map_err(|e| err(format!("read CA file {}: {e}", ca.display())))?;
+            // An empty certificate set would be accepted silently: refuse it.
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                return Err(err(format!(
+                    "CA file {} holds no PEM certificate",
+                    ca.display()
+                )));
+            }
             let cert = reqwest::Certificate::from_pem(&pem)
                 .map_err(|e| err(format!("parse CA file {}: {e}", ca.display())))?;
             builder = builder.add_root_certificate(cert);
@@ -265,4 +272,58 @@ fn without_url(e: &reqwest::Error) -> String {
         text = text.replace(url.as_str(), "<url>");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(ca: Option<PathBuf>) -> HttpConfig {
+        HttpConfig {
+            url: "https://siem.lab:8089/".into(),
+            ca_file: ca,
+            timeout: Duration::from_secs(5),
+            max_attempts: 3,
+        }
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_named_and_urls_are_joined() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let missing = dir.path().join("missing.pem");
+        let err = Http::new("lab", &cfg(Some(missing.clone())), Auth::None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("lab") && err.contains(&missing.display().to_string()),
+            "{err}"
+        );
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate")?;
+        assert!(Http::new("lab", &cfg(Some(garbage)), Auth::None).is_err());
+        let http = Http::new("lab", &cfg(None), Auth::None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(http.url("/services/x"), "https://siem.lab:8089/services/x");
+        Ok(())
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        for attempt in 1..=10 {
+            let cap = Duration::from_millis(500)
+                .saturating_mul(1 << (attempt - 1).min(6))
+                .min(Duration::from_secs(30));
+            let d = backoff(attempt);
+            assert!(
+                d <= cap && d >= cap / 2,
+                "attempt {attempt}: {d:?} vs cap {cap:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn auth_debug_output_never_holds_the_secret() {
+        let shown = format!("{:?}", Auth::Basic("u".into(), Secret::new("p4ssw0rd")));
+        assert!(!shown.contains("p4ssw0rd"), "{shown}");
+    }
 }
