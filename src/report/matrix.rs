@@ -68,7 +68,14 @@ impl Matrix {
                         .map_or("-".into(), |f| format!("{f:?}").to_lowercase()),
                     hops,
                     chain: v.map_or("unverified".into(), |v| {
-                        cell(v.chain.verdict, v.chain.grade)
+                        let text = cell(v.chain.verdict, v.chain.grade);
+                        // Why a chain is not alerted or observed belongs next to it.
+                        match &v.chain.reason {
+                            Some(r) if v.chain.verdict != Verdict::Alerted => {
+                                format!("{text}\n{}", short(r))
+                            }
+                            _ => text,
+                        }
                     }),
                     time_to_alert: tta,
                 }
@@ -127,6 +134,18 @@ pub fn terminal_safe(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The first 60 characters of a reason, on one line.
+fn short(reason: &str) -> String {
+    let one_line: String = reason
+        .chars()
+        .map(|c| if c == '\n' { ' ' } else { c })
+        .collect();
+    match one_line.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &one_line[..i]),
+        None => one_line,
+    }
 }
 
 /// The matrix as a terminal table.

@@ -202,6 +202,10 @@ fn a_backend_failing_throughout_gives_inconclusive_never_missed() -> TestResult 
         stdout.contains("inconclusive") && !stdout.contains("missed"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("HTTP 500"),
+        "the matrix shows why: {stdout}"
+    );
     let record = lab.record();
     let v = &record["scenarios"][0]["verification"];
     assert_eq!(v["chain"]["verdict"], "inconclusive");
