@@ -92,9 +92,16 @@ pub trait Progress {
 /// runs on the host.
 pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
-    let rule_set = RuleSet {
-        sources: rules.sources.clone(),
-        count: rules.count,
+    // With a remote backend the alerting layer is the SIEM's own content.
+    let rule_set = match &settings.backend {
+        Some((name, _)) => RuleSet {
+            sources: vec![format!("the detection content of backend {name}")],
+            count: 0,
+        },
+        None => RuleSet {
+            sources: rules.sources.clone(),
+            count: rules.count,
+        },
     };
     // Build and check the backend before anything runs on the host: bad
     // credentials must stop the run, not turn every cell inconclusive.
