@@ -109,6 +109,12 @@ pub fn verify(args: VerifyArgs) -> u8 {
     if let Err(e) = done {
         return fail(&e, exit::RUNTIME);
     }
+    if let Some((name, _)) = &chosen {
+        record.rules = crate::record::RuleSet {
+            sources: vec![format!("the detection content of backend {name}")],
+            count: 0,
+        };
+    }
     let folder = args.record.parent().unwrap_or(Path::new("."));
     for (name, format) in [("run.json", Format::Json), ("matrix.md", Format::Md)] {
         if let Err(e) = std::fs::write(folder.join(name), report::render(&record, format)) {
