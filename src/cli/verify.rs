@@ -83,6 +83,10 @@ pub fn verify(args: VerifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e, exit::INVALID),
     };
+    let local_rules = crate::record::RuleSet {
+        sources: rules.sources.clone(),
+        count: rules.count,
+    };
     let chosen = match profile(args.config.as_deref(), args.backend.as_deref()) {
         Ok(p) => p,
         Err(code) => return code,
@@ -109,12 +113,13 @@ pub fn verify(args: VerifyArgs) -> u8 {
     if let Err(e) = done {
         return fail(&e, exit::RUNTIME);
     }
-    if let Some((name, _)) = &chosen {
-        record.rules = crate::record::RuleSet {
+    record.rules = match &chosen {
+        Some((name, _)) => crate::record::RuleSet {
             sources: vec![format!("the detection content of backend {name}")],
             count: 0,
-        };
-    }
+        },
+        None => local_rules,
+    };
     let folder = args.record.parent().unwrap_or(Path::new("."));
     for (name, format) in [("run.json", Format::Json), ("matrix.md", Format::Md)] {
         if let Err(e) = std::fs::write(folder.join(name), report::render(&record, format)) {
