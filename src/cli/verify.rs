@@ -121,7 +121,11 @@ pub fn verify(args: VerifyArgs) -> u8 {
         None => local_rules,
     };
     let folder = args.record.parent().unwrap_or(Path::new("."));
-    for (name, format) in [("run.json", Format::Json), ("matrix.md", Format::Md)] {
+    for (name, format) in [
+        ("run.json", Format::Json),
+        ("matrix.md", Format::Md),
+        ("junit.xml", Format::Junit),
+    ] {
         if let Err(e) = std::fs::write(folder.join(name), report::render(&record, format)) {
             eprintln!(
                 "error: failed to write {}: {e}",

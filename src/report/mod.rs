@@ -4,6 +4,7 @@
 //! Reads the record only. Every string that came from a scenario, the host
 //! or a backend is escaped for the format it lands in.
 
+pub mod junit;
 mod markdown;
 mod matrix;
 
@@ -22,6 +23,9 @@ pub enum Format {
     Md,
     /// The run record itself, as JSON.
     Json,
+    /// JUnit XML: a suite per scenario, a case per hop and one for the chain
+    /// (`missed`/`blocked` fail, `inconclusive` errs, `not-applicable` skips).
+    Junit,
 }
 
 /// Renders `record` in `format`.
@@ -30,6 +34,7 @@ pub fn render(record: &RunRecord, format: Format) -> String {
         Format::Table => matrix::table(&Matrix::of(record)),
         Format::Md => markdown::render(record),
         Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
+        Format::Junit => junit::render(record),
     }
 }
 
@@ -83,6 +88,7 @@ pub fn write_folder(record: &RunRecord, reports_root: &Path) -> Result<PathBuf, 
     })?;
     write("run.json", render(record, Format::Json))?;
     write("matrix.md", render(record, Format::Md))?;
+    write("junit.xml", render(record, Format::Junit))?;
     Ok(dir)
 }
 

@@ -121,6 +121,7 @@ fn report_renders_a_record_again_in_every_format() -> TestResult {
         ("table", "macro-doc-shell"),
         ("md", "| scenario |"),
         ("json", "\"schema\": \"chainproof.run/v1\""),
+        ("junit", "<testsuites name=\"chainproof "),
     ] {
         let out = Command::cargo_bin("chainproof")?
             .args(["report", "--format", format])
