@@ -62,6 +62,24 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Check that backend profiles answer and their credentials work.
     Backends(verify::BackendsArgs),
+    /// Compare a run with a baseline cell by cell; exit 1 on regression.
+    ///
+    /// A cell regresses when its verdict is worse than the baseline's
+    /// (alerted technique > tactic > general > observed > missed/blocked),
+    /// when a baseline scenario is missing, or when a policy threshold is not
+    /// met. Prints the difference.
+    Gate {
+        /// The baseline run.json.
+        #[arg(long)]
+        baseline: PathBuf,
+        /// The run.json to judge.
+        #[arg(long)]
+        current: PathBuf,
+        /// Gate policy (see ci/gate-policy.yaml); default: no thresholds,
+        /// inconclusive and missing scenarios fail.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
     /// Finish the cleanup of runs that were killed (SIGKILL, crash, power
     /// loss): end their processes, unmount their images, remove their run
     /// directories, from the journal under REPORTS/.journal.
@@ -154,8 +172,35 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
+        Command::Gate {
+            baseline,
+            current,
+            policy,
+        } => gate(&baseline, &current, policy.as_deref()),
     };
     ExitCode::from(code)
+}
+
+fn gate(
+    baseline: &std::path::Path,
+    current: &std::path::Path,
+    policy: Option<&std::path::Path>,
+) -> u8 {
+    let policy = match policy.map(crate::gate::load_policy).transpose() {
+        Ok(p) => p.unwrap_or_default(),
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let (before, after) = match (report::read_record(baseline), report::read_record(current)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return fail(&e, exit::INVALID),
+    };
+    let outcome = crate::gate::compare(&before, &after, &policy);
+    print!("{}", crate::gate::render(&outcome));
+    if outcome.passed() {
+        exit::OK
+    } else {
+        exit::POLICY
+    }
 }
 
 /// Prints an error and its chain of causes to stderr; returns `code`.

@@ -5,6 +5,7 @@
 mod backend;
 mod cleanup;
 mod common;
+mod gate;
 mod real;
 mod run;
 mod validate;

@@ -1,0 +1,185 @@
+//! The gate policy file (`ci/gate-policy.yaml`): what counts as a regression
+//! and which coverage floors the current run must meet.
+//!
+//! Parsing only; no comparison lives here. Every field is optional, and an
+//! empty file is the default policy. Errors name the file, the line and column
+//! and the field, like scenario errors do.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+/// What to do with a cell the policy does not know how to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Count it as a regression.
+    #[default]
+    Fail,
+    /// Leave it out of the comparison.
+    Ignore,
+}
+
+/// A share between 0 and 1 inclusive; refused at parse time when outside.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Fraction(f64);
+
+impl Fraction {
+    /// `value` as a fraction, or `None` when it is not within `0..=1` (or NaN).
+    pub fn new(value: f64) -> Option<Fraction> {
+        (0.0..=1.0).contains(&value).then_some(Fraction(value))
+    }
+
+    /// The share, within `0..=1`.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        Fraction::new(value).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{value} is not a fraction between 0 and 1 (write 0.8, not 80)"
+            ))
+        })
+    }
+}
+
+/// How `chainproof gate` judges a current run against a baseline.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Least share of measured chains whose verdict is `alerted`.
+    pub min_alerted_chains: Option<Fraction>,
+    /// Least share of measured hops whose verdict is `observed` or `alerted`.
+    pub min_observed_hops: Option<Fraction>,
+    /// A current cell that is `inconclusive`, `not-applicable` or unverified:
+    /// a regression (`fail`, the default, so a broken backend cannot pass the
+    /// gate) or left out (`ignore`).
+    pub inconclusive: Action,
+    /// Whether a scenario absent from the baseline may appear in the current run.
+    pub allow_new_scenarios: bool,
+    /// A scenario (or hop) of the baseline absent from the current run: a
+    /// regression (`fail`, the default) or left out (`ignore`).
+    pub missing_scenarios: Action,
+    /// Scenario ids left out of the comparison and the thresholds.
+    pub ignore: Vec<String>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_alerted_chains: None,
+            min_observed_hops: None,
+            inconclusive: Action::Fail,
+            allow_new_scenarios: true,
+            missing_scenarios: Action::Fail,
+            ignore: Vec::new(),
+        }
+    }
+}
+
+/// Why a gate policy could not be loaded; every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// The file could not be read.
+    #[error("read gate policy {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid policy.
+    #[error("{}: {field}: {message}", at(path, *line, *column))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, where known.
+        line: Option<usize>,
+        /// 1-based column, where known.
+        column: Option<usize>,
+        /// Dotted path of the field, or `(document)`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
+        (Some(l), None) => format!("{}:{l}", path.display()),
+        _ => path.display().to_string(),
+    }
+}
+
+/// Reads and parses the policy file at `path`.
+pub fn load_policy(path: &Path) -> Result<Policy, GateError> {
+    let text = std::fs::read_to_string(path).map_err(|source| GateError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_policy(&text, path)
+}
+
+/// Parses policy `text`; `path` only names the file in errors.
+pub fn parse_policy(text: &str, path: &Path) -> Result<Policy, GateError> {
+    // A file of comments only is a valid, default policy; the YAML parser
+    // would call it an empty document.
+    let blank = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    if blank {
+        return Ok(Policy::default());
+    }
+    let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p.is_empty() => "(document)".to_string(),
+            p => p.trim_end_matches(".?").to_string(),
+        };
+        let inner = e.into_inner();
+        let mut line = inner.location().map(|l| (l.line(), Some(l.column())));
+        // A value refused by `Fraction` is reported at the document's start;
+        // the policy is flat, so the field's key line is never wrong and an
+        // error is never before it.
+        let key = field.split(['.', '[']).next().unwrap_or_default();
+        if let Some(key_line) = key_line(text, key)
+            && line.is_none_or(|(l, _)| l < key_line)
+        {
+            line = Some((key_line, None));
+        }
+        GateError::Invalid {
+            path: path.to_path_buf(),
+            line: line.map(|(l, _)| l),
+            column: line.and_then(|(_, c)| c),
+            field,
+            message: strip_location(&inner.to_string()),
+        }
+    })
+}
+
+/// 1-based line of top-level `key:` in `text`.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    if key.is_empty() || key.starts_with('(') {
+        return None;
+    }
+    let needle = format!("{key}:");
+    text.lines()
+        .position(|l| l.starts_with(&needle))
+        .map(|i| i + 1)
+}
+
+/// serde_yaml_ng appends " at line L column C"; the location is shown in front.
+fn strip_location(message: &str) -> String {
+    let Some(i) = message.find(" at line ") else {
+        return message.to_string();
+    };
+    let rest = &message[i + 9..];
+    let after = rest.find(',').map_or("", |j| &rest[j..]);
+    format!("{}{after}", &message[..i])
+}

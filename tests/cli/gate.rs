@@ -1,0 +1,104 @@
+//! `chainproof gate`: a rule change that stops matching fails the gate with
+//! a readable difference; restoring the rule passes it.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+use crate::common::*;
+
+/// Runs macro-doc-shell with `rules` (or the shipped ones) and returns its run.json.
+fn run_with(rules: Option<&Path>) -> Result<(Lab, PathBuf), Box<dyn std::error::Error>> {
+    let lab = Lab::new();
+    let mut args = vec!["macro-doc-shell".to_string()];
+    if let Some(r) = rules {
+        args.extend(["--rules".to_string(), r.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lab.run(&args).assert().success();
+    let folder = lab
+        .reports()
+        .read_dir()?
+        .flatten()
+        .find(|e| e.path().join("run.json").exists())
+        .ok_or("no report")?;
+    let path = folder.path().join("run.json");
+    Ok((lab, path))
+}
+
+fn gate(
+    baseline: &Path,
+    current: &Path,
+) -> Result<(Option<i32>, String), Box<dyn std::error::Error>> {
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/gate-policy.yaml");
+    let out = Command::cargo_bin("chainproof")?
+        .args(["gate", "--baseline"])
+        .arg(baseline)
+        .arg("--current")
+        .arg(current)
+        .arg("--policy")
+        .arg(&policy)
+        .output()?;
+    Ok((out.status.code(), String::from_utf8(out.stdout)?))
+}
+
+#[test]
+fn a_rule_that_stops_matching_fails_the_gate_and_restoring_it_passes() -> TestResult {
+    if !needs_root("gate") {
+        return Ok(());
+    }
+    let _host = host();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("detections");
+    let (_base_lab, baseline) = run_with(None)?;
+    // The same rules, except that the document-application rule no longer
+    // knows LibreOffice's soffice.bin.
+    let broken = tempfile::tempdir()?;
+    for entry in std::fs::read_dir(&shipped)?.flatten() {
+        let text = std::fs::read_to_string(entry.path())?
+            .replace("- '/soffice.bin'", "- '/soffice.bin.renamed'");
+        std::fs::write(broken.path().join(entry.file_name()), text)?;
+    }
+    let (_broken_lab, current) = run_with(Some(broken.path()))?;
+    let (code, text) = gate(&baseline, &current)?;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("macro-doc-shell · linux") && text.contains("alerted (technique) → observed"),
+        "{text}"
+    );
+    assert!(text.contains("gate FAILED"), "{text}");
+    let (_restored_lab, restored) = run_with(Some(&shipped))?;
+    let (code, text) = gate(&baseline, &restored)?;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("gate passed"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn unreadable_inputs_are_usage_errors() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("missing.json");
+    Command::cargo_bin("chainproof")?
+        .args(["gate", "--baseline"])
+        .arg(&missing)
+        .arg("--current")
+        .arg(&missing)
+        .assert()
+        .code(2);
+    let policy = dir.path().join("p.yaml");
+    std::fs::write(&policy, "min_alerted_chains: 2\n")?;
+    let out = Command::cargo_bin("chainproof")?
+        .args(["gate", "--baseline"])
+        .arg(&missing)
+        .arg("--current")
+        .arg(&missing)
+        .arg("--policy")
+        .arg(&policy)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone())?;
+    assert!(
+        stderr.contains("p.yaml:1") && stderr.contains("min_alerted_chains"),
+        "{stderr}"
+    );
+    Ok(())
+}
