@@ -37,6 +37,8 @@ pub enum Profile {
     CrowdStrike(crate::backend::crowdstrike::CrowdStrikeConfig),
     /// An external program speaking the JSON contract of docs/command-backend.md.
     Command(crate::backend::command::CommandConfig),
+    /// The Linux kernel audit trail (audit.log, ausearch --raw, laurel).
+    Auditd(crate::backend::auditd::AuditdConfig),
 }
 
 /// Why a config cannot be used.
@@ -117,6 +119,7 @@ impl Config {
                 Profile::Sentinel(s) => s.validate(),
                 Profile::CrowdStrike(c) => c.validate(),
                 Profile::Command(c) => c.validate(),
+                Profile::Auditd(a) => a.validate(),
             };
             check.map_err(|message| ConfigError::Invalid {
                 path: path.into(),
@@ -158,6 +161,9 @@ impl Profile {
             }
             Profile::CrowdStrike(c) => AnyBackend::CrowdStrike(Box::new(
                 crate::backend::crowdstrike::CrowdStrike::new(name, c)?,
+            )),
+            Profile::Auditd(c) => AnyBackend::Auditd(Box::new(
+                crate::backend::auditd::Auditd::new(name, c, rules)?,
             )),
             Profile::Command(c) => {
                 AnyBackend::Command(Box::new(crate::backend::command::Command::new(name, c)?))

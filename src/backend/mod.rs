@@ -13,6 +13,7 @@
 //! `validate` and `build` arms, a commented profile in
 //! `examples/chainproof.yaml`, and a section in `docs/backends.md`.
 
+pub mod auditd;
 pub mod command;
 #[cfg(test)]
 mod conformance;
@@ -117,6 +118,7 @@ api_backends!(
     sentinel::Sentinel,
     crowdstrike::CrowdStrike,
     command::Command,
+    auditd::Auditd,
 );
 
 impl Backend for local::Local {
@@ -145,6 +147,8 @@ pub enum AnyBackend {
     CrowdStrike(Box<crowdstrike::CrowdStrike>),
     /// An external program answering the documented JSON contract.
     Command(Box<command::Command>),
+    /// The Linux kernel audit trail.
+    Auditd(Box<auditd::Auditd>),
     /// A scripted backend for the verifier's own tests.
     #[cfg(test)]
     Fake(fake::Fake),
@@ -161,6 +165,7 @@ impl AnyBackend {
             AnyBackend::Sentinel(_) => "sentinel",
             AnyBackend::CrowdStrike(_) => "crowdstrike",
             AnyBackend::Command(_) => "command",
+            AnyBackend::Auditd(_) => "auditd",
             #[cfg(test)]
             AnyBackend::Fake(_) => "fake",
         }
@@ -182,6 +187,7 @@ impl AnyBackend {
             AnyBackend::Sentinel(b) => Backend::check(b.as_ref()).await,
             AnyBackend::CrowdStrike(b) => Backend::check(b.as_ref()).await,
             AnyBackend::Command(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Auditd(b) => Backend::check(b.as_ref()).await,
             #[cfg(test)]
             AnyBackend::Fake(_) => Ok(()),
         }
@@ -197,6 +203,7 @@ impl AnyBackend {
             AnyBackend::Sentinel(b) => Backend::query(b.as_ref(), q).await,
             AnyBackend::CrowdStrike(b) => Backend::query(b.as_ref(), q).await,
             AnyBackend::Command(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Auditd(b) => Backend::query(b.as_ref(), q).await,
             #[cfg(test)]
             AnyBackend::Fake(b) => b.query(q),
         }

@@ -62,6 +62,18 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Check that backend profiles answer and their credentials work.
     Backends(verify::BackendsArgs),
+    /// Print the kernel audit rules the auditd backend needs (execve and
+    /// execveat for both ABIs, file creation under /tmp, /home, /media);
+    /// `--install` loads them with auditctl and raises the backlog,
+    /// `--remove` takes out every rule with chainproof's keys and nothing else.
+    AuditRules {
+        /// Load the rules (root).
+        #[arg(long, conflicts_with = "remove")]
+        install: bool,
+        /// Remove the rules again (root).
+        #[arg(long)]
+        remove: bool,
+    },
     /// Compare a run with a baseline cell by cell; exit 1 on regression.
     ///
     /// A cell regresses when its verdict is worse than the baseline's
@@ -122,9 +134,10 @@ pub struct RunArgs {
     /// Config file with backend profiles (see examples/chainproof.yaml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Backend profile to verify with (default: the embedded `local`). It is
+    /// Backend profile to verify with (default: the embedded `local`; `auditd`
+    /// works without a config, reading /var/log/audit/audit.log). It is
     /// checked before anything runs on the host.
-    #[arg(long, value_name = "NAME", requires = "config")]
+    #[arg(long, value_name = "NAME")]
     pub backend: Option<String>,
     /// How long to keep asking a remote backend for missing hops.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
@@ -172,6 +185,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
+        Command::AuditRules { install, remove } => audit_rules(install, remove),
         Command::Gate {
             baseline,
             current,
@@ -179,6 +193,36 @@ pub fn main(cli: Cli) -> ExitCode {
         } => gate(&baseline, &current, policy.as_deref()),
     };
     ExitCode::from(code)
+}
+
+fn audit_rules(install: bool, remove: bool) -> u8 {
+    use crate::backend::auditd::rules;
+    let result = match (install, remove) {
+        (true, _) => rules::install().map(|added| {
+            for r in &added {
+                println!("auditctl {r}");
+            }
+            println!(
+                "installed {} rule(s), backlog {}",
+                added.len(),
+                rules::BACKLOG
+            );
+        }),
+        (_, true) => rules::remove().map(|n| println!("removed {n} chainproof rule(s)")),
+        _ => {
+            for r in rules::rules() {
+                println!("{r}");
+            }
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: failed to {e}");
+            exit::RUNTIME
+        }
+    }
 }
 
 fn gate(

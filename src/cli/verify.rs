@@ -18,7 +18,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Backend profile (default: the embedded `local`).
-    #[arg(long, value_name = "NAME", requires = "config")]
+    #[arg(long, value_name = "NAME")]
     pub backend: Option<String>,
     /// Sigma rule folders for the local backend (default: the shipped ones).
     #[arg(long, value_name = "DIR")]
@@ -47,8 +47,21 @@ pub struct BackendsArgs {
 
 /// The profile named on the command line, or `None` for the local backend.
 pub fn profile(config: Option<&Path>, name: Option<&str>) -> Result<Option<(String, Profile)>, u8> {
-    let (Some(path), Some(name)) = (config, name) else {
-        return Ok(None);
+    // `local` and `auditd` work without a config file, with their defaults.
+    let (path, name) = match (config, name) {
+        (_, None) | (None, Some("local")) => return Ok(None),
+        (None, Some("auditd")) => {
+            let default = Profile::Auditd(crate::backend::auditd::AuditdConfig::default());
+            return Ok(Some(("auditd".into(), default)));
+        }
+        (None, Some(other)) => {
+            eprintln!(
+                "error: backend `{other}` needs --config FILE naming its profile \
+                 (only local and auditd have defaults)"
+            );
+            return Err(exit::INVALID);
+        }
+        (Some(path), Some(name)) => (path, name),
     };
     let cfg = Config::load(path).map_err(|e| fail(&e, exit::INVALID))?;
     let p = cfg

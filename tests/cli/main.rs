@@ -2,6 +2,7 @@
 //! module per command. Each test works in a fresh temporary directory
 //! (reports, journal and run directories all inside it).
 
+mod auditd;
 mod backend;
 mod cleanup;
 mod common;

@@ -1,0 +1,292 @@
+//! The `auditd` backend: the Linux kernel's own audit trail as telemetry.
+//!
+//! It reads `audit.log` (and its rotated files `audit.log.1`, `.2`, …),
+//! `ausearch --raw` output or laurel JSON lines, reassembles the records into
+//! process and file events (`telemetry_auditd`), keeps those that carry a
+//! run's token, and alerts by evaluating the Sigma rules over them — so a
+//! hop is `observed` only if the kernel recorded it, whatever the ground
+//! truth says. `chainproof audit-rules` installs the rules it needs.
+
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::{BackendAlert, BackendError, Query, RunAnswer};
+use crate::detect::Rules;
+use crate::scenario::Platform;
+use crate::telemetry::Event;
+
+/// An `auditd` profile.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditdConfig {
+    /// Audit logs to read; each one's rotated siblings (`.1`, `.2`, …) too.
+    #[serde(default = "default_logs")]
+    pub logs: Vec<PathBuf>,
+}
+
+fn default_logs() -> Vec<PathBuf> {
+    vec![PathBuf::from("/var/log/audit/audit.log")]
+}
+
+impl Default for AuditdConfig {
+    fn default() -> AuditdConfig {
+        AuditdConfig {
+            logs: default_logs(),
+        }
+    }
+}
+
+impl AuditdConfig {
+    /// Checks shape, no I/O.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.logs.is_empty() {
+            return Err("`logs` names no audit log".into());
+        }
+        Ok(())
+    }
+}
+
+/// The auditd backend.
+#[derive(Debug)]
+pub struct Auditd {
+    name: String,
+    config: AuditdConfig,
+    rules: Rules,
+}
+
+impl Auditd {
+    /// A backend reading `config.logs`, alerting with `rules`.
+    pub fn new(name: &str, config: &AuditdConfig, rules: Rules) -> Result<Auditd, BackendError> {
+        config.validate().map_err(|message| BackendError {
+            backend: name.into(),
+            message,
+        })?;
+        Ok(Auditd {
+            name: name.into(),
+            config: config.clone(),
+            rules,
+        })
+    }
+
+    fn error(&self, message: String) -> BackendError {
+        BackendError {
+            backend: self.name.clone(),
+            message,
+        }
+    }
+
+    /// Every configured log is readable.
+    pub async fn check(&self) -> Result<(), BackendError> {
+        for log in &self.config.logs {
+            std::fs::File::open(log)
+                .map_err(|e| self.error(format!("read {}: {e}", log.display())))?;
+        }
+        Ok(())
+    }
+
+    /// Reads every log once for the whole batch and answers each run with
+    /// the kernel's events that carry its token, and the rules' alerts on them.
+    pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        if q.runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Records older than the earliest run cannot be the batch's: skip
+        // rotated files last written before it, and such lines in the others.
+        let earliest = q
+            .runs
+            .iter()
+            .map(|r| r.started_at)
+            .min()
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let since = earliest - time::Duration::minutes(1);
+        let mut events = Vec::new();
+        for log in &self.config.logs {
+            for file in with_rotations(log) {
+                let modified = std::fs::metadata(&file)
+                    .and_then(|m| m.modified())
+                    .map(OffsetDateTime::from);
+                if modified.is_ok_and(|m| m < since) {
+                    continue;
+                }
+                let bytes = std::fs::read(&file)
+                    .map_err(|e| self.error(format!("read {}: {e}", file.display())))?;
+                let text = String::from_utf8_lossy(&bytes);
+                let recent: String = text
+                    .lines()
+                    .filter(|l| !older_than(l, since))
+                    .flat_map(|l| [l, "\n"])
+                    .collect();
+                events.extend(crate::telemetry_auditd::parse_auto(&recent).events);
+            }
+        }
+        let answered_at = Some(OffsetDateTime::now_utc());
+        Ok(q.runs
+            .iter()
+            .map(|run| {
+                let since = run.started_at - time::Duration::minutes(1);
+                let mine: Vec<Event> = events
+                    .iter()
+                    .filter(|e| e.at.is_none_or(|t| t >= since) && mentions(e, &run.token))
+                    .cloned()
+                    .collect();
+                let alerts = mine
+                    .iter()
+                    .flat_map(|e| {
+                        self.rules
+                            .evaluate(e, Platform::Linux)
+                            .into_iter()
+                            .map(move |hit| BackendAlert {
+                                rule_id: hit.rule_id,
+                                rule_title: hit.title,
+                                level: hit.level,
+                                tags: hit.tags,
+                                at: e.at.unwrap_or_else(OffsetDateTime::now_utc),
+                                event: e.clone(),
+                            })
+                    })
+                    .collect();
+                RunAnswer {
+                    events: mine,
+                    alerts,
+                    answered_at,
+                }
+            })
+            .collect())
+    }
+}
+
+/// `log` and its existing rotated siblings, oldest last.
+fn with_rotations(log: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if log.exists() {
+        files.push(log.to_path_buf());
+    }
+    for n in 1..100 {
+        let rotated = PathBuf::from(format!("{}.{n}", log.display()));
+        if !rotated.exists() {
+            break;
+        }
+        files.push(rotated);
+    }
+    files
+}
+
+/// True when a raw record line carries an `audit(<seconds>.<ms>:<serial>)`
+/// stamp older than `since` (other lines, e.g. laurel JSON, are kept).
+fn older_than(line: &str, since: OffsetDateTime) -> bool {
+    let Some(i) = line.find("audit(") else {
+        return false;
+    };
+    let stamp = &line[i + 6..];
+    let Some(end) = stamp.find(['.', ':']) else {
+        return false;
+    };
+    stamp[..end]
+        .parse::<i64>()
+        .is_ok_and(|secs| secs < since.unix_timestamp())
+}
+
+/// True when any text field of the event holds `token`.
+fn mentions(e: &Event, token: &str) -> bool {
+    e.fields.values().any(|v| match v {
+        serde_json::Value::String(s) => s.contains(token),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "type=SYSCALL msg=audit(1764151200.100:71): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=100 pid=101 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"sh\" exe=\"/usr/bin/dash\" key=\"chainproof_exec\"
+type=EXECVE msg=audit(1764151200.100:71): argc=3 a0=\"/bin/sh\" a1=\"-c\" a2=\"touch /tmp/proof-cp00000000aa.txt\"
+type=CWD msg=audit(1764151200.100:71): cwd=\"/tmp\"
+type=EOE msg=audit(1764151200.100:71):
+type=SYSCALL msg=audit(1764151200.200:72): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=50 pid=51 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"chainproof_exec\"
+type=EXECVE msg=audit(1764151200.200:72): argc=2 a0=\"ls\" a1=\"cp00000000bb\"
+";
+
+    fn run(token: &str) -> crate::record::ScenarioRun {
+        let started = OffsetDateTime::from_unix_timestamp(1_764_151_190)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        crate::record::ScenarioRun {
+            id: "s".into(),
+            title: String::new(),
+            technique: "T1204.002".into(),
+            source: String::new(),
+            source_sha256: String::new(),
+            platform: Platform::Linux,
+            fidelity: None,
+            token: token.into(),
+            status: crate::record::RunStatus::Completed,
+            reason: None,
+            started_at: started,
+            finished_at: started,
+            truth: Default::default(),
+            hops: vec![],
+            timings: None,
+            verification: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn events_are_the_kernels_and_belong_to_their_token()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let log = dir.path().join("audit.log");
+        std::fs::write(
+            &log,
+            &LOG[..LOG
+                .find("type=SYSCALL msg=audit(1764151200.200")
+                .unwrap_or(0)],
+        )?;
+        std::fs::write(
+            dir.path().join("audit.log.1"),
+            &LOG[LOG
+                .find("type=SYSCALL msg=audit(1764151200.200")
+                .unwrap_or(0)..],
+        )?;
+        let backend = Auditd::new("aud", &AuditdConfig { logs: vec![log] }, Rules::load(&[])?)?;
+        backend.check().await?;
+        let runs = [
+            run("cp00000000aa"),
+            run("cp00000000bb"),
+            run("cp00000000cc"),
+        ];
+        let answers = backend.query(Query { runs: &runs }).await?;
+        let pids = |i: usize| -> Vec<u64> {
+            answers[i]
+                .events
+                .iter()
+                .filter_map(|e| e.fields.get("ProcessId").and_then(|v| v.as_u64()))
+                .collect()
+        };
+        assert_eq!(pids(0), [101]);
+        assert_eq!(pids(1), [51], "the rotated log is read too");
+        assert!(answers[2].events.is_empty());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_log_fails_the_check_naming_it() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let log = dir.path().join("missing.log");
+        let backend = Auditd::new("aud", &AuditdConfig { logs: vec![log] }, Rules::load(&[])?)?;
+        let err = backend
+            .check()
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("aud") && err.contains("missing.log"), "{err}");
+        Ok(())
+    }
+}
