@@ -30,6 +30,8 @@ pub struct Settings {
     pub backend: Option<(String, crate::config::Profile)>,
     /// How long to poll a remote backend.
     pub polling: crate::verify::Polling,
+    /// Also write the backend's telemetry as `telemetry.jsonl`.
+    pub record: bool,
 }
 
 /// The outcome of a suite.
@@ -149,7 +151,7 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         .iter()
         .map(|l| l.scenario.clone())
         .collect();
-    crate::verify::verify(&mut runs, &scenarios, &backend, &settings.polling).await;
+    let answers = crate::verify::verify(&mut runs, &scenarios, &backend, &settings.polling).await;
     let record = RunRecord {
         schema: SCHEMA.into(),
         run_id: crate::token::new(),
@@ -161,6 +163,11 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         scenarios: runs,
     };
     let folder = crate::report::write_folder(&record, &settings.reports)?;
+    if settings.record {
+        let path = folder.join("telemetry.jsonl");
+        std::fs::write(&path, crate::report::recording::render(&record, &answers))
+            .map_err(|source| crate::report::ReportError::Write { path, source })?;
+    }
     Ok(Outcome {
         record,
         folder,

@@ -142,6 +142,10 @@ pub struct RunArgs {
     /// How long to keep asking a remote backend for missing hops.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub deadline: std::time::Duration,
+    /// Also write the telemetry the backend returned, one event per line, as
+    /// telemetry.jsonl in the report folder (for `replay` and `gate` in CI).
+    #[arg(long)]
+    pub record: bool,
     /// Fail (exit 1) unless every chain reaches this verdict: `alerted` or
     /// `observed` (alerted counts as observed).
     #[arg(long, value_name = "VERDICT", value_parser = ["alerted", "observed"])]

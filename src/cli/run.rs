@@ -78,6 +78,7 @@ pub fn run(args: RunArgs) -> u8 {
         reports: absolute(&args.reports),
         work_root: absolute(&args.work_root.unwrap_or_else(std::env::temp_dir)),
         backend,
+        record: args.record,
         polling: crate::verify::Polling {
             deadline: args.deadline,
             ..crate::verify::Polling::default()

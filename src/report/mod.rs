@@ -6,6 +6,7 @@
 
 pub mod junit;
 mod markdown;
+pub mod recording;
 mod matrix;
 
 use std::path::{Path, PathBuf};

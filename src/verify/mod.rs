@@ -48,7 +48,9 @@ fn settled(v: &Verification, scenario: Option<&Scenario>) -> bool {
     chain_na || (!open && (!wants_alert || v.chain.verdict == Verdict::Alerted))
 }
 
-/// Verifies every run with `backend`, filling [`ScenarioRun::verification`].
+/// Verifies every run with `backend`, filling [`ScenarioRun::verification`],
+/// and returns each run's last answer (the telemetry behind its verdicts,
+/// for `--record`).
 /// Each round sends one batched query covering every run still pending;
 /// rounds repeat with backoff until each run is settled or the deadline
 /// passes (a backend whose answers cannot change is asked once). A backend
@@ -58,10 +60,11 @@ pub async fn verify(
     scenarios: &[Scenario],
     backend: &AnyBackend,
     polling: &Polling,
-) {
+) -> Vec<Option<RunAnswer>> {
     let start = tokio::time::Instant::now();
     let mut wait = polling.first;
     let mut pending: Vec<usize> = (0..runs.len()).collect();
+    let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
     loop {
         let batch: Vec<ScenarioRun> = pending.iter().map(|&i| runs[i].clone()).collect();
         let answers = backend.query(Query { runs: &batch }).await;
@@ -76,6 +79,9 @@ pub async fn verify(
                 }),
                 Err(e) => Err(e.to_string()),
             };
+            if let Ok(a) = &answer {
+                last[i] = Some(a.clone());
+            }
             let v = decide(run, scenario, answer, backend.name(), verified_at);
             if !settled(&v, scenario) {
                 still.push(i);
@@ -84,7 +90,7 @@ pub async fn verify(
         }
         pending = still;
         if pending.is_empty() || !backend.polls() || start.elapsed() + wait > polling.deadline {
-            return;
+            return last;
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(polling.max);

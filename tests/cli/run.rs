@@ -140,3 +140,38 @@ fn a_shell_exec_in_place_still_realises_every_hop() -> TestResult {
     lab.assert_no_residue(&tokens(&record));
     Ok(())
 }
+
+/// `--record` keeps the telemetry behind the verdicts as JSON lines, one
+/// flat Sysmon-style event per line tied to its run and hop.
+#[test]
+fn record_writes_the_telemetry_of_every_hop() -> TestResult {
+    if !needs_root("record") {
+        return Ok(());
+    }
+    let _host = host();
+    let lab = Lab::new();
+    lab.run(&["macro-doc-shell", "--record"]).assert().success();
+    let folder = lab
+        .reports()
+        .read_dir()?
+        .flatten()
+        .find(|e| e.path().join("run.json").exists())
+        .ok_or("no report")?;
+    let text = std::fs::read_to_string(folder.path().join("telemetry.jsonl"))?;
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    let mut hops: Vec<u64> = lines
+        .iter()
+        .filter_map(|l| l["chainproof.hop"].as_u64())
+        .collect();
+    hops.sort();
+    hops.dedup();
+    assert_eq!(hops, [0, 1, 2, 3], "{text}");
+    for l in &lines {
+        assert_eq!(l["chainproof.schema"], "chainproof.telemetry/v1");
+        assert!(l["EventID"] == 1 || l["EventID"] == 11, "{l}");
+    }
+    Ok(())
+}
