@@ -16,6 +16,7 @@ pub mod exit;
 pub mod gate;
 pub mod payload;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;

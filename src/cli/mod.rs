@@ -74,6 +74,18 @@ pub enum Command {
         #[arg(long)]
         remove: bool,
     },
+    /// Evaluate Sigma rules over recorded telemetry offline: chainproof
+    /// recordings (telemetry.jsonl), Sysmon/Winlogbeat JSON or JSON lines,
+    /// Windows .evtx, raw audit.log / ausearch --raw / laurel, and .zip files
+    /// of these. Rebuilds the process chains and prints each with its alerts.
+    Replay {
+        /// Files or folders of telemetry.
+        #[arg(long, required = true, value_name = "PATH")]
+        telemetry: Vec<PathBuf>,
+        /// Sigma rule folders (default: the shipped detections/).
+        #[arg(long, value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
     /// Compare a run with a baseline cell by cell; exit 1 on regression.
     ///
     /// A cell regresses when its verdict is worse than the baseline's
@@ -190,6 +202,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
         Command::AuditRules { install, remove } => audit_rules(install, remove),
+        Command::Replay { telemetry, rules } => replay(&telemetry, &rules),
         Command::Gate {
             baseline,
             current,
@@ -197,6 +210,23 @@ pub fn main(cli: Cli) -> ExitCode {
         } => gate(&baseline, &current, policy.as_deref()),
     };
     ExitCode::from(code)
+}
+
+fn replay(telemetry: &[PathBuf], rules: &[PathBuf]) -> u8 {
+    let rules = match crate::detect::Rules::load(rules) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let mut events = Vec::new();
+    for path in telemetry {
+        match crate::replay::load(path) {
+            Ok(loaded) => events.extend(loaded.events),
+            Err(e) => return fail(&e, exit::INVALID),
+        }
+    }
+    let result = crate::replay::replay(&events, &rules);
+    print!("{}", crate::replay::render_text(&result));
+    exit::OK
 }
 
 fn audit_rules(install: bool, remove: bool) -> u8 {

@@ -6,8 +6,8 @@
 
 pub mod junit;
 mod markdown;
-pub mod recording;
 mod matrix;
+pub mod recording;
 
 use std::path::{Path, PathBuf};
 

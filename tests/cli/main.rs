@@ -8,5 +8,6 @@ mod cleanup;
 mod common;
 mod gate;
 mod real;
+mod replay;
 mod run;
 mod validate;
