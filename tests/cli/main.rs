@@ -11,3 +11,4 @@ mod real;
 mod replay;
 mod run;
 mod validate;
+mod vendors;
