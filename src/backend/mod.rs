@@ -25,6 +25,7 @@ pub(crate) mod fake;
 pub mod http;
 pub mod kql;
 pub mod local;
+pub mod recorded;
 pub mod sentinel;
 pub mod splunk;
 
@@ -119,6 +120,7 @@ api_backends!(
     crowdstrike::CrowdStrike,
     command::Command,
     auditd::Auditd,
+    recorded::Recorded,
 );
 
 impl Backend for local::Local {
@@ -149,6 +151,8 @@ pub enum AnyBackend {
     Command(Box<command::Command>),
     /// The Linux kernel audit trail.
     Auditd(Box<auditd::Auditd>),
+    /// Recorded telemetry (`verify --telemetry`).
+    Recorded(Box<recorded::Recorded>),
     /// A scripted backend for the verifier's own tests.
     #[cfg(test)]
     Fake(fake::Fake),
@@ -166,6 +170,7 @@ impl AnyBackend {
             AnyBackend::CrowdStrike(_) => "crowdstrike",
             AnyBackend::Command(_) => "command",
             AnyBackend::Auditd(_) => "auditd",
+            AnyBackend::Recorded(_) => "recorded",
             #[cfg(test)]
             AnyBackend::Fake(_) => "fake",
         }
@@ -174,7 +179,7 @@ impl AnyBackend {
     /// Whether answers can change over time (remote backends ingest with a
     /// lag, so verification polls them until a deadline).
     pub fn polls(&self) -> bool {
-        !matches!(self, AnyBackend::Local(_))
+        !matches!(self, AnyBackend::Local(_) | AnyBackend::Recorded(_))
     }
 
     /// Proves connectivity and credentials.
@@ -188,6 +193,7 @@ impl AnyBackend {
             AnyBackend::CrowdStrike(b) => Backend::check(b.as_ref()).await,
             AnyBackend::Command(b) => Backend::check(b.as_ref()).await,
             AnyBackend::Auditd(b) => Backend::check(b.as_ref()).await,
+            AnyBackend::Recorded(b) => Backend::check(b.as_ref()).await,
             #[cfg(test)]
             AnyBackend::Fake(_) => Ok(()),
         }
@@ -204,6 +210,7 @@ impl AnyBackend {
             AnyBackend::CrowdStrike(b) => Backend::query(b.as_ref(), q).await,
             AnyBackend::Command(b) => Backend::query(b.as_ref(), q).await,
             AnyBackend::Auditd(b) => Backend::query(b.as_ref(), q).await,
+            AnyBackend::Recorded(b) => Backend::query(b.as_ref(), q).await,
             #[cfg(test)]
             AnyBackend::Fake(b) => b.query(q),
         }

@@ -30,6 +30,15 @@ pub struct VerifyArgs {
     /// How long to keep asking for missing hops.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub deadline: std::time::Duration,
+    /// Verify against recorded telemetry (a `run --record` telemetry.jsonl,
+    /// EVTX, Sysmon JSON, audit logs) with --rules, instead of a backend:
+    /// how CI re-checks changed detection content without a lab.
+    #[arg(long, value_name = "PATH", conflicts_with = "backend")]
+    pub telemetry: Vec<PathBuf>,
+    /// Write run.json, matrix.md and junit.xml to this folder instead of
+    /// rewriting the record's own folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `backends`.
@@ -114,6 +123,9 @@ pub fn verify(args: VerifyArgs) -> u8 {
     };
     let done = rt.block_on(async {
         let backend = match &chosen {
+            None if !args.telemetry.is_empty() => crate::backend::AnyBackend::Recorded(Box::new(
+                crate::backend::recorded::Recorded::load(&args.telemetry, rules)?,
+            )),
             None => crate::backend::AnyBackend::Local(Box::new(crate::backend::local::Local::new(
                 rules,
             ))),
@@ -133,7 +145,16 @@ pub fn verify(args: VerifyArgs) -> u8 {
         },
         None => local_rules,
     };
-    let folder = args.record.parent().unwrap_or(Path::new("."));
+    let folder = match &args.out {
+        Some(dir) => {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("error: failed to create {}: {e}", dir.display());
+                return exit::RUNTIME;
+            }
+            dir.as_path()
+        }
+        None => args.record.parent().unwrap_or(Path::new(".")),
+    };
     for (name, format) in [
         ("run.json", Format::Json),
         ("matrix.md", Format::Md),

@@ -102,3 +102,52 @@ fn unreadable_inputs_are_usage_errors() -> TestResult {
     );
     Ok(())
 }
+
+/// The CI flow of ci/examples, without a lab: the shipped recording verified
+/// against the shipped rules matches the shipped baseline; against a broken
+/// rule it fails the gate.
+#[test]
+fn the_shipped_recording_gates_rule_changes_without_a_lab() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let verify = |rules: &Path, out: &Path| -> TestResult {
+        Command::cargo_bin("chainproof")?
+            .args(["verify"])
+            .arg(root.join("ci/recording/run.json"))
+            .arg("--telemetry")
+            .arg(root.join("ci/recording/telemetry.jsonl"))
+            .arg("--rules")
+            .arg(rules)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+        Ok(())
+    };
+    let dir = tempfile::tempdir()?;
+    verify(&root.join("detections"), &dir.path().join("same"))?;
+    let (code, text) = gate(
+        &root.join("ci/baseline/run.json"),
+        &dir.path().join("same/run.json"),
+    )?;
+    assert_eq!(code, Some(0), "{text}");
+    let broken = dir.path().join("broken-rules");
+    std::fs::create_dir_all(&broken)?;
+    for entry in std::fs::read_dir(root.join("detections"))?.flatten() {
+        let text = std::fs::read_to_string(entry.path())?
+            .replace("- '/nautilus'", "- '/nautilus.renamed'");
+        std::fs::write(broken.join(entry.file_name()), text)?;
+    }
+    verify(&broken, &dir.path().join("broken"))?;
+    let (code, text) = gate(
+        &root.join("ci/baseline/run.json"),
+        &dir.path().join("broken/run.json"),
+    )?;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("shortcut-script · linux") && text.contains("alerted (technique) → observed"),
+        "{text}"
+    );
+    // The recording itself was not touched.
+    assert!(!root.join("ci/recording/matrix.md").exists());
+    Ok(())
+}
