@@ -3,9 +3,7 @@
 //! folders) are the alerting layer. Needs no service; it shows what the
 //! rules catch when telemetry is perfect.
 
-use time::OffsetDateTime;
-
-use super::{BackendAlert, Query, RunAnswer};
+use super::{Query, RunAnswer};
 use crate::detect::Rules;
 use crate::record::ScenarioRun;
 use crate::telemetry::{self, Event};
@@ -34,21 +32,9 @@ impl Local {
 
     fn answer(&self, run: &ScenarioRun) -> RunAnswer {
         let events = events_of(run);
-        let mut alerts = Vec::new();
-        for event in &events {
-            for hit in self.rules.evaluate(event, run.platform) {
-                alerts.push(BackendAlert {
-                    rule_id: hit.rule_id,
-                    rule_title: hit.title,
-                    level: hit.level,
-                    tags: hit.tags,
-                    // An inline engine alerts as the event arrives: the alert
-                    // time is the event's own, not when this run got round to it.
-                    at: event.at.unwrap_or_else(OffsetDateTime::now_utc),
-                    event: event.clone(),
-                });
-            }
-        }
+        // An inline engine alerts as the event arrives: alerts carry the
+        // event's own time, not when this run got round to evaluating it.
+        let alerts = super::rule_alerts(&self.rules, &events, run.platform);
         RunAnswer {
             events,
             alerts,

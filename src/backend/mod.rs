@@ -79,6 +79,28 @@ pub struct BackendError {
     pub message: String,
 }
 
+/// Alerts raised by `rules` over the events of one run (the embedded
+/// alerting layer of `local`, `auditd` and `recorded`), each carrying the
+/// event it fired on and that event's time.
+pub(crate) fn rule_alerts(
+    rules: &crate::detect::Rules,
+    events: &[Event],
+    platform: crate::scenario::Platform,
+) -> Vec<BackendAlert> {
+    rules
+        .evaluate_all(events, platform)
+        .into_iter()
+        .map(|(i, hit)| BackendAlert {
+            rule_id: hit.rule_id,
+            rule_title: hit.title,
+            level: hit.level,
+            tags: hit.tags,
+            at: events[i].at.unwrap_or_else(OffsetDateTime::now_utc),
+            event: events[i].clone(),
+        })
+        .collect()
+}
+
 /// What every backend does: prove it can answer, then answer a batch.
 ///
 /// `check` is called once, before anything runs on the host: it proves

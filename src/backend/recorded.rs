@@ -6,9 +6,7 @@
 
 use std::path::PathBuf;
 
-use time::OffsetDateTime;
-
-use super::{BackendAlert, BackendError, Query, RunAnswer};
+use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::scenario::Platform;
 use crate::telemetry::Event;
@@ -49,24 +47,10 @@ impl Recorded {
                     .iter()
                     .filter(|(e, _)| mentions(e, &run.token))
                     .collect();
-                let alerts = mine
-                    .iter()
-                    .flat_map(|(e, p)| {
-                        self.rules
-                            .evaluate(e, *p)
-                            .into_iter()
-                            .map(move |hit| BackendAlert {
-                                rule_id: hit.rule_id,
-                                rule_title: hit.title,
-                                level: hit.level,
-                                tags: hit.tags,
-                                at: e.at.unwrap_or_else(OffsetDateTime::now_utc),
-                                event: e.clone(),
-                            })
-                    })
-                    .collect();
+                let events: Vec<Event> = mine.into_iter().map(|(e, _)| e.clone()).collect();
+                let alerts = super::rule_alerts(&self.rules, &events, run.platform);
                 RunAnswer {
-                    events: mine.into_iter().map(|(e, _)| e.clone()).collect(),
+                    events,
                     alerts,
                     answered_at: None,
                 }

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod analytic;
+
 use rsigma_eval::Engine;
 use rsigma_eval::event::JsonEvent;
 use rsigma_parser::{LogSource, parse_sigma_yaml};
@@ -16,7 +18,7 @@ use crate::scenario::Platform;
 use crate::telemetry::Event;
 
 /// The project's own rules, compiled in; `detections/` holds the same files.
-const SHIPPED: [(&str, &str); 3] = [
+const SHIPPED: [(&str, &str); 4] = [
     (
         "lnx_doc_app_spawns_shell.yml",
         include_str!("../../detections/lnx_doc_app_spawns_shell.yml"),
@@ -28,6 +30,10 @@ const SHIPPED: [(&str, &str); 3] = [
     (
         "lnx_mounted_image_exec_spawns_shell.yml",
         include_str!("../../detections/lnx_mounted_image_exec_spawns_shell.yml"),
+    ),
+    (
+        "det0294_linux_download_then_interpreter.yml",
+        include_str!("../../detections/det0294_linux_download_then_interpreter.yml"),
     ),
 ];
 
@@ -69,6 +75,7 @@ pub struct Hit {
 /// A compiled rule set.
 pub struct Rules {
     engine: Engine,
+    analytics: Vec<analytic::Det0294Linux>,
     /// Where the rules came from.
     pub sources: Vec<String>,
     /// How many rules were loaded.
@@ -114,7 +121,13 @@ impl Rules {
         }
         let mut engine = Engine::new();
         let mut count = 0;
+        let mut analytics = Vec::new();
         for (path, text) in texts {
+            if text.lines().any(|l| l.starts_with("chainproof_analytic:")) {
+                analytics.push(analytic::load(&path, &text)?);
+                count += 1;
+                continue;
+            }
             let collection = parse_sigma_yaml(&text).map_err(|e| DetectError::Parse {
                 path: path.clone(),
                 message: e.to_string(),
@@ -135,6 +148,7 @@ impl Rules {
         }
         Ok(Rules {
             engine,
+            analytics,
             sources,
             count,
         })
@@ -180,6 +194,32 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectError> {
         }
     }
     Ok(())
+}
+
+impl Rules {
+    /// Every alert over a batch of events of one run on `platform`: each
+    /// event through the Sigma rules, then the chain analytics (which
+    /// correlate events in time) over the whole batch. Pairs are (event
+    /// index, hit).
+    pub fn evaluate_all(&self, events: &[Event], platform: Platform) -> Vec<(usize, Hit)> {
+        let mut hits: Vec<(usize, Hit)> = events
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| self.evaluate(e, platform).into_iter().map(move |h| (i, h)))
+            .collect();
+        if platform == Platform::Linux {
+            hits.extend(self.evaluate_linux_analytics(events));
+        }
+        hits
+    }
+
+    /// The Linux chain analytics alone, over events of Linux hosts.
+    pub fn evaluate_linux_analytics(&self, events: &[Event]) -> Vec<(usize, Hit)> {
+        self.analytics
+            .iter()
+            .flat_map(|a| a.evaluate(events))
+            .collect()
+    }
 }
 
 /// Grade of an alert from its rule's ATT&CK tags.

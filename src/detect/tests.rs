@@ -29,7 +29,10 @@ fn titles(rules: &Rules, e: &Event) -> Vec<String> {
 #[test]
 fn shipped_rules_fire_on_each_chain_and_not_on_benign_pairs() -> Result<(), DetectError> {
     let rules = Rules::load(&[])?;
-    assert_eq!(rules.count, 3);
+    assert_eq!(
+        rules.count, 4,
+        "three Sigma rules and the DET0294 chain analytic"
+    );
     let cases = [
         (
             proc_event(

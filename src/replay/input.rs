@@ -374,6 +374,12 @@ fn event_time(
     {
         return Some(t.assume_utc());
     }
+    // chainproof recordings write UtcTime as RFC 3339.
+    if let Some(t) = fields.get("UtcTime").and_then(Value::as_str)
+        && let Ok(t) = OffsetDateTime::parse(t, &Rfc3339)
+    {
+        return Some(t);
+    }
     let stamp = system
         .and_then(|s| s.get("TimeCreated"))
         .and_then(|t| t.get("#attributes"))

@@ -72,6 +72,15 @@ pub fn replay(events: &[(Event, Platform)], rules: &Rules) -> Replay {
             alerts.push((i, hit));
         }
     }
+    // The chain analytics correlate a host's events in time.
+    let linux: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].1 == Platform::Linux)
+        .collect();
+    let linux_events: Vec<Event> = linux.iter().map(|&i| events[i].0.clone()).collect();
+    for (k, hit) in rules.evaluate_linux_analytics(&linux_events) {
+        *by_rule.entry(hit.title.clone()).or_insert(0) += 1;
+        alerts.push((linux[k], hit));
+    }
     let mut chains = chains::build(events);
     let by_event = hits_by_event(&alerts);
     for node in chains.iter_mut().flat_map(|c| c.nodes.iter_mut()) {

@@ -55,7 +55,8 @@ fn a_rule_that_stops_matching_fails_the_gate_and_restoring_it_passes() -> TestRe
     let broken = tempfile::tempdir()?;
     for entry in std::fs::read_dir(&shipped)?.flatten() {
         let text = std::fs::read_to_string(entry.path())?
-            .replace("- '/soffice.bin'", "- '/soffice.bin.renamed'");
+            .replace("- '/soffice.bin'", "- '/soffice.bin.renamed'")
+            .replace("  - soffice.bin\n", "  - soffice.bin.renamed\n");
         std::fs::write(broken.path().join(entry.file_name()), text)?;
     }
     let (_broken_lab, current) = run_with(Some(broken.path()))?;
@@ -134,7 +135,8 @@ fn the_shipped_recording_gates_rule_changes_without_a_lab() -> TestResult {
     std::fs::create_dir_all(&broken)?;
     for entry in std::fs::read_dir(root.join("detections"))?.flatten() {
         let text = std::fs::read_to_string(entry.path())?
-            .replace("- '/nautilus'", "- '/nautilus.renamed'");
+            .replace("- '/nautilus'", "- '/nautilus.renamed'")
+            .replace("  - nautilus\n", "  - nautilus.renamed\n");
         std::fs::write(broken.join(entry.file_name()), text)?;
     }
     verify(&broken, &dir.path().join("broken"))?;

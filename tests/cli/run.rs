@@ -32,6 +32,14 @@ fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() 
             _ => "Setup-cp*",
         };
         assert_chain(s, opener);
+        // DET0294's Linux analytic: download, then an interpreter under a
+        // viewer or file manager (the disk image's program is neither).
+        let det0294 = s["verification"]["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["rule_id"] == "chainproof-det0294-linux");
+        assert_eq!(det0294, s["id"] != "iso-exec", "{}: DET0294 alert", s["id"]);
         assert_eq!(
             chain["expected_rules_missing"],
             serde_json::json!([]),

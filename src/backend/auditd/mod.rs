@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{BackendAlert, BackendError, Query, RunAnswer};
+use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::scenario::Platform;
 use crate::telemetry::Event;
@@ -133,22 +133,7 @@ impl Auditd {
                     .filter(|e| e.at.is_none_or(|t| t >= since) && mentions(e, &run.token))
                     .cloned()
                     .collect();
-                let alerts = mine
-                    .iter()
-                    .flat_map(|e| {
-                        self.rules
-                            .evaluate(e, Platform::Linux)
-                            .into_iter()
-                            .map(move |hit| BackendAlert {
-                                rule_id: hit.rule_id,
-                                rule_title: hit.title,
-                                level: hit.level,
-                                tags: hit.tags,
-                                at: e.at.unwrap_or_else(OffsetDateTime::now_utc),
-                                event: e.clone(),
-                            })
-                    })
-                    .collect();
+                let alerts = super::rule_alerts(&self.rules, &mine, Platform::Linux);
                 RunAnswer {
                     events: mine,
                     alerts,
