@@ -82,7 +82,7 @@ pub fn load(path: &std::path::Path, text: &str) -> Result<Det0294Linux, super::D
 impl Det0294Linux {
     /// Interpreter events (by index) that follow a download within the
     /// window, each with the alert it raises.
-    pub fn evaluate(&self, events: &[Event]) -> Vec<(usize, Hit)> {
+    pub fn evaluate(&self, events: &[&Event]) -> Vec<(usize, Hit)> {
         let downloads: Vec<time::OffsetDateTime> = events
             .iter()
             .filter(|e| e.category == Category::FileEvent)
@@ -94,6 +94,9 @@ impl Det0294Linux {
             })
             .filter_map(|e| e.at)
             .collect();
+        if downloads.is_empty() {
+            return Vec::new();
+        }
         let window = time::Duration::try_from(self.window).unwrap_or(time::Duration::ZERO);
         events
             .iter()
@@ -223,13 +226,12 @@ mod tests {
             ),
         ];
         for (events, want) in cases {
-            let got: Vec<usize> = a.evaluate(&events).into_iter().map(|(i, _)| i).collect();
+            let refs: Vec<&Event> = events.iter().collect();
+            let got: Vec<usize> = a.evaluate(&refs).into_iter().map(|(i, _)| i).collect();
             assert_eq!(got, want, "{events:?}");
         }
-        let hit = a
-            .evaluate(&[file("/tmp/a", 0), proc("/bin/sh", "/x/soffice.bin", 1)])
-            .remove(0)
-            .1;
+        let pair = [file("/tmp/a", 0), proc("/bin/sh", "/x/soffice.bin", 1)];
+        let hit = a.evaluate(&pair.iter().collect::<Vec<_>>()).remove(0).1;
         assert!(hit.tags.iter().any(|t| t == "attack.t1204.002"));
     }
 }

@@ -208,13 +208,13 @@ impl Rules {
             .flat_map(|(i, e)| self.evaluate(e, platform).into_iter().map(move |h| (i, h)))
             .collect();
         if platform == Platform::Linux {
-            hits.extend(self.evaluate_linux_analytics(events));
+            hits.extend(self.evaluate_linux_analytics(&events.iter().collect::<Vec<_>>()));
         }
         hits
     }
 
     /// The Linux chain analytics alone, over events of Linux hosts.
-    pub fn evaluate_linux_analytics(&self, events: &[Event]) -> Vec<(usize, Hit)> {
+    pub fn evaluate_linux_analytics(&self, events: &[&Event]) -> Vec<(usize, Hit)> {
         self.analytics
             .iter()
             .flat_map(|a| a.evaluate(events))

@@ -76,7 +76,7 @@ pub fn replay(events: &[(Event, Platform)], rules: &Rules) -> Replay {
     let linux: Vec<usize> = (0..events.len())
         .filter(|&i| events[i].1 == Platform::Linux)
         .collect();
-    let linux_events: Vec<Event> = linux.iter().map(|&i| events[i].0.clone()).collect();
+    let linux_events: Vec<&Event> = linux.iter().map(|&i| &events[i].0).collect();
     for (k, hit) in rules.evaluate_linux_analytics(&linux_events) {
         *by_rule.entry(hit.title.clone()).or_insert(0) += 1;
         alerts.push((linux[k], hit));
