@@ -8,7 +8,7 @@
 //!
 //! The Kusto string docs (`kusto/query/scalar-data-types/string.md`) name the
 //! escapes `\"`, `\\`, `\t` and `\n`, and require `\r` and `\n` to be quoted;
-//! Microsoft's Kusto.Language library also writes `\r` and reads `\uXXXX`,
+//! Microsoft's Kusto.Language library also writes `\r` and reads `\u` followed by four hex digits,
 //! which is used for every other control character. These two are not in
 //! the docs, but whatever the service makes of them, the literal stays
 //! closed: no value can end it early or reach the query text.
@@ -115,7 +115,7 @@ mod tests {
     use super::*;
 
     /// Reads a literal back with the documented escapes plus `\r` and
-    /// `\uXXXX`, failing on a raw quote, backslash or control character.
+    /// `\u` followed by four hex digits, failing on a raw quote, backslash or control character.
     fn decode(literal: &str) -> Option<String> {
         let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
         let mut out = String::new();

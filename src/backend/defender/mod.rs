@@ -21,10 +21,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::http::{Auth, Http, HttpConfig};
+use super::http::Http;
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
-use token::{TokenSettings, TokenSource};
+use token::TokenSource;
 
 /// A `defender` profile.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -98,31 +98,22 @@ impl Defender {
             message,
         };
         config.validate().map_err(refuse)?;
-        let secret = config
-            .client_secret
-            .resolve()
-            .map_err(|e| refuse(format!("client_secret: {e}")))?;
-        let tokens = TokenSource::new(
+        let (tokens, http) = token::connect(
             name,
-            TokenSettings {
-                token_url: config.token_url.clone(),
-                tenant_id: config.tenant_id.clone(),
-                client_id: config.client_id.clone(),
-                client_secret: secret,
-                scope: config.scope.clone(),
-                ca_file: config.ca_file.clone(),
+            token::MicrosoftApp {
+                tenant_id: &config.tenant_id,
+                client_id: &config.client_id,
+                client_secret: &config.client_secret,
+                token_url: &config.token_url,
+                scope: &config.scope,
+                url: &config.url,
+                ca_file: config.ca_file.as_deref(),
                 timeout: config.timeout,
             },
         )?;
-        let http = HttpConfig {
-            url: config.url.clone(),
-            ca_file: config.ca_file.clone(),
-            timeout: config.timeout,
-            max_attempts: 4,
-        };
         Ok(Defender {
             name: name.into(),
-            http: Http::new(name, &http, Auth::None)?,
+            http,
             tokens,
         })
     }

@@ -25,6 +25,58 @@ pub const MICROSOFT_LOGIN: &str = "https://login.microsoftonline.com";
 /// A token is renewed this long before the expiry it was issued with.
 const RENEW_BEFORE: Duration = Duration::from_secs(300);
 
+/// The settings every Microsoft-backed profile (`defender`, `sentinel`)
+/// shares: the app registration, the token endpoint, and the API it calls.
+#[derive(Debug, Clone, Copy)]
+pub struct MicrosoftApp<'a> {
+    /// Directory (tenant) id or domain.
+    pub tenant_id: &'a str,
+    /// Application (client) id.
+    pub client_id: &'a str,
+    /// Where the client secret comes from.
+    pub client_secret: &'a crate::secret::SecretRef,
+    /// Base URL of the token endpoint.
+    pub token_url: &'a str,
+    /// The resource scope.
+    pub scope: &'a str,
+    /// Base URL of the API.
+    pub url: &'a str,
+    /// Extra CA certificate (PEM) to trust.
+    pub ca_file: Option<&'a std::path::Path>,
+    /// Timeout of one request.
+    pub timeout: Duration,
+}
+
+/// Reads the client secret and builds the token source and the API's
+/// HTTP client (which sends no credentials of its own: each request
+/// carries the current token).
+pub fn connect(name: &str, app: MicrosoftApp<'_>) -> Result<(TokenSource, Http), BackendError> {
+    let secret = app.client_secret.resolve().map_err(|e| BackendError {
+        backend: name.into(),
+        message: format!("client_secret: {e}"),
+    })?;
+    let ca_file = app.ca_file.map(std::path::Path::to_path_buf);
+    let tokens = TokenSource::new(
+        name,
+        TokenSettings {
+            token_url: app.token_url.to_string(),
+            tenant_id: app.tenant_id.to_string(),
+            client_id: app.client_id.to_string(),
+            client_secret: secret,
+            scope: app.scope.to_string(),
+            ca_file: ca_file.clone(),
+            timeout: app.timeout,
+        },
+    )?;
+    let http = HttpConfig {
+        url: app.url.to_string(),
+        ca_file,
+        timeout: app.timeout,
+        max_attempts: 4,
+    };
+    Ok((tokens, Http::new(name, &http, Auth::None)?))
+}
+
 /// What a token source needs.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {

@@ -20,9 +20,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::defender::token::{self, TokenSettings, TokenSource};
+use super::defender::token::{self, TokenSource};
 use super::defender::{self, wire::Row};
-use super::http::{Auth, Http, HttpConfig};
+use super::http::Http;
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
 
@@ -140,31 +140,22 @@ impl Sentinel {
             message,
         };
         config.validate().map_err(refuse)?;
-        let secret = config
-            .client_secret
-            .resolve()
-            .map_err(|e| refuse(format!("client_secret: {e}")))?;
-        let tokens = TokenSource::new(
+        let (tokens, http) = token::connect(
             name,
-            TokenSettings {
-                token_url: config.token_url.clone(),
-                tenant_id: config.tenant_id.clone(),
-                client_id: config.client_id.clone(),
-                client_secret: secret,
-                scope: config.scope.clone(),
-                ca_file: config.ca_file.clone(),
+            token::MicrosoftApp {
+                tenant_id: &config.tenant_id,
+                client_id: &config.client_id,
+                client_secret: &config.client_secret,
+                token_url: &config.token_url,
+                scope: &config.scope,
+                url: &config.url,
+                ca_file: config.ca_file.as_deref(),
                 timeout: config.timeout,
             },
         )?;
-        let http = HttpConfig {
-            url: config.url.clone(),
-            ca_file: config.ca_file.clone(),
-            timeout: config.timeout,
-            max_attempts: 4,
-        };
         Ok(Sentinel {
             name: name.into(),
-            http: Http::new(name, &http, Auth::None)?,
+            http,
             tokens,
             config: config.clone(),
         })
