@@ -14,7 +14,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use time::OffsetDateTime;
 use tokio::net::TcpListener;
+
+use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun};
+use crate::scenario::{HopKind, Platform};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -158,4 +162,47 @@ async fn answer(
     Ok(resp
         .body(Full::new(Bytes::from(next.body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+/// A hop of the sample chain.
+pub fn hop(index: usize, kind: HopKind, pid: u32, image: &str) -> HopTruth {
+    HopTruth {
+        index,
+        kind,
+        label: format!("hop{index}"),
+        expected: String::new(),
+        pid: Some(pid),
+        parent_pid: None,
+        image: Some(image.into()),
+        path: None,
+        at: Some(OffsetDateTime::now_utc()),
+        happened: true,
+        reason: None,
+    }
+}
+
+/// The sample run every backend's tests ask about: soffice.bin (pid 10)
+/// opens the file and starts dash (pid 11), with run token `token`.
+pub fn run(token: &str) -> ScenarioRun {
+    ScenarioRun {
+        id: "macro-doc-shell".into(),
+        title: "t".into(),
+        technique: "T1204.002".into(),
+        source: "x".into(),
+        source_sha256: String::new(),
+        platform: Platform::Linux,
+        fidelity: None,
+        token: token.into(),
+        status: RunStatus::Completed,
+        reason: None,
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: OffsetDateTime::now_utc(),
+        truth: GroundTruth::default(),
+        hops: vec![
+            hop(1, HopKind::Open, 10, "/w/program/soffice.bin"),
+            hop(2, HopKind::Spawn, 11, "/usr/bin/dash"),
+        ],
+        timings: None,
+        verification: None,
+    }
 }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::*;
-use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun, Verdict};
-use crate::scenario::{HopKind, Platform};
+use crate::backend::conformance::run;
+use crate::record::{ScenarioRun, Verdict};
 
 const TOKEN: &str = "cp00000000aa";
 const OTHER: &str = "cp00000000bb";
@@ -20,46 +20,6 @@ fn sh(script: &str) -> CommandConfig {
         args: vec!["-c".into(), script.into()],
         timeout: Duration::from_secs(10),
         env: BTreeMap::new(),
-    }
-}
-
-fn hop(index: usize, kind: HopKind, pid: u32, image: &str) -> HopTruth {
-    HopTruth {
-        index,
-        kind,
-        label: format!("hop{index}"),
-        expected: String::new(),
-        pid: Some(pid),
-        parent_pid: None,
-        image: Some(image.into()),
-        path: None,
-        at: Some(OffsetDateTime::now_utc()),
-        happened: true,
-        reason: None,
-    }
-}
-
-fn run(token: &str) -> ScenarioRun {
-    ScenarioRun {
-        id: "macro-doc-shell".into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        source: "x".into(),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
-        fidelity: None,
-        token: token.into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::now_utc(),
-        finished_at: OffsetDateTime::now_utc(),
-        truth: GroundTruth::default(),
-        hops: vec![
-            hop(1, HopKind::Open, 10, "/w/program/soffice.bin"),
-            hop(2, HopKind::Spawn, 11, "/usr/bin/dash"),
-        ],
-        timings: None,
-        verification: None,
     }
 }
 

@@ -7,9 +7,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::*;
-use crate::backend::conformance::{Answer, Server};
-use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun, Verdict};
-use crate::scenario::{HopKind, Platform};
+use crate::backend::conformance::{Answer, Server, run};
+use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
 const TOKEN: &str = "cp00000000aa";
@@ -39,46 +38,6 @@ fn config(url: &str, key: &Path) -> ElasticConfig {
         events_index: None,
         alerts_index: None,
         page_size: 500,
-    }
-}
-
-fn hop(index: usize, kind: HopKind, pid: Option<u32>, image: &str) -> HopTruth {
-    HopTruth {
-        index,
-        kind,
-        label: format!("hop{index}"),
-        expected: String::new(),
-        pid,
-        parent_pid: None,
-        image: (!image.is_empty()).then(|| image.to_string()),
-        path: None,
-        at: Some(OffsetDateTime::now_utc()),
-        happened: true,
-        reason: None,
-    }
-}
-
-fn run(token: &str) -> ScenarioRun {
-    ScenarioRun {
-        id: "macro-doc-shell".into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        source: "x".into(),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
-        fidelity: None,
-        token: token.into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::now_utc(),
-        finished_at: OffsetDateTime::now_utc(),
-        truth: GroundTruth::default(),
-        hops: vec![
-            hop(1, HopKind::Open, Some(10), "/w/program/soffice.bin"),
-            hop(2, HopKind::Spawn, Some(11), "/usr/bin/dash"),
-        ],
-        timings: None,
-        verification: None,
     }
 }
 

@@ -7,8 +7,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::backend::conformance::{Answer, Server};
 use crate::backend::http::AuthConfig;
-use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun, Verdict};
-use crate::scenario::{HopKind, Platform};
+use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
 const TOKEN: &str = "cp00000000aa";
@@ -33,44 +32,8 @@ fn config(url: &str) -> SplunkConfig {
     }
 }
 
-fn hop(index: usize, kind: HopKind, pid: Option<u32>, image: &str) -> HopTruth {
-    HopTruth {
-        index,
-        kind,
-        label: format!("hop{index}"),
-        expected: String::new(),
-        pid,
-        parent_pid: None,
-        image: (!image.is_empty()).then(|| image.to_string()),
-        path: None,
-        at: Some(OffsetDateTime::now_utc()),
-        happened: true,
-        reason: None,
-    }
-}
-
 fn run() -> ScenarioRun {
-    ScenarioRun {
-        id: "macro-doc-shell".into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        source: "x".into(),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
-        fidelity: None,
-        token: TOKEN.into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::now_utc(),
-        finished_at: OffsetDateTime::now_utc(),
-        truth: GroundTruth::default(),
-        hops: vec![
-            hop(1, HopKind::Open, Some(10), "/w/program/soffice.bin"),
-            hop(2, HopKind::Spawn, Some(11), "/usr/bin/dash"),
-        ],
-        timings: None,
-        verification: None,
-    }
+    crate::backend::conformance::run(TOKEN)
 }
 
 fn row(token: &str, pid: u32, ppid: u32, image: &str) -> String {
