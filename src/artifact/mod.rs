@@ -22,9 +22,18 @@
 //! scenarios and reports) but not built by this build; see
 //! [`ArtifactKind::buildable_on_this_build`].
 
+pub mod cmdline;
 pub mod desktop;
 pub mod iso;
+pub mod lnk;
 pub mod odt;
+pub mod origin;
+pub mod pdf;
+pub mod reg;
+pub mod rtf;
+pub mod scripts;
+pub mod vba;
+pub mod vhd;
 
 #[cfg(test)]
 mod testutil;
