@@ -1,1 +1,225 @@
-//! (being written)
+//! PDF documents whose catalog opens with a Launch action.
+//!
+//! [`build`] writes a PDF 1.7 file (ISO 32000-1) by hand: the header and a
+//! binary comment line, seven objects (catalog, page tree, one US Letter page
+//! whose content stream draws "chainproof benign test document" in
+//! Helvetica, the font, the action, the content stream, the document
+//! information dictionary with `/Title`), a cross-reference table with the
+//! exact byte offsets, and the trailer with a deterministic `/ID` (a hash of
+//! the body). The catalog's `/OpenAction` is the Launch action (§12.6.4.5):
+//!
+//! ```text
+//! << /Type /Action /S /Launch /F (program)
+//!    /Win << /F (program) /P (parameters) /D (directory) /O (open) >>
+//!    /NewWindow true >>
+//! ```
+//!
+//! `/D` is left out when the directory is empty. The launch strings are byte
+//! strings that Windows viewers read in the ANSI code page, so only
+//! printable ASCII is accepted there; `\`, `(` and `)` are escaped. The title
+//! is a text string: ASCII goes in a literal string (control characters as
+//! escapes such as `\n` or `\007`), anything else makes it a UTF-16BE hex
+//! string with a byte order mark.
+//!
+//! [`read_launch`] follows `startxref`, the cross-reference table(s) and the
+//! trailer's `/Root` to the catalog's `/OpenAction` (inline or indirect) and
+//! reads the `/Win` dictionary (or, without one, the action's `/F`).
+//! Cross-reference streams and object streams (PDF 1.5 compression) are not
+//! supported.
+
+mod object;
+
+use sha2::{Digest, Sha256};
+
+use crate::artifact::scripts::FormatError;
+use object::{Document, Obj};
+
+const FORMAT: &str = "pdf";
+
+/// The text drawn on the page.
+pub const PAGE_TEXT: &str = "chainproof benign test document";
+
+/// What a Launch action starts: its Windows launch parameters (ISO 32000-1
+/// Table 204).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    /// The application to start (`/Win /F`, also the action's `/F`).
+    pub program: String,
+    /// The parameter string passed to the application (`/Win /P`).
+    pub parameters: String,
+    /// The default directory (`/Win /D`); empty leaves the key out.
+    pub directory: String,
+}
+
+/// Builds the document titled `title` whose OpenAction is `launch`.
+pub fn build(title: &str, launch: &Launch) -> Result<Vec<u8>, FormatError> {
+    if launch.program.is_empty() {
+        return Err(FormatError::EmptyCommand { format: FORMAT });
+    }
+    let program = launch_string("the program", &launch.program)?;
+    let parameters = launch_string("the parameters", &launch.parameters)?;
+    let mut win = format!("<< /F {program} /P {parameters}");
+    if !launch.directory.is_empty() {
+        win.push_str(&format!(
+            " /D {}",
+            launch_string("the directory", &launch.directory)?
+        ));
+    }
+    win.push_str(" /O (open) >>");
+    let content = format!("BT\n/F1 24 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+         /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
+            .to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_owned(),
+        format!("<< /Type /Action /S /Launch /F {program} /Win {win} /NewWindow true >>"),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        format!("<< /Title {} /Producer (chainproof) >>", text_string(title)),
+    ];
+    let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (index, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", index + 1).as_bytes());
+    }
+    let id = hex::encode_upper(&Sha256::digest(&out)[..16]);
+    let xref = out.len();
+    let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for offset in offsets {
+        // Each entry is exactly 20 bytes, ending in space and line feed.
+        tail.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    tail.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R /Info 7 0 R /ID [<{id}> <{id}>] >>\n\
+         startxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out.extend_from_slice(tail.as_bytes());
+    Ok(out)
+}
+
+/// Reads back the Launch action the document's catalog opens with.
+pub fn read_launch(bytes: &[u8]) -> Result<Launch, FormatError> {
+    let doc = Document::open(bytes)?;
+    let catalog = doc.resolve_dict(doc.root()?, "the catalog")?;
+    let action = Obj::get(&catalog, b"OpenAction").ok_or_else(|| malformed("no /OpenAction"))?;
+    let action = doc.resolve_dict(action, "the open action")?;
+    if Obj::get(&action, b"S") != Some(&Obj::Name(b"Launch".to_vec())) {
+        return Err(malformed("the open action is not a launch action"));
+    }
+    let field = |dict: &[(Vec<u8>, Obj)], key: &[u8]| -> Result<String, FormatError> {
+        match Obj::get(dict, key) {
+            None => Ok(String::new()),
+            Some(value) => match doc.resolve(value)? {
+                Obj::Str(raw) => decode_string(&raw),
+                // A file specification dictionary names its file in /F.
+                Obj::Dict(spec) if key == b"F" => match Obj::get(&spec, b"F") {
+                    Some(Obj::Str(raw)) => decode_string(raw),
+                    _ => Err(malformed("a file specification without /F")),
+                },
+                _ => Err(malformed("a launch parameter that is not a string")),
+            },
+        }
+    };
+    let launch = match Obj::get(&action, b"Win") {
+        Some(win) => {
+            let win = doc.resolve_dict(win, "the /Win dictionary")?;
+            Launch {
+                program: field(&win, b"F")?,
+                parameters: field(&win, b"P")?,
+                directory: field(&win, b"D")?,
+            }
+        }
+        None => Launch {
+            program: field(&action, b"F")?,
+            ..Launch::default()
+        },
+    };
+    if launch.program.is_empty() {
+        return Err(malformed("the launch action names no program"));
+    }
+    Ok(launch)
+}
+
+fn malformed(detail: impl Into<String>) -> FormatError {
+    FormatError::Malformed {
+        format: FORMAT,
+        detail: detail.into(),
+    }
+}
+
+/// A literal string for a launch parameter: printable ASCII only.
+fn launch_string(field: &str, value: &str) -> Result<String, FormatError> {
+    if !value.chars().all(|c| matches!(c, ' '..='~')) {
+        return Err(FormatError::Unencodable {
+            format: FORMAT,
+            field: field.to_owned(),
+            value: value.to_owned(),
+            reason: "launch strings hold printable ascii only",
+        });
+    }
+    Ok(literal(value.as_bytes()))
+}
+
+/// `(bytes)` with `\`, `(`, `)` escaped, and control bytes as escapes so
+/// that no reader normalises a line end.
+fn literal(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('(');
+    for &b in bytes {
+        match b {
+            b'\\' | b'(' | b')' => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b' '..=b'~' => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// A text string: literal if it is ASCII, else UTF-16BE hex with a BOM.
+fn text_string(text: &str) -> String {
+    if text.is_ascii() {
+        return literal(text.as_bytes());
+    }
+    let mut hex = String::from("<FEFF");
+    for unit in text.encode_utf16() {
+        hex.push_str(&format!("{unit:04X}"));
+    }
+    hex.push('>');
+    hex
+}
+
+/// A string object's bytes as text: UTF-16BE after a byte order mark,
+/// otherwise ASCII (anything else would depend on the viewer's code page).
+fn decode_string(raw: &[u8]) -> Result<String, FormatError> {
+    if let Some(body) = raw.strip_prefix(&[0xFE, 0xFF]) {
+        if body.len() % 2 != 0 {
+            return Err(malformed("an odd-length utf-16 string"));
+        }
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        return String::from_utf16(&units).map_err(|_| malformed("an invalid utf-16 string"));
+    }
+    if !raw.is_ascii() {
+        return Err(malformed("a launch string that is not ascii"));
+    }
+    Ok(String::from_utf8_lossy(raw).into_owned())
+}
+
+#[cfg(test)]
+mod tests;
