@@ -42,6 +42,7 @@ fn run(i: usize) -> ScenarioRun {
         id: format!("s{i}"),
         title: String::new(),
         technique: "T1204.002".into(),
+        negative_control: false,
         source: String::new(),
         source_sha256: String::new(),
         platform: Platform::Linux,

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod exit;
 pub mod gate;
 pub mod payload;
+pub mod platform;
 pub mod record;
 pub mod replay;
 pub mod report;
@@ -22,6 +23,10 @@ pub mod runner;
 pub mod scenario;
 pub mod secret;
 pub mod stage;
+/// The shipped scenarios and rules, compiled in by `build.rs`.
+mod shipped {
+    include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
+}
 pub mod suite;
 pub mod telemetry;
 pub mod telemetry_auditd;

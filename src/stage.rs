@@ -15,6 +15,8 @@ use std::process::{Command, ExitCode};
 
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::build;
+#[cfg(test)]
 use crate::artifact::{desktop, odt};
 
 /// Environment variable naming the report file; its presence (together with
@@ -113,8 +115,12 @@ pub fn main() -> ExitCode {
 
 fn run_child(command: &[String], report: &mut StageReport) -> u8 {
     let Some((program, args)) = command.split_first() else {
-        report.error = Some("the instruction is an empty command".into());
-        return 2;
+        // A viewer: it opens what it was given and starts nothing.
+        report.instruction = Some("viewer".into());
+        for arg in report.argv.iter().skip(1) {
+            let _ = std::fs::metadata(arg).and_then(|_| std::fs::read(arg));
+        }
+        return 0;
     };
     let spawned = now_ns();
     match Command::new(program).args(args).spawn() {
@@ -137,26 +143,30 @@ fn run_child(command: &[String], report: &mut StageReport) -> u8 {
     }
 }
 
-/// Finds the instruction: an opened document among the arguments, else the
-/// trailer of the stage's own executable.
+/// Finds the instruction: the stage copy's own trailer (an application that
+/// starts a program itself: by file association, as its own helper, or a
+/// program that carries its instruction), else the command an opened
+/// document among the arguments carries.
 fn instruction(args: &[String], exe: &Path) -> Result<(&'static str, Vec<String>), String> {
+    if let Some(argv) = read_trailer(exe)? {
+        return Ok(("trailer", argv));
+    }
     for arg in args {
         let path = Path::new(arg);
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("odt") => {
-                let bytes = std::fs::read(path).map_err(|e| format!("read {arg}: {e}"))?;
-                let argv = odt::read_shell_command(&bytes).map_err(|e| format!("{arg}: {e}"))?;
-                return Ok(("odt-macro", argv));
-            }
-            Some("desktop") => {
-                let text = std::fs::read_to_string(path).map_err(|e| format!("read {arg}: {e}"))?;
-                let argv = desktop::read_command(&text).map_err(|e| format!("{arg}: {e}"))?;
-                return Ok(("desktop-entry", argv));
-            }
-            _ => {}
+        if let Some(found) = build::read_command(path) {
+            let name = match path.extension().and_then(|e| e.to_str()) {
+                Some("odt") => "odt-macro",
+                Some("desktop") => "desktop-entry",
+                Some("docm" | "xlsm") => "vba-macro",
+                Some("rtf") => "rtf-ddeauto",
+                Some("pdf") => "pdf-launch",
+                Some("lnk") => "shortcut",
+                _ => "document",
+            };
+            return found.map(|argv| (name, argv));
         }
     }
-    read_trailer(exe).map(|argv| ("trailer", argv))
+    Err("no document among the arguments carries a command, and no instruction trailer".into())
 }
 
 /// Appends `command` as an instruction trailer to a copy of the stage
@@ -169,7 +179,8 @@ pub fn with_trailer(mut exe: Vec<u8>, command: &[String]) -> Vec<u8> {
     exe
 }
 
-fn read_trailer(exe: &Path) -> Result<Vec<String>, String> {
+/// The instruction appended to a stage program's file, if it has one.
+pub fn read_trailer(exe: &Path) -> Result<Option<Vec<String>>, String> {
     let mut f =
         std::fs::File::open(exe).map_err(|e| format!("open own image {}: {e}", exe.display()))?;
     let mut tail = [0u8; 16];
@@ -177,7 +188,7 @@ fn read_trailer(exe: &Path) -> Result<Vec<String>, String> {
         .and_then(|_| f.read_exact(&mut tail))
         .map_err(|e| e.to_string())?;
     if &tail[8..] != TRAILER_MAGIC {
-        return Err("no document among the arguments and no instruction trailer".into());
+        return Ok(None);
     }
     let mut len = [0u8; 8];
     len.copy_from_slice(&tail[..8]);
@@ -190,7 +201,9 @@ fn read_trailer(exe: &Path) -> Result<Vec<String>, String> {
     f.seek(SeekFrom::End(-start))
         .and_then(|_| f.read_exact(&mut json))
         .map_err(|e| e.to_string())?;
-    serde_json::from_slice(&json).map_err(|e| format!("instruction trailer: {e}"))
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|e| format!("instruction trailer: {e}"))
 }
 
 fn append_report(path: &Path, report: &StageReport) -> std::io::Result<()> {
@@ -228,25 +241,51 @@ mod tests {
     /// The emulated opener starts exactly what each artifact carries.
     #[test]
     fn instructions_round_trip_through_each_artifact() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::artifact::{ArtifactKind, build as b};
         let dir = tempfile::tempdir()?;
+        let plain = dir.path().join("soffice.bin");
+        std::fs::write(&plain, b"\x7fELF without trailer.........")?;
         let commands: [&[&str]; 3] = [
             &["/bin/sh", "-c", "date +%s > /w/proof-cp1.txt; exit 0"],
             &["/bin/sh", "/w/launch-cp1.sh", "cp1"],
-            &["/usr/bin/printf", "a\tb $HOME \\ 100%"],
+            &["/usr/bin/printf", "a b $HOME \\ 100% 'q'"],
         ];
         for command in commands {
             let argv: Vec<String> = command.iter().map(|s| s.to_string()).collect();
-            let odt_path = dir.path().join("a.odt");
-            std::fs::write(&odt_path, odt::build(&argv)?)?;
-            let desktop_path = dir.path().join("a.desktop");
-            std::fs::write(&desktop_path, desktop::build("a", &argv))?;
+            for kind in [
+                ArtifactKind::OdtMacro,
+                ArtifactKind::DesktopEntry,
+                ArtifactKind::Docm,
+                ArtifactKind::Xlsm,
+                ArtifactKind::Pdf,
+                ArtifactKind::Rtf,
+            ] {
+                let name = format!("a-cp1.{}", kind.extension());
+                let bytes = b::build(&b::Input {
+                    kind,
+                    platform: crate::scenario::Platform::Linux,
+                    file_name: &name,
+                    executable: None,
+                    command: Some(&argv),
+                    token: "cp1",
+                    workdir: "/w",
+                    stage: None,
+                })?;
+                let path = dir.path().join(&name);
+                std::fs::write(&path, bytes)?;
+                let got = instruction(&[path.display().to_string()], &plain)?;
+                assert_eq!(got.1, argv, "{kind:?}");
+            }
             let exe = dir.path().join("Setup-cp1");
             std::fs::write(&exe, with_trailer(b"\x7fELF".to_vec(), &argv))?;
-            for doc in [&odt_path, &desktop_path] {
-                let got = instruction(&[doc.display().to_string()], &exe)?;
-                assert_eq!(got.1, argv, "{}", doc.display());
-            }
-            assert_eq!(instruction(&[], &exe)?, ("trailer", argv));
+            assert_eq!(instruction(&[], &exe)?, ("trailer", argv.clone()));
+            // An application that starts a program itself ignores the document.
+            let odt = dir.path().join("a-cp1.odt");
+            assert_eq!(
+                instruction(&[odt.display().to_string()], &exe)?.0,
+                "trailer"
+            );
+            let _ = (odt::build(&argv)?, desktop::build("a", &argv));
         }
         Ok(())
     }
@@ -264,9 +303,9 @@ mod tests {
             &path,
             with_trailer(b"\x7fELF fake image".to_vec(), &command),
         )?;
-        assert_eq!(read_trailer(&path), Ok(command));
+        assert_eq!(read_trailer(&path), Ok(Some(command)));
         std::fs::write(&path, b"\x7fELF with no trailer at all....")?;
-        assert!(read_trailer(&path).is_err());
+        assert_eq!(read_trailer(&path), Ok(None));
         Ok(())
     }
 }

@@ -240,6 +240,13 @@ pub fn meets(record: &RunRecord, level: &str) -> bool {
         let Some(v) = &s.verification else {
             return false;
         };
+        if s.negative_control {
+            // A control passes when nothing alerted on it and the backend answered.
+            if v.chain.false_positive || v.chain.verdict == Verdict::Inconclusive {
+                return false;
+            }
+            continue;
+        }
         match (v.chain.verdict, level) {
             (Verdict::NotApplicable, _) => continue,
             (Verdict::Alerted, _) | (Verdict::Observed, "observed") => any = true,

@@ -18,10 +18,10 @@
 //! - [`iso`]: an ISO 9660 image (Rock Ridge and Joliet) holding other
 //!   artifacts, executables marked 0755.
 //!
-//! The Windows and macOS formats in [`ArtifactKind`] can be described (for
-//! scenarios and reports) but not built by this build; see
-//! [`ArtifactKind::buildable_on_this_build`].
+//! Every format in [`ArtifactKind`] is built on every platform (the bytes
+//! are data); [`build`] chooses the builder for a scenario's artifact.
 
+pub mod build;
 pub mod cmdline;
 pub mod desktop;
 pub mod iso;
@@ -40,7 +40,7 @@ mod testutil;
 
 use std::path::PathBuf;
 
-/// The artifact formats chainproof can build or describe.
+/// The artifact formats chainproof builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArtifactKind {
@@ -48,63 +48,144 @@ pub enum ArtifactKind {
     OdtMacro,
     /// freedesktop.org Desktop Entry (`.desktop` launcher).
     DesktopEntry,
-    /// ISO 9660 disc image (Rock Ridge + Joliet) holding other artifacts.
+    /// ISO 9660 disc image (Rock Ridge + Joliet) holding the stage program.
     Iso,
-    /// A plain shell script.
+    /// The same ISO 9660 image saved as `.img`, as phishing mails send it.
+    Img,
+    /// A fixed VHD (MBR + FAT partition) holding the stage program.
+    Vhd,
+    /// A POSIX shell script (`.sh`).
     Script,
-    /// Word document with a VBA macro (Windows; described only).
+    /// Word document with a VBA project whose AutoOpen/Document_Open runs the command.
     Docm,
-    /// Excel workbook with a VBA macro (Windows; described only).
+    /// Excel workbook with a VBA project whose Auto_Open/Workbook_Open runs the command.
     Xlsm,
-    /// Windows shortcut (described only).
+    /// PDF whose OpenAction is a Launch action.
+    Pdf,
+    /// RTF document with a DDEAUTO field.
+    Rtf,
+    /// Windows shortcut (MS-SHLLINK).
     Lnk,
-    /// macOS Terminal `.command` script (described only).
+    /// JScript file run by Windows Script Host.
+    Js,
+    /// VBScript file run by Windows Script Host.
+    Vbs,
+    /// HTML Application run by mshta.
+    Hta,
+    /// Registry import file (one benign value under `HKCU\Software\chainproof`).
+    Reg,
+    /// Control-panel item (the stage program with its instruction; emulated).
+    Cpl,
+    /// A downloaded program: the stage program with its instruction appended.
+    Executable,
+    /// macOS Terminal `.command` script.
     Command,
-    /// macOS disk image (described only).
+    /// AppleScript source run by osascript.
+    Scpt,
+    /// macOS disk image (an ISO 9660 image, which `hdiutil attach` mounts).
     Dmg,
+    /// A plain text note (negative controls).
+    Text,
 }
 
 impl ArtifactKind {
     /// Every kind, in declaration order (for listings and exhaustive tests).
-    pub const ALL: [ArtifactKind; 9] = [
+    pub const ALL: [ArtifactKind; 21] = [
         ArtifactKind::OdtMacro,
         ArtifactKind::DesktopEntry,
         ArtifactKind::Iso,
+        ArtifactKind::Img,
+        ArtifactKind::Vhd,
         ArtifactKind::Script,
         ArtifactKind::Docm,
         ArtifactKind::Xlsm,
+        ArtifactKind::Pdf,
+        ArtifactKind::Rtf,
         ArtifactKind::Lnk,
+        ArtifactKind::Js,
+        ArtifactKind::Vbs,
+        ArtifactKind::Hta,
+        ArtifactKind::Reg,
+        ArtifactKind::Cpl,
+        ArtifactKind::Executable,
         ArtifactKind::Command,
+        ArtifactKind::Scpt,
         ArtifactKind::Dmg,
+        ArtifactKind::Text,
     ];
 
-    /// Whether this build of chainproof can produce the artifact's bytes.
-    ///
-    /// True for the formats a Linux host can both build and open for real;
-    /// the others are kept so scenarios written for other platforms still
-    /// parse and can be reported as "not runnable here".
-    pub fn buildable_on_this_build(self) -> bool {
-        matches!(
-            self,
-            ArtifactKind::OdtMacro
-                | ArtifactKind::DesktopEntry
-                | ArtifactKind::Iso
-                | ArtifactKind::Script
-        )
-    }
-
-    /// The file name extension (without the dot) the artifact is saved with.
+    /// The usual file name extension (without the dot); empty for programs
+    /// without one.
     pub fn extension(self) -> &'static str {
         match self {
             ArtifactKind::OdtMacro => "odt",
             ArtifactKind::DesktopEntry => "desktop",
             ArtifactKind::Iso => "iso",
+            ArtifactKind::Img => "img",
+            ArtifactKind::Vhd => "vhd",
             ArtifactKind::Script => "sh",
             ArtifactKind::Docm => "docm",
             ArtifactKind::Xlsm => "xlsm",
+            ArtifactKind::Pdf => "pdf",
+            ArtifactKind::Rtf => "rtf",
             ArtifactKind::Lnk => "lnk",
+            ArtifactKind::Js => "js",
+            ArtifactKind::Vbs => "vbs",
+            ArtifactKind::Hta => "hta",
+            ArtifactKind::Reg => "reg",
+            ArtifactKind::Cpl => "cpl",
+            ArtifactKind::Executable => "",
             ArtifactKind::Command => "command",
+            ArtifactKind::Scpt => "scpt",
             ArtifactKind::Dmg => "dmg",
+            ArtifactKind::Text => "txt",
+        }
+    }
+
+    /// A disk image that is mounted and holds the stage program.
+    pub fn is_disk_image(self) -> bool {
+        matches!(
+            self,
+            ArtifactKind::Iso | ArtifactKind::Img | ArtifactKind::Vhd | ArtifactKind::Dmg
+        )
+    }
+
+    /// The artifact's bytes include a copy of the stage program.
+    pub fn embeds_stage(self) -> bool {
+        self.is_disk_image() || matches!(self, ArtifactKind::Executable | ArtifactKind::Cpl)
+    }
+
+    /// The artifact carries a command (false for data the opener only reads).
+    pub fn carries_command(self) -> bool {
+        !matches!(self, ArtifactKind::Reg | ArtifactKind::Text)
+    }
+
+    /// What the artifact is, for plans and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArtifactKind::OdtMacro => "an ODT document with a Basic macro bound to OnLoad",
+            ArtifactKind::DesktopEntry => "a .desktop launcher",
+            ArtifactKind::Iso => "an ISO 9660 image holding the stage program",
+            ArtifactKind::Img => "an ISO 9660 image saved as .img, holding the stage program",
+            ArtifactKind::Vhd => "a fixed VHD (MBR, FAT) holding the stage program",
+            ArtifactKind::Script => "a shell script",
+            ArtifactKind::Docm => "a macro-enabled Word document (VBA AutoOpen, Document_Open)",
+            ArtifactKind::Xlsm => "a macro-enabled Excel workbook (VBA Auto_Open, Workbook_Open)",
+            ArtifactKind::Pdf => "a PDF whose OpenAction is a Launch action",
+            ArtifactKind::Rtf => "an RTF document with a DDEAUTO field",
+            ArtifactKind::Lnk => "a Windows shortcut (MS-SHLLINK)",
+            ArtifactKind::Js => "a JScript file",
+            ArtifactKind::Vbs => "a VBScript file",
+            ArtifactKind::Hta => "an HTML Application",
+            ArtifactKind::Reg => {
+                "a registry import file writing one value under HKCU\\Software\\chainproof"
+            }
+            ArtifactKind::Cpl => "a control-panel item (the stage program)",
+            ArtifactKind::Executable => "a program (the stage program)",
+            ArtifactKind::Command => "a Terminal .command script",
+            ArtifactKind::Scpt => "an AppleScript",
+            ArtifactKind::Dmg => "a disk image holding the stage program",
+            ArtifactKind::Text => "a text note",
         }
     }
 }
@@ -244,31 +325,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn extensions_and_buildability() {
-        let table = [
-            (ArtifactKind::OdtMacro, "odt", true, "\"odt-macro\""),
-            (
-                ArtifactKind::DesktopEntry,
-                "desktop",
-                true,
-                "\"desktop-entry\"",
-            ),
-            (ArtifactKind::Iso, "iso", true, "\"iso\""),
-            (ArtifactKind::Script, "sh", true, "\"script\""),
-            (ArtifactKind::Docm, "docm", false, "\"docm\""),
-            (ArtifactKind::Xlsm, "xlsm", false, "\"xlsm\""),
-            (ArtifactKind::Lnk, "lnk", false, "\"lnk\""),
-            (ArtifactKind::Command, "command", false, "\"command\""),
-            (ArtifactKind::Dmg, "dmg", false, "\"dmg\""),
-        ];
-        assert_eq!(table.len(), ArtifactKind::ALL.len());
-        for (kind, ext, buildable, json) in table {
-            assert_eq!(kind.extension(), ext, "{kind:?}");
-            assert_eq!(kind.buildable_on_this_build(), buildable, "{kind:?}");
+    fn kinds_serialize_kebab_case_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in ArtifactKind::ALL {
             let text = serde_json::to_string(&kind).unwrap();
-            assert_eq!(text, json);
+            assert!(seen.insert(text.clone()), "{text} twice");
             let back: ArtifactKind = serde_json::from_str(&text).unwrap();
             assert_eq!(back, kind);
+            assert!(!kind.describe().is_empty());
+            if kind.is_disk_image() {
+                assert!(kind.embeds_stage(), "{kind:?}");
+            }
         }
+        assert_eq!(
+            serde_json::to_string(&ArtifactKind::OdtMacro).unwrap(),
+            "\"odt-macro\""
+        );
+        assert!(!ArtifactKind::Reg.carries_command());
+        assert!(ArtifactKind::Lnk.carries_command());
     }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod build;
 mod cleanup;
 mod run;
 mod verify;
@@ -39,6 +40,10 @@ pub enum Command {
     /// under --scenarios). Writes reports/UTCTIME-RUNID/run.json and
     /// matrix.md and prints the matrix.
     Run(RunArgs),
+    /// Write the artifacts of scenarios for a platform into a folder and run
+    /// nothing: to check them with other tools, or to carry them to a lab
+    /// host. Prints scenario, kind, file, size and SHA-256 per artifact.
+    Build(build::BuildArgs),
     /// Check scenario files and run nothing. Exit code 2 on any error.
     Validate {
         /// Scenario files or folders (default: the built-in set).
@@ -199,6 +204,7 @@ pub fn main(cli: Cli) -> ExitCode {
         },
         Command::Cleanup { reports } => cleanup::cleanup_command(&reports),
         Command::Run(args) => run::run(args),
+        Command::Build(args) => build::build_command(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
         Command::AuditRules { install, remove } => audit_rules(install, remove),
@@ -327,6 +333,7 @@ fn list(paths: &[PathBuf]) -> u8 {
         "linux",
         "macos",
         "windows",
+        "type",
         "title",
     ]);
     for l in &loaded {
@@ -345,6 +352,11 @@ fn list(paths: &[PathBuf]) -> u8 {
                 .join("+"),
             });
         }
+        row.push(if s.expect.no_alert {
+            "negative control".to_string()
+        } else {
+            "attack".to_string()
+        });
         row.push(s.title.clone());
         b.push_record(row);
     }

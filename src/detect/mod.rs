@@ -18,24 +18,7 @@ use crate::scenario::Platform;
 use crate::telemetry::Event;
 
 /// The project's own rules, compiled in; `detections/` holds the same files.
-const SHIPPED: [(&str, &str); 4] = [
-    (
-        "lnx_doc_app_spawns_shell.yml",
-        include_str!("../../detections/lnx_doc_app_spawns_shell.yml"),
-    ),
-    (
-        "lnx_launcher_runs_interpreter.yml",
-        include_str!("../../detections/lnx_launcher_runs_interpreter.yml"),
-    ),
-    (
-        "lnx_mounted_image_exec_spawns_shell.yml",
-        include_str!("../../detections/lnx_mounted_image_exec_spawns_shell.yml"),
-    ),
-    (
-        "det0294_linux_download_then_interpreter.yml",
-        include_str!("../../detections/det0294_linux_download_then_interpreter.yml"),
-    ),
-];
+const SHIPPED: &[(&str, &str)] = crate::shipped::RULES;
 
 /// Why rules could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -234,5 +217,7 @@ pub fn grade(tags: &[String]) -> Grade {
     }
 }
 
+#[cfg(test)]
+mod platform_tests;
 #[cfg(test)]
 mod tests;

@@ -77,6 +77,10 @@ pub struct ScenarioRun {
     pub title: String,
     /// Technique simulated.
     pub technique: String,
+    /// A negative control (`expect: no-alert`): a legitimate chain on which
+    /// any alert is a false positive.
+    #[serde(default)]
+    pub negative_control: bool,
     /// Scenario file.
     pub source: String,
     /// SHA-256 of the scenario file's text.

@@ -125,6 +125,9 @@ pub struct ChainVerdict {
     pub grade: Option<Grade>,
     /// Every expected hop was observed or alerted.
     pub fully_observed: bool,
+    /// An alert fired on a negative control.
+    #[serde(default)]
+    pub false_positive: bool,
     /// Rules the scenario expects (`expect.alert.rules`) that did not fire.
     #[serde(default)]
     pub expected_rules_missing: Vec<String>,

@@ -51,6 +51,12 @@ fn suite(run: &ScenarioRun) -> TestSuite {
         suite.add_test_case(case);
     }
     let mut chain = match verification {
+        Some(v) if v.chain.false_positive => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type("false-positive");
+            status.set_message(v.chain.reason.as_deref().unwrap_or("false positive"));
+            TestCase::new(CHAIN_CASE, status)
+        }
         Some(v) => verdict_case(
             CHAIN_CASE,
             v.chain.verdict,

@@ -75,6 +75,7 @@ pub fn render(record: &RunRecord) -> String {
         let cells: Vec<String> = m.cells(row).iter().map(|c| escape(c)).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
+    let _ = writeln!(out, "\n{}.", escape(&m.summary.line()));
     for s in &record.scenarios {
         let _ = writeln!(out, "\n## {} ({})\n", escape(&s.id), escape(&s.title));
         let status = serde_json::to_value(s.status)

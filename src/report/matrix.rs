@@ -29,6 +29,87 @@ pub struct Matrix {
     pub rows: Vec<Row>,
     /// Most hops any row has.
     pub width: usize,
+    /// Counts over the chains.
+    pub summary: Summary,
+}
+
+/// Counts over a record's chains, for the line under the matrix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Chains of attack scenarios (not negative controls), verified.
+    pub chains: usize,
+    /// Of those, alerted at any grade.
+    pub alerted: usize,
+    /// Of those, alerted at technique grade.
+    pub technique: usize,
+    /// Of those, every expected hop observed or alerted.
+    pub fully_observed: usize,
+    /// Verdicts `inconclusive` (backend could not answer).
+    pub inconclusive: usize,
+    /// Verdicts `not-applicable`.
+    pub not_applicable: usize,
+    /// Negative controls run and verified.
+    pub controls: usize,
+    /// Negative controls on which an alert fired.
+    pub false_positives: usize,
+}
+
+impl Summary {
+    /// Counts the chains of `record`.
+    pub fn of(record: &RunRecord) -> Summary {
+        let mut s = Summary::default();
+        for run in &record.scenarios {
+            let Some(v) = &run.verification else {
+                continue;
+            };
+            match v.chain.verdict {
+                Verdict::NotApplicable => {
+                    s.not_applicable += 1;
+                    continue;
+                }
+                Verdict::Inconclusive => s.inconclusive += 1,
+                _ => {}
+            }
+            if run.negative_control {
+                s.controls += 1;
+                s.false_positives += usize::from(v.chain.false_positive);
+                continue;
+            }
+            s.chains += 1;
+            s.alerted += usize::from(v.chain.verdict == Verdict::Alerted);
+            s.technique += usize::from(v.chain.grade == Some(crate::record::Grade::Technique));
+            s.fully_observed += usize::from(v.chain.fully_observed);
+        }
+        s
+    }
+
+    /// One line, e.g. `3 chains: 2 alerted (2 technique), 3 fully observed;
+    /// 2 negative controls: 0 false positives; 1 inconclusive`.
+    pub fn line(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut out = format!(
+            "{}: {} alerted ({} technique), {} fully observed",
+            plural(self.chains, "chain", "chains"),
+            self.alerted,
+            self.technique,
+            self.fully_observed
+        );
+        if self.controls > 0 {
+            out.push_str(&format!(
+                "; {}: {}",
+                plural(self.controls, "negative control", "negative controls"),
+                plural(self.false_positives, "false positive", "false positives")
+            ));
+        }
+        if self.inconclusive > 0 {
+            out.push_str(&format!("; {} inconclusive", self.inconclusive));
+        }
+        if self.not_applicable > 0 {
+            out.push_str(&format!("; {} not applicable", self.not_applicable));
+        }
+        out
+    }
 }
 
 /// Text of a verdict cell, e.g. `alerted (technique)`.
@@ -68,6 +149,9 @@ impl Matrix {
                         .map_or("-".into(), |f| format!("{f:?}").to_lowercase()),
                     hops,
                     chain: v.map_or("unverified".into(), |v| {
+                        if s.negative_control {
+                            return control_cell(&v.chain);
+                        }
                         let text = cell(v.chain.verdict, v.chain.grade);
                         // Why a chain is not alerted or observed belongs next to it.
                         match &v.chain.reason {
@@ -82,7 +166,11 @@ impl Matrix {
             })
             .collect();
         let width = rows.iter().map(|r| r.hops.len()).max().unwrap_or(0);
-        Matrix { rows, width }
+        Matrix {
+            rows,
+            width,
+            summary: Summary::of(record),
+        }
     }
 
     /// Column headers: hop positions named by their kind.
@@ -117,6 +205,23 @@ impl Matrix {
         }
         c.extend([row.chain.clone(), row.time_to_alert.clone()]);
         c
+    }
+}
+
+/// The chain cell of a negative control: a false positive when anything
+/// alerted, else `no alert (control)` (or why it could not be told).
+fn control_cell(chain: &crate::record::ChainVerdict) -> String {
+    match chain.verdict {
+        _ if chain.false_positive => format!(
+            "FALSE POSITIVE\n{}",
+            short(chain.reason.as_deref().unwrap_or(""))
+        ),
+        Verdict::Inconclusive | Verdict::NotApplicable => format!(
+            "{}\n{}",
+            chain.verdict.as_str(),
+            short(chain.reason.as_deref().unwrap_or(""))
+        ),
+        _ => "no alert (control)".to_string(),
     }
 }
 
@@ -157,5 +262,5 @@ pub fn table(m: &Matrix) -> String {
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    format!("{t}\n")
+    format!("{t}\n{}\n", m.summary.line())
 }

@@ -6,7 +6,7 @@
 
 pub mod junit;
 mod markdown;
-mod matrix;
+pub mod matrix;
 pub mod recording;
 
 use std::path::{Path, PathBuf};

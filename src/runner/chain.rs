@@ -10,7 +10,7 @@ use super::journal::{Entry, Journal};
 use super::{OpenerMatchOwned, State, mount, prepare, serve, vars};
 use crate::capture::Capture;
 use crate::record::RunStatus;
-use crate::scenario::{Fidelity, Variant, Via};
+use crate::scenario::{Fidelity, ProfileKind, StandIn, Variant, Via};
 use crate::stage;
 
 pub(super) type Failure = (RunStatus, String);
@@ -35,8 +35,29 @@ pub(super) async fn execute(
     let mut vars = vars(token, &workdir);
     let name = vars.render(&variant.artifact.name).map_err(failed)?;
     vars.set("artifact", downloads.join(&name).display().to_string());
-    let chain0 = vars.render_all(&variant.chain[0].run).map_err(failed)?;
-    let bytes = prepare::artifact_bytes(&variant.artifact, &vars, &chain0).map_err(failed)?;
+    for program in &variant.programs {
+        let starts = match variant.stand_in(program) {
+            StandIn::Starts(i) => Some(vars.render_all(&variant.chain[i].run).map_err(failed)?),
+            StandIn::ReadsArtifact => None,
+            StandIn::Viewer => Some(Vec::new()),
+        };
+        prepare::stage_copy(&workdir, program, starts.as_deref()).map_err(failed)?;
+    }
+    let carried = variant
+        .carried_step()
+        .map(|i| vars.render_all(&variant.chain[i].run))
+        .transpose()
+        .map_err(failed)?;
+    let platform = crate::scenario::Platform::current().unwrap_or(crate::scenario::Platform::Linux);
+    let bytes = prepare::artifact_bytes(
+        &variant.artifact,
+        platform,
+        &vars,
+        token,
+        &workdir,
+        carried.as_deref(),
+    )
+    .map_err(failed)?;
     let path = match variant.delivery.via {
         Via::Http => {
             let d = serve::download(bytes, &name, &downloads)
@@ -66,6 +87,11 @@ pub(super) async fn execute(
             p
         }
     };
+    if variant.artifact.kind == crate::artifact::ArtifactKind::Executable {
+        // What the user does before starting a downloaded program on Linux
+        // or macOS ("allow executing file as program").
+        prepare::set_mode(&path, 0o755).map_err(failed)?;
+    }
     state.payloads = prepare::stage_files(variant, &vars, &workdir).map_err(failed)?;
     state.proof = variant
         .proof
@@ -81,7 +107,14 @@ pub(super) async fn execute(
                 .emulated
                 .as_ref()
                 .ok_or_else(|| failed("no emulated opener"))?;
-            let exe = prepare::emulated_opener(&workdir, &e.as_name).map_err(failed)?;
+            // By association, the application starts the first step itself.
+            let starts = if variant.open.by_association {
+                Some(vars.render_all(&variant.chain[0].run).map_err(failed)?)
+            } else {
+                None
+            };
+            let exe =
+                prepare::stage_copy(&workdir, &e.as_name, starts.as_deref()).map_err(failed)?;
             let mut c = tokio::process::Command::new(&exe);
             c.arg0(&e.as_name)
                 .args(vars.render_all(&e.args).map_err(failed)?);
@@ -104,7 +137,7 @@ pub(super) async fn execute(
                 state.mount = Some((path.clone(), mp.clone(), method.name()));
                 vars.set("mount", mp.display().to_string());
             }
-            if r.profile.is_some() {
+            if r.profile == Some(ProfileKind::Libreoffice) {
                 // Its IPC socket lands in /tmp whatever we do; cleanup removes it.
                 let since = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -126,7 +159,7 @@ pub(super) async fn execute(
             let argv = vars.render_all(&r.command).map_err(failed)?;
             let mut c = tokio::process::Command::new(&argv[0]);
             c.args(&argv[1..]);
-            if r.profile.is_some() {
+            if r.profile == Some(ProfileKind::Libreoffice) {
                 // Keep the application's caches and settings out of the user's home.
                 let home = workdir.join("home");
                 let tmp = workdir.join("tmp");

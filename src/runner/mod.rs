@@ -181,6 +181,7 @@ fn empty_record(loaded: &Loaded, token: &str, started_at: OffsetDateTime) -> Sce
         id: loaded.scenario.id.clone(),
         title: loaded.scenario.title.clone(),
         technique: loaded.scenario.technique.clone(),
+        negative_control: loaded.scenario.expect.no_alert,
         source: loaded.source.path.display().to_string(),
         source_sha256: hex::encode(sha2::Sha256::digest(loaded.source.text.as_bytes())),
         platform: Platform::Linux,
@@ -206,17 +207,14 @@ fn finish(mut record: ScenarioRun, status: RunStatus, reason: Option<String>) ->
 
 /// Why this host cannot run the variant at this fidelity, if it cannot.
 fn cannot_run(variant: &Variant, fidelity: Fidelity) -> Option<String> {
-    if !variant.artifact.kind.buildable_on_this_build() {
-        return Some(format!(
-            "`{}` artifacts are not built on this platform",
-            variant.artifact.kind.extension()
-        ));
-    }
     let real = variant
         .open
         .real
         .as_ref()
         .filter(|_| fidelity == Fidelity::Real)?;
+    if real.profile == Some(crate::scenario::ProfileKind::OfficeTrustedLocation) && !cfg!(windows) {
+        return Some("Microsoft Office's Trusted Locations exist only on Windows".into());
+    }
     if let Some(missing) = real.requires.iter().find(|p| mount::which(p).is_none()) {
         return Some(format!("`{missing}` is not installed on this host"));
     }
@@ -241,7 +239,8 @@ pub(super) fn vars(token: &str, workdir: &Path) -> Vars {
     let mut v = Vars::default();
     v.set("token", token)
         .set("workdir", workdir.display().to_string())
-        .set("downloads", workdir.join("Downloads").display().to_string());
+        .set("downloads", workdir.join("Downloads").display().to_string())
+        .set("programs", workdir.join("program").display().to_string());
     v
 }
 

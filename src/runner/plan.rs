@@ -3,12 +3,13 @@
 
 use std::fmt::Write;
 
-use crate::artifact::ArtifactKind;
+use crate::artifact::origin;
+use crate::platform::{macos, show, windows};
 use crate::scenario::template::Vars;
-use crate::scenario::{Fidelity, Platform, Scenario, Via, duration_text};
+use crate::scenario::{Fidelity, Platform, ProfileKind, Scenario, StandIn, Via, duration_text};
 
 /// Where a platform keeps the run directory, as the plan shows it.
-fn workdir(platform: Platform, token: &str) -> String {
+pub fn workdir(platform: Platform, token: &str) -> String {
     match platform {
         Platform::Linux => format!("/tmp/chainproof-{token}"),
         Platform::Macos => format!("$TMPDIR/chainproof-{token}"),
@@ -16,7 +17,8 @@ fn workdir(platform: Platform, token: &str) -> String {
     }
 }
 
-fn join(platform: Platform, dir: &str, name: &str) -> String {
+/// Joins a folder and a name with the platform's separator.
+pub fn join(platform: Platform, dir: &str, name: &str) -> String {
     let sep = if platform == Platform::Windows {
         '\\'
     } else {
@@ -49,13 +51,15 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
     let mut vars = Vars::default();
     vars.set("token", token)
         .set("workdir", &dir)
-        .set("downloads", &downloads);
+        .set("downloads", &downloads)
+        .set("programs", join(platform, &dir, "program"));
     let name = vars.render(&v.artifact.name).unwrap_or_else(|e| e);
     let artifact = join(platform, &downloads, &name);
     vars.set("artifact", &artifact);
+    let volume = crate::runner::prepare::mount_dir(&name);
     let mount = match platform {
-        Platform::Linux => join(platform, &join(platform, &dir, "media"), "<VOLUME>"),
-        Platform::Macos => "/Volumes/<VOLUME>".to_string(),
+        Platform::Linux => join(platform, &join(platform, &dir, "media"), &volume),
+        Platform::Macos => format!("/Volumes/chainproof-{token}"),
         Platform::Windows => "<drive>:".to_string(),
     };
     vars.set("mount", &mount)
@@ -78,11 +82,36 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
         let _ = writeln!(out, "  {n}. {text}");
     };
     step(format!("create the run directory {dir}"));
-    let chain0 = render(&v.chain[0].run);
-    step(format!(
-        "build {} `{name}` carrying: {chain0}",
-        kind_text(v.artifact.kind)
-    ));
+    for program in &v.programs {
+        let does = match v.stand_in(program) {
+            StandIn::Starts(i) => format!("starts {}", render(&v.chain[i].run)),
+            StandIn::ReadsArtifact => "starts the command the file it opens carries".into(),
+            StandIn::Viewer => "opens its arguments and starts nothing".into(),
+        };
+        step(format!(
+            "copy the stage program to {} as a benign stand-in that {does}",
+            join(platform, &join(platform, &dir, "program"), program)
+        ));
+    }
+    match v.carried_step() {
+        Some(i) => step(format!(
+            "build {} `{name}` carrying: {}",
+            v.artifact.kind.describe(),
+            render(&v.chain[i].run)
+        )),
+        None if v.artifact.kind == crate::artifact::ArtifactKind::Reg => step(format!(
+            "build {} `{name}`: [{}] \"marker\"=\"{token}\"",
+            v.artifact.kind.describe(),
+            crate::artifact::build::reg_key(token)
+        )),
+        None => step(format!("build {} `{name}`", v.artifact.kind.describe())),
+    }
+    if let Some(exe) = &v.artifact.executable {
+        step(format!(
+            "the image holds {} with its instruction appended",
+            vars.render(exe).unwrap_or_default()
+        ));
+    }
     match v.delivery.via {
         Via::Http => step(format!(
             "serve it from http://127.0.0.1:<port>/files/{name} and download it to {downloads} with the landing page as referrer"
@@ -90,7 +119,7 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
         Via::Copy => step(format!("copy it to {artifact}")),
     }
     if v.delivery.mark_origin {
-        step(origin_text(platform));
+        step(origin_text(platform, &name, token));
     }
     for (file, template) in &v.files {
         step(format!(
@@ -106,16 +135,37 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
                 quote(&e.as_name),
                 render(&e.args)
             ));
+            if v.open.by_association {
+                step(format!(
+                    "it starts the first step itself, as the file's association does: {}",
+                    render(&v.chain[0].run)
+                ));
+            }
         }
         (_, _, Some(r)) => {
             if r.mount {
                 step(format!(
                     "mount {artifact} read-only: {}",
-                    mount_text(platform, &artifact)
+                    mount_text(platform, &artifact, &mount)
                 ));
             }
-            if r.profile.is_some() {
-                step("prepare a throw-away application profile that allows document macros".into());
+            match r.profile {
+                Some(ProfileKind::Libreoffice) => step(
+                    "prepare a throw-away LibreOffice profile that allows document macros".into(),
+                ),
+                Some(ProfileKind::OfficeTrustedLocation) => {
+                    let app =
+                        windows::OfficeApp::for_image(&r.image).unwrap_or(windows::OfficeApp::Word);
+                    let cmds: Vec<String> = windows::trusted_location_add(app, token, &dir)
+                        .iter()
+                        .map(|a| show(a))
+                        .collect();
+                    step(format!(
+                        "make the run directory a temporary Office Trusted Location, a deliberate and reversible choice so the macro runs despite the Mark-of-the-Web (named in the report): {}",
+                        cmds.join("; ")
+                    ));
+                }
+                None => {}
             }
             step(format!("start: {}", render(&r.command)));
         }
@@ -136,56 +186,82 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
             duration_text::render(v.timeout)
         ));
     }
-    let unmount = match (
-        platform,
-        v.open
-            .real
-            .as_ref()
-            .is_some_and(|r| r.mount && fid == Fidelity::Real),
-    ) {
-        (_, false) => String::new(),
-        (Platform::Linux, true) => "unmount (fusermount -u / umount), ".into(),
-        (Platform::Macos, true) => "hdiutil detach, ".into(),
-        (Platform::Windows, true) => "Dismount-DiskImage, ".into(),
-    };
-    step(format!(
-        "clean up: {unmount}end every process carrying {token}, remove {dir}"
-    ));
+    step(truth_text(platform));
+    let real = v.open.real.as_ref().filter(|_| fid == Fidelity::Real);
+    let mut undo = Vec::new();
+    if real.is_some_and(|r| r.mount) {
+        undo.push(match platform {
+            Platform::Linux => "unmount (fusermount -u / umount)".to_string(),
+            Platform::Macos => show(&macos::hdiutil_detach(&mount)),
+            Platform::Windows => show(&windows::dismount_disk_image(&artifact)),
+        });
+    }
+    if let Some(r) = real.filter(|r| r.profile == Some(ProfileKind::OfficeTrustedLocation)) {
+        let app = windows::OfficeApp::for_image(&r.image).unwrap_or(windows::OfficeApp::Word);
+        undo.push(show(&windows::trusted_location_remove(app, token)));
+    }
+    if v.artifact.kind == crate::artifact::ArtifactKind::Reg {
+        undo.push(show(&windows::reg_cleanup(token)));
+    }
+    undo.push(format!("end every process carrying {token}"));
+    undo.push(format!("remove {dir}"));
+    step(format!("clean up: {}", undo.join("; ")));
     out
 }
 
-fn kind_text(kind: ArtifactKind) -> &'static str {
-    match kind {
-        ArtifactKind::OdtMacro => "an ODT document with a Basic macro bound to OnLoad,",
-        ArtifactKind::DesktopEntry => "a .desktop launcher",
-        ArtifactKind::Iso => "an ISO 9660 image holding the stage program,",
-        ArtifactKind::Script => "a script",
-        ArtifactKind::Docm => "a macro-enabled Word document (VBA AutoOpen),",
-        ArtifactKind::Xlsm => "a macro-enabled Excel workbook (VBA Workbook_Open),",
-        ArtifactKind::Lnk => "a Windows shortcut (MS-SHLLINK)",
-        ArtifactKind::Command => "a macOS .command file",
-        ArtifactKind::Dmg => "a disk image holding the stage program,",
-    }
-}
-
-fn origin_text(platform: Platform) -> String {
+fn truth_text(platform: Platform) -> String {
     match platform {
-        Platform::Linux => "mark its origin: xattrs user.xdg.origin.url and user.xdg.referrer.url".into(),
-        Platform::Macos => "mark its origin: xattr com.apple.quarantine = flags;hex time;agent;UUID".into(),
-        Platform::Windows => {
-            "mark its origin: Zone.Identifier stream ([ZoneTransfer] ZoneId=3, ReferrerUrl, HostUrl)".into()
-        }
+        Platform::Linux => "record the ground truth: the netlink process connector, a /proc scan and the stage programs' self-reports".into(),
+        Platform::Macos => format!(
+            "record the ground truth: the stage programs' self-reports and the live process table; on macOS 13+ as root also `{}`",
+            show(&macos::eslogger())
+        ),
+        Platform::Windows => "record the ground truth: the stage programs' self-reports (pid, parent pid, image, command line, user) and Win32_Process for live processes".into(),
     }
 }
 
-fn mount_text(platform: Platform, image: &str) -> String {
+fn origin_text(platform: Platform, name: &str, token: &str) -> String {
+    let url = format!("http://127.0.0.1:<port>/files/{name}");
+    let referrer = format!("http://127.0.0.1:<port>/{token}/");
     match platform {
         Platform::Linux => format!(
-            "fuseiso {} <mount> (or a loop mount where the kernel has iso9660)",
-            quote(image)
+            "mark its origin as a browser does: xattrs user.xdg.origin.url={url} and user.xdg.referrer.url={referrer}"
         ),
-        Platform::Macos => format!("hdiutil attach -readonly -nobrowse {}", quote(image)),
-        Platform::Windows => format!("Mount-DiskImage -ImagePath '{image}' -Access ReadOnly"),
+        Platform::Macos => format!(
+            "mark its origin as a browser does: xattr {} = {:04x};<hex unix time>;chainproof;<UUID>",
+            origin::QUARANTINE_XATTR,
+            origin::QUARANTINE_FLAGS_DOWNLOAD
+        ),
+        Platform::Windows => format!(
+            "mark its origin as a browser does: alternate data stream {name}:{} = {}",
+            origin::ZONE_STREAM,
+            origin::zone_identifier(&url, &referrer)
+                .unwrap_or_default()
+                .replace("\r\n", "⏎ ")
+                .trim_end()
+        ),
+    }
+}
+
+fn mount_text(platform: Platform, image: &str, mount: &str) -> String {
+    match platform {
+        Platform::Linux => format!(
+            "fuseiso {} {} (or a loop mount where the kernel has iso9660)",
+            quote(image),
+            quote(mount)
+        ),
+        Platform::Macos => show(&macos::hdiutil_attach(image, mount)),
+        Platform::Windows => {
+            let admin = if windows::mount_needs_admin(image) {
+                " (administrator: Windows mounts VHDs only for administrators)"
+            } else {
+                ""
+            };
+            format!(
+                "{}; {{mount}} is the drive letter it prints{admin}",
+                show(&windows::mount_disk_image(image))
+            )
+        }
     }
 }
 

@@ -211,26 +211,56 @@ async fn fetch(
     Ok((path, url, referrer))
 }
 
-/// Sets the origin marks a Linux browser sets on a download (freedesktop
-/// `user.xdg.origin.url` and `user.xdg.referrer.url`). Returns the marks
-/// set; a filesystem without user xattrs is an error the caller records.
+/// Sets the origin mark a browser sets on a download, for this host's
+/// platform: the `user.xdg.*` xattrs (Linux), `com.apple.quarantine`
+/// (macOS), the `Zone.Identifier` stream (Windows). Returns the marks set.
 pub fn mark_origin(
     path: &Path,
     url: &str,
     referrer: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let marks = [
-        ("user.xdg.origin.url", url),
-        ("user.xdg.referrer.url", referrer),
-    ];
-    for (name, value) in marks {
+    use crate::artifact::origin;
+    use crate::scenario::Platform;
+    let set = |name: &str, value: &str| {
         xattr::set(path, name, value.as_bytes())
-            .map_err(|e| format!("set {name} on {}: {e}", path.display()))?;
+            .map_err(|e| format!("set {name} on {}: {e}", path.display()))
+    };
+    match Platform::current() {
+        Some(Platform::Windows) => {
+            let text = origin::zone_identifier(url, referrer).map_err(|e| e.to_string())?;
+            origin::write_zone_identifier(path, url, referrer)
+                .map_err(|e| format!("write {}: {e}", origin::zone_stream_path(path).display()))?;
+            Ok(vec![(origin::ZONE_STREAM.to_string(), text)])
+        }
+        Some(Platform::Macos) => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let id: [u8; 16] = rand::random();
+            let uuid = format!(
+                "{}-{}-{}-{}-{}",
+                hex::encode(&id[..4]),
+                hex::encode(&id[4..6]),
+                hex::encode(&id[6..8]),
+                hex::encode(&id[8..10]),
+                hex::encode(&id[10..])
+            );
+            let value = origin::quarantine_value(
+                origin::QUARANTINE_FLAGS_DOWNLOAD,
+                now,
+                "chainproof",
+                &uuid,
+            )
+            .map_err(|e| e.to_string())?;
+            set(origin::QUARANTINE_XATTR, &value)?;
+            Ok(vec![(origin::QUARANTINE_XATTR.to_string(), value)])
+        }
+        _ => {
+            let marks = origin::linux_origin_xattrs(url, referrer);
+            for (name, value) in &marks {
+                set(name, value)?;
+            }
+            Ok(marks.into_iter().map(|(n, v)| (n.to_string(), v)).collect())
+        }
     }
-    Ok(marks
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect())
 }
 
 /// Reads back the origin marks present on `path`.

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::{Platform, Scenario, Variant, template};
-use crate::artifact::ArtifactKind;
 use crate::payload;
 
 /// One problem, with the dotted path of the field it concerns.
@@ -88,6 +87,24 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             "must name at least one hop kind (file, open, spawn)",
         );
     }
+    for platform in Platform::ALL {
+        if s.expect.no_alert
+            && s.variants
+                .get(platform)
+                .is_some_and(|v| !v.rules.is_empty())
+        {
+            c.fail(
+                format!("variants.{platform}.rules"),
+                "a negative control (`no-alert`) expects no rule to fire",
+            );
+        }
+    }
+    if s.expect.no_alert && s.expect.alert.is_some() {
+        c.fail(
+            "expect.no-alert",
+            "a negative control expects no alert; remove `alert` or `no-alert`",
+        );
+    }
     if let Some(alert) = &s.expect.alert
         && let Some(t) = &alert.technique
         && !technique_ok(t)
@@ -129,7 +146,7 @@ fn technique_ok(t: &str) -> bool {
 }
 
 fn variant(c: &mut Checker, at: &str, v: &Variant) {
-    let image = matches!(v.artifact.kind, ArtifactKind::Iso | ArtifactKind::Dmg);
+    let image = v.artifact.kind.is_disk_image();
     let name_field = format!("{at}.artifact.name");
     if !c
         .template(&name_field, &v.artifact.name, &["token"])
@@ -143,11 +160,13 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
     if let Some(why) = bad_file_name(&v.artifact.name) {
         c.fail(&name_field, why);
     }
-    if v.artifact.kind == ArtifactKind::Script && v.open.emulated.is_some() {
-        c.fail(
-            format!("{at}.open.emulated"),
-            "a script has no emulated opener: use `real`",
-        );
+    for (i, name) in v.programs.iter().enumerate() {
+        if name.is_empty() || bad_file_name(name).is_some() || name.starts_with('.') {
+            c.fail(
+                format!("{at}.programs[{i}]"),
+                format!("`{name}` must be a plain executable name"),
+            );
+        }
     }
     let exe_field = format!("{at}.artifact.executable");
     match (&v.artifact.executable, image) {
@@ -162,7 +181,7 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
         (None, true) => c.fail(&exe_field, "a disk image needs the name of its executable"),
         (Some(_), false) => c.fail(
             &exe_field,
-            "only disk images (iso, dmg) carry an executable",
+            "only disk images (iso, img, vhd, dmg) carry an executable",
         ),
         (None, false) => {}
     }
@@ -198,12 +217,22 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
         let mounted = v.open.real.as_ref().is_some_and(|r| r.mount);
         let allowed: &[&str] = match (i, mounted) {
             // The first step is what the artifact carries: it is built before any mount.
-            (0, _) | (_, false) => &["token", "workdir", "downloads", "artifact"],
-            (_, true) => &["token", "workdir", "downloads", "artifact", "mount"],
+            (0, _) | (_, false) => &["token", "workdir", "downloads", "artifact", "programs"],
+            (_, true) => &[
+                "token",
+                "workdir",
+                "downloads",
+                "artifact",
+                "programs",
+                "mount",
+            ],
         };
         for arg in &step.run {
             let used = c.template(&field, arg, allowed);
-            token |= used.iter().any(|u| matches!(*u, "token" | "artifact"));
+            // `{programs}` lies in the run directory, whose name holds the token.
+            token |= used
+                .iter()
+                .any(|u| matches!(*u, "token" | "artifact" | "programs"));
         }
         if !token {
             c.fail(
@@ -287,7 +316,7 @@ fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
         if r.mount && !image {
             c.fail(
                 format!("{at}.open.real.mount"),
-                "only disk images (iso, dmg) can be mounted",
+                "only disk images (iso, img, vhd, dmg) can be mounted",
             );
         }
         if r.image.is_empty() || r.image.contains('/') {

@@ -7,20 +7,7 @@ use super::{Scenario, Source, check};
 
 /// The scenarios compiled into the binary, so `chainproof run` works from any
 /// directory; `scenarios/` in the repository holds the same files.
-const EMBEDDED: [(&str, &str); 3] = [
-    (
-        "macro-doc-shell.yaml",
-        include_str!("../../scenarios/macro-doc-shell.yaml"),
-    ),
-    (
-        "shortcut-script.yaml",
-        include_str!("../../scenarios/shortcut-script.yaml"),
-    ),
-    (
-        "iso-exec.yaml",
-        include_str!("../../scenarios/iso-exec.yaml"),
-    ),
-];
+const EMBEDDED: &[(&str, &str)] = crate::shipped::SCENARIOS;
 
 /// A scenario that passed every check.
 #[derive(Debug, Clone)]
@@ -278,7 +265,18 @@ mod tests {
         let loaded = load_paths(&[]).map_err(|e| format!("{e:?}"));
         let loaded = loaded.unwrap_or_else(|e| panic!("embedded scenarios invalid: {e}"));
         let ids: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
-        assert_eq!(ids, ["macro-doc-shell", "shortcut-script", "iso-exec"]);
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(ids.len(), files, "every file in scenarios/ is embedded");
+        for id in [
+            "macro-doc-shell",
+            "shortcut-script",
+            "iso-exec",
+            "control-pdf-browser",
+        ] {
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
     }
 
     #[test]

@@ -117,11 +117,21 @@ pub struct Variant {
     /// by file-name template; values name a template in `payloads-benign/`.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Benign stand-ins for the applications a chain starts that the host may
+    /// lack (an editor, a browser, a print helper): copies of the stage
+    /// program at `{programs}/<name>` that open their arguments and start
+    /// nothing.
+    #[serde(default)]
+    pub programs: Vec<String>,
     /// A file the last hop writes (a template): the chain is complete when it
     /// exists, even if the opener keeps running as office applications do.
     /// Without it, the chain is complete when the opener exits.
     #[serde(default)]
     pub proof: Option<String>,
+    /// Rules (ids or titles) expected to fire on this platform's chain, in
+    /// addition to `expect.alert.rules`.
+    #[serde(default)]
+    pub rules: Vec<String>,
     /// Longest the chain may take from the open to its last hop.
     #[serde(default = "default_timeout", with = "duration_text")]
     pub timeout: Duration,
@@ -143,6 +153,10 @@ pub struct ArtifactSpec {
     /// containing `{token}`; it is the harness's benign stage program.
     #[serde(default)]
     pub executable: Option<String>,
+    /// Index of the chain step whose command the artifact carries, when it
+    /// is not the default (the first step, or the second `by_association`).
+    #[serde(default)]
+    pub carries: Option<usize>,
 }
 
 /// How the artifact reaches the host.
@@ -174,6 +188,12 @@ pub enum Via {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Open {
+    /// The opener starts the first step itself: through the file type's
+    /// association (a script handed to its interpreter, a `.reg` file to
+    /// regedit) or as its own helper. The artifact then carries the second
+    /// step's command, if it carries one.
+    #[serde(default)]
+    pub by_association: bool,
     /// The harness's stage program copied under an application's name.
     pub emulated: Option<EmulatedOpen>,
     /// A real application or mechanism of the host.
@@ -218,6 +238,11 @@ pub struct RealOpen {
 pub enum ProfileKind {
     /// A LibreOffice user installation that allows document macros.
     Libreoffice,
+    /// Microsoft Office (Windows): a temporary Trusted Location for the run
+    /// directory, so macros run despite the Mark-of-the-Web; removed at
+    /// cleanup, and named in the record.
+    #[serde(rename = "office-trusted-location")]
+    OfficeTrustedLocation,
 }
 
 /// One process of the chain.
@@ -237,6 +262,10 @@ pub struct Expect {
     /// Alerts expected on the chain.
     #[serde(default)]
     pub alert: Option<AlertExpect>,
+    /// A negative control: a legitimate chain that business tools really
+    /// produce, on which any alert is a false positive.
+    #[serde(default, rename = "no-alert")]
+    pub no_alert: bool,
 }
 
 /// Kinds of hop a chain has.
@@ -281,6 +310,33 @@ pub enum Fidelity {
 }
 
 impl Variant {
+    /// Index of the chain step whose command the artifact carries: the
+    /// first, or the second when the opener starts the first by association.
+    /// `None` when the artifact carries no command (a `.reg` file, a note).
+    pub fn carried_step(&self) -> Option<usize> {
+        let i = self
+            .artifact
+            .carries
+            .unwrap_or(usize::from(self.open.by_association));
+        (i < self.chain.len() && self.artifact.kind.carries_command()).then_some(i)
+    }
+
+    /// What the stand-in program `name` (one of [`Variant::programs`]) does.
+    pub fn stand_in(&self, name: &str) -> StandIn {
+        let plays = self.chain.iter().position(|s| {
+            s.run.first().is_some_and(|image| {
+                image
+                    .strip_prefix("{programs}")
+                    .is_some_and(|rest| rest.trim_start_matches(['/', '\\']) == name)
+            })
+        });
+        match plays.map(|i| i + 1) {
+            Some(next) if self.carried_step() == Some(next) => StandIn::ReadsArtifact,
+            Some(next) if next < self.chain.len() => StandIn::Starts(next),
+            _ => StandIn::Viewer,
+        }
+    }
+
     /// The fidelity to run: the requested one, or emulated where present.
     pub fn pick_fidelity(&self, wanted: Option<Fidelity>) -> Option<Fidelity> {
         match wanted {
@@ -292,6 +348,18 @@ impl Variant {
     }
 }
 
+/// What a stand-in program does when it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandIn {
+    /// Starts the chain step with this index itself (an application starting
+    /// its helper or the next program).
+    Starts(usize),
+    /// Starts the command the artifact it opens carries (the next step).
+    ReadsArtifact,
+    /// Opens its arguments and starts nothing.
+    Viewer,
+}
+
 /// A scenario as loaded, with where it came from.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -301,74 +369,4 @@ pub struct Source {
     pub text: String,
 }
 
-/// Durations written as `500ms`, `30s`, `5m`, `1h`.
-pub mod duration_text {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    /// Parses `<number><unit>` with unit `ms`, `s`, `m` or `h`.
-    pub fn parse(text: &str) -> Result<Duration, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("`{text}` has no unit (ms, s, m, h)"))?;
-        let (number, unit) = text.split_at(split);
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` does not start with a whole number"))?;
-        let ms = match unit {
-            "ms" => n,
-            "s" => n.saturating_mul(1_000),
-            "m" => n.saturating_mul(60_000),
-            "h" => n.saturating_mul(3_600_000),
-            _ => return Err(format!("`{text}` has unknown unit `{unit}` (ms, s, m, h)")),
-        };
-        Ok(Duration::from_millis(ms))
-    }
-
-    /// Renders a duration in the largest exact unit.
-    pub fn render(d: Duration) -> String {
-        let ms = d.as_millis();
-        match ms {
-            0 => "0s".to_string(),
-            _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
-            _ if ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
-            _ if ms.is_multiple_of(1_000) => format!("{}s", ms / 1_000),
-            _ => format!("{ms}ms"),
-        }
-    }
-
-    /// serde: serialize as text.
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&render(*d))
-    }
-
-    /// serde: deserialize from text.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        parse(&text).map_err(D::Error::custom)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_text::{parse, render};
-    use std::time::Duration;
-
-    #[test]
-    fn durations_parse_and_render() {
-        for (text, ms) in [
-            ("500ms", 500),
-            ("30s", 30_000),
-            ("5m", 300_000),
-            ("1h", 3_600_000),
-        ] {
-            assert_eq!(parse(text), Ok(Duration::from_millis(ms)), "{text}");
-            assert_eq!(render(Duration::from_millis(ms)), text);
-        }
-        for bad in ["5", "m", "5 minutes", "-1s", "1.5s"] {
-            assert!(parse(bad).is_err(), "{bad} should be rejected");
-        }
-    }
-}
+pub mod duration_text;

@@ -8,13 +8,14 @@
 use std::collections::BTreeMap;
 
 /// Every placeholder name the format knows.
-pub const KNOWN: [&str; 6] = [
+pub const KNOWN: [&str; 7] = [
     "token",
     "workdir",
     "downloads",
     "artifact",
     "mount",
     "profile",
+    "programs",
 ];
 
 /// Values for rendering.

@@ -154,10 +154,22 @@ pub fn decide(
         chain.verdict = Verdict::Alerted;
         chain.reason = None;
     }
-    let expected: &[String] = scenario
+    let mut expected: Vec<String> = scenario
         .and_then(|s| s.expect.alert.as_ref())
-        .map_or(&[], |a| a.rules.as_slice());
-    chain.expected_rules_missing = missing_rules(expected, &alerts);
+        .map_or_else(Vec::new, |a| a.rules.clone());
+    if let Some(v) = scenario.and_then(|s| s.variants.get(run.platform)) {
+        expected.extend(v.rules.iter().cloned());
+    }
+    chain.expected_rules_missing = missing_rules(&expected, &alerts);
+    if run.negative_control && !alerts.is_empty() {
+        let titles: Vec<&str> = alerts.iter().map(|a| a.rule_title.as_str()).collect();
+        chain.false_positive = true;
+        chain.reason = Some(format!(
+            "negative control: {} alert(s) on a legitimate chain: {}",
+            alerts.len(),
+            titles.join(", ")
+        ));
+    }
     Verification {
         backend: backend.into(),
         verified_at,
@@ -188,6 +200,7 @@ fn uniform(
             verdict: v,
             grade: None,
             fully_observed: false,
+            false_positive: false,
             expected_rules_missing: Vec::new(),
             reason,
         },
@@ -340,6 +353,7 @@ fn chain_verdict(truth: &[HopTruth], hops: &[HopVerdict], observe: &[HopKind]) -
         verdict,
         grade,
         fully_observed,
+        false_positive: false,
         expected_rules_missing: Vec::new(),
         reason,
     }

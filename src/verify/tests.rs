@@ -28,6 +28,7 @@ fn run(hops: Vec<HopTruth>) -> ScenarioRun {
         id: "s".into(),
         title: "t".into(),
         technique: "T1204.002".into(),
+        negative_control: false,
         source: "x".into(),
         source_sha256: String::new(),
         platform: Platform::Linux,
@@ -259,3 +260,93 @@ fn an_alert_past_the_budget_is_delayed() {
 }
 
 mod polling;
+
+/// A negative control: an alert on it is a false positive, counted in the
+/// summary and failing `--require`; without one it passes.
+#[test]
+fn an_alert_on_a_negative_control_is_a_false_positive() {
+    let mut r = chain();
+    r.negative_control = true;
+    let events = vec![
+        file_event("/w/Downloads/a.odt"),
+        proc_event(10, 1),
+        proc_event(11, 10),
+    ];
+    let quiet = RunAnswer {
+        events: events.clone(),
+        alerts: vec![],
+        answered_at: Some(OffsetDateTime::UNIX_EPOCH),
+    };
+    let v = decide(&r, None, Ok(quiet), "test", OffsetDateTime::UNIX_EPOCH);
+    assert_eq!(v.chain.verdict, Verdict::Observed);
+    assert!(!v.chain.false_positive);
+    let noisy = RunAnswer {
+        events,
+        alerts: vec![BackendAlert {
+            rule_id: Some("r1".into()),
+            rule_title: "Editor spawned".into(),
+            level: Some("low".into()),
+            tags: vec![],
+            at: OffsetDateTime::UNIX_EPOCH,
+            event: proc_event(11, 10),
+        }],
+        answered_at: Some(OffsetDateTime::UNIX_EPOCH),
+    };
+    let fp = decide(&r, None, Ok(noisy), "test", OffsetDateTime::UNIX_EPOCH);
+    assert!(fp.chain.false_positive);
+    assert!(
+        fp.chain
+            .reason
+            .as_deref()
+            .is_some_and(|t| t.contains("Editor spawned")),
+        "{:?}",
+        fp.chain.reason
+    );
+    let mut record = crate::record::RunRecord {
+        schema: crate::record::SCHEMA.into(),
+        run_id: "cp0000000001".into(),
+        chainproof_version: "0".into(),
+        started_at: OffsetDateTime::UNIX_EPOCH,
+        finished_at: OffsetDateTime::UNIX_EPOCH,
+        host: crate::record::Host {
+            name: "lab".into(),
+            platform: crate::scenario::Platform::Linux,
+            os: "Debian".into(),
+            kernel: "6".into(),
+            user: "root".into(),
+            privileged: true,
+        },
+        rules: crate::record::RuleSet {
+            sources: vec![],
+            count: 0,
+        },
+        scenarios: vec![],
+    };
+    r.verification = Some(v);
+    record.scenarios.push(r.clone());
+    assert!(
+        !crate::suite::meets(&record, "alerted"),
+        "controls alone prove nothing"
+    );
+    let matrix = crate::report::matrix::Matrix::of(&record);
+    assert_eq!(matrix.rows[0].chain, "no alert (control)");
+    r.verification = Some(fp);
+    record.scenarios = vec![r];
+    let matrix = crate::report::matrix::Matrix::of(&record);
+    assert!(
+        matrix.rows[0].chain.starts_with("FALSE POSITIVE"),
+        "{}",
+        matrix.rows[0].chain
+    );
+    assert_eq!(
+        (matrix.summary.controls, matrix.summary.false_positives),
+        (1, 1)
+    );
+    assert!(
+        matrix
+            .summary
+            .line()
+            .contains("1 negative control: 1 false positive")
+    );
+    assert!(!crate::suite::meets(&record, "observed"));
+}

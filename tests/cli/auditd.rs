@@ -58,7 +58,15 @@ fn hops_are_observed_from_the_kernels_records_and_missed_without_rules() -> Test
     audit_rules("--install")?;
     let lab = Lab::new();
     let with_rules = lab
-        .run(&["--backend", "auditd", "--deadline", "3s"])
+        .run(&[
+            "macro-doc-shell",
+            "shortcut-script",
+            "iso-exec",
+            "--backend",
+            "auditd",
+            "--deadline",
+            "3s",
+        ])
         .assert();
     audit_rules("--remove")?;
     with_rules.success();

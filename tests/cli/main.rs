@@ -2,10 +2,12 @@
 //! module per command. Each test works in a fresh temporary directory
 //! (reports, journal and run directories all inside it).
 
+mod artifacts;
 mod auditd;
 mod backend;
 mod cleanup;
 mod common;
+mod fidelity;
 mod gate;
 mod real;
 mod replay;

@@ -9,7 +9,13 @@ fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() 
     }
     let _host = host();
     let lab = Lab::new();
-    let out = lab.run(&[]).assert().success().get_output().stdout.clone();
+    let out = lab
+        .run(&["macro-doc-shell", "shortcut-script", "iso-exec"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let stdout = String::from_utf8(out)?;
     assert!(
         stdout.contains("macro-doc-shell") && stdout.contains("alerted (technique)"),
@@ -63,7 +69,11 @@ fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() 
             s["id"]
         );
     }
-    assert_eq!(scenarios[2]["truth"]["mount"]["unmounted"], true);
+    let iso = scenarios.iter().find(|s| s["id"] == "iso-exec");
+    assert_eq!(
+        iso.map(|s| &s["truth"]["mount"]["unmounted"]),
+        Some(&serde_json::json!(true))
+    );
     let folder = lab
         .reports()
         .read_dir()?
@@ -83,9 +93,15 @@ fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
     let lab = Lab::new();
     let rules = lab.dir.path().join("no-rules");
     std::fs::create_dir_all(&rules)?;
-    lab.run(&["--rules", rules.to_str().unwrap_or_default()])
-        .assert()
-        .success();
+    lab.run(&[
+        "macro-doc-shell",
+        "shortcut-script",
+        "iso-exec",
+        "--rules",
+        rules.to_str().unwrap_or_default(),
+    ])
+    .assert()
+    .success();
     let record = lab.record();
     for s in record["scenarios"].as_array().into_iter().flatten() {
         for h in s["verification"]["hops"].as_array().into_iter().flatten() {

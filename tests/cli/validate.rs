@@ -43,7 +43,7 @@ fn validate_names_file_line_and_field_and_runs_nothing() -> TestResult {
             .lines()
             .filter(|l| l.starts_with("ok "))
             .count(),
-        3
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))?.count()
     );
     Ok(())
 }

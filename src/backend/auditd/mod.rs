@@ -205,6 +205,7 @@ type=EXECVE msg=audit(1764151200.200:72): argc=2 a0=\"ls\" a1=\"cp00000000bb\"
             id: "s".into(),
             title: String::new(),
             technique: "T1204.002".into(),
+            negative_control: false,
             source: String::new(),
             source_sha256: String::new(),
             platform: Platform::Linux,

@@ -247,6 +247,7 @@ mod tests {
             id: "macro-doc-shell".into(),
             title: "t".into(),
             technique: "T1204.002".into(),
+            negative_control: false,
             source: "x".into(),
             source_sha256: String::new(),
             platform: Platform::Linux,

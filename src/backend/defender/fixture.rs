@@ -59,6 +59,7 @@ pub fn run() -> ScenarioRun {
         id: "macro-doc-shell".into(),
         title: "t".into(),
         technique: "T1204.002".into(),
+        negative_control: false,
         source: "x".into(),
         source_sha256: String::new(),
         platform: Platform::Windows,

@@ -8,6 +8,7 @@ fn run(pid: u32, image: &str) -> ScenarioRun {
         id: "s".into(),
         title: "t".into(),
         technique: "T1204.002".into(),
+        negative_control: false,
         source: "x".into(),
         source_sha256: String::new(),
         platform: Platform::Windows,

@@ -1,0 +1,247 @@
+//! Chooses the builder for a scenario's artifact: from the kind, the target
+//! platform and the command the artifact carries to the file's bytes.
+//!
+//! Pure, like every builder: the stage program's bytes (for disk images and
+//! programs) are passed in, never read here. The same code builds a Windows
+//! shortcut on Linux and on Windows, so `chainproof build` can hand a lab
+//! host its artifacts and tests can check them with third-party parsers.
+
+use super::{ArtifactKind, cmdline, desktop, iso, lnk, odt, pdf, reg, rtf, scripts, vba, vhd};
+use crate::scenario::Platform;
+use crate::stage;
+
+/// What one artifact is made of.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    /// Format.
+    pub kind: ArtifactKind,
+    /// The platform that will open it (chooses command-line quoting).
+    pub platform: Platform,
+    /// The file's name (rendered; holds the run token).
+    pub file_name: &'a str,
+    /// For disk images: the name of the program inside.
+    pub executable: Option<&'a str>,
+    /// The command the artifact carries (rendered argv), if it carries one.
+    pub command: Option<&'a [String]>,
+    /// The run token.
+    pub token: &'a str,
+    /// The run directory as the target sees it (a shortcut's working folder).
+    pub workdir: &'a str,
+    /// The stage program's bytes, for kinds that embed it.
+    pub stage: Option<&'a [u8]>,
+}
+
+/// The command line the target platform's launcher receives for `argv`.
+pub fn command_line(platform: Platform, argv: &[String]) -> String {
+    match platform {
+        Platform::Windows => cmdline::windows_join(argv),
+        Platform::Linux | Platform::Macos => cmdline::posix_join(argv),
+    }
+}
+
+/// Splits a command line read from an artifact by this host's rules.
+pub fn split_here(line: &str) -> Result<Vec<String>, String> {
+    if cfg!(windows) {
+        Ok(cmdline::windows_split(line))
+    } else {
+        cmdline::posix_split(line)
+    }
+}
+
+/// The registry key a `.reg` artifact writes for run `token`.
+pub fn reg_key(token: &str) -> String {
+    format!("HKEY_CURRENT_USER\\Software\\chainproof\\{token}")
+}
+
+/// The arguments of a Windows command line without its program.
+fn windows_arguments(argv: &[String]) -> String {
+    let all = cmdline::windows_join(argv);
+    let program = cmdline::windows_join(&argv[..1.min(argv.len())]);
+    all.strip_prefix(&program)
+        .map(|rest| rest.trim_start().to_string())
+        .unwrap_or_default()
+}
+
+/// Builds the artifact's bytes.
+pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
+    let name = input.file_name;
+    let fail = |e: &dyn std::fmt::Display| format!("build {name}: {e}");
+    let command = || -> Result<&[String], String> {
+        match input.command {
+            Some(c) if !c.is_empty() => Ok(c),
+            _ => Err(format!(
+                "build {name}: {} needs a command to carry",
+                input.kind.describe()
+            )),
+        }
+    };
+    let stage_with_command = || -> Result<Vec<u8>, String> {
+        let bytes = input.stage.ok_or_else(|| {
+            format!("build {name}: the stage program's bytes are needed to embed it")
+        })?;
+        Ok(stage::with_trailer(bytes.to_vec(), command()?))
+    };
+    let line = || command().map(|c| command_line(input.platform, c));
+    match input.kind {
+        ArtifactKind::OdtMacro => odt::build(command()?).map_err(|e| fail(&e)),
+        ArtifactKind::DesktopEntry => Ok(desktop::build(name, command()?).into_bytes()),
+        ArtifactKind::Iso | ArtifactKind::Img | ArtifactKind::Dmg => {
+            let exe = input.executable.unwrap_or("setup").to_string();
+            let files = [iso::IsoFile {
+                name: exe,
+                data: stage_with_command()?,
+                executable: true,
+            }];
+            iso::build(&volume_id(name), &files).map_err(|e| fail(&e))
+        }
+        ArtifactKind::Vhd => {
+            let exe = input.executable.unwrap_or("setup.exe").to_string();
+            let files = [(exe, stage_with_command()?)];
+            // FAT labels hold 11 characters; keep the end, where the token is.
+            let label = volume_id(name);
+            let label = &label[label.len().saturating_sub(11)..];
+            vhd::vhd_with_files(label, &files).map_err(|e| fail(&e))
+        }
+        ArtifactKind::Executable | ArtifactKind::Cpl => stage_with_command(),
+        ArtifactKind::Script => scripts::posix_sh(command()?)
+            .map(String::into_bytes)
+            .map_err(|e| fail(&e)),
+        ArtifactKind::Command => scripts::macos_command(command()?)
+            .map(String::into_bytes)
+            .map_err(|e| fail(&e)),
+        ArtifactKind::Scpt => scripts::applescript(command()?)
+            .map(String::into_bytes)
+            .map_err(|e| fail(&e)),
+        ArtifactKind::Js => scripts::jscript(&line()?)
+            .map(String::into_bytes)
+            .map_err(|e| fail(&e)),
+        ArtifactKind::Vbs => scripts::vbscript(&line()?)
+            .map(String::into_bytes)
+            .map_err(|e| fail(&e)),
+        ArtifactKind::Hta => scripts::hta(&line()?)
+            .map(String::into_bytes)
+            .map_err(|e| fail(&e)),
+        ArtifactKind::Docm => vba::build_docm(&line()?).map_err(|e| fail(&e)),
+        ArtifactKind::Xlsm => vba::build_xlsm(&line()?).map_err(|e| fail(&e)),
+        ArtifactKind::Rtf => rtf::build(&line()?).map_err(|e| fail(&e)),
+        ArtifactKind::Pdf => {
+            let argv = command()?;
+            let launch = pdf::Launch {
+                program: argv[0].clone(),
+                parameters: command_line(input.platform, &argv[1..]),
+                directory: input.workdir.to_string(),
+            };
+            pdf::build(&format!("Document {}", input.token), &launch).map_err(|e| fail(&e))
+        }
+        ArtifactKind::Lnk => {
+            let argv = command()?;
+            let shortcut = lnk::Shortcut {
+                target: argv[0].clone(),
+                arguments: windows_arguments(argv),
+                working_dir: input.workdir.to_string(),
+                icon_location: "%SystemRoot%\\System32\\shell32.dll".into(),
+                icon_index: 1,
+                description: format!("Invoice {}", input.token),
+                show_command: lnk::ShowCommand::MinNoActive,
+            };
+            lnk::build(&shortcut).map_err(|e| fail(&e))
+        }
+        ArtifactKind::Reg => {
+            let values = [reg::RegValue {
+                key: reg_key(input.token),
+                name: "marker".into(),
+                data: input.token.to_string(),
+            }];
+            reg::build(&values).map_err(|e| fail(&e))
+        }
+        ArtifactKind::Text => Ok(format!(
+            "Notes {}\nA benign text file written by chainproof for a negative control.\n",
+            input.token
+        )
+        .into_bytes()),
+    }
+}
+
+/// A volume label from the file name: upper case, `A-Z0-9_`, at most 11
+/// characters for FAT and 16 for Joliet; keeps the end, where the token is.
+pub fn volume_id(file_name: &str) -> String {
+    let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
+    let id: Vec<char> = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    id[id.len().saturating_sub(16)..].iter().collect()
+}
+
+/// The command an artifact file carries, read back the way the emulated
+/// opener reads it; `None` when the format is not one that carries a command
+/// readable here.
+pub fn read_command(path: &std::path::Path) -> Option<Result<Vec<String>, String>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())?
+        .to_ascii_lowercase();
+    let read = || std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()));
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let result = match ext.as_str() {
+        "odt" => read().and_then(|b| odt::read_shell_command(&b).map_err(|e| at(&e))),
+        "desktop" => read()
+            .and_then(|b| desktop::read_command(&String::from_utf8_lossy(&b)).map_err(|e| at(&e))),
+        "docm" | "xlsm" => read()
+            .and_then(|b| vba::read_command_line(&b).map_err(|e| at(&e)))
+            .and_then(|line| split_here(&line)),
+        "rtf" => read()
+            .and_then(|b| rtf::read_command_line(&b).map_err(|e| at(&e)))
+            .and_then(|line| split_here(&line)),
+        "pdf" => read()
+            .and_then(|b| pdf::read_launch(&b).map_err(|e| at(&e)))
+            .and_then(|l| {
+                let mut argv = vec![l.program];
+                argv.extend(split_here(&l.parameters)?);
+                Ok(argv)
+            }),
+        "lnk" => read()
+            .and_then(|b| lnk::read(&b).map_err(|e| at(&e)))
+            .map(|s| cmdline::windows_split(&format!("\"{}\" {}", s.target, s.arguments))),
+        // A control-panel item is the stage program with its instruction.
+        "cpl" => stage::read_trailer(path)
+            .and_then(|t| t.ok_or_else(|| format!("{}: no instruction trailer", path.display()))),
+        _ => return None,
+    };
+    Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_ids_are_iso_d_characters() {
+        assert_eq!(volume_id("Invoice-cp0123456789.iso"), "ICE_CP0123456789");
+        assert_eq!(volume_id("a.b.iso"), "A_B");
+        assert_eq!(volume_id(&"x".repeat(40)).len(), 16);
+    }
+
+    #[test]
+    fn windows_arguments_drop_only_the_program() {
+        let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            windows_arguments(&argv(&[
+                r"C:\Windows\System32\cmd.exe",
+                "/c",
+                "echo a & echo b"
+            ])),
+            "/c echo a & echo b"
+        );
+        assert_eq!(
+            windows_arguments(&argv(&[r"C:\Program Files\x.exe", "a b", "c"])),
+            "\"a b\" c"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! `chainproof build`: writes the artifacts of scenarios for a platform into
+//! a folder, without running anything — to check them with other tools, or
+//! to carry them to a lab host by hand.
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::{PlatformArg, load};
+use crate::artifact::build;
+use crate::exit;
+use crate::runner::plan;
+use crate::scenario::Platform;
+use crate::scenario::template::Vars;
+
+/// Arguments of `build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Scenario ids to build (default: all with a variant for the platform).
+    pub scenario: Vec<String>,
+    /// Scenario files or folders to load instead of the built-in set.
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Platform whose variants to build (default: this host's).
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+    /// Folder to write the artifacts into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Run token in file names and command lines (default: a new one).
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
+    pub token: Option<String>,
+    /// The run directory the commands refer to on the target host (default:
+    /// the plan's, e.g. %TEMP%\chainproof-TOKEN on Windows).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// The chainproof binary built for the target platform, embedded in disk
+    /// images and programs (default: this binary, for this host's platform).
+    #[arg(long, value_name = "FILE")]
+    pub stage: Option<PathBuf>,
+}
+
+fn parse_token(text: &str) -> Result<String, String> {
+    let ok = text.len() == 12
+        && text.starts_with("cp")
+        && text[2..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err("a token is `cp` and 10 lowercase hex digits, e.g. cp0123456789".into())
+    }
+}
+
+/// Runs `chainproof build`.
+pub fn build_command(args: BuildArgs) -> u8 {
+    let loaded = match load(&args.scenarios) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let Some(platform) = args.platform.map(Platform::from).or_else(Platform::current) else {
+        eprintln!("error: unknown host platform; pass --platform");
+        return exit::INVALID;
+    };
+    let unknown: Vec<&String> = args
+        .scenario
+        .iter()
+        .filter(|id| !loaded.iter().any(|l| &l.scenario.id == *id))
+        .collect();
+    if !unknown.is_empty() {
+        eprintln!("error: no scenario with id {unknown:?}");
+        return exit::INVALID;
+    }
+    let token = match &args.token {
+        Some(t) => t.clone(),
+        None => crate::token::new(),
+    };
+    let workdir = args
+        .workdir
+        .clone()
+        .unwrap_or_else(|| plan::workdir(platform, &token));
+    let stage = match (&args.stage, Some(platform) == Platform::current()) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => crate::stage::own_image().ok(),
+        (None, false) => None,
+    };
+    let stage_bytes = match stage.as_ref().map(std::fs::read).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: read the stage program: {e}");
+            return exit::INVALID;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!("error: create {}: {e}", args.out.display());
+        return exit::RUNTIME;
+    }
+    let mut failures = 0;
+    for l in &loaded {
+        let s = &l.scenario;
+        if !args.scenario.is_empty() && !args.scenario.contains(&s.id) {
+            continue;
+        }
+        let Some(v) = s.variants.get(platform) else {
+            continue;
+        };
+        let mut vars = Vars::default();
+        let downloads = plan::join(platform, &workdir, "Downloads");
+        vars.set("token", &token)
+            .set("workdir", &workdir)
+            .set("downloads", &downloads)
+            .set("programs", plan::join(platform, &workdir, "program"));
+        let result = (|| -> Result<(String, Vec<u8>), String> {
+            let name = vars.render(&v.artifact.name)?;
+            vars.set("artifact", plan::join(platform, &downloads, &name));
+            let exe = v
+                .artifact
+                .executable
+                .as_ref()
+                .map(|e| vars.render(e))
+                .transpose()?;
+            let command = v
+                .carried_step()
+                .map(|i| vars.render_all(&v.chain[i].run))
+                .transpose()?;
+            if v.artifact.kind.embeds_stage() && stage_bytes.is_none() {
+                return Err(format!(
+                    "{} embeds chainproof built for {platform}: pass --stage FILE",
+                    v.artifact.kind.describe()
+                ));
+            }
+            let bytes = build::build(&build::Input {
+                kind: v.artifact.kind,
+                platform,
+                file_name: &name,
+                executable: exe.as_deref(),
+                command: command.as_deref(),
+                token: &token,
+                workdir: &workdir,
+                stage: stage_bytes.as_deref(),
+            })?;
+            Ok((name, bytes))
+        })();
+        match result.and_then(|(name, bytes)| {
+            let path = args.out.join(&name);
+            std::fs::write(&path, &bytes).map_err(|e| format!("write {}: {e}", path.display()))?;
+            Ok((path, bytes))
+        }) {
+            Ok((path, bytes)) => println!(
+                "{}\t{}\t{}\t{} bytes\tsha256 {}",
+                s.id,
+                serde_json::to_value(v.artifact.kind)
+                    .ok()
+                    .and_then(|k| k.as_str().map(String::from))
+                    .unwrap_or_default(),
+                path.display(),
+                bytes.len(),
+                hex::encode(Sha256::digest(&bytes))
+            ),
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {} ({platform}): {e}", s.id);
+            }
+        }
+    }
+    if failures > 0 {
+        exit::RUNTIME
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,324 @@
+//! `chainproof build`: every shipped scenario's artifact for every platform,
+//! checked by parsers chainproof does not contain (lnkinfo, LnkParse3,
+//! olevba, LibreOffice, isoinfo, xorriso, qemu-img, pdfinfo, file).
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+
+use crate::common::*;
+
+const TOKEN: &str = "cp0123456789";
+
+/// A tool the checks need; CI must have it (ci/test installs it).
+fn tool(name: &str) -> bool {
+    let found = Std::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "{name} is required when CI is set (ci/test installs it)"
+    );
+    if !found {
+        eprintln!("SKIPPED: {name} is not installed");
+    }
+    found
+}
+
+fn run(cmd: &mut Std) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{cmd:?} failed: {text}");
+    text
+}
+
+/// Builds every scenario's artifact for `platform`; returns (scenario, kind, path).
+fn build_all(platform: &str, out: &Path, workdir: &str) -> Vec<(String, String, PathBuf)> {
+    let stage = assert_cmd::cargo::cargo_bin("chainproof");
+    let output = Command::cargo_bin("chainproof")
+        .unwrap_or_else(|e| panic!("binary: {e}"))
+        .args([
+            "build",
+            "--platform",
+            platform,
+            "--token",
+            TOKEN,
+            "--workdir",
+            workdir,
+        ])
+        .arg("--out")
+        .arg(out)
+        .arg("--stage")
+        .arg(&stage)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8_lossy(&output)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert!(f.len() >= 3, "unexpected build line {l:?}");
+            (f[0].to_string(), f[1].to_string(), PathBuf::from(f[2]))
+        })
+        .collect()
+}
+
+/// What `file` must say about each kind.
+fn file_says(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "docm" => &["Microsoft Word 2007+"],
+        "xlsm" => &["Microsoft Excel 2007+"],
+        "lnk" => &["MS Windows shortcut"],
+        "pdf" => &["PDF document"],
+        "rtf" => &["Rich Text Format"],
+        "iso" | "img" | "dmg" => &["ISO 9660"],
+        // A fixed VHD starts with the raw disk; its footer is at the end.
+        "vhd" => &["DOS/MBR boot sector"],
+        "reg" => &["Windows Registry"],
+        "hta" => &["HTML document"],
+        "odt-macro" => &["OpenDocument Text"],
+        "script" | "command" => &["shell script"],
+        "executable" | "cpl" => &["ELF"],
+        "js" | "vbs" | "scpt" | "text" => &["text"],
+        "desktop-entry" => &["desktop entry", "text"],
+        _ => &[],
+    }
+}
+
+#[test]
+fn every_artifact_is_recognised_by_file() -> TestResult {
+    if !tool("file") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let mut kinds = std::collections::BTreeSet::new();
+    for (platform, workdir) in [
+        ("linux", "/tmp/chainproof-cp0123456789"),
+        (
+            "windows",
+            r"C:\Users\lab\AppData\Local\Temp\chainproof-cp0123456789",
+        ),
+        ("macos", "/tmp/chainproof-cp0123456789"),
+    ] {
+        for (id, kind, path) in build_all(platform, &dir.path().join(platform), workdir) {
+            let said = run(Std::new("file").arg("-b").arg(&path));
+            let want = file_says(&kind);
+            assert!(!want.is_empty(), "no expectation for kind {kind}");
+            assert!(
+                want.iter().any(|w| said.contains(w)),
+                "{id} ({platform}, {kind}): file says {said:?}, wanted one of {want:?}"
+            );
+            kinds.insert(kind);
+        }
+    }
+    // Every artifact kind a shipped scenario uses was checked.
+    assert!(kinds.len() >= 18, "only {kinds:?}");
+    Ok(())
+}
+
+#[test]
+fn shortcuts_resolve_to_their_target_arguments_and_folder_in_lnkinfo_and_lnkparse() -> TestResult {
+    if !tool("lnkinfo") || !tool("lnkparse") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let workdir = r"C:\Users\lab\AppData\Local\Temp\chainproof-cp0123456789";
+    let built = build_all("windows", dir.path(), workdir);
+    let lnks: Vec<_> = built.iter().filter(|(_, k, _)| k == "lnk").collect();
+    assert!(!lnks.is_empty(), "no shortcut among {built:?}");
+    for (id, _, path) in lnks {
+        let info = run(Std::new("lnkinfo").arg(path));
+        let field = |name: &str| {
+            info.lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            field("Local path"),
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+            "{id}: {info}"
+        );
+        assert_eq!(field("Working directory"), workdir, "{id}");
+        assert_eq!(
+            field("Command line arguments"),
+            format!(r#"-NoProfile -ExecutionPolicy Bypass -File {workdir}\launch-{TOKEN}.ps1"#),
+            "{id}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&run(Std::new("lnkparse").arg("-j").arg(path)))?;
+        assert_eq!(
+            json["link_info"]["local_base_path"],
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
+        );
+        assert_eq!(json["data"]["working_directory"], workdir);
+        assert!(
+            json["data"]["command_line_arguments"]
+                .as_str()
+                .is_some_and(|a| a.contains(&format!("launch-{TOKEN}.ps1"))),
+            "{json:#}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn olevba_extracts_the_macro_with_the_run_token_from_every_office_document() -> TestResult {
+    if !tool("olevba") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let mut seen = 0;
+    for platform in ["windows", "macos", "linux"] {
+        let out = dir.path().join(platform);
+        for (id, kind, path) in build_all(platform, &out, "/tmp/chainproof-cp0123456789") {
+            if kind != "docm" && kind != "xlsm" {
+                continue;
+            }
+            seen += 1;
+            let text = run(Std::new("olevba").arg("-c").arg(&path));
+            assert!(text.contains("Shell "), "{id}: {text}");
+            assert!(text.contains(TOKEN), "{id}: macro lacks the token: {text}");
+            let auto = if kind == "docm" {
+                "AutoOpen"
+            } else {
+                "Workbook_Open"
+            };
+            assert!(text.contains(auto), "{id}: no {auto}: {text}");
+        }
+    }
+    assert!(seen >= 4, "only {seen} office documents");
+    Ok(())
+}
+
+#[test]
+fn libreoffice_converts_every_document_to_pdf() -> TestResult {
+    if !tool("soffice") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let built = build_all(
+        "windows",
+        &dir.path().join("in"),
+        r"C:\t\chainproof-cp0123456789",
+    );
+    let docs: Vec<&PathBuf> = built
+        .iter()
+        .filter(|(_, k, _)| matches!(k.as_str(), "docm" | "xlsm" | "rtf"))
+        .map(|(_, _, p)| p)
+        .collect();
+    assert!(docs.len() >= 3, "{built:?}");
+    let out = dir.path().join("pdf");
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        dir.path().join("profile").display()
+    );
+    let mut cmd = Std::new("soffice");
+    cmd.args([
+        "--headless",
+        "--norestore",
+        &profile,
+        "--convert-to",
+        "pdf",
+        "--outdir",
+    ])
+    .arg(&out)
+    .args(&docs)
+    .env("HOME", dir.path());
+    run(&mut cmd);
+    for doc in docs {
+        let pdf = out.join(doc.with_extension("pdf").file_name().unwrap_or_default());
+        let len = std::fs::metadata(&pdf).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 500, "{} did not convert ({len} bytes)", doc.display());
+    }
+    Ok(())
+}
+
+#[test]
+fn disk_images_list_the_program_with_its_mode_in_isoinfo_xorriso_and_qemu_img() -> TestResult {
+    if !tool("isoinfo") || !tool("xorriso") || !tool("qemu-img") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let mut images = 0;
+    for platform in ["linux", "windows", "macos"] {
+        for (id, kind, path) in build_all(platform, &dir.path().join(platform), "/tmp/w") {
+            match kind.as_str() {
+                "iso" | "img" | "dmg" => {
+                    images += 1;
+                    let listing = run(Std::new("isoinfo").args(["-R", "-l", "-i"]).arg(&path));
+                    let line = listing
+                        .lines()
+                        .find(|l| l.contains(&format!("Setup-{TOKEN}")))
+                        .unwrap_or_else(|| panic!("{id}: no program in {listing}"));
+                    assert!(line.contains("xr-xr-x "), "{id}: not executable: {line}");
+                    let x = run(Std::new("xorriso")
+                        .args(["-indev"])
+                        .arg(&path)
+                        .args(["-find", "/", "-type", "f", "-exec", "lsdl"]));
+                    assert!(
+                        x.lines().any(
+                            |l| l.contains(&format!("Setup-{TOKEN}")) && l.contains("xr-xr-x ")
+                        ),
+                        "{id}: {x}"
+                    );
+                }
+                "vhd" => {
+                    images += 1;
+                    let info: serde_json::Value = serde_json::from_str(&run(Std::new("qemu-img")
+                        .args(["info", "--output=json", "-f", "vpc"])
+                        .arg(&path)))?;
+                    assert_eq!(info["format"], "vpc", "{id}");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(images >= 5, "only {images} images");
+    Ok(())
+}
+
+#[test]
+fn pdfs_parse_in_poppler() -> TestResult {
+    if !tool("pdfinfo") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    for (id, kind, path) in build_all("linux", dir.path(), "/tmp/chainproof-cp0123456789") {
+        if kind == "pdf" {
+            let info = run(Std::new("pdfinfo").arg(&path));
+            assert!(
+                info.contains("Pages:") && info.contains(TOKEN),
+                "{id}: {info}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn building_a_disk_image_for_another_platform_needs_its_stage_program() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let out = Command::cargo_bin("chainproof")?
+        .args(["build", "iso-exec", "--platform", "windows", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(3)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(err.contains("--stage"), "{err}");
+    Ok(())
+}
