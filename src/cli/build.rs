@@ -31,7 +31,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
     pub token: Option<String>,
     /// The run directory the commands refer to on the target host (default:
-    /// the plan's, e.g. %TEMP%\chainproof-TOKEN on Windows).
+    /// %TEMP%\chainproof-TOKEN on Windows, /tmp/chainproof-TOKEN elsewhere).
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// The chainproof binary built for the target platform, embedded in disk
@@ -76,10 +76,12 @@ pub fn build_command(args: BuildArgs) -> u8 {
         Some(t) => t.clone(),
         None => crate::token::new(),
     };
-    let workdir = args
-        .workdir
-        .clone()
-        .unwrap_or_else(|| plan::workdir(platform, &token));
+    // Files run by a shell keep `$TMPDIR` quoted, unexpanded: on macOS the
+    // default is a literal path (Windows expands %TEMP% in cmd and WSH).
+    let workdir = args.workdir.clone().unwrap_or_else(|| match platform {
+        Platform::Macos => format!("/tmp/chainproof-{token}"),
+        _ => plan::workdir(platform, &token),
+    });
     let stage = match (&args.stage, Some(platform) == Platform::current()) {
         (Some(path), _) => Some(path.clone()),
         (None, true) => crate::stage::own_image().ok(),
