@@ -85,10 +85,10 @@ pub fn main() -> ExitCode {
     let exe = std::env::current_exe().unwrap_or_default();
     let mut report = StageReport {
         pid: std::process::id(),
-        ppid: nix::unistd::getppid().as_raw().unsigned_abs(),
+        ppid: crate::platform::host::parent_pid(),
         exe: exe.display().to_string(),
         argv: argv.clone(),
-        uid: nix::unistd::getuid().as_raw(),
+        uid: crate::platform::host::uid(),
         cwd: std::env::current_dir()
             .ok()
             .map(|p| p.display().to_string()),
@@ -123,7 +123,7 @@ fn run_child(command: &[String], report: &mut StageReport) -> u8 {
         return 0;
     };
     let spawned = now_ns();
-    match Command::new(program).args(args).spawn() {
+    match child_command(program, args).spawn() {
         Ok(mut child) => {
             let mut record = StageChild {
                 pid: child.id(),
@@ -141,6 +141,25 @@ fn run_child(command: &[String], report: &mut StageReport) -> u8 {
             3
         }
     }
+}
+
+/// The command to start. cmd.exe parses its own command line, so on
+/// Windows the text after `/c` goes to it verbatim, not quoted as argv.
+fn child_command(program: &str, args: &[String]) -> Command {
+    let mut cmd = Command::new(program);
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        let is_cmd = std::path::Path::new(program)
+            .file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("cmd.exe") || n.eq_ignore_ascii_case("cmd"));
+        if is_cmd && args.len() == 2 && args[0].eq_ignore_ascii_case("/c") {
+            cmd.arg(&args[0]).raw_arg(&args[1]);
+            return cmd;
+        }
+    }
+    cmd.args(args);
+    cmd
 }
 
 /// Finds the instruction: the stage copy's own trailer (an application that

@@ -185,6 +185,12 @@ fn status_text(s: RunStatus) -> &'static str {
     }
 }
 
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate());
@@ -201,8 +207,8 @@ async fn wait_for_signal() {
 
 /// Facts about this host for the record.
 pub fn host() -> Host {
-    let uname = nix::sys::utsname::uname().ok();
-    let os = std::fs::read_to_string("/etc/os-release")
+    use crate::platform::host as os;
+    let os_name = std::fs::read_to_string("/etc/os-release")
         .ok()
         .and_then(|t| {
             t.lines().find_map(|l| {
@@ -210,23 +216,15 @@ pub fn host() -> Host {
                     .map(|v| v.trim_matches('"').to_string())
             })
         })
-        .unwrap_or_else(|| std::env::consts::OS.to_string());
-    let uid = nix::unistd::geteuid();
+        .unwrap_or_else(os::os_name);
+    let uid = os::uid();
     Host {
-        name: nix::unistd::gethostname()
-            .map(|h| h.to_string_lossy().to_string())
-            .unwrap_or_default(),
+        name: os::hostname(),
         platform: Platform::current().unwrap_or(Platform::Linux),
-        os,
-        kernel: uname
-            .map(|u| u.release().to_string_lossy().to_string())
-            .unwrap_or_default(),
-        user: nix::unistd::User::from_uid(uid)
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| uid.to_string()),
-        privileged: uid.is_root(),
+        os: os_name,
+        kernel: os::kernel(),
+        user: os::user_name(uid).unwrap_or_else(|| uid.to_string()),
+        privileged: os::is_privileged(),
     }
 }
 

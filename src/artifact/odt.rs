@@ -296,10 +296,14 @@ pub fn lock_file_path(doc: &Path) -> Option<std::path::PathBuf> {
 /// A `file://` URL for an absolute path, percent-encoding all but unreserved
 /// characters and `/`.
 fn file_url(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
     let mut url = String::from("file://");
-    for &b in path.as_os_str().as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+    let text = path.to_string_lossy().replace('\\', "/");
+    // A Windows path (C:/…) takes a third slash: file:///C:/…
+    if !text.starts_with('/') {
+        url.push('/');
+    }
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:".contains(&b) {
             url.push(char::from(b));
         } else {
             url.push_str(&format!("%{b:02X}"));

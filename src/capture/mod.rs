@@ -26,23 +26,41 @@
 //! process. Unrelated processes are kept only as light lineage entries and are pruned some
 //! seconds after they exit, so memory stays bounded on a busy machine.
 
+pub mod table;
+#[cfg(not(target_os = "linux"))]
+pub use table::TableCapture as Capture;
+
+#[cfg(target_os = "linux")]
 mod clock;
+#[cfg(target_os = "linux")]
 mod connector;
+#[cfg(target_os = "linux")]
 mod procfs;
+#[cfg(target_os = "linux")]
 mod report;
+#[cfg(target_os = "linux")]
 mod scanner;
+#[cfg(target_os = "linux")]
 mod sys;
+#[cfg(target_os = "linux")]
 mod tracker;
+#[cfg(target_os = "linux")]
 mod wire;
 
 use std::collections::BTreeSet;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(target_os = "linux")]
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+#[cfg(target_os = "linux")]
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 use clock::Clocks;
+#[cfg(target_os = "linux")]
 use procfs::{ProcDir, TokenMatcher};
+#[cfg(target_os = "linux")]
 use tracker::Tracker;
 
 /// Where a fact about a process came from.
@@ -55,6 +73,8 @@ pub enum Source {
     ProcConnector,
     /// The periodic `/proc` scan.
     ProcScan,
+    /// The operating system's process table, polled (Windows, macOS).
+    ProcessTable,
 }
 
 /// An image a process ran before its last exec (e.g. the `sh` of `sh -c 'exec x'`).
@@ -143,6 +163,7 @@ impl Default for CaptureOptions {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// State shared by the capture threads.
 pub(crate) struct Shared {
     stop: AtomicBool,
@@ -152,6 +173,7 @@ pub(crate) struct Shared {
     warnings: Mutex<Vec<String>>,
 }
 
+#[cfg(target_os = "linux")]
 impl Shared {
     /// The tracker; a panicked thread cannot leave it inconsistent (updates are plain
     /// field writes), so a poisoned lock is used as is.
@@ -171,6 +193,7 @@ impl Shared {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// A running capture; [`Capture::stop`] ends it and returns what it saw.
 pub struct Capture {
     shared: Arc<Shared>,
@@ -178,6 +201,7 @@ pub struct Capture {
     sources: Vec<Source>,
 }
 
+#[cfg(target_os = "linux")]
 impl Capture {
     /// Starts capturing processes belonging to `token`. Uses the process connector when it
     /// can (root / CAP_NET_ADMIN, or any user on Linux 6.6+) and always a /proc scanner thread
@@ -322,12 +346,14 @@ impl Capture {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for Capture {
     fn drop(&mut self) {
         self.join();
     }
 }
 
+#[cfg(target_os = "linux")]
 impl std::fmt::Debug for Capture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Capture")
@@ -336,6 +362,7 @@ impl std::fmt::Debug for Capture {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// An error and its sources, joined with ": ".
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -348,5 +375,5 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests;

@@ -51,6 +51,15 @@ pub fn dismount_disk_image(image: &str) -> Argv {
     ))
 }
 
+/// Dismounts the image mounted at drive `letter` (what the journal keeps
+/// after a crash: the drive, not the image).
+pub fn dismount_drive(letter: &str) -> Argv {
+    powershell(&format!(
+        "Get-DiskImage -Volume (Get-Volume -DriveLetter {}) | Dismount-DiskImage",
+        ps_quote(letter)
+    ))
+}
+
 /// The Office applications a Trusted Location is made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfficeApp {
@@ -191,6 +200,7 @@ mod tests {
         assert!(mount_disk_image(r"C:\x.vhd")[4].contains("-StorageType VHD"));
         assert!(mount_needs_admin(r"C:\x.VHD") && !mount_needs_admin(r"C:\x.iso"));
         assert!(dismount_disk_image(r"C:\x.iso")[4].ends_with("'C:\\x.iso'"));
+        assert!(dismount_drive("E")[4].contains("-DriveLetter 'E'"));
     }
 
     #[test]

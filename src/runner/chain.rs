@@ -90,7 +90,7 @@ pub(super) async fn execute(
     if variant.artifact.kind == crate::artifact::ArtifactKind::Executable {
         // What the user does before starting a downloaded program on Linux
         // or macOS ("allow executing file as program").
-        prepare::set_mode(&path, 0o755).map_err(failed)?;
+        prepare::set_executable(&path).map_err(failed)?;
     }
     state.payloads = prepare::stage_files(variant, &vars, &workdir).map_err(failed)?;
     state.proof = variant
@@ -116,8 +116,9 @@ pub(super) async fn execute(
             let exe =
                 prepare::stage_copy(&workdir, &e.as_name, starts.as_deref()).map_err(failed)?;
             let mut c = tokio::process::Command::new(&exe);
-            c.arg0(&e.as_name)
-                .args(vars.render_all(&e.args).map_err(failed)?);
+            #[cfg(unix)]
+            c.arg0(&e.as_name);
+            c.args(vars.render_all(&e.args).map_err(failed)?);
             c
         }
         Fidelity::Real => {
@@ -132,8 +133,15 @@ pub(super) async fn execute(
                 journal
                     .write(entry)
                     .map_err(|e| failed(format!("write the journal: {e}")))?;
-                let method =
+                let (method, mp) =
                     mount::mount(&path, &mp, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
+                if entry.mount_point.as_ref() != Some(&mp) {
+                    // Windows chose a drive letter: journal where it really is.
+                    entry.mount_point = Some(mp.clone());
+                    journal
+                        .write(entry)
+                        .map_err(|e| failed(format!("write the journal: {e}")))?;
+                }
                 state.mount = Some((path.clone(), mp.clone(), method.name()));
                 vars.set("mount", mp.display().to_string());
             }
@@ -187,8 +195,9 @@ pub(super) async fn execute(
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
-        .process_group(0)
         .kill_on_drop(false);
+    #[cfg(unix)]
+    cmd.process_group(0);
     let mut child = cmd
         .spawn()
         .map_err(|e| failed(format!("start the opener: {e}")))?;

@@ -6,8 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use crate::platform::host;
 
 use super::journal::{Entry, Journal, Refused};
 use super::mount;
@@ -31,6 +30,7 @@ pub struct Report {
 /// `CHAINPROOF_TOKEN=<token>`, except this process. Only the environment
 /// counts: an analyst's `grep <token>` or `tail -f` of a run's log carries
 /// the token in its command line and must never be ended.
+#[cfg(target_os = "linux")]
 pub fn token_processes(token: &str) -> Vec<u32> {
     let me = std::process::id();
     let entry = format!("{}={token}", crate::stage::ENV_TOKEN);
@@ -57,13 +57,38 @@ pub fn token_processes(token: &str) -> Vec<u32> {
     pids
 }
 
+/// Pids of live processes whose environment holds exactly the entry
+/// `CHAINPROOF_TOKEN=<token>`, except this process (read through sysinfo
+/// where there is no /proc).
+#[cfg(not(target_os = "linux"))]
+pub fn token_processes(token: &str) -> Vec<u32> {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+    let me = std::process::id();
+    let entry = format!("{}={token}", crate::stage::ENV_TOKEN);
+    let Ok(mut sys) = System::new() else {
+        return Vec::new();
+    };
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing().with_environ(UpdateKind::Always),
+    );
+    sys.processes()
+        .iter()
+        .filter(|(pid, p)| {
+            pid.as_u32() != me && p.environ().iter().any(|e| e.as_os_str() == entry.as_str())
+        })
+        .map(|(pid, _)| pid.as_u32())
+        .collect()
+}
+
 /// Ends every process of `token`: SIGTERM, then SIGKILL after `grace`, then
 /// waits (boundedly) until none is left, so the run directory is not removed
 /// under a dying writer. Returns the pids signalled and the survivors.
 pub fn end_processes(token: &str, grace: Duration) -> (Vec<u32>, Vec<u32>) {
     let mut signalled = token_processes(token);
     for pid in &signalled {
-        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGTERM);
+        let _ = host::kill(*pid, false);
     }
     let deadline = Instant::now() + grace;
     while !token_processes(token).is_empty() && Instant::now() < deadline {
@@ -77,7 +102,7 @@ pub fn end_processes(token: &str, grace: Duration) -> (Vec<u32>, Vec<u32>) {
             return (signalled, left);
         }
         for pid in left {
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            let _ = host::kill(pid, true);
             if !signalled.contains(&pid) {
                 signalled.push(pid);
             }
@@ -86,7 +111,16 @@ pub fn end_processes(token: &str, grace: Duration) -> (Vec<u32>, Vec<u32>) {
     }
 }
 
+/// Start time of `pid`: clock ticks since boot (field 22 of its stat) on
+/// Linux, seconds since the epoch elsewhere. Equal values mean the same
+/// process, not a later one that reuses its pid.
+#[cfg(not(target_os = "linux"))]
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    host::process_start(pid)
+}
+
 /// Start time of `pid` in clock ticks since boot (field 22 of its stat).
+#[cfg(target_os = "linux")]
 pub fn start_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: fields start after the last ')'.
@@ -101,8 +135,11 @@ fn harness_alive(entry: &Entry) -> bool {
     }
     match (entry.harness_start_ticks, start_ticks(entry.harness_pid)) {
         (Some(want), Some(now)) => want == now,
-        (None, Some(_)) => std::fs::read(format!("/proc/{}/cmdline", entry.harness_pid))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("chainproof")),
+        (None, Some(_)) => {
+            cfg!(target_os = "linux")
+                && std::fs::read(format!("/proc/{}/cmdline", entry.harness_pid))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("chainproof"))
+        }
         (_, None) => false,
     }
 }

@@ -9,6 +9,10 @@
 mod chain;
 pub mod cleanup;
 pub mod journal;
+#[cfg(target_os = "linux")]
+pub mod mount;
+#[cfg(not(target_os = "linux"))]
+#[path = "mount_other.rs"]
 pub mod mount;
 pub mod plan;
 mod prepare;

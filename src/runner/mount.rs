@@ -29,7 +29,7 @@ impl Method {
 
 /// Why an image cannot be mounted here, or `None` when it can.
 pub fn unavailable() -> Option<String> {
-    if kernel_has_iso9660() && nix::unistd::geteuid().is_root() {
+    if kernel_has_iso9660() && crate::platform::host::is_privileged() {
         return None;
     }
     if which("fuseiso").is_none() {
@@ -73,10 +73,14 @@ pub fn which(program: &str) -> Option<PathBuf> {
 
 /// Mounts `image` read-only at `mount_point` (created), with `env` given to
 /// the mount daemon so cleanup can find it by token.
-pub fn mount(image: &Path, mount_point: &Path, env: &[(&str, &str)]) -> Result<Method, String> {
+pub fn mount(
+    image: &Path,
+    mount_point: &Path,
+    env: &[(&str, &str)],
+) -> Result<(Method, PathBuf), String> {
     std::fs::create_dir_all(mount_point)
         .map_err(|e| format!("create {}: {e}", mount_point.display()))?;
-    let (method, mut cmd) = if kernel_has_iso9660() && nix::unistd::geteuid().is_root() {
+    let (method, mut cmd) = if kernel_has_iso9660() && crate::platform::host::is_privileged() {
         let mut c = Command::new("mount");
         c.args(["-t", "iso9660", "-o", "loop,ro"])
             .arg(image)
@@ -102,7 +106,7 @@ pub fn mount(image: &Path, mount_point: &Path, env: &[(&str, &str)]) -> Result<M
             out.status
         ));
     }
-    Ok(method)
+    Ok((method, mount_point.to_path_buf()))
 }
 
 /// True when `mount_point` is a mount point in this mount namespace.

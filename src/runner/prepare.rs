@@ -1,7 +1,6 @@
 //! Building what a scenario needs before the open: the artifact's bytes,
 //! the staged payload files, and the opener's command.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::artifact::build;
@@ -73,7 +72,7 @@ pub fn stage_files(variant: &Variant, vars: &Vars, workdir: &Path) -> Result<Vec
             .map_err(|e| format!("create {}: {e}", path.display()))?;
         std::io::Write::write_all(&mut f, vars.render(text)?.as_bytes())
             .map_err(|e| format!("write {}: {e}", path.display()))?;
-        set_mode(&path, 0o755)?;
+        set_executable(&path)?;
         written.push(path);
     }
     Ok(written)
@@ -105,12 +104,12 @@ pub fn stage_copy(
                 .map_err(|e| format!("write {}: {e}", target.display()))?;
         }
     }
-    set_mode(&target, 0o755)?;
+    set_executable(&target)?;
     Ok(target)
 }
 
-/// Sets a file's permission bits.
-pub fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("chmod {}: {e}", path.display()))
+/// Makes a file executable (mode 0755 on Unix; nothing to do on Windows).
+pub fn set_executable(path: &Path) -> Result<(), String> {
+    crate::platform::host::set_executable(path)
+        .map_err(|e| format!("make {} executable: {e}", path.display()))
 }

@@ -18,7 +18,7 @@ pub fn remove_stale_office_sockets(since: SystemTime) -> Vec<PathBuf> {
 }
 
 fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> Vec<PathBuf> {
-    let prefix = format!("OSL_PIPE_{}_", nix::unistd::getuid().as_raw());
+    let prefix = format!("OSL_PIPE_{}_", crate::platform::host::uid());
     let listening = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
     let mut removed = Vec::new();
     for dir in dirs {

@@ -221,10 +221,7 @@ pub fn mark_origin(
 ) -> Result<Vec<(String, String)>, String> {
     use crate::artifact::origin;
     use crate::scenario::Platform;
-    let set = |name: &str, value: &str| {
-        xattr::set(path, name, value.as_bytes())
-            .map_err(|e| format!("set {name} on {}: {e}", path.display()))
-    };
+    let set = |name: &str, value: &str| set_xattr(path, name, value);
     match Platform::current() {
         Some(Platform::Windows) => {
             let text = origin::zone_identifier(url, referrer).map_err(|e| e.to_string())?;
@@ -261,6 +258,20 @@ pub fn mark_origin(
             Ok(marks.into_iter().map(|(n, v)| (n.to_string(), v)).collect())
         }
     }
+}
+
+#[cfg(unix)]
+fn set_xattr(path: &Path, name: &str, value: &str) -> Result<(), String> {
+    xattr::set(path, name, value.as_bytes())
+        .map_err(|e| format!("set {name} on {}: {e}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_xattr(path: &Path, name: &str, _value: &str) -> Result<(), String> {
+    Err(format!(
+        "set {name} on {}: this platform has no extended attributes",
+        path.display()
+    ))
 }
 
 /// Reads back the origin marks present on `path`.

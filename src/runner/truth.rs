@@ -110,10 +110,7 @@ fn fill_argv(p: &mut ProcessTruth, argv: &[String]) {
 }
 
 fn user_name(uid: u32) -> Option<String> {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
+    crate::platform::host::user_name(uid)
 }
 
 /// Name of a capture source in the record.
@@ -121,6 +118,7 @@ pub fn source_name(s: crate::capture::Source) -> &'static str {
     match s {
         crate::capture::Source::ProcConnector => "proc-connector",
         crate::capture::Source::ProcScan => "proc-scan",
+        crate::capture::Source::ProcessTable => "process-table",
     }
 }
 

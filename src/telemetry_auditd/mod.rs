@@ -23,7 +23,6 @@ mod tests;
 
 use std::collections::HashMap;
 
-use nix::unistd::{Uid, User};
 use serde_json::Value;
 
 use crate::telemetry::Event;
@@ -67,10 +66,11 @@ pub fn parse_auto(text: &str) -> Parsed {
 /// enrichment, laurel, auoms) are preferred over this: the log may come
 /// from another host.
 fn host_user(uid: u32) -> Option<String> {
-    User::from_uid(Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
+    // Windows has no uid database: a Linux log's uids mean nothing there.
+    if cfg!(windows) {
+        return None;
+    }
+    crate::platform::host::user_name(uid)
 }
 
 fn parse_with(text: &str, accept: Accept, resolve: Resolver<'_>) -> Parsed {

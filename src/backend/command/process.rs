@@ -89,6 +89,16 @@ fn stderr_excerpt(stderr: &[u8]) -> String {
 }
 
 /// Kills the process group the program leads (it was started as its leader).
+#[cfg(windows)]
+fn kill_group(pid: Option<u32>) {
+    // Windows has no process groups to signal; end the program itself.
+    if let Some(pid) = pid {
+        let _ = crate::platform::host::kill(pid, true);
+    }
+}
+
+/// Kills the process group the program leads (it was started as its leader).
+#[cfg(unix)]
 fn kill_group(pid: Option<u32>) {
     let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) else {
         return;
@@ -109,8 +119,9 @@ pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String>
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
     let mut child = cmd.spawn().map_err(|e| format!("start {who}: {e}"))?;
     let pid = child.id();
     let stdin = child.stdin.take();
