@@ -139,14 +139,34 @@ pub fn trusted_location_remove(app: OfficeApp, token: &str) -> Argv {
     argv(&[REG, "delete", &trusted_location_key(app, token), "/f"])
 }
 
+/// The key a `.reg` scenario's file writes for run `token`.
+pub fn reg_key(token: &str) -> String {
+    format!(r"HKCU\Software\chainproof\{token}")
+}
+
+/// Every registry key a run may create, and so the only keys a cleanup
+/// from the journal may delete.
+pub fn run_registry_keys(token: &str) -> Vec<String> {
+    vec![
+        reg_key(token),
+        trusted_location_key(OfficeApp::Word, token),
+        trusted_location_key(OfficeApp::Excel, token),
+    ]
+}
+
+/// The command that tells whether `key` exists (exit 0).
+pub fn reg_query(key: &str) -> Argv {
+    argv(&[REG, "query", key])
+}
+
+/// The command that deletes `key` (one of [`run_registry_keys`]).
+pub fn reg_delete(key: &str) -> Argv {
+    argv(&[REG, "delete", key, "/f"])
+}
+
 /// The command that removes what a `.reg` scenario wrote.
 pub fn reg_cleanup(token: &str) -> Argv {
-    argv(&[
-        REG,
-        "delete",
-        &format!(r"HKCU\Software\chainproof\{token}"),
-        "/f",
-    ])
+    reg_delete(&reg_key(token))
 }
 
 /// Opens a file as a double-click does: through the desktop's shell, so the

@@ -87,6 +87,15 @@ pub(super) async fn execute(
             p
         }
     };
+    if variant.artifact.kind == crate::artifact::ArtifactKind::Reg {
+        // regedit writes this key when the chain runs; cleanup deletes it.
+        entry
+            .registry_keys
+            .push(crate::platform::windows::reg_key(token));
+        journal
+            .write(entry)
+            .map_err(|e| failed(format!("write the journal: {e}")))?;
+    }
     if variant.artifact.kind == crate::artifact::ArtifactKind::Executable {
         // What the user does before starting a downloaded program on Linux
         // or macOS ("allow executing file as program").
@@ -143,7 +152,10 @@ pub(super) async fn execute(
                         .map_err(|e| failed(format!("write the journal: {e}")))?;
                 }
                 state.mount = Some((path.clone(), mp.clone(), method.name()));
-                vars.set("mount", mp.display().to_string());
+                vars.set("mount", mount_var(&mp));
+            }
+            if r.profile == Some(ProfileKind::OfficeTrustedLocation) {
+                trust_run_directory(&r.image, token, &workdir, entry, journal, state)?;
             }
             if r.profile == Some(ProfileKind::Libreoffice) {
                 // Its IPC socket lands in /tmp whatever we do; cleanup removes it.
@@ -262,5 +274,63 @@ async fn wait_for_chain(
             ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Makes the run directory a temporary Office Trusted Location (Windows), so
+/// the document's macro runs despite the Mark-of-the-Web: journalled first,
+/// deleted at cleanup, and named in the record's warnings.
+fn trust_run_directory(
+    image: &str,
+    token: &str,
+    workdir: &Path,
+    entry: &mut Entry,
+    journal: &Journal,
+    state: &mut State,
+) -> Result<(), Failure> {
+    use crate::platform::windows::{OfficeApp, trusted_location_add, trusted_location_key};
+    let app = OfficeApp::for_image(image).unwrap_or(OfficeApp::Word);
+    entry.registry_keys.push(trusted_location_key(app, token));
+    journal
+        .write(entry)
+        .map_err(|e| failed(format!("write the journal: {e}")))?;
+    let dir = workdir.display().to_string();
+    for argv in trusted_location_add(app, token, &dir) {
+        let out = std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| failed(format!("start {}: {e}", argv[0])))?;
+        if !out.status.success() {
+            return Err(failed(format!(
+                "add the temporary Trusted Location: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+    }
+    state.warnings.push(format!(
+        "made {dir} a temporary Office Trusted Location ({}) so the macro runs despite the Mark-of-the-Web; cleanup deletes it",
+        trusted_location_key(app, token)
+    ));
+    Ok(())
+}
+
+/// `{mount}` for a mount point: a Windows drive root `E:\` becomes `E:`, so
+/// `{mount}\Setup.exe` is `E:\Setup.exe`.
+pub(super) fn mount_var(mp: &Path) -> String {
+    let text = mp.display().to_string();
+    match text.strip_suffix('\\') {
+        Some(drive) if drive.len() == 2 && drive.ends_with(':') => drive.to_string(),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_drive_root_mount_point_renders_without_its_separator() {
+        use std::path::Path;
+        assert_eq!(super::mount_var(Path::new("E:\\")), "E:");
+        assert_eq!(super::mount_var(Path::new("/w/media/x")), "/w/media/x");
     }
 }

@@ -214,6 +214,9 @@ pub fn stop_all(entry: &Entry) -> Report {
             mp.display()
         ));
     }
+    report
+        .problems
+        .extend(delete_registry_keys(&entry.registry_keys));
     if let Some(since) = entry.office_since_unix {
         let since = std::time::UNIX_EPOCH + Duration::from_secs(since);
         report.removed_outside = super::residue::remove_stale_office_sockets(since)
@@ -222,6 +225,37 @@ pub fn stop_all(entry: &Entry) -> Report {
             .collect();
     }
     report
+}
+
+/// Deletes the run's registry keys (Windows; elsewhere there are none):
+/// each that exists is deleted, and a failure is a problem for the record.
+fn delete_registry_keys(keys: &[String]) -> Vec<String> {
+    use crate::platform::windows;
+    let mut problems = Vec::new();
+    if !cfg!(windows) {
+        return problems;
+    }
+    let run = |argv: &[String]| {
+        std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    for key in keys {
+        let exists = run(&windows::reg_query(key)).is_ok_and(|o| o.status.success());
+        if !exists {
+            continue;
+        }
+        match run(&windows::reg_delete(key)) {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => problems.push(format!(
+                "delete registry key {key}: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => problems.push(format!("delete registry key {key}: {e}")),
+        }
+    }
+    problems
 }
 
 fn remove_dir(dir: &Path, problems: &mut Vec<String>) -> bool {

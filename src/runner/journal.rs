@@ -29,6 +29,10 @@ pub struct Entry {
     /// IPC sockets from then on are removed at cleanup.
     #[serde(default)]
     pub office_since_unix: Option<u64>,
+    /// Registry keys (Windows) the run creates and cleanup deletes: the
+    /// value a `.reg` scenario imports, a temporary Office Trusted Location.
+    #[serde(default)]
+    pub registry_keys: Vec<String>,
 }
 
 /// A journal file left in place, with why.
@@ -123,7 +127,9 @@ impl Entry {
         let plain = self.workdir.components().all(|c| {
             matches!(
                 c,
-                std::path::Component::RootDir | std::path::Component::Normal(_)
+                std::path::Component::Prefix(_)
+                    | std::path::Component::RootDir
+                    | std::path::Component::Normal(_)
             )
         });
         if !self.workdir.is_absolute() || !named || !plain {
@@ -138,10 +144,24 @@ impl Entry {
                 && mp
                     .components()
                     .all(|c| !matches!(c, std::path::Component::ParentDir));
-            if !inside {
+            // Windows mounts an image at a drive letter of its choosing.
+            let text = mp.to_string_lossy();
+            let drive = cfg!(windows)
+                && text.len() == 3
+                && text.as_bytes()[0].is_ascii_alphabetic()
+                && text.ends_with(":\\");
+            if !inside && !drive {
                 return Err(format!(
                     "mount point {} lies outside the run directory",
                     mp.display()
+                ));
+            }
+        }
+        for key in &self.registry_keys {
+            if !crate::platform::windows::run_registry_keys(&self.token).contains(key) {
+                return Err(format!(
+                    "registry key {key} is not one chainproof creates for run {}",
+                    self.token
                 ));
             }
         }
@@ -163,6 +183,7 @@ mod tests {
             harness_pid: 1,
             harness_start_ticks: None,
             office_since_unix: None,
+            registry_keys: Vec::new(),
         };
         assert_eq!(good.check(), Ok(()));
         let bad = [
@@ -194,7 +215,20 @@ mod tests {
                 mount_point: Some("/tmp/chainproof-cp0123456789/media/../../x".into()),
                 ..good.clone()
             },
+            Entry {
+                registry_keys: vec![r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run".into()],
+                ..good.clone()
+            },
+            Entry {
+                registry_keys: vec![r"HKCU\Software\chainproof\cp9999999999".into()],
+                ..good.clone()
+            },
         ];
+        let keys = Entry {
+            registry_keys: crate::platform::windows::run_registry_keys("cp0123456789"),
+            ..good.clone()
+        };
+        assert_eq!(keys.check(), Ok(()));
         for entry in bad {
             assert!(entry.check().is_err(), "{entry:?} accepted");
         }
@@ -213,6 +247,7 @@ mod tests {
             harness_pid: 1,
             harness_start_ticks: None,
             office_since_unix: None,
+            registry_keys: Vec::new(),
         };
         journal.write(&entry)?;
         entry.mount_point = Some(dir.path().join("chainproof-cp0123456789/media/x"));

@@ -114,6 +114,7 @@ pub async fn run(
         harness_pid: std::process::id(),
         harness_start_ticks: cleanup::start_ticks(std::process::id()),
         office_since_unix: None,
+        registry_keys: Vec::new(),
     };
     if let Err(e) = opts.journal.write(&entry) {
         return finish(
@@ -294,7 +295,7 @@ fn hops_of(
         vars.set("artifact", path.display().to_string());
     }
     if let Some((_, mp, _)) = &state.mount {
-        vars.set("mount", mp.display().to_string());
+        vars.set("mount", chain::mount_var(mp));
     }
     let chain: Vec<Vec<String>> = variant
         .chain
