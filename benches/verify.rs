@@ -136,6 +136,12 @@ fn serve(requests: Arc<AtomicUsize>, start: Instant) -> String {
     url
 }
 
+#[cfg(not(unix))]
+fn cpu_seconds() -> f64 {
+    0.0
+}
+
+#[cfg(unix)]
 fn cpu_seconds() -> f64 {
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF);
     usage

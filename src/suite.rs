@@ -239,11 +239,13 @@ pub fn meets(record: &RunRecord, level: &str) -> bool {
             return false;
         };
         if s.negative_control {
-            // A control passes when nothing alerted on it and the backend answered.
-            if v.chain.false_positive || v.chain.verdict == Verdict::Inconclusive {
-                return false;
+            // A control passes when nothing alerted on it and its whole
+            // chain was seen: without the telemetry, silence proves nothing.
+            match v.chain.verdict {
+                Verdict::NotApplicable => continue,
+                Verdict::Observed if !v.chain.false_positive => continue,
+                _ => return false,
             }
-            continue;
         }
         match (v.chain.verdict, level) {
             (Verdict::NotApplicable, _) => continue,

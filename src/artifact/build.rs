@@ -128,7 +128,12 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
             let argv = command()?;
             let launch = pdf::Launch {
                 program: argv[0].clone(),
-                parameters: command_line(input.platform, &argv[1..]),
+                // A reader hands /P to the program as its command line:
+                // Windows gets cmd.exe's own form (`/c` text verbatim).
+                parameters: match input.platform {
+                    Platform::Windows => windows_arguments(argv),
+                    Platform::Linux | Platform::Macos => command_line(input.platform, &argv[1..]),
+                },
                 directory: input.workdir.to_string(),
             };
             pdf::build(&format!("Document {}", input.token), &launch).map_err(|e| fail(&e))
@@ -202,6 +207,12 @@ pub fn read_command(path: &std::path::Path) -> Option<Result<Vec<String>, String
         "pdf" => read()
             .and_then(|b| pdf::read_launch(&b).map_err(|e| at(&e)))
             .and_then(|l| {
+                if cfg!(windows) {
+                    return Ok(cmdline::windows_split(&format!(
+                        "\"{}\" {}",
+                        l.program, l.parameters
+                    )));
+                }
                 let mut argv = vec![l.program];
                 argv.extend(split_here(&l.parameters)?);
                 Ok(argv)
@@ -226,6 +237,35 @@ mod tests {
         assert_eq!(volume_id("Invoice-cp0123456789.iso"), "ICE_CP0123456789");
         assert_eq!(volume_id("a.b.iso"), "A_B");
         assert_eq!(volume_id(&"x".repeat(40)).len(), 16);
+    }
+
+    /// A Windows PDF's Launch parameters are what cmd.exe itself reads.
+    #[test]
+    fn a_windows_pdf_hands_cmd_its_own_command_line() {
+        let argv: Vec<String> = [
+            r"C:\Windows\System32\cmd.exe",
+            "/c",
+            r#"echo x>"C:\t\p.txt" & exit"#,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let bytes = build(&Input {
+            kind: ArtifactKind::Pdf,
+            platform: Platform::Windows,
+            file_name: "a-cp1.pdf",
+            executable: None,
+            command: Some(&argv),
+            token: "cp1",
+            workdir: r"C:\t",
+            stage: None,
+        })
+        .unwrap();
+        let launch = pdf::read_launch(&bytes).unwrap();
+        assert_eq!(launch.program, argv[0]);
+        assert_eq!(launch.parameters, r#"/c echo x>"C:\t\p.txt" & exit"#);
+        let back = cmdline::windows_split(&format!("\"{}\" {}", launch.program, launch.parameters));
+        assert_eq!(back, argv);
     }
 
     #[test]

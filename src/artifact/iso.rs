@@ -16,7 +16,9 @@
 //! (ISO 9660 d-characters; 16 is what the Joliet descriptor holds).
 
 mod stamp;
+// These tests run host tools (Unix).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests;
 
 use std::collections::HashSet;

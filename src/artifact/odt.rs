@@ -39,7 +39,9 @@
 mod basic;
 mod parts;
 mod shell;
+// These tests run host tools (Unix).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests;
 mod xml;
 

@@ -18,7 +18,9 @@
 //! touches the disk, through the `<file>:Zone.Identifier` path that Windows
 //! and ntfs-3g (mounted with `streams_interface=windows`) both understand.
 
+// These tests run host tools (Unix).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests;
 
 use std::ffi::OsString;

@@ -328,5 +328,7 @@ fn field_words(instruction: &str) -> Result<Vec<String>, FormatError> {
     }
 }
 
+// These tests run host tools (Unix).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests;

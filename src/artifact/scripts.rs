@@ -339,5 +339,7 @@ fn sh_join(format: &'static str, argv: &[String]) -> Result<String, FormatError>
 
 mod read;
 
+// These tests run host tools (Unix).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests;

@@ -5,17 +5,27 @@
 //! only skips it, loudly, on a developer machine.
 
 use std::path::Path;
-use std::process::{Child, Command, Output};
+#[cfg(unix)]
+use std::process::Child;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// Whether `name` is on `PATH`; panics if it is not and `CI` is set.
 pub(crate) fn tool_available(name: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
+    let executable = |m: std::fs::Metadata| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            m.is_file() && m.permissions().mode() & 0o111 != 0
+        }
+        #[cfg(not(unix))]
+        {
+            m.is_file()
+        }
+    };
     let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            std::fs::metadata(dir.join(name))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        std::env::split_paths(&paths)
+            .any(|dir| std::fs::metadata(dir.join(name)).is_ok_and(executable))
     });
     if !found {
         assert!(
@@ -61,6 +71,7 @@ pub(crate) fn wait_for_file(path: &Path, limit: Duration) -> Option<Duration> {
 /// Kills a child started with `process_group(0)` and its whole group, then
 /// every process whose command line mentions `marker` (a unique temp path
 /// the test created), which catches descendants that left the group.
+#[cfg(unix)]
 pub(crate) fn kill_tree(child: &mut Child, marker: &Path) {
     if let Ok(pid) = i32::try_from(child.id()) {
         // SAFETY: kill(2) with a negative pid signals only the process group

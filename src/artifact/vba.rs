@@ -43,7 +43,9 @@ mod project;
 mod source;
 #[cfg(test)]
 mod tests;
+// These tests run host tools (Unix).
 #[cfg(test)]
+#[cfg(unix)]
 mod tools;
 
 use std::io::{Cursor, Read, Write};

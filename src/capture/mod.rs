@@ -375,5 +375,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests;

@@ -46,7 +46,8 @@ impl TableCapture {
         let mut warnings = Vec::new();
         let (s, t) = (Arc::clone(&stop), Arc::clone(&seen));
         let token = token.to_string();
-        let interval = options.scan_interval.max(Duration::from_millis(5));
+        // Each poll reads every process's environment: not faster than 25 ms.
+        let interval = options.scan_interval.max(Duration::from_millis(25));
         let thread = std::thread::Builder::new()
             .name("chainproof-table".into())
             .spawn(move || poll(&token, interval, &s, &t))
@@ -146,10 +147,11 @@ fn poll(token: &str, interval: Duration, stop: &AtomicBool, seen: &Mutex<Seen>) 
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             let ppid = p.parent().map_or(0, |pp| pp.as_u32());
-            let parent_is_ours = s
-                .processes
-                .keys()
-                .any(|(known, _)| *known == ppid && ppid != 0);
+            // The parent instance, not just its pid: Windows reuses pids.
+            let parent_is_ours = ppid != 0
+                && s.processes
+                    .keys()
+                    .any(|(known, started)| *known == ppid && *started <= p.start_time());
             let ours = p.environ().iter().any(|e| e.as_os_str() == entry.as_str())
                 || argv.iter().any(|a| a.contains(token))
                 || s.roots.contains(&pid.as_u32())

@@ -31,7 +31,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
     pub token: Option<String>,
     /// The run directory the commands refer to on the target host (default:
-    /// %TEMP%\chainproof-TOKEN on Windows, /tmp/chainproof-TOKEN elsewhere).
+    /// C:\chainproof-TOKEN on Windows, /tmp/chainproof-TOKEN elsewhere).
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// The chainproof binary built for the target platform, embedded in disk
@@ -79,8 +79,9 @@ pub fn build_command(args: BuildArgs) -> u8 {
     // Files run by a shell keep `$TMPDIR` quoted, unexpanded: on macOS the
     // default is a literal path (Windows expands %TEMP% in cmd and WSH).
     let workdir = args.workdir.clone().unwrap_or_else(|| match platform {
-        Platform::Macos => format!("/tmp/chainproof-{token}"),
-        _ => plan::workdir(platform, &token),
+        // PowerShell -File, PDF readers and shortcuts do not expand %TEMP%.
+        Platform::Windows => format!("C:\\chainproof-{token}"),
+        Platform::Macos | Platform::Linux => format!("/tmp/chainproof-{token}"),
     });
     let stage = match (&args.stage, Some(platform) == Platform::current()) {
         (Some(path), _) => Some(path.clone()),

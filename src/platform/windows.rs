@@ -51,12 +51,11 @@ pub fn dismount_disk_image(image: &str) -> Argv {
     ))
 }
 
-/// Dismounts the image mounted at drive `letter` (what the journal keeps
-/// after a crash: the drive, not the image).
-pub fn dismount_drive(letter: &str) -> Argv {
+/// Prints `True` when `image` is attached (mounted).
+pub fn disk_image_attached(image: &str) -> Argv {
     powershell(&format!(
-        "Get-DiskImage -Volume (Get-Volume -DriveLetter {}) | Dismount-DiskImage",
-        ps_quote(letter)
+        "(Get-DiskImage -ImagePath {}).Attached",
+        ps_quote(image)
     ))
 }
 
@@ -169,21 +168,6 @@ pub fn reg_cleanup(token: &str) -> Argv {
     reg_delete(&reg_key(token))
 }
 
-/// Opens a file as a double-click does: through the desktop's shell, so the
-/// program that handles it is a child of explorer.exe.
-pub fn shell_open(path: &str) -> Argv {
-    argv(&[r"C:\Windows\explorer.exe", path])
-}
-
-/// Lists live processes with pid, parent pid, image, command line and owner
-/// (ground truth beside the stage programs' self-reports).
-pub fn list_processes(token: &str) -> Argv {
-    powershell(&format!(
-        "Get-CimInstance Win32_Process | Where-Object {{ $_.CommandLine -like {} }} | ForEach-Object {{ $o = Invoke-CimMethod -InputObject $_ -MethodName GetOwner; [pscustomobject]@{{pid=$_.ProcessId; ppid=$_.ParentProcessId; image=$_.ExecutablePath; command_line=$_.CommandLine; user=\"$($o.Domain)\\$($o.User)\"; created=$_.CreationDate.ToUniversalTime().ToString('o')}} }} | ConvertTo-Json -Compress",
-        ps_quote(&format!("*{token}*"))
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +204,7 @@ mod tests {
         assert!(mount_disk_image(r"C:\x.vhd")[4].contains("-StorageType VHD"));
         assert!(mount_needs_admin(r"C:\x.VHD") && !mount_needs_admin(r"C:\x.iso"));
         assert!(dismount_disk_image(r"C:\x.iso")[4].ends_with("'C:\\x.iso'"));
-        assert!(dismount_drive("E")[4].contains("-DriveLetter 'E'"));
+        assert!(disk_image_attached(r"C:\x.iso")[4].ends_with("'C:\\x.iso').Attached"));
     }
 
     #[test]
@@ -229,6 +213,5 @@ mod tests {
             reg_cleanup("cp0123456789")[2],
             r"HKCU\Software\chainproof\cp0123456789"
         );
-        assert!(list_processes("cp0123456789")[4].contains("'*cp0123456789*'"));
     }
 }

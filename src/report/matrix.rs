@@ -216,12 +216,12 @@ fn control_cell(chain: &crate::record::ChainVerdict) -> String {
             "FALSE POSITIVE\n{}",
             short(chain.reason.as_deref().unwrap_or(""))
         ),
-        Verdict::Inconclusive | Verdict::NotApplicable => format!(
-            "{}\n{}",
+        Verdict::Observed => "no alert (control)".to_string(),
+        _ => format!(
+            "{} (control)\n{}",
             chain.verdict.as_str(),
             short(chain.reason.as_deref().unwrap_or(""))
         ),
-        _ => "no alert (control)".to_string(),
     }
 }
 

@@ -137,21 +137,22 @@ pub(super) async fn execute(
                 .as_ref()
                 .ok_or_else(|| failed("no real opener"))?;
             if r.mount {
-                let mp = workdir.join("media").join(prepare::mount_dir(&name));
-                entry.mount_point = Some(mp.clone());
+                // macOS mounts under /Volumes, as the Finder does (and as
+                // detection content expects); elsewhere inside the run.
+                let wanted = if cfg!(target_os = "macos") {
+                    PathBuf::from(format!("/Volumes/chainproof-{token}"))
+                } else {
+                    workdir.join("media").join(prepare::mount_dir(&name))
+                };
+                let handle = mount::handle(&path, &wanted);
+                entry.mount_point = Some(handle.clone());
                 journal
                     .write(entry)
                     .map_err(|e| failed(format!("write the journal: {e}")))?;
                 let (method, mp) =
-                    mount::mount(&path, &mp, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
-                if entry.mount_point.as_ref() != Some(&mp) {
-                    // Windows chose a drive letter: journal where it really is.
-                    entry.mount_point = Some(mp.clone());
-                    journal
-                        .write(entry)
-                        .map_err(|e| failed(format!("write the journal: {e}")))?;
-                }
+                    mount::mount(&path, &wanted, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
                 state.mount = Some((path.clone(), mp.clone(), method.name()));
+                state.mount_handle = Some(handle);
                 vars.set("mount", mount_var(&mp));
             }
             if r.profile == Some(ProfileKind::OfficeTrustedLocation) {
@@ -256,8 +257,15 @@ async fn wait_for_chain(
         let opener_gone = matches!(child.try_wait(), Ok(Some(_)));
         if opener_gone && super::cleanup::token_processes(token).is_empty() {
             let since = *quiet_since.get_or_insert_with(Instant::now);
-            // Give a straggling proof write or exit event half a second.
-            if since.elapsed() > Duration::from_millis(500) {
+            // Give a straggling proof write or exit event half a second; a
+            // chain with a proof file gets longer, since a desktop shell may
+            // have taken it over (a hand-off carries no token to see).
+            let grace = if proof.is_some() {
+                Duration::from_secs(3)
+            } else {
+                Duration::from_millis(500)
+            };
+            if since.elapsed() > grace {
                 *settled_at = Some(since);
                 return Ok(());
             }

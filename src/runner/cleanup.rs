@@ -242,9 +242,18 @@ fn delete_registry_keys(keys: &[String]) -> Vec<String> {
             .output()
     };
     for key in keys {
-        let exists = run(&windows::reg_query(key)).is_ok_and(|o| o.status.success());
-        if !exists {
-            continue;
+        // reg.exe query: 0 found, 1 not found; anything else is a problem.
+        match run(&windows::reg_query(key)).map(|o| o.status.code()) {
+            Ok(Some(0)) => {}
+            Ok(Some(1)) => continue,
+            Ok(code) => {
+                problems.push(format!("query registry key {key}: exit {code:?}"));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("query registry key {key}: {e}"));
+                continue;
+            }
         }
         match run(&windows::reg_delete(key)) {
             Ok(o) if o.status.success() => {}

@@ -144,12 +144,16 @@ impl Entry {
                 && mp
                     .components()
                     .all(|c| !matches!(c, std::path::Component::ParentDir));
-            // Windows mounts an image at a drive letter of its choosing.
-            let text = mp.to_string_lossy();
-            let drive = cfg!(windows)
-                && text.len() == 3
-                && text.as_bytes()[0].is_ascii_alphabetic()
-                && text.ends_with(":\\");
+            // Windows unmounts by the image (inside the run directory);
+            // macOS mounts under /Volumes, as the Finder does.
+            let image = cfg!(windows)
+                && mp.starts_with(&self.workdir)
+                && mp
+                    .components()
+                    .all(|c| !matches!(c, std::path::Component::ParentDir));
+            let volume = cfg!(target_os = "macos")
+                && *mp == Path::new("/Volumes").join(format!("chainproof-{}", self.token));
+            let drive = image || volume;
             if !inside && !drive {
                 return Err(format!(
                     "mount point {} lies outside the run directory",

@@ -50,7 +50,10 @@ pub(super) struct State {
     workdir: PathBuf,
     artifact: Option<(PathBuf, Vec<(String, String)>)>,
     payloads: Vec<PathBuf>,
+    /// The image, where it is mounted, and how.
     mount: Option<(PathBuf, PathBuf, &'static str)>,
+    /// What unmounting takes: the mount point, or the image on Windows.
+    mount_handle: Option<PathBuf>,
     opener: Option<OpenerMatchOwned>,
     warnings: Vec<String>,
     proof: Option<PathBuf>,
@@ -148,7 +151,8 @@ pub async fn run(
             image: image.display().to_string(),
             mount_point: mp.display().to_string(),
             method: method.to_string(),
-            unmounted: clean.unmounted && !mount::is_mounted(mp),
+            unmounted: clean.unmounted
+                && !mount::is_mounted(state.mount_handle.as_deref().unwrap_or(mp)),
         }),
         sources: sources(&captured.sources, !stages.is_empty()),
         warnings: state

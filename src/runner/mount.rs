@@ -27,6 +27,12 @@ impl Method {
     }
 }
 
+/// What [`unmount`] and [`is_mounted`] take for an image mounted at
+/// `mount_point`: the mount point itself.
+pub fn handle(_image: &Path, mount_point: &Path) -> PathBuf {
+    mount_point.to_path_buf()
+}
+
 /// Why an image cannot be mounted here, or `None` when it can.
 pub fn unavailable() -> Option<String> {
     if kernel_has_iso9660() && crate::platform::host::is_privileged() {

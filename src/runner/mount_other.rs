@@ -25,6 +25,17 @@ impl Method {
     }
 }
 
+/// What [`unmount`] and [`is_mounted`] take: the mount point on macOS; on
+/// Windows the image itself, since the drive letter is Windows' choice and
+/// may later belong to another volume.
+pub fn handle(image: &Path, mount_point: &Path) -> PathBuf {
+    if cfg!(windows) {
+        image.to_path_buf()
+    } else {
+        mount_point.to_path_buf()
+    }
+}
+
 /// Why an image cannot be mounted here, or `None` when it can.
 pub fn unavailable() -> Option<String> {
     let (tool, what) = if cfg!(windows) {
@@ -103,10 +114,12 @@ pub fn mount(
     Ok((Method::Hdiutil, mount_point.to_path_buf()))
 }
 
-/// Whether something is mounted at `mount_point`.
-pub fn is_mounted(mount_point: &Path) -> bool {
+/// Whether something is mounted at `handle` (see [`handle`]).
+pub fn is_mounted(handle: &Path) -> bool {
     if cfg!(windows) {
-        return mount_point.exists();
+        let image = handle.display().to_string();
+        return run(&crate::platform::windows::disk_image_attached(&image), &[])
+            .is_ok_and(|out| out.trim().eq_ignore_ascii_case("true"));
     }
     // A mount point lies on another device than its parent folder.
     let dev = |p: &Path| {
@@ -120,24 +133,23 @@ pub fn is_mounted(mount_point: &Path) -> bool {
             std::fs::metadata(p).ok().map(|_| 0u64)
         }
     };
-    match (dev(mount_point), mount_point.parent().and_then(dev)) {
+    match (dev(handle), handle.parent().and_then(dev)) {
         (Some(a), Some(b)) => a != b,
         _ => false,
     }
 }
 
-/// Unmounts `mount_point`; `Ok(false)` when nothing was mounted there.
-pub fn unmount(mount_point: &Path) -> Result<bool, String> {
-    if !is_mounted(mount_point) {
+/// Unmounts what `handle` names; `Ok(false)` when nothing was mounted.
+pub fn unmount(handle: &Path) -> Result<bool, String> {
+    if !is_mounted(handle) {
         return Ok(false);
     }
-    let mp = mount_point.display().to_string();
+    let text = handle.display().to_string();
     let argv = if cfg!(windows) {
-        let letter: String = mp.chars().take(1).collect();
-        crate::platform::windows::dismount_drive(&letter)
+        crate::platform::windows::dismount_disk_image(&text)
     } else {
-        crate::platform::macos::hdiutil_detach(&mp)
+        crate::platform::macos::hdiutil_detach(&text)
     };
     run(&argv, &[])?;
-    Ok(!is_mounted(mount_point))
+    Ok(!is_mounted(handle))
 }

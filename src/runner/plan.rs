@@ -212,11 +212,7 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
 fn truth_text(platform: Platform) -> String {
     match platform {
         Platform::Linux => "record the ground truth: the netlink process connector, a /proc scan and the stage programs' self-reports".into(),
-        Platform::Macos => format!(
-            "record the ground truth: the stage programs' self-reports and the live process table; on macOS 13+ as root also `{}`",
-            show(&macos::eslogger())
-        ),
-        Platform::Windows => "record the ground truth: the stage programs' self-reports (pid, parent pid, image, command line, user) and Win32_Process for live processes".into(),
+        Platform::Macos | Platform::Windows => "record the ground truth: the stage programs' self-reports (pid, parent pid, image, command line, user) and the OS process table, polled".into(),
     }
 }
 

@@ -44,6 +44,7 @@ fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> Vec<PathBuf> {
 }
 
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use std::os::unix::net::UnixListener;
 

@@ -276,6 +276,7 @@ fn set_xattr(path: &Path, name: &str, _value: &str) -> Result<(), String> {
 
 /// Reads back the origin marks present on `path`.
 #[cfg(test)]
+#[cfg(unix)]
 pub fn read_origin(path: &Path) -> Vec<(String, String)> {
     ["user.xdg.origin.url", "user.xdg.referrer.url"]
         .iter()
@@ -287,6 +288,7 @@ pub fn read_origin(path: &Path) -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
 

@@ -160,6 +160,31 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
     if let Some(why) = bad_file_name(&v.artifact.name) {
         c.fail(&name_field, why);
     }
+    if let Some(i) = v.artifact.carries {
+        let field = format!("{at}.artifact.carries");
+        if i >= v.chain.len() {
+            c.fail(
+                &field,
+                format!(
+                    "step {i} does not exist: the chain has {} step(s)",
+                    v.chain.len()
+                ),
+            );
+        } else if !v.artifact.kind.carries_command() {
+            c.fail(&field, "this kind of artifact carries no command");
+        } else if v.chain[i].run.iter().any(|a| a.contains("{mount}")) {
+            c.fail(
+                &field,
+                "the step an artifact carries is built before any mount: it cannot use {mount}",
+            );
+        }
+    }
+    if v.open.by_association && v.chain.len() < 2 && v.artifact.kind.carries_command() {
+        c.fail(
+            format!("{at}.open.by_association"),
+            "the opener starts the first step and the artifact carries the second: the chain needs two steps",
+        );
+    }
     for (i, name) in v.programs.iter().enumerate() {
         if name.is_empty() || bad_file_name(name).is_some() || name.starts_with('.') {
             c.fail(

@@ -45,6 +45,11 @@ fn settled(v: &Verification, scenario: Option<&Scenario>) -> bool {
         .any(|h| matches!(h.verdict, Verdict::Missed | Verdict::Inconclusive));
     let wants_alert = scenario.is_some_and(|s| s.expect.alert.is_some());
     let chain_na = v.chain.verdict == Verdict::NotApplicable;
+    // A negative control is watched until the deadline: a false positive
+    // can arrive after the telemetry, and once seen nothing changes it.
+    if scenario.is_some_and(|s| s.expect.no_alert) {
+        return chain_na || v.chain.false_positive;
+    }
     chain_na || (!open && (!wants_alert || v.chain.verdict == Verdict::Alerted))
 }
 

@@ -323,20 +323,50 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
         scenarios: vec![],
     };
     r.verification = Some(v);
-    record.scenarios.push(r.clone());
+    record.scenarios = vec![r.clone()];
     assert!(
         !crate::suite::meets(&record, "alerted"),
         "controls alone prove nothing"
     );
+    // An alerted attack chain beside the control: the policy's answer then
+    // depends on the control alone.
+    let mut attack = chain();
+    let alert = BackendAlert {
+        rule_id: Some("r2".into()),
+        rule_title: "Doc spawns shell".into(),
+        level: Some("high".into()),
+        tags: vec!["attack.t1204.002".into()],
+        at: OffsetDateTime::UNIX_EPOCH,
+        event: proc_event(11, 10),
+    };
+    attack.verification = Some(decide_with(
+        &attack,
+        Ok(RunAnswer {
+            events: vec![
+                file_event("/w/Downloads/a.odt"),
+                proc_event(10, 1),
+                proc_event(11, 10),
+            ],
+            alerts: vec![alert],
+            answered_at: Some(OffsetDateTime::UNIX_EPOCH),
+        }),
+    ));
+    record.scenarios = vec![attack.clone(), r.clone()];
+    assert!(
+        crate::suite::meets(&record, "alerted"),
+        "a quiet control passes"
+    );
     let matrix = crate::report::matrix::Matrix::of(&record);
-    assert_eq!(matrix.rows[0].chain, "no alert (control)");
+    assert_eq!(matrix.rows[1].chain, "no alert (control)");
+    let junit = crate::report::render(&record, crate::report::Format::Junit);
+    assert!(!junit.contains("false-positive"), "{junit}");
     r.verification = Some(fp);
-    record.scenarios = vec![r];
+    record.scenarios = vec![attack, r];
     let matrix = crate::report::matrix::Matrix::of(&record);
     assert!(
-        matrix.rows[0].chain.starts_with("FALSE POSITIVE"),
+        matrix.rows[1].chain.starts_with("FALSE POSITIVE"),
         "{}",
-        matrix.rows[0].chain
+        matrix.rows[1].chain
     );
     assert_eq!(
         (matrix.summary.controls, matrix.summary.false_positives),
@@ -348,5 +378,8 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
             .line()
             .contains("1 negative control: 1 false positive")
     );
+    assert!(!crate::suite::meets(&record, "alerted"));
     assert!(!crate::suite::meets(&record, "observed"));
+    let junit = crate::report::render(&record, crate::report::Format::Junit);
+    assert!(junit.contains(r#"type="false-positive""#), "{junit}");
 }

@@ -54,8 +54,8 @@ fn list_shows_every_scenario_its_platforms_and_whether_it_is_a_control() -> Test
 #[test]
 fn dry_runs_print_a_complete_plan_for_every_scenario_on_windows_and_macos() -> TestResult {
     for (platform, origin, truth) in [
-        ("windows", "Zone.Identifier", "Win32_Process"),
-        ("macos", "com.apple.quarantine", "eslogger"),
+        ("windows", "Zone.Identifier", "OS process table"),
+        ("macos", "com.apple.quarantine", "OS process table"),
         ("linux", "user.xdg.origin.url", "process connector"),
     ] {
         let out = Command::cargo_bin("chainproof")?
@@ -205,8 +205,9 @@ fn every_linux_variant_runs_and_controls_raise_no_alert() -> TestResult {
     Ok(())
 }
 
-/// The record of a stand-in: a control's editor is the stage program under
-/// the editor's name, started by the emulated file manager.
+/// A rule that fires on a control's legitimate pair is a false positive:
+/// shown in the matrix, counted, and failing `--require` although the attack
+/// chain beside it alerted.
 #[test]
 fn a_control_with_rules_that_fire_is_reported_as_a_false_positive() -> TestResult {
     if !needs_root("false positive") {
@@ -220,13 +221,21 @@ fn a_control_with_rules_that_fire_is_reported_as_a_false_positive() -> TestResul
         rules.join("editor.yml"),
         "title: Any Program Started by a File Manager\nid: 0b0b0b0b-0000-4000-8000-000000000001\nlogsource: { product: linux, category: process_creation }\ndetection:\n  sel: { ParentImage|endswith: '/nautilus' }\n  condition: sel\nlevel: low\n",
     )?;
+    // The shipped document rule too, so the attack chain beside the control
+    // alerts and the policy fails on the false positive alone.
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("detections/lnx_doc_app_spawns_shell.yml"),
+        rules.join("doc.yml"),
+    )?;
     let out = lab
         .run(&[
+            "macro-doc-shell",
             "control-file-manager-editor",
             "--rules",
             rules.to_str().unwrap_or_default(),
             "--require",
-            "observed",
+            "alerted",
         ])
         .assert()
         .code(1)

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `chainproof` binary, one test binary with a
 //! module per command. Each test works in a fresh temporary directory
-//! (reports, journal and run directories all inside it).
+//! (reports, journal and run directories all inside it). They drive a Unix
+//! host's tools (FUSE, auditd, LibreOffice), so they build on Unix only.
+#![cfg(unix)]
 
 mod artifacts;
 mod auditd;

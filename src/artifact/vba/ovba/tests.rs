@@ -91,12 +91,12 @@ fn ovba_round_trips_random_inputs() {
         assert_round_trip(&data);
     }
     // Incompressible data: every full chunk stored raw, exact round trip.
-    let data: Vec<u8> = (0..3 * CHUNK_LEN).map(|_| rng.random()).collect();
+    let data: Vec<u8> = (0..3 * CHUNK_LEN).map(|_| rng.random::<u8>()).collect();
     let container = compress(&data);
     assert_eq!(chunk_headers(&container), vec![0x3FFF; 3]);
     assert_eq!(decompress(&container).unwrap(), data);
     // Short incompressible tail: stored compressed (literals only).
-    let short: Vec<u8> = (0..1000).map(|_| rng.random()).collect();
+    let short: Vec<u8> = (0..1000).map(|_| rng.random::<u8>()).collect();
     assert_eq!(chunk_headers(&compress(&short))[0] & 0xF000, 0xB000);
     assert_round_trip(&short);
 }
