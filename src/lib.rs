@@ -8,12 +8,14 @@
 
 pub mod artifact;
 pub mod backend;
+pub mod bundle;
 pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod exit;
 pub mod gate;
+pub mod history;
 pub mod payload;
 pub mod platform;
 pub mod record;

@@ -30,8 +30,11 @@ pub struct Settings {
     pub backend: Option<(String, crate::config::Profile)>,
     /// How long to poll a remote backend.
     pub polling: crate::verify::Polling,
-    /// Also write the backend's telemetry as `telemetry.jsonl`.
+    /// Also write the backend's telemetry as `telemetry.jsonl` (the
+    /// evidence bundle always holds it; kept for older callers).
     pub record: bool,
+    /// Sign the evidence bundle's manifest with this OpenSSH Ed25519 key.
+    pub sign: Option<PathBuf>,
 }
 
 /// The outcome of a suite.
@@ -163,11 +166,12 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         scenarios: runs,
     };
     let folder = crate::report::write_folder(&record, &settings.reports)?;
-    if settings.record {
-        let path = folder.join("telemetry.jsonl");
-        std::fs::write(&path, crate::report::recording::render(&record, &answers))
-            .map_err(|source| crate::report::ReportError::Write { path, source })?;
-    }
+    let evidence = crate::report::evidence::Evidence {
+        scenarios: &settings.scenarios,
+        telemetry: Some(crate::report::recording::render(&record, &answers)),
+        sign: settings.sign.as_deref(),
+    };
+    crate::report::evidence::seal(&record, &folder, &settings.reports, &evidence)?;
     Ok(Outcome {
         record,
         folder,

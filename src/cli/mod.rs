@@ -8,11 +8,13 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod cleanup;
+mod evidence;
+mod offline;
 mod run;
 mod verify;
 
 use crate::exit;
-use crate::report::{self, Format};
+use crate::report::Format;
 use crate::scenario::{self, Fidelity, Loaded, Platform};
 
 /// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
@@ -109,6 +111,27 @@ pub enum Command {
         #[arg(long)]
         policy: Option<PathBuf>,
     },
+    /// Check an evidence bundle (a run's report folder): recompute every
+    /// file's SHA-256 against SHA256SUMS and check SHA256SUMS.sig. Exit 0
+    /// when intact; 1 naming each changed, missing or extra file.
+    Bundle {
+        /// What to do.
+        #[command(subcommand)]
+        action: BundleAction,
+    },
+    /// Coverage over time, from the reports folder's history.jsonl.
+    Trend {
+        /// Reports folder.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
+    /// The matrix cells that changed between two runs (run.json files).
+    Diff {
+        /// The earlier run.json.
+        before: PathBuf,
+        /// The later run.json.
+        after: PathBuf,
+    },
     /// Finish the cleanup of runs that were killed (SIGKILL, crash, power
     /// loss): end their processes, unmount their images, remove their run
     /// directories, from the journal under REPORTS/.journal.
@@ -116,6 +139,19 @@ pub enum Command {
         /// Reports folder whose journal to read.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+    },
+}
+
+/// `bundle` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BundleAction {
+    /// Verify a report folder against its SHA256SUMS (and signature).
+    Verify {
+        /// The report folder.
+        dir: PathBuf,
+        /// An OpenSSH allowed-signers file the signing key must be in.
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
     },
 }
 
@@ -161,8 +197,15 @@ pub struct RunArgs {
     pub deadline: std::time::Duration,
     /// Also write the telemetry the backend returned, one event per line, as
     /// telemetry.jsonl in the report folder (for `replay` and `gate` in CI).
+    /// Every report folder now holds it as evidence; the flag is kept for
+    /// existing scripts.
     #[arg(long)]
     pub record: bool,
+    /// Sign the report folder's SHA256SUMS with this OpenSSH Ed25519 private
+    /// key (unencrypted); anyone can check it with `ssh-keygen -Y verify -n
+    /// chainproof` (see docs/evidence.md).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
     /// Fail (exit 1) unless every chain reaches this verdict: `alerted` or
     /// `observed` (alerted counts as observed).
     #[arg(long, value_name = "VERDICT", value_parser = ["alerted", "observed"])]
@@ -195,96 +238,24 @@ pub fn main(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Validate { paths } => validate(&paths),
         Command::List { paths } => list(&paths),
-        Command::Report { record, format } => match report::read_record(&record) {
-            Ok(r) => {
-                print!("{}", report::render(&r, format));
-                exit::OK
-            }
-            Err(e) => fail(&e, exit::INVALID),
-        },
+        Command::Report { record, format } => evidence::report(&record, format),
         Command::Cleanup { reports } => cleanup::cleanup_command(&reports),
+        Command::Bundle { action } => evidence::bundle_command(action),
+        Command::Trend { reports } => evidence::trend(&reports),
+        Command::Diff { before, after } => evidence::diff(&before, &after),
         Command::Run(args) => run::run(args),
         Command::Build(args) => build::build_command(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
-        Command::AuditRules { install, remove } => audit_rules(install, remove),
-        Command::Replay { telemetry, rules } => replay(&telemetry, &rules),
+        Command::AuditRules { install, remove } => offline::audit_rules(install, remove),
+        Command::Replay { telemetry, rules } => offline::replay(&telemetry, &rules),
         Command::Gate {
             baseline,
             current,
             policy,
-        } => gate(&baseline, &current, policy.as_deref()),
+        } => offline::gate(&baseline, &current, policy.as_deref()),
     };
     ExitCode::from(code)
-}
-
-fn replay(telemetry: &[PathBuf], rules: &[PathBuf]) -> u8 {
-    let rules = match crate::detect::Rules::load(rules) {
-        Ok(r) => r,
-        Err(e) => return fail(&e, exit::INVALID),
-    };
-    let mut events = Vec::new();
-    for path in telemetry {
-        match crate::replay::load(path) {
-            Ok(loaded) => events.extend(loaded.events),
-            Err(e) => return fail(&e, exit::INVALID),
-        }
-    }
-    let result = crate::replay::replay(&events, &rules);
-    print!("{}", crate::replay::render_text(&result));
-    exit::OK
-}
-
-fn audit_rules(install: bool, remove: bool) -> u8 {
-    use crate::backend::auditd::rules;
-    let result = match (install, remove) {
-        (true, _) => rules::install().map(|added| {
-            for r in &added {
-                println!("auditctl {r}");
-            }
-            println!(
-                "installed {} rule(s), backlog {}",
-                added.len(),
-                rules::BACKLOG
-            );
-        }),
-        (_, true) => rules::remove().map(|n| println!("removed {n} chainproof rule(s)")),
-        _ => {
-            for r in rules::rules() {
-                println!("{r}");
-            }
-            Ok(())
-        }
-    };
-    match result {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("error: failed to {e}");
-            exit::RUNTIME
-        }
-    }
-}
-
-fn gate(
-    baseline: &std::path::Path,
-    current: &std::path::Path,
-    policy: Option<&std::path::Path>,
-) -> u8 {
-    let policy = match policy.map(crate::gate::load_policy).transpose() {
-        Ok(p) => p.unwrap_or_default(),
-        Err(e) => return fail(&e, exit::INVALID),
-    };
-    let (before, after) = match (report::read_record(baseline), report::read_record(current)) {
-        (Ok(b), Ok(c)) => (b, c),
-        (Err(e), _) | (_, Err(e)) => return fail(&e, exit::INVALID),
-    };
-    let outcome = crate::gate::compare(&before, &after, &policy);
-    print!("{}", crate::gate::render(&outcome));
-    if outcome.passed() {
-        exit::OK
-    } else {
-        exit::POLICY
-    }
 }
 
 /// Prints an error and its chain of causes to stderr; returns `code`.

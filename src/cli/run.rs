@@ -79,6 +79,7 @@ pub fn run(args: RunArgs) -> u8 {
         work_root: absolute(&args.work_root.unwrap_or_else(std::env::temp_dir)),
         backend,
         record: args.record,
+        sign: args.sign.clone(),
         polling: crate::verify::Polling {
             deadline: args.deadline,
             ..crate::verify::Polling::default()

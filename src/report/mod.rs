@@ -4,9 +4,13 @@
 //! Reads the record only. Every string that came from a scenario, the host
 //! or a backend is escaped for the format it lands in.
 
+pub mod csv;
+pub mod evidence;
+pub mod html;
 pub mod junit;
 mod markdown;
 pub mod matrix;
+pub mod navigator;
 pub mod recording;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +31,13 @@ pub enum Format {
     /// JUnit XML: a suite per scenario, a case per hop and one for the chain
     /// (`missed`/`blocked` fail, `inconclusive` errs, `not-applicable` skips).
     Junit,
+    /// One self-contained HTML page (no network): summary, heat map, each
+    /// chain's process tree and alerts, IR readiness, metadata, trend.
+    Html,
+    /// An ATT&CK Navigator layer (enterprise) scoring T1204.002 by coverage.
+    Navigator,
+    /// CSV, one row per scenario × hop × host.
+    Csv,
 }
 
 /// Renders `record` in `format`.
@@ -36,6 +47,9 @@ pub fn render(record: &RunRecord, format: Format) -> String {
         Format::Md => markdown::render(record),
         Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
         Format::Junit => junit::render(record),
+        Format::Html => html::render(record, &[]),
+        Format::Navigator => navigator::render(record),
+        Format::Csv => csv::render(record),
     }
 }
 
@@ -59,6 +73,14 @@ pub enum ReportError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// The evidence bundle could not be sealed or signed.
+    #[error("seal the evidence bundle {path}: {message}")]
+    Bundle {
+        /// The report folder.
+        path: PathBuf,
+        /// What failed.
+        message: String,
     },
     /// The file is not a run record.
     #[error("parse run record {path}: {message}")]

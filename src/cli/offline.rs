@@ -1,0 +1,77 @@
+//! `replay`, `audit-rules` and `gate`: commands that work without running
+//! a scenario.
+
+use std::path::PathBuf;
+
+use super::fail;
+use crate::exit;
+use crate::report;
+
+pub fn replay(telemetry: &[PathBuf], rules: &[PathBuf]) -> u8 {
+    let rules = match crate::detect::Rules::load(rules) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let mut events = Vec::new();
+    for path in telemetry {
+        match crate::replay::load(path) {
+            Ok(loaded) => events.extend(loaded.events),
+            Err(e) => return fail(&e, exit::INVALID),
+        }
+    }
+    let result = crate::replay::replay(&events, &rules);
+    print!("{}", crate::replay::render_text(&result));
+    exit::OK
+}
+
+pub fn audit_rules(install: bool, remove: bool) -> u8 {
+    use crate::backend::auditd::rules;
+    let result = match (install, remove) {
+        (true, _) => rules::install().map(|added| {
+            for r in &added {
+                println!("auditctl {r}");
+            }
+            println!(
+                "installed {} rule(s), backlog {}",
+                added.len(),
+                rules::BACKLOG
+            );
+        }),
+        (_, true) => rules::remove().map(|n| println!("removed {n} chainproof rule(s)")),
+        _ => {
+            for r in rules::rules() {
+                println!("{r}");
+            }
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: failed to {e}");
+            exit::RUNTIME
+        }
+    }
+}
+
+pub fn gate(
+    baseline: &std::path::Path,
+    current: &std::path::Path,
+    policy: Option<&std::path::Path>,
+) -> u8 {
+    let policy = match policy.map(crate::gate::load_policy).transpose() {
+        Ok(p) => p.unwrap_or_default(),
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let (before, after) = match (report::read_record(baseline), report::read_record(current)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return fail(&e, exit::INVALID),
+    };
+    let outcome = crate::gate::compare(&before, &after, &policy);
+    print!("{}", crate::gate::render(&outcome));
+    if outcome.passed() {
+        exit::OK
+    } else {
+        exit::POLICY
+    }
+}

@@ -1,0 +1,82 @@
+//! Sealing a run's report folder as an evidence bundle: the scenario files
+//! as run, the backend's answers, the rendered reports (HTML with the trend,
+//! Navigator layer, CSV, Markdown, JUnit), a line in the reports folder's
+//! history, and a `SHA256SUMS` manifest, signed on request.
+
+use std::path::Path;
+
+use super::{Format, ReportError, render};
+use crate::record::RunRecord;
+use crate::scenario::Loaded;
+
+/// What goes into a bundle besides the record.
+#[derive(Debug, Default)]
+pub struct Evidence<'a> {
+    /// The scenarios as run (their files' exact text).
+    pub scenarios: &'a [Loaded],
+    /// The backend's answers, one event per line (`telemetry.jsonl`).
+    pub telemetry: Option<String>,
+    /// An OpenSSH Ed25519 private key to sign the manifest with.
+    pub sign: Option<&'a Path>,
+}
+
+fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> Result<(), ReportError> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| ReportError::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })
+}
+
+/// Seals `folder` (written by [`super::write_folder`] under `reports`):
+/// adds the evidence and the HTML report, appends the history line, writes
+/// `SHA256SUMS` and, with a key, `SHA256SUMS.sig`.
+pub fn seal(
+    record: &RunRecord,
+    folder: &Path,
+    reports: &Path,
+    evidence: &Evidence<'_>,
+) -> Result<(), ReportError> {
+    for loaded in evidence.scenarios {
+        let name = loaded
+            .source
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}.yaml", loaded.scenario.id));
+        write(folder, &format!("scenarios/{name}"), &loaded.source.text)?;
+    }
+    if let Some(t) = &evidence.telemetry {
+        write(folder, "telemetry.jsonl", t)?;
+    }
+    let rel = folder
+        .strip_prefix(reports)
+        .unwrap_or(folder)
+        .join("run.json")
+        .to_string_lossy()
+        .replace('\\', "/");
+    crate::history::append(reports, &crate::history::Entry::of(record, &rel)).map_err(
+        |source| ReportError::Write {
+            path: reports.join(crate::history::FILE),
+            source,
+        },
+    )?;
+    let history = crate::history::read(reports)
+        .map(|h| h.entries)
+        .unwrap_or_default();
+    write(folder, "report.html", super::html::render(record, &history))?;
+    write(folder, "navigator.json", render(record, Format::Navigator))?;
+    write(folder, "matrix.csv", render(record, Format::Csv))?;
+    let bundle_error = |e: crate::bundle::BundleError| ReportError::Bundle {
+        path: folder.to_path_buf(),
+        message: e.to_string(),
+    };
+    crate::bundle::write_manifest(folder).map_err(bundle_error)?;
+    if let Some(key) = evidence.sign {
+        crate::bundle::sign(folder, key).map_err(bundle_error)?;
+    }
+    Ok(())
+}
