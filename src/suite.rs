@@ -154,7 +154,9 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         .iter()
         .map(|l| l.scenario.clone())
         .collect();
+    crate::backend::transcript::start();
     let answers = crate::verify::verify(&mut runs, &scenarios, &backend, &settings.polling).await;
+    let exchanges = crate::backend::transcript::finish();
     let record = RunRecord {
         schema: SCHEMA.into(),
         run_id: crate::token::new(),
@@ -169,6 +171,7 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
     let evidence = crate::report::evidence::Evidence {
         scenarios: &settings.scenarios,
         telemetry: Some(crate::report::recording::render(&record, &answers)),
+        exchanges: &exchanges,
         sign: settings.sign.as_deref(),
     };
     crate::report::evidence::seal(&record, &folder, &settings.reports, &evidence)?;

@@ -185,8 +185,10 @@ impl Http {
                     make(&self.client).header("authorization", format!("{s} {}", c.expose()))
                 }
             };
+            let sent = super::transcript::describe(make(&self.client));
             let wait = match req.send().await {
                 Err(e) => {
+                    super::transcript::record(&self.backend, sent, 0, b"");
                     last = if e.is_timeout() {
                         "request timed out".into()
                     } else {
@@ -198,6 +200,12 @@ impl Http {
                     let status = resp.status();
                     let retry_after = retry_after(&resp);
                     let body = resp.bytes().await;
+                    super::transcript::record(
+                        &self.backend,
+                        sent,
+                        status.as_u16(),
+                        body.as_deref().unwrap_or_default(),
+                    );
                     match (status, body) {
                         (s, Ok(b)) if s.is_success() => return Ok(b),
                         (s, body)

@@ -28,6 +28,7 @@ pub mod local;
 pub mod recorded;
 pub mod sentinel;
 pub mod splunk;
+pub mod transcript;
 
 use time::OffsetDateTime;
 

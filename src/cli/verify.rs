@@ -132,9 +132,11 @@ pub fn verify(args: VerifyArgs) -> u8 {
             Some((name, p)) => p.build(name, rules)?,
         };
         backend.check().await?;
+        crate::backend::transcript::start();
         crate::verify::verify(&mut record.scenarios, &scenarios, &backend, &polling).await;
         Ok::<(), crate::backend::BackendError>(())
     });
+    let exchanges = crate::backend::transcript::finish();
     if let Err(e) = done {
         return fail(&e, exit::RUNTIME);
     }
@@ -155,18 +157,31 @@ pub fn verify(args: VerifyArgs) -> u8 {
         }
         None => args.record.parent().unwrap_or(Path::new(".")),
     };
-    for (name, format) in [
-        ("run.json", Format::Json),
-        ("matrix.md", Format::Md),
-        ("junit.xml", Format::Junit),
+    let queries = report::evidence::queries_text(&exchanges);
+    for (name, text) in [
+        ("run.json", report::render(&record, Format::Json)),
+        ("matrix.md", report::render(&record, Format::Md)),
+        ("junit.xml", report::render(&record, Format::Junit)),
+        ("navigator.json", report::render(&record, Format::Navigator)),
+        ("matrix.csv", report::render(&record, Format::Csv)),
+        ("report.html", report::html::render(&record, &[])),
+        (report::evidence::QUERIES, queries),
     ] {
-        if let Err(e) = std::fs::write(folder.join(name), report::render(&record, format)) {
+        if name == report::evidence::QUERIES && exchanges.is_empty() {
+            continue;
+        }
+        if let Err(e) = std::fs::write(folder.join(name), text) {
             eprintln!(
                 "error: failed to write {}: {e}",
                 folder.join(name).display()
             );
             return exit::RUNTIME;
         }
+    }
+    match report::evidence::reseal(folder) {
+        Ok(Some(note)) => eprintln!("note: {note}"),
+        Ok(None) => {}
+        Err(e) => return fail(&e, exit::RUNTIME),
     }
     print!("{}", report::render(&record, Format::Table));
     println!("report: {}", folder.display());

@@ -16,8 +16,49 @@ pub struct Evidence<'a> {
     pub scenarios: &'a [Loaded],
     /// The backend's answers, one event per line (`telemetry.jsonl`).
     pub telemetry: Option<String>,
+    /// Every request sent to the backend and its raw answer
+    /// (`backend-queries.jsonl`; none for the local backend).
+    pub exchanges: &'a [crate::backend::transcript::Exchange],
     /// An OpenSSH Ed25519 private key to sign the manifest with.
     pub sign: Option<&'a Path>,
+}
+
+/// The file of backend requests and raw answers in a bundle.
+pub const QUERIES: &str = "backend-queries.jsonl";
+
+/// One JSON line per exchange.
+pub fn queries_text(exchanges: &[crate::backend::transcript::Exchange]) -> String {
+    exchanges
+        .iter()
+        .filter_map(|e| serde_json::to_string(e).ok())
+        .map(|l| l + "\n")
+        .collect()
+}
+
+/// After `chainproof verify` rewrote a sealed folder: the new manifest (a
+/// signature over the old one no longer holds and is removed, with a note).
+pub fn reseal(folder: &Path) -> Result<Option<String>, ReportError> {
+    if !folder.join(crate::bundle::MANIFEST).exists() {
+        return Ok(None);
+    }
+    let sig = folder.join(crate::bundle::SIGNATURE);
+    let note = if sig.exists() {
+        std::fs::remove_file(&sig).map_err(|source| ReportError::Write {
+            path: sig.clone(),
+            source,
+        })?;
+        Some(format!(
+            "{} no longer matched the re-verified folder and was removed; sign it again",
+            sig.display()
+        ))
+    } else {
+        None
+    };
+    crate::bundle::write_manifest(folder).map_err(|e| ReportError::Bundle {
+        path: folder.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(note)
 }
 
 fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> Result<(), ReportError> {
@@ -51,6 +92,9 @@ pub fn seal(
     }
     if let Some(t) = &evidence.telemetry {
         write(folder, "telemetry.jsonl", t)?;
+    }
+    if !evidence.exchanges.is_empty() {
+        write(folder, QUERIES, queries_text(evidence.exchanges))?;
     }
     let rel = folder
         .strip_prefix(reports)

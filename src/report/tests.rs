@@ -160,3 +160,28 @@ fn markdown_and_table_snapshots() {
     insta::assert_snapshot!("report_md", render(&record, Format::Md));
     insta::assert_snapshot!("report_table", render(&record, Format::Table));
 }
+
+/// A `|` in a cell (a hop label, an id) does not add a column to the
+/// Markdown table: every row has as many unescaped separators as the header.
+#[test]
+fn a_pipe_in_a_cell_keeps_the_markdown_table_whole() {
+    let mut record = record_with("sh -c 'a | b'");
+    record.scenarios[0].id = "id|with|pipes".into();
+    for h in &mut record.scenarios[0].hops {
+        h.label = format!("{} a|b", h.label);
+    }
+    let md = render(&record, Format::Md);
+    let separators = |line: &str| {
+        let b = line.as_bytes();
+        (0..b.len())
+            .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+            .count()
+    };
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    assert!(rows.len() >= 2, "{md}");
+    let header = separators(rows[0]);
+    for row in &rows {
+        assert_eq!(separators(row), header, "{row}");
+    }
+    assert!(md.contains("id\\|with\\|pipes"), "{md}");
+}

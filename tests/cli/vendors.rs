@@ -226,6 +226,31 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
         "{}",
         requests[2]
     );
+    // The evidence keeps each query sent and its raw answer.
+    let queries = std::fs::read_to_string(run_json.with_file_name("backend-queries.jsonl"))?;
+    let lines: Vec<Value> = queries
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(lines.len(), 2, "{queries}");
+    for l in &lines {
+        assert!(
+            l["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("/v1.0/security/runHuntingQuery"))
+        );
+        assert_eq!(l["status"], 200);
+        assert!(
+            l["request"].as_str().is_some_and(|q| q.contains("cp")),
+            "{l}"
+        );
+        assert!(
+            l["response"]
+                .as_str()
+                .is_some_and(|r| r.contains("\"results\"")),
+            "{l}"
+        );
+    }
     assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
     Ok(())
 }

@@ -162,8 +162,10 @@ impl Client {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
             self.respect_pause().await;
+            let sent = crate::backend::transcript::describe(make(self.http.client()));
             let wait = match make(self.http.client()).send().await {
                 Err(e) => {
+                    crate::backend::transcript::record("crowdstrike", sent, 0, b"");
                     last = if e.is_timeout() {
                         "request timed out".into()
                     } else {
@@ -175,6 +177,12 @@ impl Client {
                     let status = resp.status();
                     let headers = resp.headers().clone();
                     let body = resp.bytes().await;
+                    crate::backend::transcript::record(
+                        "crowdstrike",
+                        sent,
+                        status.as_u16(),
+                        body.as_deref().unwrap_or_default(),
+                    );
                     if status.is_success()
                         && let Ok(b) = body
                     {

@@ -1,0 +1,155 @@
+//! What chainproof asked a backend and what it answered, for the evidence
+//! bundle: every HTTP exchange during verification, the request's method,
+//! URL and body (credentials redacted; auth headers are never recorded) and
+//! the response's status and body.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// One request and its answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Exchange {
+    /// When the answer arrived.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+    /// Backend name.
+    pub backend: String,
+    /// HTTP method.
+    pub method: String,
+    /// URL, query string included.
+    pub url: String,
+    /// Request body (form fields that hold secrets redacted).
+    pub request: Option<String>,
+    /// HTTP status, or 0 when no answer came.
+    pub status: u16,
+    /// Response body (at most 4 MiB kept).
+    pub response: String,
+}
+
+static LOG: Mutex<Option<Vec<Exchange>>> = Mutex::new(None);
+const MAX_BODY: usize = 4 << 20;
+
+/// Starts recording exchanges (process-wide).
+pub fn start() {
+    *LOG.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Vec::new());
+}
+
+/// Stops recording and returns what was recorded.
+pub fn finish() -> Vec<Exchange> {
+    LOG.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+        .unwrap_or_default()
+}
+
+/// Whether exchanges are being recorded.
+pub(crate) fn active() -> bool {
+    LOG.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .is_some()
+}
+
+/// Records one exchange, if recording.
+pub(crate) fn record(
+    backend: &str,
+    request: Option<(String, String, Option<String>)>,
+    status: u16,
+    body: &[u8],
+) {
+    let Some((method, url, request)) = request else {
+        return;
+    };
+    let mut log = LOG
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(log) = log.as_mut() {
+        log.push(Exchange {
+            at: time::OffsetDateTime::now_utc(),
+            backend: backend.to_string(),
+            method,
+            url,
+            request: request.map(|b| redact(&b)),
+            status,
+            response: String::from_utf8_lossy(&body[..body.len().min(MAX_BODY)]).into_owned(),
+        });
+    }
+}
+
+/// What a request builder would send, for the transcript (None when not
+/// recording).
+pub(crate) fn describe(req: reqwest::RequestBuilder) -> Option<(String, String, Option<String>)> {
+    if !active() {
+        return None;
+    }
+    let req = req.build().ok()?;
+    let body = req
+        .body()
+        .and_then(|b| b.as_bytes())
+        .map(|b| String::from_utf8_lossy(b).into_owned());
+    Some((req.method().to_string(), req.url().to_string(), body))
+}
+
+/// Replaces the values of form fields and JSON keys that name a secret.
+pub fn redact(body: &str) -> String {
+    const SECRET: [&str; 6] = [
+        "secret",
+        "password",
+        "token",
+        "assertion",
+        "api_key",
+        "apikey",
+    ];
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        SECRET.iter().any(|s| k.contains(s))
+    };
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) {
+            fn walk(v: &mut serde_json::Value, secret: &dyn Fn(&str) -> bool) {
+                match v {
+                    serde_json::Value::Object(m) => {
+                        for (k, val) in m.iter_mut() {
+                            if secret(k) && val.is_string() {
+                                *val = serde_json::Value::String("<redacted>".into());
+                            } else {
+                                walk(val, secret);
+                            }
+                        }
+                    }
+                    serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secret)),
+                    _ => {}
+                }
+            }
+            walk(&mut v, &secret);
+            return v.to_string();
+        }
+        return body.to_string();
+    }
+    body.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if secret(k) => format!("{k}=<redacted>"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_forms_and_json_are_redacted() {
+        assert_eq!(
+            redact("grant_type=client_credentials&client_id=a&client_secret=s3cr3t"),
+            "grant_type=client_credentials&client_id=a&client_secret=<redacted>"
+        );
+        let json = redact(r#"{"query":"x","auth":{"password":"p","user":"u"},"api_key":"k"}"#);
+        assert!(!json.contains("\"p\"") && !json.contains("\"k\""), "{json}");
+        assert!(json.contains("\"query\":\"x\"") && json.contains("\"user\":\"u\""));
+        assert_eq!(redact("search=index%3Dmain"), "search=index%3Dmain");
+    }
+}
