@@ -39,6 +39,7 @@ fn run(i: usize) -> ScenarioRun {
     };
     let base = 10_000 + 10 * i as u32;
     ScenarioRun {
+        host: None,
         id: format!("s{i}"),
         title: String::new(),
         technique: "T1204.002".into(),

@@ -16,7 +16,11 @@ use crate::detect::Rules;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Backend profiles by name.
+    #[serde(default)]
     pub backends: BTreeMap<String, Profile>,
+    /// The lab: hosts where scheduled and remote runs may execute.
+    #[serde(default)]
+    pub lab: Option<crate::lab::Lab>,
 }
 
 /// One backend profile, tagged by `kind`.

@@ -16,6 +16,7 @@ pub mod detect;
 pub mod exit;
 pub mod gate;
 pub mod history;
+pub mod lab;
 pub mod payload;
 pub mod platform;
 pub mod record;
@@ -23,6 +24,7 @@ pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod schedule;
 pub mod secret;
 pub mod stage;
 /// The shipped scenarios and rules, compiled in by `build.rs`.

@@ -185,6 +185,7 @@ pub fn hop(index: usize, kind: HopKind, pid: u32, image: &str) -> HopTruth {
 /// opens the file and starts dash (pid 11), with run token `token`.
 pub fn run(token: &str) -> ScenarioRun {
     ScenarioRun {
+        host: None,
         id: "macro-doc-shell".into(),
         title: "t".into(),
         technique: "T1204.002".into(),

@@ -9,8 +9,10 @@ use clap::{Parser, Subcommand};
 mod build;
 mod cleanup;
 mod evidence;
+mod merge;
 mod offline;
 mod run;
+mod schedule;
 mod verify;
 
 use crate::exit;
@@ -46,6 +48,10 @@ pub enum Command {
     /// nothing: to check them with other tools, or to carry them to a lab
     /// host. Prints scenario, kind, file, size and SHA-256 per artifact.
     Build(build::BuildArgs),
+    /// Run the suite repeatedly in the foreground (`--every` or `--cron`),
+    /// never overlapping itself: a service for systemd or a container.
+    /// `--print-systemd` / `--print-cron` print deployment units instead.
+    Schedule(schedule::ScheduleArgs),
     /// Check scenario files and run nothing. Exit code 2 on any error.
     Validate {
         /// Scenario files or folders (default: the built-in set).
@@ -63,6 +69,17 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+    },
+    /// Merge run records of several hosts into one fleet record and print its
+    /// matrix (hosts × scenarios × hops); with --out, write run.json,
+    /// matrix.md, matrix.csv, navigator.json, report.html and junit.xml there.
+    Merge {
+        /// run.json files written by `chainproof run` (or earlier merges).
+        #[arg(required = true, value_name = "RUN_JSON")]
+        records: Vec<PathBuf>,
+        /// Folder to write the fleet's reports into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Verify a recorded run (run.json) again with a backend, e.g. once the
     /// SIEM has ingested it; rewrites run.json and matrix.md in place.
@@ -243,8 +260,10 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Bundle { action } => evidence::bundle_command(action),
         Command::Trend { reports } => evidence::trend(&reports),
         Command::Diff { before, after } => evidence::diff(&before, &after),
+        Command::Merge { records, out } => merge::merge(&records, out.as_deref()),
         Command::Run(args) => run::run(args),
         Command::Build(args) => build::build_command(args),
+        Command::Schedule(args) => schedule::schedule(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
         Command::AuditRules { install, remove } => offline::audit_rules(install, remove),

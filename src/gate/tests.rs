@@ -62,6 +62,7 @@ fn run(id: &str, codes: &str) -> ScenarioRun {
         })
         .collect();
     ScenarioRun {
+        host: None,
         id: id.into(),
         title: id.into(),
         technique: "T1204.002".into(),

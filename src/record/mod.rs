@@ -87,6 +87,11 @@ pub struct ScenarioRun {
     pub source_sha256: String,
     /// Platform of the variant.
     pub platform: Platform,
+    /// Host the scenario ran on, in a fleet record made by
+    /// [`merge::merge`]; `None` in a single-host record, where the record's
+    /// `host.name` applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// Fidelity run, if any ran.
     pub fidelity: Option<Fidelity>,
     /// The run token in every file name, command line and environment.
@@ -281,6 +286,7 @@ pub struct HopTruth {
     pub reason: Option<String>,
 }
 
+pub mod merge;
 mod verdict;
 
 pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

@@ -1,5 +1,6 @@
-//! The run as CSV: one row per scenario × hop (× host: a record holds one
-//! host), for spreadsheets and data tools.
+//! The run as CSV: one row per scenario × hop × host (the `host` column is
+//! the scenario's host in a fleet record, else the record's), for
+//! spreadsheets and data tools.
 //!
 //! The text follows RFC 4180: fields are separated by commas, records end in
 //! CRLF (the last one too), and a field holding a comma, a double quote, CR
@@ -81,7 +82,7 @@ fn row(record: &RunRecord, s: &ScenarioRun, hop: Option<&HopTruth>) -> Vec<Strin
         .unwrap_or_default();
     vec![
         record.run_id.clone(),
-        record.host.name.clone(),
+        crate::record::merge::host_of(record, s).to_string(),
         s.platform.to_string(),
         s.id.clone(),
         s.fidelity

@@ -50,12 +50,31 @@ pub fn render(record: &RunRecord) -> String {
         "# chainproof coverage — run {}\n",
         escape(&record.run_id)
     );
+    // A fleet record's host is synthetic (no kernel): name the hosts instead.
+    let host = if m.by_host {
+        let mut hosts: Vec<&str> = Vec::new();
+        for s in &record.scenarios {
+            let h = crate::record::merge::host_of(record, s);
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+        format!(
+            "Hosts {} ({})",
+            escape(&hosts.join(", ")),
+            escape(&record.host.os)
+        )
+    } else {
+        format!(
+            "Host {} ({}, {})",
+            escape(&record.host.name),
+            escape(&record.host.os),
+            escape(&record.host.kernel)
+        )
+    };
     let _ = writeln!(
         out,
-        "Host {} ({}, {}), rules: {} from {}. Started {}.\n",
-        escape(&record.host.name),
-        escape(&record.host.os),
-        escape(&record.host.kernel),
+        "{host}, rules: {} from {}. Started {}.\n",
         record.rules.count,
         escape(&record.rules.sources.join(", ")),
         rfc3339(record.started_at)
@@ -77,7 +96,12 @@ pub fn render(record: &RunRecord) -> String {
     }
     let _ = writeln!(out, "\n{}.", escape(&m.summary.line()));
     for s in &record.scenarios {
-        let _ = writeln!(out, "\n## {} ({})\n", escape(&s.id), escape(&s.title));
+        let on = if m.by_host {
+            format!(" on {}", escape(crate::record::merge::host_of(record, s)))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "\n## {}{on} ({})\n", escape(&s.id), escape(&s.title));
         let status = serde_json::to_value(s.status)
             .ok()
             .and_then(|v| v.as_str().map(String::from))

@@ -1,4 +1,6 @@
-//! The coverage matrix: one row per scenario run, one cell per hop.
+//! The coverage matrix: one row per scenario run, one cell per hop; in a
+//! fleet record (scenarios from several hosts, see `chainproof merge`) a
+//! `host` column comes first.
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -8,6 +10,8 @@ use crate::record::{RunRecord, Verdict};
 /// One row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// Host the scenario ran on (the record's host unless the scenario names one).
+    pub host: String,
     /// Scenario id.
     pub scenario: String,
     /// Platform.
@@ -29,6 +33,9 @@ pub struct Matrix {
     pub rows: Vec<Row>,
     /// Most hops any row has.
     pub width: usize,
+    /// Whether the rows come from more than one host: a `host` column then
+    /// comes first.
+    pub by_host: bool,
     /// Counts over the chains.
     pub summary: Summary,
 }
@@ -142,6 +149,7 @@ impl Matrix {
                     .and_then(|v| v.hops.iter().filter_map(|h| h.time_to_alert_ms).min())
                     .map_or("-".to_string(), |ms| format!("{ms}ms"));
                 Row {
+                    host: crate::record::merge::host_of(record, s).to_string(),
                     scenario: s.id.clone(),
                     platform: s.platform.to_string(),
                     fidelity: s
@@ -169,13 +177,20 @@ impl Matrix {
         Matrix {
             rows,
             width,
+            by_host: crate::record::merge::is_fleet(record),
             summary: Summary::of(record),
         }
     }
 
-    /// Column headers: hop positions named by their kind.
+    /// Column headers: hop positions named by their kind (after `host` in a
+    /// fleet matrix).
     pub fn headers(&self) -> Vec<String> {
-        let mut h = vec!["scenario".to_string(), "platform".into(), "fidelity".into()];
+        let mut h = if self.by_host {
+            vec!["host".to_string()]
+        } else {
+            Vec::new()
+        };
+        h.extend(["scenario".to_string(), "platform".into(), "fidelity".into()]);
         for i in 0..self.width {
             h.push(match i {
                 0 => "file".into(),
@@ -189,11 +204,16 @@ impl Matrix {
 
     /// Cells of a row, padded to the matrix width; hop cells carry their label.
     pub fn cells(&self, row: &Row) -> Vec<String> {
-        let mut c = vec![
+        let mut c = if self.by_host {
+            vec![row.host.clone()]
+        } else {
+            Vec::new()
+        };
+        c.extend([
             row.scenario.clone(),
             row.platform.clone(),
             row.fidelity.clone(),
-        ];
+        ]);
         for i in 0..self.width {
             c.push(row.hops.get(i).map_or("-".to_string(), |(label, text)| {
                 if i == 0 {

@@ -16,6 +16,7 @@
 use serde_json::{Value, json};
 
 use super::matrix::{Summary, cell, terminal_safe};
+use crate::record::merge::host_of;
 use crate::record::{RunRecord, ScenarioRun, Verdict};
 
 /// ATT&CK content version the layer is written for.
@@ -72,7 +73,12 @@ pub fn layer(record: &RunRecord) -> Value {
     let run_id = terminal_safe(&record.run_id);
     let host = terminal_safe(&record.host.name);
     let body = scenario_lines(record);
-    let metadata: Vec<Value> = record.scenarios.iter().map(scenario_metadata).collect();
+    let fleet = crate::record::merge::is_fleet(record);
+    let metadata: Vec<Value> = record
+        .scenarios
+        .iter()
+        .map(|s| scenario_metadata(s, fleet.then(|| host_of(record, s))))
+        .collect();
     let headline = match coverage.percent() {
         Some(p) => format!(
             "{} of {} attack chains alerted at technique grade ({p}%).",
@@ -153,8 +159,17 @@ pub fn layer(record: &RunRecord) -> Value {
 }
 
 /// The comment body: one line per attack chain, then the negative controls
-/// (false positives first) in a section of their own.
+/// (false positives first) in a section of their own. Lines of a fleet
+/// record start with the host.
 fn scenario_lines(record: &RunRecord) -> String {
+    let fleet = crate::record::merge::is_fleet(record);
+    let line = |s: &ScenarioRun| {
+        if fleet {
+            format!("{} · {}", one_line(host_of(record, s)), scenario_line(s))
+        } else {
+            scenario_line(s)
+        }
+    };
     let (controls, attacks): (Vec<&ScenarioRun>, Vec<&ScenarioRun>) =
         record.scenarios.iter().partition(|s| s.negative_control);
     let mut out = String::from("Attack chains:");
@@ -163,7 +178,7 @@ fn scenario_lines(record: &RunRecord) -> String {
     }
     for s in attacks {
         out.push('\n');
-        out.push_str(&scenario_line(s));
+        out.push_str(&line(s));
     }
     let (false_positives, quiet): (Vec<&ScenarioRun>, Vec<&ScenarioRun>) =
         controls.into_iter().partition(|s| is_false_positive(s));
@@ -171,14 +186,14 @@ fn scenario_lines(record: &RunRecord) -> String {
         out.push_str("\nFalse positives on negative controls (not scored):");
         for s in false_positives {
             out.push('\n');
-            out.push_str(&scenario_line(s));
+            out.push_str(&line(s));
         }
     }
     if !quiet.is_empty() {
         out.push_str("\nOther negative controls (not scored):");
         for s in quiet {
             out.push('\n');
-            out.push_str(&scenario_line(s));
+            out.push_str(&line(s));
         }
     }
     out
@@ -201,10 +216,12 @@ fn scenario_line(s: &ScenarioRun) -> String {
     )
 }
 
-/// `{name, value}` of one scenario for the technique's metadata.
-fn scenario_metadata(s: &ScenarioRun) -> Value {
+/// `{name, value}` of one scenario for the technique's metadata; in a fleet
+/// record (`host` given) the name carries the host too.
+fn scenario_metadata(s: &ScenarioRun, host: Option<&str>) -> Value {
+    let host = host.map_or(String::new(), |h| format!(", {}", one_line(h)));
     json!({
-        "name": format!("{} ({})", one_line(&s.id), s.platform),
+        "name": format!("{} ({}{host})", one_line(&s.id), s.platform),
         "value": format!("{} · time to alert {}", chain_text(s), time_to_alert(s)),
     })
 }

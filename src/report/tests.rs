@@ -60,6 +60,7 @@ fn record_with(command_line: &str) -> RunRecord {
             count: 3,
         },
         scenarios: vec![ScenarioRun {
+            host: None,
             id: "macro-doc-shell".into(),
             title: "Macro".into(),
             technique: "T1204.002".into(),

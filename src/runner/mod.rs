@@ -187,6 +187,7 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
 fn empty_record(loaded: &Loaded, token: &str, started_at: OffsetDateTime) -> ScenarioRun {
     use sha2::Digest;
     ScenarioRun {
+        host: None,
         id: loaded.scenario.id.clone(),
         title: loaded.scenario.title.clone(),
         technique: loaded.scenario.technique.clone(),

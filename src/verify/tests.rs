@@ -25,6 +25,7 @@ fn hop(index: usize, kind: HopKind, pid: Option<u32>, happened: bool) -> HopTrut
 
 fn run(hops: Vec<HopTruth>) -> ScenarioRun {
     ScenarioRun {
+        host: None,
         id: "s".into(),
         title: "t".into(),
         technique: "T1204.002".into(),

@@ -202,6 +202,7 @@ type=EXECVE msg=audit(1764151200.200:72): argc=2 a0=\"ls\" a1=\"cp00000000bb\"
         let started = OffsetDateTime::from_unix_timestamp(1_764_151_190)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         crate::record::ScenarioRun {
+            host: None,
             id: "s".into(),
             title: String::new(),
             technique: "T1204.002".into(),

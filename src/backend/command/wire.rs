@@ -244,6 +244,7 @@ mod tests {
 
     fn run(token: &str) -> ScenarioRun {
         ScenarioRun {
+            host: None,
             id: "macro-doc-shell".into(),
             title: "t".into(),
             technique: "T1204.002".into(),

@@ -56,6 +56,7 @@ fn hop(index: usize, kind: HopKind, pid: Option<u32>, image: &str) -> HopTruth {
 /// cmd.exe as pid 11 under it (hop 3).
 pub fn run() -> ScenarioRun {
     ScenarioRun {
+        host: None,
         id: "macro-doc-shell".into(),
         title: "t".into(),
         technique: "T1204.002".into(),

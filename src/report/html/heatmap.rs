@@ -1,5 +1,6 @@
-//! The matrix as a heat map: scenarios × hops, each cell with a colour class
-//! and the verdict as text (readable without colour), and its legend.
+//! The matrix as a heat map: scenarios × hops (hosts × scenarios × hops in a
+//! fleet record), each cell with a colour class and the verdict as text
+//! (readable without colour), and its legend.
 
 use std::fmt::Write;
 
@@ -84,9 +85,14 @@ pub(super) fn write(out: &mut String, record: &RunRecord, anchors: &[String]) {
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for ((row, run), anchor) in m.rows.iter().zip(&record.scenarios).zip(anchors) {
+        if m.by_host {
+            let _ = write!(out, "<tr><td>{}</td>", escape(&row.host));
+        } else {
+            out.push_str("<tr>");
+        }
         let _ = write!(
             out,
-            "<tr><th scope=\"row\"><a href=\"#{}\">{}</a>{}</th><td>{}</td><td>{}</td>",
+            "<th scope=\"row\"><a href=\"#{}\">{}</a>{}</th><td>{}</td><td>{}</td>",
             escape(anchor),
             escape(&row.scenario),
             if run.negative_control {

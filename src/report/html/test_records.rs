@@ -103,6 +103,7 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
         .collect();
     let blocked = verdicts.iter().any(|v| v.verdict == Verdict::Blocked);
     ScenarioRun {
+        host: None,
         id: id.into(),
         title: format!("Title of {id}"),
         technique: "T1204.002".into(),

@@ -48,6 +48,7 @@ fn verdict(index: usize, verdict: Verdict, reason: Option<&str>) -> HopVerdict {
 
 fn run(id: &str, hops: Vec<HopTruth>, verification: Option<Verification>) -> ScenarioRun {
     ScenarioRun {
+        host: None,
         id: id.into(),
         title: "t".into(),
         technique: "T1204.002".into(),

@@ -54,6 +54,7 @@ pub(crate) fn scenario(
 ) -> ScenarioRun {
     let (truths, verdicts): (Vec<HopTruth>, Vec<HopVerdict>) = hops.into_iter().unzip();
     ScenarioRun {
+        host: None,
         id: id.into(),
         title: id.into(),
         technique: "T1204.002".into(),

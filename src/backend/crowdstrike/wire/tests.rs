@@ -5,6 +5,7 @@ use crate::scenario::Platform;
 
 fn run(pid: u32, image: &str) -> ScenarioRun {
     ScenarioRun {
+        host: None,
         id: "s".into(),
         title: "t".into(),
         technique: "T1204.002".into(),

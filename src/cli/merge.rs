@@ -1,0 +1,56 @@
+//! `merge`: run records of several hosts into one fleet record and its
+//! reports.
+
+use std::path::{Path, PathBuf};
+
+use super::fail;
+use crate::exit;
+use crate::record::RunRecord;
+use crate::report::{self, Format, ReportError};
+
+/// `chainproof merge <run.json>... [--out DIR]`: prints the fleet matrix;
+/// with `out`, writes the fleet's run.json and reports there. Exit 2 on an
+/// unreadable record or records that cannot be merged, 3 when writing fails.
+pub fn merge(records: &[PathBuf], out: Option<&Path>) -> u8 {
+    let mut read = Vec::with_capacity(records.len());
+    for path in records {
+        match report::read_record(path) {
+            Ok(r) => read.push(r),
+            Err(e) => return fail(&e, exit::INVALID),
+        }
+    }
+    let record = match crate::record::merge::merge(read) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    print!("{}", report::render(&record, Format::Table));
+    if let Some(dir) = out {
+        if let Err(e) = write(&record, dir) {
+            return fail(&e, exit::RUNTIME);
+        }
+        eprintln!("wrote the fleet's reports to {}", dir.display());
+    }
+    exit::OK
+}
+
+/// Writes run.json, matrix.md, matrix.csv, navigator.json, report.html and
+/// junit.xml of `record` into `dir`, creating it.
+fn write(record: &RunRecord, dir: &Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.into(),
+        source,
+    })?;
+    let files = [
+        ("run.json", report::render(record, Format::Json)),
+        ("matrix.md", report::render(record, Format::Md)),
+        ("matrix.csv", report::render(record, Format::Csv)),
+        ("navigator.json", report::render(record, Format::Navigator)),
+        ("report.html", report::html::render(record, &[])),
+        ("junit.xml", report::render(record, Format::Junit)),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })?;
+    }
+    Ok(())
+}

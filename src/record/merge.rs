@@ -1,0 +1,234 @@
+//! Fleet records: several run records (one per host) merged into one, so the
+//! matrix reads hosts × scenarios × hops (`chainproof merge`).
+//!
+//! Each scenario of the merged record names the host it ran on
+//! ([`ScenarioRun::host`]); the record's own [`Host`] is a synthetic one that
+//! describes the fleet. The schema stays `chainproof.run/v1`: a single-host
+//! record simply leaves every scenario's `host` out.
+
+use std::collections::BTreeSet;
+
+use super::{Host, RuleSet, RunRecord, SCHEMA, ScenarioRun};
+
+/// Why records could not be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// No record was given.
+    #[error("merge run records: no record given")]
+    Empty,
+    /// The same run of the same host was given twice (a file given twice).
+    #[error("merge run records: run {run_id} of host {host} is given twice")]
+    Duplicate {
+        /// Host name of the record.
+        host: String,
+        /// Run id of the record.
+        run_id: String,
+    },
+}
+
+/// Merges `records` into one fleet record, scenarios in the order given.
+///
+/// The result has a new `run_id`, the earliest start and the latest end, a
+/// synthetic host (`fleet of N hosts`, the first record's platform, the
+/// common OS or `mixed`, no kernel or user, privileged only when every record
+/// was), the union of the rule sources with the largest rule count, and every
+/// scenario with its `host` set to its record's host name (a scenario that
+/// already names a host, from an earlier merge, keeps it).
+///
+/// Fails on empty input and when two records share host name and run id.
+pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
+    let first = records.first().ok_or(MergeError::Empty)?;
+    let platform = first.host.platform;
+    let os = first.host.os.clone();
+    let mut started_at = first.started_at;
+    let mut finished_at = first.finished_at;
+    let mut seen = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    let mut common_os = Some(os);
+    let mut privileged = true;
+    let mut rules = RuleSet {
+        sources: Vec::new(),
+        count: 0,
+    };
+    let mut scenarios = Vec::new();
+    for record in records {
+        if !seen.insert((record.host.name.clone(), record.run_id.clone())) {
+            return Err(MergeError::Duplicate {
+                host: record.host.name,
+                run_id: record.run_id,
+            });
+        }
+        started_at = started_at.min(record.started_at);
+        finished_at = finished_at.max(record.finished_at);
+        if common_os.as_deref() != Some(record.host.os.as_str()) {
+            common_os = None;
+        }
+        privileged &= record.host.privileged;
+        for source in record.rules.sources {
+            if !rules.sources.contains(&source) {
+                rules.sources.push(source);
+            }
+        }
+        rules.count = rules.count.max(record.rules.count);
+        if record.scenarios.is_empty() {
+            hosts.insert(record.host.name.clone());
+        }
+        for mut run in record.scenarios {
+            let host = run.host.get_or_insert_with(|| record.host.name.clone());
+            hosts.insert(host.clone());
+            scenarios.push(run);
+        }
+    }
+    let n = hosts.len();
+    Ok(RunRecord {
+        schema: SCHEMA.to_string(),
+        run_id: crate::token::new(),
+        chainproof_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        finished_at,
+        host: Host {
+            name: format!("fleet of {n} host{}", if n == 1 { "" } else { "s" }),
+            platform,
+            os: common_os.unwrap_or_else(|| "mixed".to_string()),
+            kernel: String::new(),
+            user: String::new(),
+            privileged,
+        },
+        rules,
+        scenarios,
+    })
+}
+
+/// The host `run` ran on: its own `host`, else the record's.
+pub fn host_of<'a>(record: &'a RunRecord, run: &'a ScenarioRun) -> &'a str {
+    run.host.as_deref().unwrap_or(&record.host.name)
+}
+
+/// Whether the record's scenarios come from more than one host (some name
+/// their host, and the names differ): reports then show a host column.
+pub fn is_fleet(record: &RunRecord) -> bool {
+    if record.scenarios.iter().all(|s| s.host.is_none()) {
+        return false;
+    }
+    let hosts: BTreeSet<&str> = record
+        .scenarios
+        .iter()
+        .map(|s| host_of(record, s))
+        .collect();
+    hosts.len() >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::matrix::Matrix;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    const BASELINE: &str = include_str!("../../ci/baseline/run.json");
+
+    fn record(host: &str, run_id: &str) -> Result<RunRecord, serde_json::Error> {
+        let mut r: RunRecord = serde_json::from_str(BASELINE)?;
+        r.host.name = host.into();
+        r.run_id = run_id.into();
+        Ok(r)
+    }
+
+    #[test]
+    fn two_hosts_make_six_rows_with_a_host_column() -> TestResult {
+        let a = record("lab-a", "cpaaaaaaaaaa")?;
+        let mut b = record("lab-b", "cpbbbbbbbbbb")?;
+        b.started_at -= time::Duration::hours(1);
+        b.finished_at += time::Duration::hours(1);
+        b.host.privileged = false;
+        b.rules.sources.push("rules/extra".into());
+        b.rules.count = 9;
+        let (start, end) = (b.started_at, b.finished_at);
+        let fleet = merge(vec![a, b])?;
+        assert_eq!(fleet.scenarios.len(), 6);
+        let hosts: Vec<&str> = fleet
+            .scenarios
+            .iter()
+            .map(|s| s.host.as_deref().unwrap_or("?"))
+            .collect();
+        assert_eq!(
+            hosts,
+            ["lab-a", "lab-a", "lab-a", "lab-b", "lab-b", "lab-b"]
+        );
+        assert_eq!((fleet.started_at, fleet.finished_at), (start, end));
+        assert_eq!(fleet.host.name, "fleet of 2 hosts");
+        assert_eq!(fleet.host.os, "Debian GNU/Linux 12 (bookworm)");
+        assert!(!fleet.host.privileged);
+        assert_eq!(fleet.rules.count, 9);
+        assert_eq!(
+            fleet.rules.sources,
+            ["<embedded>/detections", "rules/extra"]
+        );
+        assert!(crate::token::is_token(&fleet.run_id));
+        assert_eq!(fleet.schema, SCHEMA);
+        assert!(is_fleet(&fleet));
+
+        let m = Matrix::of(&fleet);
+        assert_eq!(m.headers()[0], "host");
+        assert_eq!(m.rows.len(), 6);
+        assert_eq!(m.cells(&m.rows[3])[..2], ["lab-b", "macro-doc-shell"]);
+        let table = crate::report::matrix::table(&m);
+        assert!(
+            table.contains("lab-a") && table.contains("lab-b"),
+            "{table}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_os_is_mixed_when_hosts_differ_and_hosts_survive_a_second_merge() -> TestResult {
+        let a = record("lab-a", "cpaaaaaaaaaa")?;
+        let mut b = record("lab-b", "cpbbbbbbbbbb")?;
+        b.host.os = "Fedora 41".into();
+        let fleet = merge(vec![a, b])?;
+        assert_eq!(fleet.host.os, "mixed");
+        let c = record("lab-c", "cpcccccccccc")?;
+        let bigger = merge(vec![fleet, c])?;
+        assert_eq!(bigger.host.name, "fleet of 3 hosts");
+        assert_eq!(bigger.scenarios[0].host.as_deref(), Some("lab-a"));
+        assert_eq!(bigger.scenarios[8].host.as_deref(), Some("lab-c"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_record_given_twice_and_empty_input_are_refused() -> TestResult {
+        let a = record("lab-a", "cpaaaaaaaaaa")?;
+        assert_eq!(
+            merge(vec![a.clone(), a.clone()]),
+            Err(MergeError::Duplicate {
+                host: "lab-a".into(),
+                run_id: "cpaaaaaaaaaa".into()
+            })
+        );
+        assert_eq!(merge(Vec::new()), Err(MergeError::Empty));
+        // Another run of the same host is not a duplicate.
+        let again = record("lab-a", "cpababababab")?;
+        assert_eq!(merge(vec![a, again])?.scenarios.len(), 6);
+        Ok(())
+    }
+
+    #[test]
+    fn a_single_host_matrix_is_unchanged() -> TestResult {
+        let a = record("lab-a", "cpaaaaaaaaaa")?;
+        assert!(!is_fleet(&a));
+        let before = crate::report::matrix::table(&Matrix::of(&a));
+        assert!(!before.contains("host"), "{before}");
+        let merged = merge(vec![a.clone()])?;
+        assert!(!is_fleet(&merged));
+        let m = Matrix::of(&merged);
+        assert_eq!(m.headers()[0], "scenario");
+        assert_eq!(crate::report::matrix::table(&m), before);
+        // A scenario without a host leaves the field out of the record.
+        assert!(
+            serde_json::to_value(&a)?["scenarios"][0]
+                .get("host")
+                .is_none()
+        );
+        Ok(())
+    }
+}
