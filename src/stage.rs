@@ -66,16 +66,22 @@ pub struct StageChild {
 
 /// True when this process was started as a stage copy.
 pub fn is_stage_invocation() -> bool {
-    let Some(_) = std::env::var_os(ENV_REPORT) else {
-        return false;
-    };
     let argv0 = std::env::args_os().next().unwrap_or_default();
     let name = Path::new(&argv0)
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
         .to_string();
-    !name.starts_with("chainproof")
+    if name.starts_with("chainproof") {
+        return false;
+    }
+    // Started by the harness (the report variable), or by a desktop shell
+    // that took over the open and passed no environment: a stage program
+    // carries its instruction, so its own trailer says what it is.
+    std::env::var_os(ENV_REPORT).is_some()
+        || own_image()
+            .ok()
+            .is_some_and(|exe| matches!(read_trailer(&exe), Ok(Some(_))))
 }
 
 /// Entry point of stage mode.

@@ -322,3 +322,42 @@ fn building_a_disk_image_for_another_platform_needs_its_stage_program() -> TestR
     assert!(err.contains("--stage"), "{err}");
     Ok(())
 }
+
+/// A downloaded program started by a desktop shell gets no environment from
+/// the harness: its own instruction trailer still makes it the stage
+/// program, which runs the one command it carries (not chainproof's CLI).
+#[test]
+fn a_downloaded_program_runs_its_instruction_without_the_harness_environment() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir()?;
+    let workdir = dir.path().join("chainproof-cp0123456789");
+    std::fs::create_dir_all(&workdir)?;
+    let stage = assert_cmd::cargo::cargo_bin("chainproof");
+    Command::cargo_bin("chainproof")?
+        .args([
+            "build",
+            "executable-download",
+            "--platform",
+            "linux",
+            "--token",
+            TOKEN,
+        ])
+        .arg("--workdir")
+        .arg(&workdir)
+        .arg("--out")
+        .arg(dir.path())
+        .arg("--stage")
+        .arg(&stage)
+        .assert()
+        .success();
+    let program = dir.path().join(format!("Setup-{TOKEN}"));
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))?;
+    let status = Std::new(&program)
+        .env_remove("CHAINPROOF_STAGE_REPORT")
+        .env_remove("CHAINPROOF_TOKEN")
+        .status()?;
+    assert!(status.success());
+    let proof = workdir.join(format!("proof-{TOKEN}.txt"));
+    assert!(proof.exists(), "the program did not run its instruction");
+    Ok(())
+}
