@@ -6,7 +6,7 @@
 //!
 //! - [`jscript`]: a `.js` file for Windows Script Host; the command is a
 //!   JScript (ES3) string literal, non-ASCII and control characters written
-//!   as `\uXXXX`, so the file is plain ASCII whatever code page WSH assumes;
+//!   as `\u` and four hex digits, so the file is plain ASCII whatever code page WSH assumes;
 //! - [`vbscript`]: a `.vbs` file; `"` is doubled, and non-ASCII and control
 //!   characters become `ChrW(N)` terms joined with `&`;
 //! - [`hta`]: an HTML Application for `mshta.exe` whose VBScript block runs

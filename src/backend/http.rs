@@ -248,7 +248,7 @@ impl Http {
 }
 
 /// Exponential backoff with full jitter: up to 0.5 s × 2^(attempt-1), capped at 30 s.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let cap = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(6));
     let cap = cap.min(Duration::from_secs(30));
     let ms = u64::try_from(cap.as_millis()).unwrap_or(30_000);
@@ -261,7 +261,7 @@ fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
 }
 
 /// A short, single-line excerpt of an error body for messages.
-fn excerpt(body: Option<Bytes>) -> String {
+pub(crate) fn excerpt(body: Option<Bytes>) -> String {
     let text = body
         .map(|b| String::from_utf8_lossy(&b).to_string())
         .unwrap_or_default();
@@ -274,7 +274,7 @@ fn excerpt(body: Option<Bytes>) -> String {
 }
 
 /// reqwest's error text without the URL (which may hold query parameters).
-fn without_url(e: &reqwest::Error) -> String {
+pub(crate) fn without_url(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     if let Some(url) = e.url() {
         text = text.replace(url.as_str(), "<url>");

@@ -13,14 +13,13 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use super::wire;
 use crate::backend::BackendError;
-use crate::backend::http::Http;
+use crate::backend::http::{Http, backoff, excerpt, without_url};
 use crate::secret::Secret;
 
 /// Attempts per request, retries included.
@@ -262,35 +261,6 @@ fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     header(headers, "retry-after")
         .and_then(|v| v.parse::<u64>().ok())
         .map(Duration::from_secs)
-}
-
-/// Exponential backoff with full jitter: up to 0.5 s × 2^(attempt-1), capped at 30 s.
-fn backoff(attempt: u32) -> Duration {
-    let cap = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(6));
-    let ms = u64::try_from(cap.min(Duration::from_secs(30)).as_millis()).unwrap_or(30_000);
-    Duration::from_millis(rand::rng().random_range(ms / 2..=ms))
-}
-
-/// A short, single-line excerpt of an error body.
-fn excerpt(body: Option<Bytes>) -> String {
-    let text = body
-        .map(|b| String::from_utf8_lossy(&b).to_string())
-        .unwrap_or_default();
-    let line: String = text.chars().filter(|c| !c.is_control()).take(160).collect();
-    if line.is_empty() {
-        "empty body".into()
-    } else {
-        line
-    }
-}
-
-/// reqwest's error text without the URL (its query holds the filter).
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<url>");
-    }
-    text
 }
 
 #[cfg(test)]
