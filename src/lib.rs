@@ -20,6 +20,7 @@ pub mod lab;
 pub mod payload;
 pub mod platform;
 pub mod record;
+pub mod remote;
 pub mod replay;
 pub mod report;
 pub mod runner;

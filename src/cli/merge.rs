@@ -40,15 +40,7 @@ fn write(record: &RunRecord, dir: &Path) -> Result<(), ReportError> {
         path: dir.into(),
         source,
     })?;
-    let files = [
-        ("run.json", report::render(record, Format::Json)),
-        ("matrix.md", report::render(record, Format::Md)),
-        ("matrix.csv", report::render(record, Format::Csv)),
-        ("navigator.json", report::render(record, Format::Navigator)),
-        ("report.html", report::html::render(record, &[])),
-        ("junit.xml", report::render(record, Format::Junit)),
-    ];
-    for (name, text) in files {
+    for (name, text) in report::outputs(record) {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })?;
     }

@@ -11,6 +11,7 @@ mod cleanup;
 mod evidence;
 mod merge;
 mod offline;
+mod remote;
 mod run;
 mod schedule;
 mod verify;
@@ -227,6 +228,40 @@ pub struct RunArgs {
     /// `observed` (alerted counts as observed).
     #[arg(long, value_name = "VERDICT", value_parser = ["alerted", "observed"])]
     pub require: Option<String>,
+    /// Run on another host instead of this one, through the system's OpenSSH
+    /// client (your keys, agent and ~/.ssh/config; host keys must already be
+    /// known). Repeatable. Needs --config with a `lab.allow` list naming it.
+    /// The run folders come back and are verified here (docs/remote.md).
+    #[arg(
+        long,
+        value_name = "ssh://[USER@]HOST[:PORT]",
+        help_heading = "Remote targets"
+    )]
+    pub target: Vec<String>,
+    /// A YAML inventory of targets (`targets:` list of ssh:// addresses or
+    /// {url, name, harness} entries).
+    #[arg(long, value_name = "FILE", help_heading = "Remote targets")]
+    pub targets: Option<PathBuf>,
+    /// How many targets run at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), help_heading = "Remote targets")]
+    pub parallel: u16,
+    /// An ssh config file to use instead of ~/.ssh/config (`ssh -F`).
+    #[arg(long, value_name = "FILE", help_heading = "Remote targets")]
+    pub ssh_config: Option<PathBuf>,
+    /// A chainproof binary for targets whose OS or CPU differ from this
+    /// host's (default: this binary, for targets like this host).
+    #[arg(long, value_name = "FILE", help_heading = "Remote targets")]
+    pub harness: Option<PathBuf>,
+    /// Folder on each target for the harness and the run's files, relative
+    /// to the login's home unless absolute. The run's files are removed
+    /// once fetched; the harness stays for the next run.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".chainproof",
+        help_heading = "Remote targets"
+    )]
+    pub remote_dir: String,
 }
 
 /// Platforms, for `--platform`.

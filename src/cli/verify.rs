@@ -157,28 +157,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         }
         None => args.record.parent().unwrap_or(Path::new(".")),
     };
-    let queries = report::evidence::queries_text(&exchanges);
-    for (name, text) in [
-        ("run.json", report::render(&record, Format::Json)),
-        ("matrix.md", report::render(&record, Format::Md)),
-        ("junit.xml", report::render(&record, Format::Junit)),
-        ("navigator.json", report::render(&record, Format::Navigator)),
-        ("matrix.csv", report::render(&record, Format::Csv)),
-        ("report.html", report::html::render(&record, &[])),
-        (report::evidence::QUERIES, queries),
-    ] {
-        if name == report::evidence::QUERIES && exchanges.is_empty() {
-            continue;
-        }
-        if let Err(e) = std::fs::write(folder.join(name), text) {
-            eprintln!(
-                "error: failed to write {}: {e}",
-                folder.join(name).display()
-            );
-            return exit::RUNTIME;
-        }
-    }
-    match report::evidence::reseal(folder) {
+    match report::evidence::rewrite(folder, &record, &exchanges) {
         Ok(Some(note)) => eprintln!("note: {note}"),
         Ok(None) => {}
         Err(e) => return fail(&e, exit::RUNTIME),

@@ -104,18 +104,11 @@ pub fn host_of<'a>(record: &'a RunRecord, run: &'a ScenarioRun) -> &'a str {
     run.host.as_deref().unwrap_or(&record.host.name)
 }
 
-/// Whether the record's scenarios come from more than one host (some name
-/// their host, and the names differ): reports then show a host column.
+/// Whether the record is a fleet record (its scenarios name their hosts,
+/// as `merge` and remote runs write them, even for one host): reports then
+/// show a host column.
 pub fn is_fleet(record: &RunRecord) -> bool {
-    if record.scenarios.iter().all(|s| s.host.is_none()) {
-        return false;
-    }
-    let hosts: BTreeSet<&str> = record
-        .scenarios
-        .iter()
-        .map(|s| host_of(record, s))
-        .collect();
-    hosts.len() >= 2
+    record.scenarios.iter().any(|s| s.host.is_some())
 }
 
 #[cfg(test)]
@@ -213,16 +206,16 @@ mod tests {
     }
 
     #[test]
-    fn a_single_host_matrix_is_unchanged() -> TestResult {
+    fn a_single_host_record_has_no_host_column_and_a_merged_one_has() -> TestResult {
         let a = record("lab-a", "cpaaaaaaaaaa")?;
         assert!(!is_fleet(&a));
         let before = crate::report::matrix::table(&Matrix::of(&a));
         assert!(!before.contains("host"), "{before}");
+        assert_eq!(Matrix::of(&a).headers()[0], "scenario");
+        // A merge of one record (a remote run of one target) names its host.
         let merged = merge(vec![a.clone()])?;
-        assert!(!is_fleet(&merged));
-        let m = Matrix::of(&merged);
-        assert_eq!(m.headers()[0], "scenario");
-        assert_eq!(crate::report::matrix::table(&m), before);
+        assert!(is_fleet(&merged));
+        assert_eq!(Matrix::of(&merged).headers()[0], "host");
         // A scenario without a host leaves the field out of the record.
         assert!(
             serde_json::to_value(&a)?["scenarios"][0]

@@ -35,6 +35,23 @@ pub fn queries_text(exchanges: &[crate::backend::transcript::Exchange]) -> Strin
         .collect()
 }
 
+/// Rewrites every report of `folder` from `record` (after verifying it
+/// again), with the backend exchanges when there are any, and reseals it.
+/// Returns a note when a stale signature was removed.
+pub fn rewrite(
+    folder: &Path,
+    record: &RunRecord,
+    exchanges: &[crate::backend::transcript::Exchange],
+) -> Result<Option<String>, ReportError> {
+    for (name, text) in super::outputs(record) {
+        write(folder, name, text)?;
+    }
+    if !exchanges.is_empty() {
+        write(folder, QUERIES, queries_text(exchanges))?;
+    }
+    reseal(folder)
+}
+
 /// After `chainproof verify` rewrote a sealed folder: the new manifest (a
 /// signature over the old one no longer holds and is removed, with a note).
 pub fn reseal(folder: &Path) -> Result<Option<String>, ReportError> {

@@ -53,6 +53,20 @@ pub fn render(record: &RunRecord, format: Format) -> String {
     }
 }
 
+/// Every report file of a folder rendered from `record`: run.json,
+/// matrix.md, junit.xml, navigator.json, matrix.csv and report.html (without
+/// a trend). What `verify`, `merge` and fleet runs write.
+pub fn outputs(record: &RunRecord) -> [(&'static str, String); 6] {
+    [
+        ("run.json", render(record, Format::Json)),
+        ("matrix.md", render(record, Format::Md)),
+        ("junit.xml", render(record, Format::Junit)),
+        ("navigator.json", render(record, Format::Navigator)),
+        ("matrix.csv", render(record, Format::Csv)),
+        ("report.html", html::render(record, &[])),
+    ]
+}
+
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

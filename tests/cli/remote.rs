@@ -1,0 +1,317 @@
+//! `run --target`: the suite on a second host through real OpenSSH (the
+//! namespace lab of `sshlab`), verified here; the lab guard before any
+//! connection; unknown host keys refused.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use super::common::{self, Lab};
+use super::sshlab::{self, SshLab};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chainproof");
+
+/// Verdict cells of a record, by scenario and platform: status, each hop's
+/// verdict and grade, the chain verdict, and the rules that alerted.
+fn cells(record: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for s in record["scenarios"].as_array().into_iter().flatten() {
+        let v = &s["verification"];
+        let hops: Vec<String> = v["hops"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| format!("{}:{}/{}", h["index"], h["verdict"], h["grade"]))
+            .collect();
+        let mut rules: Vec<String> = v["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| a["rule_id"].to_string())
+            .collect();
+        rules.sort();
+        rules.dedup();
+        let key = format!("{} {}", s["id"], s["platform"]);
+        let chain = &v["chain"];
+        out.insert(
+            key,
+            format!(
+                "{} | {} | {} {} full={} fp={} | {}",
+                s["status"],
+                hops.join(" "),
+                chain["verdict"],
+                chain["grade"],
+                chain["fully_observed"],
+                chain["false_positive"],
+                rules.join(",")
+            ),
+        );
+    }
+    out
+}
+
+fn read(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The one `*-fleet-*` folder under `reports`.
+fn fleet_folder(reports: &Path) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(reports)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("-fleet-"))
+        .collect();
+    assert_eq!(found.len(), 1, "fleet folders: {found:?}");
+    found[0].clone()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn config(dir: &Path, allow: &str) -> PathBuf {
+    let p = dir.join("chainproof.yaml");
+    std::fs::write(&p, format!("lab:\n  allow: [{allow}]\n")).unwrap_or_else(|e| panic!("{e}"));
+    p
+}
+
+#[test]
+fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it() {
+    if !sshlab::available("a_remote_run_matches_a_local_run") {
+        return;
+    }
+    let _host = common::host();
+    let local = Lab::new();
+    let out = local
+        .run(&[])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let local_cells = cells(&local.record());
+    // Every Linux variant: 9 attack chains and 3 negative controls.
+    assert!(local_cells.len() >= 12, "{local_cells:#?}");
+
+    let lab = SshLab::start();
+    let cfg = config(lab.dir.path(), "\"10.213.*\"");
+    let reports = lab.path("reports");
+    let remote = |extra: &[&str], reports: &Path| {
+        lab.in_controller(BIN)
+            .arg("run")
+            .args(extra)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--ssh-config")
+            .arg(lab.path("ssh_config"))
+            .arg("--remote-dir")
+            .arg(lab.path("remote"))
+            .arg("--reports")
+            .arg(reports)
+            .output()
+            .unwrap_or_else(|e| panic!("run --target: {e}"))
+    };
+    let out = remote(
+        &["--target", &lab.target(), "--target", &lab.unreachable()],
+        &reports,
+    );
+    let all = text(&out);
+    // One target failed: exit 3, after the other one's run completed.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{all}\nsshd: {}",
+        lab.sshd_log()
+    );
+    assert!(all.contains("targets: 1 ran, 1 failed"), "{all}");
+    assert!(
+        all.contains("failed (connect): unreachable") && all.contains("Connection refused"),
+        "{all}"
+    );
+    assert!(all.contains("(harness copied)"), "{all}");
+
+    let fleet = fleet_folder(&reports);
+    let targets = read(&fleet.join("targets.json"));
+    let statuses: Vec<(String, String)> = targets
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            (
+                t["url"].as_str().unwrap_or("").to_string(),
+                t["status"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (lab.target(), "ran".to_string()),
+            (lab.unreachable(), "failed".to_string())
+        ]
+    );
+    let host_record = read(&fleet.join(&lab.target_addr).join("run.json"));
+    assert_eq!(
+        cells(&host_record),
+        local_cells,
+        "remote and local matrices differ"
+    );
+    let fleet_record = read(&fleet.join("run.json"));
+    assert_eq!(cells(&fleet_record), local_cells);
+    // Both the host's bundle and the fleet's verify.
+    for dir in [fleet.join(&lab.target_addr), fleet.clone()] {
+        let v = std::process::Command::new(BIN)
+            .args(["bundle", "verify"])
+            .arg(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("bundle verify: {e}"));
+        assert_eq!(v.status.code(), Some(0), "{}: {}", dir.display(), text(&v));
+    }
+    // Nothing is left on the target but the cached harness.
+    for token in common::tokens(&host_record) {
+        assert!(
+            common::token_processes(&token).is_empty(),
+            "{token} still runs"
+        );
+        let dir = std::env::temp_dir().join(format!("chainproof-{token}"));
+        assert!(!dir.exists(), "{} is left", dir.display());
+    }
+    let runs: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert!(
+        runs.is_empty(),
+        "per-run files left on the target: {runs:?}"
+    );
+    let bins: Vec<_> = std::fs::read_dir(lab.path("remote/bin"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert_eq!(bins.len(), 1, "{bins:?}");
+
+    // The second time the harness is already there, byte for byte.
+    let out = remote(
+        &["macro-doc-shell", "--target", &lab.target()],
+        &lab.path("again"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("(harness already there)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn an_unknown_host_key_is_refused_and_nothing_runs_there() {
+    if !sshlab::available("an_unknown_host_key_is_refused") {
+        return;
+    }
+    let lab = SshLab::start();
+    let cfg = config(lab.dir.path(), "\"10.213.*\"");
+    let strict = lab.path("ssh_config_unknown");
+    let base = std::fs::read_to_string(lab.path("ssh_config")).unwrap_or_default();
+    let empty = lab.path("empty_known_hosts");
+    std::fs::write(&empty, "").unwrap_or_else(|e| panic!("{e}"));
+    let known = lab.path("known_hosts").display().to_string();
+    std::fs::write(&strict, base.replace(&known, &empty.display().to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = lab
+        .in_controller(BIN)
+        .args(["run", "--target", &lab.target(), "--config"])
+        .arg(&cfg)
+        .arg("--ssh-config")
+        .arg(&strict)
+        .arg("--remote-dir")
+        .arg(lab.path("remote"))
+        .arg("--reports")
+        .arg(lab.path("reports"))
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(all.contains("host key not verified"), "{all}");
+    assert!(
+        !lab.path("remote").exists(),
+        "the harness reached a host whose key was not verified"
+    );
+    // The key was not learned either.
+    assert_eq!(std::fs::read_to_string(&empty).unwrap_or_default(), "");
+}
+
+#[test]
+fn targets_outside_the_allow_list_are_refused_before_any_connection() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // An `ssh` on the PATH that only records that it was started.
+    let fake = dir.path().join("bin");
+    std::fs::create_dir_all(&fake).unwrap_or_else(|e| panic!("{e}"));
+    let marker = dir.path().join("ssh-was-started");
+    let script = fake.join("ssh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntouch {}\nexit 255\n", marker.display()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut perms = std::fs::metadata(&script)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap_or_else(|e| panic!("{e}"));
+    let path = format!(
+        "{}:{}",
+        fake.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let inventory = dir.path().join("targets.yaml");
+    std::fs::write(
+        &inventory,
+        "targets:\n  - ssh://lab@lab-linux-01\n  - url: ssh://root@laptop.corp\n    name: laptop\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cfg = config(dir.path(), "lab-linux-*");
+    let run = |args: &[&str], with_config: bool| {
+        let mut c = std::process::Command::new(BIN);
+        c.env("PATH", &path)
+            .arg("run")
+            .args(args)
+            .arg("--reports")
+            .arg(dir.path().join("reports"));
+        if with_config {
+            c.arg("--config").arg(&cfg);
+        }
+        c.output().unwrap_or_else(|e| panic!("run: {e}"))
+    };
+    let out = run(&["--targets", &inventory.display().to_string()], true);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("host `laptop.corp` is not in the config's lab allow-list"),
+        "{all}"
+    );
+    assert!(all.contains("no connection was made"), "{all}");
+    let out = run(&["--target", "ssh://lab@lab-linux-01"], false);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("remote runs need --config"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["--target", "ssh://-oProxyCommand=x"], true);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!marker.exists(), "ssh was started for a refused target");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "a refused run wrote reports"
+    );
+}
