@@ -123,6 +123,11 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         .filter(|_| !args.scenario.is_empty())
         .map(|l| l.scenario.id.clone())
         .collect();
+    // Run directories on the target: its temporary folder unless given.
+    if let Some(w) = &args.work_root {
+        run_args.push("--work-root".into());
+        run_args.push(w.to_string_lossy().into_owned());
+    }
     if let Some(f) = args.fidelity {
         run_args.push("--fidelity".into());
         run_args.push(

@@ -114,6 +114,8 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
             .arg(lab.path("ssh_config"))
             .arg("--remote-dir")
             .arg(lab.path("remote"))
+            .arg("--work-root")
+            .arg(lab.path("work"))
             .arg("--reports")
             .arg(reports)
             .output()
@@ -181,9 +183,20 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
             common::token_processes(&token).is_empty(),
             "{token} still runs"
         );
-        let dir = std::env::temp_dir().join(format!("chainproof-{token}"));
-        assert!(!dir.exists(), "{} is left", dir.display());
     }
+    let work: Vec<_> = std::fs::read_dir(lab.path("work"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert!(
+        work.is_empty(),
+        "run directories left on the target: {work:?}"
+    );
+    assert!(
+        lab.path("work").exists(),
+        "--work-root did not reach the target"
+    );
     let runs: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
         .into_iter()
         .flatten()
@@ -310,6 +323,22 @@ fn targets_outside_the_allow_list_are_refused_before_any_connection() {
     let out = run(&["--target", "ssh://-oProxyCommand=x"], true);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(!marker.exists(), "ssh was started for a refused target");
+    // A config with a lab section guards a run on this host too.
+    let other = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&other).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(BIN)
+        .args(["run", "macro-doc-shell", "--config"])
+        .arg(config(&other, "no-such-lab-host-*"))
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not in the config's lab allow-list"),
+        "{}",
+        text(&out)
+    );
     assert!(
         !dir.path().join("reports").exists(),
         "a refused run wrote reports"
