@@ -96,9 +96,22 @@ fn file_sha256(path: &Path) -> std::io::Result<String> {
 }
 
 /// Runs `job` on `target`, fetching its run folder to `dest` (which must
-/// not exist yet).
+/// not exist yet). On Unix the steps share one ssh connection, through a
+/// control socket in a private temporary folder, closed at the end.
 pub fn run(job: &Job, target: &Target, dest: &Path) -> Outcome {
-    let ssh = &job.ssh;
+    let mut ssh = job.ssh.clone();
+    let sockets = if cfg!(unix) {
+        tempfile::Builder::new().prefix("cp-ssh-").tempdir().ok()
+    } else {
+        None
+    };
+    ssh.control = sockets.as_ref().map(|d| d.path().join("c"));
+    let outcome = steps(job, &ssh, target, dest);
+    ssh.close(target);
+    outcome
+}
+
+fn steps(job: &Job, ssh: &Ssh, target: &Target, dest: &Path) -> Outcome {
     let dir = quote(&job.remote_dir);
     // 1. Probe: reachable, host key known, login works, which system.
     let out = match ssh.exec(target, "uname -s; uname -m", None) {

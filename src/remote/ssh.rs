@@ -18,6 +18,9 @@ pub struct Ssh {
     pub config: Option<PathBuf>,
     /// Seconds to wait for the TCP connection.
     pub connect_timeout: u32,
+    /// A control socket path: the target's commands share one connection
+    /// (one handshake per target instead of one per step).
+    pub control: Option<PathBuf>,
 }
 
 impl Default for Ssh {
@@ -26,6 +29,7 @@ impl Default for Ssh {
             program: PathBuf::from("ssh"),
             config: None,
             connect_timeout: 10,
+            control: None,
         }
     }
 }
@@ -121,6 +125,13 @@ impl Ssh {
             "-o",
             "ServerAliveCountMax=4",
         ]);
+        if let Some(path) = &self.control {
+            // The master goes away at `close`, or by itself 30 s after the
+            // last command if the controller died first.
+            c.args(["-o", "ControlMaster=auto", "-o", "ControlPersist=30"])
+                .arg("-o")
+                .arg(format!("ControlPath={}", path.display()));
+        }
         if let Some(user) = &target.user {
             c.arg("-l").arg(user);
         }
@@ -151,6 +162,33 @@ impl Ssh {
             message: e.to_string(),
         })?;
         check(out)
+    }
+}
+
+impl Ssh {
+    /// Ends the shared connection to `target`, if there is one.
+    pub fn close(&self, target: &Target) {
+        let Some(path) = &self.control else { return };
+        let mut c = Command::new(&self.program);
+        if let Some(cfg) = &self.config {
+            c.arg("-F").arg(cfg);
+        }
+        c.arg("-o")
+            .arg(format!("ControlPath={}", path.display()))
+            .args(["-O", "exit"]);
+        if let Some(user) = &target.user {
+            c.arg("-l").arg(user);
+        }
+        if let Some(port) = target.port {
+            c.arg("-p").arg(port.to_string());
+        }
+        let _ = c
+            .arg("--")
+            .arg(&target.host)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

@@ -4,6 +4,7 @@
 //! host's tools (FUSE, auditd, LibreOffice), so they build on Unix only.
 #![cfg(unix)]
 
+mod ansible;
 mod artifacts;
 mod auditd;
 mod backend;

@@ -213,6 +213,28 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
         .collect();
     assert_eq!(bins.len(), 1, "{bins:?}");
 
+    // No ssh connection to the target outlives the run (the shared
+    // connection's master is closed at the end of each target).
+    // (A master renames itself `ssh: <control path> [mux]`.)
+    let masters = || {
+        common::token_processes("[mux]")
+            .into_iter()
+            .filter(|pid| {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                String::from_utf8_lossy(&cmdline).contains("/cp-ssh-")
+            })
+            .collect::<Vec<u32>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !masters().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        masters().is_empty(),
+        "ssh connection masters left: {:?}",
+        masters()
+    );
+
     // The second time the harness is already there, byte for byte.
     let out = remote(
         &["macro-doc-shell", "--target", &lab.target()],
