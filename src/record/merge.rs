@@ -174,6 +174,29 @@ mod tests {
     }
 
     #[test]
+    fn junit_and_html_name_the_host_of_each_chain_in_a_fleet() -> TestResult {
+        let fleet = merge(vec![
+            record("lab-a", "cpaaaaaaaaaa")?,
+            record("lab-b", "cpbbbbbbbbbb")?,
+        ])?;
+        let junit = crate::report::junit::render(&fleet);
+        for host in ["lab-a", "lab-b"] {
+            let suite = format!("name=\"{host}: macro-doc-shell (linux)\"");
+            assert_eq!(junit.matches(&suite).count(), 1, "{suite}:\n{junit}");
+            assert!(junit.contains(&format!("name=\"host\" value=\"{host}\"")));
+            let html = crate::report::html::render(&fleet, &[]);
+            assert!(html.contains(&format!("<h2>Chain macro-doc-shell on {host} ")));
+        }
+        // A single-host record keeps its names.
+        let single = crate::report::junit::render(&record("lab-a", "cpaaaaaaaaaa")?);
+        assert!(
+            single.contains("name=\"macro-doc-shell (linux)\""),
+            "{single}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn the_os_is_mixed_when_hosts_differ_and_hosts_survive_a_second_merge() -> TestResult {
         let a = record("lab-a", "cpaaaaaaaaaa")?;
         let mut b = record("lab-b", "cpbbbbbbbbbb")?;

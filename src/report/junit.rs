@@ -31,8 +31,17 @@ pub fn render(record: &RunRecord) -> String {
 
 /// The test suite of one scenario run.
 fn suite(run: &ScenarioRun) -> TestSuite {
-    let mut suite = TestSuite::new(format!("{} ({})", run.id, run.platform));
+    // A fleet record names each scenario's host: one suite per host and
+    // scenario, so dashboards do not fold two hosts together.
+    let name = match &run.host {
+        Some(host) => format!("{host}: {} ({})", run.id, run.platform),
+        None => format!("{} ({})", run.id, run.platform),
+    };
+    let mut suite = TestSuite::new(name);
     let verification = run.verification.as_ref();
+    if let Some(host) = &run.host {
+        suite.add_property(Property::new("host", host));
+    }
     suite.add_properties([
         Property::new("token", &run.token),
         Property::new("fidelity", run.fidelity.map_or("-", fidelity_str)),

@@ -11,9 +11,14 @@ use crate::record::{ScenarioRun, Verdict};
 pub(super) fn write(out: &mut String, run: &ScenarioRun, anchor: &str) {
     let _ = write!(
         out,
-        "<section class=\"chain\" id=\"{}\">\n<h2>Chain {} <span class=\"title\">{}</span></h2>\n",
+        "<section class=\"chain\" id=\"{}\">\n<h2>Chain {}{} <span class=\"title\">{}</span></h2>\n",
         escape(anchor),
         escape(&run.id),
+        // A fleet record names the host each chain ran on.
+        run.host
+            .as_deref()
+            .map(|h| format!(" on {}", escape(h)))
+            .unwrap_or_default(),
         escape(&run.title)
     );
     facts(out, run);
