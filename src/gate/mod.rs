@@ -154,11 +154,13 @@ fn cells(run: &ScenarioRun) -> BTreeMap<CellKey, Cell> {
     out
 }
 
-/// Scenario variants by (id, platform); the first wins if a record repeats one.
+/// Scenario variants by (id, platform), the id scoped by host in a fleet
+/// record; the first wins if a record repeats one.
 fn by_variant(record: &RunRecord) -> BTreeMap<(String, Platform), &ScenarioRun> {
     let mut out = BTreeMap::new();
     for run in &record.scenarios {
-        out.entry((run.id.clone(), run.platform)).or_insert(run);
+        out.entry((crate::record::merge::scoped_id(run), run.platform))
+            .or_insert(run);
     }
     out
 }
@@ -229,7 +231,8 @@ pub fn compare(baseline: &RunRecord, current: &RunRecord, policy: &Policy) -> Ou
         let chain_of = |run: &ScenarioRun| cells(run).remove(&CellKey::Chain);
         let shown = |run: &ScenarioRun| chain_of(run).map_or_else(String::new, |c| c.shown());
         match (before.get(key), after.get(key)) {
-            _ if policy.ignore.contains(&key.0) => {
+            // `ignore` names scenario ids, on every host of a fleet.
+            (b, a) if a.or(b).is_some_and(|r| policy.ignore.contains(&r.id)) => {
                 let run = after.get(key).or_else(|| before.get(key));
                 out.ignored += run.map_or(0, |r| cells(r).len());
             }

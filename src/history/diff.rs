@@ -118,12 +118,13 @@ fn better(before: Option<u8>, after: Option<u8>) -> Option<bool> {
 /// A scenario variant: (scenario id, platform).
 type Key = (String, Platform);
 
-/// Variants of a record by (id, platform), first one winning, and their order.
+/// Variants of a record by (id, platform), first one winning, and their
+/// order; ids are scoped by host in a fleet record.
 fn variants(record: &RunRecord) -> (Vec<Key>, BTreeMap<Key, &ScenarioRun>) {
     let mut order = Vec::new();
     let mut map = BTreeMap::new();
     for run in &record.scenarios {
-        let key = (run.id.clone(), run.platform);
+        let key = (crate::record::merge::scoped_id(run), run.platform);
         if let std::collections::btree_map::Entry::Vacant(slot) = map.entry(key.clone()) {
             slot.insert(run);
             order.push(key);

@@ -104,6 +104,16 @@ pub fn host_of<'a>(record: &'a RunRecord, run: &'a ScenarioRun) -> &'a str {
     run.host.as_deref().unwrap_or(&record.host.name)
 }
 
+/// The name that tells a scenario run apart in comparisons (`gate`,
+/// `diff`): its id, prefixed `host/` in a fleet record, so one host's cell
+/// is never compared with another's.
+pub fn scoped_id(run: &ScenarioRun) -> String {
+    match &run.host {
+        Some(host) => format!("{host}/{}", run.id),
+        None => run.id.clone(),
+    }
+}
+
 /// Whether the record is a fleet record (its scenarios name their hosts,
 /// as `merge` and remote runs write them, even for one host): reports then
 /// show a host column.
@@ -192,6 +202,59 @@ mod tests {
         assert!(
             single.contains("name=\"macro-doc-shell (linux)\""),
             "{single}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn gate_and_diff_compare_each_host_with_itself() -> TestResult {
+        let before = merge(vec![
+            record("lab-a", "cpaaaaaaaaaa")?,
+            record("lab-b", "cpbbbbbbbbbb")?,
+        ])?;
+        // lab-b loses every alert; lab-a is unchanged.
+        let mut b2 = record("lab-b", "cpbcbcbcbcbc")?;
+        for s in &mut b2.scenarios {
+            if let Some(v) = &mut s.verification {
+                v.alerts.clear();
+                for h in &mut v.hops {
+                    if h.verdict == crate::record::Verdict::Alerted {
+                        h.verdict = crate::record::Verdict::Observed;
+                        h.grade = None;
+                    }
+                }
+                if v.chain.verdict == crate::record::Verdict::Alerted {
+                    v.chain.verdict = crate::record::Verdict::Observed;
+                    v.chain.grade = None;
+                }
+            }
+        }
+        let after = merge(vec![record("lab-a", "cpacacacacac")?, b2])?;
+        let changes = crate::history::diff(&before, &after);
+        assert!(!changes.is_empty());
+        assert!(
+            changes.iter().all(|c| c.scenario.starts_with("lab-b/")),
+            "{changes:?}"
+        );
+        let gate = crate::gate::compare(&before, &after, &crate::gate::Policy::default());
+        assert!(!gate.regressions.is_empty());
+        assert!(
+            gate.regressions
+                .iter()
+                .all(|c| c.scenario.starts_with("lab-b/")),
+            "{:?}",
+            gate.regressions
+        );
+        // `ignore` names scenario ids and covers every host.
+        let ids: Vec<String> = before.scenarios.iter().map(|s| s.id.clone()).collect();
+        let policy = crate::gate::Policy {
+            ignore: ids,
+            ..crate::gate::Policy::default()
+        };
+        assert!(
+            crate::gate::compare(&before, &after, &policy)
+                .regressions
+                .is_empty()
         );
         Ok(())
     }
