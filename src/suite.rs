@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::backend::{AnyBackend, local::Local};
+use crate::backend::AnyBackend;
 use crate::detect::Rules;
-use crate::record::{Host, RuleSet, RunRecord, RunStatus, SCHEMA};
+use crate::record::{Host, RunRecord, RunStatus, SCHEMA};
 use crate::runner::{self, journal::Journal};
 use crate::scenario::{Fidelity, Loaded, Platform};
 
@@ -98,22 +98,10 @@ pub trait Progress {
 pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
     // With a remote backend the alerting layer is the SIEM's own content.
-    let rule_set = match &settings.backend {
-        Some((name, _)) => RuleSet {
-            sources: vec![format!("the detection content of backend {name}")],
-            count: 0,
-        },
-        None => RuleSet {
-            sources: rules.sources.clone(),
-            count: rules.count,
-        },
-    };
+    let rule_set = AnyBackend::rule_set(settings.backend.as_ref(), &rules);
     // Build and check the backend before anything runs on the host: bad
     // credentials must stop the run, not turn every cell inconclusive.
-    let backend = match &settings.backend {
-        None => AnyBackend::Local(Box::new(Local::new(rules))),
-        Some((name, profile)) => profile.build(name, rules)?,
-    };
+    let backend = AnyBackend::chosen(settings.backend.as_ref(), rules)?;
     backend.check().await?;
     let journal = Journal::under(&settings.reports);
     std::fs::create_dir_all(journal.dir()).map_err(|source| SuiteError::Reports {

@@ -182,6 +182,36 @@ pub enum AnyBackend {
 }
 
 impl AnyBackend {
+    /// The backend a run verifies with: the named profile, or the local
+    /// backend with `rules` when none is named. Not yet checked.
+    pub fn chosen(
+        profile: Option<&(String, crate::config::Profile)>,
+        rules: crate::detect::Rules,
+    ) -> Result<AnyBackend, BackendError> {
+        match profile {
+            None => Ok(AnyBackend::Local(Box::new(local::Local::new(rules)))),
+            Some((name, p)) => p.build(name, rules),
+        }
+    }
+
+    /// What a record verified with that choice names as its rules: the
+    /// rule files, or the backend's own detection content.
+    pub fn rule_set(
+        profile: Option<&(String, crate::config::Profile)>,
+        rules: &crate::detect::Rules,
+    ) -> crate::record::RuleSet {
+        match profile {
+            Some((name, _)) => crate::record::RuleSet {
+                sources: vec![format!("the detection content of backend {name}")],
+                count: 0,
+            },
+            None => crate::record::RuleSet {
+                sources: rules.sources.clone(),
+                count: rules.count,
+            },
+        }
+    }
+
     /// Kind, as in the record.
     pub fn name(&self) -> &'static str {
         match self {

@@ -4,12 +4,14 @@
 use std::path::Path;
 
 use super::{RunArgs, fail, run::absolute, verify};
+use crate::backend::AnyBackend;
 use crate::detect::Rules;
 use crate::exit;
 use crate::remote::fleet::{self, Summary, TargetResult};
-use crate::remote::session::{Job, Outcome};
+use crate::remote::session::Job;
 use crate::remote::ssh::Ssh;
 use crate::remote::target::{self, Target};
+use crate::remote::{central, stop, transfer};
 use crate::report::{self, Format};
 use crate::scenario::Loaded;
 
@@ -41,9 +43,10 @@ fn targets(args: &RunArgs) -> Result<Vec<Target>, String> {
     Ok(all)
 }
 
-/// The lab guard for remote runs: every target's host must be on the
-/// config's `lab.allow` list, checked before any connection.
-fn guard(args: &RunArgs, targets: &[Target]) -> Result<(), u8> {
+/// The lab guard for remote runs, before any connection: every target's
+/// host, as ssh would resolve it with the config (`ssh -G`, which does not
+/// connect), must be on the config's `lab.allow` list.
+fn guard(args: &RunArgs, targets: &[Target], ssh: &Ssh) -> Result<(), u8> {
     let Some(path) = args.config.as_deref() else {
         eprintln!(
             "error: remote runs need --config FILE with a `lab.allow` list naming the targets \
@@ -55,10 +58,18 @@ fn guard(args: &RunArgs, targets: &[Target]) -> Result<(), u8> {
         .map_err(|e| fail(&e, exit::INVALID))?
         .lab
         .unwrap_or_default();
-    let refused: Vec<String> = targets
-        .iter()
-        .filter_map(|t| lab.check(&t.host).err())
-        .collect();
+    let mut refused = Vec::new();
+    for t in targets {
+        let why = match ssh.resolve(t) {
+            Err(e) => Some(e),
+            Ok(real) if real.eq_ignore_ascii_case(&t.host) => lab.check(&t.host).err(),
+            Ok(real) => lab
+                .check(&real)
+                .err()
+                .map(|why| format!("target `{}` is an ssh alias for `{real}`: {why}", t.host)),
+        };
+        refused.extend(why);
+    }
     if refused.is_empty() {
         return Ok(());
     }
@@ -66,7 +77,7 @@ fn guard(args: &RunArgs, targets: &[Target]) -> Result<(), u8> {
         eprintln!("error: {why}");
     }
     eprintln!(
-        "refused by the lab guard ({}); no connection was made",
+        "refused by the lab guard ({}); nothing was run and no connection was made",
         path.display()
     );
     Err(exit::INVALID)
@@ -94,6 +105,49 @@ fn scenario_files(args: &RunArgs, loaded: &[Loaded]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Builds and checks the backend before any target runs: bad credentials
+/// must stop the fleet, not turn every host inconclusive. The auditd
+/// backend reads this host's audit log, so it cannot verify other hosts.
+fn backend(
+    rt: &tokio::runtime::Runtime,
+    chosen: Option<&(String, crate::config::Profile)>,
+    rules: Rules,
+) -> Result<AnyBackend, u8> {
+    if let Some((name, crate::config::Profile::Auditd(_))) = chosen {
+        eprintln!(
+            "error: backend `{name}` (auditd) reads this host's audit log and cannot verify \
+             runs on other hosts; use local or a SIEM/EDR backend with --target"
+        );
+        return Err(exit::INVALID);
+    }
+    rt.block_on(async {
+        let b = AnyBackend::chosen(chosen, rules)?;
+        b.check().await.map(|()| b)
+    })
+    .map_err(|e| fail(&e, exit::RUNTIME))
+}
+
+/// The remote `chainproof run`'s arguments besides reports and scenarios.
+fn run_args(args: &RunArgs, loaded: &[Loaded]) -> Vec<String> {
+    let mut out: Vec<String> = loaded
+        .iter()
+        .filter(|_| !args.scenario.is_empty())
+        .map(|l| l.scenario.id.clone())
+        .collect();
+    // Run directories on the target: its temporary folder unless given.
+    if let Some(w) = &args.work_root {
+        out.push("--work-root".into());
+        out.push(w.to_string_lossy().into_owned());
+    }
+    if let Some(f) = args.fidelity
+        && let Some(v) = clap::ValueEnum::to_possible_value(&f)
+    {
+        out.push("--fidelity".into());
+        out.push(v.get_name().to_string());
+    }
+    out
+}
+
 /// Runs `chainproof run` with targets.
 pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
     let targets = match targets(args) {
@@ -103,10 +157,21 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
             return exit::INVALID;
         }
     };
-    if let Err(code) = guard(args, &targets) {
+    let remote_dir = match transfer::remote_dir(&args.remote_dir) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID;
+        }
+    };
+    let ssh = Ssh {
+        config: args.ssh_config.clone(),
+        ..Ssh::default()
+    };
+    if let Err(code) = guard(args, &targets, &ssh) {
         return code;
     }
-    let backend = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
+    let chosen = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -114,42 +179,32 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e, exit::INVALID),
     };
+    let rule_set = AnyBackend::rule_set(chosen.as_ref(), &rules);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e, exit::RUNTIME),
+    };
+    let backend = match backend(&rt, chosen.as_ref(), rules) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
     let local_exe = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => return fail(&e, exit::RUNTIME),
     };
-    let mut run_args: Vec<String> = loaded
-        .iter()
-        .filter(|_| !args.scenario.is_empty())
-        .map(|l| l.scenario.id.clone())
-        .collect();
-    // Run directories on the target: its temporary folder unless given.
-    if let Some(w) = &args.work_root {
-        run_args.push("--work-root".into());
-        run_args.push(w.to_string_lossy().into_owned());
-    }
-    if let Some(f) = args.fidelity {
-        run_args.push("--fidelity".into());
-        run_args.push(
-            clap::ValueEnum::to_possible_value(&f)
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_default(),
-        );
-    }
     let job = Job {
-        ssh: Ssh {
-            config: args.ssh_config.clone(),
-            ..Ssh::default()
-        },
-        remote_dir: args.remote_dir.clone(),
+        ssh,
+        remote_dir,
         local_exe,
         harness: args.harness.clone(),
         run_id: crate::token::new(),
-        run_args,
+        run_args: run_args(args, &loaded),
         scenarios: scenario_files(args, &loaded),
     };
-    let started = time::OffsetDateTime::now_utc();
-    let stamp = started
+    let stamp = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
         ))
@@ -159,152 +214,78 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         eprintln!("error: failed to create {}: {e}", folder.display());
         return exit::RUNTIME;
     }
+    stop::install();
     eprintln!(
         "running on {} target(s), at most {} at once …",
         targets.len(),
         args.parallel
     );
-    let report_line =
-        |r: &TargetResult| eprintln!("{}", report::terminal_safe(&Summary::of(r).line()));
-    let results = fleet::run_all(
-        &job,
-        &targets,
-        &folder,
-        usize::from(args.parallel),
-        &report_line,
-    );
-    finish(args, &loaded, backend, rules, &folder, &results)
-}
-
-/// Verifies each fetched record here, merges them, writes the fleet folder.
-fn finish(
-    args: &RunArgs,
-    loaded: &[Loaded],
-    backend: Option<(String, crate::config::Profile)>,
-    rules: Rules,
-    folder: &Path,
-    results: &[TargetResult],
-) -> u8 {
-    let scenarios: Vec<_> = loaded.iter().map(|l| l.scenario.clone()).collect();
-    let polling = crate::verify::Polling {
-        deadline: args.deadline,
-        ..crate::verify::Polling::default()
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
-    let rule_set = match &backend {
-        Some((name, _)) => crate::record::RuleSet {
-            sources: vec![format!("the detection content of backend {name}")],
-            count: 0,
-        },
-        None => crate::record::RuleSet {
-            sources: rules.sources.clone(),
-            count: rules.count,
-        },
-    };
-    let built = rt.block_on(async {
-        let b = match &backend {
-            None => crate::backend::AnyBackend::Local(Box::new(crate::backend::local::Local::new(
-                rules,
-            ))),
-            Some((name, p)) => p.build(name, rules)?,
+    let line = |r: &TargetResult| eprintln!("{}", report::terminal_safe(&Summary::of(r).line()));
+    let mut results = fleet::run_all(&job, &targets, &folder, usize::from(args.parallel), &line);
+    let interrupted = stop::requested();
+    let records = if interrupted {
+        // No verification after a stop: the fetched folders keep the
+        // targets' own verdicts; targets.json says what happened.
+        Vec::new()
+    } else {
+        let scenarios: Vec<_> = loaded.iter().map(|l| l.scenario.clone()).collect();
+        let polling = crate::verify::Polling {
+            deadline: args.deadline,
+            ..crate::verify::Polling::default()
         };
-        b.check().await.map(|()| b)
-    });
-    let backend = match built {
-        Ok(b) => b,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
-    let mut records = Vec::new();
-    for r in results {
-        let Outcome::Ran {
-            folder: host_dir, ..
-        } = &r.outcome
-        else {
-            continue;
-        };
-        let path = host_dir.join("run.json");
-        let mut record = match report::read_record(&path) {
-            Ok(rec) => rec,
-            Err(e) => return fail(&e, exit::RUNTIME),
-        };
-        crate::backend::transcript::start();
-        rt.block_on(crate::verify::verify(
-            &mut record.scenarios,
+        rt.block_on(central::verify_all(
+            &mut results,
             &scenarios,
             &backend,
+            &rule_set,
             &polling,
-        ));
-        let exchanges = crate::backend::transcript::finish();
-        record.rules = rule_set.clone();
-        if let Err(e) = report::evidence::rewrite(host_dir, &record, &exchanges) {
-            return fail(&e, exit::RUNTIME);
-        }
-        records.push(record);
+        ))
+    };
+    let fleet = match central::write(&folder, &results, records, args.sign.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(&e, exit::RUNTIME),
+    };
+    if let Some(record) = &fleet {
+        print!("{}", report::render(record, Format::Table));
     }
-    write_fleet(args, folder, results, records)
+    conclude(args, &folder, &results, fleet.as_ref(), interrupted)
 }
 
-fn write_fleet(
+/// Prints what happened to each target and picks the exit code.
+fn conclude(
     args: &RunArgs,
     folder: &Path,
     results: &[TargetResult],
-    records: Vec<crate::record::RunRecord>,
+    fleet: Option<&crate::record::RunRecord>,
+    interrupted: bool,
 ) -> u8 {
-    let summaries: Vec<Summary> = results.iter().map(Summary::of).collect();
-    let failed = summaries.iter().filter(|s| s.status == "failed").count();
-    let text = serde_json::to_string_pretty(&summaries).unwrap_or_default() + "\n";
-    if let Err(e) = std::fs::write(folder.join("targets.json"), text) {
-        eprintln!("error: failed to write targets.json: {e}");
-        return exit::RUNTIME;
-    }
-    let fleet = if records.is_empty() {
-        None
-    } else {
-        match crate::record::merge::merge(records) {
-            Ok(r) => Some(r),
-            Err(e) => return fail(&e, exit::RUNTIME),
-        }
-    };
-    if let Some(record) = &fleet {
-        for (name, text) in report::outputs(record) {
-            if let Err(e) = std::fs::write(folder.join(name), text) {
-                eprintln!("error: failed to write {name}: {e}");
-                return exit::RUNTIME;
-            }
-        }
-        print!("{}", report::render(record, Format::Table));
-    }
-    if let Err(e) = crate::bundle::write_manifest(folder) {
-        return fail(&e, exit::RUNTIME);
-    }
-    if let Some(key) = &args.sign
-        && let Err(e) = crate::bundle::sign(folder, key)
-    {
-        return fail(&e, exit::RUNTIME);
-    }
+    let failed: Vec<Summary> = results
+        .iter()
+        .map(Summary::of)
+        .filter(|s| s.status == "failed")
+        .collect();
     println!(
-        "targets: {} ran, {failed} failed{}",
-        summaries.len() - failed,
-        if failed > 0 {
-            " (see targets.json)"
-        } else {
+        "targets: {} ran, {} failed{}",
+        results.len() - failed.len(),
+        failed.len(),
+        if failed.is_empty() {
             ""
+        } else {
+            " (see targets.json)"
         }
     );
-    for s in summaries.iter().filter(|s| s.status == "failed") {
+    for s in &failed {
         println!("  {}", report::terminal_safe(&s.line()));
     }
     println!("report: {}", folder.display());
-    if failed > 0 {
+    if interrupted {
+        eprintln!("interrupted: runs already started on targets were told to stop and clean up");
+        return exit::INTERRUPTED;
+    }
+    if !failed.is_empty() {
         return exit::RUNTIME;
     }
-    match (&fleet, args.require.as_deref()) {
+    match (fleet, args.require.as_deref()) {
         (Some(record), Some(level)) if !crate::suite::meets(record, level) => {
             eprintln!("coverage policy failed: not every chain is {level}");
             exit::POLICY

@@ -105,14 +105,11 @@ pub fn verify(args: VerifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e, exit::INVALID),
     };
-    let local_rules = crate::record::RuleSet {
-        sources: rules.sources.clone(),
-        count: rules.count,
-    };
     let chosen = match profile(args.config.as_deref(), args.backend.as_deref()) {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let rule_set = crate::backend::AnyBackend::rule_set(chosen.as_ref(), &rules);
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -126,10 +123,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
             None if !args.telemetry.is_empty() => crate::backend::AnyBackend::Recorded(Box::new(
                 crate::backend::recorded::Recorded::load(&args.telemetry, rules)?,
             )),
-            None => crate::backend::AnyBackend::Local(Box::new(crate::backend::local::Local::new(
-                rules,
-            ))),
-            Some((name, p)) => p.build(name, rules)?,
+            _ => crate::backend::AnyBackend::chosen(chosen.as_ref(), rules)?,
         };
         backend.check().await?;
         crate::backend::transcript::start();
@@ -140,13 +134,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
     if let Err(e) = done {
         return fail(&e, exit::RUNTIME);
     }
-    record.rules = match &chosen {
-        Some((name, _)) => crate::record::RuleSet {
-            sources: vec![format!("the detection content of backend {name}")],
-            count: 0,
-        },
-        None => local_rules,
-    };
+    record.rules = rule_set;
     let folder = match &args.out {
         Some(dir) => {
             if let Err(e) = std::fs::create_dir_all(dir) {

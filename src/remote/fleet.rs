@@ -42,7 +42,14 @@ pub fn run_all(
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(target) = targets.get(i) else { break };
                     let started = Instant::now();
-                    let outcome = session::run(job, target, &folder.join(&target.name));
+                    let outcome = if super::stop::requested() {
+                        Outcome::Failed {
+                            step: Step::Interrupted,
+                            reason: "not started: the controller was asked to stop".into(),
+                        }
+                    } else {
+                        session::run(job, target, &folder.join(&target.name))
+                    };
                     let result = TargetResult {
                         target: target.clone(),
                         outcome,
@@ -150,6 +157,8 @@ fn step_text(step: Option<Step>) -> &'static str {
         Some(Step::Harness) => "harness",
         Some(Step::Run) => "run",
         Some(Step::Fetch) => "fetch",
+        Some(Step::Verify) => "verify",
+        Some(Step::Interrupted) => "interrupted",
         None => "?",
     }
 }

@@ -1,21 +1,21 @@
 //! One target's run: probe it, put the harness there (once per version),
 //! run the suite with it, fetch the run folder back, and remove the run's
-//! files from the target. Each step is one ssh command; the target needs a
-//! POSIX shell, `uname`, `tar` and the usual file tools (Linux, macOS).
+//! files from the target. Each step is one ssh command run by `sh`; the
+//! target needs `uname`, `tar` and the usual file tools (Linux, macOS).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use super::ssh::{Ssh, SshError, check, quote, tail};
 use super::target::Target;
+use super::{stop, transfer};
 
 /// What to run on every target.
 #[derive(Debug, Clone)]
 pub struct Job {
     /// How to call ssh.
     pub ssh: Ssh,
-    /// The folder on targets for the harness and per-run files, relative to
-    /// the login's home unless absolute.
+    /// The folder on targets for the harness and per-run files, as a shell
+    /// word ([`transfer::remote_dir`]).
     pub remote_dir: String,
     /// The controller's own chainproof (copied to targets of its OS and CPU).
     pub local_exe: PathBuf,
@@ -41,6 +41,10 @@ pub enum Step {
     Run,
     /// Fetching the run folder.
     Fetch,
+    /// Verifying the fetched record on the controller.
+    Verify,
+    /// Not started or cut short: the controller was asked to stop.
+    Interrupted,
 }
 
 /// A target's result.
@@ -64,13 +68,6 @@ pub enum Outcome {
     },
 }
 
-fn fail(step: Step) -> impl Fn(SshError) -> Outcome {
-    move |e| Outcome::Failed {
-        step,
-        reason: e.to_string(),
-    }
-}
-
 /// The `uname -s` / `uname -m` pair a binary built here runs on.
 fn local_system() -> (&'static str, &'static str) {
     let os = match std::env::consts::OS {
@@ -86,15 +83,6 @@ fn same_arch(remote: &str, local: &str) -> bool {
     remote == local || matches!((remote, local), ("arm64", "aarch64") | ("amd64", "x86_64"))
 }
 
-/// SHA-256 of a file, hex.
-fn file_sha256(path: &Path) -> std::io::Result<String> {
-    use sha2::Digest;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = sha2::Sha256::new();
-    std::io::copy(&mut f, &mut h)?;
-    Ok(hex::encode(h.finalize()))
-}
-
 /// Runs `job` on `target`, fetching its run folder to `dest` (which must
 /// not exist yet). On Unix the steps share one ssh connection, through a
 /// control socket in a private temporary folder, closed at the end.
@@ -106,76 +94,132 @@ pub fn run(job: &Job, target: &Target, dest: &Path) -> Outcome {
         None
     };
     ssh.control = sockets.as_ref().map(|d| d.path().join("c"));
-    let outcome = steps(job, &ssh, target, dest);
+    let mut outcome = steps(job, &ssh, target, dest);
     ssh.close(target);
+    if stop::requested()
+        && let Outcome::Failed { step, reason } = &mut outcome
+        && *step != Step::Interrupted
+    {
+        *reason = format!("stopped during the {step:?} step ({reason})").to_lowercase();
+        *step = Step::Interrupted;
+    }
     outcome
 }
 
+fn failed(step: Step, reason: impl Into<String>) -> Outcome {
+    Outcome::Failed {
+        step,
+        reason: reason.into(),
+    }
+}
+
+/// The harness for `target`: given, or ours when the system matches.
+fn choose_harness(job: &Job, target: &Target, os: &str, arch: &str) -> Result<PathBuf, String> {
+    let (lo, la) = local_system();
+    match job.harness.as_ref().or(target.harness.as_ref()) {
+        Some(h) => Ok(h.clone()),
+        None if os == lo && same_arch(arch, la) => Ok(job.local_exe.clone()),
+        None => Err(format!(
+            "the target is {os} {arch} and this chainproof is built for {lo} {la}: give a \
+             chainproof built for it with --harness or the inventory's `harness`"
+        )),
+    }
+}
+
 fn steps(job: &Job, ssh: &Ssh, target: &Target, dest: &Path) -> Outcome {
-    let dir = quote(&job.remote_dir);
+    let dir = &job.remote_dir;
     // 1. Probe: reachable, host key known, login works, which system.
     let out = match ssh.exec(target, "uname -s; uname -m", None) {
         Ok(o) => o,
         Err(SshError::Remote { code, stderr }) => {
-            return Outcome::Failed {
-                step: Step::Connect,
-                reason: format!(
-                    "the login shell there is not a POSIX shell (`uname` exited {code}: \
-                     {stderr}); remote runs need Linux or macOS targets — on Windows, run \
-                     chainproof on the host and `chainproof merge` the records"
+            return failed(
+                Step::Connect,
+                format!(
+                    "no POSIX `sh` and `uname` there (exit {code}: {stderr}); remote runs need \
+                     Linux or macOS targets — on Windows, run chainproof on the host and \
+                     `chainproof merge` the records"
                 ),
-            };
+            );
         }
-        Err(e) => return fail(Step::Connect)(e),
+        Err(e) => return failed(Step::Connect, e.to_string()),
     };
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut lines = text.lines().map(str::trim);
-    let (os, arch) = (
-        lines.next().unwrap_or("").to_string(),
-        lines.next().unwrap_or("").to_string(),
-    );
+    let (os, arch) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
     let system = format!("{os} {arch}");
-    // 2. The harness: the target's own, else ours when the system matches.
-    let (lo, la) = local_system();
-    let harness = match job.harness.as_ref().or(target.harness.as_ref()) {
-        Some(h) => h.clone(),
-        None if os == lo && same_arch(&arch, la) => job.local_exe.clone(),
-        None => {
-            return Outcome::Failed {
-                step: Step::Harness,
-                reason: format!(
-                    "the target is {system} and this chainproof is built for {lo} {la}: \
-                     give a chainproof built for it with --harness or the inventory's `harness`"
-                ),
-            };
-        }
+    // 2. The harness, content-addressed: a target runs exactly the bytes
+    // we would copy (checked by hash, also when it is already there).
+    let harness = match choose_harness(job, target, os, arch) {
+        Ok(h) => h,
+        Err(why) => return failed(Step::Harness, why),
     };
-    let sha = match file_sha256(&harness) {
+    let sha = match transfer::file_sha256(&harness) {
         Ok(s) => s,
         Err(e) => {
-            return Outcome::Failed {
-                step: Step::Harness,
-                reason: format!("cannot read the harness {}: {e}", harness.display()),
-            };
+            let why = format!("cannot read the harness {}: {e}", harness.display());
+            return failed(Step::Harness, why);
         }
     };
-    // Content-addressed: a target runs exactly the bytes we would copy.
     let exe = format!(
         "{dir}/bin/chainproof-{}-{}",
         env!("CARGO_PKG_VERSION"),
         &sha[..16]
     );
-    let copied = match ensure_harness(ssh, target, &dir, &exe, &harness) {
+    let copied = match transfer::ensure_harness(ssh, target, dir, &exe, &harness, &sha) {
         Ok(c) => c,
-        Err(e) => return fail(Step::Harness)(e),
+        Err(e) => return failed(Step::Harness, e.to_string()),
     };
-    // 3. Run: scenario files sent first, reports in a per-run folder.
-    let run_dir = format!("{dir}/runs/{}", quote(&job.run_id));
+    // 3. Run, in a folder of this run and this target (two addresses of one
+    // host, or a shared home, never share one).
+    let run_dir = format!(
+        "{dir}/runs/{}",
+        quote(&format!("{}-{}", job.run_id, target.name))
+    );
+    let outcome = run_and_fetch(job, ssh, target, dest, &exe, &run_dir);
+    let keep = matches!(&outcome, Err((_, _, true)));
+    if stop::requested() {
+        // Tell the run there to stop; it cleans up and exits, and a
+        // background shell removes its folder once it has.
+        let pid = format!("$(cat {run_dir}/pid 2>/dev/null)");
+        let stop_run = format!(
+            "kill -TERM {pid} 2>/dev/null; (while kill -0 {pid} 2>/dev/null; do sleep 0.2; done; \
+             rm -rf {run_dir}) >/dev/null 2>&1 </dev/null &"
+        );
+        let mut quick = ssh.clone();
+        quick.connect_timeout = 3;
+        let _ = quick.command(target, &stop_run).output();
+    } else if !keep && let Err(e) = ssh.exec(target, &format!("rm -rf {run_dir}"), None) {
+        eprintln!(
+            "warning: {}: could not remove {run_dir} on the target: {}",
+            target.name,
+            crate::report::terminal_safe(&e.to_string())
+        );
+    }
+    match outcome {
+        Ok(()) => Outcome::Ran {
+            folder: dest.to_path_buf(),
+            copied,
+            system,
+        },
+        Err((step, reason, _)) => failed(step, reason),
+    }
+}
+
+/// The run and the fetch; on failure the step, why, and whether the run's
+/// folder must stay on the target (the run there did not end normally: its
+/// journal is what `chainproof cleanup` needs).
+fn run_and_fetch(
+    job: &Job,
+    ssh: &Ssh,
+    target: &Target,
+    dest: &Path,
+    exe: &str,
+    run_dir: &str,
+) -> Result<(), (Step, String, bool)> {
     let mut remote = format!("{exe} run --reports {run_dir}/reports");
     if !job.scenarios.is_empty() {
-        if let Err(e) = send_scenarios(ssh, target, &run_dir, &job.scenarios) {
-            return fail(Step::Run)(e);
-        }
+        transfer::send_scenarios(ssh, target, run_dir, &job.scenarios)
+            .map_err(|e| (Step::Run, e.to_string(), false))?;
         remote.push_str(&format!(" --scenarios {run_dir}/scenarios"));
     }
     for a in &job.run_args {
@@ -184,164 +228,57 @@ fn steps(job: &Job, ssh: &Ssh, target: &Target, dest: &Path) -> Outcome {
     }
     // Output goes to a file there first: if the connection drops, the run
     // goes on to its end and cleans up instead of dying on a closed pipe.
+    // Its pid is kept for a stop request.
     let remote = format!(
-        "mkdir -p {run_dir}/reports && {{ {remote} > {run_dir}/run.log 2>&1; code=$?; \
-         cat {run_dir}/run.log; exit $code; }}"
+        "mkdir -p {run_dir}/reports || exit 3; {remote} > {run_dir}/run.log 2>&1 </dev/null & \
+         echo $! > {run_dir}/pid; wait $!; code=$?; cat {run_dir}/run.log; exit $code"
     );
-    let out = match ssh.command(target, &remote).output() {
-        Ok(o) => o,
-        Err(e) => {
-            return Outcome::Failed {
-                step: Step::Run,
-                reason: format!("cannot start ssh: {e}"),
-            };
+    let spawned = ssh
+        .command(target, &remote)
+        .spawn()
+        .map_err(|e| (Step::Run, format!("cannot start ssh: {e}"), false))?;
+    let out = stop::wait(spawned).map_err(|e| (Step::Run, e.to_string(), true))?;
+    match out.status.code() {
+        // 1: a coverage policy failed there; the record is still whole.
+        Some(0 | 1) => {}
+        // ssh lost the connection, or was ended: the run there goes on.
+        Some(255) | None => {
+            return Err((
+                Step::Run,
+                check(out).err().map(|e| e.to_string()).unwrap_or_default(),
+                true,
+            ));
         }
-    };
-    // 0: done; 1: a coverage policy failed, the record is still whole.
-    if !matches!(out.status.code(), Some(0 | 1)) {
-        let why = match check(out) {
-            Err(e) => e.to_string(),
-            Ok(_) => "the remote run exited without a status".into(),
-        };
-        return Outcome::Failed {
-            step: Step::Run,
-            reason: format!(
-                "{why} (its journal is kept under {run_dir}/reports on the target: \
-                 `chainproof cleanup --reports {run_dir}/reports` there finishes any cleanup)"
-            ),
-        };
+        // 2: nothing ran there (a usage or scenario error): nothing to keep.
+        Some(code) => {
+            let keep = code != 2;
+            let why = format!(
+                "the run there exited {code}: {} (`chainproof cleanup --reports {run_dir}/reports` \
+                 there finishes any cleanup)",
+                tail(&out.stdout, 400)
+            );
+            return Err((Step::Run, why, keep));
+        }
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let Some(folder) = stdout
+    let folder = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("report: "))
         .next_back()
         .and_then(|p| p.trim().rsplit('/').next())
-        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|n| {
+            n.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .map(String::from)
-    else {
-        return Outcome::Failed {
-            step: Step::Run,
-            reason: format!(
+        .ok_or_else(|| {
+            let why = format!(
                 "the remote run printed no report folder: {}",
                 tail(&out.stdout, 300)
-            ),
-        };
-    };
-    // 4. Fetch the folder as a tar stream, then remove the run's files.
-    let fetch = format!("cd {run_dir}/reports && tar -cf - {}", quote(&folder));
-    if let Err(reason) = fetch_tar(ssh, target, &fetch, &folder, dest) {
-        return Outcome::Failed {
-            step: Step::Fetch,
-            reason,
-        };
-    }
-    if let Err(e) = ssh.exec(target, &format!("rm -rf {run_dir}"), None) {
-        // The record is here; the leftover is only our own report folder.
-        eprintln!(
-            "warning: {}: could not remove {run_dir} on the target: {e}",
-            target.name
-        );
-    }
-    Outcome::Ran {
-        folder: dest.to_path_buf(),
-        copied,
-        system,
-    }
-}
-
-/// Copies the harness unless the target has these exact bytes already;
-/// `Ok(true)` when it copied.
-fn ensure_harness(
-    ssh: &Ssh,
-    target: &Target,
-    dir: &str,
-    exe: &str,
-    harness: &Path,
-) -> Result<bool, SshError> {
-    let check = format!("if [ -x {exe} ]; then echo present; else echo absent; fi");
-    let out = ssh.exec(target, &check, None)?;
-    let copied = if String::from_utf8_lossy(&out.stdout).trim() == "present" {
-        false
-    } else {
-        let file = std::fs::File::open(harness).map_err(|e| SshError::Spawn {
-            program: harness.display().to_string(),
-            message: e.to_string(),
+            );
+            (Step::Run, why, false)
         })?;
-        let upload = format!(
-            "umask 077 && mkdir -p {dir}/bin && cat > {exe}.part && chmod 700 {exe}.part \
-             && mv -f {exe}.part {exe}"
-        );
-        ssh.exec(target, &upload, Some(file))?;
-        true
-    };
-    let out = ssh.exec(target, &format!("{exe} --version"), None)?;
-    let version = String::from_utf8_lossy(&out.stdout);
-    if !version.starts_with("chainproof ") {
-        return Err(SshError::Remote {
-            code: 0,
-            stderr: format!(
-                "{exe} --version printed {:?}, not chainproof's version",
-                tail(&out.stdout, 80)
-            ),
-        });
-    }
-    Ok(copied)
-}
-
-fn send_scenarios(
-    ssh: &Ssh,
-    target: &Target,
-    run_dir: &str,
-    files: &[(String, String)],
-) -> Result<(), SshError> {
-    ssh.exec(target, &format!("mkdir -p {run_dir}/scenarios"), None)?;
-    for (name, text) in files {
-        let mut tmp = tempfile::tempfile().map_err(|e| SshError::Spawn {
-            program: "a temporary file".into(),
-            message: e.to_string(),
-        })?;
-        use std::io::{Seek, Write};
-        tmp.write_all(text.as_bytes())
-            .and_then(|_| tmp.rewind())
-            .map_err(|e| SshError::Spawn {
-                program: "a temporary file".into(),
-                message: e.to_string(),
-            })?;
-        let put = format!("cat > {run_dir}/scenarios/{}", quote(name));
-        ssh.exec(target, &put, Some(tmp))?;
-    }
-    Ok(())
-}
-
-/// Streams `remote` (a `tar -cf -` of `folder`) into `dest`. Entries that
-/// would land outside the staging folder are refused by the tar reader.
-fn fetch_tar(
-    ssh: &Ssh,
-    target: &Target,
-    remote: &str,
-    folder: &str,
-    dest: &Path,
-) -> Result<(), String> {
-    let parent = dest.parent().unwrap_or(Path::new("."));
-    let staging = tempfile::Builder::new()
-        .prefix(".fetch-")
-        .tempdir_in(parent)
-        .map_err(|e| format!("cannot create a folder in {}: {e}", parent.display()))?;
-    let mut child = ssh
-        .command(target, remote)
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start ssh: {e}"))?;
-    let unpacked = match child.stdout.take() {
-        Some(out) => tar::Archive::new(out).unpack(staging.path()),
-        None => Err(std::io::Error::other("no output pipe")),
-    };
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("ssh failed: {e}"))?;
-    check(out).map_err(|e| e.to_string())?;
-    unpacked.map_err(|e| format!("the fetched archive is not valid: {e}"))?;
-    std::fs::rename(staging.path().join(folder), dest)
-        .map_err(|e| format!("the fetched archive has no folder {folder} ({e}); nothing was kept"))
+    // 4. Fetch the folder as a tar stream.
+    let fetch = format!("cd {run_dir}/reports && tar -cf - ./{}", quote(&folder));
+    transfer::fetch(ssh, target, &fetch, &folder, dest).map_err(|e| (Step::Fetch, e, false))
 }

@@ -45,6 +45,9 @@ pub enum SshError {
         /// The OS error.
         message: String,
     },
+    /// The controller was asked to stop (SIGINT, SIGTERM); ssh was ended.
+    #[error("interrupted")]
+    Interrupted,
     /// ssh exited 255: no connection, host key not verified, login refused.
     #[error("{0}")]
     Connect(String),
@@ -104,49 +107,61 @@ pub fn explain(stderr: &[u8]) -> String {
 }
 
 impl Ssh {
-    /// `ssh [options] [-l user] [-p port] -- host <remote>`.
-    pub fn command(&self, target: &Target, remote: &str) -> Command {
+    /// `ssh [-F config] <opts> [-l user] [-p port] -- host`, without a
+    /// remote command: what every call shares.
+    fn base(&self, target: &Target, opts: &[String]) -> Command {
         let mut c = Command::new(&self.program);
         if let Some(cfg) = &self.config {
             c.arg("-F").arg(cfg);
         }
-        c.args([
-            "-T",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-        ])
-        .arg("-o")
-        .arg(format!("ConnectTimeout={}", self.connect_timeout))
-        .args([
-            "-o",
-            "ServerAliveInterval=15",
-            "-o",
-            "ServerAliveCountMax=4",
-        ]);
-        if let Some(path) = &self.control {
-            // The master goes away at `close`, or by itself 30 s after the
-            // last command if the controller died first.
-            c.args(["-o", "ControlMaster=auto", "-o", "ControlPersist=30"])
-                .arg("-o")
-                .arg(format!("ControlPath={}", path.display()));
-        }
+        c.args(opts);
         if let Some(user) = &target.user {
             c.arg("-l").arg(user);
         }
         if let Some(port) = target.port {
             c.arg("-p").arg(port.to_string());
         }
-        c.arg("--").arg(&target.host).arg(remote);
+        c.arg("--").arg(&target.host);
         c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
     }
 
+    /// `ssh … -- host sh -c '<remote>'`: the command always runs under
+    /// `sh`, whatever the login shell (csh and fish parse the quoting too).
+    pub fn command(&self, target: &Target, remote: &str) -> Command {
+        let mut opts: Vec<String> = [
+            "-T",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "ServerAliveInterval=15",
+            "-o",
+            "ServerAliveCountMax=4",
+            "-o",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        opts.push(format!("ConnectTimeout={}", self.connect_timeout));
+        if let Some(path) = &self.control {
+            // The master goes away at `close`, or by itself 30 s after the
+            // last command if the controller died first.
+            for o in ["ControlMaster=auto", "ControlPersist=30"] {
+                opts.extend(["-o".to_string(), o.to_string()]);
+            }
+            opts.extend(["-o".into(), format!("ControlPath={}", path.display())]);
+        }
+        let mut c = self.base(target, &opts);
+        c.arg(format!("sh -c {}", quote(remote)));
+        c
+    }
+
     /// Runs `remote` on `target`, feeding it `stdin` (a local file) when
-    /// given; its output when it exits 0.
+    /// given; its output when it exits 0. A stop request ends it.
     pub fn exec(
         &self,
         target: &Target,
@@ -157,35 +172,45 @@ impl Ssh {
         if let Some(f) = stdin {
             c.stdin(Stdio::from(f));
         }
-        let out = c.output().map_err(|e| SshError::Spawn {
+        let child = c.spawn().map_err(|e| SshError::Spawn {
             program: self.program.display().to_string(),
             message: e.to_string(),
         })?;
-        check(out)
+        check(super::stop::wait(child)?)
     }
-}
 
-impl Ssh {
+    /// What ssh makes of `target` with the config (`ssh -G`: no
+    /// connection): the host name it would connect to.
+    pub fn resolve(&self, target: &Target) -> Result<String, String> {
+        let mut c = self.base(target, &["-G".to_string()]);
+        let out = c
+            .output()
+            .map_err(|e| format!("cannot start {}: {e}", self.program.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`ssh -G` refused target `{}`: {}",
+                target.url,
+                tail(&out.stderr, 300)
+            ));
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("hostname "))
+            .map(|h| h.trim().to_string())
+            .ok_or_else(|| format!("`ssh -G` printed no hostname for `{}`", target.url))
+    }
+
     /// Ends the shared connection to `target`, if there is one.
     pub fn close(&self, target: &Target) {
         let Some(path) = &self.control else { return };
-        let mut c = Command::new(&self.program);
-        if let Some(cfg) = &self.config {
-            c.arg("-F").arg(cfg);
-        }
-        c.arg("-o")
-            .arg(format!("ControlPath={}", path.display()))
-            .args(["-O", "exit"]);
-        if let Some(user) = &target.user {
-            c.arg("-l").arg(user);
-        }
-        if let Some(port) = target.port {
-            c.arg("-p").arg(port.to_string());
-        }
-        let _ = c
-            .arg("--")
-            .arg(&target.host)
-            .stdin(Stdio::null())
+        let opts = [
+            "-o".to_string(),
+            format!("ControlPath={}", path.display()),
+            "-O".into(),
+            "exit".into(),
+        ];
+        let _ = self
+            .base(target, &opts)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
@@ -253,6 +278,9 @@ mod tests {
         let args: Vec<String> = c.get_args().map(|a| a.to_string_lossy().into()).collect();
         let joined = args.join(" ");
         assert!(joined.starts_with("-F cfg -T -o BatchMode=yes -o StrictHostKeyChecking=yes"));
-        assert!(joined.ends_with("-l lab -p 2200 -- h uname -s"), "{joined}");
+        assert!(
+            joined.ends_with("-l lab -p 2200 -- h sh -c 'uname -s'"),
+            "{joined}"
+        );
     }
 }

@@ -78,7 +78,7 @@ pub fn parse(url: &str) -> Result<Target, String> {
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._-:%".contains(c))
     };
-    if !plain(host) {
+    if !plain(host) || host.starts_with('.') {
         return Err(bad(
             "the host is empty or has characters a host name cannot have",
         ));
@@ -149,6 +149,7 @@ pub fn load_inventory(path: &Path) -> Result<Vec<Target>, String> {
         let mut t = parse(&url).map_err(|e| format!("{file}: targets[{i}]: {e}"))?;
         if let Some(n) = name {
             if n.is_empty()
+                || n.starts_with('.')
                 || !n
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
@@ -202,6 +203,8 @@ mod tests {
             "ssh://us er@host",
             "ssh://host;rm",
             "ssh://[::1",
+            "ssh://..",
+            "ssh://.hidden",
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }

@@ -17,6 +17,8 @@ mod html;
 mod merge;
 mod real;
 mod remote;
+mod remote_fleet;
+mod remote_guard;
 mod replay;
 mod run;
 mod schedule;

@@ -1,0 +1,115 @@
+//! The controller's half after the targets ran: verify each fetched record
+//! with the configured backend, reseal its folder, merge the records into
+//! one fleet record labelled by target name, and write the fleet folder.
+
+use std::path::Path;
+
+use super::fleet::{Summary, TargetResult};
+use super::session::{Outcome, Step};
+use crate::backend::AnyBackend;
+use crate::record::{RuleSet, RunRecord};
+use crate::report::{self, ReportError};
+use crate::scenario::Scenario;
+
+/// Verifies every target that ran; a target whose record cannot be read,
+/// verified or rewritten becomes a failure at the `verify` step and the
+/// others go on. Returns the records, each labelled with its target's name.
+pub async fn verify_all(
+    results: &mut [TargetResult],
+    scenarios: &[Scenario],
+    backend: &AnyBackend,
+    rule_set: &RuleSet,
+    polling: &crate::verify::Polling,
+) -> Vec<RunRecord> {
+    let mut records = Vec::new();
+    for r in results.iter_mut() {
+        let Outcome::Ran { folder, .. } = &r.outcome else {
+            continue;
+        };
+        let folder = folder.clone();
+        match verify_one(&folder, scenarios, backend, rule_set, polling).await {
+            Ok(mut record) => {
+                // The fleet shows the name the operator gave the target;
+                // the host's own run.json keeps its real host name.
+                record.host.name = r.target.name.clone();
+                records.push(record);
+            }
+            Err(e) => {
+                r.outcome = Outcome::Failed {
+                    step: Step::Verify,
+                    reason: e,
+                }
+            }
+        }
+    }
+    records
+}
+
+async fn verify_one(
+    folder: &Path,
+    scenarios: &[Scenario],
+    backend: &AnyBackend,
+    rule_set: &RuleSet,
+    polling: &crate::verify::Polling,
+) -> Result<RunRecord, String> {
+    let mut record = report::read_record(&folder.join("run.json")).map_err(|e| chain_text(&e))?;
+    crate::backend::transcript::start();
+    crate::verify::verify(&mut record.scenarios, scenarios, backend, polling).await;
+    let exchanges = crate::backend::transcript::finish();
+    record.rules = rule_set.clone();
+    report::evidence::rewrite(folder, &record, &exchanges).map_err(|e| chain_text(&e))?;
+    Ok(record)
+}
+
+fn chain_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+/// Writes `targets.json`, the fleet record's reports (when any target ran)
+/// and `SHA256SUMS` (signed with `sign`) into `folder`. Returns the fleet
+/// record.
+pub fn write(
+    folder: &Path,
+    results: &[TargetResult],
+    records: Vec<RunRecord>,
+    sign: Option<&Path>,
+) -> Result<Option<RunRecord>, ReportError> {
+    let put = |name: &str, text: String| {
+        let path = folder.join(name);
+        std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })
+    };
+    let summaries: Vec<Summary> = results.iter().map(Summary::of).collect();
+    put(
+        "targets.json",
+        serde_json::to_string_pretty(&summaries).unwrap_or_default() + "\n",
+    )?;
+    let fleet = match records.is_empty() {
+        true => None,
+        false => Some(
+            crate::record::merge::merge(records).map_err(|e| ReportError::Bundle {
+                path: folder.to_path_buf(),
+                message: e.to_string(),
+            })?,
+        ),
+    };
+    if let Some(record) = &fleet {
+        for (name, text) in report::outputs(record) {
+            put(name, text)?;
+        }
+    }
+    let bundle_error = |e: crate::bundle::BundleError| ReportError::Bundle {
+        path: folder.to_path_buf(),
+        message: e.to_string(),
+    };
+    crate::bundle::write_manifest(folder).map_err(bundle_error)?;
+    if let Some(key) = sign {
+        crate::bundle::sign(folder, key).map_err(bundle_error)?;
+    }
+    Ok(fleet)
+}

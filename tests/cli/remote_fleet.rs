@@ -1,0 +1,229 @@
+//! Fleets over real OpenSSH: two named targets at once with scenario files
+//! sent from here, a coverage policy and a signed fleet bundle; and SIGTERM
+//! on the controller, after which the targets' runs stop and clean up.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::common;
+use super::remote::{BIN, config, text};
+use super::sshlab::{self, SshLab};
+
+/// A Linux chain whose shell sleeps `seconds` before its child.
+fn slow_scenario(dir: &Path, seconds: u32) -> PathBuf {
+    let folder = dir.join("scenarios");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    let yaml = format!(
+        r#"id: slow-macro
+title: Macro document whose shell sleeps before its child (fleet tests)
+technique: T1204.002
+description: A macro document starts a shell that sleeps, then creates a proof file.
+variants:
+  linux:
+    artifact: {{ kind: odt-macro, name: "Invoice-{{token}}.odt" }}
+    delivery: {{ via: http, mark_origin: true }}
+    open:
+      emulated: {{ as: soffice.bin, args: ["--writer", "{{artifact}}"] }}
+    chain:
+      - run: ["/bin/sh", "-c", "/usr/bin/sleep {seconds}; /usr/bin/touch {{workdir}}/proof-{{token}}.txt; exit 0"]
+      - run: ["/usr/bin/touch", "{{workdir}}/proof-{{token}}.txt"]
+    proof: "{{workdir}}/proof-{{token}}.txt"
+    timeout: 120s
+expect:
+  observe: [file, open, spawn]
+  alert: {{ technique: T1204.002, within: 5m, rules: [305adda7-dc83-4e73-b683-2c709d9cc250] }}
+"#
+    );
+    std::fs::write(folder.join("slow-macro.yaml"), yaml).unwrap_or_else(|e| panic!("{e}"));
+    folder
+}
+
+fn controller(lab: &SshLab, cfg: &Path, args: &[&str]) -> Command {
+    let mut c = lab.in_controller(BIN);
+    c.arg("run")
+        .args(args)
+        .arg("--config")
+        .arg(cfg)
+        .arg("--ssh-config")
+        .arg(lab.path("ssh_config"))
+        .arg("--remote-dir")
+        .arg(lab.path("remote"))
+        .arg("--work-root")
+        .arg(lab.path("work"))
+        .arg("--reports")
+        .arg(lab.path("reports"));
+    c
+}
+
+fn fleet_folder(reports: &Path) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(reports)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.to_string_lossy().contains("-fleet-"))
+        .collect();
+    assert_eq!(found.len(), 1, "fleet folders: {found:?}");
+    found[0].clone()
+}
+
+fn read(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn time(v: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        v.as_str().unwrap_or_default(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
+#[test]
+fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundle() {
+    if !sshlab::available("two_named_targets_run_at_once") {
+        return;
+    }
+    let _host = common::host();
+    let lab = SshLab::start();
+    let cfg = config(lab.dir.path(), "\"10.213.*\"");
+    let scenarios = slow_scenario(lab.dir.path(), 2);
+    let inventory = lab.path("targets.yaml");
+    let url = lab.target();
+    std::fs::write(
+        &inventory,
+        format!("targets:\n  - {{ url: \"{url}\", name: lab-a }}\n  - {{ url: \"{url}\", name: lab-b }}\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let key = lab.path("signing_key");
+    let keygen = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap_or_else(|e| panic!("ssh-keygen: {e}"));
+    assert!(keygen.success());
+    let out = controller(&lab, &cfg, &["--parallel", "2", "--require", "alerted"])
+        .arg("--targets")
+        .arg(&inventory)
+        .arg("--scenarios")
+        .arg(&scenarios)
+        .arg("--sign")
+        .arg(&key)
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let all = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{all}\nsshd: {}",
+        lab.sshd_log()
+    );
+    assert!(all.contains("targets: 2 ran, 0 failed"), "{all}");
+    let fleet = fleet_folder(&lab.path("reports"));
+    let record = read(&fleet.join("run.json"));
+    let runs: Vec<&Value> = record["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let hosts: Vec<&str> = runs.iter().filter_map(|s| s["host"].as_str()).collect();
+    assert_eq!(
+        hosts,
+        ["lab-a", "lab-b"],
+        "the fleet is labelled by target name"
+    );
+    for s in &runs {
+        assert_eq!(s["id"], "slow-macro", "the scenario sent from here ran");
+        assert_eq!(s["verification"]["chain"]["verdict"], "alerted");
+    }
+    // Both chains (2 s each) ran at the same time.
+    let (a0, a1) = (time(&runs[0]["started_at"]), time(&runs[0]["finished_at"]));
+    let (b0, b1) = (time(&runs[1]["started_at"]), time(&runs[1]["finished_at"]));
+    assert!(
+        a0 < b1 && b0 < a1,
+        "not concurrent: {a0}..{a1} and {b0}..{b1}"
+    );
+    assert!(all.contains("│ lab-a") && all.contains("│ lab-b"), "{all}");
+    assert!(fleet.join("SHA256SUMS.sig").exists());
+    for dir in [fleet.join("lab-a"), fleet.join("lab-b"), fleet.clone()] {
+        let v = Command::new(BIN)
+            .args(["bundle", "verify"])
+            .arg(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("bundle verify: {e}"));
+        assert_eq!(v.status.code(), Some(0), "{}: {}", dir.display(), text(&v));
+    }
+    let runs_left: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert!(runs_left.is_empty(), "{runs_left:?}");
+}
+
+#[test]
+fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
+    if !sshlab::available("sigterm_on_the_controller") {
+        return;
+    }
+    let _host = common::host();
+    let lab = SshLab::start();
+    let cfg = config(lab.dir.path(), "\"10.213.*\"");
+    let scenarios = slow_scenario(lab.dir.path(), 60);
+    let child = controller(&lab, &cfg, &["--target", &lab.target()])
+        .arg("--scenarios")
+        .arg(&scenarios)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    // Wait until the chain runs on the target (its sleeping shell).
+    let work = lab.path("work");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while common::token_processes("/usr/bin/sleep 60").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the chain never started on the target"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{all}");
+    let fleet = fleet_folder(&lab.path("reports"));
+    let targets = read(&fleet.join("targets.json"));
+    assert_eq!(targets[0]["step"], "interrupted", "{targets}");
+    // The run there was told to stop: it ends its chain, removes its run
+    // directory, and its folder on the target goes once it has exited.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left_runs: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        let left_work: Vec<_> = std::fs::read_dir(&work)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        let procs = common::token_processes(&work.display().to_string());
+        if left_runs.is_empty() && left_work.is_empty() && procs.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "residue on the target: runs {left_runs:?}, work {left_work:?}, processes {procs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
