@@ -68,6 +68,13 @@ fn chainproof(args: &[&std::ffi::OsStr]) -> Output {
         .unwrap_or_else(|e| panic!("chainproof {args:?}: {e}"))
 }
 
+/// A chainproof config whose lab guard allows any host.
+fn lab_config(dir: &Path) -> PathBuf {
+    let path = dir.join("chainproof.yaml");
+    std::fs::write(&path, "lab:\n  allow: [\"*\"]\n").unwrap_or_else(|e| panic!("config: {e}"));
+    path
+}
+
 /// Writes an inventory of `hosts`, all this lab's target, and runs the
 /// playbook on it inside the controller namespace. `ssh_args` is appended to
 /// the `-F ssh_config` that trusts the lab's host key.
@@ -108,6 +115,10 @@ fn playbook(lab: &SshLab, hosts: &[&str], ssh_args: &str) -> Output {
         .arg(var("chainproof_fetch_dir", &tmp.join("fetched")))
         .arg("-e")
         .arg(var("chainproof_work_root", &tmp.join("work")))
+        // A config with a lab guard that lets this host run; the playbook
+        // removes it from the endpoint after the run (it may hold secrets).
+        .arg("-e")
+        .arg(var("chainproof_config", &lab_config(tmp)))
         .args(["-e", &scenarios])
         // Everything ansible writes stays in the lab folder, none in ~/.ansible
         // (2.19 puts ssh control sockets in ~/.ansible/cp despite ANSIBLE_HOME).
@@ -188,7 +199,8 @@ fn the_playbook_runs_two_hosts_and_fetches_records_that_verify_and_merge() {
     }
 
     // The endpoint keeps the binary, the run history and an empty journal;
-    // the run folders were fetched and removed, the run directories cleaned.
+    // the run folders were fetched and removed, the run directories cleaned,
+    // the config removed.
     let mode = std::fs::metadata(remote.join("bin/chainproof"))
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
         .unwrap_or_else(|e| panic!("installed binary: {e}"));
