@@ -1,6 +1,8 @@
 //! Fleets over real OpenSSH: two named targets at once with scenario files
-//! sent from here, a coverage policy and a signed fleet bundle; and SIGTERM
-//! on the controller, after which the targets' runs stop and clean up.
+//! sent from here, a coverage policy and a signed fleet bundle; SIGTERM on
+//! the controller, after which the targets' runs stop and clean up; and a
+//! target inside a network namespace, whose record says what its capture
+//! could not see.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +12,7 @@ use serde_json::Value;
 
 use super::common;
 use super::remote::{BIN, config, text};
-use super::sshlab::{self, SshLab};
+use super::sshlab::{self, Side, SshLab};
 
 /// A Linux chain whose shell sleeps `seconds` before its child.
 fn slow_scenario(dir: &Path, seconds: u32) -> PathBuf {
@@ -226,4 +228,43 @@ fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_limit() {
+    if !sshlab::available("a_target_inside_a_network_namespace") {
+        return;
+    }
+    let _host = common::host();
+    let lab = SshLab::start_on(Side::Namespace);
+    let cfg = config(lab.dir.path(), "\"10.213.*\"");
+    let out = controller(&lab, &cfg, &["macro-doc-shell", "--target", &lab.target()])
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let all = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{all}\nsshd: {}",
+        lab.sshd_log()
+    );
+    let fleet = fleet_folder(&lab.path("reports"));
+    let record = read(&fleet.join(&lab.target_addr).join("run.json"));
+    let run = &record["scenarios"][0];
+    assert_eq!(run["status"], "completed", "{run}");
+    // The chain ran there (its stage programs report it) ...
+    let truth = run["truth"]["processes"].as_array().map_or(0, Vec::len);
+    assert!(truth >= 2, "{run}");
+    // ... and the record says why short-lived processes may be missing.
+    let warnings = run["truth"]["warnings"].to_string();
+    assert!(
+        warnings.contains("process connector not used") && warnings.contains("ECONNREFUSED"),
+        "{warnings}"
+    );
+    let v = Command::new(BIN)
+        .args(["bundle", "verify"])
+        .arg(&fleet)
+        .output()
+        .unwrap_or_else(|e| panic!("bundle verify: {e}"));
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
 }

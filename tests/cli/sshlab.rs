@@ -1,15 +1,17 @@
 //! A second host for the remote-run and Ansible tests: a network namespace
 //! joined to this host by a veth pair, and a real OpenSSH server (Debian's
-//! openssh-server) with a throw-away host key and user key.
+//! openssh-server) with a throw-away host key and user key, accepting logins
+//! only from the controller's address.
 //!
-//! The controller (`chainproof run --target`, `ansible-playbook`) runs
-//! inside the namespace, `controller` side; sshd listens only on the host
-//! side of the veth, `target` side, where the chains run. That way round
-//! because the kernel's process-events connector answers only in the initial
-//! network namespace: a chain run inside another one would lose its
-//! short-lived processes from the ground truth. Every packet of the test
-//! crosses the veth between the two addresses made here; `Drop` stops sshd
-//! and deletes the namespace (which deletes the veth pair).
+//! By default ([`Side::Host`]) the controller (`chainproof run --target`,
+//! `ansible-playbook`) runs inside the namespace and sshd listens on the
+//! host side of the veth, where the chains run: the kernel's process-events
+//! connector answers only in the initial network namespace, and a chain run
+//! in another one loses short-lived processes from its ground truth.
+//! [`Side::Namespace`] puts sshd (and so the chains) in the namespace, to
+//! test that case. Every packet of a test crosses the veth between the two
+//! addresses made here; `Drop` stops sshd and deletes the namespace (which
+//! deletes the veth pair).
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,18 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 /// sshd's port on the target address (not 22, to exercise `host:port`).
 pub const PORT: u16 = 2222;
 
+/// Which side of the veth sshd (the target) is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// sshd on the host side, the controller in the namespace: chains run
+    /// where the process connector works.
+    Host,
+    /// sshd inside the namespace, the controller on the host: chains run
+    /// in the namespace, where the connector refuses (ground truth falls
+    /// back to scanning /proc).
+    Namespace,
+}
+
 pub struct SshLab {
     pub dir: tempfile::TempDir,
     pub ns: String,
@@ -30,6 +44,7 @@ pub struct SshLab {
     /// The controller's address (namespace side).
     pub controller_addr: String,
     sshd: Option<Child>,
+    side: Side,
 }
 
 fn run(cmd: &mut Command) {
@@ -51,11 +66,19 @@ impl SshLab {
     /// Builds the namespace, the veth pair, the keys and starts sshd.
     /// Needs root, iproute2 and openssh-server (ci/test installs them).
     pub fn start() -> SshLab {
+        SshLab::start_on(Side::Host)
+    }
+
+    /// As [`SshLab::start`], with sshd on `side`.
+    pub fn start_on(side: Side) -> SshLab {
         let k = (std::process::id() % 200 + NEXT.fetch_add(1, Ordering::SeqCst)) % 250 + 1;
         let ns = format!("cp-lab-{}-{k}", std::process::id());
         let (host_if, ns_if) = (format!("cph{k}"), format!("cpn{k}"));
-        let target_addr = format!("10.213.{k}.1");
-        let controller_addr = format!("10.213.{k}.2");
+        let (host_addr, ns_addr) = (format!("10.213.{k}.1"), format!("10.213.{k}.2"));
+        let (target_addr, controller_addr) = match side {
+            Side::Host => (host_addr.clone(), ns_addr.clone()),
+            Side::Namespace => (ns_addr.clone(), host_addr.clone()),
+        };
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         // Leftovers of an earlier crashed test with the same numbers.
         let _ = Command::new("ip").args(["netns", "del", &ns]).output();
@@ -67,18 +90,19 @@ impl SshLab {
             target_addr: target_addr.clone(),
             controller_addr: controller_addr.clone(),
             sshd: None,
+            side,
         };
         ip(&[
             "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if, "netns", &ns,
         ]);
-        ip(&["addr", "add", &format!("{target_addr}/30"), "dev", &host_if]);
+        ip(&["addr", "add", &format!("{host_addr}/30"), "dev", &host_if]);
         ip(&["link", "set", &host_if, "up"]);
         ip(&[
             "-n",
             &ns,
             "addr",
             "add",
-            &format!("{controller_addr}/30"),
+            &format!("{ns_addr}/30"),
             "dev",
             &ns_if,
         ]);
@@ -133,7 +157,16 @@ impl SshLab {
         // a test that passes went through the veth.)
         // sshd's privilege-separation directory (ci/test creates it too).
         let _ = std::fs::create_dir_all("/run/sshd");
-        let sshd = Command::new("/usr/sbin/sshd")
+        let mut sshd = match self.side {
+            Side::Host => Command::new("/usr/sbin/sshd"),
+            // `ip netns exec` execs sshd in the namespace: the child is sshd.
+            Side::Namespace => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &self.ns, "/usr/sbin/sshd"]);
+                c
+            }
+        };
+        let sshd = sshd
             .args(["-D", "-e", "-f"])
             .arg(self.path("sshd_config"))
             .stderr(
@@ -173,11 +206,16 @@ impl SshLab {
         format!("ssh://root@{}:{}", self.target_addr, PORT + 1)
     }
 
-    /// `program` run inside the controller's namespace.
+    /// `program` run on the controller's side.
     pub fn in_controller(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.ns]).arg(program);
-        c
+        match self.side {
+            Side::Host => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &self.ns]).arg(program);
+                c
+            }
+            Side::Namespace => Command::new(program),
+        }
     }
 }
 
