@@ -93,15 +93,7 @@ fn scenario_files(args: &RunArgs, loaded: &[Loaded]) -> Vec<(String, String)> {
     loaded
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            let name = l
-                .source
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| format!("{}.yaml", l.scenario.id));
-            (format!("{i:03}-{name}"), l.source.text.clone())
-        })
+        .map(|(i, l)| (format!("{i:03}-{}", l.file_name()), l.source.text.clone()))
         .collect()
 }
 

@@ -99,12 +99,7 @@ pub fn seal(
     evidence: &Evidence<'_>,
 ) -> Result<(), ReportError> {
     for loaded in evidence.scenarios {
-        let name = loaded
-            .source
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| format!("{}.yaml", loaded.scenario.id));
+        let name = loaded.file_name();
         write(folder, &format!("scenarios/{name}"), &loaded.source.text)?;
     }
     if let Some(t) = &evidence.telemetry {

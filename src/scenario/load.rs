@@ -18,6 +18,18 @@ pub struct Loaded {
     pub source: Source,
 }
 
+impl Loaded {
+    /// The file's name (for the built-in set, its name in `scenarios/`),
+    /// or `<id>.yaml`: how evidence bundles and remote runs name its copy.
+    pub fn file_name(&self) -> String {
+        self.source
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}.yaml", self.scenario.id))
+    }
+}
+
 /// Why scenarios could not be loaded; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
