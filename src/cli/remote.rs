@@ -233,6 +233,8 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
             &polling,
         ))
     };
+    // A stop during verification counts as an interruption too.
+    let interrupted = interrupted || stop::requested();
     let fleet = match central::write(&folder, &results, records, args.sign.as_deref()) {
         Ok(f) => f,
         Err(e) => return fail(&e, exit::RUNTIME),

@@ -27,7 +27,14 @@ pub async fn verify_all(
             continue;
         };
         let folder = folder.clone();
-        match verify_one(&folder, scenarios, backend, rule_set, polling).await {
+        // A stop request during verification (which may poll a SIEM for
+        // minutes) ends it; the folder keeps the target's own verdicts.
+        let verified = tokio::select! {
+            v = verify_one(&folder, scenarios, backend, rule_set, polling) => v,
+            () = stopped() => Err("stopped before its verification ended; the folder holds \
+                the target's own verdicts".to_string()),
+        };
+        match verified {
             Ok(mut record) => {
                 // The fleet shows the name the operator gave the target;
                 // the host's own run.json keeps its real host name.
@@ -35,14 +42,23 @@ pub async fn verify_all(
                 records.push(record);
             }
             Err(e) => {
-                r.outcome = Outcome::Failed {
-                    step: Step::Verify,
-                    reason: e,
-                }
+                let step = if super::stop::requested() {
+                    Step::Interrupted
+                } else {
+                    Step::Verify
+                };
+                r.outcome = Outcome::Failed { step, reason: e }
             }
         }
     }
     records
+}
+
+/// Resolves once a stop was requested.
+async fn stopped() {
+    while !super::stop::requested() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn verify_one(

@@ -268,3 +268,87 @@ fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_lim
         .unwrap_or_else(|e| panic!("bundle verify: {e}"));
     assert_eq!(v.status.code(), Some(0), "{}", text(&v));
 }
+
+#[test]
+fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
+    if !sshlab::available("sigterm_while_verifying") {
+        return;
+    }
+    let _host = common::host();
+    let lab = SshLab::start();
+    // A command backend that answers its check at once and then takes a
+    // minute (a slow SIEM), leaving a mark when verification starts.
+    let mark = lab.path("verifying");
+    let program = lab.path("slow-backend.sh");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\ninput=$(cat)\ncase \"$input\" in *'\"runs\":[]'*) \
+             echo '{{\"version\":1,\"runs\":[]}}'; exit 0;; esac\ntouch {}\nsleep 60\n",
+            mark.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut perms = std::fs::metadata(&program)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&program, perms).unwrap_or_else(|e| panic!("{e}"));
+    let cfg = lab.path("slow.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "lab:\n  allow: [\"10.213.*\"]\nbackends:\n  slow:\n    kind: command\n    \
+             program: {}\n    timeout: 120s\n",
+            program.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let child = controller(
+        &lab,
+        &cfg,
+        &[
+            "macro-doc-shell",
+            "--backend",
+            "slow",
+            "--target",
+            &lab.target(),
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap_or_else(|e| panic!("run: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !mark.exists() {
+        assert!(Instant::now() < deadline, "verification never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stopped_at = Instant::now();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    // Not the minute the backend program would take.
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        stopped_at.elapsed()
+    );
+    let targets = read(&fleet_folder(&lab.path("reports")).join("targets.json"));
+    assert_eq!(targets[0]["step"], "interrupted", "{targets}");
+    // The backend program's whole group was ended, its sleep included.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !common::token_processes(&program.display().to_string()).is_empty()
+        || !common::token_processes("sleep\u{0}60").is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the backend program outlived the stop"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

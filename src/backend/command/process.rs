@@ -110,6 +110,17 @@ fn kill_group(pid: Option<u32>) {
     );
 }
 
+/// Kills the program's process group when dropped while armed: when the
+/// verification that runs it is cancelled (a stop request), the program
+/// and its children go too, not only the leader `kill_on_drop` reaches.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0.take());
+    }
+}
+
 /// Runs the program with `input` on stdin; returns its stdout when it exits 0.
 pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String> {
     let who = describe(&cfg.program);
@@ -124,6 +135,7 @@ pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String>
     cmd.process_group(0);
     let mut child = cmd.spawn().map_err(|e| format!("start {who}: {e}"))?;
     let pid = child.id();
+    let mut guard = GroupGuard(pid);
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -149,7 +161,7 @@ pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String>
     };
     let outcome = tokio::time::timeout(cfg.timeout, work).await;
     let Ok((written, out, err, status)) = outcome else {
-        kill_group(pid);
+        kill_group(guard.0.take());
         // Reaps the leader; kill_on_drop covers the case where this fails.
         let _ = child.kill().await;
         return Err(format!(
@@ -157,6 +169,8 @@ pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String>
             crate::scenario::duration_text::render(cfg.timeout)
         ));
     };
+    // The leader was reaped: its group id may be reused, so never kill it now.
+    guard.0 = None;
     let stderr = err.map(|d| d.bytes).unwrap_or_default();
     let status: ExitStatus = status.map_err(|e| format!("wait for {who}: {e}"))?;
     if !status.success() {
