@@ -154,6 +154,7 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         host: host(),
         rules: rule_set,
         scenarios: runs,
+        targets_not_run: Vec::new(),
     };
     let folder = crate::report::write_folder(&record, &settings.reports)?;
     let evidence = crate::report::evidence::Evidence {

@@ -116,6 +116,7 @@ fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
             count: 0,
         },
         scenarios,
+        targets_not_run: Vec::new(),
     }
 }
 

@@ -51,6 +51,7 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
         count: 0,
     };
     let mut scenarios = Vec::new();
+    let mut targets_not_run = Vec::new();
     for record in records {
         if !seen.insert((record.host.name.clone(), record.run_id.clone())) {
             return Err(MergeError::Duplicate {
@@ -78,6 +79,7 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
             hosts.insert(host.clone());
             scenarios.push(run);
         }
+        targets_not_run.extend(record.targets_not_run);
     }
     let n = hosts.len();
     Ok(RunRecord {
@@ -96,6 +98,7 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
         },
         rules,
         scenarios,
+        targets_not_run,
     })
 }
 
@@ -203,6 +206,37 @@ mod tests {
             single.contains("name=\"macro-doc-shell (linux)\""),
             "{single}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn targets_not_run_show_in_the_summary_html_and_junit_and_survive_a_merge() -> TestResult {
+        let mut fleet = merge(vec![record("lab-a", "cpaaaaaaaaaa")?])?;
+        fleet.targets_not_run.push(crate::record::TargetNotRun {
+            name: "lab-<b>".into(),
+            url: "ssh://root@lab-b".into(),
+            step: "connect".into(),
+            reason: "unreachable: Connection refused".into(),
+        });
+        let table = crate::report::render(&fleet, crate::report::Format::Table);
+        assert!(table.contains("; 1 target NOT RUN"), "{table}");
+        let html = crate::report::html::render(&fleet, &[]);
+        assert!(html.contains("<h3>Targets not run</h3>"));
+        assert!(html.contains("<td>lab-&lt;b&gt;</td>") && html.contains("Connection refused"));
+        let junit = crate::report::junit::render(&fleet);
+        assert!(junit.contains("type=\"target-connect\""), "{junit}");
+        assert!(junit.contains("errors=\"1\""), "{junit}");
+        // Kept through JSON and a second merge.
+        let json = crate::report::render(&fleet, crate::report::Format::Json);
+        let back: RunRecord = serde_json::from_str(&json)?;
+        let again = merge(vec![back, record("lab-c", "cpcccccccccc")?])?;
+        assert_eq!(again.targets_not_run, fleet.targets_not_run);
+        // A record without any leaves the field out.
+        let single = crate::report::render(
+            &record("lab-a", "cpaaaaaaaaaa")?,
+            crate::report::Format::Json,
+        );
+        assert!(!single.contains("targets_not_run"));
         Ok(())
     }
 

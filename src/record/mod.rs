@@ -37,6 +37,26 @@ pub struct RunRecord {
     pub rules: RuleSet,
     /// One entry per scenario variant run (or skipped).
     pub scenarios: Vec<ScenarioRun>,
+    /// Fleet records: targets that could not be run (unreachable, host key
+    /// not verified, no harness, run or fetch failed), with why. Absent in
+    /// single-host records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets_not_run: Vec<TargetNotRun>,
+}
+
+/// A remote target that gave no record, in a fleet record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetNotRun {
+    /// The target's name.
+    pub name: String,
+    /// Its `ssh://` address.
+    pub url: String,
+    /// The step it failed at (`connect`, `harness`, `run`, `fetch`,
+    /// `verify`, `interrupted`).
+    pub step: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// Facts about the test host.

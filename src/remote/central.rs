@@ -77,6 +77,22 @@ async fn verify_one(
     Ok(record)
 }
 
+/// The targets that gave no record, for the fleet record.
+fn not_run(results: &[TargetResult]) -> Vec<crate::record::TargetNotRun> {
+    results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Failed { step, reason } => Some(crate::record::TargetNotRun {
+                name: r.target.name.clone(),
+                url: r.target.url.clone(),
+                step: super::fleet::step_text(Some(*step)).to_string(),
+                reason: reason.clone(),
+            }),
+            Outcome::Ran { .. } => None,
+        })
+        .collect()
+}
+
 fn chain_text(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -114,6 +130,10 @@ pub fn write(
             })?,
         ),
     };
+    let fleet = fleet.map(|mut record| {
+        record.targets_not_run = not_run(results);
+        record
+    });
     if let Some(record) = &fleet {
         for (name, text) in report::outputs(record) {
             put(name, text)?;

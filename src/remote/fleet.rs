@@ -151,7 +151,8 @@ impl Summary {
     }
 }
 
-fn step_text(step: Option<Step>) -> &'static str {
+/// A step as a word (`connect`, `harness`, …).
+pub fn step_text(step: Option<Step>) -> &'static str {
     match step {
         Some(Step::Connect) => "connect",
         Some(Step::Harness) => "harness",

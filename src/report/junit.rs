@@ -26,6 +26,19 @@ const CHAIN_CASE: &str = "chain";
 pub fn render(record: &RunRecord) -> String {
     let mut report = Report::new(format!("chainproof {}", record.run_id));
     report.add_test_suites(record.scenarios.iter().map(suite));
+    // Fleet records: a target that gave no record is an error, not a pass.
+    if !record.targets_not_run.is_empty() {
+        let mut targets = TestSuite::new("targets not run");
+        for t in &record.targets_not_run {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_type(format!("target-{}", t.step));
+            status.set_message(format!("{} ({}): {}", t.name, t.url, t.reason));
+            let mut case = TestCase::new(t.name.as_str(), status);
+            case.set_classname("targets");
+            targets.add_test_case(case);
+        }
+        report.add_test_suite(targets);
+    }
     report.to_string().unwrap_or_default()
 }
 

@@ -59,12 +59,17 @@ pub struct Summary {
     pub controls: usize,
     /// Negative controls on which an alert fired.
     pub false_positives: usize,
+    /// Fleet records: targets that gave no record.
+    pub targets_not_run: usize,
 }
 
 impl Summary {
     /// Counts the chains of `record`.
     pub fn of(record: &RunRecord) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            targets_not_run: record.targets_not_run.len(),
+            ..Summary::default()
+        };
         for run in &record.scenarios {
             let Some(v) = &run.verification else {
                 continue;
@@ -114,6 +119,12 @@ impl Summary {
         }
         if self.not_applicable > 0 {
             out.push_str(&format!("; {} not applicable", self.not_applicable));
+        }
+        if self.targets_not_run > 0 {
+            out.push_str(&format!(
+                "; {} NOT RUN",
+                plural(self.targets_not_run, "target", "targets")
+            ));
         }
         out
     }

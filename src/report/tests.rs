@@ -95,6 +95,7 @@ fn record_with(command_line: &str) -> RunRecord {
                 },
             }),
         }],
+        targets_not_run: Vec::new(),
     }
 }
 

@@ -322,6 +322,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
             count: 0,
         },
         scenarios: vec![],
+        targets_not_run: Vec::new(),
     };
     r.verification = Some(v);
     record.scenarios = vec![r.clone()];

@@ -168,6 +168,13 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
     );
     let fleet_record = read(&fleet.join("run.json"));
     assert_eq!(cells(&fleet_record), local_cells);
+    // The reports say which target gave no record, and why.
+    let not_run = &fleet_record["targets_not_run"];
+    assert_eq!(not_run[0]["url"], lab.unreachable().as_str(), "{not_run}");
+    assert_eq!(not_run[0]["step"], "connect");
+    let html = std::fs::read_to_string(fleet.join("report.html")).unwrap_or_default();
+    assert!(html.contains("Targets not run") && html.contains("Connection refused"));
+    assert!(all.contains("; 1 target NOT RUN"), "{all}");
     // Both the host's bundle and the fleet's verify.
     for dir in [fleet.join(&lab.target_addr), fleet.clone()] {
         let v = std::process::Command::new(BIN)

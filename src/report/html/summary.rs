@@ -49,12 +49,37 @@ pub(super) fn write(out: &mut String, record: &RunRecord, anchors: &[String]) {
         if s.inconclusive == 1 { "" } else { "s" },
     );
     let _ = writeln!(out, "<p class=\"line\">{}.</p>", escape(&s.line()));
+    not_run(out, record);
     platforms(out, record);
     kinds(out, record);
     timings(out, record);
     controls(out, record, anchors);
     inconclusive(out, record, anchors);
     out.push_str("</section>\n");
+}
+
+/// Fleet records: the targets that gave no record, and why. Their chains
+/// are absent from every table below.
+fn not_run(out: &mut String, record: &RunRecord) {
+    if record.targets_not_run.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h3>Targets not run</h3>\n<p>These hosts gave no record: their chains are \
+         absent from every table below.</p>\n<table class=\"data\"><thead><tr><th>target</th>\
+         <th>address</th><th>step</th><th>why</th></tr></thead><tbody>\n",
+    );
+    for t in &record.targets_not_run {
+        let _ = writeln!(
+            out,
+            "<tr class=\"v-miss\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&t.name),
+            escape(&t.url),
+            escape(&t.step),
+            escape(&t.reason)
+        );
+    }
+    out.push_str("</tbody></table>\n");
 }
 
 fn tile(out: &mut String, what: &str, n: usize, of: usize, unit: &str) {

@@ -269,5 +269,6 @@ pub(super) fn handmade(cmd: &str) -> RunRecord {
             count: 17,
         },
         scenarios: vec![blocked, inconclusive, control, na],
+        targets_not_run: Vec::new(),
     }
 }

@@ -89,6 +89,7 @@ fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
             count: 0,
         },
         scenarios,
+        targets_not_run: Vec::new(),
     }
 }
 

@@ -114,6 +114,7 @@ pub(crate) fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
             count: 3,
         },
         scenarios,
+        targets_not_run: Vec::new(),
     }
 }
 
