@@ -77,6 +77,33 @@ async fn verify_one(
     Ok(record)
 }
 
+/// A fleet record of no host (every target failed).
+fn empty_fleet() -> RunRecord {
+    let now = time::OffsetDateTime::now_utc();
+    RunRecord {
+        schema: crate::record::SCHEMA.to_string(),
+        run_id: crate::token::new(),
+        chainproof_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: now,
+        finished_at: now,
+        host: crate::record::Host {
+            name: "fleet of 0 hosts".into(),
+            platform: crate::scenario::Platform::current()
+                .unwrap_or(crate::scenario::Platform::Linux),
+            os: "none".into(),
+            kernel: String::new(),
+            user: String::new(),
+            privileged: false,
+        },
+        rules: RuleSet {
+            sources: Vec::new(),
+            count: 0,
+        },
+        scenarios: Vec::new(),
+        targets_not_run: Vec::new(),
+    }
+}
+
 /// The targets that gave no record, for the fleet record.
 fn not_run(results: &[TargetResult]) -> Vec<crate::record::TargetNotRun> {
     results
@@ -103,7 +130,8 @@ fn chain_text(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Writes `targets.json`, the fleet record's reports (when any target ran)
+/// Writes `targets.json`, the fleet record's reports (a record of no host
+/// when every target failed)
 /// and `SHA256SUMS` (signed with `sign`) into `folder`. Returns the fleet
 /// record.
 pub fn write(
@@ -121,8 +149,11 @@ pub fn write(
         "targets.json",
         serde_json::to_string_pretty(&summaries).unwrap_or_default() + "\n",
     )?;
-    let fleet = match records.is_empty() {
-        true => None,
+    let mut fleet = match records.is_empty() {
+        // No target ran: a record of none, so the reports still say which
+        // targets were tried and why each gave nothing.
+        true if results.is_empty() => None,
+        true => Some(empty_fleet()),
         false => Some(
             crate::record::merge::merge(records).map_err(|e| ReportError::Bundle {
                 path: folder.to_path_buf(),
@@ -130,10 +161,9 @@ pub fn write(
             })?,
         ),
     };
-    let fleet = fleet.map(|mut record| {
+    if let Some(record) = &mut fleet {
         record.targets_not_run = not_run(results);
-        record
-    });
+    }
     if let Some(record) = &fleet {
         for (name, text) in report::outputs(record) {
             put(name, text)?;

@@ -290,4 +290,15 @@ fn an_unknown_host_key_is_refused_and_nothing_runs_there() {
     );
     // The key was not learned either.
     assert_eq!(std::fs::read_to_string(&empty).unwrap_or_default(), "");
+    // No target ran, and the fleet's reports still say which and why.
+    let fleet = fleet_folder(&lab.path("reports"));
+    let record = read(&fleet.join("run.json"));
+    assert_eq!(record["scenarios"].as_array().map(Vec::len), Some(0));
+    assert_eq!(record["targets_not_run"][0]["step"], "connect", "{record}");
+    let html = std::fs::read_to_string(fleet.join("report.html")).unwrap_or_default();
+    assert!(html.contains("Targets not run") && html.contains("host key not verified"));
+    assert!(
+        all.contains("0 chains") && all.contains("1 target NOT RUN"),
+        "{all}"
+    );
 }
