@@ -100,7 +100,10 @@ pub fn run(job: &Job, target: &Target, dest: &Path) -> Outcome {
         && let Outcome::Failed { step, reason } = &mut outcome
         && *step != Step::Interrupted
     {
-        *reason = format!("stopped during the {step:?} step ({reason})").to_lowercase();
+        *reason = format!(
+            "stopped during the {} step ({reason})",
+            super::fleet::step_text(Some(*step))
+        );
         *step = Step::Interrupted;
     }
     outcome
