@@ -97,6 +97,37 @@ fn scenario_files(args: &RunArgs, loaded: &[Loaded]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `run --dry-run` with targets: parses them and `--remote-dir`, applies
+/// the lab guard (which resolves hosts with `ssh -G` and never connects),
+/// and lists the targets.
+pub fn dry_run(args: &RunArgs) -> Result<(), u8> {
+    let targets = targets(args).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::INVALID
+    })?;
+    transfer::remote_dir(&args.remote_dir).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::INVALID
+    })?;
+    let ssh = Ssh {
+        config: args.ssh_config.clone(),
+        ..Ssh::default()
+    };
+    guard(args, &targets, &ssh)?;
+    println!(
+        "targets (allowed by the lab guard; not contacted), at most {} at once:",
+        args.parallel
+    );
+    for t in &targets {
+        println!("  {}  {}", t.name, report::terminal_safe(&t.url));
+    }
+    println!(
+        "each target runs its own platform's variants; the plans below are for --platform \
+         (default: this host's)\n"
+    );
+    Ok(())
+}
+
 /// Builds and checks the backend before any target runs: bad credentials
 /// must stop the fleet, not turn every host inconclusive. The auditd
 /// backend reads this host's audit log, so it cannot verify other hosts.

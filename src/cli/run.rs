@@ -51,6 +51,13 @@ pub fn run(args: RunArgs) -> u8 {
         loaded.retain(|l| args.scenario.contains(&l.scenario.id));
     }
     if args.dry_run {
+        // With targets: check them and the lab guard (no connection), and
+        // say where the plans below would run.
+        if (!args.target.is_empty() || args.targets.is_some())
+            && let Err(code) = super::remote::dry_run(&args)
+        {
+            return code;
+        }
         let platform = args
             .platform
             .map(Platform::from)

@@ -126,6 +126,15 @@ fn targets_outside_the_allow_list_are_refused_before_any_connection() {
             text(&out)
         );
     }
+    // --dry-run lists the allowed targets and connects to none.
+    let out = run(&["--dry-run", "--target", "ssh://lab@lab-linux-01"], true);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("not contacted")
+            && text(&out).contains("dry run: nothing was executed")
+    );
+    let out = run(&["--dry-run", "--target", "ssh://root@laptop.corp"], true);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let out = run(&["--target", "ssh://-oProxyCommand=x"], true);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(!marker.exists(), "ssh was started for a refused target");
