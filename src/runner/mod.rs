@@ -16,7 +16,7 @@ pub mod mount;
 pub mod mount;
 pub mod plan;
 mod prepare;
-mod residue;
+pub(crate) mod residue;
 mod serve;
 pub mod truth;
 

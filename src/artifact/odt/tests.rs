@@ -220,6 +220,7 @@ print("ok")
 fn open_with_libreoffice(dir: &Path, doc: &Path, proof: &Path) -> Option<Duration> {
     let profile = dir.join("profile");
     write_throwaway_profile(&profile).unwrap();
+    let since = std::time::SystemTime::now();
     let mut child = Command::new(SOFFICE)
         .args(soffice_args(&profile, doc))
         // LibreOffice's own temp files go to TMPDIR, so they die with `dir`.
@@ -232,6 +233,11 @@ fn open_with_libreoffice(dir: &Path, doc: &Path, proof: &Path) -> Option<Duratio
         .unwrap();
     let took = wait_for_file(proof, Duration::from_secs(60));
     kill_tree(&mut child, dir);
+    // Killed, it leaves its IPC socket in /tmp (which ignores TMPDIR), as
+    // the harness's own cleanup knows: once the office is gone, remove it
+    // the same way.
+    crate::artifact::testutil::wait_gone(dir, Duration::from_secs(10));
+    crate::artifact::testutil::remove_office_sockets(since, Duration::from_secs(5));
     // Killed, LibreOffice leaves its lock file where lock_file_path says.
     if took.is_some() {
         let lock = lock_file_path(doc).unwrap();
