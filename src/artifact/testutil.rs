@@ -68,53 +68,6 @@ pub(crate) fn wait_for_file(path: &Path, limit: Duration) -> Option<Duration> {
     None
 }
 
-/// Waits (up to `limit`) until no process's command line mentions `marker`:
-/// killed processes are gone, and with them the sockets they listened on.
-#[cfg(unix)]
-pub(crate) fn wait_gone(marker: &Path, limit: Duration) {
-    let marker = marker.to_string_lossy().into_owned();
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        let alive = std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| {
-                let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-                String::from_utf8_lossy(&cmdline).contains(&marker)
-            });
-        if !alive {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Removes the LibreOffice IPC sockets made since `since` once nothing
-/// listens on them (the kernel drops a killed office's listener a moment
-/// after the process is gone), trying for up to `limit`.
-#[cfg(unix)]
-pub(crate) fn remove_office_sockets(since: std::time::SystemTime, limit: Duration) {
-    let start = Instant::now();
-    loop {
-        crate::runner::residue::remove_stale_office_sockets(since);
-        let left = std::fs::read_dir("/tmp")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| {
-                e.file_name().to_string_lossy().starts_with("OSL_PIPE_")
-                    && e.metadata()
-                        .and_then(|m| m.modified())
-                        .is_ok_and(|t| t >= since)
-            });
-        if !left || start.elapsed() > limit {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Kills a child started with `process_group(0)` and its whole group, then
 /// every process whose command line mentions `marker` (a unique temp path
 /// the test created), which catches descendants that left the group.

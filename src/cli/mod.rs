@@ -312,6 +312,45 @@ pub fn main(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The config file given with `--config`, read once per command.
+fn read_config(
+    path: Option<&std::path::Path>,
+) -> Result<Option<(&std::path::Path, crate::config::Config)>, u8> {
+    match path {
+        None => Ok(None),
+        Some(p) => crate::config::Config::load(p)
+            .map(|c| Some((p, c)))
+            .map_err(|e| fail(&e, exit::INVALID)),
+    }
+}
+
+/// `&(path, config)` as the pair of references the helpers take.
+fn as_ref<'a>(
+    config: &'a Option<(&'a std::path::Path, crate::config::Config)>,
+) -> Option<(&'a std::path::Path, &'a crate::config::Config)> {
+    config.as_ref().map(|(p, c)| (*p, c))
+}
+
+/// The lab guard for a run on this host: refused unless the config's
+/// `lab.allow` names it. Without a `lab` section, `required` refuses (a
+/// schedule) and otherwise lets the run go (a run by hand).
+fn this_host_guard(
+    config: (&std::path::Path, &crate::config::Config),
+    required: bool,
+) -> Result<(), u8> {
+    let (path, cfg) = config;
+    let lab = match (&cfg.lab, required) {
+        (Some(lab), _) => lab.clone(),
+        (None, true) => crate::lab::Lab::default(),
+        (None, false) => return Ok(()),
+    };
+    lab.check(&crate::platform::host::hostname())
+        .map_err(|why| {
+            eprintln!("error: {}: {why}; nothing was run", path.display());
+            exit::INVALID
+        })
+}
+
 /// Prints an error and its chain of causes to stderr; returns `code`.
 pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
     let mut text = format!("error: failed to {e}");

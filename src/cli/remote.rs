@@ -46,18 +46,20 @@ fn targets(args: &RunArgs) -> Result<Vec<Target>, String> {
 /// The lab guard for remote runs, before any connection: every target's
 /// host, as ssh would resolve it with the config (`ssh -G`, which does not
 /// connect), must be on the config's `lab.allow` list.
-fn guard(args: &RunArgs, targets: &[Target], ssh: &Ssh) -> Result<(), u8> {
-    let Some(path) = args.config.as_deref() else {
+/// Returns the config, read once for the guard and the backend profile.
+fn guard<'a>(
+    args: &'a RunArgs,
+    targets: &[Target],
+    ssh: &Ssh,
+) -> Result<(&'a Path, crate::config::Config), u8> {
+    let Some((path, config)) = super::read_config(args.config.as_deref())? else {
         eprintln!(
             "error: remote runs need --config FILE with a `lab.allow` list naming the targets \
              (see docs/config.md); nothing was run and no connection was made"
         );
         return Err(exit::INVALID);
     };
-    let lab = crate::config::Config::load(path)
-        .map_err(|e| fail(&e, exit::INVALID))?
-        .lab
-        .unwrap_or_default();
+    let lab = config.lab.clone().unwrap_or_default();
     let mut refused = Vec::new();
     for t in targets {
         let why = match ssh.resolve(t) {
@@ -71,7 +73,7 @@ fn guard(args: &RunArgs, targets: &[Target], ssh: &Ssh) -> Result<(), u8> {
         refused.extend(why);
     }
     if refused.is_empty() {
-        return Ok(());
+        return Ok((path, config));
     }
     for why in &refused {
         eprintln!("error: {why}");
@@ -191,10 +193,11 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         config: args.ssh_config.clone(),
         ..Ssh::default()
     };
-    if let Err(code) = guard(args, &targets, &ssh) {
-        return code;
-    }
-    let chosen = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
+    let (path, config) = match guard(args, &targets, &ssh) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let chosen = match verify::profile(Some((path, &config)), args.backend.as_deref()) {
         Ok(b) => b,
         Err(code) => return code,
     };

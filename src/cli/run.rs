@@ -75,10 +75,16 @@ pub fn run(args: RunArgs) -> u8 {
     if !args.target.is_empty() || args.targets.is_some() {
         return super::remote::run_remote(&args, loaded);
     }
-    if let Err(code) = local_guard(args.config.as_deref()) {
+    let config = match super::read_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Some(c) = super::as_ref(&config)
+        && let Err(code) = super::this_host_guard(c, false)
+    {
         return code;
     }
-    let backend = match verify::profile(args.config.as_deref(), args.backend.as_deref()) {
+    let backend = match verify::profile(super::as_ref(&config), args.backend.as_deref()) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -134,17 +140,4 @@ pub fn run(args: RunArgs) -> u8 {
         }
         _ => exit::OK,
     }
-}
-
-/// A config with a `lab` section declares where simulations may run: a
-/// local run on any other host is refused before anything runs.
-fn local_guard(config: Option<&std::path::Path>) -> Result<(), u8> {
-    let Some(path) = config else { return Ok(()) };
-    let cfg = crate::config::Config::load(path).map_err(|e| fail(&e, exit::INVALID))?;
-    let Some(lab) = cfg.lab else { return Ok(()) };
-    lab.check(&crate::platform::host::hostname())
-        .map_err(|why| {
-            eprintln!("error: {why} ({}); nothing was run", path.display());
-            exit::INVALID
-        })
 }

@@ -66,21 +66,19 @@ pub struct ScheduleArgs {
 }
 
 /// The lab guard: a schedule runs only on a host the config's `lab.allow`
-/// names, checked before anything else happens.
-fn lab_guard(config: Option<&std::path::Path>) -> Result<(), u8> {
-    let Some(path) = config else {
+/// names, checked before anything else happens. Returns the config.
+fn lab_guard(
+    config: Option<&std::path::Path>,
+) -> Result<(&std::path::Path, crate::config::Config), u8> {
+    let Some((path, cfg)) = super::read_config(config)? else {
         eprintln!(
             "error: schedule needs --config FILE with a `lab.allow` list naming this host \
              (see docs/config.md); nothing was run"
         );
         return Err(exit::INVALID);
     };
-    let cfg = crate::config::Config::load(path).map_err(|e| fail(&e, exit::INVALID))?;
-    let host = crate::platform::host::hostname();
-    cfg.lab.unwrap_or_default().check(&host).map_err(|why| {
-        eprintln!("error: {}: {why}; nothing was run", path.display());
-        exit::INVALID
-    })
+    super::this_host_guard((path, &cfg), true)?;
+    Ok((path, cfg))
 }
 
 /// Runs `chainproof schedule`.
@@ -97,10 +95,11 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         },
         (None, None) => return usage("give --every DURATION or --cron EXPR"),
     };
-    if let Err(code) = lab_guard(args.config.as_deref()) {
-        return code;
-    }
-    let settings = match settings(&args) {
+    let config = match lab_guard(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let settings = match settings(&args, (config.0, &config.1)) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -144,7 +143,10 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
 
 /// Loads and checks everything once, before the first run: scenarios, ids,
 /// backend profile and rules (exit 2 on any error, as `run`).
-fn settings(args: &ScheduleArgs) -> Result<Settings, u8> {
+fn settings(
+    args: &ScheduleArgs,
+    config: (&std::path::Path, &crate::config::Config),
+) -> Result<Settings, u8> {
     let mut loaded = load(&args.scenarios)?;
     for id in &args.scenario {
         if !loaded.iter().any(|l| &l.scenario.id == id) {
@@ -156,7 +158,7 @@ fn settings(args: &ScheduleArgs) -> Result<Settings, u8> {
     if !args.scenario.is_empty() {
         loaded.retain(|l| args.scenario.contains(&l.scenario.id));
     }
-    let backend = verify::profile(args.config.as_deref(), args.backend.as_deref())?;
+    let backend = verify::profile(Some(config), args.backend.as_deref())?;
     if let Err(e) = crate::detect::Rules::load(&args.rules) {
         return Err(fail(&e, exit::INVALID));
     }

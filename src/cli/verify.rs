@@ -54,10 +54,14 @@ pub struct BackendsArgs {
     pub config: PathBuf,
 }
 
-/// The profile named on the command line, or `None` for the local backend.
-pub fn profile(config: Option<&Path>, name: Option<&str>) -> Result<Option<(String, Profile)>, u8> {
+/// The profile named on the command line, or `None` for the local backend,
+/// from the config file already read (see [`super::read_config`]).
+pub fn profile(
+    config: Option<(&Path, &Config)>,
+    name: Option<&str>,
+) -> Result<Option<(String, Profile)>, u8> {
     // `local` and `auditd` work without a config file, with their defaults.
-    let (path, name) = match (config, name) {
+    let ((path, cfg), name) = match (config, name) {
         (_, None) | (None, Some("local")) => return Ok(None),
         (None, Some("auditd")) => {
             let default = Profile::Auditd(crate::backend::auditd::AuditdConfig::default());
@@ -70,9 +74,8 @@ pub fn profile(config: Option<&Path>, name: Option<&str>) -> Result<Option<(Stri
             );
             return Err(exit::INVALID);
         }
-        (Some(path), Some(name)) => (path, name),
+        (Some(c), Some(name)) => (c, name),
     };
-    let cfg = Config::load(path).map_err(|e| fail(&e, exit::INVALID))?;
     let p = cfg
         .profile(name, path)
         .map_err(|e| fail(&e, exit::INVALID))?;
@@ -105,7 +108,11 @@ pub fn verify(args: VerifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e, exit::INVALID),
     };
-    let chosen = match profile(args.config.as_deref(), args.backend.as_deref()) {
+    let config = match super::read_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let chosen = match profile(super::as_ref(&config), args.backend.as_deref()) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -126,15 +133,14 @@ pub fn verify(args: VerifyArgs) -> u8 {
             _ => crate::backend::AnyBackend::chosen(chosen.as_ref(), rules)?,
         };
         backend.check().await?;
-        crate::backend::transcript::start();
-        crate::verify::verify(&mut record.scenarios, &scenarios, &backend, &polling).await;
-        Ok::<(), crate::backend::BackendError>(())
+        let exchanges =
+            crate::verify::again(&mut record, &scenarios, &backend, &rule_set, &polling).await;
+        Ok::<_, crate::backend::BackendError>(exchanges)
     });
-    let exchanges = crate::backend::transcript::finish();
-    if let Err(e) = done {
-        return fail(&e, exit::RUNTIME);
-    }
-    record.rules = rule_set;
+    let exchanges = match done {
+        Ok(x) => x,
+        Err(e) => return fail(&e, exit::RUNTIME),
+    };
     let folder = match &args.out {
         Some(dir) => {
             if let Err(e) = std::fs::create_dir_all(dir) {

@@ -10,6 +10,7 @@ use crate::backend::AnyBackend;
 use crate::record::{RuleSet, RunRecord};
 use crate::report::{self, ReportError};
 use crate::scenario::Scenario;
+use crate::schedule::service::error_chain;
 
 /// Verifies every target that ran; a target whose record cannot be read,
 /// verified or rewritten becomes a failure at the `verify` step and the
@@ -68,12 +69,9 @@ async fn verify_one(
     rule_set: &RuleSet,
     polling: &crate::verify::Polling,
 ) -> Result<RunRecord, String> {
-    let mut record = report::read_record(&folder.join("run.json")).map_err(|e| chain_text(&e))?;
-    crate::backend::transcript::start();
-    crate::verify::verify(&mut record.scenarios, scenarios, backend, polling).await;
-    let exchanges = crate::backend::transcript::finish();
-    record.rules = rule_set.clone();
-    report::evidence::rewrite(folder, &record, &exchanges).map_err(|e| chain_text(&e))?;
+    let mut record = report::read_record(&folder.join("run.json")).map_err(|e| error_chain(&e))?;
+    let exchanges = crate::verify::again(&mut record, scenarios, backend, rule_set, polling).await;
+    report::evidence::rewrite(folder, &record, &exchanges).map_err(|e| error_chain(&e))?;
     Ok(record)
 }
 
@@ -118,16 +116,6 @@ fn not_run(results: &[TargetResult]) -> Vec<crate::record::TargetNotRun> {
             Outcome::Ran { .. } => None,
         })
         .collect()
-}
-
-fn chain_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
 }
 
 /// Writes `targets.json`, the fleet record's reports (a record of no host

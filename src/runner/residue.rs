@@ -7,20 +7,39 @@
 //! on any more are removed, so a user's running LibreOffice is never touched.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 const PIPE_DIRS: [&str; 2] = ["/tmp", "/var/tmp"];
 
+/// How long a killed office's socket may still read as listened on: the
+/// kernel drops the listener a moment after the processes are gone.
+const SETTLE: Duration = Duration::from_secs(2);
+
 /// Stale LibreOffice IPC sockets of this user modified at or after `since`;
-/// removes them and returns their paths.
+/// removes them and returns their paths. While a fresh socket still has a
+/// listener, tries again for up to [`SETTLE`] (a user's own office started
+/// meanwhile keeps its socket, at the cost of that wait).
 pub fn remove_stale_office_sockets(since: SystemTime) -> Vec<PathBuf> {
-    remove_stale_in(&PIPE_DIRS.map(PathBuf::from), since)
+    let dirs = PIPE_DIRS.map(PathBuf::from);
+    let start = Instant::now();
+    let mut removed = Vec::new();
+    loop {
+        let (gone, still_live) = remove_stale_in(&dirs, since);
+        removed.extend(gone);
+        if still_live == 0 || start.elapsed() >= SETTLE {
+            return removed;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
-fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> Vec<PathBuf> {
+/// Removes the stale sockets; returns them and how many fresh ones still
+/// have a listener.
+fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> (Vec<PathBuf>, usize) {
     let prefix = format!("OSL_PIPE_{}_", crate::platform::host::uid());
     let listening = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
     let mut removed = Vec::new();
+    let mut still_live = 0;
     for dir in dirs {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -35,12 +54,14 @@ fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> Vec<PathBuf> {
             let live = listening
                 .lines()
                 .any(|l| l.ends_with(&*path.to_string_lossy()));
-            if fresh && !live && std::fs::remove_file(&path).is_ok() {
+            if fresh && live {
+                still_live += 1;
+            } else if fresh && std::fs::remove_file(&path).is_ok() {
                 removed.push(path);
             }
         }
     }
-    removed
+    (removed, still_live)
 }
 
 #[cfg(test)]
@@ -62,7 +83,8 @@ mod tests {
         drop(UnixListener::bind(&other)?);
         drop(UnixListener::bind(&stale)?);
         let listener = UnixListener::bind(&live)?;
-        let removed = remove_stale_in(&[dir.path().to_path_buf()], since);
+        let (removed, still_live) = remove_stale_in(&[dir.path().to_path_buf()], since);
+        assert_eq!(still_live, 1);
         assert!(removed.contains(&stale), "{removed:?}");
         assert!(!stale.exists());
         assert!(live.exists(), "a socket with a listener must stay");

@@ -5,6 +5,10 @@
 //! know it) or, for the file hop, by path. A backend that failed makes every
 //! hop `inconclusive` with its reason, never `missed`.
 
+mod again;
+
+pub use again::again;
+
 use time::OffsetDateTime;
 
 use crate::backend::{AnyBackend, BackendAlert, Query, RunAnswer};

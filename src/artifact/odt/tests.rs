@@ -234,10 +234,8 @@ fn open_with_libreoffice(dir: &Path, doc: &Path, proof: &Path) -> Option<Duratio
     let took = wait_for_file(proof, Duration::from_secs(60));
     kill_tree(&mut child, dir);
     // Killed, it leaves its IPC socket in /tmp (which ignores TMPDIR), as
-    // the harness's own cleanup knows: once the office is gone, remove it
-    // the same way.
-    crate::artifact::testutil::wait_gone(dir, Duration::from_secs(10));
-    crate::artifact::testutil::remove_office_sockets(since, Duration::from_secs(5));
+    // the harness's own cleanup knows: remove it the same way.
+    crate::runner::residue::remove_stale_office_sockets(since);
     // Killed, LibreOffice leaves its lock file where lock_file_path says.
     if took.is_some() {
         let lock = lock_file_path(doc).unwrap();
