@@ -8,39 +8,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
-
-use super::common::{host, token_processes, tokens};
+use super::common::{entries, host, read_json, token_processes, tokens};
 use super::sshlab::{self, PORT, SshLab};
 
 const SCENARIOS: [&str; 2] = ["macro-doc-shell", "shortcut-script"];
 
-/// `ansible-playbook` on PATH; under CI its absence is a failure.
+/// `ansible-playbook` on PATH (ci/test installs ansible-core from PyPI).
 fn ansible_available(test: &str) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    if std::env::split_paths(&path).any(|d| d.join("ansible-playbook").is_file()) {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs ansible-playbook on PATH; ci/test installs ansible-core from PyPI"
-    );
-    eprintln!("{test}: ansible-playbook not on PATH; not run");
-    false
-}
-
-fn entries(dir: &Path) -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    all.sort();
-    all
-}
-
-fn read_json(path: &Path) -> Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let found = std::env::split_paths(&path).any(|d| d.join("ansible-playbook").is_file());
+    super::common::needs(test, found, "ansible-playbook on PATH")
 }
 
 /// Ends ansible's ssh ControlPersist masters (ANSIBLE_SSH_CONTROL_PATH_DIR)

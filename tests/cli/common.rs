@@ -89,17 +89,84 @@ pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Tests that need root fail under CI when it is missing, and say so elsewhere.
-pub fn needs_root(test: &str) -> bool {
-    if is_root() {
+/// Whether `test` can run: when `present` is false it fails under CI
+/// (which must provide `what`) and says so elsewhere.
+pub fn needs(test: &str, present: bool, what: &str) -> bool {
+    if present {
         return true;
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "{test} needs root, and CI must run as root"
+        "{test} needs {what}, which CI must provide (ci/test)"
     );
-    eprintln!("{test}: needs root; not run");
+    eprintln!("{test}: needs {what}; not run");
     false
+}
+
+/// Tests that need root fail under CI when it is missing, and say so elsewhere.
+pub fn needs_root(test: &str) -> bool {
+    needs(test, is_root(), "root")
+}
+
+/// The entries of `dir`, sorted (none when it does not exist).
+pub fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    all.sort();
+    all
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &std::path::Path) -> Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Writes `text` to `path` as an executable script.
+pub fn write_script(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// A Linux scenario (id `slow-macro`) whose chain's shell sleeps `seconds`
+/// before its child, written to `<dir>/slow/` and checked with `chainproof
+/// validate`. Returns that folder.
+pub fn slow_scenario(dir: &std::path::Path, seconds: u32) -> PathBuf {
+    let folder = dir.join("slow");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    let yaml = format!(
+        r#"id: slow-macro
+title: Macro document whose shell sleeps before its child (tests)
+technique: T1204.002
+description: A macro document starts a shell that sleeps, then creates a proof file.
+variants:
+  linux:
+    artifact: {{ kind: odt-macro, name: "Invoice-{{token}}.odt" }}
+    delivery: {{ via: http, mark_origin: true }}
+    open:
+      emulated: {{ as: soffice.bin, args: ["--writer", "{{artifact}}"] }}
+    chain:
+      - run: ["/bin/sh", "-c", "/usr/bin/sleep {seconds}; /usr/bin/touch {{workdir}}/proof-{{token}}.txt; exit 0"]
+      - run: ["/usr/bin/touch", "{{workdir}}/proof-{{token}}.txt"]
+    proof: "{{workdir}}/proof-{{token}}.txt"
+    timeout: 120s
+expect:
+  observe: [file, open, spawn]
+  alert: {{ technique: T1204.002, within: 5m, rules: [305adda7-dc83-4e73-b683-2c709d9cc250] }}
+"#
+    );
+    std::fs::write(folder.join("slow-macro.yaml"), yaml).unwrap_or_else(|e| panic!("{e}"));
+    Command::cargo_bin("chainproof")
+        .unwrap_or_else(|e| panic!("binary: {e}"))
+        .arg("validate")
+        .arg(&folder)
+        .assert()
+        .success();
+    folder
 }
 
 pub fn token_processes(token: &str) -> Vec<u32> {

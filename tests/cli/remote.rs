@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -52,22 +52,43 @@ fn cells(record: &Value) -> BTreeMap<String, String> {
     out
 }
 
-fn read(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// The one `*-fleet-*` folder under `reports`.
-fn fleet_folder(reports: &Path) -> PathBuf {
-    let found: Vec<PathBuf> = std::fs::read_dir(reports)
+pub(super) fn fleet_folder(reports: &Path) -> PathBuf {
+    let found: Vec<PathBuf> = common::entries(reports)
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().contains("-fleet-"))
+        .filter(|p| p.is_dir() && p.to_string_lossy().contains("-fleet-"))
         .collect();
     assert_eq!(found.len(), 1, "fleet folders: {found:?}");
     found[0].clone()
+}
+
+/// `chainproof run <args>` on the lab's controller side, with the lab's ssh
+/// config, the remote and work folders inside the lab, and `reports`.
+pub(super) fn controller(lab: &SshLab, cfg: &Path, reports: &Path, args: &[&str]) -> Command {
+    let mut c = lab.in_controller(BIN);
+    c.arg("run")
+        .args(args)
+        .arg("--config")
+        .arg(cfg)
+        .arg("--ssh-config")
+        .arg(lab.path("ssh_config"))
+        .arg("--remote-dir")
+        .arg(lab.path("remote"))
+        .arg("--work-root")
+        .arg(lab.path("work"))
+        .arg("--reports")
+        .arg(reports);
+    c
+}
+
+/// `chainproof bundle verify <dir>` exits 0.
+pub(super) fn assert_bundle_intact(dir: &Path) {
+    let v = Command::new(BIN)
+        .args(["bundle", "verify"])
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("bundle verify: {e}"));
+    assert_eq!(v.status.code(), Some(0), "{}: {}", dir.display(), text(&v));
 }
 
 pub(super) fn text(out: &Output) -> String {
@@ -105,19 +126,7 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
     let cfg = config(lab.dir.path(), "\"10.213.*\"");
     let reports = lab.path("reports");
     let remote = |extra: &[&str], reports: &Path| {
-        lab.in_controller(BIN)
-            .arg("run")
-            .args(extra)
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--ssh-config")
-            .arg(lab.path("ssh_config"))
-            .arg("--remote-dir")
-            .arg(lab.path("remote"))
-            .arg("--work-root")
-            .arg(lab.path("work"))
-            .arg("--reports")
-            .arg(reports)
+        controller(&lab, &cfg, reports, extra)
             .output()
             .unwrap_or_else(|e| panic!("run --target: {e}"))
     };
@@ -141,7 +150,7 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
     assert!(all.contains("(harness copied)"), "{all}");
 
     let fleet = fleet_folder(&reports);
-    let targets = read(&fleet.join("targets.json"));
+    let targets = common::read_json(&fleet.join("targets.json"));
     let statuses: Vec<(String, String)> = targets
         .as_array()
         .into_iter()
@@ -160,13 +169,13 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
             (lab.unreachable(), "failed".to_string())
         ]
     );
-    let host_record = read(&fleet.join(&lab.target_addr).join("run.json"));
+    let host_record = common::read_json(&fleet.join(&lab.target_addr).join("run.json"));
     assert_eq!(
         cells(&host_record),
         local_cells,
         "remote and local matrices differ"
     );
-    let fleet_record = read(&fleet.join("run.json"));
+    let fleet_record = common::read_json(&fleet.join("run.json"));
     assert_eq!(cells(&fleet_record), local_cells);
     // The reports say which target gave no record, and why.
     let not_run = &fleet_record["targets_not_run"];
@@ -177,12 +186,7 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
     assert!(all.contains("; 1 target NOT RUN"), "{all}");
     // Both the host's bundle and the fleet's verify.
     for dir in [fleet.join(&lab.target_addr), fleet.clone()] {
-        let v = std::process::Command::new(BIN)
-            .args(["bundle", "verify"])
-            .arg(&dir)
-            .output()
-            .unwrap_or_else(|e| panic!("bundle verify: {e}"));
-        assert_eq!(v.status.code(), Some(0), "{}: {}", dir.display(), text(&v));
+        assert_bundle_intact(&dir);
     }
     // Nothing is left on the target but the cached harness.
     for token in common::tokens(&host_record) {
@@ -191,11 +195,7 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
             "{token} still runs"
         );
     }
-    let work: Vec<_> = std::fs::read_dir(lab.path("work"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect();
+    let work = common::entries(&lab.path("work"));
     assert!(
         work.is_empty(),
         "run directories left on the target: {work:?}"
@@ -204,20 +204,12 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
         lab.path("work").exists(),
         "--work-root did not reach the target"
     );
-    let runs: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect();
+    let runs = common::entries(&lab.path("remote/runs"));
     assert!(
         runs.is_empty(),
         "per-run files left on the target: {runs:?}"
     );
-    let bins: Vec<_> = std::fs::read_dir(lab.path("remote/bin"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect();
+    let bins = common::entries(&lab.path("remote/bin"));
     assert_eq!(bins.len(), 1, "{bins:?}");
 
     // No ssh connection to the target outlives the run (the shared
@@ -292,7 +284,7 @@ fn an_unknown_host_key_is_refused_and_nothing_runs_there() {
     assert_eq!(std::fs::read_to_string(&empty).unwrap_or_default(), "");
     // No target ran, and the fleet's reports still say which and why.
     let fleet = fleet_folder(&lab.path("reports"));
-    let record = read(&fleet.join("run.json"));
+    let record = common::read_json(&fleet.join("run.json"));
     assert_eq!(record["scenarios"].as_array().map(Vec::len), Some(0));
     assert_eq!(record["targets_not_run"][0]["step"], "connect", "{record}");
     let html = std::fs::read_to_string(fleet.join("report.html")).unwrap_or_default();

@@ -4,78 +4,14 @@
 //! target inside a network namespace, whose record says what its capture
 //! could not see.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::common;
-use super::remote::{BIN, config, text};
+use super::remote::{assert_bundle_intact, config, controller, fleet_folder, text};
 use super::sshlab::{self, Side, SshLab};
-
-/// A Linux chain whose shell sleeps `seconds` before its child.
-fn slow_scenario(dir: &Path, seconds: u32) -> PathBuf {
-    let folder = dir.join("scenarios");
-    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
-    let yaml = format!(
-        r#"id: slow-macro
-title: Macro document whose shell sleeps before its child (fleet tests)
-technique: T1204.002
-description: A macro document starts a shell that sleeps, then creates a proof file.
-variants:
-  linux:
-    artifact: {{ kind: odt-macro, name: "Invoice-{{token}}.odt" }}
-    delivery: {{ via: http, mark_origin: true }}
-    open:
-      emulated: {{ as: soffice.bin, args: ["--writer", "{{artifact}}"] }}
-    chain:
-      - run: ["/bin/sh", "-c", "/usr/bin/sleep {seconds}; /usr/bin/touch {{workdir}}/proof-{{token}}.txt; exit 0"]
-      - run: ["/usr/bin/touch", "{{workdir}}/proof-{{token}}.txt"]
-    proof: "{{workdir}}/proof-{{token}}.txt"
-    timeout: 120s
-expect:
-  observe: [file, open, spawn]
-  alert: {{ technique: T1204.002, within: 5m, rules: [305adda7-dc83-4e73-b683-2c709d9cc250] }}
-"#
-    );
-    std::fs::write(folder.join("slow-macro.yaml"), yaml).unwrap_or_else(|e| panic!("{e}"));
-    folder
-}
-
-fn controller(lab: &SshLab, cfg: &Path, args: &[&str]) -> Command {
-    let mut c = lab.in_controller(BIN);
-    c.arg("run")
-        .args(args)
-        .arg("--config")
-        .arg(cfg)
-        .arg("--ssh-config")
-        .arg(lab.path("ssh_config"))
-        .arg("--remote-dir")
-        .arg(lab.path("remote"))
-        .arg("--work-root")
-        .arg(lab.path("work"))
-        .arg("--reports")
-        .arg(lab.path("reports"));
-    c
-}
-
-fn fleet_folder(reports: &Path) -> PathBuf {
-    let found: Vec<PathBuf> = std::fs::read_dir(reports)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.to_string_lossy().contains("-fleet-"))
-        .collect();
-    assert_eq!(found.len(), 1, "fleet folders: {found:?}");
-    found[0].clone()
-}
-
-fn read(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn time(v: &Value) -> time::OffsetDateTime {
     time::OffsetDateTime::parse(
@@ -85,15 +21,33 @@ fn time(v: &Value) -> time::OffsetDateTime {
     .unwrap_or_else(|e| panic!("{v}: {e}"))
 }
 
+/// The host lock, a started lab with sshd on `side`, and a config whose
+/// lab guard allows the lab's addresses; `None` when the test cannot run
+/// here (it fails under CI instead).
+fn lab_with_config(
+    test: &str,
+    side: Side,
+) -> Option<(
+    std::sync::MutexGuard<'static, ()>,
+    SshLab,
+    std::path::PathBuf,
+)> {
+    if !sshlab::available(test) {
+        return None;
+    }
+    let host = common::host();
+    let lab = SshLab::start_on(side);
+    let cfg = config(lab.dir.path(), "\"10.213.*\"");
+    Some((host, lab, cfg))
+}
+
 #[test]
 fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundle() {
-    if !sshlab::available("two_named_targets_run_at_once") {
+    let Some((_host, lab, cfg)) = lab_with_config("two_named_targets_run_at_once", Side::Host)
+    else {
         return;
-    }
-    let _host = common::host();
-    let lab = SshLab::start();
-    let cfg = config(lab.dir.path(), "\"10.213.*\"");
-    let scenarios = slow_scenario(lab.dir.path(), 2);
+    };
+    let scenarios = common::slow_scenario(lab.dir.path(), 2);
     let inventory = lab.path("targets.yaml");
     let url = lab.target();
     std::fs::write(
@@ -108,15 +62,20 @@ fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundl
         .status()
         .unwrap_or_else(|e| panic!("ssh-keygen: {e}"));
     assert!(keygen.success());
-    let out = controller(&lab, &cfg, &["--parallel", "2", "--require", "alerted"])
-        .arg("--targets")
-        .arg(&inventory)
-        .arg("--scenarios")
-        .arg(&scenarios)
-        .arg("--sign")
-        .arg(&key)
-        .output()
-        .unwrap_or_else(|e| panic!("run: {e}"));
+    let out = controller(
+        &lab,
+        &cfg,
+        &lab.path("reports"),
+        &["--parallel", "2", "--require", "alerted"],
+    )
+    .arg("--targets")
+    .arg(&inventory)
+    .arg("--scenarios")
+    .arg(&scenarios)
+    .arg("--sign")
+    .arg(&key)
+    .output()
+    .unwrap_or_else(|e| panic!("run: {e}"));
     let all = text(&out);
     assert_eq!(
         out.status.code(),
@@ -126,7 +85,7 @@ fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundl
     );
     assert!(all.contains("targets: 2 ran, 0 failed"), "{all}");
     let fleet = fleet_folder(&lab.path("reports"));
-    let record = read(&fleet.join("run.json"));
+    let record = common::read_json(&fleet.join("run.json"));
     let runs: Vec<&Value> = record["scenarios"]
         .as_array()
         .into_iter()
@@ -152,37 +111,30 @@ fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundl
     assert!(all.contains("│ lab-a") && all.contains("│ lab-b"), "{all}");
     assert!(fleet.join("SHA256SUMS.sig").exists());
     for dir in [fleet.join("lab-a"), fleet.join("lab-b"), fleet.clone()] {
-        let v = Command::new(BIN)
-            .args(["bundle", "verify"])
-            .arg(&dir)
-            .output()
-            .unwrap_or_else(|e| panic!("bundle verify: {e}"));
-        assert_eq!(v.status.code(), Some(0), "{}: {}", dir.display(), text(&v));
+        assert_bundle_intact(&dir);
     }
-    let runs_left: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect();
+    let runs_left = common::entries(&lab.path("remote/runs"));
     assert!(runs_left.is_empty(), "{runs_left:?}");
 }
 
 #[test]
 fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
-    if !sshlab::available("sigterm_on_the_controller") {
+    let Some((_host, lab, cfg)) = lab_with_config("sigterm_on_the_controller", Side::Host) else {
         return;
-    }
-    let _host = common::host();
-    let lab = SshLab::start();
-    let cfg = config(lab.dir.path(), "\"10.213.*\"");
-    let scenarios = slow_scenario(lab.dir.path(), 60);
-    let child = controller(&lab, &cfg, &["--target", &lab.target()])
-        .arg("--scenarios")
-        .arg(&scenarios)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run: {e}"));
+    };
+    let scenarios = common::slow_scenario(lab.dir.path(), 60);
+    let child = controller(
+        &lab,
+        &cfg,
+        &lab.path("reports"),
+        &["--target", &lab.target()],
+    )
+    .arg("--scenarios")
+    .arg(&scenarios)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap_or_else(|e| panic!("run: {e}"));
     // Wait until the chain runs on the target (its sleeping shell).
     let work = lab.path("work");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -202,22 +154,14 @@ fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(130), "{all}");
     let fleet = fleet_folder(&lab.path("reports"));
-    let targets = read(&fleet.join("targets.json"));
+    let targets = common::read_json(&fleet.join("targets.json"));
     assert_eq!(targets[0]["step"], "interrupted", "{targets}");
     // The run there was told to stop: it ends its chain, removes its run
     // directory, and its folder on the target goes once it has exited.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let left_runs: Vec<_> = std::fs::read_dir(lab.path("remote/runs"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .collect();
-        let left_work: Vec<_> = std::fs::read_dir(&work)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .collect();
+        let left_runs = common::entries(&lab.path("remote/runs"));
+        let left_work = common::entries(&work);
         let procs = common::token_processes(&work.display().to_string());
         if left_runs.is_empty() && left_work.is_empty() && procs.is_empty() {
             break;
@@ -232,15 +176,19 @@ fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
 
 #[test]
 fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_limit() {
-    if !sshlab::available("a_target_inside_a_network_namespace") {
+    let Some((_host, lab, cfg)) =
+        lab_with_config("a_target_inside_a_network_namespace", Side::Namespace)
+    else {
         return;
-    }
-    let _host = common::host();
-    let lab = SshLab::start_on(Side::Namespace);
-    let cfg = config(lab.dir.path(), "\"10.213.*\"");
-    let out = controller(&lab, &cfg, &["macro-doc-shell", "--target", &lab.target()])
-        .output()
-        .unwrap_or_else(|e| panic!("run: {e}"));
+    };
+    let out = controller(
+        &lab,
+        &cfg,
+        &lab.path("reports"),
+        &["macro-doc-shell", "--target", &lab.target()],
+    )
+    .output()
+    .unwrap_or_else(|e| panic!("run: {e}"));
     let all = text(&out);
     assert_eq!(
         out.status.code(),
@@ -249,7 +197,7 @@ fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_lim
         lab.sshd_log()
     );
     let fleet = fleet_folder(&lab.path("reports"));
-    let record = read(&fleet.join(&lab.target_addr).join("run.json"));
+    let record = common::read_json(&fleet.join(&lab.target_addr).join("run.json"));
     let run = &record["scenarios"][0];
     assert_eq!(run["status"], "completed", "{run}");
     // The chain ran there (its stage programs report it) ...
@@ -261,39 +209,26 @@ fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_lim
         warnings.contains("process connector not used") && warnings.contains("ECONNREFUSED"),
         "{warnings}"
     );
-    let v = Command::new(BIN)
-        .args(["bundle", "verify"])
-        .arg(&fleet)
-        .output()
-        .unwrap_or_else(|e| panic!("bundle verify: {e}"));
-    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    assert_bundle_intact(&fleet);
 }
 
 #[test]
 fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
-    if !sshlab::available("sigterm_while_verifying") {
+    let Some((_host, lab, _)) = lab_with_config("sigterm_while_verifying", Side::Host) else {
         return;
-    }
-    let _host = common::host();
-    let lab = SshLab::start();
+    };
     // A command backend that answers its check at once and then takes a
     // minute (a slow SIEM), leaving a mark when verification starts.
     let mark = lab.path("verifying");
     let program = lab.path("slow-backend.sh");
-    std::fs::write(
+    common::write_script(
         &program,
-        format!(
+        &format!(
             "#!/bin/sh\ninput=$(cat)\ncase \"$input\" in *'\"runs\":[]'*) \
              echo '{{\"version\":1,\"runs\":[]}}'; exit 0;; esac\ntouch {}\nsleep 60\n",
             mark.display()
         ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let mut perms = std::fs::metadata(&program)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&program, perms).unwrap_or_else(|e| panic!("{e}"));
+    );
     let cfg = lab.path("slow.yaml");
     std::fs::write(
         &cfg,
@@ -307,6 +242,7 @@ fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
     let child = controller(
         &lab,
         &cfg,
+        &lab.path("reports"),
         &[
             "macro-doc-shell",
             "--backend",
@@ -338,7 +274,7 @@ fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
         "{:?}",
         stopped_at.elapsed()
     );
-    let targets = read(&fleet_folder(&lab.path("reports")).join("targets.json"));
+    let targets = common::read_json(&fleet_folder(&lab.path("reports")).join("targets.json"));
     assert_eq!(targets[0]["step"], "interrupted", "{targets}");
     // The backend program's whole group was ended, its sleep included.
     let deadline = Instant::now() + Duration::from_secs(5);

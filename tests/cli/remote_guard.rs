@@ -14,20 +14,14 @@ fn targets_outside_the_allow_list_are_refused_before_any_connection() {
     std::fs::create_dir_all(&fake).unwrap_or_else(|e| panic!("{e}"));
     let marker = dir.path().join("ssh-was-started");
     let script = fake.join("ssh");
-    std::fs::write(
+    super::common::write_script(
         &script,
-        format!(
+        &format!(
             "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -G ] && exec /usr/bin/ssh \"$@\"; done\n\
              touch {}\nexit 255\n",
             marker.display()
         ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let mut perms = std::fs::metadata(&script)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&script, perms).unwrap_or_else(|e| panic!("{e}"));
+    );
     let path = format!(
         "{}:{}",
         fake.display(),

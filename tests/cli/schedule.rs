@@ -142,41 +142,6 @@ fn history_lines(lab: &Lab) -> usize {
         .unwrap_or(0)
 }
 
-/// A Linux scenario whose chain's shell sleeps `seconds` first; checked
-/// with `chainproof validate`. Returns its folder.
-fn slow_fixture(lab: &Lab, seconds: u32) -> Result<PathBuf, Box<dyn std::error::Error>> {
-    let dir = lab.dir.path().join("slow");
-    std::fs::create_dir_all(&dir)?;
-    let yaml = format!(
-        r#"id: slow-macro
-title: Macro document whose shell sleeps before its child (schedule tests)
-technique: T1204.002
-description: A macro document starts a shell that sleeps, then creates a proof file.
-variants:
-  linux:
-    artifact: {{ kind: odt-macro, name: "Invoice-{{token}}.odt" }}
-    delivery: {{ via: http, mark_origin: true }}
-    open:
-      emulated: {{ as: soffice.bin, args: ["--writer", "{{artifact}}"] }}
-    chain:
-      - run: ["/bin/sh", "-c", "/usr/bin/sleep {seconds}; /usr/bin/touch {{workdir}}/proof-{{token}}.txt; exit 0"]
-      - run: ["/usr/bin/touch", "{{workdir}}/proof-{{token}}.txt"]
-    proof: "{{workdir}}/proof-{{token}}.txt"
-    timeout: 120s
-expect:
-  observe: [file, open, spawn]
-  alert: {{ technique: T1204.002, within: 5m, rules: [305adda7-dc83-4e73-b683-2c709d9cc250] }}
-"#
-    );
-    std::fs::write(dir.join("slow-macro.yaml"), yaml)?;
-    assert_cmd::Command::new(bin())
-        .arg("validate")
-        .arg(&dir)
-        .assert()
-        .success();
-    Ok(dir)
-}
-
 fn text(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
 }
@@ -227,7 +192,7 @@ fn a_run_longer_than_the_interval_delays_the_next() -> TestResult {
     }
     let _host = host();
     let lab = Lab::new();
-    let fixture = slow_fixture(&lab, 2)?;
+    let fixture = super::common::slow_scenario(lab.dir.path(), 2);
     let out = schedule(
         &lab,
         &[
@@ -273,7 +238,7 @@ fn sigterm_during_a_run_cleans_up_writes_the_record_and_exits_130() -> TestResul
     }
     let _host = host();
     let lab = Lab::new();
-    let fixture = slow_fixture(&lab, 30)?;
+    let fixture = super::common::slow_scenario(lab.dir.path(), 30);
     let mut service = Service::start(
         &lab,
         "service",

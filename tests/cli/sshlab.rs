@@ -237,20 +237,10 @@ impl Drop for SshLab {
 /// Tests that build a lab need root, `ip`, `sshd` and `ssh`: under CI they
 /// fail loudly when one is missing.
 pub fn available(test: &str) -> bool {
-    if !super::common::needs_root(test) {
-        return false;
-    }
-    for tool in ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/sbin/ip"] {
-        if !Path::new(tool).exists() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test} needs {tool}; ci/test installs it"
-            );
-            eprintln!("{test}: {tool} missing; not run");
-            return false;
-        }
-    }
-    true
+    super::common::needs_root(test)
+        && ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/sbin/ip"]
+            .iter()
+            .all(|tool| super::common::needs(test, Path::new(tool).exists(), tool))
 }
 
 #[test]
