@@ -36,7 +36,7 @@ pub mod vba;
 pub mod vhd;
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 use std::path::PathBuf;
 

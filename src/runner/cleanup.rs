@@ -196,6 +196,12 @@ pub fn stop_all(entry: &Entry) -> Report {
                 .problems
                 .push(format!("unmount {}: {e}", mp.display())),
         }
+        // The FUSE daemon exits by itself once unmounted; a SIGTERM from the
+        // sweep below in the middle of its own bookkeeping is what left
+        // stale lines in its mount table.
+        wait_for_mount_daemon(&entry.token, Duration::from_secs(2));
+        #[cfg(unix)]
+        scrub_mount_table(super::residue::fuseiso_mtab(), mp, &mut report);
     }
     let (killed, survivors) = end_processes(&entry.token, Duration::from_secs(2));
     report.killed = killed;
@@ -219,12 +225,46 @@ pub fn stop_all(entry: &Entry) -> Report {
         .extend(delete_registry_keys(&entry.registry_keys));
     if let Some(since) = entry.office_since_unix {
         let since = std::time::UNIX_EPOCH + Duration::from_secs(since);
-        report.removed_outside = super::residue::remove_stale_office_sockets(since)
-            .into_iter()
-            .map(|p| p.display().to_string())
-            .collect();
+        report.removed_outside.extend(
+            super::residue::remove_stale_office_sockets(since)
+                .into_iter()
+                .map(|p| p.display().to_string()),
+        );
     }
     report
+}
+
+/// Waits, at most `limit`, until no process of `token` is a FUSE mount
+/// daemon (`fuseiso`) any more.
+fn wait_for_mount_daemon(token: &str, limit: Duration) {
+    let daemon = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|c| c.trim_end() == "fuseiso")
+    };
+    let deadline = Instant::now() + limit;
+    while token_processes(token).iter().any(daemon) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Removes lines naming `mount_point` from fuseiso's mount table `mtab` in
+/// the user's home (left there by versions that mounted without `-n`).
+#[cfg(unix)]
+fn scrub_mount_table(mtab: Option<std::path::PathBuf>, mount_point: &Path, report: &mut Report) {
+    let Some(mtab) = mtab else {
+        return;
+    };
+    match super::residue::remove_mtab_lines(&mtab, mount_point) {
+        Ok(0) => {}
+        Ok(n) => report.removed_outside.push(format!(
+            "{} ({n} stale line(s) of this run)",
+            mtab.display()
+        )),
+        Err(e) => report.problems.push(format!(
+            "remove this run's line from {}: {e}",
+            mtab.display()
+        )),
+    }
 }
 
 /// Deletes the run's registry keys (Windows; elsewhere there are none):
@@ -281,6 +321,32 @@ fn remove_dir(dir: &Path, problems: &mut Vec<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_mount_table_line_of_the_run_is_removed_and_reported() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mtab = dir.path().join(".mtab.fuseiso");
+        let mp = dir
+            .path()
+            .join("chainproof-cp1")
+            .join("media")
+            .join("Setup-cp1");
+        let other = "/x.iso /mnt/other fuseiso defaults 0 0\n";
+        std::fs::write(
+            &mtab,
+            format!("{other}/y.iso {} fuseiso defaults 0 0\n", mp.display()),
+        )?;
+        let mut report = Report::default();
+        scrub_mount_table(Some(mtab.clone()), &mp, &mut report);
+        assert_eq!(std::fs::read_to_string(&mtab)?, other);
+        assert_eq!(report.removed_outside.len(), 1, "{report:?}");
+        assert!(report.problems.is_empty(), "{report:?}");
+        let mut again = Report::default();
+        scrub_mount_table(Some(mtab), &mp, &mut again);
+        assert_eq!(again, Report::default());
+        Ok(())
+    }
 
     #[test]
     fn ends_processes_that_carry_the_token() -> std::io::Result<()> {

@@ -14,6 +14,8 @@ pub mod mount;
 #[cfg(not(target_os = "linux"))]
 #[path = "mount_other.rs"]
 pub mod mount;
+#[cfg(all(test, target_os = "linux"))]
+mod mount_tests;
 pub mod plan;
 mod prepare;
 pub(crate) mod residue;

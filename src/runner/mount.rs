@@ -45,7 +45,7 @@ pub fn unavailable() -> Option<String> {
         .or_else(|| which("fusermount3"))
         .is_none()
     {
-        return Some("no `fusermount` to unmount a FUSE image (Debian package fuse)".into());
+        return Some("no `fusermount` to unmount a FUSE image (Debian package fuse3)".into());
     }
     match std::fs::OpenOptions::new()
         .read(true)
@@ -93,8 +93,12 @@ pub fn mount(
             .arg(mount_point);
         (Method::Loop, c)
     } else {
+        // `-n`: fuseiso otherwise keeps `$HOME/.mtab.fuseiso` (the home of
+        // the user's passwd entry, whatever `HOME` says), a file outside the
+        // run directory that a lazy unmount followed by the sweep's SIGTERM
+        // leaves with a stale line about 3 % of the time.
         let mut c = Command::new("fuseiso");
-        c.arg(image).arg(mount_point);
+        c.arg("-n").arg(image).arg(mount_point);
         (Method::Fuseiso, c)
     };
     cmd.envs(env.iter().copied())

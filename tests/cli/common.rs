@@ -57,13 +57,34 @@ impl Lab {
         let text = std::fs::read_to_string(dirs[0].join("run.json")).unwrap_or_default();
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("run.json: {e}"))
     }
-    /// Nothing of the run is left: no process with a token, no mount, no run directory.
+    /// Nothing of the run is left: no process with a token, no mount, no run
+    /// directory, no journal entry, and none of the files outside the run
+    /// directory that the harness or its helpers could touch names the run
+    /// (README, "What it touches on the host").
     pub fn assert_no_residue(&self, tokens: &[String]) {
+        let home = nix::unistd::User::from_uid(nix::unistd::getuid())
+            .ok()
+            .flatten()
+            .map(|u| u.dir);
+        let mtab = home
+            .map(|h| std::fs::read_to_string(h.join(".mtab.fuseiso")).unwrap_or_default())
+            .unwrap_or_default();
         for token in tokens {
             assert!(
                 token_processes(token).is_empty(),
                 "processes of {token} are still running"
             );
+            assert!(
+                !mtab.contains(token.as_str()),
+                "fuseiso's mount table names {token}:\n{mtab}"
+            );
+            for dir in ["/tmp", "/var/tmp", "/dev/shm"] {
+                let named: Vec<PathBuf> = entries(std::path::Path::new(dir))
+                    .into_iter()
+                    .filter(|p| p.to_string_lossy().contains(token.as_str()))
+                    .collect();
+                assert!(named.is_empty(), "files naming {token} left: {named:?}");
+            }
         }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         let work = self.work().display().to_string();

@@ -194,7 +194,12 @@ fn fuseiso_mount_serves_contents_and_runs_the_script() {
     let image = write_sample(dir.path());
     let mnt = dir.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    run_ok(Command::new("fuseiso").arg("-p").arg(&image).arg(&mnt));
+    run_ok(
+        Command::new("fuseiso")
+            .args(["-n", "-p"])
+            .arg(&image)
+            .arg(&mnt),
+    );
     let _mount = Mount(mnt.clone());
     for file in sample() {
         let path = mnt.join(&file.name);
