@@ -31,6 +31,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod secret;
 pub mod stage;
+pub mod stop;
 /// The shipped scenarios and rules, compiled in by `build.rs`.
 mod shipped {
     include!(concat!(env!("OUT_DIR"), "/shipped.rs"));

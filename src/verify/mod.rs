@@ -6,8 +6,11 @@
 //! hop `inconclusive` with its reason, never `missed`.
 
 mod again;
+mod interrupt;
 
 pub use again::again;
+use interrupt::interrupt_all;
+pub use interrupt::{INTERRUPTED, interrupted};
 
 use time::OffsetDateTime;
 
@@ -64,11 +67,17 @@ fn settled(v: &Verification, scenario: Option<&Scenario>) -> bool {
 /// rounds repeat with backoff until each run is settled or the deadline
 /// passes (a backend whose answers cannot change is asked once). A backend
 /// that fails every round leaves `inconclusive`, never `missed`.
+///
+/// When `stop` turns `true` the query in flight is dropped (a command
+/// backend's whole process group is killed with it) and every run still
+/// pending is [`interrupted`]: what was decided stays, the rest is
+/// `inconclusive` with the reason `interrupted`.
 pub async fn verify(
     runs: &mut [ScenarioRun],
     scenarios: &[Scenario],
     backend: &AnyBackend,
     polling: &Polling,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Option<RunAnswer>> {
     let start = tokio::time::Instant::now();
     let mut wait = polling.first;
@@ -76,7 +85,16 @@ pub async fn verify(
     let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
     loop {
         let batch: Vec<ScenarioRun> = pending.iter().map(|&i| runs[i].clone()).collect();
-        let answers = backend.query(Query { runs: &batch }).await;
+        let answers = tokio::select! {
+            // A stop that is already requested wins over a ready answer.
+            biased;
+            () = crate::stop::requested(stop) => None,
+            a = backend.query(Query { runs: &batch }) => Some(a),
+        };
+        let Some(answers) = answers else {
+            interrupt_all(runs, &pending, scenarios, backend.name());
+            return last;
+        };
         let verified_at = OffsetDateTime::now_utc();
         let mut still = Vec::new();
         for (k, &i) in pending.iter().enumerate() {
@@ -101,7 +119,14 @@ pub async fn verify(
         if pending.is_empty() || !backend.polls() || start.elapsed() + wait > polling.deadline {
             return last;
         }
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            biased;
+            () = crate::stop::requested(stop) => {
+                interrupt_all(runs, &pending, scenarios, backend.name());
+                return last;
+            }
+            () = tokio::time::sleep(wait) => {}
+        }
         wait = (wait * 2).min(polling.max);
     }
 }

@@ -24,5 +24,6 @@ mod run;
 mod schedule;
 mod schedule_guard;
 mod sshlab;
+mod stops;
 mod validate;
 mod vendors;
