@@ -151,6 +151,14 @@ pub fn out_json(json: &str) {
     out_raw(&json_safe(json));
 }
 
+/// Writes JSON to stderr (a JSON log line), made safe with [`json_safe`]:
+/// [`err`] would turn a bidi character into an escape JSON does not have.
+pub fn err_json(json: &str) {
+    let json = json_safe(json);
+    let mut w = std::io::stderr().lock();
+    let _ = write_to(&STDERR, &mut w, json.as_bytes());
+}
+
 /// Writes already-sanitised text to stdout.
 fn out_raw(text: &str) {
     let failure = {

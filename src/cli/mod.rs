@@ -309,7 +309,7 @@ pub fn main(cli: Cli) -> ExitCode {
             policy,
         } => offline::gate(&baseline, &current, policy.as_deref()),
     };
-    ExitCode::from(code)
+    ExitCode::from(crate::term::exit_code(code))
 }
 
 /// The config file given with `--config`, read once per command.
@@ -346,7 +346,7 @@ fn this_host_guard(
     };
     lab.check(&crate::platform::host::hostname())
         .map_err(|why| {
-            eprintln!("error: {}: {why}; nothing was run", path.display());
+            errln!("error: {}: {why}; nothing was run", path.display());
             exit::INVALID
         })
 }
@@ -359,16 +359,16 @@ pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
         text.push_str(&format!("\n  caused by: {s}"));
         source = s.source();
     }
-    eprintln!("{text}");
+    errln!("{text}");
     code
 }
 
 fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
     scenario::load_paths(paths).map_err(|errors| {
         for e in &errors {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
-        eprintln!("{} error(s); nothing was run", errors.len());
+        errln!("{} error(s); nothing was run", errors.len());
         exit::INVALID
     })
 }
@@ -377,7 +377,7 @@ fn validate(paths: &[PathBuf]) -> u8 {
     match load(paths) {
         Ok(loaded) => {
             for l in &loaded {
-                println!("ok  {}  ({})", l.scenario.id, l.source.path.display());
+                outln!("ok  {}  ({})", l.scenario.id, l.source.path.display());
             }
             exit::OK
         }
@@ -422,11 +422,12 @@ fn list(paths: &[PathBuf]) -> u8 {
             "attack".to_string()
         });
         row.push(s.title.clone());
-        b.push_record(row);
+        // Cell by cell, so the table's widths count the escapes it shows.
+        b.push_record(row.iter().map(|c| crate::term::safe(c).into_owned()));
     }
     let mut t = b.build();
     t.with(tabled::settings::Style::rounded());
-    println!("{t}");
+    outln!("{t}");
     exit::OK
 }
 

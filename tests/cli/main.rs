@@ -15,6 +15,7 @@ mod fidelity;
 mod gate;
 mod html;
 mod merge;
+mod output;
 mod real;
 mod remote;
 mod remote_fleet;
