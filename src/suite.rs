@@ -255,3 +255,47 @@ pub fn meets(record: &RunRecord, level: &str) -> bool {
     }
     any
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Silent;
+
+    impl Progress for Silent {
+        fn start(&self, _: usize, _: usize, _: &str) {}
+        fn done(&self, _: usize, _: usize, _: &str, _: &str) {}
+    }
+
+    /// The order that makes a stop safe: the stop is looked at before the
+    /// first step that writes to the host (the journal under the reports
+    /// folder), so a signal that arrived early leaves nothing behind.
+    #[tokio::test]
+    async fn a_stop_before_the_first_host_step_writes_nothing() -> Result<(), std::io::Error> {
+        let dir = tempfile::tempdir()?;
+        let settings = Settings {
+            scenarios: crate::scenario::load_paths(&[]).unwrap_or_default(),
+            rules: Vec::new(),
+            fidelity: None,
+            reports: dir.path().join("reports"),
+            work_root: dir.path().join("work"),
+            backend: None,
+            polling: crate::verify::Polling::default(),
+            record: false,
+            sign: None,
+        };
+        let (_tx, stop) = watch::channel(true);
+        let got = run(settings, &Silent, stop).await;
+        assert!(matches!(got, Err(SuiteError::Interrupted)), "{got:?}");
+        assert_eq!(got.map(|_| ()).err().map(|e| e.exit_code()), Some(130));
+        assert!(
+            !dir.path().join("reports").exists(),
+            "the journal was created"
+        );
+        assert!(
+            !dir.path().join("work").exists(),
+            "a run directory was created"
+        );
+        Ok(())
+    }
+}
