@@ -312,6 +312,24 @@ pub fn main(cli: Cli) -> ExitCode {
     ExitCode::from(crate::term::exit_code(code))
 }
 
+/// A command line clap refused, or `--help`/`--version`. Help and version
+/// are clap's own text and keep its styling; an error echoes what was
+/// typed, so it goes through the sanitiser, unstyled, to stderr.
+pub fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    crate::term::err(&e.render().to_string());
+    let code = u8::try_from(e.exit_code()).unwrap_or(exit::INVALID);
+    ExitCode::from(crate::term::exit_code(code))
+}
+
 /// The config file given with `--config`, read once per command.
 fn read_config(
     path: Option<&std::path::Path>,

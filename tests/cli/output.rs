@@ -212,3 +212,15 @@ fn an_error_echoing_a_hostile_path_is_escaped() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no\\x1b[2Jsuch\\u{202e}.yaml"), "{stderr}");
 }
+
+/// clap echoes a refused value; that goes through the sanitiser too.
+#[test]
+fn a_usage_error_echoing_a_hostile_value_is_escaped() {
+    let out = chainproof(&["run", "--fidelity", "x\u{1b}]0;pwned\u{7}\u{202e}"])
+        .output()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(hostile_bytes(&out.stderr), Vec::<String>::new());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid value 'x"), "{stderr}");
+}
