@@ -68,10 +68,12 @@ fn settled(v: &Verification, scenario: Option<&Scenario>) -> bool {
 /// passes (a backend whose answers cannot change is asked once). A backend
 /// that fails every round leaves `inconclusive`, never `missed`.
 ///
-/// When `stop` turns `true` the query in flight is dropped (a command
-/// backend's whole process group is killed with it) and every run still
-/// pending is [`interrupted`]: what was decided stays, the rest is
-/// `inconclusive` with the reason `interrupted`.
+/// When `stop` turns `true` the query in flight to a polling backend is
+/// dropped (a command backend's whole process group is killed with it) and
+/// every run still pending is [`interrupted`]: what was decided stays, the
+/// rest is `inconclusive` with the reason `interrupted`. An offline backend
+/// (`local`, recorded telemetry) answers its one round regardless: it is
+/// immediate and final.
 pub async fn verify(
     runs: &mut [ScenarioRun],
     scenarios: &[Scenario],
@@ -85,11 +87,19 @@ pub async fn verify(
     let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
     loop {
         let batch: Vec<ScenarioRun> = pending.iter().map(|&i| runs[i].clone()).collect();
-        let answers = tokio::select! {
-            // A stop that is already requested wins over a ready answer.
-            biased;
-            () = crate::stop::requested(stop) => None,
-            a = backend.query(Query { runs: &batch }) => Some(a),
+        let query = backend.query(Query { runs: &batch });
+        let answers = if backend.polls() {
+            tokio::select! {
+                // A stop that is already requested wins over a ready answer.
+                biased;
+                () = crate::stop::requested(stop) => None,
+                a = query => Some(a),
+            }
+        } else {
+            // An offline backend (local, recorded) answers at once from
+            // what the harness captured and never changes its answer: the
+            // runs that happened before a stop still get their verdicts.
+            Some(query.await)
         };
         let Some(answers) = answers else {
             interrupt_all(runs, &pending, scenarios, backend.name());

@@ -216,3 +216,25 @@ fn an_interruption_keeps_what_was_decided() {
     assert_eq!(before.chain.verdict, Verdict::Alerted);
     assert_eq!(after.chain.verdict, Verdict::Alerted);
 }
+
+/// The local backend answers from the harness's own capture at once: a
+/// stop during the runs does not take the verdicts of the chains that ran.
+#[tokio::test]
+async fn an_offline_backend_still_answers_after_a_stop() {
+    let rules = crate::detect::Rules::load(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let backend = AnyBackend::chosen(None, rules).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!backend.polls());
+    let mut runs = vec![chain()];
+    let (_tx, mut stop) = tokio::sync::watch::channel(true);
+    verify(&mut runs, &[scenario()], &backend, &polling(), &mut stop).await;
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    assert!(
+        v.hops
+            .iter()
+            .all(|h| h.reason.as_deref() != Some(INTERRUPTED)),
+        "{v:?}"
+    );
+}
