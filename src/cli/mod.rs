@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod build;
+mod catalog;
 mod cleanup;
 mod evidence;
 mod merge;
@@ -288,8 +289,8 @@ impl From<PlatformArg> for Platform {
 /// Runs a parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Validate { paths } => validate(&paths),
-        Command::List { paths } => list(&paths),
+        Command::Validate { paths } => catalog::validate(&paths),
+        Command::List { paths } => catalog::list(&paths),
         Command::Report { record, format } => evidence::report(&record, format),
         Command::Cleanup { reports } => cleanup::cleanup_command(&reports),
         Command::Bundle { action } => evidence::bundle_command(action),
@@ -389,64 +390,6 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
         errln!("{} error(s); nothing was run", errors.len());
         exit::INVALID
     })
-}
-
-fn validate(paths: &[PathBuf]) -> u8 {
-    match load(paths) {
-        Ok(loaded) => {
-            for l in &loaded {
-                outln!("ok  {}  ({})", l.scenario.id, l.source.path.display());
-            }
-            exit::OK
-        }
-        Err(code) => code,
-    }
-}
-
-fn list(paths: &[PathBuf]) -> u8 {
-    let loaded = match load(paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let mut b = tabled::builder::Builder::default();
-    b.push_record([
-        "scenario",
-        "technique",
-        "linux",
-        "macos",
-        "windows",
-        "type",
-        "title",
-    ]);
-    for l in &loaded {
-        let s = &l.scenario;
-        let mut row = vec![s.id.clone(), s.technique.clone()];
-        for p in Platform::ALL {
-            row.push(match s.variants.get(p) {
-                None => "-".to_string(),
-                Some(v) => [
-                    v.open.emulated.as_ref().map(|_| "emulated"),
-                    v.open.real.as_ref().map(|_| "real"),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("+"),
-            });
-        }
-        row.push(if s.expect.no_alert {
-            "negative control".to_string()
-        } else {
-            "attack".to_string()
-        });
-        row.push(s.title.clone());
-        // Cell by cell, so the table's widths count the escapes it shows.
-        b.push_record(row.iter().map(|c| crate::term::safe(c).into_owned()));
-    }
-    let mut t = b.build();
-    t.with(tabled::settings::Style::rounded());
-    outln!("{t}");
-    exit::OK
 }
 
 /// Parses `500ms`, `30s`, `5m`, `1h`.
