@@ -6,9 +6,11 @@
 //! hop `inconclusive` with its reason, never `missed`.
 
 mod again;
+mod chain;
 mod interrupt;
 
 pub use again::again;
+use chain::{chain_verdict, missing_rules};
 use interrupt::interrupt_all;
 pub use interrupt::{INTERRUPTED, interrupted};
 
@@ -363,58 +365,6 @@ fn hop_verdict(
         };
     }
     v
-}
-
-fn chain_verdict(truth: &[HopTruth], hops: &[HopVerdict], observe: &[HopKind]) -> ChainVerdict {
-    let required = |i: usize| truth.get(i).is_some_and(|h| observe.contains(&h.kind));
-    let seen = |v: &HopVerdict| matches!(v.verdict, Verdict::Alerted | Verdict::Observed);
-    let fully_observed = hops.iter().filter(|v| required(v.index)).all(seen);
-    let grade: Option<Grade> = hops.iter().filter_map(|v| v.grade).min();
-    let first = |want: Verdict| hops.iter().find(|v| v.verdict == want);
-    let (verdict, reason) = if let Some(v) = first(Verdict::Inconclusive) {
-        (Verdict::Inconclusive, v.reason.clone())
-    } else if grade.is_some() {
-        (Verdict::Alerted, None)
-    } else if fully_observed {
-        (Verdict::Observed, None)
-    } else if let Some(v) = first(Verdict::Blocked) {
-        (
-            Verdict::Blocked,
-            Some(format!(
-                "hop {}: {}",
-                v.index,
-                v.reason.clone().unwrap_or_default()
-            )),
-        )
-    } else {
-        let missed = hops.iter().filter(|v| v.verdict == Verdict::Missed).count();
-        (
-            Verdict::Missed,
-            Some(format!("{missed} required hop(s) without telemetry")),
-        )
-    };
-    ChainVerdict {
-        verdict,
-        grade,
-        fully_observed,
-        false_positive: false,
-        expected_rules_missing: Vec::new(),
-        reason,
-    }
-}
-
-/// The expected rules (ids or titles) that no alert matches.
-fn missing_rules(expected: &[String], alerts: &[Alert]) -> Vec<String> {
-    expected
-        .iter()
-        .filter(|want| {
-            !alerts.iter().any(|a| {
-                a.rule_id.as_deref() == Some(want.as_str())
-                    || a.rule_title.eq_ignore_ascii_case(want)
-            })
-        })
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]
