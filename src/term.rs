@@ -43,14 +43,20 @@ pub fn is_hostile(c: char) -> bool {
 }
 
 /// `text` with every [hostile](is_hostile) character shown escaped: `\x1b`
-/// for ASCII controls, `\u{202e}` for the rest. Borrowed when clean.
+/// for ASCII controls, `\u{202e}` for the rest. A carriage return right
+/// before a newline is a line end (CSV's CRLF) and stays; alone it could
+/// overwrite the line, so it is escaped. Borrowed when clean.
 pub fn safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hostile) {
+    let crlf = |i: usize, c: char| c == '\r' && text[i + 1..].starts_with('\n');
+    if !text
+        .char_indices()
+        .any(|(i, c)| is_hostile(c) && !crlf(i, c))
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if !is_hostile(c) {
+    for (i, c) in text.char_indices() {
+        if !is_hostile(c) || crlf(i, c) {
             out.push(c);
         } else if c.is_ascii() {
             out.push_str(&format!("\\x{:02x}", u32::from(c)));

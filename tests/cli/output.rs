@@ -106,6 +106,23 @@ fn a_run_into_a_closed_pipe_keeps_its_record() {
         let out = into_closed_pipe(c, false);
         assert_quiet_exit(&format!("report --format {format}"), &out, 0);
     }
+    // The sanitiser leaves clean machine formats byte for byte (CSV's
+    // CRLF line ends included).
+    for (format, file) in [
+        ("json", "run.json"),
+        ("csv", "matrix.csv"),
+        ("md", "matrix.md"),
+    ] {
+        let out = chainproof(&["report", "--format", format])
+            .arg(&run_json)
+            .output()
+            .unwrap_or_else(|e| panic!("spawn: {e}"));
+        let written = std::fs::read(run_json.with_file_name(file)).unwrap_or_default();
+        assert!(
+            out.stdout == written,
+            "report --format {format} differs from {file}"
+        );
+    }
 }
 
 fn report_folder(reports: &Path) -> PathBuf {
