@@ -205,6 +205,7 @@ fn main() {
             &[],
             &backend,
             &polling,
+            &mut chainproof::stop::never(),
         ));
         let wall = start.elapsed().as_secs_f64();
         let cpu_per_run = (cpu_seconds() - cpu) * 1000.0 / n as f64;

@@ -8,5 +8,6 @@ pub const POLICY: u8 = 1;
 pub const INVALID: u8 = 2;
 /// Runtime or backend failure that stopped the run.
 pub const RUNTIME: u8 = 3;
-/// Interrupted by SIGINT or SIGTERM (after cleanup).
+/// Interrupted by a stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT), after
+/// cleanup and the record.
 pub const INTERRUPTED: u8 = 130;

@@ -6,6 +6,9 @@
 //! [`verify`] (verdicts) → [`report`]. [`suite`] holds that order; the binary
 //! only parses arguments ([`cli`]) or, as a copied opener, runs [`stage`].
 
+// First, so its `outln!`/`errln!` are in scope in every module below.
+#[macro_use]
+pub mod term;
 pub mod artifact;
 pub mod backend;
 pub mod bundle;
@@ -28,6 +31,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod secret;
 pub mod stage;
+pub mod stop;
 /// The shipped scenarios and rules, compiled in by `build.rs`.
 mod shipped {
     include!(concat!(env!("OUT_DIR"), "/shipped.rs"));

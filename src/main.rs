@@ -10,5 +10,8 @@ fn main() -> ExitCode {
     if chainproof::stage::is_stage_invocation() {
         return chainproof::stage::main();
     }
-    chainproof::cli::main(chainproof::cli::Cli::parse())
+    match chainproof::cli::Cli::try_parse() {
+        Ok(cli) => chainproof::cli::main(cli),
+        Err(e) => chainproof::cli::usage(e),
+    }
 }

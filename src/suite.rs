@@ -60,6 +60,9 @@ pub enum SuiteError {
     /// The backend cannot be built or does not answer its check.
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
+    /// A stop signal arrived before anything ran (during the backend check).
+    #[error("run the suite: a stop signal arrived during the backend check; nothing was run")]
+    Interrupted,
     /// The reports folder or its journal cannot be created.
     #[error("create the reports folder {path}")]
     Reports {
@@ -72,11 +75,12 @@ pub enum SuiteError {
 }
 
 impl SuiteError {
-    /// The documented exit code: rules are input (2, nothing ran); the rest
-    /// are runtime failures (3).
+    /// The documented exit code: rules are input (2, nothing ran); a stop
+    /// signal is 130; the rest are runtime failures (3).
     pub fn exit_code(&self) -> u8 {
         match self {
             SuiteError::Rules(_) => crate::exit::INVALID,
+            SuiteError::Interrupted => crate::exit::INTERRUPTED,
             SuiteError::Report(_) | SuiteError::Reports { .. } | SuiteError::Backend(_) => {
                 crate::exit::RUNTIME
             }
@@ -95,25 +99,37 @@ pub trait Progress {
 
 /// Runs the suite. Rules are loaded (and errors reported) before anything
 /// runs on the host.
-pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome, SuiteError> {
+///
+/// `stop` turns `true` on a stop signal ([`crate::stop::listen`], created by
+/// the caller before anything touches the host): during the backend check
+/// nothing has run yet and the suite returns [`SuiteError::Interrupted`];
+/// later, the scenario in progress is cleaned up, no other starts,
+/// verification ends at once with its unsettled hops `inconclusive`
+/// (`interrupted`), and the record and reports are still written.
+pub async fn run(
+    settings: Settings,
+    progress: &dyn Progress,
+    mut stop: watch::Receiver<bool>,
+) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
     // With a remote backend the alerting layer is the SIEM's own content.
     let rule_set = AnyBackend::rule_set(settings.backend.as_ref(), &rules);
     // Build and check the backend before anything runs on the host: bad
     // credentials must stop the run, not turn every cell inconclusive.
     let backend = AnyBackend::chosen(settings.backend.as_ref(), rules)?;
-    backend.check().await?;
+    tokio::select! {
+        checked = backend.check() => checked?,
+        () = crate::stop::requested(&mut stop) => return Err(SuiteError::Interrupted),
+    }
+    if *stop.borrow() {
+        return Err(SuiteError::Interrupted);
+    }
     let journal = Journal::under(&settings.reports);
     std::fs::create_dir_all(journal.dir()).map_err(|source| SuiteError::Reports {
         path: journal.dir().to_path_buf(),
         source,
     })?;
 
-    let (tx, mut rx) = watch::channel(false);
-    let signals = tokio::spawn(async move {
-        wait_for_signal().await;
-        let _ = tx.send(true);
-    });
     let started_at = OffsetDateTime::now_utc();
     let opts = runner::Options {
         fidelity: settings.fidelity,
@@ -123,11 +139,11 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
     let total = settings.scenarios.len();
     let mut runs = Vec::with_capacity(total);
     for (i, loaded) in settings.scenarios.iter().enumerate() {
-        if *rx.borrow() {
+        if *stop.borrow() {
             break;
         }
         progress.start(i, total, &loaded.scenario.id);
-        let run = runner::run(loaded, &opts, &mut rx).await;
+        let run = runner::run(loaded, &opts, &mut stop).await;
         let summary = match &run.reason {
             Some(r) => format!("{} ({r})", status_text(run.status)),
             None => status_text(run.status).to_string(),
@@ -135,15 +151,23 @@ pub async fn run(settings: Settings, progress: &dyn Progress) -> Result<Outcome,
         progress.done(i, total, &loaded.scenario.id, &summary);
         runs.push(run);
     }
-    signals.abort();
-    let interrupted = *rx.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);
     let scenarios: Vec<_> = settings
         .scenarios
         .iter()
         .map(|l| l.scenario.clone())
         .collect();
     crate::backend::transcript::start();
-    let answers = crate::verify::verify(&mut runs, &scenarios, &backend, &settings.polling).await;
+    let answers = crate::verify::verify(
+        &mut runs,
+        &scenarios,
+        &backend,
+        &settings.polling,
+        &mut stop,
+    )
+    .await;
+    // A signal during the runs or the verification: the record says what
+    // was done and the exit code says it was cut short.
+    let interrupted = *stop.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);
     let exchanges = crate::backend::transcript::finish();
     let record = RunRecord {
         schema: SCHEMA.into(),
@@ -178,26 +202,6 @@ fn status_text(s: RunStatus) -> &'static str {
         RunStatus::Interrupted => "interrupted",
         RunStatus::NotApplicable => "not applicable",
         RunStatus::Failed => "failed",
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut t), Ok(mut i)) => {
-            tokio::select! { _ = t.recv() => {}, _ = i.recv() => {} }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
 }
 
@@ -250,4 +254,48 @@ pub fn meets(record: &RunRecord, level: &str) -> bool {
         }
     }
     any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Silent;
+
+    impl Progress for Silent {
+        fn start(&self, _: usize, _: usize, _: &str) {}
+        fn done(&self, _: usize, _: usize, _: &str, _: &str) {}
+    }
+
+    /// The order that makes a stop safe: the stop is looked at before the
+    /// first step that writes to the host (the journal under the reports
+    /// folder), so a signal that arrived early leaves nothing behind.
+    #[tokio::test]
+    async fn a_stop_before_the_first_host_step_writes_nothing() -> Result<(), std::io::Error> {
+        let dir = tempfile::tempdir()?;
+        let settings = Settings {
+            scenarios: crate::scenario::load_paths(&[]).unwrap_or_default(),
+            rules: Vec::new(),
+            fidelity: None,
+            reports: dir.path().join("reports"),
+            work_root: dir.path().join("work"),
+            backend: None,
+            polling: crate::verify::Polling::default(),
+            record: false,
+            sign: None,
+        };
+        let (_tx, stop) = watch::channel(true);
+        let got = run(settings, &Silent, stop).await;
+        assert!(matches!(got, Err(SuiteError::Interrupted)), "{got:?}");
+        assert_eq!(got.map(|_| ()).err().map(|e| e.exit_code()), Some(130));
+        assert!(
+            !dir.path().join("reports").exists(),
+            "the journal was created"
+        );
+        assert!(
+            !dir.path().join("work").exists(),
+            "a run directory was created"
+        );
+        Ok(())
+    }
 }

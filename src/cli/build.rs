@@ -60,7 +60,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
         Err(code) => return code,
     };
     let Some(platform) = args.platform.map(Platform::from).or_else(Platform::current) else {
-        eprintln!("error: unknown host platform; pass --platform");
+        errln!("error: unknown host platform; pass --platform");
         return exit::INVALID;
     };
     let unknown: Vec<&String> = args
@@ -69,7 +69,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
         .filter(|id| !loaded.iter().any(|l| &l.scenario.id == *id))
         .collect();
     if !unknown.is_empty() {
-        eprintln!("error: no scenario with id {unknown:?}");
+        errln!("error: no scenario with id {unknown:?}");
         return exit::INVALID;
     }
     let token = match &args.token {
@@ -91,12 +91,12 @@ pub fn build_command(args: BuildArgs) -> u8 {
     let stage_bytes = match stage.as_ref().map(std::fs::read).transpose() {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: read the stage program: {e}");
+            errln!("error: read the stage program: {e}");
             return exit::INVALID;
         }
     };
     if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!("error: create {}: {e}", args.out.display());
+        errln!("error: create {}: {e}", args.out.display());
         return exit::RUNTIME;
     }
     let mut failures = 0;
@@ -150,7 +150,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
             std::fs::write(&path, &bytes).map_err(|e| format!("write {}: {e}", path.display()))?;
             Ok((path, bytes))
         }) {
-            Ok((path, bytes)) => println!(
+            Ok((path, bytes)) => outln!(
                 "{}\t{}\t{}\t{} bytes\tsha256 {}",
                 s.id,
                 serde_json::to_value(v.artifact.kind)
@@ -163,7 +163,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
             ),
             Err(e) => {
                 failures += 1;
-                eprintln!("error: {} ({platform}): {e}", s.id);
+                errln!("error: {} ({platform}): {e}", s.id);
             }
         }
     }

@@ -11,7 +11,7 @@ pub fn cleanup_command(reports: &std::path::Path) -> u8 {
     let (done, refused) = match cleanup::finish(&journal) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: failed to read the journal {}: {e}",
                 journal.dir().display()
             );
@@ -19,21 +19,23 @@ pub fn cleanup_command(reports: &std::path::Path) -> u8 {
         }
     };
     for (path, why) in &refused {
-        eprintln!(
+        errln!(
             "warning: journal entry {} left in place: {why}",
             path.display()
         );
     }
     if done.is_empty() {
-        println!("nothing to clean up in {}", journal.dir().display());
+        outln!("nothing to clean up in {}", journal.dir().display());
     }
     let mut failed = !refused.is_empty();
     for item in done {
         match item {
             cleanup::Finished::InProgress(e) => {
-                println!(
+                outln!(
                     "{} ({}): run still in progress (pid {}); skipped",
-                    e.token, e.scenario, e.harness_pid
+                    e.token,
+                    e.scenario,
+                    e.harness_pid
                 );
             }
             cleanup::Finished::Cleaned(e, r) => {
@@ -42,7 +44,7 @@ pub fn cleanup_command(reports: &std::path::Path) -> u8 {
                     (false, false) => "already gone",
                     (false, true) => "NOT removed",
                 };
-                println!(
+                outln!(
                     "{} ({}): ended {} process(es), {}unmounted, run directory {dir}",
                     e.token,
                     e.scenario,
@@ -50,10 +52,10 @@ pub fn cleanup_command(reports: &std::path::Path) -> u8 {
                     if r.unmounted { "" } else { "nothing " },
                 );
                 for p in &r.removed_outside {
-                    println!("  removed {p}");
+                    outln!("  removed {p}");
                 }
                 for p in &r.problems {
-                    eprintln!("  problem: {p}");
+                    errln!("  problem: {p}");
                 }
                 failed |= !r.problems.is_empty();
             }

@@ -25,7 +25,11 @@ pub fn report(record: &Path, format: Format) -> u8 {
         }
         other => report::render(&r, other),
     };
-    print!("{text}");
+    match format {
+        // serde escaped the controls already; only what it leaves raw goes.
+        Format::Json | Format::Navigator => crate::term::out_json(&text),
+        _ => crate::term::out(&text),
+    }
     exit::OK
 }
 
@@ -43,7 +47,7 @@ pub fn bundle_command(action: BundleAction) -> u8 {
             if allowed_signers.is_some() {
                 v.signature = crate::bundle::verify_signature(&dir, allowed_signers.as_deref());
             }
-            print!("{}", crate::bundle::render(&v));
+            crate::term::out(&crate::bundle::render(&v));
             if v.is_intact() {
                 exit::OK
             } else {
@@ -57,9 +61,9 @@ pub fn bundle_command(action: BundleAction) -> u8 {
 pub fn trend(reports: &Path) -> u8 {
     match crate::history::read(reports) {
         Ok(h) => {
-            print!("{}", crate::history::trend_text(&h.entries));
+            crate::term::out(&crate::history::trend_text(&h.entries));
             if h.skipped > 0 {
-                eprintln!(
+                errln!(
                     "{} line(s) of {} were not runs and were skipped",
                     h.skipped,
                     reports.join(crate::history::FILE).display()
@@ -77,9 +81,6 @@ pub fn diff(before: &Path, after: &Path) -> u8 {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return fail(&e, exit::INVALID),
     };
-    print!(
-        "{}",
-        crate::history::render_diff(&crate::history::diff(&a, &b))
-    );
+    crate::term::out(&crate::history::render_diff(&crate::history::diff(&a, &b)));
     exit::OK
 }

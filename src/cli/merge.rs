@@ -23,12 +23,12 @@ pub fn merge(records: &[PathBuf], out: Option<&Path>) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(&e, exit::INVALID),
     };
-    print!("{}", report::render(&record, Format::Table));
+    crate::term::out(&report::render(&record, Format::Table));
     if let Some(dir) = out {
         if let Err(e) = write(&record, dir) {
             return fail(&e, exit::RUNTIME);
         }
-        eprintln!("wrote the fleet's reports to {}", dir.display());
+        errln!("wrote the fleet's reports to {}", dir.display());
     }
     exit::OK
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod build;
+mod catalog;
 mod cleanup;
 mod evidence;
 mod merge;
@@ -288,8 +289,8 @@ impl From<PlatformArg> for Platform {
 /// Runs a parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Validate { paths } => validate(&paths),
-        Command::List { paths } => list(&paths),
+        Command::Validate { paths } => catalog::validate(&paths),
+        Command::List { paths } => catalog::list(&paths),
         Command::Report { record, format } => evidence::report(&record, format),
         Command::Cleanup { reports } => cleanup::cleanup_command(&reports),
         Command::Bundle { action } => evidence::bundle_command(action),
@@ -309,7 +310,25 @@ pub fn main(cli: Cli) -> ExitCode {
             policy,
         } => offline::gate(&baseline, &current, policy.as_deref()),
     };
-    ExitCode::from(code)
+    ExitCode::from(crate::term::exit_code(code))
+}
+
+/// A command line clap refused, or `--help`/`--version`. Help and version
+/// are clap's own text and keep its styling; an error echoes what was
+/// typed, so it goes through the sanitiser, unstyled, to stderr.
+pub fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    crate::term::err(&e.render().to_string());
+    let code = u8::try_from(e.exit_code()).unwrap_or(exit::INVALID);
+    ExitCode::from(crate::term::exit_code(code))
 }
 
 /// The config file given with `--config`, read once per command.
@@ -346,7 +365,7 @@ fn this_host_guard(
     };
     lab.check(&crate::platform::host::hostname())
         .map_err(|why| {
-            eprintln!("error: {}: {why}; nothing was run", path.display());
+            errln!("error: {}: {why}; nothing was run", path.display());
             exit::INVALID
         })
 }
@@ -359,75 +378,18 @@ pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
         text.push_str(&format!("\n  caused by: {s}"));
         source = s.source();
     }
-    eprintln!("{text}");
+    errln!("{text}");
     code
 }
 
 fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
     scenario::load_paths(paths).map_err(|errors| {
         for e in &errors {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
-        eprintln!("{} error(s); nothing was run", errors.len());
+        errln!("{} error(s); nothing was run", errors.len());
         exit::INVALID
     })
-}
-
-fn validate(paths: &[PathBuf]) -> u8 {
-    match load(paths) {
-        Ok(loaded) => {
-            for l in &loaded {
-                println!("ok  {}  ({})", l.scenario.id, l.source.path.display());
-            }
-            exit::OK
-        }
-        Err(code) => code,
-    }
-}
-
-fn list(paths: &[PathBuf]) -> u8 {
-    let loaded = match load(paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let mut b = tabled::builder::Builder::default();
-    b.push_record([
-        "scenario",
-        "technique",
-        "linux",
-        "macos",
-        "windows",
-        "type",
-        "title",
-    ]);
-    for l in &loaded {
-        let s = &l.scenario;
-        let mut row = vec![s.id.clone(), s.technique.clone()];
-        for p in Platform::ALL {
-            row.push(match s.variants.get(p) {
-                None => "-".to_string(),
-                Some(v) => [
-                    v.open.emulated.as_ref().map(|_| "emulated"),
-                    v.open.real.as_ref().map(|_| "real"),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("+"),
-            });
-        }
-        row.push(if s.expect.no_alert {
-            "negative control".to_string()
-        } else {
-            "attack".to_string()
-        });
-        row.push(s.title.clone());
-        b.push_record(row);
-    }
-    let mut t = b.build();
-    t.with(tabled::settings::Style::rounded());
-    println!("{t}");
-    exit::OK
 }
 
 /// Parses `500ms`, `30s`, `5m`, `1h`.

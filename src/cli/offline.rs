@@ -20,7 +20,7 @@ pub fn replay(telemetry: &[PathBuf], rules: &[PathBuf]) -> u8 {
         }
     }
     let result = crate::replay::replay(&events, &rules);
-    print!("{}", crate::replay::render_text(&result));
+    crate::term::out(&crate::replay::render_text(&result));
     exit::OK
 }
 
@@ -29,18 +29,18 @@ pub fn audit_rules(install: bool, remove: bool) -> u8 {
     let result = match (install, remove) {
         (true, _) => rules::install().map(|added| {
             for r in &added {
-                println!("auditctl {r}");
+                outln!("auditctl {r}");
             }
-            println!(
+            outln!(
                 "installed {} rule(s), backlog {}",
                 added.len(),
                 rules::BACKLOG
             );
         }),
-        (_, true) => rules::remove().map(|n| println!("removed {n} chainproof rule(s)")),
+        (_, true) => rules::remove().map(|n| outln!("removed {n} chainproof rule(s)")),
         _ => {
             for r in rules::rules() {
-                println!("{r}");
+                outln!("{r}");
             }
             Ok(())
         }
@@ -48,7 +48,7 @@ pub fn audit_rules(install: bool, remove: bool) -> u8 {
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("error: failed to {e}");
+            errln!("error: failed to {e}");
             exit::RUNTIME
         }
     }
@@ -68,7 +68,7 @@ pub fn gate(
         (Err(e), _) | (_, Err(e)) => return fail(&e, exit::INVALID),
     };
     let outcome = crate::gate::compare(&before, &after, &policy);
-    print!("{}", crate::gate::render(&outcome));
+    crate::term::out(&crate::gate::render(&outcome));
     if outcome.passed() {
         exit::OK
     } else {

@@ -53,7 +53,7 @@ fn guard<'a>(
     ssh: &Ssh,
 ) -> Result<(&'a Path, crate::config::Config), u8> {
     let Some((path, config)) = super::read_config(args.config.as_deref())? else {
-        eprintln!(
+        errln!(
             "error: remote runs need --config FILE with a `lab.allow` list naming the targets \
              (see docs/config.md); nothing was run and no connection was made"
         );
@@ -76,9 +76,9 @@ fn guard<'a>(
         return Ok((path, config));
     }
     for why in &refused {
-        eprintln!("error: {why}");
+        errln!("error: {why}");
     }
-    eprintln!(
+    errln!(
         "refused by the lab guard ({}); nothing was run and no connection was made",
         path.display()
     );
@@ -104,11 +104,11 @@ fn scenario_files(args: &RunArgs, loaded: &[Loaded]) -> Vec<(String, String)> {
 /// and lists the targets.
 pub fn dry_run(args: &RunArgs) -> Result<(), u8> {
     let targets = targets(args).map_err(|e| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         exit::INVALID
     })?;
     transfer::remote_dir(&args.remote_dir).map_err(|e| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         exit::INVALID
     })?;
     let ssh = Ssh {
@@ -116,14 +116,14 @@ pub fn dry_run(args: &RunArgs) -> Result<(), u8> {
         ..Ssh::default()
     };
     guard(args, &targets, &ssh)?;
-    println!(
+    outln!(
         "targets (allowed by the lab guard; not contacted), at most {} at once:",
         args.parallel
     );
     for t in &targets {
-        println!("  {}  {}", t.name, report::terminal_safe(&t.url));
+        outln!("  {}  {}", t.name, report::terminal_safe(&t.url));
     }
-    println!(
+    outln!(
         "each target runs its own platform's variants; the plans below are for --platform \
          (default: this host's)\n"
     );
@@ -139,7 +139,7 @@ fn backend(
     rules: Rules,
 ) -> Result<AnyBackend, u8> {
     if let Some((name, crate::config::Profile::Auditd(_))) = chosen {
-        eprintln!(
+        errln!(
             "error: backend `{name}` (auditd) reads this host's audit log and cannot verify \
              runs on other hosts; use local or a SIEM/EDR backend with --target"
         );
@@ -178,14 +178,14 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
     let targets = match targets(args) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::INVALID;
         }
     };
     let remote_dir = match transfer::remote_dir(&args.remote_dir) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::INVALID;
         }
     };
@@ -213,10 +213,16 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         Ok(rt) => rt,
         Err(e) => return fail(&e, exit::RUNTIME),
     };
+    // Before the backend check: a command backend's check runs a program.
+    stop::install(&rt);
     let backend = match backend(&rt, chosen.as_ref(), rules) {
         Ok(b) => b,
         Err(code) => return code,
     };
+    if stop::requested() {
+        errln!("interrupted before any target ran; nothing was started");
+        return exit::INTERRUPTED;
+    }
     let local_exe = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => return fail(&e, exit::RUNTIME),
@@ -237,16 +243,15 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         .unwrap_or_default();
     let folder = absolute(&args.reports).join(format!("{stamp}-fleet-{}", job.run_id));
     if let Err(e) = std::fs::create_dir_all(&folder) {
-        eprintln!("error: failed to create {}: {e}", folder.display());
+        errln!("error: failed to create {}: {e}", folder.display());
         return exit::RUNTIME;
     }
-    stop::install();
-    eprintln!(
+    errln!(
         "running on {} target(s), at most {} at once …",
         targets.len(),
         args.parallel
     );
-    let line = |r: &TargetResult| eprintln!("{}", report::terminal_safe(&Summary::of(r).line()));
+    let line = |r: &TargetResult| errln!("{}", report::terminal_safe(&Summary::of(r).line()));
     let mut results = fleet::run_all(&job, &targets, &folder, usize::from(args.parallel), &line);
     let interrupted = stop::requested();
     let records = if interrupted {
@@ -274,7 +279,7 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         Err(e) => return fail(&e, exit::RUNTIME),
     };
     if let Some(record) = &fleet {
-        print!("{}", report::render(record, Format::Table));
+        crate::term::out(&report::render(record, Format::Table));
     }
     conclude(args, &folder, &results, fleet.as_ref(), interrupted)
 }
@@ -292,7 +297,7 @@ fn conclude(
         .map(Summary::of)
         .filter(|s| s.status == "failed")
         .collect();
-    println!(
+    outln!(
         "targets: {} ran, {} failed{}",
         results.len() - failed.len(),
         failed.len(),
@@ -303,11 +308,11 @@ fn conclude(
         }
     );
     for s in &failed {
-        println!("  {}", report::terminal_safe(&s.line()));
+        outln!("  {}", report::terminal_safe(&s.line()));
     }
-    println!("report: {}", folder.display());
+    outln!("report: {}", folder.display());
     if interrupted {
-        eprintln!("interrupted: runs already started on targets were told to stop and clean up");
+        errln!("interrupted: runs already started on targets were told to stop and clean up");
         return exit::INTERRUPTED;
     }
     if !failed.is_empty() {
@@ -315,7 +320,7 @@ fn conclude(
     }
     match (fleet, args.require.as_deref()) {
         (Some(record), Some(level)) if !crate::suite::meets(record, level) => {
-            eprintln!("coverage policy failed: not every chain is {level}");
+            errln!("coverage policy failed: not every chain is {level}");
             exit::POLICY
         }
         _ => exit::OK,

@@ -8,6 +8,7 @@ use crate::report::{self, Format};
 use crate::runner::plan;
 use crate::scenario::Platform;
 use crate::suite::{self, Progress, Settings};
+use crate::term;
 
 /// An absolute form of `p` (relative to the working directory).
 pub fn absolute(p: &std::path::Path) -> PathBuf {
@@ -18,18 +19,20 @@ struct Bar(indicatif::ProgressBar);
 
 impl Progress for Bar {
     fn start(&self, index: usize, total: usize, id: &str) {
-        self.0.set_message(format!("[{}/{total}] {id}", index + 1));
+        let line = format!("[{}/{total}] {id}", index + 1);
+        self.0.set_message(term::safe(&line).into_owned());
         if self.0.is_hidden() {
-            eprintln!("[{}/{total}] {id} …", index + 1);
+            errln!("{line} …");
         }
     }
     fn done(&self, index: usize, total: usize, id: &str, summary: &str) {
         self.0.inc(1);
-        let line = report::terminal_safe(&format!("[{}/{total}] {id}: {summary}", index + 1));
+        let line = format!("[{}/{total}] {id}: {summary}", index + 1);
         if self.0.is_hidden() {
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
-            self.0.println(line);
+            // indicatif ignores errors of its own terminal writes.
+            self.0.println(term::safe(&line));
         }
     }
 }
@@ -43,7 +46,7 @@ pub fn run(args: RunArgs) -> u8 {
     for id in &args.scenario {
         if !loaded.iter().any(|l| &l.scenario.id == id) {
             let known: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
-            eprintln!("error: no scenario `{id}` (known: {})", known.join(", "));
+            errln!("error: no scenario `{id}` (known: {})", known.join(", "));
             return exit::INVALID;
         }
     }
@@ -64,17 +67,30 @@ pub fn run(args: RunArgs) -> u8 {
             .or_else(Platform::current)
             .unwrap_or(Platform::Linux);
         for l in &loaded {
-            println!(
+            outln!(
                 "{}",
                 plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new())
             );
         }
-        println!("dry run: nothing was executed");
+        outln!("dry run: nothing was executed");
         return exit::OK;
     }
     if !args.target.is_empty() || args.targets.is_some() {
         return super::remote::run_remote(&args, loaded);
     }
+    // The stop signals are handled from here on, before anything touches
+    // the host (the backend check may run a program; then the journal).
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e, exit::RUNTIME),
+    };
+    let stop = {
+        let _entered = rt.enter();
+        crate::stop::listen()
+    };
     let config = match super::read_config(args.config.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
@@ -104,13 +120,6 @@ pub fn run(args: RunArgs) -> u8 {
             ..crate::verify::Polling::default()
         },
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
     let bar = indicatif::ProgressBar::new(settings.scenarios.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len} {elapsed}")
@@ -118,7 +127,7 @@ pub fn run(args: RunArgs) -> u8 {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let progress = Bar(bar);
-    let outcome = rt.block_on(suite::run(settings, &progress));
+    let outcome = rt.block_on(suite::run(settings, &progress, stop));
     progress.0.finish_and_clear();
     let outcome = match outcome {
         Ok(o) => o,
@@ -127,15 +136,15 @@ pub fn run(args: RunArgs) -> u8 {
             return fail(&e, code);
         }
     };
-    print!("{}", report::render(&outcome.record, Format::Table));
-    println!("report: {}", outcome.folder.display());
+    term::out(&report::render(&outcome.record, Format::Table));
+    outln!("report: {}", outcome.folder.display());
     if outcome.interrupted {
-        eprintln!("interrupted: the running scenario was cleaned up; the record holds what ran");
+        errln!("interrupted: the running scenario was cleaned up; the record holds what ran");
         return exit::INTERRUPTED;
     }
     match args.require.as_deref() {
         Some(level) if !suite::meets(&outcome.record, level) => {
-            eprintln!("coverage policy failed: not every chain is {level}");
+            errln!("coverage policy failed: not every chain is {level}");
             exit::POLICY
         }
         _ => exit::OK,

@@ -71,7 +71,7 @@ fn lab_guard(
     config: Option<&std::path::Path>,
 ) -> Result<(&std::path::Path, crate::config::Config), u8> {
     let Some((path, cfg)) = super::read_config(config)? else {
-        eprintln!(
+        errln!(
             "error: schedule needs --config FILE with a `lab.allow` list naming this host \
              (see docs/config.md); nothing was run"
         );
@@ -110,6 +110,11 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         Ok(rt) => rt,
         Err(e) => return fail(&e, exit::RUNTIME),
     };
+    // Before the lock file, the first thing the service writes.
+    let stop = {
+        let _entered = rt.enter();
+        schedule::stop_signal()
+    };
     let lock = match schedule::Lock::take(&settings.reports) {
         Ok(l) => l,
         Err(e) => return fail(&e, exit::RUNTIME),
@@ -133,10 +138,7 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         max_runs: args.max_runs,
         log: args.log,
     };
-    let stopped = rt.block_on(async {
-        let stop = schedule::stop_signal();
-        schedule::serve(service, stop).await
-    });
+    let stopped = rt.block_on(schedule::serve(service, stop));
     drop(lock);
     stopped.exit_code()
 }
@@ -151,7 +153,7 @@ fn settings(
     for id in &args.scenario {
         if !loaded.iter().any(|l| &l.scenario.id == id) {
             let known: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
-            eprintln!("error: no scenario `{id}` (known: {})", known.join(", "));
+            errln!("error: no scenario `{id}` (known: {})", known.join(", "));
             return Err(exit::INVALID);
         }
     }
@@ -187,20 +189,20 @@ fn print_units(args: &ScheduleArgs) -> u8 {
         .map_or_else(|| units::REPORTS.to_string(), |r| r.display().to_string());
     if args.print_cron {
         let cron = args.cron.as_deref().unwrap_or("0 * * * *");
-        print!("{}", units::crontab_line(cron, &reports));
+        crate::term::out(&units::crontab_line(cron, &reports));
     } else {
         let when = match (&args.every, &args.cron) {
             (Some(d), _) => format!("--every {}", humantime(*d)),
             (None, Some(c)) => format!("--cron \"{c}\""),
             (None, None) => "--every 1h".into(),
         };
-        print!("{}", units::systemd_service(&when, &reports));
+        crate::term::out(&units::systemd_service(&when, &reports));
     }
     exit::OK
 }
 
 fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     exit::INVALID
 }
 

@@ -68,7 +68,7 @@ pub fn profile(
             return Ok(Some(("auditd".into(), default)));
         }
         (None, Some(other)) => {
-            eprintln!(
+            errln!(
                 "error: backend `{other}` needs --config FILE naming its profile \
                  (only local and auditd have defaults)"
             );
@@ -99,7 +99,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         Ok(l) => l.into_iter().map(|l| l.scenario).collect::<Vec<_>>(),
         Err(errors) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
             }
             return exit::INVALID;
         }
@@ -133,8 +133,17 @@ pub fn verify(args: VerifyArgs) -> u8 {
             _ => crate::backend::AnyBackend::chosen(chosen.as_ref(), rules)?,
         };
         backend.check().await?;
-        let exchanges =
-            crate::verify::again(&mut record, &scenarios, &backend, &rule_set, &polling).await;
+        let exchanges = crate::verify::again(
+            &mut record,
+            &scenarios,
+            &backend,
+            &rule_set,
+            &polling,
+            // A signal keeps its default action here: the record on
+            // disk is only replaced by a finished verification.
+            &mut crate::stop::never(),
+        )
+        .await;
         Ok::<_, crate::backend::BackendError>(exchanges)
     });
     let exchanges = match done {
@@ -144,7 +153,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
     let folder = match &args.out {
         Some(dir) => {
             if let Err(e) = std::fs::create_dir_all(dir) {
-                eprintln!("error: failed to create {}: {e}", dir.display());
+                errln!("error: failed to create {}: {e}", dir.display());
                 return exit::RUNTIME;
             }
             dir.as_path()
@@ -152,12 +161,12 @@ pub fn verify(args: VerifyArgs) -> u8 {
         None => args.record.parent().unwrap_or(Path::new(".")),
     };
     match report::evidence::rewrite(folder, &record, &exchanges) {
-        Ok(Some(note)) => eprintln!("note: {note}"),
+        Ok(Some(note)) => errln!("note: {note}"),
         Ok(None) => {}
         Err(e) => return fail(&e, exit::RUNTIME),
     }
-    print!("{}", report::render(&record, Format::Table));
-    println!("report: {}", folder.display());
+    crate::term::out(&report::render(&record, Format::Table));
+    outln!("report: {}", folder.display());
     exit::OK
 }
 
@@ -189,10 +198,10 @@ pub fn backends(args: BackendsArgs) -> u8 {
             profile.build(&name, rules)?.check().await
         });
         match result {
-            Ok(()) => println!("ok      {name}"),
+            Ok(()) => outln!("ok      {name}"),
             Err(e) => {
                 failed = true;
-                println!("failed  {name}: {}", e.message);
+                outln!("failed  {name}: {}", e.message);
             }
         }
     }

@@ -2,8 +2,9 @@
 
 use super::{Change, Outcome};
 
-/// One line of a record string: control and bidirectional characters (and
-/// line ends) become U+FFFD, so a hostile reason cannot rewrite the terminal.
+/// One line of a record string: control and bidirectional characters shown
+/// escaped (the one sanitiser) and line ends as U+FFFD, so a hostile reason
+/// cannot rewrite the terminal.
 fn safe(text: &str) -> String {
     crate::report::terminal_safe(text).replace('\n', "\u{fffd}")
 }

@@ -266,7 +266,7 @@ fn render_escapes_record_strings() {
         "{text:?}"
     );
     assert!(
-        text.contains("  doc\u{fffd}[2J · linux · hop 0 file\u{fffd}forged line\u{fffd}: observed → missed (telemetry lost: gone\u{fffd}\u{fffd})\n"),
+        text.contains("  doc\\x1b[2J · linux · hop 0 file\u{fffd}forged line\\u{202e}: observed → missed (telemetry lost: gone\\x0d\\x07)\n"),
         "{text}"
     );
 }

@@ -70,7 +70,17 @@ async fn verify_one(
     polling: &crate::verify::Polling,
 ) -> Result<RunRecord, String> {
     let mut record = report::read_record(&folder.join("run.json")).map_err(|e| error_chain(&e))?;
-    let exchanges = crate::verify::again(&mut record, scenarios, backend, rule_set, polling).await;
+    // The caller ends this whole future on a stop: the folder then keeps
+    // the target's own verdicts rather than half a verification.
+    let exchanges = crate::verify::again(
+        &mut record,
+        scenarios,
+        backend,
+        rule_set,
+        polling,
+        &mut crate::stop::never(),
+    )
+    .await;
     report::evidence::rewrite(folder, &record, &exchanges).map_err(|e| error_chain(&e))?;
     Ok(record)
 }

@@ -192,7 +192,7 @@ fn steps(job: &Job, ssh: &Ssh, target: &Target, dest: &Path) -> Outcome {
         quick.connect_timeout = 3;
         let _ = quick.command(target, &stop_run).output();
     } else if !keep && let Err(e) = ssh.exec(target, &format!("rm -rf {run_dir}"), None) {
-        eprintln!(
+        errln!(
             "warning: {}: could not remove {run_dir} on the target: {}",
             target.name,
             crate::report::terminal_safe(&e.to_string())

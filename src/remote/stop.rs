@@ -1,4 +1,5 @@
-//! Stopping a remote run: SIGINT or SIGTERM on the controller sets a flag;
+//! Stopping a remote run: a stop signal on the controller (SIGINT, SIGTERM,
+//! SIGHUP, SIGQUIT — the one list of [`crate::stop`]) sets a flag;
 //! running ssh clients are ended, no target or step starts after it, and
 //! the targets' runs already started are told to stop and clean up.
 
@@ -21,27 +22,17 @@ pub fn request() {
     STOP.store(true, Ordering::SeqCst);
 }
 
-#[cfg(unix)]
-extern "C" fn on_signal(_: libc::c_int) {
-    // An atomic store is async-signal-safe.
-    STOP.store(true, Ordering::SeqCst);
-}
-
-/// Turns SIGINT and SIGTERM into a stop request for the rest of the process.
-pub fn install() {
-    #[cfg(unix)]
-    {
-        use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-        let action = SigAction::new(
-            SigHandler::Handler(on_signal),
-            SaFlags::SA_RESTART,
-            SigSet::empty(),
-        );
-        for sig in [Signal::SIGINT, Signal::SIGTERM] {
-            // SAFETY: the handler only stores to an atomic.
-            let _ = unsafe { sigaction(sig, &action) };
-        }
-    }
+/// Turns the stop signals ([`crate::stop::signals`]: SIGINT, SIGTERM,
+/// SIGHUP, SIGQUIT) into a stop request for the rest of the process. The
+/// listener runs on `rt`'s workers, so the synchronous fleet code sees the
+/// request while it waits for ssh clients.
+pub fn install(rt: &tokio::runtime::Runtime) {
+    let _entered = rt.enter();
+    let mut signalled = crate::stop::listen();
+    rt.spawn(async move {
+        crate::stop::requested(&mut signalled).await;
+        request();
+    });
 }
 
 /// Waits for `child`, collecting its output; ends it on a stop request.

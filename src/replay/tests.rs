@@ -298,7 +298,7 @@ fn render_escapes_control_characters() {
         !text.contains('\u{1b}') && !text.contains('\u{202e}'),
         "{text}"
     );
-    assert!(text.contains("sh -c \u{fffd}[2Jecho\u{fffd}hi"), "{text}");
+    assert!(text.contains("sh -c \\x1b[2Jecho\\u{202e}hi"), "{text}");
 }
 
 #[test]

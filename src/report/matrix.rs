@@ -256,20 +256,10 @@ fn control_cell(chain: &crate::record::ChainVerdict) -> String {
     }
 }
 
-/// Text safe for a terminal: control characters (escape sequences) and
-/// bidirectional overrides from a record become U+FFFD; line breaks stay.
+/// Text safe for a terminal: [`crate::term::safe`], the one sanitiser
+/// (control and bidi characters shown escaped; line breaks and tabs stay).
 pub fn terminal_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let bidi =
-                ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c);
-            if (c.is_control() && c != '\n') || bidi {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::term::safe(text).into_owned()
 }
 
 /// The first 60 characters of a reason, on one line.

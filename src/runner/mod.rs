@@ -136,7 +136,7 @@ pub async fn run(
     };
     let outcome = tokio::select! {
         o = chain::execute(variant, fidelity, &token, &mut state, &opts.journal, &mut entry, &capture) => o,
-        _ = cancelled(cancel) => Err((RunStatus::Interrupted, "interrupted by a signal".to_string())),
+        _ = crate::stop::requested(cancel) => Err((RunStatus::Interrupted, "interrupted by a signal".to_string())),
     };
     // Cleanup, in an order that lets each step succeed: unmount (the mount
     // daemon carries the token), end processes, then read what they left.
@@ -176,14 +176,6 @@ pub async fn run(
         Err((status, reason)) => (status, Some(reason)),
     };
     finish(record, status, reason)
-}
-
-async fn cancelled(cancel: &mut watch::Receiver<bool>) {
-    while !*cancel.borrow() {
-        if cancel.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 fn empty_record(loaded: &Loaded, token: &str, started_at: OffsetDateTime) -> ScenarioRun {

@@ -163,7 +163,11 @@ impl Event {
 
 /// Writes one event line to stderr.
 pub fn emit(format: LogFormat, event: &Event) {
-    eprintln!("{}", event.line(format, OffsetDateTime::now_utc()));
+    let line = event.line(format, OffsetDateTime::now_utc()) + "\n";
+    match format {
+        LogFormat::Text => crate::term::err(&line),
+        LogFormat::Json => crate::term::err_json(&line),
+    }
 }
 
 /// RFC 3339 in UTC, to the millisecond.

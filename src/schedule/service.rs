@@ -31,9 +31,9 @@ pub enum Stopped {
     MaxRuns,
     /// The schedule has no further slot.
     NoFurtherSlot,
-    /// SIGTERM or SIGINT arrived between runs.
+    /// A stop signal arrived between runs.
     SignalWhileWaiting,
-    /// SIGTERM or SIGINT arrived during a run; the suite cleaned up the
+    /// A stop signal arrived during a run; the suite cleaned up the
     /// scenario in progress and wrote its record first.
     SignalDuringRun,
 }
@@ -57,18 +57,13 @@ impl Stopped {
     }
 }
 
-/// Watches SIGTERM and SIGINT for the whole service: the returned receiver
-/// turns `true` at the first. The handlers are in place when this returns
-/// (call it inside the runtime, before the first run), so a signal while
-/// waiting stops the service instead of killing it.
+/// Watches the stop signals ([`crate::stop::signals`]: SIGTERM, SIGINT,
+/// SIGHUP, SIGQUIT) for the whole service: the returned receiver turns
+/// `true` at the first. The handlers are in place when this returns (call it
+/// inside the runtime, before the service touches the host), so a signal
+/// while waiting stops the service instead of killing it.
 pub fn stop_signal() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    let signalled = signals();
-    tokio::spawn(async move {
-        signalled.await;
-        let _ = tx.send(true);
-    });
-    rx
+    crate::stop::listen()
 }
 
 /// Runs the service until `--max-runs`, the end of the schedule, or `stop`.
@@ -127,21 +122,16 @@ pub async fn serve(service: Service, mut stop: watch::Receiver<bool>) -> Stopped
     stopped
 }
 
-/// One suite run; true when a signal interrupted it. The suite installs its
-/// own SIGTERM/SIGINT handling once it has checked rules and backend, and on
-/// a signal cleans up the scenario in progress and writes the record. A
-/// signal that arrives before its handler is in place would be missed (this
-/// process handles the signals, so they no longer kill it): while a stop is
-/// pending, SIGTERM is sent again to this process until the suite returns.
+/// One suite run; true when a signal interrupted it. The service's `stop`
+/// is the suite's: on a signal it cleans up the scenario in progress, ends
+/// verification and writes the record.
 async fn run_once(service: &Service, run: u64, stop: &watch::Receiver<bool>) -> bool {
     let began = std::time::Instant::now();
     let progress = LogProgress {
         run,
         log: service.log,
     };
-    let relay = tokio::spawn(relay_stop(stop.clone()));
-    let outcome = suite::run(service.settings.clone(), &progress).await;
-    relay.abort();
+    let outcome = suite::run(service.settings.clone(), &progress, stop.clone()).await;
     match outcome {
         Ok(o) => {
             emit(
@@ -167,20 +157,6 @@ async fn run_once(service: &Service, run: u64, stop: &watch::Receiver<bool>) -> 
             );
             false
         }
-    }
-}
-
-async fn relay_stop(mut stop: watch::Receiver<bool>) {
-    if stop.wait_for(|s| *s).await.is_err() {
-        return;
-    }
-    loop {
-        #[cfg(unix)]
-        {
-            use nix::sys::signal::{Signal, kill};
-            let _ = kill(nix::unistd::Pid::this(), Signal::SIGTERM);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -239,29 +215,5 @@ impl Progress for LogProgress {
                 summary: summary.into(),
             },
         );
-    }
-}
-
-/// Completes at Ctrl-C (Windows has no SIGTERM).
-#[cfg(not(unix))]
-async fn signals() {
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Registers the handlers now; the future completes at the first signal.
-#[cfg(unix)]
-fn signals() -> impl std::future::Future<Output = ()> + Send + 'static {
-    use tokio::signal::unix::{SignalKind, signal};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    async move {
-        match (term, int) {
-            (Ok(mut t), Ok(mut i)) => {
-                tokio::select! { _ = t.recv() => {}, _ = i.recv() => {} }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
     }
 }

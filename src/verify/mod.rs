@@ -6,8 +6,13 @@
 //! hop `inconclusive` with its reason, never `missed`.
 
 mod again;
+mod chain;
+mod interrupt;
 
 pub use again::again;
+use chain::{chain_verdict, missing_rules};
+use interrupt::interrupt_all;
+pub use interrupt::{INTERRUPTED, interrupted};
 
 use time::OffsetDateTime;
 
@@ -64,11 +69,19 @@ fn settled(v: &Verification, scenario: Option<&Scenario>) -> bool {
 /// rounds repeat with backoff until each run is settled or the deadline
 /// passes (a backend whose answers cannot change is asked once). A backend
 /// that fails every round leaves `inconclusive`, never `missed`.
+///
+/// When `stop` turns `true` the query in flight to a polling backend is
+/// dropped (a command backend's whole process group is killed with it) and
+/// every run still pending is [`interrupted`]: what was decided stays, the
+/// rest is `inconclusive` with the reason `interrupted`. An offline backend
+/// (`local`, recorded telemetry) answers its one round regardless: it is
+/// immediate and final.
 pub async fn verify(
     runs: &mut [ScenarioRun],
     scenarios: &[Scenario],
     backend: &AnyBackend,
     polling: &Polling,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Option<RunAnswer>> {
     let start = tokio::time::Instant::now();
     let mut wait = polling.first;
@@ -76,7 +89,24 @@ pub async fn verify(
     let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
     loop {
         let batch: Vec<ScenarioRun> = pending.iter().map(|&i| runs[i].clone()).collect();
-        let answers = backend.query(Query { runs: &batch }).await;
+        let query = backend.query(Query { runs: &batch });
+        let answers = if backend.polls() {
+            tokio::select! {
+                // A stop that is already requested wins over a ready answer.
+                biased;
+                () = crate::stop::requested(stop) => None,
+                a = query => Some(a),
+            }
+        } else {
+            // An offline backend (local, recorded) answers at once from
+            // what the harness captured and never changes its answer: the
+            // runs that happened before a stop still get their verdicts.
+            Some(query.await)
+        };
+        let Some(answers) = answers else {
+            interrupt_all(runs, &pending, scenarios, backend.name());
+            return last;
+        };
         let verified_at = OffsetDateTime::now_utc();
         let mut still = Vec::new();
         for (k, &i) in pending.iter().enumerate() {
@@ -101,7 +131,14 @@ pub async fn verify(
         if pending.is_empty() || !backend.polls() || start.elapsed() + wait > polling.deadline {
             return last;
         }
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            biased;
+            () = crate::stop::requested(stop) => {
+                interrupt_all(runs, &pending, scenarios, backend.name());
+                return last;
+            }
+            () = tokio::time::sleep(wait) => {}
+        }
         wait = (wait * 2).min(polling.max);
     }
 }
@@ -328,58 +365,6 @@ fn hop_verdict(
         };
     }
     v
-}
-
-fn chain_verdict(truth: &[HopTruth], hops: &[HopVerdict], observe: &[HopKind]) -> ChainVerdict {
-    let required = |i: usize| truth.get(i).is_some_and(|h| observe.contains(&h.kind));
-    let seen = |v: &HopVerdict| matches!(v.verdict, Verdict::Alerted | Verdict::Observed);
-    let fully_observed = hops.iter().filter(|v| required(v.index)).all(seen);
-    let grade: Option<Grade> = hops.iter().filter_map(|v| v.grade).min();
-    let first = |want: Verdict| hops.iter().find(|v| v.verdict == want);
-    let (verdict, reason) = if let Some(v) = first(Verdict::Inconclusive) {
-        (Verdict::Inconclusive, v.reason.clone())
-    } else if grade.is_some() {
-        (Verdict::Alerted, None)
-    } else if fully_observed {
-        (Verdict::Observed, None)
-    } else if let Some(v) = first(Verdict::Blocked) {
-        (
-            Verdict::Blocked,
-            Some(format!(
-                "hop {}: {}",
-                v.index,
-                v.reason.clone().unwrap_or_default()
-            )),
-        )
-    } else {
-        let missed = hops.iter().filter(|v| v.verdict == Verdict::Missed).count();
-        (
-            Verdict::Missed,
-            Some(format!("{missed} required hop(s) without telemetry")),
-        )
-    };
-    ChainVerdict {
-        verdict,
-        grade,
-        fully_observed,
-        false_positive: false,
-        expected_rules_missing: Vec::new(),
-        reason,
-    }
-}
-
-/// The expected rules (ids or titles) that no alert matches.
-fn missing_rules(expected: &[String], alerts: &[Alert]) -> Vec<String> {
-    expected
-        .iter()
-        .filter(|want| {
-            !alerts.iter().any(|a| {
-                a.rule_id.as_deref() == Some(want.as_str())
-                    || a.rule_title.eq_ignore_ascii_case(want)
-            })
-        })
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]

@@ -306,7 +306,10 @@ fn strings_are_escaped_by_the_json_writer_and_defused() {
     let l = parse(&record);
     assert_eq!(l["techniques"].as_array().map(Vec::len), Some(2));
     let comment = technique(&l, "T1204.002")["comment"].as_str().unwrap_or("");
-    assert!(comment.contains("evil\"},{\"techniqueID\":\"T1059\u{fffd}[31m\u{fffd}"));
+    assert!(
+        comment.contains("evil\"},{\"techniqueID\":\"T1059\\x1b[31m\\u{202e}"),
+        "{comment}"
+    );
 }
 
 #[test]

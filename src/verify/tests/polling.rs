@@ -52,7 +52,14 @@ async fn polls_with_backoff_until_every_run_is_settled() {
     let backend = AnyBackend::Fake(Fake::new(script));
     let mut runs = vec![chain(), chain(), chain()];
     let start = tokio::time::Instant::now();
-    verify(&mut runs, &[scenario()], &backend, &polling()).await;
+    verify(
+        &mut runs,
+        &[scenario()],
+        &backend,
+        &polling(),
+        &mut crate::stop::never(),
+    )
+    .await;
     assert_eq!(
         calls(&backend),
         [3, 3, 3],
@@ -78,7 +85,14 @@ async fn a_backend_failing_until_the_deadline_leaves_inconclusive() {
     ]));
     let mut runs = vec![chain()];
     let start = tokio::time::Instant::now();
-    verify(&mut runs, &[scenario()], &backend, &polling()).await;
+    verify(
+        &mut runs,
+        &[scenario()],
+        &backend,
+        &polling(),
+        &mut crate::stop::never(),
+    )
+    .await;
     let v = runs[0]
         .verification
         .clone()
@@ -105,12 +119,122 @@ async fn settled_runs_leave_the_batch_and_missed_stays_missed_at_the_deadline() 
     let mut b = chain();
     b.token = "cp0000000002".into();
     let mut runs = vec![a, b];
-    verify(&mut runs, &[scenario()], &backend, &polling()).await;
+    verify(
+        &mut runs,
+        &[scenario()],
+        &backend,
+        &polling(),
+        &mut crate::stop::never(),
+    )
+    .await;
     let sizes = calls(&backend);
     assert_eq!(sizes[0], 2);
     assert!(sizes[1..].iter().all(|n| *n == 1), "{sizes:?}");
     assert_eq!(
         runs[1].verification.as_ref().map(|v| v.chain.verdict),
         Some(Verdict::Missed)
+    );
+}
+
+/// Telemetry never comes; a stop signal 3 s in ends verification at once
+/// instead of at the 60 s deadline.
+#[tokio::test(start_paused = true)]
+async fn a_stop_between_rounds_ends_verification_with_interrupted_hops() {
+    let backend = AnyBackend::Fake(Fake::new(vec![Ok(nothing)]));
+    let mut runs = vec![chain()];
+    let (tx, mut stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let _ = tx.send(true);
+    });
+    let start = tokio::time::Instant::now();
+    verify(&mut runs, &[scenario()], &backend, &polling(), &mut stop).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(3));
+    assert_eq!(calls(&backend).len(), 2, "rounds at 0 s and 2 s only");
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    for h in &v.hops {
+        assert_eq!(h.verdict, Verdict::Inconclusive, "{h:?}");
+        assert_eq!(h.reason.as_deref(), Some(INTERRUPTED), "{h:?}");
+    }
+    assert_eq!(v.chain.verdict, Verdict::Inconclusive);
+    assert_eq!(v.chain.reason.as_deref(), Some(INTERRUPTED));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_before_verification_asks_nothing() {
+    let backend = AnyBackend::Fake(Fake::new(vec![Ok(everything)]));
+    let mut runs = vec![chain()];
+    let (tx, mut stop) = tokio::sync::watch::channel(false);
+    let _ = tx.send(true);
+    verify(&mut runs, &[scenario()], &backend, &polling(), &mut stop).await;
+    assert!(calls(&backend).is_empty(), "{:?}", calls(&backend));
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    assert!(
+        v.hops
+            .iter()
+            .all(|h| h.verdict == Verdict::Inconclusive
+                && h.reason.as_deref() == Some(INTERRUPTED))
+    );
+}
+
+/// What was decided stays: an observed hop stays observed, and an alert
+/// that arrived keeps the chain `alerted`; only open hops change.
+#[test]
+fn an_interruption_keeps_what_was_decided() {
+    let mut run = chain();
+    let mut answer = everything(&run);
+    // The file hop's telemetry has not arrived; the alert has.
+    answer.events.remove(0);
+    run.verification = Some(decide(
+        &run,
+        Some(&scenario()),
+        Ok(answer),
+        "fake",
+        OffsetDateTime::UNIX_EPOCH,
+    ));
+    let before = run.verification.clone().unwrap_or_else(|| panic!("none"));
+    let after = interrupted(&run, Some(&scenario()), "fake", OffsetDateTime::UNIX_EPOCH);
+    for (b, a) in before.hops.iter().zip(&after.hops) {
+        match b.verdict {
+            Verdict::Missed => {
+                assert_eq!(a.verdict, Verdict::Inconclusive);
+                assert_eq!(a.reason.as_deref(), Some(INTERRUPTED));
+            }
+            other => assert_eq!(a.verdict, other),
+        }
+    }
+    assert!(
+        before.hops.iter().any(|h| h.verdict == Verdict::Missed),
+        "the fixture must leave a hop open: {before:?}"
+    );
+    assert_eq!(before.chain.verdict, Verdict::Alerted);
+    assert_eq!(after.chain.verdict, Verdict::Alerted);
+}
+
+/// The local backend answers from the harness's own capture at once: a
+/// stop during the runs does not take the verdicts of the chains that ran.
+#[tokio::test]
+async fn an_offline_backend_still_answers_after_a_stop() {
+    let rules = crate::detect::Rules::load(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let backend = AnyBackend::chosen(None, rules).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!backend.polls());
+    let mut runs = vec![chain()];
+    let (_tx, mut stop) = tokio::sync::watch::channel(true);
+    verify(&mut runs, &[scenario()], &backend, &polling(), &mut stop).await;
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    assert!(
+        v.hops
+            .iter()
+            .all(|h| h.reason.as_deref() != Some(INTERRUPTED)),
+        "{v:?}"
     );
 }
