@@ -4,13 +4,14 @@
 //! Owns loading rule folders (or the shipped `detections/`), evaluating
 //! events, and grading rule tags. It knows nothing of runs or hops.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub mod analytic;
+pub mod load;
 
 use rsigma_eval::Engine;
 use rsigma_eval::event::JsonEvent;
-use rsigma_parser::{LogSource, parse_sigma_yaml};
+use rsigma_parser::LogSource;
 use serde_json::Value;
 
 use crate::record::Grade;
@@ -31,6 +32,14 @@ pub enum DetectError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// Rules were refused and the load was strict.
+    #[error("load rules: {count} refused (strict):{list}")]
+    Refused {
+        /// How many.
+        count: usize,
+        /// One line per refusal, each starting with a newline.
+        list: String,
     },
     /// A rule file is not valid Sigma.
     #[error("parse Sigma rule {path}: {message}")]
@@ -63,6 +72,8 @@ pub struct Rules {
     pub sources: Vec<String>,
     /// How many rules were loaded.
     pub count: usize,
+    /// What the load read, loaded and refused.
+    pub summary: load::Summary,
 }
 
 impl std::fmt::Debug for Rules {
@@ -76,8 +87,16 @@ impl std::fmt::Debug for Rules {
 
 impl Rules {
     /// Loads every `*.yml`/`*.yaml` below each folder (recursively), or the
-    /// shipped rules when `dirs` is empty. An empty folder gives no rules.
+    /// shipped rules when `dirs` is empty, skipping each rule that cannot be
+    /// loaded: [`Rules::summary`] names every one with its file and reason.
+    /// An empty folder gives no rules.
     pub fn load(dirs: &[PathBuf]) -> Result<Rules, DetectError> {
+        Rules::load_with(dirs, false)
+    }
+
+    /// As [`Rules::load`]; with `strict`, any refused rule is an error that
+    /// names every refusal.
+    pub fn load_with(dirs: &[PathBuf], strict: bool) -> Result<Rules, DetectError> {
         let mut texts = Vec::new();
         let mut sources = Vec::new();
         if dirs.is_empty() {
@@ -92,8 +111,7 @@ impl Rules {
         for dir in dirs {
             sources.push(dir.display().to_string());
             let mut files = Vec::new();
-            collect(dir, &mut files)?;
-            files.sort();
+            load::collect(dir, &mut files)?;
             for path in files {
                 let text = std::fs::read_to_string(&path).map_err(|source| DetectError::Read {
                     path: path.clone(),
@@ -102,38 +120,24 @@ impl Rules {
                 texts.push((path, text));
             }
         }
-        let mut engine = Engine::new();
-        let mut count = 0;
-        let mut analytics = Vec::new();
-        for (path, text) in texts {
-            if text.lines().any(|l| l.starts_with("chainproof_analytic:")) {
-                analytics.push(analytic::load(&path, &text)?);
-                count += 1;
-                continue;
-            }
-            let collection = parse_sigma_yaml(&text).map_err(|e| DetectError::Parse {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            if let Some(first) = collection.errors.first() {
-                return Err(DetectError::Parse {
-                    path,
-                    message: first.clone(),
-                });
-            }
-            count += collection.rules.len();
-            engine
-                .add_collection(&collection)
-                .map_err(|e| DetectError::Parse {
-                    path,
-                    message: e.to_string(),
-                })?;
+        let loaded = load::compile(texts);
+        if strict && !loaded.summary.refused.is_empty() {
+            return Err(DetectError::Refused {
+                count: loaded.summary.refused.len(),
+                list: loaded
+                    .summary
+                    .refused
+                    .iter()
+                    .map(|r| format!("\n  {r}"))
+                    .collect(),
+            });
         }
         Ok(Rules {
-            engine,
-            analytics,
+            engine: loaded.engine,
+            analytics: loaded.analytics,
             sources,
-            count,
+            count: loaded.summary.loaded,
+            summary: loaded.summary,
         })
     }
 
@@ -157,26 +161,6 @@ impl Rules {
             })
             .collect()
     }
-}
-
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectError> {
-    let read = |source| DetectError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    if !std::fs::metadata(path).map_err(read)?.is_dir() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(path).map_err(read)? {
-        let p = entry.map_err(read)?.path();
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 impl Rules {

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::*;
+use crate::detect::load::Reason;
 use crate::telemetry::{Category, Event};
 
 fn proc_event(image: &str, parent: &str, cmd: &str, parent_cmd: &str) -> Event {
@@ -127,13 +128,56 @@ fn an_empty_folder_means_no_rules() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 #[test]
-fn a_broken_rule_names_its_file() -> Result<(), Box<dyn std::error::Error>> {
+fn a_broken_rule_is_refused_by_name_and_the_rest_load() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("bad.yml"), "title: x\ndetection: [\n")?;
-    let err = Rules::load(&[dir.path().to_path_buf()])
+    std::fs::write(
+        dir.path().join("good.yml"),
+        "title: Shell from an office suite\nid: 6d3f6c5e-0000-4000-8000-000000000001\nlogsource: {category: process_creation, product: linux}\ndetection:\n  sel: {ParentImage|endswith: /soffice.bin}\n  condition: sel\n",
+    )?;
+    std::fs::write(
+        dir.path().join("corr.yml"),
+        "title: Many shells\nid: 6d3f6c5e-0000-4000-8000-000000000002\ncorrelation:\n  type: event_count\n  rules: [6d3f6c5e-0000-4000-8000-000000000001]\n  group-by: [Computer]\n  timespan: 5m\n  condition: {gte: 10}\n",
+    )?;
+    let rules = Rules::load(&[dir.path().to_path_buf()])?;
+    assert_eq!(rules.count, 1, "{:?}", rules.summary);
+    assert_eq!(rules.summary.files, 3);
+    let reasons: Vec<(String, Reason)> = rules
+        .summary
+        .refused
+        .iter()
+        .map(|r| {
+            (
+                r.path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string(),
+                r.reason,
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("bad.yml".to_string(), Reason::Parse),
+            ("corr.yml".to_string(), Reason::Correlation)
+        ]
+    );
+    assert_eq!(
+        rules.summary.line(),
+        "1 rule loaded from 3 files; 2 refused (not valid Sigma: 1, correlation rule (not supported): 1)"
+    );
+    let e = proc_event("/usr/bin/dash", "/usr/bin/soffice.bin", "sh", "soffice.bin");
+    assert_eq!(titles(&rules, &e), ["Shell from an office suite"]);
+    let err = Rules::load_with(&[dir.path().to_path_buf()], true)
         .err()
-        .ok_or("loaded a broken rule")?;
-    assert!(err.to_string().contains("bad.yml"), "{err}");
+        .ok_or("a strict load accepted refusals")?
+        .to_string();
+    assert!(
+        err.contains("2 refused") && err.contains("bad.yml") && err.contains("corr.yml"),
+        "{err}"
+    );
     Ok(())
 }
 
