@@ -32,6 +32,15 @@ pub enum DetectError {
         #[source]
         source: std::io::Error,
     },
+    /// A rule file was refused before parsing (not a regular file, too
+    /// large, not UTF-8, nested too deep; see [`crate::intake`]).
+    #[error("read rule file {path}: {message}")]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why, with the line and column where known.
+        message: String,
+    },
     /// A rule file is not valid Sigma.
     #[error("parse Sigma rule {path}: {message}")]
     Parse {
@@ -95,10 +104,13 @@ impl Rules {
             collect(dir, &mut files)?;
             files.sort();
             for path in files {
-                let text = std::fs::read_to_string(&path).map_err(|source| DetectError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
+                let text =
+                    crate::intake::read_text(&path, crate::intake::Kind::Rule).map_err(|e| {
+                        DetectError::Refused {
+                            path: path.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 texts.push((path, text));
             }
         }
@@ -106,6 +118,11 @@ impl Rules {
         let mut count = 0;
         let mut analytics = Vec::new();
         for (path, text) in texts {
+            // rsigma-parser and serde_yaml_ng share the quadratic scanner.
+            crate::intake::yaml::check(&text).map_err(|e| DetectError::Refused {
+                path: path.clone(),
+                message: format!("line {} column {}: {e}", e.line, e.column),
+            })?;
             if text.lines().any(|l| l.starts_with("chainproof_analytic:")) {
                 analytics.push(analytic::load(&path, &text)?);
                 count += 1;

@@ -93,6 +93,14 @@ pub enum GateError {
         #[source]
         source: std::io::Error,
     },
+    /// The file was refused before parsing (not a regular file, too
+    /// large, not UTF-8; see [`crate::intake`]).
+    #[error("read gate policy {}", source.path().display())]
+    Refused {
+        /// Why.
+        #[source]
+        source: crate::intake::IntakeError,
+    },
     /// The file is not a valid policy.
     #[error("{}: {field}: {message}", at(path, *line, *column))]
     Invalid {
@@ -119,10 +127,8 @@ fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
 
 /// Reads and parses the policy file at `path`.
 pub fn load_policy(path: &Path) -> Result<Policy, GateError> {
-    let text = std::fs::read_to_string(path).map_err(|source| GateError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::intake::read_text(path, crate::intake::Kind::Policy)
+        .map_err(|source| GateError::Refused { source })?;
     parse_policy(&text, path)
 }
 
@@ -136,12 +142,16 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<Policy, GateError> {
     if blank {
         return Ok(Policy::default());
     }
+    crate::intake::yaml::check(text).map_err(|e| GateError::Invalid {
+        path: path.to_path_buf(),
+        line: Some(e.line),
+        column: Some(e.column),
+        field: "(document)".into(),
+        message: e.to_string(),
+    })?;
     let deserializer = serde_yaml_ng::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let field = match e.path().to_string() {
-            p if p == "." || p.is_empty() => "(document)".to_string(),
-            p => p.trim_end_matches(".?").to_string(),
-        };
+        let field = crate::intake::yaml::field_name(&e.path().to_string());
         let inner = e.into_inner();
         let mut line = inner.location().map(|l| (l.line(), Some(l.column())));
         // A value refused by `Fraction` is reported at the document's start;

@@ -352,7 +352,9 @@ fn empty_policy_is_the_default_and_missing_file_is_named() {
     assert_eq!(policy("# nothing set\n\n"), Policy::default());
     assert_eq!(policy(""), Policy::default());
     let err = load_policy(Path::new("no-such-dir/gate.yaml")).map(|_| ());
-    assert!(matches!(err, Err(GateError::Read { .. })));
+    assert!(matches!(err, Err(GateError::Refused { .. })), "{err:?}");
+    let text = err.err().map(|e| e.to_string()).unwrap_or_default();
+    assert_eq!(text, "read gate policy no-such-dir/gate.yaml");
 }
 
 #[test]

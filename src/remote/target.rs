@@ -126,7 +126,10 @@ struct FullEntry {
 /// file's folder. Names must be unique.
 pub fn load_inventory(path: &Path) -> Result<Vec<Target>, String> {
     let file = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: cannot read: {e}"))?;
+    let text = crate::intake::read_text(path, crate::intake::Kind::Inventory)
+        .map_err(|e| format!("{file}: {e}"))?;
+    crate::intake::yaml::check(&text)
+        .map_err(|e| format!("{file}:{}:{}: {e}", e.line, e.column))?;
     let inv: Inventory = serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
         Some(l) => format!(
             "{file}:{}:{}: {e} (an inventory is `targets:` with ssh:// addresses or \

@@ -71,15 +71,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReplayError> {
 }
 
 fn load_file(path: &Path, out: &mut Loaded) -> Result<(), ReplayError> {
-    let bytes = std::fs::read(path).map_err(|source| ReplayError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_bytes(&path.display().to_string(), bytes, out)
+    let name = path.display().to_string();
+    let bytes = crate::intake::read_bytes(path, crate::intake::Kind::Telemetry)
+        .map_err(|e| format_err(&name, e.to_string()))?;
+    load_bytes(&name, bytes, out)
 }
 
-/// Sniffs and loads one file's bytes; `name` is what errors call it.
-fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
+/// Sniffs and loads one file's bytes into `out`; `name` is what errors
+/// call it. The entry point for "these bytes are a telemetry file".
+pub fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
     let before = out.events.len() + out.skipped;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         // Entries name themselves in `files`.
