@@ -75,7 +75,7 @@ fn files_over_the_limit_are_refused() -> std::io::Result<()> {
         .map(|e| e.to_string());
     assert_eq!(
         err,
-        Some("larger than 1048576 bytes, the limit for a scenario".to_string())
+        Some("larger than 262144 bytes, the limit for a scenario".to_string())
     );
     Ok(())
 }
