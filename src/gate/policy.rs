@@ -102,7 +102,7 @@ pub enum GateError {
         source: crate::intake::IntakeError,
     },
     /// The file is not a valid policy.
-    #[error("{}: {field}: {message}", at(path, *line, *column))]
+    #[error("load gate policy {}: {field}: {message}", at(path, *line, *column))]
     Invalid {
         /// The file.
         path: PathBuf,

@@ -340,7 +340,11 @@ fn policy_errors_name_line_and_field() {
             Err(e) => e.to_string(),
             Ok(p) => panic!("{yaml:?} parsed as {p:?}"),
         };
-        assert!(err.starts_with(at), "{yaml:?}: {err}");
+        // It reads after "failed to", the location in front of the field.
+        assert!(
+            err.starts_with(&format!("load gate policy {at}")),
+            "{yaml:?}: {err}"
+        );
         assert!(err.contains(&format!(": {field}: ")), "{yaml:?}: {err}");
         assert!(err.contains(message), "{yaml:?}: {err}");
         assert!(!err.contains(" at line "), "{yaml:?}: {err}");

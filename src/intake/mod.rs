@@ -12,8 +12,8 @@
 //!
 //! YAML texts then pass [`yaml::check`] before they are parsed: the YAML
 //! scanner under serde_yaml_ng is quadratic in nesting depth (50,000 nested
-//! flow mappings took 19 s to refuse, 500 KB of them over 200 s), so depth is bounded by a linear
-//! scan first. The limits are documented in `docs/scenarios.md` and
+//! flow mappings took 19 s to refuse, 500 KB of them over 200 s), so depth
+//! is bounded by a linear scan first. The limits are documented in `docs/scenarios.md` and
 //! `docs/config.md`. Nothing here parses or interprets a file.
 
 pub mod yaml;

@@ -60,7 +60,7 @@ fn deeply_nested_yaml_is_refused_with_file_line_and_column() -> TestResult {
     ])?;
     assert!(
         stderr.contains(&format!(
-            "{}:1:74: (document): nesting deeper",
+            "failed to load config {}:1:74: (document): nesting deeper",
             config.display()
         )),
         "{stderr}"
@@ -79,7 +79,7 @@ fn deeply_nested_yaml_is_refused_with_file_line_and_column() -> TestResult {
     ])?;
     assert!(
         stderr.contains(&format!(
-            "{}:1:69: (document): nesting deeper",
+            "failed to load gate policy {}:1:69: (document): nesting deeper",
             policy.display()
         )),
         "{stderr}"
