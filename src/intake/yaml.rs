@@ -256,6 +256,37 @@ mod tests {
         }
     }
 
+    /// Every SigmaHQ rule passes the rule limits (the corpus lies beside
+    /// the project as `../shared/sigmahq`; CI must have it).
+    #[test]
+    fn the_sigmahq_corpus_passes() {
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/sigmahq"));
+        if !root.exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SigmaHQ corpus missing under CI"
+            );
+            eprintln!("skipping: {} is missing", root.display());
+            return;
+        }
+        let mut stack = vec![root.to_path_buf()];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yml") {
+                    let text = crate::intake::read_text(&path, crate::intake::Kind::Rule);
+                    let text = text.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    assert_eq!(check(&text), Ok(()), "{}", path.display());
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 3000, "only {files} rules found");
+    }
+
     #[test]
     fn shipped_yaml_passes() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
