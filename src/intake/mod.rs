@@ -2,7 +2,7 @@
 //! scenarios, the config, gate policies, Sigma and analytic rules, remote
 //! inventories and recorded telemetry.
 //!
-//! Every loader reads through [`read_bytes`] or [`read_text`], so one rule
+//! Every loader (and the run-record reader) reads through [`read_bytes`] or [`read_text`], so one rule
 //! holds for all of them: only regular files are read (after following
 //! symbolic links), and never more than the [`Kind`]'s documented limit. A
 //! FIFO would block the harness forever and `/dev/zero` would fill memory;
@@ -36,6 +36,9 @@ pub enum Kind {
     Inventory,
     /// Recorded telemetry (`replay --telemetry`, the auditd backend's files).
     Telemetry,
+    /// A run record (`run.json`) read by `report`, `gate`, `diff`, `merge`
+    /// and `verify`.
+    Record,
 }
 
 /// 256 KiB: a hand-written scenario, config or policy is a few KB. The
@@ -57,6 +60,9 @@ impl Kind {
             // EVTX exports and audit logs of a lab host run to hundreds of MB;
             // replay holds a file in memory, so it stays bounded.
             Kind::Telemetry => 1 << 30,
+            // A record holds ground truth and verdicts, not telemetry: a
+            // fleet of hundreds of runs is a few MB.
+            Kind::Record => 64 << 20,
         }
     }
 
@@ -69,6 +75,7 @@ impl Kind {
             Kind::Rule => "rule file",
             Kind::Inventory => "inventory",
             Kind::Telemetry => "telemetry file",
+            Kind::Record => "run record",
         }
     }
 }

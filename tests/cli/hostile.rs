@@ -181,3 +181,26 @@ fn fifos_and_devices_are_refused_by_every_loader() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn run_records_that_are_not_regular_files_are_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let pipe = fifo(dir.path(), "run.json")?;
+    for file in [pipe.as_path(), Path::new("/dev/zero")] {
+        let stderr = refused(&["report".as_ref(), file.as_os_str()])?;
+        assert!(
+            stderr.contains(&format!("failed to read run record {}", file.display()))
+                && stderr.contains("not a regular file (a run record must be a regular file)"),
+            "{stderr}"
+        );
+        let stderr = refused(&[
+            "gate".as_ref(),
+            "--baseline".as_ref(),
+            file.as_os_str(),
+            "--current".as_ref(),
+            file.as_os_str(),
+        ])?;
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+    Ok(())
+}
