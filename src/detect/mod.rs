@@ -114,6 +114,17 @@ impl Rules {
                 texts.push((path, text));
             }
         }
+        Rules::parse(texts, sources)
+    }
+
+    /// Rules from texts already read, each with the path its errors name;
+    /// `sources` is what the run record lists. The entry point for "these
+    /// texts are Sigma rules or chainproof analytics": each text is checked
+    /// against [`crate::intake::yaml::MAX_DEPTH`] before it is parsed.
+    pub fn parse(
+        texts: Vec<(PathBuf, String)>,
+        sources: Vec<String>,
+    ) -> Result<Rules, DetectError> {
         let mut engine = Engine::new();
         let mut count = 0;
         let mut analytics = Vec::new();
