@@ -47,9 +47,9 @@ pub enum Kind {
 /// under a second and 100 MB.
 const YAML_LIMIT: u64 = 256 << 10;
 
-/// 320 KiB: the largest SigmaHQ rule (a list of vulnerable driver hashes) is
+/// 300 KiB: the largest SigmaHQ rule (a list of vulnerable driver hashes) is
 /// about 295 KB; rsigma-parser costs more per token than serde_yaml_ng.
-const RULE_LIMIT: u64 = 320 << 10;
+const RULE_LIMIT: u64 = 300 << 10;
 
 impl Kind {
     /// The largest file of this kind that is read, in bytes.
