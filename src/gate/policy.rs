@@ -163,12 +163,13 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<Policy, GateError> {
         {
             line = Some((key_line, None));
         }
+        let message = without_field(strip_location(&inner.to_string()), &field);
         GateError::Invalid {
             path: path.to_path_buf(),
             line: line.map(|(l, _)| l),
             column: line.and_then(|(_, c)| c),
             field,
-            message: strip_location(&inner.to_string()),
+            message,
         }
     })
 }
@@ -182,6 +183,15 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| l.starts_with(&needle))
         .map(|i| i + 1)
+}
+
+/// serde_yaml_ng may prefix its message with the field, which is already
+/// shown in front.
+fn without_field(message: String, field: &str) -> String {
+    match message.split_once(": ") {
+        Some((prefix, rest)) if prefix == field => rest.to_string(),
+        _ => message,
+    }
 }
 
 /// serde_yaml_ng appends " at line L column C"; the location is shown in front.

@@ -329,6 +329,12 @@ fn policy_errors_name_line_and_field() {
             "invalid type",
         ),
         (
+            "min_alerted_chains: [\n",
+            "p.yaml:1:",
+            "min_alerted_chains",
+            "invalid type: sequence",
+        ),
+        (
             "min_observed_hops: -0.1\n",
             "p.yaml:1:",
             "min_observed_hops",
@@ -347,6 +353,10 @@ fn policy_errors_name_line_and_field() {
         );
         assert!(err.contains(&format!(": {field}: ")), "{yaml:?}: {err}");
         assert!(err.contains(message), "{yaml:?}: {err}");
+        assert!(
+            !err.contains(&format!("{field}: {field}")),
+            "{yaml:?}: {err}"
+        );
         assert!(!err.contains(" at line "), "{yaml:?}: {err}");
     }
 }
