@@ -8,7 +8,8 @@
 //! the limit is passed.
 //!
 //! Depth is the number of open flow collections plus the number of block
-//! indentation levels (each `- ` of a compact sequence counts as one).
+//! indentation levels, where each `- ` of a block sequence adds one more
+//! level for its item (so `- - x` is three deep).
 //! Quoted scalars, block scalars (`|`, `>`) and comments are skipped, so a
 //! `[` or an indented line inside them counts for nothing. The scan is
 //! deliberately simple and errs towards counting: it recognises a quote, a

@@ -244,4 +244,24 @@ mod tests {
             assert!(err.contains(want), "{text:?}: {err}");
         }
     }
+
+    #[test]
+    fn hostile_inventories_are_refused_unparsed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let deep = dir.path().join("deep.yaml");
+        let text = format!("targets: {}\n", "[".repeat(50_000));
+        std::fs::write(&deep, text).unwrap_or_else(|e| panic!("{e}"));
+        let err = load_inventory(&deep).err().unwrap_or_default();
+        assert!(
+            err.contains("deep.yaml:1:73: nesting deeper than 64 levels"),
+            "{err}"
+        );
+        let err = load_inventory(Path::new("/dev/zero"))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.contains("/dev/zero: is a device, not a regular file"),
+            "{err}"
+        );
+    }
 }
