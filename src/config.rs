@@ -27,8 +27,10 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Profile {
-    /// The embedded backend (ground truth + Sigma rules).
-    Local,
+    /// The embedded backend (ground truth + Sigma rules). It has no
+    /// settings; written as a struct variant so an unknown field is an error
+    /// like in every other profile (a unit variant would ignore it).
+    Local {},
     /// Splunk REST export + ES notables.
     Splunk(SplunkConfig),
     /// Elasticsearch / OpenSearch `_search`, Elastic Security and Wazuh alerts.
@@ -57,8 +59,16 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file was refused before parsing (not a regular file, too
+    /// large, not UTF-8; see [`crate::intake`]).
+    #[error("read config {}", source.path().display())]
+    Refused {
+        /// Why.
+        #[source]
+        source: crate::intake::IntakeError,
+    },
     /// The file is not a valid config.
-    #[error("{path}:{line}:{column}: {field}: {message}")]
+    #[error("load config {}: {field}: {message}", at(path, *line, *column))]
     Invalid {
         /// Path.
         path: PathBuf,
@@ -83,16 +93,36 @@ pub enum ConfigError {
     },
 }
 
+/// `path:line:column`, leaving out what is unknown (0).
+fn at(path: &Path, line: usize, column: usize) -> String {
+    match (line, column) {
+        (0, _) => path.display().to_string(),
+        (l, 0) => format!("{}:{l}", path.display()),
+        (l, c) => format!("{}:{l}:{c}", path.display()),
+    }
+}
+
 impl Config {
     /// Reads and checks a config file (no network, no secrets read).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = crate::intake::read_text(path, crate::intake::Kind::Config)
+            .map_err(|source| ConfigError::Refused { source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and checks config `text`; `path` only names the file in
+    /// errors. The entry point for "this text is a config".
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        crate::intake::yaml::check(text).map_err(|e| ConfigError::Invalid {
             path: path.into(),
-            source,
+            line: e.line,
+            column: e.column,
+            field: "(document)".into(),
+            message: e.to_string(),
         })?;
-        let de = serde_yaml_ng::Deserializer::from_str(&text);
+        let de = serde_yaml_ng::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string();
+            let field = crate::intake::yaml::field_name(&e.path().to_string());
             let inner = e.into_inner();
             let loc = inner.location();
             let message = inner
@@ -116,7 +146,7 @@ impl Config {
         })?;
         for (name, profile) in &config.backends {
             let check = match profile {
-                Profile::Local => Ok(()),
+                Profile::Local {} => Ok(()),
                 Profile::Splunk(s) => s.auth.validate(),
                 Profile::Elastic(e) => e.validate(),
                 Profile::Defender(d) => d.validate(),
@@ -153,7 +183,7 @@ impl Profile {
     /// `rules` are used by the local backend.
     pub fn build(&self, name: &str, rules: Rules) -> Result<AnyBackend, BackendError> {
         Ok(match self {
-            Profile::Local => AnyBackend::Local(Box::new(Local::new(rules))),
+            Profile::Local {} => AnyBackend::Local(Box::new(Local::new(rules))),
             Profile::Splunk(c) => {
                 AnyBackend::Splunk(Box::new(crate::backend::splunk::Splunk::new(name, c)?))
             }
@@ -187,7 +217,7 @@ mod tests {
     fn the_commented_example_parses() -> Result<(), ConfigError> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chainproof.yaml");
         let config = Config::load(&path)?;
-        assert!(matches!(config.profile("local", &path)?, Profile::Local));
+        assert!(matches!(config.profile("local", &path)?, Profile::Local {}));
         assert!(matches!(
             config.profile("lab-splunk", &path)?,
             Profile::Splunk(_)
@@ -226,5 +256,40 @@ mod tests {
             "{err}"
         );
         Ok(())
+    }
+
+    #[test]
+    fn a_local_profile_refuses_unknown_fields() {
+        let err = Config::parse(
+            "backends:\n  l:\n    kind: local\n    url: https://x\n",
+            Path::new("c.yaml"),
+        )
+        .err()
+        .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("load config c.yaml:2:3: backends.l: unknown field `url`, there are no fields")
+        );
+        let ok = Config::parse("backends:\n  l: { kind: local }\n", Path::new("c.yaml"));
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn messages_read_after_failed_to_and_never_name_field_question_mark() {
+        let err = |text: &str| {
+            Config::parse(text, Path::new("c.yaml"))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let syntax = err("backends:\n  l:\n    kind: local\n   bad: [\n");
+        assert!(syntax.starts_with("load config c.yaml:"), "{syntax}");
+        assert!(!syntax.contains('?'), "{syntax}");
+        let deep = err(&format!("backends: {}", "[".repeat(50_000)));
+        assert_eq!(
+            deep,
+            "load config c.yaml:1:74: (document): nesting deeper than 64 levels \
+             (the limit for any YAML file the harness reads)"
+        );
     }
 }

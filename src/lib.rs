@@ -19,6 +19,7 @@ pub mod detect;
 pub mod exit;
 pub mod gate;
 pub mod history;
+pub mod intake;
 pub mod lab;
 pub mod payload;
 pub mod platform;

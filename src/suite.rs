@@ -95,6 +95,8 @@ pub trait Progress {
     fn start(&self, index: usize, total: usize, id: &str);
     /// A scenario is done.
     fn done(&self, index: usize, total: usize, id: &str, summary: &str);
+    /// The rules are loaded; `summary` names every rule refused.
+    fn rules(&self, _summary: &crate::detect::load::Summary) {}
 }
 
 /// Runs the suite. Rules are loaded (and errors reported) before anything
@@ -112,6 +114,7 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> Result<Outcome, SuiteError> {
     let rules = Rules::load(&settings.rules)?;
+    progress.rules(&rules.summary);
     // With a remote backend the alerting layer is the SIEM's own content.
     let rule_set = AnyBackend::rule_set(settings.backend.as_ref(), &rules);
     // Build and check the backend before anything runs on the host: bad

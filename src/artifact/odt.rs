@@ -69,6 +69,12 @@ pub const SOFFICE: &str = "soffice";
 
 const CONTENT: &str = "content.xml";
 
+/// Whether `Shell()` can carry `command` exactly: what [`build`] refuses,
+/// checked without building, so `validate` refuses it as `run` would.
+pub fn check_command(command: &[String]) -> Result<(), ArtifactError> {
+    shell::encode(command).map(|_| ())
+}
+
 /// Builds the `.odt` whose OnLoad macro runs `command[0]` with `command[1..]`.
 ///
 /// Deterministic: the same argv gives the same bytes.

@@ -13,6 +13,7 @@ mod evidence;
 mod merge;
 mod offline;
 mod remote;
+mod rules;
 mod run;
 mod schedule;
 mod verify;
@@ -108,9 +109,13 @@ pub enum Command {
         /// Files or folders of telemetry.
         #[arg(long, required = true, value_name = "PATH")]
         telemetry: Vec<PathBuf>,
-        /// Sigma rule folders (default: the shipped detections/).
+        /// Sigma rule folders (default: the shipped detections/). Rules that
+        /// cannot be loaded are named on stderr and skipped.
         #[arg(long, value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Refuse to run (exit 2) when any rule cannot be loaded.
+        #[arg(long)]
+        strict: bool,
     },
     /// Compare a run with a baseline cell by cell; exit 1 on regression.
     ///
@@ -303,7 +308,11 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
         Command::AuditRules { install, remove } => offline::audit_rules(install, remove),
-        Command::Replay { telemetry, rules } => offline::replay(&telemetry, &rules),
+        Command::Replay {
+            telemetry,
+            rules,
+            strict,
+        } => offline::replay(&telemetry, &rules, strict),
         Command::Gate {
             baseline,
             current,

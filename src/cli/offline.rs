@@ -7,10 +7,10 @@ use super::fail;
 use crate::exit;
 use crate::report;
 
-pub fn replay(telemetry: &[PathBuf], rules: &[PathBuf]) -> u8 {
-    let rules = match crate::detect::Rules::load(rules) {
+pub fn replay(telemetry: &[PathBuf], rules: &[PathBuf], strict: bool) -> u8 {
+    let rules = match super::rules::load(rules, strict, super::rules::Say::Always) {
         Ok(r) => r,
-        Err(e) => return fail(&e, exit::INVALID),
+        Err(code) => return code,
     };
     let mut events = Vec::new();
     for path in telemetry {

@@ -201,9 +201,9 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let rules = match Rules::load(&args.rules) {
+    let rules = match super::rules::load(&args.rules, false, super::rules::Say::Refusals) {
         Ok(r) => r,
-        Err(e) => return fail(&e, exit::INVALID),
+        Err(code) => return code,
     };
     let rule_set = AnyBackend::rule_set(chosen.as_ref(), &rules);
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -18,6 +18,9 @@ pub fn absolute(p: &std::path::Path) -> PathBuf {
 struct Bar(indicatif::ProgressBar);
 
 impl Progress for Bar {
+    fn rules(&self, summary: &crate::detect::load::Summary) {
+        super::rules::tell(summary, super::rules::Say::Refusals);
+    }
     fn start(&self, index: usize, total: usize, id: &str) {
         let line = format!("[{}/{total}] {id}", index + 1);
         self.0.set_message(term::safe(&line).into_owned());

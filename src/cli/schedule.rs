@@ -161,9 +161,8 @@ fn settings(
         loaded.retain(|l| args.scenario.contains(&l.scenario.id));
     }
     let backend = verify::profile(Some(config), args.backend.as_deref())?;
-    if let Err(e) = crate::detect::Rules::load(&args.rules) {
-        return Err(fail(&e, exit::INVALID));
-    }
+    // Checked (and refusals named) once here, before the first run.
+    super::rules::load(&args.rules, false, super::rules::Say::Refusals)?;
     let reports = args.reports.clone().unwrap_or_else(|| "reports".into());
     let work_root = args.work_root.clone().unwrap_or_else(std::env::temp_dir);
     Ok(Settings {

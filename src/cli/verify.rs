@@ -104,9 +104,9 @@ pub fn verify(args: VerifyArgs) -> u8 {
             return exit::INVALID;
         }
     };
-    let rules = match Rules::load(&args.rules) {
+    let rules = match super::rules::load(&args.rules, false, super::rules::Say::Refusals) {
         Ok(r) => r,
-        Err(e) => return fail(&e, exit::INVALID),
+        Err(code) => return code,
     };
     let config = match super::read_config(args.config.as_deref()) {
         Ok(c) => c,

@@ -3,7 +3,7 @@
 //! refusal counted with its file and reason instead of ending the load.
 //!
 //! What may be refused is decided here and nowhere else: a file that cannot
-//! be read, YAML that is not Sigma, a correlation rule (the embedded engine
+//! be read safely (see [`crate::intake`]), YAML that is not Sigma, a correlation rule (the embedded engine
 //! evaluates single events), a rule the engine cannot compile, a filter that
 //! names no loaded rule. `strict` turns any refusal into an error naming all
 //! of them.
@@ -20,6 +20,9 @@ use super::{DetectError, analytic};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
+    /// The file was refused before parsing: not a regular file, over the
+    /// size limit, not UTF-8, or nested too deep (see [`crate::intake`]).
+    Input,
     /// The file is not valid YAML or not a Sigma document.
     Parse,
     /// A legacy aggregation in the condition (`| count() by …`, `| near`),
@@ -39,6 +42,7 @@ impl Reason {
     /// The reason as the summary shows it.
     pub fn as_str(self) -> &'static str {
         match self {
+            Reason::Input => "refused input",
             Reason::Parse => "not valid Sigma",
             Reason::Aggregation => "legacy aggregation (not supported)",
             Reason::Correlation => "correlation rule (not supported)",
@@ -126,20 +130,33 @@ pub(super) struct Loaded {
 }
 
 /// Parses every `(path, text)`, compiles all Sigma rules in one batch and
-/// applies filters once they are all in.
-pub(super) fn compile(texts: Vec<(PathBuf, String)>) -> Loaded {
+/// applies filters once they are all in. `refused` holds the files already
+/// refused unread; they count as files of the load.
+pub(super) fn compile(texts: Vec<(PathBuf, String)>, refused: Vec<Refusal>) -> Loaded {
     let mut summary = Summary {
-        files: texts.len(),
+        files: texts.len() + refused.len(),
+        refused,
         ..Summary::default()
     };
     let mut analytics = Vec::new();
     let mut rules: Vec<(PathBuf, SigmaRule)> = Vec::new();
     let mut filters = Vec::new();
     for (path, text) in texts {
+        // rsigma-parser and serde_yaml_ng share a scanner that is quadratic
+        // in nesting depth: refuse deep files before either sees them.
+        if let Err(e) = crate::intake::yaml::check(&text) {
+            let message = format!("line {} column {}: {e}", e.line, e.column);
+            summary
+                .refused
+                .push(Refusal::new(&path, None, Reason::Input, message));
+            continue;
+        }
         if text.lines().any(|l| l.starts_with("chainproof_analytic:")) {
             match analytic::load(&path, &text) {
                 Ok(a) => analytics.push(a),
-                Err(e) => summary.refused.push(refusal(&path, None, Reason::Parse, e)),
+                Err(e) => summary
+                    .refused
+                    .push(Refusal::new(&path, None, Reason::Parse, e)),
             }
             continue;
         }
@@ -148,20 +165,27 @@ pub(super) fn compile(texts: Vec<(PathBuf, String)>) -> Loaded {
             Err(e) => {
                 let message = e.to_string();
                 let reason = parse_reason(&message);
-                summary.refused.push(refusal(&path, None, reason, message));
+                summary
+                    .refused
+                    .push(Refusal::new(&path, None, reason, message));
                 continue;
             }
         };
         for message in collection.errors {
             let reason = parse_reason(&message);
-            summary.refused.push(refusal(&path, None, reason, message));
+            summary
+                .refused
+                .push(Refusal::new(&path, None, reason, message));
         }
         for c in collection.correlations {
             let name = c.id.clone().unwrap_or(c.title.clone());
             let message = format!("correlation `{}`", c.title);
-            summary
-                .refused
-                .push(refusal(&path, Some(name), Reason::Correlation, message));
+            summary.refused.push(Refusal::new(
+                &path,
+                Some(name),
+                Reason::Correlation,
+                message,
+            ));
         }
         rules.extend(collection.rules.into_iter().map(|r| (path.clone(), r)));
         filters.extend(collection.filters.into_iter().map(|f| (path.clone(), f)));
@@ -175,7 +199,7 @@ pub(super) fn compile(texts: Vec<(PathBuf, String)>) -> Loaded {
             let name = rule.id.clone().unwrap_or(rule.title.clone());
             summary
                 .refused
-                .push(refusal(path, Some(name), Reason::Compile, error));
+                .push(Refusal::new(path, Some(name), Reason::Compile, error));
         }
     }
     for (path, filter) in &filters {
@@ -183,7 +207,7 @@ pub(super) fn compile(texts: Vec<(PathBuf, String)>) -> Loaded {
             let name = filter.id.clone().unwrap_or(filter.title.clone());
             summary
                 .refused
-                .push(refusal(path, Some(name), Reason::Filter, e));
+                .push(Refusal::new(path, Some(name), Reason::Filter, e));
         }
     }
     summary.loaded = failed.iter().filter(|f| !**f).count() + analytics.len();
@@ -212,22 +236,24 @@ fn parse_reason(message: &str) -> Reason {
     }
 }
 
-/// A refusal; the message on one line (parsers draw multi-line carets).
-fn refusal(
-    path: &Path,
-    rule: Option<String>,
-    reason: Reason,
-    message: impl std::fmt::Display,
-) -> Refusal {
-    Refusal {
-        path: path.to_path_buf(),
-        rule,
-        reason,
-        message: message
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+impl Refusal {
+    /// A refusal; the message on one line (parsers draw multi-line carets).
+    pub fn new(
+        path: &Path,
+        rule: Option<String>,
+        reason: Reason,
+        message: impl std::fmt::Display,
+    ) -> Refusal {
+        Refusal {
+            path: path.to_path_buf(),
+            rule,
+            reason,
+            message: message
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
     }
 }
 
@@ -275,7 +301,7 @@ mod tests {
             ),
             (PathBuf::from("broken.yml"), "title: [\n".to_string()),
         ];
-        let loaded = compile(texts);
+        let loaded = compile(texts, Vec::new());
         let got: Vec<(&str, Reason)> = loaded
             .summary
             .refused

@@ -35,7 +35,7 @@ pub enum DetectError {
     },
     /// Rules were refused and the load was strict.
     #[error("load rules: {count} refused (strict):{list}")]
-    Refused {
+    Strict {
         /// How many.
         count: usize,
         /// One line per refusal, each starting with a newline.
@@ -108,21 +108,42 @@ impl Rules {
                 ));
             }
         }
+        let mut refused = Vec::new();
         for dir in dirs {
             sources.push(dir.display().to_string());
             let mut files = Vec::new();
             load::collect(dir, &mut files)?;
             for path in files {
-                let text = std::fs::read_to_string(&path).map_err(|source| DetectError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                texts.push((path, text));
+                // Not a regular file, too large, not UTF-8: this file is
+                // refused, the rest of the folder still loads.
+                match crate::intake::read_text(&path, crate::intake::Kind::Rule) {
+                    Ok(text) => texts.push((path, text)),
+                    Err(e) => refused.push(load::Refusal::new(&path, None, load::Reason::Input, e)),
+                }
             }
         }
-        let loaded = load::compile(texts);
+        Rules::from_texts(texts, sources, refused, strict)
+    }
+
+    /// Rules from texts already read, each with the path its refusals name;
+    /// `sources` is what the run record lists. The entry point for "these
+    /// texts are Sigma rules or chainproof analytics" (each is checked
+    /// against [`crate::intake::yaml::MAX_DEPTH`] before it is parsed); a
+    /// refused rule is skipped and named in [`Rules::summary`].
+    pub fn parse(texts: Vec<(PathBuf, String)>, sources: Vec<String>) -> Rules {
+        let loaded = load::compile(texts, Vec::new());
+        Rules::assemble(loaded, sources)
+    }
+
+    fn from_texts(
+        texts: Vec<(PathBuf, String)>,
+        sources: Vec<String>,
+        refused: Vec<load::Refusal>,
+        strict: bool,
+    ) -> Result<Rules, DetectError> {
+        let loaded = load::compile(texts, refused);
         if strict && !loaded.summary.refused.is_empty() {
-            return Err(DetectError::Refused {
+            return Err(DetectError::Strict {
                 count: loaded.summary.refused.len(),
                 list: loaded
                     .summary
@@ -132,13 +153,17 @@ impl Rules {
                     .collect(),
             });
         }
-        Ok(Rules {
+        Ok(Rules::assemble(loaded, sources))
+    }
+
+    fn assemble(loaded: load::Loaded, sources: Vec<String>) -> Rules {
+        Rules {
             engine: loaded.engine,
             analytics: loaded.analytics,
             sources,
             count: loaded.summary.loaded,
             summary: loaded.summary,
-        })
+        }
     }
 
     /// Rules matching `event`, as seen on `platform`.

@@ -93,8 +93,16 @@ pub enum GateError {
         #[source]
         source: std::io::Error,
     },
+    /// The file was refused before parsing (not a regular file, too
+    /// large, not UTF-8; see [`crate::intake`]).
+    #[error("read gate policy {}", source.path().display())]
+    Refused {
+        /// Why.
+        #[source]
+        source: crate::intake::IntakeError,
+    },
     /// The file is not a valid policy.
-    #[error("{}: {field}: {message}", at(path, *line, *column))]
+    #[error("load gate policy {}: {field}: {message}", at(path, *line, *column))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -119,10 +127,8 @@ fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
 
 /// Reads and parses the policy file at `path`.
 pub fn load_policy(path: &Path) -> Result<Policy, GateError> {
-    let text = std::fs::read_to_string(path).map_err(|source| GateError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::intake::read_text(path, crate::intake::Kind::Policy)
+        .map_err(|source| GateError::Refused { source })?;
     parse_policy(&text, path)
 }
 
@@ -136,12 +142,16 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<Policy, GateError> {
     if blank {
         return Ok(Policy::default());
     }
+    crate::intake::yaml::check(text).map_err(|e| GateError::Invalid {
+        path: path.to_path_buf(),
+        line: Some(e.line),
+        column: Some(e.column),
+        field: "(document)".into(),
+        message: e.to_string(),
+    })?;
     let deserializer = serde_yaml_ng::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let field = match e.path().to_string() {
-            p if p == "." || p.is_empty() => "(document)".to_string(),
-            p => p.trim_end_matches(".?").to_string(),
-        };
+        let field = crate::intake::yaml::field_name(&e.path().to_string());
         let inner = e.into_inner();
         let mut line = inner.location().map(|l| (l.line(), Some(l.column())));
         // A value refused by `Fraction` is reported at the document's start;
@@ -153,12 +163,13 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<Policy, GateError> {
         {
             line = Some((key_line, None));
         }
+        let message = without_field(strip_location(&inner.to_string()), &field);
         GateError::Invalid {
             path: path.to_path_buf(),
             line: line.map(|(l, _)| l),
             column: line.and_then(|(_, c)| c),
             field,
-            message: strip_location(&inner.to_string()),
+            message,
         }
     })
 }
@@ -172,6 +183,15 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| l.starts_with(&needle))
         .map(|i| i + 1)
+}
+
+/// serde_yaml_ng may prefix its message with the field, which is already
+/// shown in front.
+fn without_field(message: String, field: &str) -> String {
+    match message.split_once(": ") {
+        Some((prefix, rest)) if prefix == field => rest.to_string(),
+        _ => message,
+    }
 }
 
 /// serde_yaml_ng appends " at line L column C"; the location is shown in front.

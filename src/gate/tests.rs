@@ -329,6 +329,12 @@ fn policy_errors_name_line_and_field() {
             "invalid type",
         ),
         (
+            "min_alerted_chains: [\n",
+            "p.yaml:1:",
+            "min_alerted_chains",
+            "invalid type: sequence",
+        ),
+        (
             "min_observed_hops: -0.1\n",
             "p.yaml:1:",
             "min_observed_hops",
@@ -340,9 +346,17 @@ fn policy_errors_name_line_and_field() {
             Err(e) => e.to_string(),
             Ok(p) => panic!("{yaml:?} parsed as {p:?}"),
         };
-        assert!(err.starts_with(at), "{yaml:?}: {err}");
+        // It reads after "failed to", the location in front of the field.
+        assert!(
+            err.starts_with(&format!("load gate policy {at}")),
+            "{yaml:?}: {err}"
+        );
         assert!(err.contains(&format!(": {field}: ")), "{yaml:?}: {err}");
         assert!(err.contains(message), "{yaml:?}: {err}");
+        assert!(
+            !err.contains(&format!("{field}: {field}")),
+            "{yaml:?}: {err}"
+        );
         assert!(!err.contains(" at line "), "{yaml:?}: {err}");
     }
 }
@@ -352,7 +366,9 @@ fn empty_policy_is_the_default_and_missing_file_is_named() {
     assert_eq!(policy("# nothing set\n\n"), Policy::default());
     assert_eq!(policy(""), Policy::default());
     let err = load_policy(Path::new("no-such-dir/gate.yaml")).map(|_| ());
-    assert!(matches!(err, Err(GateError::Read { .. })));
+    assert!(matches!(err, Err(GateError::Refused { .. })), "{err:?}");
+    let text = err.err().map(|e| e.to_string()).unwrap_or_default();
+    assert_eq!(text, "read gate policy no-such-dir/gate.yaml");
 }
 
 #[test]

@@ -126,7 +126,10 @@ struct FullEntry {
 /// file's folder. Names must be unique.
 pub fn load_inventory(path: &Path) -> Result<Vec<Target>, String> {
     let file = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: cannot read: {e}"))?;
+    let text = crate::intake::read_text(path, crate::intake::Kind::Inventory)
+        .map_err(|e| format!("{file}: {e}"))?;
+    crate::intake::yaml::check(&text)
+        .map_err(|e| format!("{file}:{}:{}: {e}", e.line, e.column))?;
     let inv: Inventory = serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
         Some(l) => format!(
             "{file}:{}:{}: {e} (an inventory is `targets:` with ssh:// addresses or \
@@ -240,5 +243,25 @@ mod tests {
             let err = load_inventory(&p).err().unwrap_or_default();
             assert!(err.contains(want), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn hostile_inventories_are_refused_unparsed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let deep = dir.path().join("deep.yaml");
+        let text = format!("targets: {}\n", "[".repeat(50_000));
+        std::fs::write(&deep, text).unwrap_or_else(|e| panic!("{e}"));
+        let err = load_inventory(&deep).err().unwrap_or_default();
+        assert!(
+            err.contains("deep.yaml:1:73: nesting deeper than 64 levels"),
+            "{err}"
+        );
+        let err = load_inventory(Path::new("/dev/zero"))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.contains("/dev/zero: is a device, not a regular file"),
+            "{err}"
+        );
     }
 }

@@ -71,15 +71,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReplayError> {
 }
 
 fn load_file(path: &Path, out: &mut Loaded) -> Result<(), ReplayError> {
-    let bytes = std::fs::read(path).map_err(|source| ReplayError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_bytes(&path.display().to_string(), bytes, out)
+    let name = path.display().to_string();
+    let bytes = crate::intake::read_bytes(path, crate::intake::Kind::Telemetry)
+        .map_err(|e| format_err(&name, e.to_string()))?;
+    load_bytes(&name, bytes, out)
 }
 
-/// Sniffs and loads one file's bytes; `name` is what errors call it.
-fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
+/// Sniffs and loads one file's bytes into `out`; `name` is what errors
+/// call it. The entry point for "these bytes are a telemetry file".
+pub fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
     let before = out.events.len() + out.skipped;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         // Entries name themselves in `files`.
@@ -104,15 +104,43 @@ fn format_err(name: &str, message: impl Into<String>) -> ReplayError {
     }
 }
 
+/// EVTX layout: a 4 KiB file header, then 64 KiB chunks of records.
+const EVTX_HEADER: usize = 4096;
+const EVTX_CHUNK: usize = 65536;
+
 fn load_evtx(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
+    // The evtx crate skips a chunk it cannot read without a word, so a cut
+    // file would replay as "0 events": the header's chunk count says how
+    // much must be there.
+    let announced = bytes
+        .get(42..44)
+        .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+    let expected = EVTX_HEADER + announced * EVTX_CHUNK;
+    let size = bytes.len();
     let mut parser =
         evtx::EvtxParser::from_buffer(bytes).map_err(|e| format_err(name, format!("EVTX: {e}")))?;
+    let mut read = 0usize;
     for record in parser.records_json_value() {
-        let record = record.map_err(|e| format_err(name, format!("EVTX record: {e}")))?;
+        let record = record.map_err(|e| {
+            format_err(
+                name,
+                format!("EVTX: truncated or corrupt: record {} unreadable ({e}); {read} record(s) read before it", read + 1),
+            )
+        })?;
+        read += 1;
         match windows_record(&record.data) {
             Some(event) => out.events.push((event, Platform::Windows)),
             None => out.skipped += 1,
         }
+    }
+    if size < expected {
+        return Err(format_err(
+            name,
+            format!(
+                "EVTX: truncated or corrupt: the header announces {announced} chunk(s), \
+                 {expected} bytes, and the file has {size}; {read} record(s) read before the cut"
+            ),
+        ));
     }
     Ok(())
 }

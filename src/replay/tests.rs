@@ -354,3 +354,27 @@ fn security_4688_maps_to_sysmon_names() {
     let sysmon_1_on_security = json!({"Event": {"System": {"EventID": 1, "Channel": "Security"}}});
     assert!(input::windows_record(&sysmon_1_on_security).is_none());
 }
+
+#[test]
+fn a_truncated_evtx_is_refused_with_the_records_read_before_the_cut() {
+    let Some(path) = dataset("sysmon_vbs_sharpshooter_stageless_meterpreter.evtx") else {
+        return;
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = load(&path).unwrap();
+    let records = whole.events.len() + whole.skipped;
+    assert!(records > 0);
+    let dir = tempfile::tempdir().unwrap();
+    // One byte short: the last chunk's end is lost; the first 4 KiB: only
+    // the file header is left.
+    for (keep, read) in [(bytes.len() - 1, None), (4096, Some(0))] {
+        let cut = dir.path().join(format!("cut-{keep}.evtx"));
+        std::fs::write(&cut, &bytes[..keep]).unwrap();
+        let err = load(&cut).unwrap_err().to_string();
+        assert!(err.contains(&cut.display().to_string()), "{err}");
+        assert!(err.contains("EVTX: truncated or corrupt"), "{err}");
+        if let Some(n) = read {
+            assert!(err.contains(&format!("{n} record(s) read before")), "{err}");
+        }
+    }
+}

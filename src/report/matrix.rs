@@ -5,7 +5,7 @@
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use crate::record::{RunRecord, Verdict};
+use crate::record::{RunRecord, RunStatus, Verdict};
 
 /// One row.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,12 @@ pub struct Summary {
     pub false_positives: usize,
     /// Fleet records: targets that gave no record.
     pub targets_not_run: usize,
+    /// Chains a signal or a timeout stopped, or the harness failed in:
+    /// counted among `chains`, and said, because their verdicts are about
+    /// the harness rather than the host.
+    pub unfinished: usize,
+    /// Scenario runs that have no verification at all (never verified).
+    pub not_verified: usize,
 }
 
 impl Summary {
@@ -72,6 +78,7 @@ impl Summary {
         };
         for run in &record.scenarios {
             let Some(v) = &run.verification else {
+                s.not_verified += 1;
                 continue;
             };
             match v.chain.verdict {
@@ -88,8 +95,16 @@ impl Summary {
                 continue;
             }
             s.chains += 1;
-            s.alerted += usize::from(v.chain.verdict == Verdict::Alerted);
-            s.technique += usize::from(v.chain.grade == Some(crate::record::Grade::Technique));
+            let alerted = v.chain.verdict == Verdict::Alerted;
+            s.alerted += usize::from(alerted);
+            // A grade without an alerted verdict (a hop of a chain that did
+            // not finish) is not a technique-grade alert of the chain.
+            s.technique +=
+                usize::from(alerted && v.chain.grade == Some(crate::record::Grade::Technique));
+            s.unfinished += usize::from(matches!(
+                run.status,
+                RunStatus::Interrupted | RunStatus::TimedOut | RunStatus::Failed
+            ));
             s.fully_observed += usize::from(v.chain.fully_observed);
         }
         s
@@ -100,8 +115,12 @@ impl Summary {
     pub fn line(&self) -> String {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let unfinished = match self.unfinished {
+            0 => String::new(),
+            n => format!(" ({n} did not finish: interrupted, timed out or failed)"),
+        };
         let mut out = format!(
-            "{}: {} alerted ({} technique), {} fully observed",
+            "{}{unfinished}: {} alerted ({} technique), {} fully observed",
             plural(self.chains, "chain", "chains"),
             self.alerted,
             self.technique,
@@ -119,6 +138,9 @@ impl Summary {
         }
         if self.not_applicable > 0 {
             out.push_str(&format!("; {} not applicable", self.not_applicable));
+        }
+        if self.not_verified > 0 {
+            out.push_str(&format!("; {} not verified", self.not_verified));
         }
         if self.targets_not_run > 0 {
             out.push_str(&format!(

@@ -88,6 +88,14 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    /// A record refused before parsing (not a regular file, too large,
+    /// not UTF-8; see [`crate::intake`]).
+    #[error("read run record {}", source.path().display())]
+    Refused {
+        /// Why.
+        #[source]
+        source: crate::intake::IntakeError,
+    },
     /// The evidence bundle could not be sealed or signed.
     #[error("seal the evidence bundle {path}: {message}")]
     Bundle {
@@ -131,10 +139,8 @@ pub fn write_folder(record: &RunRecord, reports_root: &Path) -> Result<PathBuf, 
 
 /// Reads a run record, checking its schema.
 pub fn read_record(path: &Path) -> Result<RunRecord, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.into(),
-        source,
-    })?;
+    let text = crate::intake::read_text(path, crate::intake::Kind::Record)
+        .map_err(|source| ReportError::Refused { source })?;
     let record: RunRecord = serde_json::from_str(&text).map_err(|e| ReportError::Parse {
         path: path.into(),
         message: e.to_string(),

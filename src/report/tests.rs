@@ -187,3 +187,26 @@ fn a_pipe_in_a_cell_keeps_the_markdown_table_whole() {
     }
     assert!(md.contains("id\\|with\\|pipes"), "{md}");
 }
+
+#[test]
+fn the_summary_says_a_chain_did_not_finish() {
+    let mut r = record_with("sh -c x");
+    let run = &mut r.scenarios[0];
+    run.status = RunStatus::Interrupted;
+    if let Some(v) = run.verification.as_mut() {
+        // What an interrupted chain records: a hop alerted before the stop,
+        // the chain inconclusive.
+        v.chain.verdict = Verdict::Inconclusive;
+        v.chain.fully_observed = false;
+    }
+    assert_eq!(
+        matrix::Summary::of(&r).line(),
+        "1 chain (1 did not finish: interrupted, timed out or failed): \
+         0 alerted (0 technique), 0 fully observed; 1 inconclusive"
+    );
+    r.scenarios[0].verification = None;
+    assert_eq!(
+        matrix::Summary::of(&r).line(),
+        "0 chains: 0 alerted (0 technique), 0 fully observed; 1 not verified"
+    );
+}

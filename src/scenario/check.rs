@@ -114,6 +114,8 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             format!("`{t}` is not an ATT&CK id"),
         );
     }
+    c.problems.extend(super::text::check(s));
+    c.problems.extend(super::runnable::check(s));
     c.problems
 }
 

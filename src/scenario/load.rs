@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Scenario, Source, check};
+use crate::intake;
 
 /// The scenarios compiled into the binary, so `chainproof run` works from any
 /// directory; `scenarios/` in the repository holds the same files.
@@ -42,6 +43,14 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The file was refused before parsing: not a regular file, too large,
+    /// not UTF-8 (see [`crate::intake`]).
+    /// (The cause is in the message: `validate` prints no cause chain.)
+    #[error("{}: {refusal}", refusal.path().display())]
+    Refused {
+        /// Why.
+        refusal: crate::intake::IntakeError,
+    },
     /// The file is not a valid scenario.
     #[error("{}: {field}: {message}", at(path, *line, *column))]
     Invalid {
@@ -74,6 +83,12 @@ pub enum LoadError {
     },
 }
 
+impl From<intake::IntakeError> for LoadError {
+    fn from(refusal: intake::IntakeError) -> LoadError {
+        LoadError::Refused { refusal }
+    }
+}
+
 fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {
         (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
@@ -100,9 +115,9 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<LoadError>> {
         match collect_files(path) {
             Ok(files) => {
                 for file in files {
-                    match std::fs::read_to_string(&file) {
+                    match intake::read_text(&file, intake::Kind::Scenario) {
                         Ok(text) => sources.push(Source { path: file, text }),
-                        Err(source) => errors.push(LoadError::Read { path: file, source }),
+                        Err(e) => errors.push(e.into()),
                     }
                 }
             }
@@ -138,7 +153,10 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(read)?;
+    let meta = std::fs::metadata(path).map_err(|error| intake::IntakeError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -146,7 +164,8 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     for entry in std::fs::read_dir(path).map_err(read)? {
         let p = entry.map_err(read)?.path();
         let yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-        if yaml && p.is_file() {
+        // Not `is_file`: a FIFO named like a scenario is refused, not skipped.
+        if yaml && !p.is_dir() {
             files.push(p);
         }
     }
@@ -159,8 +178,19 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-/// Parses and checks one scenario text.
+/// Parses and checks one scenario text: the entry point for "this text is a
+/// scenario" (what `validate` does after reading a file). Texts nested
+/// deeper than [`intake::yaml::MAX_DEPTH`] are refused before parsing.
 pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
+    if let Err(e) = intake::yaml::check(&source.text) {
+        return Err(vec![LoadError::Invalid {
+            path: source.path.clone(),
+            line: Some(e.line),
+            column: Some(e.column),
+            field: "(document)".into(),
+            message: e.to_string(),
+        }]);
+    }
     if let Some((line, column)) = control_character(&source.text) {
         return Err(vec![LoadError::Invalid {
             path: source.path.clone(),
@@ -175,11 +205,8 @@ pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
     let scenario: Scenario = match serde_path_to_error::deserialize(deserializer) {
         Ok(s) => s,
         Err(e) => {
-            let field = match e.path().to_string() {
-                p if p == "." || p.is_empty() => "(document)".to_string(),
-                // A syntax error has no field yet; name the deepest one reached.
-                p => p.trim_end_matches(".?").to_string(),
-            };
+            // A syntax error has no field yet; name the deepest one reached.
+            let field = intake::yaml::field_name(&e.path().to_string());
             let inner = e.into_inner();
             let location = inner.location();
             let message = strip_location(&inner.to_string());

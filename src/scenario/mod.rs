@@ -8,7 +8,9 @@
 
 mod check;
 mod load;
+mod runnable;
 pub mod template;
+mod text;
 
 use std::collections::BTreeMap;
 use std::fmt;

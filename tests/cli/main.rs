@@ -13,6 +13,7 @@ mod common;
 mod evidence;
 mod fidelity;
 mod gate;
+mod hostile;
 mod html;
 mod merge;
 mod output;

@@ -112,7 +112,7 @@ impl Auditd {
                 if modified.is_ok_and(|m| m < since) {
                     continue;
                 }
-                let bytes = std::fs::read(&file)
+                let bytes = crate::intake::read_bytes(&file, crate::intake::Kind::Telemetry)
                     .map_err(|e| self.error(format!("read {}: {e}", file.display())))?;
                 let text = String::from_utf8_lossy(&bytes);
                 let recent: String = text

@@ -1,0 +1,38 @@
+//! Loading rule folders for a command: every refused rule named on stderr
+//! with its file and reason, then one line of counts, so nothing a user
+//! pointed chainproof at is skipped in silence.
+
+use std::path::PathBuf;
+
+use super::fail;
+use crate::detect::Rules;
+use crate::detect::load::Summary;
+use crate::exit;
+
+/// How much a command says about its rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Say {
+    /// The counts line always (commands whose output is about the rules).
+    Always,
+    /// Only when something was refused.
+    Refusals,
+}
+
+/// Loads `dirs` (the shipped rules when empty). With `strict`, any refusal
+/// is exit 2; otherwise each is printed and skipped.
+pub fn load(dirs: &[PathBuf], strict: bool, say: Say) -> Result<Rules, u8> {
+    let rules = Rules::load_with(dirs, strict).map_err(|e| fail(&e, exit::INVALID))?;
+    tell(&rules.summary, say);
+    Ok(rules)
+}
+
+/// Names every refused rule on stderr, then the counts (always, or only
+/// when something was refused).
+pub fn tell(summary: &Summary, say: Say) {
+    for refusal in &summary.refused {
+        errln!("warning: rule refused: {refusal}");
+    }
+    if say == Say::Always || !summary.refused.is_empty() {
+        errln!("rules: {}", summary.line());
+    }
+}
