@@ -24,22 +24,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// True for a character that must not reach a terminal raw: controls other
 /// than newline and tab (C0, DEL, C1), and the bidirectional and invisible
-/// format characters (embeddings, overrides, isolates, marks, zero-width
-/// characters, separators, BOM, interlinear annotations).
+/// format characters (soft hyphen, embeddings, overrides, isolates, marks,
+/// zero-width characters, separators, BOM, interlinear annotations, tags).
+/// The scenario loader refuses the same characters.
 pub fn is_hostile(c: char) -> bool {
     if c == '\n' || c == '\t' {
         return false;
     }
     c.is_control()
         || matches!(c,
-            '\u{061c}'
+            '\u{00ad}'
+            | '\u{061c}'
             | '\u{180e}'
             | '\u{200b}'..='\u{200f}'
             | '\u{2028}'..='\u{202e}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206f}'
             | '\u{feff}'
-            | '\u{fff9}'..='\u{fffb}')
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `text` with every [hostile](is_hostile) character shown escaped: `\x1b`

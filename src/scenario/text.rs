@@ -95,22 +95,11 @@ fn refused_in(text: &str, multi_line: bool) -> Option<char> {
         .find(|&c| refused(c) && !(multi_line && matches!(c, '\n' | '\t')))
 }
 
-/// Whether `c` is refused in any scenario string (before the multi-line allowance).
+/// Whether `c` is refused in any scenario string (before the multi-line
+/// allowance): line feed and tab, and every character the terminal
+/// sanitiser would escape ([`crate::term::is_hostile`], the one list).
 pub fn refused(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{061c}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206f}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{e0000}'..='\u{e007f}'
-        )
+    c == '\n' || c == '\t' || crate::term::is_hostile(c)
 }
 
 #[cfg(test)]
