@@ -90,7 +90,12 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        let de = serde_yaml_ng::Deserializer::from_str(&text);
+        Config::parse(path, &text)
+    }
+
+    /// Parses and checks a config text; `path` is what errors call it.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let de = serde_yaml_ng::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();

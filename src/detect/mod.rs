@@ -102,6 +102,15 @@ impl Rules {
                 texts.push((path, text));
             }
         }
+        Rules::from_texts(sources, texts)
+    }
+
+    /// Compiles rule texts, each with the path its errors name; `sources`
+    /// is kept as [`Rules::sources`].
+    pub fn from_texts(
+        sources: Vec<String>,
+        texts: Vec<(PathBuf, String)>,
+    ) -> Result<Rules, DetectError> {
         let mut engine = Engine::new();
         let mut count = 0;
         let mut analytics = Vec::new();

@@ -78,6 +78,15 @@ fn load_file(path: &Path, out: &mut Loaded) -> Result<(), ReplayError> {
     load_bytes(&path.display().to_string(), bytes, out)
 }
 
+/// Loads one file's bytes, sniffing the format as [`load`] does; `name` is
+/// what errors and [`Loaded::files`] call it. The fuzz targets read through
+/// here, so they exercise exactly what a file on disk goes through.
+pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Loaded, ReplayError> {
+    let mut out = Loaded::default();
+    load_bytes(name, bytes, &mut out)?;
+    Ok(out)
+}
+
 /// Sniffs and loads one file's bytes; `name` is what errors call it.
 fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
     let before = out.events.len() + out.skipped;
