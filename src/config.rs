@@ -90,11 +90,12 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        Config::parse(path, &text)
+        Config::parse(&text, path)
     }
 
-    /// Parses and checks a config text; `path` is what errors call it.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    /// Parses and checks config `text`; `path` only names the file in
+    /// errors. The entry point for "this text is a config".
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let de = serde_yaml_ng::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();

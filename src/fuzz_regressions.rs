@@ -31,15 +31,20 @@ fn replay_one(target: &str, data: &[u8]) {
             });
         }
         ("config", Some(text)) => {
-            let _ = Config::parse(Path::new("fuzz.yaml"), text);
+            let _ = Config::parse(text, Path::new("fuzz.yaml"));
         }
         ("sigma", Some(text)) => sigma(text),
         ("audit", Some(text)) => {
             let _ = telemetry_auditd::parse_auto(text);
-            let _ = replay::input::from_bytes("fuzz.log", data.to_vec());
+            let _ = replay::input::load_bytes(
+                "fuzz.log",
+                data.to_vec(),
+                &mut replay::Loaded::default(),
+            );
         }
         ("evtx" | "jsonl" | "zip", _) => {
-            let _ = replay::input::from_bytes("fuzz", data.to_vec());
+            let _ =
+                replay::input::load_bytes("fuzz", data.to_vec(), &mut replay::Loaded::default());
         }
         _ => {}
     }

@@ -4,7 +4,7 @@
 //! A panic is a crash.
 #![no_main]
 
-use chainproof::replay::input::from_bytes;
+use chainproof::replay::input::{Loaded, load_bytes};
 use chainproof::telemetry_auditd::parse_auto;
 use libfuzzer_sys::fuzz_target;
 
@@ -13,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = parse_auto(text);
-    let _ = from_bytes("fuzz.log", data.to_vec());
+    let _ = load_bytes("fuzz.log", data.to_vec(), &mut Loaded::default());
 });

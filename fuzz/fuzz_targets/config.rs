@@ -11,5 +11,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = Config::parse(Path::new("fuzz.yaml"), text);
+    let _ = Config::parse(text, Path::new("fuzz.yaml"));
 });

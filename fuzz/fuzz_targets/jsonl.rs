@@ -3,7 +3,7 @@
 //! exports), through the same sniffing as a file on disk. A panic is a crash.
 #![no_main]
 
-use chainproof::replay::input::from_bytes;
+use chainproof::replay::input::{Loaded, load_bytes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,5 +11,5 @@ fuzz_target!(|data: &[u8]| {
     if data.starts_with(b"PK") || data.starts_with(b"ElfFile\0") {
         return;
     }
-    let _ = from_bytes("fuzz.json", data.to_vec());
+    let _ = load_bytes("fuzz.json", data.to_vec(), &mut Loaded::default());
 });

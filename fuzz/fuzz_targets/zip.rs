@@ -3,12 +3,12 @@
 //! other targets and are skipped. A panic is a crash.
 #![no_main]
 
-use chainproof::replay::input::from_bytes;
+use chainproof::replay::input::{Loaded, load_bytes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if !(data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06")) {
         return;
     }
-    let _ = from_bytes("fuzz.zip", data.to_vec());
+    let _ = load_bytes("fuzz.zip", data.to_vec(), &mut Loaded::default());
 });
