@@ -38,22 +38,25 @@ pub(in crate::replay) fn load_zip(
             continue;
         }
         let inner = format!("{name}!{}", entry.name());
+        let read_err = |e: std::io::Error| format_err(&inner, format!("read ZIP entry: {e}"));
         let mut data = Vec::new();
         (&mut entry)
-            .take(left.saturating_add(1))
+            .take(*left)
             .read_to_end(&mut data)
-            .map_err(|e| format_err(&inner, format!("read ZIP entry: {e}")))?;
-        let size = u64::try_from(data.len()).unwrap_or(u64::MAX);
-        *left = left.checked_sub(size).ok_or_else(|| {
-            format_err(
+            .map_err(read_err)?;
+        // Probing for one byte more, rather than reading `left + 1`, keeps
+        // the buffer from doubling past the budget at its very end.
+        if entry.read(&mut [0u8; 1]).map_err(read_err)? > 0 {
+            return Err(format_err(
                 &inner,
                 format!(
                     "ZIP entries expand to more than {} MiB (a decompression bomb?); \
                      unzip it and replay the files",
                     ZIP_EXPANDED_LIMIT >> 20
                 ),
-            )
-        })?;
+            ));
+        }
+        *left = left.saturating_sub(u64::try_from(data.len()).unwrap_or(u64::MAX));
         if !is_zip(&data) {
             load_bytes(&inner, data, out)?;
         } else if depth < ZIP_DEPTH_LIMIT {
