@@ -17,6 +17,8 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod exit;
+#[cfg(test)]
+mod fuzz_regressions;
 pub mod gate;
 pub mod history;
 pub mod intake;

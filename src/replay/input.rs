@@ -9,7 +9,6 @@
 //! (Sysmon 1, Security 4688) and file creations (Sysmon 11) are kept; the
 //! rest are counted as skipped. Nothing here evaluates rules.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -21,6 +20,11 @@ use super::ReplayError;
 use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
 use crate::telemetry_auditd;
+use archive::is_zip;
+pub(super) use archive::load_zip;
+pub use archive::{ZIP_DEPTH_LIMIT, ZIP_EXPANDED_LIMIT};
+
+mod archive;
 
 /// Events read from a file or a folder.
 #[derive(Debug, Clone, Default)]
@@ -81,9 +85,10 @@ fn load_file(path: &Path, out: &mut Loaded) -> Result<(), ReplayError> {
 /// call it. The entry point for "these bytes are a telemetry file".
 pub fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
     let before = out.events.len() + out.skipped;
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+    if is_zip(&bytes) {
         // Entries name themselves in `files`.
-        return load_zip(name, bytes, out);
+        let mut left = ZIP_EXPANDED_LIMIT;
+        return load_zip(name, bytes, out, 1, &mut left);
     }
     if bytes.starts_with(b"ElfFile\0") {
         load_evtx(name, bytes, out)?;
@@ -141,24 +146,6 @@ fn load_evtx(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayE
                  {expected} bytes, and the file has {size}; {read} record(s) read before the cut"
             ),
         ));
-    }
-    Ok(())
-}
-
-fn load_zip(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
-    let zip_err = |e: zip::result::ZipError| format_err(name, format!("ZIP: {e}"));
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_err)?;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(zip_err)?;
-        if entry.is_dir() {
-            continue;
-        }
-        let inner = format!("{name}!{}", entry.name());
-        let mut data = Vec::new();
-        entry
-            .read_to_end(&mut data)
-            .map_err(|e| format_err(&inner, format!("read ZIP entry: {e}")))?;
-        load_bytes(&inner, data, out)?;
     }
     Ok(())
 }

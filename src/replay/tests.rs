@@ -378,3 +378,53 @@ fn a_truncated_evtx_is_refused_with_the_records_read_before_the_cut() {
         }
     }
 }
+
+/// A ZIP holding one entry `name` with `data`, deflated.
+fn zip_of(name: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    w.start_file(name, deflated).expect("start entry");
+    w.write_all(data).expect("write entry");
+    w.finish().expect("finish zip").into_inner()
+}
+
+#[test]
+fn zips_nest_up_to_the_limit_and_no_deeper() {
+    let line =
+        br#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\a.exe"}"#;
+    let mut data = zip_of("x.json", line);
+    for depth in 1..=input::ZIP_DEPTH_LIMIT + 1 {
+        let mut out = Loaded::default();
+        let got = input::load_bytes("r.zip", data.clone(), &mut out);
+        if depth <= input::ZIP_DEPTH_LIMIT {
+            assert!(got.is_ok(), "depth {depth}: {got:?}");
+            assert_eq!(out.events.len(), 1, "depth {depth}");
+        } else {
+            let err = got.expect_err("one ZIP too deep").to_string();
+            assert!(err.contains("nested more than 4 deep"), "{err}");
+        }
+        data = zip_of("x.zip", &data);
+    }
+}
+
+#[test]
+fn zip_entries_expanding_past_the_budget_are_refused() {
+    // 2 MiB of blanks deflate to a few KiB: the shape of a decompression
+    // bomb, with a small budget standing in for ZIP_EXPANDED_LIMIT.
+    let bomb = zip_of("x.json", &vec![b' '; 2 << 20]);
+    assert!(bomb.len() < 16 << 10);
+    let mut left = 1 << 20;
+    let err = input::load_zip("b.zip", bomb.clone(), &mut Loaded::default(), 1, &mut left)
+        .expect_err("over the budget")
+        .to_string();
+    assert!(
+        err.contains("b.zip!x.json") && err.contains("decompression bomb"),
+        "{err}"
+    );
+    let mut left = 4 << 20;
+    let fits = input::load_zip("b.zip", bomb, &mut Loaded::default(), 1, &mut left);
+    assert!(fits.is_ok(), "{fits:?}");
+    assert_eq!(left, 2 << 20, "what was expanded is taken from the budget");
+}
