@@ -74,11 +74,19 @@ fn register() -> impl std::future::Future<Output = ()> + Send + 'static {
     }
 }
 
-/// Completes at Ctrl-C (Windows has no SIGTERM, SIGHUP or SIGQUIT).
-#[cfg(not(unix))]
+/// Registers the Ctrl-C handler now (Windows has no SIGTERM, SIGHUP or
+/// SIGQUIT); the future completes at Ctrl-C. Without a handler Ctrl-C keeps
+/// its default action and ends the process.
+#[cfg(windows)]
 fn register() -> impl std::future::Future<Output = ()> + Send + 'static {
-    async {
-        let _ = tokio::signal::ctrl_c().await;
+    let ctrl_c = tokio::signal::windows::ctrl_c();
+    async move {
+        match ctrl_c {
+            Ok(mut s) => {
+                let _ = s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
     }
 }
 
