@@ -143,7 +143,11 @@ pub async fn run(
     let mut runs = Vec::with_capacity(total);
     for (i, loaded) in settings.scenarios.iter().enumerate() {
         if *stop.borrow() {
-            break;
+            // Still in the record, so the report counts what did not run.
+            let run = runner::not_started(loaded, NOT_STARTED);
+            progress.done(i, total, &loaded.scenario.id, NOT_STARTED);
+            runs.push(run);
+            continue;
         }
         progress.start(i, total, &loaded.scenario.id);
         let run = runner::run(loaded, &opts, &mut stop).await;
@@ -197,6 +201,9 @@ pub async fn run(
         interrupted,
     })
 }
+
+/// Why a scenario after a stop has no run.
+const NOT_STARTED: &str = "not started: the run was stopped";
 
 fn status_text(s: RunStatus) -> &'static str {
     match s {

@@ -178,6 +178,17 @@ pub async fn run(
     finish(record, status, reason)
 }
 
+/// The record of a scenario the suite never started because it was
+/// stopped first: in the record as interrupted, with the reason, so the
+/// report counts it instead of leaving it out.
+pub fn not_started(loaded: &Loaded, reason: &str) -> ScenarioRun {
+    let mut record = empty_record(loaded, &crate::token::new(), OffsetDateTime::now_utc());
+    if let Some(platform) = Platform::current() {
+        record.platform = platform;
+    }
+    finish(record, RunStatus::Interrupted, Some(reason.to_string()))
+}
+
 fn empty_record(loaded: &Loaded, token: &str, started_at: OffsetDateTime) -> ScenarioRun {
     use sha2::Digest;
     ScenarioRun {

@@ -167,6 +167,17 @@ pub fn decide(
             verified_at,
         );
     }
+    // Stopped before any hop (or never started): nothing to look for, and
+    // nothing said about the host.
+    if run.status == RunStatus::Interrupted && run.hops.is_empty() {
+        return uniform(
+            run,
+            Verdict::Inconclusive,
+            run.reason.clone(),
+            backend,
+            verified_at,
+        );
+    }
     let answer = match answer {
         Ok(a) => a,
         Err(reason) => {

@@ -190,6 +190,25 @@ fn not_applicable_runs_stay_not_applicable() {
 }
 
 #[test]
+fn a_run_stopped_before_any_hop_is_inconclusive_with_its_reason() {
+    let mut r = run(vec![]);
+    r.status = RunStatus::Interrupted;
+    r.reason = Some("not started: the run was stopped".into());
+    let v = decide(
+        &r,
+        None,
+        Ok(RunAnswer::default()),
+        "test",
+        OffsetDateTime::UNIX_EPOCH,
+    );
+    assert_eq!(v.chain.verdict, Verdict::Inconclusive);
+    assert_eq!(
+        v.chain.reason.as_deref(),
+        Some("not started: the run was stopped")
+    );
+}
+
+#[test]
 fn expected_rules_are_matched_by_id_or_title() {
     let alert = |id: &str, title: &str| Alert {
         rule_id: Some(id.into()),

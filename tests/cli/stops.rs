@@ -172,6 +172,14 @@ fn sighup_and_sigquit_mid_chain_leave_no_residue() {
     for sig in [Signal::SIGHUP, Signal::SIGQUIT] {
         let lab = Lab::new();
         let scenarios = slow_scenario(lab.dir.path(), 60);
+        // A second scenario, after the first: never started, still recorded.
+        let first = std::fs::read_to_string(scenarios.join("slow-macro.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            scenarios.join("zz-later.yaml"),
+            first.replacen("id: slow-macro", "id: slow-macro-later", 1),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let scenarios = scenarios.display().to_string();
         let child = spawn(&lab, &["--scenarios", &scenarios]);
         let mut token = None;
@@ -188,6 +196,17 @@ fn sighup_and_sigquit_mid_chain_leave_no_residue() {
         lab.assert_no_residue(std::slice::from_ref(&token));
         let record = lab.record();
         assert_eq!(record["scenarios"][0]["status"], "interrupted", "{sig}");
+        let second = &record["scenarios"][1];
+        assert_eq!(second["id"], "slow-macro-later", "{sig}: {record}");
+        assert_eq!(second["status"], "interrupted", "{sig}");
+        assert_eq!(
+            second["reason"], "not started: the run was stopped",
+            "{sig}"
+        );
+        assert_eq!(
+            second["verification"]["chain"]["verdict"], "inconclusive",
+            "{sig}"
+        );
     }
 }
 
