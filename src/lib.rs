@@ -17,8 +17,8 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod exit;
-#[cfg(test)]
-mod fuzz_regressions;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
 pub mod history;
 pub mod intake;

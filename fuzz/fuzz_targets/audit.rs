@@ -4,14 +4,8 @@
 //! A panic is a crash.
 #![no_main]
 
-use chainproof::replay::input::{Loaded, load_bytes};
-use chainproof::telemetry_auditd::parse_auto;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let _ = parse_auto(text);
-    let _ = load_bytes("fuzz.log", data.to_vec(), &mut Loaded::default());
-});
+// The body is chainproof::fuzzing::one, which the regression test of
+// fuzz/regressions/ also replays.
+fuzz_target!(|data: &[u8]| chainproof::fuzzing::one("audit", data));

@@ -2,14 +2,8 @@
 //! network). Refusals are fine; a panic is a crash.
 #![no_main]
 
-use std::path::Path;
-
-use chainproof::config::Config;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let _ = Config::parse(text, Path::new("fuzz.yaml"));
-});
+// The body is chainproof::fuzzing::one, which the regression test of
+// fuzz/regressions/ also replays.
+fuzz_target!(|data: &[u8]| chainproof::fuzzing::one("config", data));

@@ -3,13 +3,8 @@
 //! exports), through the same sniffing as a file on disk. A panic is a crash.
 #![no_main]
 
-use chainproof::replay::input::{Loaded, load_bytes};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    // Binary magics go to the EVTX and ZIP targets.
-    if data.starts_with(b"PK") || data.starts_with(b"ElfFile\0") {
-        return;
-    }
-    let _ = load_bytes("fuzz.json", data.to_vec(), &mut Loaded::default());
-});
+// The body is chainproof::fuzzing::one, which the regression test of
+// fuzz/regressions/ also replays.
+fuzz_target!(|data: &[u8]| chainproof::fuzzing::one("jsonl", data));

@@ -1,7 +1,10 @@
-//! Replays every input the fuzz targets (`fuzz/`, docs/fuzzing.md) once
-//! crashed on, kept under `fuzz/regressions/<target>/`, through the same
-//! entry point as the target, so a plain `cargo test` fails if one of them
-//! panics again. Test-only: nothing here is part of the library.
+//! What each fuzz target (`fuzz/`, docs/fuzzing.md) does with one input,
+//! in one place: the targets in `fuzz/fuzz_targets/` call [`one`], and a
+//! plain `cargo test` replays every input a target once crashed on (kept
+//! under `fuzz/regressions/<target>/`) through the same function, so the
+//! fuzzer and the regression test can never drift apart.
+//!
+//! Not an API: hidden from the docs, kept public only for the fuzz crate.
 
 use std::path::{Path, PathBuf};
 
@@ -9,20 +12,26 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::detect::Rules;
+use crate::replay::input::{Loaded, load_bytes};
 use crate::scenario::{Platform, Source, load_source};
 use crate::telemetry::{Category, Event};
-use crate::{replay, telemetry_auditd};
+use crate::telemetry_auditd;
 
 /// The targets of fuzz/Cargo.toml; a folder named otherwise is an error, so
 /// a misnamed folder is not skipped silently.
-const TARGETS: &[&str] = &[
+pub const TARGETS: &[&str] = &[
     "scenario", "config", "sigma", "evtx", "jsonl", "audit", "zip",
 ];
 
-/// One input through the target's entry point; refusals are fine, a panic
-/// fails the test.
-fn replay_one(target: &str, data: &[u8]) {
+/// One input through `target`'s entry point. Refusals are fine; a panic
+/// is a crash. Inputs a reader would never be handed (not UTF-8 for the
+/// text loaders, the wrong magic for EVTX and ZIP) return at once, so each
+/// target spends its time on its own format.
+pub fn one(target: &str, data: &[u8]) {
+    // Files are read as UTF-8 text: other bytes never reach the parsers.
     let text = std::str::from_utf8(data).ok();
+    let zip = data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06");
+    let evtx = data.starts_with(b"ElfFile\0");
     match (target, text) {
         ("scenario", Some(text)) => {
             let _ = load_source(Source {
@@ -36,21 +45,23 @@ fn replay_one(target: &str, data: &[u8]) {
         ("sigma", Some(text)) => sigma(text),
         ("audit", Some(text)) => {
             let _ = telemetry_auditd::parse_auto(text);
-            let _ = replay::input::load_bytes(
-                "fuzz.log",
-                data.to_vec(),
-                &mut replay::Loaded::default(),
-            );
+            let _ = load_bytes("fuzz.log", data.to_vec(), &mut Loaded::default());
         }
-        ("evtx" | "jsonl" | "zip", _) => {
-            let _ =
-                replay::input::load_bytes("fuzz", data.to_vec(), &mut replay::Loaded::default());
+        ("evtx", _) if evtx => {
+            let _ = load_bytes("fuzz.evtx", data.to_vec(), &mut Loaded::default());
+        }
+        ("zip", _) if zip => {
+            let _ = load_bytes("fuzz.zip", data.to_vec(), &mut Loaded::default());
+        }
+        // Binary magics go to the EVTX and ZIP targets.
+        ("jsonl", _) if !(data.starts_with(b"PK") || evtx) => {
+            let _ = load_bytes("fuzz.json", data.to_vec(), &mut Loaded::default());
         }
         _ => {}
     }
 }
 
-/// As fuzz_targets/sigma.rs: load, then evaluate one event per platform.
+/// Load the rule, then evaluate one event per platform and the analytics.
 fn sigma(text: &str) {
     let texts = vec![(PathBuf::from("fuzz.yml"), text.to_owned())];
     let rules = Rules::parse(texts, Vec::new());
@@ -76,6 +87,7 @@ fn sigma(text: &str) {
     let _ = rules.evaluate_linux_analytics(&[&event, &event]);
 }
 
+#[cfg(test)]
 #[test]
 fn every_kept_fuzz_crash_is_handled() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
@@ -98,7 +110,7 @@ fn every_kept_fuzz_crash_is_handled() {
         for file in files {
             let data = std::fs::read(&file).expect("regression input");
             eprintln!("replaying {}", file.display());
-            replay_one(target, &data);
+            one(target, &data);
             replayed += 1;
         }
     }
