@@ -15,6 +15,7 @@ mod offline;
 mod remote;
 mod rules;
 mod run;
+mod runtime;
 mod schedule;
 mod verify;
 

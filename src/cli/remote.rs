@@ -206,12 +206,9 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         Err(code) => return code,
     };
     let rule_set = AnyBackend::rule_set(chosen.as_ref(), &rules);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime::build() {
         Ok(rt) => rt,
-        Err(e) => return fail(&e, exit::RUNTIME),
+        Err(code) => return code,
     };
     // Before the backend check: a command backend's check runs a program.
     stop::install(&rt);

@@ -83,16 +83,9 @@ pub fn run(args: RunArgs) -> u8 {
     }
     // The stop signals are handled from here on, before anything touches
     // the host (the backend check may run a program; then the journal).
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
-    let stop = {
-        let _entered = rt.enter();
-        crate::stop::listen()
+    let (rt, stop) = match super::runtime::with_stop() {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     let config = match super::read_config(args.config.as_deref()) {
         Ok(c) => c,

@@ -103,17 +103,10 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
     // Before the lock file, the first thing the service writes.
-    let stop = {
-        let _entered = rt.enter();
-        schedule::stop_signal()
+    let (rt, stop) = match super::runtime::with_stop() {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     let lock = match schedule::Lock::take(&settings.reports) {
         Ok(l) => l,

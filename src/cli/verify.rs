@@ -82,13 +82,6 @@ pub fn profile(
     Ok(Some((name.to_string(), p.clone())))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(&e, exit::RUNTIME))
-}
-
 /// `chainproof verify`.
 pub fn verify(args: VerifyArgs) -> u8 {
     let mut record = match report::read_record(&args.record) {
@@ -117,7 +110,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         Err(code) => return code,
     };
     let rule_set = crate::backend::AnyBackend::rule_set(chosen.as_ref(), &rules);
-    let rt = match runtime() {
+    let rt = match super::runtime::build() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -180,7 +173,7 @@ pub fn backends(args: BackendsArgs) -> u8 {
         Some(n) => vec![n.clone()],
         None => cfg.backends.keys().cloned().collect(),
     };
-    let rt = match runtime() {
+    let rt = match super::runtime::build() {
         Ok(rt) => rt,
         Err(code) => return code,
     };

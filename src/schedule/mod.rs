@@ -21,4 +21,4 @@ pub use cron::CronExpr;
 pub use lock::{LOCK_FILE, Lock, LockError};
 pub use log::{Event, LogFormat};
 pub use plan::{Slot, Slots, When};
-pub use service::{Service, Stopped, serve, stop_signal};
+pub use service::{Service, Stopped, serve};

@@ -57,15 +57,6 @@ impl Stopped {
     }
 }
 
-/// Watches the stop signals ([`crate::stop::signals`]: SIGTERM, SIGINT,
-/// SIGHUP, SIGQUIT) for the whole service: the returned receiver turns
-/// `true` at the first. The handlers are in place when this returns (call it
-/// inside the runtime, before the service touches the host), so a signal
-/// while waiting stops the service instead of killing it.
-pub fn stop_signal() -> watch::Receiver<bool> {
-    crate::stop::listen()
-}
-
 /// Runs the service until `--max-runs`, the end of the schedule, or `stop`.
 ///
 /// Runs are sequential: the next starts at the later of its slot and the end

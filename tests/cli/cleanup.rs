@@ -6,7 +6,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use serde_json::Value;
 
 use crate::common::*;
 
@@ -26,23 +25,8 @@ fn start_slow_iso(lab: &Lab) -> Result<(std::process::Child, String), Box<dyn st
         .spawn()?;
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        for entry in std::fs::read_dir(lab.reports().join(".journal"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            let v: Value = serde_json::from_str(&text).unwrap_or_default();
-            let (Some(token), Some(_)) = (v["token"].as_str(), v["mount_point"].as_str()) else {
-                continue;
-            };
-            let sleeping = token_processes(token).iter().any(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(b"/usr/bin/sleep"))
-            });
-            if sleeping {
-                return Ok((child, token.to_string()));
-            }
+        if let Some(token) = lab.sleeping_token(true) {
+            return Ok((child, token));
         }
         std::thread::sleep(Duration::from_millis(50));
     }

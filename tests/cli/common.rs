@@ -106,6 +106,35 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// The token of a run in the journal whose chain is at its
+    /// `/usr/bin/sleep` (with `mounted`, only a run that mounted an image).
+    pub fn sleeping_token(&self, mounted: bool) -> Option<String> {
+        for entry in std::fs::read_dir(self.reports().join(".journal"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let v: Value = serde_json::from_str(&text).unwrap_or_default();
+            let Some(token) = v["token"].as_str() else {
+                continue;
+            };
+            if mounted && v["mount_point"].as_str().is_none() {
+                continue;
+            }
+            let sleeping = token_processes(token).iter().any(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(b"/usr/bin/sleep"))
+            });
+            if sleeping {
+                return Some(token.to_string());
+            }
+        }
+        None
+    }
+}
+
 pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }

@@ -7,7 +7,6 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use serde_json::Value;
 
 use crate::common::*;
 
@@ -137,29 +136,6 @@ fn sigint_during_verification_exits_130_with_a_record_of_interrupted_hops() {
     lab.assert_no_residue(&tokens(&record));
 }
 
-/// The token of the run whose chain is sleeping (from the journal).
-fn sleeping_token(lab: &Lab) -> Option<String> {
-    for entry in std::fs::read_dir(lab.reports().join(".journal"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        let v: Value = serde_json::from_str(&text).unwrap_or_default();
-        let Some(token) = v["token"].as_str() else {
-            continue;
-        };
-        let sleeping = token_processes(token).iter().any(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.starts_with(b"/usr/bin/sleep"))
-        });
-        if sleeping {
-            return Some(token.to_string());
-        }
-    }
-    None
-}
-
 /// An SSH session dropping sends SIGHUP; Ctrl-\ sends SIGQUIT. Both stop
 /// the run like SIGTERM: chain ended, run directory and journal entry
 /// removed, record written, exit 130.
@@ -184,7 +160,7 @@ fn sighup_and_sigquit_mid_chain_leave_no_residue() {
         let child = spawn(&lab, &["--scenarios", &scenarios]);
         let mut token = None;
         wait_for("the chain's sleep", || {
-            token = sleeping_token(&lab);
+            token = lab.sleeping_token(false);
             token.is_some()
         });
         let token = token.unwrap_or_default();
