@@ -14,9 +14,6 @@ use crate::artifact::{ArtifactKind, odt};
 /// Longest file name (in bytes) Linux, macOS and Windows file systems hold.
 pub const NAME_MAX: usize = 255;
 
-/// A token of the real length, for measuring rendered names.
-const SAMPLE_TOKEN: &str = "cp0000000000";
-
 /// Every problem of this kind in `s`.
 pub fn check(s: &Scenario) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -77,7 +74,8 @@ fn variant(out: &mut Vec<Problem>, at: &str, v: &Variant) {
 /// Why `template` is too long a file name once `{token}` is rendered.
 fn too_long(template: &str) -> Option<String> {
     let mut vars = Vars::default();
-    vars.set("token", SAMPLE_TOKEN);
+    // A fresh token: rendered names are measured at the real length.
+    vars.set("token", crate::token::new());
     // A template that does not render is reported by the syntax check.
     let name = vars.render(template).ok()?;
     (name.len() > NAME_MAX).then(|| {
@@ -109,7 +107,10 @@ mod tests {
 
     #[test]
     fn names_are_measured_with_the_token_in() {
-        let fits = format!("{}{{token}}", "a".repeat(NAME_MAX - SAMPLE_TOKEN.len()));
+        let fits = format!(
+            "{}{{token}}",
+            "a".repeat(NAME_MAX - crate::token::new().len())
+        );
         assert_eq!(too_long(&fits), None);
         let over = format!("a{fits}");
         assert_eq!(
