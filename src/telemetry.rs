@@ -17,6 +17,10 @@ pub enum Category {
     ProcessCreation,
     /// A file was created or written.
     FileEvent,
+    /// Any other record replay maps (registry, image load, network, a
+    /// service log…): its Sigma log sources travel beside it
+    /// ([`crate::replay::Mapped::logsources`]). Backends never return it.
+    Other,
 }
 
 impl Category {
@@ -25,6 +29,7 @@ impl Category {
         match self {
             Category::ProcessCreation => "process_creation",
             Category::FileEvent => "file_event",
+            Category::Other => "other",
         }
     }
 }

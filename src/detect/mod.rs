@@ -174,17 +174,33 @@ impl Rules {
             ..LogSource::default()
         };
         let value = Value::Object(event.fields.clone());
-        let json = JsonEvent::borrow(&value);
-        self.engine
-            .evaluate_with_logsource(&json, &logsource)
-            .into_iter()
-            .map(|r| Hit {
-                rule_id: r.header.rule_id.clone(),
-                title: r.header.rule_title.clone(),
-                level: r.header.level.map(|l| format!("{l:?}").to_lowercase()),
-                tags: r.header.tags.clone(),
-            })
-            .collect()
+        self.evaluate_in(&value, std::slice::from_ref(&logsource))
+    }
+
+    /// Rules matching the fields `value` (a JSON object) under any of
+    /// `logsources` (a Sysmon 13 record is both `registry_set` and
+    /// `registry_event`); a rule matching under several counts once.
+    /// Borrows the event: the streaming path evaluates without a copy.
+    pub fn evaluate_in(&self, value: &Value, logsources: &[LogSource]) -> Vec<Hit> {
+        let json = JsonEvent::borrow(value);
+        let mut hits: Vec<Hit> = Vec::new();
+        for logsource in logsources {
+            for r in self.engine.evaluate_with_logsource(&json, logsource) {
+                let duplicate = logsources.len() > 1
+                    && hits.iter().any(|h| {
+                        h.title == r.header.rule_title && h.rule_id == r.header.rule_id
+                    });
+                if !duplicate {
+                    hits.push(Hit {
+                        rule_id: r.header.rule_id.clone(),
+                        title: r.header.rule_title.clone(),
+                        level: r.header.level.map(|l| format!("{l:?}").to_lowercase()),
+                        tags: r.header.tags.clone(),
+                    });
+                }
+            }
+        }
+        hits
     }
 }
 

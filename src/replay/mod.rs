@@ -9,6 +9,7 @@
 
 pub mod chains;
 pub mod input;
+pub mod model;
 #[cfg(test)]
 mod tests;
 

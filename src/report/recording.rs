@@ -37,10 +37,14 @@ pub fn render(record: &RunRecord, answers: &[Option<RunAnswer>]) -> String {
             line.insert("chainproof.backend".into(), json!(backend));
             line.insert("chainproof.hop".into(), json!(hop));
             let id = match event.category {
-                Category::ProcessCreation => 1,
-                Category::FileEvent => 11,
+                Category::ProcessCreation => Some(1),
+                Category::FileEvent => Some(11),
+                // Keeps the EventID of its fields, if any.
+                Category::Other => None,
             };
-            line.insert("EventID".into(), json!(id));
+            if let Some(id) = id {
+                line.insert("EventID".into(), json!(id));
+            }
             if let Some(t) = event.at.and_then(|t| {
                 t.format(&time::format_description::well_known::Rfc3339)
                     .ok()
