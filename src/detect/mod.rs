@@ -187,9 +187,9 @@ impl Rules {
         for logsource in logsources {
             for r in self.engine.evaluate_with_logsource(&json, logsource) {
                 let duplicate = logsources.len() > 1
-                    && hits.iter().any(|h| {
-                        h.title == r.header.rule_title && h.rule_id == r.header.rule_id
-                    });
+                    && hits
+                        .iter()
+                        .any(|h| h.title == r.header.rule_title && h.rule_id == r.header.rule_id);
                 if !duplicate {
                     hits.push(Hit {
                         rule_id: r.header.rule_id.clone(),
