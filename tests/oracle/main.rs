@@ -132,7 +132,8 @@ fn rule_index(root: &Path) -> HashMap<String, PathBuf> {
     }
     let mut index = HashMap::new();
     for path in files {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let id = text
             .lines()
             .find_map(|l| l.strip_prefix("id:"))
@@ -175,7 +176,10 @@ fn judge(root: &Path, index: &HashMap<String, PathBuf>, info_path: &Path) -> Out
         .unwrap_or_else(|e| panic!("read {}: {e}", info_path.display()));
     let info: Info = serde_yaml_ng::from_str(&text)
         .unwrap_or_else(|e| panic!("parse {}: {e}", info_path.display()));
-    let meta = &info.rule_metadata[0];
+    let meta = info
+        .rule_metadata
+        .first()
+        .unwrap_or_else(|| panic!("{} names no rule", info_path.display()));
     let outcome = |reason: Option<Reason>, detail: String| Outcome {
         folder: folder.clone(),
         rule: meta.id.clone(),
@@ -183,9 +187,9 @@ fn judge(root: &Path, index: &HashMap<String, PathBuf>, info_path: &Path) -> Out
         reason,
         detail,
     };
-    let Some(test) = info.regression_tests_info.first() else {
+    if info.regression_tests_info.is_empty() {
         return outcome(Some(Reason::NoSample), "info.yml lists no sample".into());
-    };
+    }
     let Some(rule_path) = index.get(&meta.id) else {
         return outcome(Some(Reason::RuleNotFound), String::new());
     };
@@ -198,9 +202,28 @@ fn judge(root: &Path, index: &HashMap<String, PathBuf>, info_path: &Path) -> Out
             refusal.message.clone(),
         );
     }
-    let replayed = match replay_sample(&root.join(&test.path), &rules, &meta.id) {
+    // A folder passes when every sample it lists does.
+    let failure = info
+        .regression_tests_info
+        .iter()
+        .find_map(|test| check(&root.join(&test.path), test.match_count, &rules, &meta.id));
+    match failure {
+        Some((reason, detail)) => outcome(Some(reason), detail),
+        None => outcome(None, String::new()),
+    }
+}
+
+/// Why `sample` does not bring `rule_id` to `want` alerts (at least one
+/// when `None`), or `None` when it does.
+fn check(
+    sample: &Path,
+    want: Option<u64>,
+    rules: &Rules,
+    rule_id: &str,
+) -> Option<(Reason, String)> {
+    let replayed = match replay_sample(sample, rules, rule_id) {
         Ok(r) => r,
-        Err(e) => return outcome(Some(Reason::Unreadable), error_chain(&e)),
+        Err(e) => return Some((Reason::Unreadable, error_chain(&e))),
     };
     if replayed.mapped == 0 {
         let skipped: Vec<String> = replayed
@@ -213,23 +236,21 @@ fn judge(root: &Path, index: &HashMap<String, PathBuf>, info_path: &Path) -> Out
             replayed.read,
             skipped.join(", ")
         );
-        return outcome(Some(Reason::NotMapped), detail);
+        return Some((Reason::NotMapped, detail));
     }
-    let passed = match test.match_count {
+    let passed = match want {
         Some(want) => replayed.alerts == want,
         None => replayed.alerts >= 1,
     };
     if passed {
-        return outcome(None, String::new());
+        return None;
     }
-    let want = test
-        .match_count
-        .map_or("at least 1".to_string(), |n| n.to_string());
+    let want = want.map_or("at least 1".to_string(), |n| n.to_string());
     let detail = format!(
         "got {}, want {want} ({} of {} record(s) mapped)",
         replayed.alerts, replayed.mapped, replayed.read
     );
-    outcome(Some(Reason::WrongCount), detail)
+    Some((Reason::WrongCount, detail))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
