@@ -131,8 +131,14 @@ pub(super) struct Loaded {
 
 /// Parses every `(path, text)`, compiles all Sigma rules in one batch and
 /// applies filters once they are all in. `refused` holds the files already
-/// refused unread; they count as files of the load.
-pub(super) fn compile(texts: Vec<(PathBuf, String)>, refused: Vec<Refusal>) -> Loaded {
+/// refused unread; they count as files of the load. `parsed(done, total)`
+/// is called before each text is parsed, with how many are done.
+pub(super) fn compile(
+    texts: Vec<(PathBuf, String)>,
+    refused: Vec<Refusal>,
+    parsed: &mut dyn FnMut(usize, usize),
+) -> Loaded {
+    let total = texts.len();
     let mut summary = Summary {
         files: texts.len() + refused.len(),
         refused,
@@ -141,7 +147,8 @@ pub(super) fn compile(texts: Vec<(PathBuf, String)>, refused: Vec<Refusal>) -> L
     let mut analytics = Vec::new();
     let mut rules: Vec<(PathBuf, SigmaRule)> = Vec::new();
     let mut filters = Vec::new();
-    for (path, text) in texts {
+    for (done, (path, text)) in texts.into_iter().enumerate() {
+        parsed(done, total);
         // rsigma-parser and serde_yaml_ng share a scanner that is quadratic
         // in nesting depth: refuse deep files before either sees them.
         if let Err(e) = crate::intake::yaml::check(&text) {
@@ -301,7 +308,7 @@ mod tests {
             ),
             (PathBuf::from("broken.yml"), "title: [\n".to_string()),
         ];
-        let loaded = compile(texts, Vec::new());
+        let loaded = compile(texts, Vec::new(), &mut |_, _| {});
         let got: Vec<(&str, Reason)> = loaded
             .summary
             .refused

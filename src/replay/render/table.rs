@@ -155,7 +155,7 @@ impl Table<'_> {
             chain.depth()
         );
         // The hop column takes what the cell and some titles leave.
-        let hop_width = self.options.width.saturating_sub(24 + 30).clamp(40, 100);
+        let hop_width = (self.options.width * 6 / 10).clamp(40, 100);
         for node in &chain.nodes {
             let indent = "  ".repeat(node.depth.min(10));
             let what = match &node.command_line {

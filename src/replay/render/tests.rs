@@ -52,20 +52,20 @@ fn feed(sink: &mut dyn Output) -> io::Result<()> {
 fn the_table_lists_chains_alerts_outside_them_and_every_count() -> io::Result<()> {
     let out = Shared::default();
     let options = table::Options {
-        width: 100,
+        width: 70,
         alerts_shown: 1,
         quiet_chains_shown: 1,
     };
     let mut sink = output(Format::Table, Box::new(out.clone()), options);
     feed(sink.as_mut())?;
     let want = r"chain 2 on WS01: C:\Windows\explorer.exe (3 processes, depth 2)
-  C:\Windows\explorer.exe                        parent only
-    └ wscript.exe  wscript.exe C:\Users\a\invoic… alerted (tactic)     Script Run
-      └ cmd.exe  cmd /c whoami                   observed
+  C:\Windows\explorer.exe                    parent only
+    └ wscript.exe  wscript.exe C:\Users\a\in… alerted (tactic)     Script Run
+      └ cmd.exe  cmd /c whoami               observed
 
 chain 3: /usr/bin/bash (2 processes, depth 1)
-  bash  bash                                     observed
-    └ ls  ls -l                                  observed
+  bash  bash                                 observed
+    └ ls  ls -l                              observed
 
 (1 more chains without alerts not shown)
 
