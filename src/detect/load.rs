@@ -39,6 +39,19 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The reason as JSON and the run record name it (`parse`,
+    /// `aggregation`…), the same as its serialised form.
+    pub fn key(self) -> &'static str {
+        match self {
+            Reason::Input => "input",
+            Reason::Parse => "parse",
+            Reason::Aggregation => "aggregation",
+            Reason::Correlation => "correlation",
+            Reason::Compile => "compile",
+            Reason::Filter => "filter",
+        }
+    }
+
     /// The reason as the summary shows it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,6 +108,29 @@ impl Summary {
             *counts.entry(r.reason).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// The load as the run record keeps it.
+    pub fn to_record(&self) -> crate::record::RuleLoad {
+        crate::record::RuleLoad {
+            files: self.files,
+            loaded: self.loaded,
+            by_reason: self
+                .by_reason()
+                .into_iter()
+                .map(|(r, n)| (r.key().to_string(), n))
+                .collect(),
+            refused: self
+                .refused
+                .iter()
+                .map(|r| crate::record::RuleRefusal {
+                    path: r.path.display().to_string(),
+                    rule: r.rule.clone(),
+                    reason: r.reason.key().to_string(),
+                    message: r.message.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// One line: `N rules loaded from F files; M refused (a: x, b: y)`.
@@ -294,6 +330,20 @@ pub(super) fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_keys_are_their_serialised_names() {
+        for r in [
+            Reason::Input,
+            Reason::Parse,
+            Reason::Aggregation,
+            Reason::Correlation,
+            Reason::Compile,
+            Reason::Filter,
+        ] {
+            assert_eq!(serde_json::to_value(r).ok(), Some(r.key().into()));
+        }
+    }
 
     #[test]
     fn legacy_aggregations_are_told_from_broken_files() {
