@@ -332,6 +332,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_file_is_reported_before_it_is_parsed() {
+        let texts: Vec<(PathBuf, String)> = (0..3)
+            .map(|i| (PathBuf::from(format!("{i}.yml")), "title: [\n".to_string()))
+            .collect();
+        let mut seen = Vec::new();
+        let loaded = compile(texts, Vec::new(), &mut |done, total| {
+            seen.push((done, total))
+        });
+        assert_eq!(seen, [(0, 3), (1, 3), (2, 3)]);
+        assert_eq!(loaded.summary.refused.len(), 3);
+    }
+
+    #[test]
     fn reason_keys_are_their_serialised_names() {
         for r in [
             Reason::Input,
