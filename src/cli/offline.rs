@@ -153,16 +153,7 @@ impl Stdout {
 
 impl std::io::Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.carry.extend_from_slice(buf);
-        let valid = match std::str::from_utf8(&self.carry) {
-            Ok(text) => text.len(),
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            // Not UTF-8 at all: the sinks only write `String`s, so this is
-            // a bug; pass it on visibly rather than hold it forever.
-            Err(_) => self.carry.len(),
-        };
-        let text = String::from_utf8_lossy(&self.carry[..valid]).into_owned();
-        self.carry.drain(..valid);
+        let text = whole_chars(&mut self.carry, buf);
         if self.json {
             crate::term::out_json(&text);
         } else {
@@ -224,5 +215,37 @@ pub fn gate(
         exit::OK
     } else {
         exit::POLICY
+    }
+}
+
+/// `carry` and `buf` as text up to the last whole character; the bytes of
+/// a character cut by the buffer's edge stay in `carry` for the next write.
+fn whole_chars(carry: &mut Vec<u8>, buf: &[u8]) -> String {
+    carry.extend_from_slice(buf);
+    let valid = match std::str::from_utf8(carry) {
+        Ok(text) => text.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        // Not UTF-8 at all: the sinks only write `String`s, so this is a
+        // bug; pass it on visibly (as U+FFFD) rather than hold it forever.
+        Err(_) => carry.len(),
+    };
+    let text = String::from_utf8_lossy(&carry[..valid]).into_owned();
+    carry.drain(..valid);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_chars;
+
+    #[test]
+    fn a_character_cut_by_the_buffer_edge_is_written_whole() {
+        let bytes = "a→b".as_bytes();
+        let mut carry = Vec::new();
+        assert_eq!(whole_chars(&mut carry, &bytes[..2]), "a");
+        assert_eq!(carry.len(), 1);
+        assert_eq!(whole_chars(&mut carry, &bytes[2..]), "→b");
+        assert!(carry.is_empty());
+        assert_eq!(whole_chars(&mut carry, b"x\xffy"), "x\u{fffd}y");
     }
 }
