@@ -153,11 +153,19 @@ impl Stdout {
 
 impl std::io::Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = whole_chars(&mut self.carry, buf);
+        // The usual case, a buffer of whole characters, is passed on as is.
+        let owned;
+        let text = match std::str::from_utf8(buf) {
+            Ok(text) if self.carry.is_empty() => text,
+            _ => {
+                owned = whole_chars(&mut self.carry, buf);
+                &owned
+            }
+        };
         if self.json {
-            crate::term::out_json(&text);
+            crate::term::out_json(text);
         } else {
-            crate::term::out(&text);
+            crate::term::out(text);
         }
         Ok(buf.len())
     }

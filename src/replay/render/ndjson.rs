@@ -9,12 +9,15 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Finish, Guarded, Output, SCHEMA, summary_value, to_json};
+use super::{Finish, Guarded, Output, SCHEMA, summary_value};
 use crate::replay::model::{Alert, Chain, Sink};
 
 /// The streaming sink.
 pub struct Ndjson<'w> {
     out: Guarded<'w>,
+    /// Reused for every line: one allocation for the whole stream, not one
+    /// per alert.
+    buf: Vec<u8>,
 }
 
 impl<'w> Ndjson<'w> {
@@ -22,18 +25,23 @@ impl<'w> Ndjson<'w> {
     pub fn new(out: Box<dyn Write + 'w>) -> Ndjson<'w> {
         Ndjson {
             out: Guarded::new(out),
+            buf: Vec::with_capacity(4096),
         }
     }
 
     /// Writes `value` as one line tagged `"type": kind`.
     fn line<T: Serialize + ?Sized>(&mut self, kind: &str, value: &T) -> io::Result<()> {
-        let body = to_json(value)?;
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, value).map_err(io::Error::other)?;
+        let body = std::str::from_utf8(&self.buf).map_err(io::Error::other)?;
+        let body = crate::term::json_safe(body);
         // The type goes first so `grep '^{"type":"alert"'` and readers that
         // dispatch on the first key work; every value here is an object.
         let rest = body.strip_prefix('{').unwrap_or(&body);
         let sep = if rest.starts_with('}') { "" } else { "," };
-        self.out
-            .write(&format!("{{\"type\":\"{kind}\"{sep}{rest}\n"));
+        for piece in ["{\"type\":\"", kind, "\"", sep, rest, "\n"] {
+            self.out.write(piece);
+        }
         Ok(())
     }
 
