@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::fail;
-use super::progress::Meter;
+use super::progress::{Counts, Meter};
 use crate::exit;
 use crate::replay::fail_on::{FailOn, Watch};
 use crate::replay::render::{self, Finish, Format, RuleReport, Tee};
@@ -91,7 +91,8 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let mut watch = Watch::new(args.fail_on);
     let meter = Meter::new("replay", "events read", None);
     let evaluated = {
-        let mut tee = Tee(vec![output.as_mut(), &mut watch]);
+        let mut counts = Counts::new(&meter);
+        let mut tee = Tee(vec![output.as_mut(), &mut watch, &mut counts]);
         // The one call to change when the streaming evaluator lands:
         // `crate::replay::run(&paths, &rules, Options::default(), &mut tee)`.
         super::replay_adapter::run(&paths, &rules, &mut tee, &meter)

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::replay::model::{Alert, Chain, Sink};
+
 /// Work shorter than this shows nothing.
 const QUIET_FOR: Duration = Duration::from_secs(1);
 
@@ -77,5 +79,46 @@ impl Meter {
         let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
         *done = true;
         self.bar.finish_and_clear();
+    }
+}
+
+/// Alerts and chains counted beside a meter's own count: a [`Sink`] in the
+/// replay's tee, so the line moves with the output whichever evaluator
+/// feeds it.
+pub struct Counts<'a> {
+    meter: &'a Meter,
+    alerts: u64,
+    chains: u64,
+}
+
+impl<'a> Counts<'a> {
+    /// Counts shown on `meter`.
+    pub fn new(meter: &'a Meter) -> Counts<'a> {
+        Counts {
+            meter,
+            alerts: 0,
+            chains: 0,
+        }
+    }
+
+    fn show(&self) {
+        self.meter
+            .note(&format!("{} alerts, {} chains", self.alerts, self.chains));
+    }
+}
+
+impl Sink for Counts<'_> {
+    fn alert(&mut self, _: &Alert) {
+        self.alerts += 1;
+        // Often enough to look alive, rarely enough to cost nothing.
+        if self.alerts.is_multiple_of(256) {
+            self.show();
+        }
+    }
+    fn chain(&mut self, _: &Chain) {
+        self.chains += 1;
+        if self.chains.is_multiple_of(64) {
+            self.show();
+        }
     }
 }

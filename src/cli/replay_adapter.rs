@@ -47,7 +47,6 @@ pub fn run(
         }
     })?;
     meter.set(events.len() as u64, None);
-    meter.note("evaluating");
     let result = crate::replay::replay(&events, rules);
     let mut chain_of: HashMap<usize, u64> = HashMap::new();
     let chains: Vec<Chain> = result
