@@ -179,6 +179,15 @@ fn fail_on_conditions_decide_the_exit_code() -> TestResult {
         let out = c.args(["--format", "ndjson"]).assert().code(code);
         let stderr = String::from_utf8(out.get_output().stderr.clone())?;
         assert_eq!(stderr.contains(": met"), code == 1, "{specs:?}: {stderr}");
+        // Not a terminal: no progress line, only what a log should keep.
+        for line in stderr.lines() {
+            assert!(
+                ["warning: rule refused: ", "rules: ", "fail-on "]
+                    .iter()
+                    .any(|p| line.starts_with(p)),
+                "{specs:?}: unexpected stderr line {line:?}"
+            );
+        }
     }
     Ok(())
 }
