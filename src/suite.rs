@@ -95,6 +95,8 @@ pub trait Progress {
     fn start(&self, index: usize, total: usize, id: &str);
     /// A scenario is done.
     fn done(&self, index: usize, total: usize, id: &str, summary: &str);
+    /// A rule file is about to be parsed (`done` of `total` are).
+    fn rules_parsed(&self, _done: usize, _total: usize) {}
     /// The rules are loaded; `summary` names every rule refused.
     fn rules(&self, _summary: &crate::detect::load::Summary) {}
 }
@@ -113,7 +115,9 @@ pub async fn run(
     progress: &dyn Progress,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Outcome, SuiteError> {
-    let rules = Rules::load(&settings.rules)?;
+    let rules = Rules::load_watched(&settings.rules, false, &mut |done, total| {
+        progress.rules_parsed(done, total);
+    })?;
     progress.rules(&rules.summary);
     // With a remote backend the alerting layer is the SIEM's own content.
     let rule_set = AnyBackend::rule_set(settings.backend.as_ref(), &rules);

@@ -45,11 +45,23 @@ pub fn is_hostile(c: char) -> bool {
             | '\u{e0000}'..='\u{e007f}')
 }
 
+/// True when `text` is printable ASCII, newline and tab only, so nothing in
+/// it can be hostile. A byte test the compiler vectorises: nearly all output
+/// is plain, and `replay --format ndjson` writes hundreds of megabytes of
+/// it, so the per-character check runs only on text that needs it.
+fn plainly_safe(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t'))
+}
+
 /// `text` with every [hostile](is_hostile) character shown escaped: `\x1b`
 /// for ASCII controls, `\u{202e}` for the rest. A carriage return right
 /// before a newline is a line end (CSV's CRLF) and stays; alone it could
 /// overwrite the line, so it is escaped. Borrowed when clean.
 pub fn safe(text: &str) -> Cow<'_, str> {
+    if plainly_safe(text) {
+        return Cow::Borrowed(text);
+    }
     let crlf = |i: usize, c: char| c == '\r' && text[i + 1..].starts_with('\n');
     if !text
         .char_indices()
@@ -74,7 +86,7 @@ pub fn safe(text: &str) -> Cow<'_, str> {
 /// escapes C0 controls but leaves DEL, C1 and bidi characters raw; those
 /// become `\uXXXX` escapes (they can only occur inside strings).
 pub fn json_safe(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_hostile) {
+    if plainly_safe(json) || !json.chars().any(is_hostile) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);

@@ -204,10 +204,12 @@ impl AnyBackend {
             Some((name, _)) => crate::record::RuleSet {
                 sources: vec![format!("the detection content of backend {name}")],
                 count: 0,
+                load: None,
             },
             None => crate::record::RuleSet {
                 sources: rules.sources.clone(),
                 count: rules.count,
+                load: Some(rules.summary.to_record()),
             },
         }
     }

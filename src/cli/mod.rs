@@ -12,7 +12,9 @@ mod cleanup;
 mod evidence;
 mod merge;
 mod offline;
+mod progress;
 mod remote;
+mod replay_adapter;
 mod rules;
 mod run;
 mod runtime;
@@ -105,19 +107,10 @@ pub enum Command {
     /// Evaluate Sigma rules over recorded telemetry offline: chainproof
     /// recordings (telemetry.jsonl), Sysmon/Winlogbeat JSON or JSON lines,
     /// Windows .evtx, raw audit.log / ausearch --raw / laurel, and .zip files
-    /// of these. Rebuilds the process chains and prints each with its alerts.
-    Replay {
-        /// Files or folders of telemetry.
-        #[arg(long, required = true, value_name = "PATH")]
-        telemetry: Vec<PathBuf>,
-        /// Sigma rule folders (default: the shipped detections/). Rules that
-        /// cannot be loaded are named on stderr and skipped.
-        #[arg(long, value_name = "DIR")]
-        rules: Vec<PathBuf>,
-        /// Refuse to run (exit 2) when any rule cannot be loaded.
-        #[arg(long)]
-        strict: bool,
-    },
+    /// of these. Rebuilds the process chains and prints each with its alerts,
+    /// the alerts outside chains, and what each input and the rules gave.
+    #[command(after_help = offline::REPLAY_EXIT_CODES)]
+    Replay(offline::ReplayArgs),
     /// Compare a run with a baseline cell by cell; exit 1 on regression.
     ///
     /// A cell regresses when its verdict is worse than the baseline's
@@ -309,11 +302,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
         Command::AuditRules { install, remove } => offline::audit_rules(install, remove),
-        Command::Replay {
-            telemetry,
-            rules,
-            strict,
-        } => offline::replay(&telemetry, &rules, strict),
+        Command::Replay(args) => offline::replay(args),
         Command::Gate {
             baseline,
             current,

@@ -4,24 +4,175 @@
 use std::path::PathBuf;
 
 use super::fail;
+use super::progress::{Counts, Meter};
 use crate::exit;
+use crate::replay::fail_on::{FailOn, Watch};
+use crate::replay::render::{self, Finish, Format, RuleReport, Tee};
 use crate::report;
 
-pub fn replay(telemetry: &[PathBuf], rules: &[PathBuf], strict: bool) -> u8 {
-    let rules = match super::rules::load(rules, strict, super::rules::Say::Always) {
+/// `replay`'s exit codes, printed under `chainproof replay --help`.
+pub const REPLAY_EXIT_CODES: &str = "\
+Exit codes:
+  0  replayed; no --fail-on condition was met
+  1  a --fail-on condition was met (the code `gate` gives a failed gate)
+  2  invalid usage: a bad --fail-on spec, an unreadable or malformed
+     telemetry input, a rule folder that cannot be read, or --strict with
+     a refused rule
+  3  output could not be written
+
+--fail-on SPEC (repeatable): `any` (any alert), `level:LEVEL` (an alert of
+LEVEL or more severe: informational < low < medium < high < critical),
+`rule:ID` (an alert of the rule with that id). See docs/replay.md.";
+
+/// Arguments of `replay`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("input").required(true).multiple(true))]
+pub struct ReplayArgs {
+    /// Files or folders of telemetry.
+    #[arg(value_name = "TELEMETRY", group = "input")]
+    pub paths: Vec<PathBuf>,
+    /// Files or folders of telemetry (the same as TELEMETRY; kept for
+    /// existing scripts).
+    #[arg(long, value_name = "PATH", group = "input")]
+    pub telemetry: Vec<PathBuf>,
+    /// Sigma rule folders (default: the shipped detections/). Rules that
+    /// cannot be loaded are named on stderr and skipped.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Refuse to run (exit 2) when any rule cannot be loaded.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output on stdout: `table` for people, `json` one document, `ndjson`
+    /// one object per line as alerts come (for large inputs). Progress and
+    /// warnings go to stderr whatever the format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReplayFormat,
+    /// Exit 1 when a condition is met: `any`, `level:<level>` (that level or
+    /// higher), `rule:<id>`. Repeatable; any one met fails.
+    #[arg(long, value_name = "SPEC", value_parser = parse_fail_on)]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// `--format` of `replay`; the library's [`Format`] stays free of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReplayFormat {
+    /// Aligned text.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, streamed.
+    Ndjson,
+}
+
+impl From<ReplayFormat> for Format {
+    fn from(f: ReplayFormat) -> Format {
+        match f {
+            ReplayFormat::Table => Format::Table,
+            ReplayFormat::Json => Format::Json,
+            ReplayFormat::Ndjson => Format::Ndjson,
+        }
+    }
+}
+
+fn parse_fail_on(spec: &str) -> Result<FailOn, String> {
+    spec.parse::<FailOn>().map_err(|e| e.to_string())
+}
+
+/// Runs `replay`: rules loaded (refusals on stderr), telemetry streamed
+/// through them into the chosen output, then the `--fail-on` decision.
+pub fn replay(args: ReplayArgs) -> u8 {
+    let rules = match super::rules::load(&args.rules, args.strict, super::rules::Say::Always) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let mut events = Vec::new();
-    for path in telemetry {
-        match crate::replay::load(path) {
-            Ok(loaded) => events.extend(loaded.events),
-            Err(e) => return fail(&e, exit::INVALID),
-        }
+    let paths: Vec<PathBuf> = args.paths.into_iter().chain(args.telemetry).collect();
+    let format = Format::from(args.format);
+    let mut output = render::output(format, Box::new(Stdout::new(format)), table_options());
+    let mut watch = Watch::new(args.fail_on);
+    let meter = Meter::new("replay", "events read", None);
+    let evaluated = {
+        let mut counts = Counts::new(&meter);
+        let mut tee = Tee(vec![output.as_mut(), &mut watch, &mut counts]);
+        // The one call to change when the streaming evaluator lands:
+        // `crate::replay::run(&paths, &rules, Options::default(), &mut tee)`.
+        super::replay_adapter::run(&paths, &rules, &mut tee, &meter)
+    };
+    meter.done();
+    let summary = match evaluated {
+        Ok(s) => s,
+        Err(e) => return fail(&e, exit::INVALID),
+    };
+    let report = RuleReport::of(&rules);
+    let end = Finish {
+        summary: &summary,
+        rules: &report,
+    };
+    if let Err(e) = output.finish(&end) {
+        errln!("error: failed to write the replay's output: {e}");
+        return exit::RUNTIME;
     }
-    let result = crate::replay::replay(&events, &rules);
-    crate::term::out(&crate::replay::render_text(&result));
-    exit::OK
+    for condition in watch.met() {
+        errln!("fail-on {condition}: met");
+    }
+    if watch.failed() {
+        exit::POLICY
+    } else {
+        exit::OK
+    }
+}
+
+/// The table's width: the terminal's when stdout is one.
+fn table_options() -> render::table::Options {
+    let width =
+        terminal_size::terminal_size_of(std::io::stdout()).map_or(100, |(w, _)| usize::from(w.0));
+    render::table::Options {
+        width,
+        ..render::table::Options::default()
+    }
+}
+
+/// stdout through [`crate::term`], which sanitises again, handles a closed
+/// pipe and turns a failed write into exit 3. Buffered: ndjson writes a
+/// line per alert, and `term` flushes each write.
+struct Stdout {
+    json: bool,
+    /// Bytes of a character split across two writes.
+    carry: Vec<u8>,
+}
+
+impl Stdout {
+    fn new(format: Format) -> std::io::BufWriter<Stdout> {
+        std::io::BufWriter::with_capacity(
+            64 * 1024,
+            Stdout {
+                json: format != Format::Table,
+                carry: Vec::new(),
+            },
+        )
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // The usual case, a buffer of whole characters, is passed on as is.
+        let owned;
+        let text = match std::str::from_utf8(buf) {
+            Ok(text) if self.carry.is_empty() => text,
+            _ => {
+                owned = whole_chars(&mut self.carry, buf);
+                &owned
+            }
+        };
+        if self.json {
+            crate::term::out_json(text);
+        } else {
+            crate::term::out(text);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn audit_rules(install: bool, remove: bool) -> u8 {
@@ -73,5 +224,37 @@ pub fn gate(
         exit::OK
     } else {
         exit::POLICY
+    }
+}
+
+/// `carry` and `buf` as text up to the last whole character; the bytes of
+/// a character cut by the buffer's edge stay in `carry` for the next write.
+fn whole_chars(carry: &mut Vec<u8>, buf: &[u8]) -> String {
+    carry.extend_from_slice(buf);
+    let valid = match std::str::from_utf8(carry) {
+        Ok(text) => text.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        // Not UTF-8 at all: the sinks only write `String`s, so this is a
+        // bug; pass it on visibly (as U+FFFD) rather than hold it forever.
+        Err(_) => carry.len(),
+    };
+    let text = String::from_utf8_lossy(&carry[..valid]).into_owned();
+    carry.drain(..valid);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_chars;
+
+    #[test]
+    fn a_character_cut_by_the_buffer_edge_is_written_whole() {
+        let bytes = "a→b".as_bytes();
+        let mut carry = Vec::new();
+        assert_eq!(whole_chars(&mut carry, &bytes[..2]), "a");
+        assert_eq!(carry.len(), 1);
+        assert_eq!(whole_chars(&mut carry, &bytes[2..]), "→b");
+        assert!(carry.is_empty());
+        assert_eq!(whole_chars(&mut carry, b"x\xffy"), "x\u{fffd}y");
     }
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::fail;
+use super::progress::Meter;
 use crate::detect::Rules;
 use crate::detect::load::Summary;
 use crate::exit;
@@ -19,9 +20,20 @@ pub enum Say {
 }
 
 /// Loads `dirs` (the shipped rules when empty). With `strict`, any refusal
-/// is exit 2; otherwise each is printed and skipped.
+/// is exit 2; otherwise each is printed and skipped. A load that takes over
+/// a second shows its progress on a terminal's stderr.
 pub fn load(dirs: &[PathBuf], strict: bool, say: Say) -> Result<Rules, u8> {
-    let rules = Rules::load_with(dirs, strict).map_err(|e| fail(&e, exit::INVALID))?;
+    let meter = Meter::new("rules", "files parsed", Some(0));
+    let mut parsed = |done: usize, total: usize| {
+        meter.set(done as u64, Some(total as u64));
+        if done + 1 == total {
+            // The batch compile that follows the last parse has no count.
+            meter.note("compiling");
+        }
+    };
+    let loaded = Rules::load_watched(dirs, strict, &mut parsed);
+    meter.done();
+    let rules = loaded.map_err(|e| fail(&e, exit::INVALID))?;
     tell(&rules.summary, say);
     Ok(rules)
 }

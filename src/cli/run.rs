@@ -18,7 +18,15 @@ pub fn absolute(p: &std::path::Path) -> PathBuf {
 struct Bar(indicatif::ProgressBar);
 
 impl Progress for Bar {
+    fn rules_parsed(&self, done: usize, total: usize) {
+        // Counts only: the bar's message never holds input text here.
+        if done.is_multiple_of(64) || done + 1 == total {
+            self.0
+                .set_message(format!("rules: {done}/{total} files parsed"));
+        }
+    }
     fn rules(&self, summary: &crate::detect::load::Summary) {
+        self.0.set_message("");
         super::rules::tell(summary, super::rules::Say::Refusals);
     }
     fn start(&self, index: usize, total: usize, id: &str) {

@@ -39,6 +39,19 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The reason as JSON and the run record name it (`parse`,
+    /// `aggregation`…), the same as its serialised form.
+    pub fn key(self) -> &'static str {
+        match self {
+            Reason::Input => "input",
+            Reason::Parse => "parse",
+            Reason::Aggregation => "aggregation",
+            Reason::Correlation => "correlation",
+            Reason::Compile => "compile",
+            Reason::Filter => "filter",
+        }
+    }
+
     /// The reason as the summary shows it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -97,6 +110,29 @@ impl Summary {
         counts
     }
 
+    /// The load as the run record keeps it.
+    pub fn to_record(&self) -> crate::record::RuleLoad {
+        crate::record::RuleLoad {
+            files: self.files,
+            loaded: self.loaded,
+            by_reason: self
+                .by_reason()
+                .into_iter()
+                .map(|(r, n)| (r.key().to_string(), n))
+                .collect(),
+            refused: self
+                .refused
+                .iter()
+                .map(|r| crate::record::RuleRefusal {
+                    path: r.path.display().to_string(),
+                    rule: r.rule.clone(),
+                    reason: r.reason.key().to_string(),
+                    message: r.message.clone(),
+                })
+                .collect(),
+        }
+    }
+
     /// One line: `N rules loaded from F files; M refused (a: x, b: y)`.
     pub fn line(&self) -> String {
         let mut text = format!(
@@ -131,8 +167,14 @@ pub(super) struct Loaded {
 
 /// Parses every `(path, text)`, compiles all Sigma rules in one batch and
 /// applies filters once they are all in. `refused` holds the files already
-/// refused unread; they count as files of the load.
-pub(super) fn compile(texts: Vec<(PathBuf, String)>, refused: Vec<Refusal>) -> Loaded {
+/// refused unread; they count as files of the load. `parsed(done, total)`
+/// is called before each text is parsed, with how many are done.
+pub(super) fn compile(
+    texts: Vec<(PathBuf, String)>,
+    refused: Vec<Refusal>,
+    parsed: &mut dyn FnMut(usize, usize),
+) -> Loaded {
+    let total = texts.len();
     let mut summary = Summary {
         files: texts.len() + refused.len(),
         refused,
@@ -141,7 +183,8 @@ pub(super) fn compile(texts: Vec<(PathBuf, String)>, refused: Vec<Refusal>) -> L
     let mut analytics = Vec::new();
     let mut rules: Vec<(PathBuf, SigmaRule)> = Vec::new();
     let mut filters = Vec::new();
-    for (path, text) in texts {
+    for (done, (path, text)) in texts.into_iter().enumerate() {
+        parsed(done, total);
         // rsigma-parser and serde_yaml_ng share a scanner that is quadratic
         // in nesting depth: refuse deep files before either sees them.
         if let Err(e) = crate::intake::yaml::check(&text) {
@@ -289,6 +332,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_file_is_reported_before_it_is_parsed() {
+        let texts: Vec<(PathBuf, String)> = (0..3)
+            .map(|i| (PathBuf::from(format!("{i}.yml")), "title: [\n".to_string()))
+            .collect();
+        let mut seen = Vec::new();
+        let loaded = compile(texts, Vec::new(), &mut |done, total| {
+            seen.push((done, total))
+        });
+        assert_eq!(seen, [(0, 3), (1, 3), (2, 3)]);
+        assert_eq!(loaded.summary.refused.len(), 3);
+    }
+
+    #[test]
+    fn reason_keys_are_their_serialised_names() {
+        for r in [
+            Reason::Input,
+            Reason::Parse,
+            Reason::Aggregation,
+            Reason::Correlation,
+            Reason::Compile,
+            Reason::Filter,
+        ] {
+            assert_eq!(serde_json::to_value(r).ok(), Some(r.key().into()));
+        }
+    }
+
+    #[test]
     fn legacy_aggregations_are_told_from_broken_files() {
         let texts = vec![
             (
@@ -301,7 +371,7 @@ mod tests {
             ),
             (PathBuf::from("broken.yml"), "title: [\n".to_string()),
         ];
-        let loaded = compile(texts, Vec::new());
+        let loaded = compile(texts, Vec::new(), &mut |_, _| {});
         let got: Vec<(&str, Reason)> = loaded
             .summary
             .refused

@@ -97,6 +97,17 @@ impl Rules {
     /// As [`Rules::load`]; with `strict`, any refused rule is an error that
     /// names every refusal.
     pub fn load_with(dirs: &[PathBuf], strict: bool) -> Result<Rules, DetectError> {
+        Rules::load_watched(dirs, strict, &mut |_, _| {})
+    }
+
+    /// As [`Rules::load_with`], calling `parsed(done, total)` as each rule
+    /// file is parsed (`done` files before it), so a command can show progress on a corpus load
+    /// without this module knowing about terminals.
+    pub fn load_watched(
+        dirs: &[PathBuf],
+        strict: bool,
+        parsed: &mut dyn FnMut(usize, usize),
+    ) -> Result<Rules, DetectError> {
         let mut texts = Vec::new();
         let mut sources = Vec::new();
         if dirs.is_empty() {
@@ -122,7 +133,7 @@ impl Rules {
                 }
             }
         }
-        Rules::from_texts(texts, sources, refused, strict)
+        Rules::from_texts(texts, sources, refused, strict, parsed)
     }
 
     /// Rules from texts already read, each with the path its refusals name;
@@ -131,7 +142,7 @@ impl Rules {
     /// against [`crate::intake::yaml::MAX_DEPTH`] before it is parsed); a
     /// refused rule is skipped and named in [`Rules::summary`].
     pub fn parse(texts: Vec<(PathBuf, String)>, sources: Vec<String>) -> Rules {
-        let loaded = load::compile(texts, Vec::new());
+        let loaded = load::compile(texts, Vec::new(), &mut |_, _| {});
         Rules::assemble(loaded, sources)
     }
 
@@ -140,8 +151,9 @@ impl Rules {
         sources: Vec<String>,
         refused: Vec<load::Refusal>,
         strict: bool,
+        parsed: &mut dyn FnMut(usize, usize),
     ) -> Result<Rules, DetectError> {
-        let loaded = load::compile(texts, refused);
+        let loaded = load::compile(texts, refused, parsed);
         if strict && !loaded.summary.refused.is_empty() {
             return Err(DetectError::Strict {
                 count: loaded.summary.refused.len(),

@@ -11,7 +11,10 @@
 //! unchanged, so a suite with variants for other platforms can still pass.
 //!
 //! Reads records and a policy only; it neither runs nor verifies anything, and
-//! it maps nothing to exit codes (the binary does that).
+//! it maps nothing to exit codes: the binary gives a failed gate
+//! [`crate::exit::POLICY`], the code `replay --fail-on` shares (its
+//! conditions, [`crate::replay::fail_on::FailOn`], are there for a gate on
+//! alerts too).
 
 mod policy;
 mod render;

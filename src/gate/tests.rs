@@ -114,6 +114,7 @@ fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
         rules: RuleSet {
             sources: vec![],
             count: 0,
+            load: None,
         },
         scenarios,
         targets_not_run: Vec::new(),

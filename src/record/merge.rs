@@ -49,7 +49,9 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
     let mut rules = RuleSet {
         sources: Vec::new(),
         count: 0,
+        load: None,
     };
+    let mut loads = Vec::new();
     let mut scenarios = Vec::new();
     let mut targets_not_run = Vec::new();
     for record in records {
@@ -71,6 +73,9 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
             }
         }
         rules.count = rules.count.max(record.rules.count);
+        // One load for the fleet only when every host loaded the same; a
+        // mix would be a summary of no host's rules.
+        loads.push(record.rules.load);
         if record.scenarios.is_empty() {
             hosts.insert(record.host.name.clone());
         }
@@ -80,6 +85,9 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
             scenarios.push(run);
         }
         targets_not_run.extend(record.targets_not_run);
+    }
+    if loads.windows(2).all(|w| w[0] == w[1]) {
+        rules.load = loads.into_iter().next().flatten();
     }
     let n = hosts.len();
     Ok(RunRecord {
@@ -138,6 +146,24 @@ mod tests {
         r.host.name = host.into();
         r.run_id = run_id.into();
         Ok(r)
+    }
+
+    #[test]
+    fn a_fleet_keeps_the_rule_load_only_when_every_host_had_the_same() -> TestResult {
+        let load = crate::record::RuleLoad {
+            files: 4,
+            loaded: 3,
+            ..Default::default()
+        };
+        let mut a = record("lab-a", "cpaaaaaaaaaa")?;
+        let mut b = record("lab-b", "cpbbbbbbbbbb")?;
+        a.rules.load = Some(load.clone());
+        b.rules.load = Some(load.clone());
+        let same = merge(vec![a.clone(), b.clone()])?;
+        assert_eq!(same.rules.load, Some(load));
+        b.rules.load = None;
+        assert_eq!(merge(vec![a, b])?.rules.load, None);
+        Ok(())
     }
 
     #[test]

@@ -85,6 +85,41 @@ pub struct RuleSet {
     pub sources: Vec<String>,
     /// Number of rules loaded.
     pub count: usize,
+    /// What the load read and refused, so a reader of the record sees the
+    /// rules that did not take part. Absent in records written before it
+    /// was recorded, and when the alerting layer is a backend's own content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<RuleLoad>,
+}
+
+/// The rule load behind a run: files read, rules loaded, every refusal.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleLoad {
+    /// Rule files read.
+    pub files: usize,
+    /// Rules loaded.
+    pub loaded: usize,
+    /// Refusals counted by reason (`parse`, `aggregation`, `correlation`,
+    /// `compile`, `filter`, `input`).
+    pub by_reason: BTreeMap<String, usize>,
+    /// Every refused rule or file, in file order.
+    pub refused: Vec<RuleRefusal>,
+}
+
+/// One rule or file the load refused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleRefusal {
+    /// The rule file.
+    pub path: String,
+    /// The rule's id or title; absent when the whole file was refused.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Why, as a class (a key of [`RuleLoad::by_reason`]).
+    pub reason: String,
+    /// The parser's or engine's words.
+    pub message: String,
 }
 
 /// One scenario variant's run.

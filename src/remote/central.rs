@@ -106,6 +106,7 @@ fn empty_fleet() -> RunRecord {
         rules: RuleSet {
             sources: Vec::new(),
             count: 0,
+            load: None,
         },
         scenarios: Vec::new(),
         targets_not_run: Vec::new(),

@@ -8,8 +8,10 @@
 //! about this recording".
 
 pub mod chains;
+pub mod fail_on;
 pub mod input;
 pub mod model;
+pub mod render;
 #[cfg(test)]
 mod tests;
 

@@ -74,9 +74,10 @@ pub fn render(record: &RunRecord) -> String {
     };
     let _ = writeln!(
         out,
-        "{host}, rules: {} from {}. Started {}.\n",
+        "{host}, rules: {} from {}{}. Started {}.\n",
         record.rules.count,
         escape(&record.rules.sources.join(", ")),
+        refused(&record.rules),
         rfc3339(record.started_at)
     );
     let headers = m.headers();
@@ -157,4 +158,20 @@ pub fn render(record: &RunRecord) -> String {
         }
     }
     out
+}
+
+/// ` (N refused: parse 2, compile 1)` when the rule load refused any, so a
+/// reader of the report knows rules were missing from it.
+fn refused(rules: &crate::record::RuleSet) -> String {
+    match &rules.load {
+        Some(load) if !load.refused.is_empty() => {
+            let reasons: Vec<String> = load
+                .by_reason
+                .iter()
+                .map(|(r, n)| format!("{} {n}", escape(r)))
+                .collect();
+            format!(" ({} refused: {})", load.refused.len(), reasons.join(", "))
+        }
+        _ => String::new(),
+    }
 }

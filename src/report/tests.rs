@@ -58,6 +58,7 @@ fn record_with(command_line: &str) -> RunRecord {
         rules: RuleSet {
             sources: vec!["<embedded>/detections".into()],
             count: 3,
+            load: None,
         },
         scenarios: vec![ScenarioRun {
             host: None,
@@ -209,4 +210,46 @@ fn the_summary_says_a_chain_did_not_finish() {
         matrix::Summary::of(&r).line(),
         "0 chains: 0 alerted (0 technique), 0 fully observed; 1 not verified"
     );
+}
+
+#[test]
+fn markdown_names_the_refused_rules_count_by_reason() {
+    let mut record = record_with("sh");
+    let plain = render(&record, Format::Md);
+    assert!(
+        plain.contains("rules: 3 from &lt;embedded&gt;/detections. Started"),
+        "{plain}"
+    );
+    let summary = crate::detect::load::Summary {
+        files: 5,
+        loaded: 3,
+        refused: vec![
+            crate::detect::load::Refusal::new(
+                std::path::Path::new("r/a.yml"),
+                None,
+                crate::detect::load::Reason::Parse,
+                "bad",
+            ),
+            crate::detect::load::Refusal::new(
+                std::path::Path::new("r/b.yml"),
+                Some("b".into()),
+                crate::detect::load::Reason::Correlation,
+                "correlation `b`",
+            ),
+        ],
+    };
+    record.rules.load = Some(summary.to_record());
+    let md = render(&record, Format::Md);
+    assert!(
+        md.contains(
+            "rules: 3 from &lt;embedded&gt;/detections (2 refused: correlation 1, parse 1). Started"
+        ),
+        "{md}"
+    );
+    // The record keeps the list; an older record without it still reads.
+    let json = serde_json::to_value(&record.rules).unwrap_or_default();
+    assert_eq!(json["load"]["refused"][1]["reason"], "correlation");
+    assert_eq!(json["load"]["by_reason"]["parse"], 1);
+    let old: Result<RuleSet, _> = serde_json::from_str(r#"{"sources": ["rules"], "count": 4}"#);
+    assert!(old.is_ok_and(|r| r.load.is_none()));
 }

@@ -339,6 +339,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
         rules: crate::record::RuleSet {
             sources: vec![],
             count: 0,
+            load: None,
         },
         scenarios: vec![],
         targets_not_run: Vec::new(),

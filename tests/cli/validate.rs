@@ -142,7 +142,12 @@ fn report_renders_a_record_again_in_every_format() -> TestResult {
 /// `--help` is the user's manual: its text is reviewed as a snapshot.
 #[test]
 fn help_texts() -> TestResult {
-    for args in [&["--help"][..], &["run", "--help"], &["cleanup", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["cleanup", "--help"],
+        &["replay", "--help"],
+    ] {
         let out = Command::cargo_bin("chainproof")?
             .args(args)
             .env("COLUMNS", "100")

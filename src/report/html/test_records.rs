@@ -267,6 +267,7 @@ pub(super) fn handmade(cmd: &str) -> RunRecord {
         rules: RuleSet {
             sources: vec!["rules/sigma".into(), "<embedded>/detections".into()],
             count: 17,
+            load: None,
         },
         scenarios: vec![blocked, inconclusive, control, na],
         targets_not_run: Vec::new(),

@@ -112,6 +112,7 @@ pub(crate) fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
         rules: RuleSet {
             sources: vec!["<embedded>/detections".into()],
             count: 3,
+            load: None,
         },
         scenarios,
         targets_not_run: Vec::new(),
