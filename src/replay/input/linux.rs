@@ -1,0 +1,191 @@
+//! Linux telemetry: Sysmon for Linux's `<Event>` XML (carried in syslog
+//! lines, Azure `SyslogMessage` exports and journal `MESSAGE`s), mapped
+//! through the same table as Windows Sysmon with product `linux`; and the
+//! glue to [`telemetry_auditd`] for auditd and laurel.
+//!
+//! The XML is read with quick-xml, a pull parser that allocates only for
+//! the values kept; Sysmon's XML is one flat `System` and one `EventData`
+//! of `<Data Name=…>` elements, so no tree is built.
+
+use quick_xml::events::Event as Xml;
+use serde_json::{Map, Value};
+
+use super::logsource::{self, AUDITD};
+use super::windows::{self, Header};
+use super::{Ctx, Skip};
+use crate::replay::model::{Mapped, Origin};
+use crate::scenario::Platform;
+use crate::telemetry::Category;
+use crate::telemetry_auditd;
+
+/// True when `text` carries a Sysmon `<Event>` document.
+pub(super) fn is_sysmon_xml(text: &str) -> bool {
+    text.contains("<Event>") && text.contains("<System>")
+}
+
+/// Where in the document the parser is.
+#[derive(Clone, Copy, PartialEq)]
+enum At {
+    Other,
+    EventId,
+    Channel,
+    Computer,
+    Data,
+}
+
+/// One Sysmon for Linux record from the text holding its `<Event>`;
+/// `host` is the carrier's host, used when the XML names none.
+pub(super) fn sysmon_xml(text: &str, host: Option<String>, input: usize) -> Result<Mapped, Skip> {
+    let start = text
+        .find("<Event>")
+        .ok_or(Skip::Static("Sysmon XML: no <Event>"))?;
+    let mut reader = quick_xml::Reader::from_str(&text[start..]);
+    let mut header = Header {
+        host,
+        ..Header::default()
+    };
+    let mut fields = Map::new();
+    let mut at = At::Other;
+    let mut name = String::new();
+    let mut value = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Xml::Start(e)) => {
+                value.clear();
+                at = match e.name().as_ref() {
+                    b"EventID" => At::EventId,
+                    b"Channel" => At::Channel,
+                    b"Computer" => At::Computer,
+                    b"Data" => {
+                        name = attribute(&e, b"Name").unwrap_or_default();
+                        At::Data
+                    }
+                    _ => At::Other,
+                };
+            }
+            Ok(Xml::Empty(e)) => match e.name().as_ref() {
+                b"Provider" => header.provider = attribute(&e, b"Name").map(Value::from),
+                b"TimeCreated" => header.time = attribute(&e, b"SystemTime").map(Value::from),
+                b"Data" => {
+                    if let Some(n) = attribute(&e, b"Name") {
+                        fields.insert(n, Value::from(""));
+                    }
+                }
+                _ => {}
+            },
+            Ok(Xml::Text(t)) if at != At::Other => {
+                value.push_str(
+                    &t.xml10_content()
+                        .map_err(|_| Skip::Static("Sysmon XML: bad text"))?,
+                );
+            }
+            Ok(Xml::GeneralRef(r)) if at != At::Other => {
+                let entity = r
+                    .decode()
+                    .map_err(|_| Skip::Static("Sysmon XML: bad entity"))?;
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    value.push(c);
+                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&entity) {
+                    value.push_str(s);
+                }
+            }
+            Ok(Xml::End(_)) => {
+                let text = std::mem::take(&mut value);
+                match at {
+                    At::EventId => header.id = text.trim().parse().ok(),
+                    At::Channel => header.channel = Some(Value::from(text)),
+                    At::Computer => header.computer = Some(Value::from(text)),
+                    At::Data => {
+                        fields.insert(std::mem::take(&mut name), Value::from(text));
+                    }
+                    At::Other => {}
+                }
+                at = At::Other;
+            }
+            Ok(Xml::Eof) => break,
+            Ok(_) => {}
+            Err(_) => return Err(Skip::Static("Sysmon XML: malformed")),
+        }
+    }
+    if header.channel.is_none() {
+        header.channel = Some(Value::from(logsource::SYSMON_LINUX));
+    }
+    // Sysmon for Linux writes ids as decimal text: numbers match Sigma's
+    // integer values the way Windows Sysmon's do.
+    for key in [
+        "ProcessId",
+        "ParentProcessId",
+        "SourcePort",
+        "DestinationPort",
+    ] {
+        if let Some(n) = fields
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            fields.insert(key.into(), Value::from(n));
+        }
+    }
+    windows::finish(header, fields, None, None, input)
+}
+
+fn attribute(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// Audit text (raw records, laurel lines, `SyslogMessage` audit records)
+/// of `lines` lines through the auditd assembler, which needs a whole
+/// event's records together: it is parsed at once, and its events are
+/// emitted after the file's other records.
+pub(super) fn audit(ctx: &mut Ctx<'_>, input: usize, text: &str, lines: u64) {
+    if lines == 0 {
+        return;
+    }
+    let parsed = telemetry_auditd::parse_auto(text);
+    let events = parsed.events.len() as u64;
+    let not_understood = parsed.skipped_lines as u64;
+    for event in parsed.events {
+        let detail = match event.category {
+            Category::ProcessCreation => "exec",
+            _ => "file",
+        };
+        let Some((row, entry)) = logsource::lookup(AUDITD, None, Some(detail)) else {
+            continue;
+        };
+        let host = event
+            .fields
+            .get("node")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        ctx.record(
+            input,
+            Ok(Mapped {
+                event,
+                platform: Platform::Linux,
+                logsources: logsource::of_row(row, Platform::Linux),
+                host,
+                origin: Origin {
+                    provider: entry.provider,
+                    id: None,
+                },
+                input,
+            }),
+        );
+    }
+    ctx.skip(input, "audit line not understood", not_understood);
+    // One audit event spans several records (SYSCALL, EXECVE, CWD, PATH,
+    // PROCTITLE); only execs and file creations become events.
+    let folded = lines.saturating_sub(not_understood).saturating_sub(events);
+    ctx.skip(
+        input,
+        "audit record folded into an event, or of an event not mapped",
+        folded,
+    );
+}
