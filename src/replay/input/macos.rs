@@ -143,3 +143,104 @@ pub(super) fn unified_log(record: &Map<String, Value>) -> Skip {
         _ => Skip::Static("unified log: no Sigma log source"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::replay::input::tests::{kinds, read, write};
+    use crate::replay::model::Mapped;
+    use crate::scenario::Platform;
+    use crate::telemetry::Category;
+
+    /// An eslogger exec message, shaped after Endpoint Security's
+    /// `es_message_t` (no real capture was available).
+    fn eslogger_exec() -> serde_json::Value {
+        json!({"schema_version": 1, "version": 7, "time": "2024-05-01T10:00:00.000000000Z",
+            "event_type": 9, "action_type": 1, "global_seq_num": 10, "seq_num": 3,
+            "process": {"audit_token": {"pid": 501, "euid": 501}, "ppid": 400,
+                "executable": {"path": "/bin/zsh", "path_truncated": false}},
+            "event": {"exec": {
+                "target": {"audit_token": {"pid": 501, "euid": 501}, "ppid": 400,
+                    "executable": {"path": "/usr/bin/osascript", "path_truncated": false},
+                    "signing_id": "com.apple.osascript", "team_id": null},
+                "args": ["osascript", "-e", "display dialog"],
+                "cwd": {"path": "/Users/a"}}}})
+    }
+
+    #[test]
+    fn eslogger_exec_is_a_macos_process_creation() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let create = json!({"time": "2024-05-01T10:00:01Z", "event_type": 13,
+            "process": {"audit_token": {"pid": 501}, "ppid": 400, "executable": {"path": "/usr/bin/curl"}},
+            "event": {"create": {"destination_type": 1, "destination": {"new_path": {
+                "dir": {"path": "/tmp/"}, "filename": "x.sh"}}}}});
+        let exit = json!({"event_type": 15, "process": {}, "event": {"exit": {"stat": 0}}});
+        let path = write(dir.path(), "es.jsonl", &[eslogger_exec(), create, exit]);
+        let (mapped, stats) = read(&[path]);
+        let exec = &mapped[0];
+        assert_eq!(exec.platform, Platform::Macos);
+        assert_eq!(exec.event.category, Category::ProcessCreation);
+        assert_eq!(kinds(exec), ["process_creation"]);
+        let get = |m: &Mapped, k: &str| m.event.fields.get(k).cloned().unwrap_or_default();
+        assert_eq!(get(exec, "Image"), json!("/usr/bin/osascript"));
+        assert_eq!(
+            get(exec, "CommandLine"),
+            json!("osascript -e display dialog")
+        );
+        assert_eq!(get(exec, "ParentImage"), json!("/bin/zsh"));
+        assert_eq!(
+            (get(exec, "ProcessId"), get(exec, "ParentProcessId")),
+            (json!(501), json!(400))
+        );
+        assert_eq!(get(&mapped[1], "TargetFilename"), json!("/tmp/x.sh"));
+        assert_eq!(kinds(&mapped[1]), ["file_event"]);
+        assert_eq!(
+            stats[0].skipped.get("eslogger exit: no Sigma log source"),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn chainproof_recordings_take_their_platform_from_the_recording() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let line = |platform: &str| {
+            json!({"chainproof.schema": "chainproof.telemetry/v1", "chainproof.platform": platform,
+                "EventID": 1, "UtcTime": "2024-05-01T10:00:00Z", "Image": "/usr/bin/osascript",
+                "ProcessId": 7})
+        };
+        let path = write(
+            dir.path(),
+            "telemetry.jsonl",
+            &[line("macos"), line("linux")],
+        );
+        let (mapped, _) = read(&[path]);
+        assert_eq!(mapped[0].platform, Platform::Macos);
+        assert_eq!(mapped[0].logsources[0].product.as_deref(), Some("macos"));
+        assert_eq!(mapped[1].platform, Platform::Linux);
+        assert_eq!(mapped[0].origin.provider, "chainproof");
+        assert!(mapped[0].event.at.is_some());
+    }
+
+    #[test]
+    fn unified_log_entries_are_counted_by_type() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let entry = json!({"eventMessage": "hello", "eventType": "logEvent", "subsystem": "com.apple.x",
+            "processImagePath": "/usr/libexec/x", "processID": 1, "timestamp": "2024-05-01 10:00:00.000000+0000"});
+        let path = dir.path().join("log.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&json!([entry.clone(), entry])).expect("json"),
+        )
+        .expect("write");
+        let (mapped, stats) = read(&[path]);
+        assert!(mapped.is_empty());
+        assert_eq!(stats[0].format, "json-array");
+        assert_eq!(
+            stats[0]
+                .skipped
+                .get("unified log logEvent: no Sigma log source"),
+            Some(&2)
+        );
+    }
+}

@@ -1,135 +1,303 @@
 //! Tests of the readers: real samples where they exist, small hand-made
 //! files where exact counts matter.
 
-use rsigma_parser::LogSource;
+use std::path::{Path, PathBuf};
 
-use super::logsource::*;
 use crate::scenario::Platform;
 
-fn names(ls: &[LogSource]) -> Vec<String> {
-    ls.iter()
-        .map(|l| {
-            format!(
-                "{}/{}",
-                l.product.as_deref().unwrap_or("-"),
-                l.category
-                    .as_deref()
-                    .or(l.service.as_deref())
-                    .unwrap_or("-")
-            )
-        })
+use serde_json::json;
+
+use super::stream;
+use crate::replay::model::{InputStats, Mapped};
+use crate::telemetry::Category;
+
+/// `../shared/<rel>` beside the crate, or `None` (with a note) when it is
+/// absent outside CI; under CI a missing sample fails the test.
+fn shared(rel: &str) -> Option<PathBuf> {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "sample missing under CI: {}",
+        path.display()
+    );
+    eprintln!("skipping: {} is missing", path.display());
+    None
+}
+
+pub(super) fn read(paths: &[PathBuf]) -> (Vec<Mapped>, Vec<InputStats>) {
+    let mut out = Vec::new();
+    let stats = stream(paths, &mut |m| out.push(m)).expect("readable");
+    (out, stats)
+}
+
+pub(super) fn write(dir: &Path, name: &str, lines: &[serde_json::Value]) -> PathBuf {
+    let path = dir.join(name);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).expect("write sample");
+    path
+}
+
+/// `category` or `service` names of a record's log sources.
+pub(super) fn kinds(m: &Mapped) -> Vec<&str> {
+    m.logsources
+        .iter()
+        .filter_map(|l| l.category.as_deref().or(l.service.as_deref()))
         .collect()
 }
 
+/// The `category:` or `service:` of the rule file `rule`.
+fn rule_logsource(rule: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(rule).ok()?;
+    let logsource = text.split("logsource:").nth(1)?;
+    logsource
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("category:")
+                .or_else(|| l.strip_prefix("service:"))
+                .map(|v| v.split('#').next().unwrap_or("").trim().to_string())
+        })
+}
+
 #[test]
-fn table_rows_give_categories_and_services() {
-    type Case<'a> = (
-        &'a str,
-        Option<u32>,
-        Option<&'a str>,
-        Platform,
-        &'a [&'a str],
-    );
-    let cases: &[Case<'_>] = &[
-        (
-            SYSMON,
-            Some(1),
-            None,
-            Platform::Windows,
-            &["windows/process_creation", "windows/sysmon"],
-        ),
-        (
-            SYSMON,
-            Some(12),
-            Some("CreateKey"),
-            Platform::Windows,
-            &[
-                "windows/registry_add",
-                "windows/registry_event",
-                "windows/sysmon",
-            ],
-        ),
-        (
-            SYSMON,
-            Some(12),
-            Some("DeleteValue"),
-            Platform::Windows,
-            &[
-                "windows/registry_delete",
-                "windows/registry_event",
-                "windows/sysmon",
-            ],
-        ),
-        (
-            SYSMON,
-            Some(12),
-            None,
-            Platform::Windows,
-            &["windows/registry_event", "windows/sysmon"],
-        ),
-        (
-            SYSMON,
-            Some(26),
-            None,
-            Platform::Windows,
-            &[
-                "windows/file_delete",
-                "windows/file_delete_detected",
-                "windows/sysmon",
-            ],
-        ),
-        (
-            SYSMON_LINUX,
-            Some(3),
-            None,
-            Platform::Linux,
-            &["linux/network_connection", "linux/sysmon"],
-        ),
-        (
-            "security",
-            Some(4688),
-            None,
-            Platform::Windows,
-            &["windows/process_creation", "windows/security"],
-        ),
-        (
-            "Security",
-            Some(4624),
-            None,
-            Platform::Windows,
-            &["windows/security"],
-        ),
-        (
-            "Microsoft-Windows-PowerShell/Operational",
-            Some(4104),
-            None,
-            Platform::Windows,
-            &["windows/ps_script", "windows/powershell"],
-        ),
-        (
-            "Windows PowerShell",
-            Some(400),
-            None,
-            Platform::Windows,
-            &["windows/ps_classic_start", "windows/powershell-classic"],
-        ),
-        (
-            ESLOGGER,
-            None,
-            Some("exec"),
-            Platform::Macos,
-            &["macos/process_creation"],
-        ),
-    ];
-    for (source, id, detail, platform, want) in cases {
-        let (row, _) = lookup(source, *id, *detail).unwrap_or_else(|| panic!("{source} {id:?}"));
-        assert_eq!(
-            names(of_row(row, *platform)),
-            *want,
-            "{source} {id:?} {detail:?}"
+fn every_sigmahq_regression_sample_maps_to_its_rules_log_source() {
+    let Some(root) = shared("sigmahq") else {
+        return;
+    };
+    let mut samples = Vec::new();
+    let mut stack = vec![root.join("regression_data")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("folder") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "json") {
+                samples.push(p);
+            }
+        }
+    }
+    samples.sort();
+    assert!(samples.len() > 150, "{} samples", samples.len());
+    let mut families = std::collections::BTreeSet::new();
+    for sample in &samples {
+        let folder = sample.parent().expect("sample folder");
+        let rel = folder
+            .strip_prefix(root.join("regression_data"))
+            .expect("below regression_data");
+        let rule = root.join(rel).with_extension("yml");
+        // A few samples outlive their rule: their folder names the family.
+        let want = rule_logsource(&rule).unwrap_or_else(|| {
+            let family = folder
+                .parent()
+                .and_then(Path::file_name)
+                .expect("family folder");
+            family.to_string_lossy().into_owned()
+        });
+        for file in [sample.clone(), sample.with_extension("evtx")] {
+            let (mapped, stats) = read(std::slice::from_ref(&file));
+            assert!(
+                mapped.iter().any(|m| kinds(m).contains(&want.as_str())),
+                "{}: no record under {want}; {stats:?}",
+                file.display()
+            );
+        }
+        families.insert(want);
+    }
+    for family in [
+        "process_creation",
+        "file_event",
+        "registry_set",
+        "registry_delete",
+        "registry_event",
+        "image_load",
+        "process_access",
+        "pipe_created",
+        "security",
+        "taskscheduler",
+        "wmi",
+        "sysmon",
+    ] {
+        assert!(
+            families.contains(family),
+            "{family} not exercised: {families:?}"
         );
     }
-    assert!(lookup(SYSMON, Some(30), None).is_none());
-    assert!(lookup("Microsoft-Windows-Foo/Operational", Some(1), None).is_none());
-    assert!(lookup(ESLOGGER, None, Some("exit")).is_none());
+}
+
+#[test]
+fn security_4688_keeps_its_fields_beside_sysmons_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "s.json",
+        &[json!({"Event": {
+            "System": {"EventID": 4688, "Channel": "Security", "Computer": "H",
+                "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}},
+            "EventData": {"NewProcessName": "C:\\Windows\\System32\\cmd.exe",
+                "ParentProcessName": "C:\\Windows\\explorer.exe", "NewProcessId": "0x1a2c",
+                "ProcessId": "0x258", "CommandLine": "cmd /c x",
+                "SubjectDomainName": "D", "SubjectUserName": "u",
+                "TargetDomainName": "-", "TargetUserName": "-"}}})],
+    );
+    let (mapped, _) = read(&[path]);
+    let m = &mapped[0];
+    let get = |k: &str| m.event.fields.get(k).cloned().unwrap_or_default();
+    assert_eq!(get("Image"), json!("C:\\Windows\\System32\\cmd.exe"));
+    assert_eq!(
+        get("NewProcessName"),
+        json!("C:\\Windows\\System32\\cmd.exe")
+    );
+    assert_eq!(get("ParentProcessName"), json!("C:\\Windows\\explorer.exe"));
+    assert_eq!(get("ParentImage"), json!("C:\\Windows\\explorer.exe"));
+    assert_eq!(get("NewProcessId"), json!("0x1a2c"));
+    assert_eq!(
+        (get("ProcessId"), get("ParentProcessId")),
+        (json!(6700), json!(600))
+    );
+    assert_eq!(get("User"), json!("D\\u"));
+    assert_eq!(
+        get("Provider_Name"),
+        json!("Microsoft-Windows-Security-Auditing")
+    );
+    assert_eq!(m.event.category, Category::ProcessCreation);
+    assert_eq!(kinds(m), ["process_creation", "security"]);
+    assert_eq!((m.origin.provider, m.origin.id), ("security", Some(4688)));
+    assert_eq!(m.host.as_deref(), Some("H"));
+}
+
+#[test]
+fn evtx_dump_output_of_several_pretty_objects_is_read_record_by_record() {
+    let Some(path) = shared(
+        "sigmahq/regression_data/rules/windows/file/file_event/\
+         file_event_win_hktl_netexec_file_indicators/efc21479-9e83-41da-8cf1-122e06ba8db3.json",
+    ) else {
+        return;
+    };
+    let objects = std::fs::read_to_string(&path)
+        .expect("sample")
+        .lines()
+        .filter(|l| *l == "}")
+        .count();
+    assert!(objects > 1);
+    let (mapped, stats) = read(&[path]);
+    assert_eq!(stats[0].format, "json");
+    assert_eq!(stats[0].read, objects as u64);
+    assert_eq!(mapped.len(), objects);
+}
+
+#[test]
+fn counts_per_input_are_exact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sysmon = "Microsoft-Windows-Sysmon/Operational";
+    let path = write(
+        dir.path(),
+        "mixed.jsonl",
+        &[
+            json!({"EventID": 1, "Channel": sysmon, "Image": "C:\\a.exe", "Hostname": "N"}),
+            json!({"EventID": 12, "Channel": sysmon, "EventType": "CreateKey", "Computer": "W"}),
+            json!({"EventID": 99, "Channel": sysmon}),
+            json!({"EventID": 4624, "Channel": "Security"}),
+            json!({"EventID": 1, "Channel": "Microsoft-Windows-Foo/Operational"}),
+            json!(3),
+            json!({"what": "else"}),
+        ],
+    );
+    let (mapped, stats) = read(&[path]);
+    let s = &stats[0];
+    assert_eq!((s.format.as_str(), s.read, s.mapped), ("json-lines", 7, 3));
+    let skipped: Vec<(&str, u64)> = s.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        skipped,
+        [
+            ("JSON record of no known shape", 1),
+            ("Microsoft-Windows-Foo/Operational: no Sigma service", 1),
+            ("Sysmon 99: no Sigma log source", 1),
+            ("not a JSON object", 1),
+        ]
+    );
+    assert_eq!(mapped[0].host.as_deref(), Some("N"), "NXLog's Hostname");
+    assert_eq!(
+        kinds(&mapped[1]),
+        ["registry_add", "registry_event", "sysmon"]
+    );
+    assert_eq!(kinds(&mapped[2]), ["security"]);
+    assert!(mapped.iter().all(|m| m.input == 0));
+}
+
+#[test]
+fn a_readme_in_a_telemetry_folder_is_refused_and_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("README.md"), "# Recording\n\nOne host.\n").expect("readme");
+    std::fs::write(
+        dir.path().join("shot.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe",
+    )
+    .expect("png");
+    write(
+        dir.path(),
+        "x.jsonl",
+        &[
+            json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Image": "C:\\a.exe"}),
+        ],
+    );
+    let (mapped, stats) = read(&[dir.path().to_path_buf()]);
+    assert_eq!(mapped.len(), 1);
+    let by_name = |n: &str| stats.iter().find(|s| s.name.ends_with(n)).expect(n);
+    assert_eq!(
+        by_name("README.md").refused.as_deref(),
+        Some("no EVTX, ZIP, JSON or audit records recognised")
+    );
+    assert_eq!(
+        by_name("shot.png").refused.as_deref(),
+        Some("not UTF-8 text")
+    );
+    assert_eq!(by_name("x.jsonl").refused, None);
+    assert_eq!(
+        mapped[0].input,
+        stats
+            .iter()
+            .position(|s| s.name.ends_with("x.jsonl"))
+            .expect("x")
+    );
+    // Named on its own, the README is an error naming it.
+    let err = stream(&[dir.path().join("README.md")], &mut |_| {}).expect_err("not telemetry");
+    assert!(err.to_string().contains("README.md"), "{err}");
+}
+
+#[test]
+fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {
+    let Some(path) = shared("datasets/otrf_log4shell_syslog_sysmon_linux.zip") else {
+        return;
+    };
+    let (mapped, stats) = read(&[path]);
+    let entry = &stats[1];
+    assert!(
+        entry.name.contains(".zip!syslog_sysmon_log4shell"),
+        "{stats:?}"
+    );
+    let procs: Vec<&Mapped> = mapped
+        .iter()
+        .filter(|m| m.event.category == Category::ProcessCreation)
+        .collect();
+    assert!(
+        procs.len() > 10,
+        "{} process creations; {stats:?}",
+        procs.len()
+    );
+    let p = procs[0];
+    assert_eq!(p.platform, Platform::Linux);
+    assert_eq!(kinds(p), ["process_creation", "sysmon"]);
+    assert_eq!(p.logsources[0].product.as_deref(), Some("linux"));
+    assert_eq!(p.host.as_deref(), Some("UBUNTU5"));
+    assert!(p.event.fields["ProcessId"].is_u64());
+    assert!(p.event.at.is_some());
+    assert_eq!(
+        entry.read,
+        entry.mapped + entry.skipped.values().sum::<u64>()
+    );
 }
