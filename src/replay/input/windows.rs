@@ -87,20 +87,14 @@ pub(super) fn map(mut record: Map<String, Value>, input: usize) -> Result<Mapped
         };
         (header, flatten(data))
     } else {
+        // Flat: the header's fields stay where they are, among the data.
         let header = Header {
             id: ["EventID", "EventCode", "event_id"]
                 .iter()
                 .find_map(|k| record.get(*k).and_then(id_of)),
-            channel: record.remove("Channel"),
-            computer: None,
-            provider: record
-                .remove("Provider_Name")
-                .or_else(|| record.remove("ProviderName"))
-                .or_else(|| record.remove("SourceName")),
-            time: record.remove("@timestamp"),
-            host: None,
+            ..Header::default()
         };
-        (header, flatten(Value::Object(record)))
+        (header, flatten_object(record))
     };
     header.host = host;
     let stated = data
@@ -119,7 +113,12 @@ pub(super) fn finish(
     stated: Option<&str>,
     input: usize,
 ) -> Result<Mapped, Skip> {
-    let channel = header.channel.as_ref().and_then(Value::as_str);
+    // A flat record keeps its `Channel` among its fields.
+    let channel = header
+        .channel
+        .as_ref()
+        .or_else(|| fields.get("Channel"))
+        .and_then(Value::as_str);
     let source = match channel {
         Some(c) => c,
         None if forced.is_some() || stated.is_some() => RECORDING,
@@ -141,7 +140,11 @@ pub(super) fn finish(
         (None, Some("file_event")) => Some(11),
         _ => None,
     };
-    let detail = fields.get("EventType").and_then(Value::as_str);
+    // Only Sysmon 12 is split by a detail.
+    let detail = match id {
+        Some(12) => fields.get("EventType").and_then(Value::as_str),
+        _ => None,
+    };
     let Some((row, entry)) = logsource::lookup(source, id, detail) else {
         return Err(unmapped(source, id));
     };
@@ -155,7 +158,10 @@ pub(super) fn finish(
     if id == Some(4688) && entry.provider == "security" {
         alias_4688(&mut fields);
     }
-    let at = event_time(&fields, header.time.as_ref());
+    let at = event_time(
+        &fields,
+        header.time.as_ref().or_else(|| fields.get("@timestamp")),
+    );
     let host = header
         .computer
         .as_ref()
@@ -219,17 +225,16 @@ pub(super) fn host_of(record: &Map<String, Value>) -> Option<String> {
     ];
     let nested = |outer: &str, inner: &str| record.get(outer).and_then(|o| o.get(inner));
     FLAT.iter()
-        .filter_map(|k| record.get(*k))
-        .chain(
+        .find_map(|k| record.get(*k).and_then(Value::as_str))
+        .or_else(|| {
             [
-                nested("host", "name"),
-                nested("host", "hostname"),
-                nested("agent", "hostname"),
+                ("host", "name"),
+                ("host", "hostname"),
+                ("agent", "hostname"),
             ]
-            .into_iter()
-            .flatten(),
-        )
-        .find_map(Value::as_str)
+            .iter()
+            .find_map(|(o, i)| nested(o, i).and_then(Value::as_str))
+        })
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
 }
@@ -288,7 +293,7 @@ fn flatten(data: Value) -> Map<String, Value> {
         _ => {}
     };
     match data {
-        Value::Object(map) => map.into_iter().for_each(|(k, v)| put(k, v)),
+        Value::Object(map) => return flatten_object(map),
         Value::Array(items) => items.into_iter().for_each(|item| {
             if let Value::Object(mut pair) = item
                 && let Some(Value::String(k)) = pair.remove("Name")
@@ -300,6 +305,36 @@ fn flatten(data: Value) -> Map<String, Value> {
         _ => {}
     }
     fields
+}
+
+/// [`flatten`] of an object, in place: a flat Sysmon record (all scalars)
+/// passes through without its map being rebuilt or a key hashed.
+fn flatten_object(mut map: Map<String, Value>) -> Map<String, Value> {
+    let mut drop_some = false;
+    for v in map.values_mut() {
+        match v {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+            Value::Object(o) => {
+                *v = match o.remove("#text") {
+                    Some(Value::Array(items)) => Value::from(join(items)),
+                    Some(t @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => t,
+                    _ => Value::Null,
+                };
+                drop_some |= v.is_null();
+            }
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                *v = Value::from(join(std::mem::take(items)));
+            }
+            _ => {
+                *v = Value::Null;
+                drop_some = true;
+            }
+        }
+    }
+    if drop_some {
+        map.retain(|_, v| !v.is_null());
+    }
+    map
 }
 
 fn join(items: Vec<Value>) -> String {
