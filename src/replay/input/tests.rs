@@ -301,3 +301,65 @@ fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {
         entry.mapped + entry.skipped.values().sum::<u64>()
     );
 }
+
+#[test]
+fn the_shared_datasets_folder_reads_whole_with_its_readmes_refused() {
+    let Some(dir) = shared("datasets") else {
+        return;
+    };
+    let (mapped, stats) = read(&[dir]);
+    for s in &stats {
+        let skipped: u64 = s.skipped.values().sum();
+        assert_eq!(s.read, s.mapped + skipped, "{s:?}");
+    }
+    let refused: Vec<&str> = stats
+        .iter()
+        .filter(|s| s.refused.is_some())
+        .map(|s| s.name.rsplit('/').next().unwrap_or(""))
+        .collect();
+    assert!(refused.contains(&"README.md"), "{refused:?}");
+    assert!(
+        refused.contains(&"LICENSE.EVTX-ATTACK-SAMPLES.GPL"),
+        "{refused:?}"
+    );
+    let auditd = stats
+        .iter()
+        .find(|s| s.name.contains("auoms_auditd_log4shell") && s.name.contains('!'))
+        .expect("the auoms entry");
+    assert_eq!(auditd.format, "json-lines");
+    let from = |i: usize| mapped.iter().filter(move |m| m.input == i);
+    let auditd_index = stats.iter().position(|s| s == auditd).expect("index");
+    let exec = from(auditd_index)
+        .find(|m| m.event.category == Category::ProcessCreation)
+        .expect("an auditd exec");
+    assert_eq!(kinds(exec), ["process_creation", "auditd"]);
+    assert_eq!(exec.platform, Platform::Linux);
+}
+
+#[test]
+fn sysmon_for_linux_xml_reads_from_journal_json_and_syslog_text() {
+    let xml = "<Event><System><Provider Name=\"Linux-Sysmon\"/><EventID>1</EventID>\
+        <TimeCreated SystemTime=\"2024-05-01T10:00:00.000000000Z\"/>\
+        <Channel>Linux-Sysmon/Operational</Channel><Computer>lx1</Computer></System>\
+        <EventData><Data Name=\"ProcessId\">42</Data><Data Name=\"Image\">/usr/bin/bash</Data>\
+        <Data Name=\"CommandLine\">bash -c &quot;id &amp;&amp; w&quot;</Data>\
+        <Data Name=\"ParentProcessId\">1</Data></EventData></Event>";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = write(
+        dir.path(),
+        "j.json",
+        &[json!({"MESSAGE": xml, "_HOSTNAME": "lx1"})],
+    );
+    let syslog = dir.path().join("syslog");
+    std::fs::write(&syslog, format!("May  1 10:00:00 lx1 sysmon: {xml}\n")).expect("syslog");
+    let (mapped, stats) = read(&[journal, syslog]);
+    assert_eq!(mapped.len(), 2, "{stats:?}");
+    assert_eq!(stats[1].format, "syslog");
+    for m in &mapped {
+        assert_eq!(m.platform, Platform::Linux);
+        assert_eq!(m.event.fields["CommandLine"], json!("bash -c \"id && w\""));
+        assert_eq!(m.event.fields["ProcessId"], json!(42));
+        assert_eq!(m.host.as_deref(), Some("lx1"));
+        assert_eq!((m.origin.provider, m.origin.id), ("sysmon-linux", Some(1)));
+    }
+}

@@ -148,7 +148,13 @@ pub(super) fn finish(
     let Some((row, entry)) = logsource::lookup(source, id, detail) else {
         return Err(unmapped(source, id));
     };
-    let platform = forced.unwrap_or(if source.eq_ignore_ascii_case(logsource::SYSMON_LINUX) {
+    let linux_sysmon = source.eq_ignore_ascii_case(logsource::SYSMON_LINUX);
+    let provider = if linux_sysmon {
+        "sysmon-linux"
+    } else {
+        entry.provider
+    };
+    let platform = forced.unwrap_or(if linux_sysmon {
         Platform::Linux
     } else if channel.is_some() {
         Platform::Windows
@@ -190,10 +196,7 @@ pub(super) fn finish(
         platform,
         logsources: logsource::of_row(row, platform),
         host,
-        origin: Origin {
-            provider: entry.provider,
-            id,
-        },
+        origin: Origin { provider, id },
         input,
     })
 }
