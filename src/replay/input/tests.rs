@@ -363,3 +363,54 @@ fn sysmon_for_linux_xml_reads_from_journal_json_and_syslog_text() {
         assert_eq!((m.origin.provider, m.origin.id), ("sysmon-linux", Some(1)));
     }
 }
+
+#[test]
+fn winlogbeat_userdata_and_classic_powershell_shapes_map() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "shapes.jsonl",
+        &[
+            json!({"@timestamp": "2024-05-01T10:00:00Z", "host": {"name": "ws02"},
+                "winlog": {"event_id": "4104", "channel": "Microsoft-Windows-PowerShell/Operational",
+                    "provider_name": "Microsoft-Windows-PowerShell",
+                    "event_data": {"ScriptBlockText": "iex $x", "Path": ""}}}),
+            json!({"Event": {"System": {"EventID": {"#attributes": {"Qualifiers": 0}, "#text": 104},
+                    "Channel": "System", "Computer": "dc1"},
+                "UserData": {"LogFileCleared": {"SubjectUserName": "admin", "Channel": "Security"}}}}),
+            json!({"Event": {"System": {"EventID": 400, "Channel": "Windows PowerShell"},
+                "EventData": {"Data": {"#text": ["Available", "None", "HostName=ConsoleHost"]}}}}),
+            json!({"EventID": 7045, "Channel": "System", "agent": {"hostname": "srv9"},
+                "ServiceName": "x", "ImagePath": "C:\\x.exe"}),
+        ],
+    );
+    let (mapped, stats) = read(&[path]);
+    assert_eq!(stats[0].mapped, 4, "{stats:?}");
+    let ps = &mapped[0];
+    assert_eq!(kinds(ps), ["ps_script", "powershell"]);
+    assert_eq!(ps.host.as_deref(), Some("ws02"));
+    assert_eq!(ps.event.fields["ScriptBlockText"], json!("iex $x"));
+    assert_eq!(ps.event.fields["EventID"], json!(4104));
+    assert_eq!(
+        ps.event.fields["Provider_Name"],
+        json!("Microsoft-Windows-PowerShell")
+    );
+    assert!(ps.event.at.is_some());
+    let cleared = &mapped[1];
+    assert_eq!(kinds(cleared), ["system"]);
+    assert_eq!(cleared.event.fields["SubjectUserName"], json!("admin"));
+    assert_eq!(cleared.event.fields["EventID"], json!(104));
+    assert_eq!(
+        cleared.event.fields["Channel"],
+        json!("System"),
+        "the record's channel wins"
+    );
+    let classic = &mapped[2];
+    assert_eq!(kinds(classic), ["ps_classic_start", "powershell-classic"]);
+    assert_eq!(
+        classic.event.fields["Data"],
+        json!("Available\nNone\nHostName=ConsoleHost")
+    );
+    assert_eq!(mapped[3].host.as_deref(), Some("srv9"));
+    assert_eq!(kinds(&mapped[3]), ["system"]);
+}
