@@ -6,7 +6,7 @@
 //! (`ElfFile` magic, record by record), ZIP (`PK` magic, entry by entry,
 //! each entry sniffed in turn), JSON (lines, several documents one after
 //! another as evtx_dump writes them, or one array), and otherwise text:
-//! auditd/laurel (through [`telemetry_auditd`]) and syslog lines carrying
+//! auditd/laurel (through [`crate::telemetry_auditd`]) and syslog lines carrying
 //! Sysmon for Linux. What maps to what is one table,
 //! [`logsource::ROWS`]; every record read is either mapped or counted
 //! under a reason in its input's [`InputStats`]. docs/replay-inputs.md
@@ -26,6 +26,7 @@ pub use archive::{ZIP_DEPTH_LIMIT, ZIP_EXPANDED_LIMIT};
 
 mod archive;
 mod evtx;
+mod fields;
 mod json;
 mod linux;
 pub mod logsource;
