@@ -189,3 +189,74 @@ pub(super) fn audit(ctx: &mut Ctx<'_>, input: usize, text: &str, lines: u64) {
         folded,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::replay::input::tests::{kinds, read, shared, write};
+    use crate::replay::model::Mapped;
+    use crate::scenario::Platform;
+    use crate::telemetry::Category;
+
+    #[test]
+    fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {
+        let Some(path) = shared("datasets/otrf_log4shell_syslog_sysmon_linux.zip") else {
+            return;
+        };
+        let (mapped, stats) = read(&[path]);
+        let entry = &stats[1];
+        assert!(
+            entry.name.contains(".zip!syslog_sysmon_log4shell"),
+            "{stats:?}"
+        );
+        let procs: Vec<&Mapped> = mapped
+            .iter()
+            .filter(|m| m.event.category == Category::ProcessCreation)
+            .collect();
+        assert!(
+            procs.len() > 10,
+            "{} process creations; {stats:?}",
+            procs.len()
+        );
+        let p = procs[0];
+        assert_eq!(p.platform, Platform::Linux);
+        assert_eq!(kinds(p), ["process_creation", "sysmon"]);
+        assert_eq!(p.logsources[0].product.as_deref(), Some("linux"));
+        assert_eq!(p.host.as_deref(), Some("UBUNTU5"));
+        assert!(p.event.fields["ProcessId"].is_u64());
+        assert!(p.event.at.is_some());
+        assert_eq!(
+            entry.read,
+            entry.mapped + entry.skipped.values().sum::<u64>()
+        );
+    }
+
+    #[test]
+    fn sysmon_for_linux_xml_reads_from_journal_json_and_syslog_text() {
+        let xml = "<Event><System><Provider Name=\"Linux-Sysmon\"/><EventID>1</EventID>\
+            <TimeCreated SystemTime=\"2024-05-01T10:00:00.000000000Z\"/>\
+            <Channel>Linux-Sysmon/Operational</Channel><Computer>lx1</Computer></System>\
+            <EventData><Data Name=\"ProcessId\">42</Data><Data Name=\"Image\">/usr/bin/bash</Data>\
+            <Data Name=\"CommandLine\">bash -c &quot;id &amp;&amp; w&quot;</Data>\
+            <Data Name=\"ParentProcessId\">1</Data></EventData></Event>";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = write(
+            dir.path(),
+            "j.json",
+            &[json!({"MESSAGE": xml, "_HOSTNAME": "lx1"})],
+        );
+        let syslog = dir.path().join("syslog");
+        std::fs::write(&syslog, format!("May  1 10:00:00 lx1 sysmon: {xml}\n")).expect("syslog");
+        let (mapped, stats) = read(&[journal, syslog]);
+        assert_eq!(mapped.len(), 2, "{stats:?}");
+        assert_eq!(stats[1].format, "syslog");
+        for m in &mapped {
+            assert_eq!(m.platform, Platform::Linux);
+            assert_eq!(m.event.fields["CommandLine"], json!("bash -c \"id && w\""));
+            assert_eq!(m.event.fields["ProcessId"], json!(42));
+            assert_eq!(m.host.as_deref(), Some("lx1"));
+            assert_eq!((m.origin.provider, m.origin.id), ("sysmon-linux", Some(1)));
+        }
+    }
+}

@@ -13,7 +13,7 @@ use crate::telemetry::Category;
 
 /// `../shared/<rel>` beside the crate, or `None` (with a note) when it is
 /// absent outside CI; under CI a missing sample fails the test.
-fn shared(rel: &str) -> Option<PathBuf> {
+pub(super) fn shared(rel: &str) -> Option<PathBuf> {
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(rel);
     if path.exists() {
         return Some(path);
@@ -270,39 +270,6 @@ fn a_readme_in_a_telemetry_folder_is_refused_and_counted() {
 }
 
 #[test]
-fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {
-    let Some(path) = shared("datasets/otrf_log4shell_syslog_sysmon_linux.zip") else {
-        return;
-    };
-    let (mapped, stats) = read(&[path]);
-    let entry = &stats[1];
-    assert!(
-        entry.name.contains(".zip!syslog_sysmon_log4shell"),
-        "{stats:?}"
-    );
-    let procs: Vec<&Mapped> = mapped
-        .iter()
-        .filter(|m| m.event.category == Category::ProcessCreation)
-        .collect();
-    assert!(
-        procs.len() > 10,
-        "{} process creations; {stats:?}",
-        procs.len()
-    );
-    let p = procs[0];
-    assert_eq!(p.platform, Platform::Linux);
-    assert_eq!(kinds(p), ["process_creation", "sysmon"]);
-    assert_eq!(p.logsources[0].product.as_deref(), Some("linux"));
-    assert_eq!(p.host.as_deref(), Some("UBUNTU5"));
-    assert!(p.event.fields["ProcessId"].is_u64());
-    assert!(p.event.at.is_some());
-    assert_eq!(
-        entry.read,
-        entry.mapped + entry.skipped.values().sum::<u64>()
-    );
-}
-
-#[test]
 fn the_shared_datasets_folder_reads_whole_with_its_readmes_refused() {
     let Some(dir) = shared("datasets") else {
         return;
@@ -334,34 +301,6 @@ fn the_shared_datasets_folder_reads_whole_with_its_readmes_refused() {
         .expect("an auditd exec");
     assert_eq!(kinds(exec), ["process_creation", "auditd"]);
     assert_eq!(exec.platform, Platform::Linux);
-}
-
-#[test]
-fn sysmon_for_linux_xml_reads_from_journal_json_and_syslog_text() {
-    let xml = "<Event><System><Provider Name=\"Linux-Sysmon\"/><EventID>1</EventID>\
-        <TimeCreated SystemTime=\"2024-05-01T10:00:00.000000000Z\"/>\
-        <Channel>Linux-Sysmon/Operational</Channel><Computer>lx1</Computer></System>\
-        <EventData><Data Name=\"ProcessId\">42</Data><Data Name=\"Image\">/usr/bin/bash</Data>\
-        <Data Name=\"CommandLine\">bash -c &quot;id &amp;&amp; w&quot;</Data>\
-        <Data Name=\"ParentProcessId\">1</Data></EventData></Event>";
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = write(
-        dir.path(),
-        "j.json",
-        &[json!({"MESSAGE": xml, "_HOSTNAME": "lx1"})],
-    );
-    let syslog = dir.path().join("syslog");
-    std::fs::write(&syslog, format!("May  1 10:00:00 lx1 sysmon: {xml}\n")).expect("syslog");
-    let (mapped, stats) = read(&[journal, syslog]);
-    assert_eq!(mapped.len(), 2, "{stats:?}");
-    assert_eq!(stats[1].format, "syslog");
-    for m in &mapped {
-        assert_eq!(m.platform, Platform::Linux);
-        assert_eq!(m.event.fields["CommandLine"], json!("bash -c \"id && w\""));
-        assert_eq!(m.event.fields["ProcessId"], json!(42));
-        assert_eq!(m.host.as_deref(), Some("lx1"));
-        assert_eq!((m.origin.provider, m.origin.id), ("sysmon-linux", Some(1)));
-    }
 }
 
 #[test]
@@ -413,4 +352,38 @@ fn winlogbeat_userdata_and_classic_powershell_shapes_map() {
     );
     assert_eq!(mapped[3].host.as_deref(), Some("srv9"));
     assert_eq!(kinds(&mapped[3]), ["system"]);
+}
+
+#[test]
+fn a_zip_entry_that_is_not_telemetry_is_refused_and_the_rest_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&path).expect("zip"));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("README.txt", opts).expect("entry");
+    w.write_all(b"Recorded on a lab host.\n").expect("write");
+    w.start_file("x.jsonl", opts).expect("entry");
+    let line = json!({"EventID": 3, "Channel": "Microsoft-Windows-Sysmon/Operational"});
+    w.write_all(format!("{line}\n").as_bytes()).expect("write");
+    w.finish().expect("finish");
+    let (mapped, stats) = read(&[path]);
+    let names: Vec<(&str, &str, bool)> = stats
+        .iter()
+        .map(|s| {
+            let name = s.name.rsplit('/').next().unwrap_or("");
+            (name, s.format.as_str(), s.refused.is_some())
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("r.zip", "zip", false),
+            ("r.zip!README.txt", "", true),
+            ("r.zip!x.jsonl", "json-lines", false),
+        ]
+    );
+    assert_eq!(mapped.len(), 1);
+    assert_eq!(mapped[0].input, 2);
+    assert_eq!(kinds(&mapped[0]), ["network_connection", "sysmon"]);
 }
