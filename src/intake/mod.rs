@@ -34,8 +34,12 @@ pub enum Kind {
     Rule,
     /// A remote-target inventory (`--targets`).
     Inventory,
-    /// Recorded telemetry (`replay --telemetry`, the auditd backend's files).
+    /// Recorded telemetry read whole (`replay --telemetry` for the formats
+    /// that cannot be streamed, the auditd backend's files).
     Telemetry,
+    /// Recorded telemetry read as a stream (JSON lines, EVTX, ZIP): memory
+    /// does not grow with the file, so only a sanity bound applies.
+    TelemetryStream,
     /// A run record (`run.json`) read by `report`, `gate`, `diff`, `merge`
     /// and `verify`.
     Record,
@@ -60,6 +64,9 @@ impl Kind {
             // EVTX exports and audit logs of a lab host run to hundreds of MB;
             // replay holds a file in memory, so it stays bounded.
             Kind::Telemetry => 1 << 30,
+            // A week of a busy host's Sysmon JSON runs to tens of GB; the
+            // reader holds one record at a time.
+            Kind::TelemetryStream => 1 << 40,
             // A record holds ground truth and verdicts, not telemetry: a
             // fleet of hundreds of runs is a few MB.
             Kind::Record => 64 << 20,
@@ -74,7 +81,7 @@ impl Kind {
             Kind::Policy => "gate policy",
             Kind::Rule => "rule file",
             Kind::Inventory => "inventory",
-            Kind::Telemetry => "telemetry file",
+            Kind::Telemetry | Kind::TelemetryStream => "telemetry file",
             Kind::Record => "run record",
         }
     }
@@ -143,6 +150,58 @@ pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, IntakeError> {
         path: path.to_path_buf(),
         error,
     };
+    let (file, len) = open(path, kind)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(kind.limit() + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > kind.limit() {
+        return Err(IntakeError::TooLarge {
+            path: path.to_path_buf(),
+            limit: kind.limit(),
+            noun: kind.noun(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// The regular file at `path` opened for reading, with its size, after the
+/// checks of [`read_bytes`], for readers that hold a record at a time
+/// instead of the file. [`Opened::bounded`] still stops a file that grows
+/// past the limit while it is read.
+pub fn open_stream(path: &Path, kind: Kind) -> Result<Opened, IntakeError> {
+    let (file, len) = open(path, kind)?;
+    Ok(Opened {
+        len,
+        limit: kind.limit(),
+        file,
+    })
+}
+
+/// A checked file opened by [`open_stream`].
+#[derive(Debug)]
+pub struct Opened {
+    /// Its size when opened.
+    pub len: u64,
+    /// The kind's limit.
+    pub limit: u64,
+    /// The file itself, for readers that seek (EVTX, ZIP).
+    pub file: std::fs::File,
+}
+
+impl Opened {
+    /// The file as a reader that stops one byte past the limit.
+    pub fn bounded(self) -> std::io::Take<std::fs::File> {
+        self.file.take(self.limit + 1)
+    }
+}
+
+/// Checks `path` and opens it: a regular file within the kind's limit.
+fn open(path: &Path, kind: Kind) -> Result<(std::fs::File, u64), IntakeError> {
+    let io = |error| IntakeError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
     // Checked on the path first so a FIFO is never opened: opening one for
     // reading blocks until a writer appears.
     let meta = std::fs::metadata(path).map_err(io)?;
@@ -171,14 +230,10 @@ pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, IntakeError> {
             noun: kind.noun(),
         });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
-    file.take(kind.limit() + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > kind.limit() {
+    if opened.len() > kind.limit() {
         return Err(too_large());
     }
-    Ok(bytes)
+    Ok((file, opened.len()))
 }
 
 /// [`read_bytes`], then UTF-8 (a leading byte-order mark is kept).

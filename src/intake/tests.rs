@@ -91,3 +91,37 @@ fn text_that_is_not_utf8_names_the_byte() -> std::io::Result<()> {
     assert_eq!(err, Some("not UTF-8 at byte 16".to_string()));
     Ok(())
 }
+
+#[test]
+fn a_streamed_telemetry_file_may_pass_the_read_whole_limit() -> std::io::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("big.jsonl");
+    // Sparse: 1 GiB + 1 byte of size, no blocks written.
+    std::fs::File::create(&path)?.set_len(Kind::Telemetry.limit() + 1)?;
+    let whole = read_bytes(&path, Kind::Telemetry)
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        whole.as_deref().is_some_and(|e| e.contains("larger than")),
+        "{whole:?}"
+    );
+    let opened = open_stream(&path, Kind::TelemetryStream).map_err(std::io::Error::other)?;
+    assert_eq!(opened.len, Kind::Telemetry.limit() + 1);
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_by_the_streaming_open_too() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let fifo = dir.path().join("pipe.jsonl");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU)?;
+    let err = open_stream(&fifo, Kind::TelemetryStream)
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.as_deref().is_some_and(|e| e.contains("a FIFO")),
+        "{err:?}"
+    );
+    Ok(())
+}

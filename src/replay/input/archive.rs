@@ -1,11 +1,14 @@
-//! ZIP containers of recordings: every entry is read and sniffed like a
-//! file of its own, ZIPs inside included, within a bound on nesting and on
-//! the bytes the entries expand to (a ZIP holding itself, a decompression
-//! bomb).
+//! ZIP containers of recordings, entry by entry: each entry is its own
+//! input, sniffed like a file; text entries stream straight from the
+//! decompressor, EVTX and nested ZIP entries (which need to seek) are read
+//! into memory one at a time. Nesting and the bytes entries expand to are
+//! bounded (a ZIP holding itself, a decompression bomb). An entry that is
+//! not telemetry (a README beside the recording) is refused and counted,
+//! like a file in a folder.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Seek};
 
-use super::{Loaded, ReplayError, format_err, load_bytes};
+use super::{Ctx, Fail, ReplayError, format_err, json, read_seekable, settle};
 
 /// How deep ZIPs may nest in ZIPs. A recording is zipped once, at times
 /// twice; without a bound a ZIP that holds itself (a "quine") recurses until
@@ -21,52 +24,84 @@ pub(super) fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
 }
 
-/// Loads every entry of the ZIP `bytes`, `depth` ZIPs deep, expanding at
-/// most `left` more bytes.
-pub(in crate::replay) fn load_zip(
+fn bomb(name: &str) -> Fail {
+    Fail::Broken(format_err(
+        name,
+        format!(
+            "ZIP entries expand to more than {} MiB (a decompression bomb?); \
+             unzip it and replay the files",
+            ZIP_EXPANDED_LIMIT >> 20
+        ),
+    ))
+}
+
+/// Reads every entry of the ZIP `reader`, which is `depth` ZIPs deep (1 for
+/// a ZIP file).
+pub(super) fn read<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
     name: &str,
-    bytes: Vec<u8>,
-    out: &mut Loaded,
+    reader: R,
     depth: usize,
-    left: &mut u64,
-) -> Result<(), ReplayError> {
-    let zip_err = |e: zip::result::ZipError| format_err(name, format!("ZIP: {e}"));
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_err)?;
+) -> Result<(), Fail> {
+    let zip_err = |e: zip::result::ZipError| Fail::Broken(format_err(name, format!("ZIP: {e}")));
+    let mut archive = zip::ZipArchive::new(reader).map_err(zip_err)?;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(zip_err)?;
         if entry.is_dir() {
             continue;
         }
         let inner = format!("{name}!{}", entry.name());
-        let read_err = |e: std::io::Error| format_err(&inner, format!("read ZIP entry: {e}"));
-        let mut data = Vec::new();
-        (&mut entry)
-            .take(*left)
-            .read_to_end(&mut data)
-            .map_err(read_err)?;
-        // Probing for one byte more, rather than reading `left + 1`, keeps
-        // the buffer from doubling past the budget at its very end.
-        if entry.read(&mut [0u8; 1]).map_err(read_err)? > 0 {
-            return Err(format_err(
-                &inner,
-                format!(
-                    "ZIP entries expand to more than {} MiB (a decompression bomb?); \
-                     unzip it and replay the files",
-                    ZIP_EXPANDED_LIMIT >> 20
-                ),
-            ));
+        let input = ctx.begin(inner.clone());
+        let left = ctx.zip_left;
+        let mut limited = BufReader::with_capacity(1 << 16, (&mut entry).take(left));
+        let result = read_entry(ctx, input, &inner, &mut limited, depth);
+        let rest = limited.get_ref().limit();
+        ctx.zip_left = rest;
+        // An entry cut at the budget reads as malformed: say what it is.
+        if rest == 0 {
+            let more = entry
+                .read(&mut [0u8; 1])
+                .map_err(|e| Fail::Broken(read_err(&inner, &e)))?;
+            if more > 0 {
+                return Err(bomb(&inner));
+            }
         }
-        *left = left.saturating_sub(u64::try_from(data.len()).unwrap_or(u64::MAX));
-        if !is_zip(&data) {
-            load_bytes(&inner, data, out)?;
-        } else if depth < ZIP_DEPTH_LIMIT {
-            load_zip(&inner, data, out, depth + 1, left)?;
-        } else {
-            return Err(format_err(
-                &inner,
-                format!("ZIPs nested more than {ZIP_DEPTH_LIMIT} deep; unzip the outer ones"),
-            ));
+        match settle(ctx, input, &inner, result, false) {
+            Ok(()) => {}
+            Err(e) => return Err(Fail::Broken(e)),
         }
     }
     Ok(())
+}
+
+fn read_err(name: &str, e: &std::io::Error) -> ReplayError {
+    format_err(name, format!("read ZIP entry: {e}"))
+}
+
+fn read_entry<R: Read>(
+    ctx: &mut Ctx<'_>,
+    input: usize,
+    name: &str,
+    entry: &mut BufReader<R>,
+    depth: usize,
+) -> Result<(), Fail> {
+    let head = entry
+        .fill_buf()
+        .map_err(|e| Fail::Broken(read_err(name, &e)))?;
+    let nested = is_zip(head);
+    if nested && depth >= ZIP_DEPTH_LIMIT {
+        return Err(Fail::Broken(format_err(
+            name,
+            format!("ZIPs nested more than {ZIP_DEPTH_LIMIT} deep; unzip the outer ones"),
+        )));
+    }
+    if nested || head.starts_with(b"ElfFile\0") {
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| Fail::Broken(read_err(name, &e)))?;
+        let len = data.len() as u64;
+        return read_seekable(ctx, input, name, std::io::Cursor::new(data), len, depth);
+    }
+    json::read_text(ctx, input, name, entry)
 }

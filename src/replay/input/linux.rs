@@ -1,0 +1,262 @@
+//! Linux telemetry: Sysmon for Linux's `<Event>` XML (carried in syslog
+//! lines, Azure `SyslogMessage` exports and journal `MESSAGE`s), mapped
+//! through the same table as Windows Sysmon with product `linux`; and the
+//! glue to [`telemetry_auditd`] for auditd and laurel.
+//!
+//! The XML is read with quick-xml, a pull parser that allocates only for
+//! the values kept; Sysmon's XML is one flat `System` and one `EventData`
+//! of `<Data Name=…>` elements, so no tree is built.
+
+use quick_xml::events::Event as Xml;
+use serde_json::{Map, Value};
+
+use super::logsource::{self, AUDITD};
+use super::windows::{self, Header};
+use super::{Ctx, Skip};
+use crate::replay::model::{Mapped, Origin};
+use crate::scenario::Platform;
+use crate::telemetry::Category;
+use crate::telemetry_auditd;
+
+/// True when `text` carries a Sysmon `<Event>` document.
+pub(super) fn is_sysmon_xml(text: &str) -> bool {
+    text.contains("<Event>") && text.contains("<System>")
+}
+
+/// Where in the document the parser is.
+#[derive(Clone, Copy, PartialEq)]
+enum At {
+    Other,
+    EventId,
+    Channel,
+    Computer,
+    Data,
+}
+
+/// One Sysmon for Linux record from the text holding its `<Event>`;
+/// `host` is the carrier's host, used when the XML names none.
+pub(super) fn sysmon_xml(text: &str, host: Option<String>, input: usize) -> Result<Mapped, Skip> {
+    let start = text
+        .find("<Event>")
+        .ok_or(Skip::Static("Sysmon XML: no <Event>"))?;
+    let mut reader = quick_xml::Reader::from_str(&text[start..]);
+    let mut header = Header {
+        host,
+        ..Header::default()
+    };
+    let mut fields = Map::new();
+    let mut at = At::Other;
+    let mut name = String::new();
+    let mut value = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Xml::Start(e)) => {
+                value.clear();
+                at = match e.name().as_ref() {
+                    b"EventID" => At::EventId,
+                    b"Channel" => At::Channel,
+                    b"Computer" => At::Computer,
+                    b"Data" => {
+                        name = attribute(&e, b"Name").unwrap_or_default();
+                        At::Data
+                    }
+                    _ => At::Other,
+                };
+            }
+            Ok(Xml::Empty(e)) => match e.name().as_ref() {
+                b"Provider" => header.provider = attribute(&e, b"Name").map(Value::from),
+                b"TimeCreated" => header.time = attribute(&e, b"SystemTime").map(Value::from),
+                b"Data" => {
+                    if let Some(n) = attribute(&e, b"Name") {
+                        fields.insert(n, Value::from(""));
+                    }
+                }
+                _ => {}
+            },
+            Ok(Xml::Text(t)) if at != At::Other => {
+                value.push_str(
+                    &t.xml10_content()
+                        .map_err(|_| Skip::Static("Sysmon XML: bad text"))?,
+                );
+            }
+            Ok(Xml::GeneralRef(r)) if at != At::Other => {
+                let entity = r
+                    .decode()
+                    .map_err(|_| Skip::Static("Sysmon XML: bad entity"))?;
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    value.push(c);
+                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&entity) {
+                    value.push_str(s);
+                }
+            }
+            Ok(Xml::End(_)) => {
+                let text = std::mem::take(&mut value);
+                match at {
+                    At::EventId => header.id = text.trim().parse().ok(),
+                    At::Channel => header.channel = Some(Value::from(text)),
+                    At::Computer => header.computer = Some(Value::from(text)),
+                    At::Data => {
+                        fields.insert(std::mem::take(&mut name), Value::from(text));
+                    }
+                    At::Other => {}
+                }
+                at = At::Other;
+            }
+            Ok(Xml::Eof) => break,
+            Ok(_) => {}
+            Err(_) => return Err(Skip::Static("Sysmon XML: malformed")),
+        }
+    }
+    if header.channel.is_none() {
+        header.channel = Some(Value::from(logsource::SYSMON_LINUX));
+    }
+    // Sysmon for Linux writes ids as decimal text: numbers match Sigma's
+    // integer values the way Windows Sysmon's do.
+    for key in [
+        "ProcessId",
+        "ParentProcessId",
+        "SourcePort",
+        "DestinationPort",
+    ] {
+        if let Some(n) = fields
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            fields.insert(key.into(), Value::from(n));
+        }
+    }
+    windows::finish(header, fields, None, None, input)
+}
+
+fn attribute(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// Audit text (raw records, laurel lines, `SyslogMessage` audit records)
+/// of `lines` lines through the auditd assembler, which needs a whole
+/// event's records together: it is parsed at once, and its events are
+/// emitted after the file's other records.
+pub(super) fn audit(ctx: &mut Ctx<'_>, input: usize, text: &str, lines: u64) {
+    if lines == 0 {
+        return;
+    }
+    let parsed = telemetry_auditd::parse_auto(text);
+    let events = parsed.events.len() as u64;
+    let not_understood = parsed.skipped_lines as u64;
+    for event in parsed.events {
+        let detail = match event.category {
+            Category::ProcessCreation => "exec",
+            _ => "file",
+        };
+        let Some((row, entry)) = logsource::lookup(AUDITD, None, Some(detail)) else {
+            continue;
+        };
+        let host = event
+            .fields
+            .get("node")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        ctx.record(
+            input,
+            Ok(Mapped {
+                event,
+                platform: Platform::Linux,
+                logsources: logsource::of_row(row, Platform::Linux),
+                host,
+                origin: Origin {
+                    provider: entry.provider,
+                    id: None,
+                },
+                input,
+            }),
+        );
+    }
+    ctx.skip(input, "audit line not understood", not_understood);
+    // One audit event spans several records (SYSCALL, EXECVE, CWD, PATH,
+    // PROCTITLE); only execs and file creations become events.
+    let folded = lines.saturating_sub(not_understood).saturating_sub(events);
+    ctx.skip(
+        input,
+        "audit record folded into an event, or of an event not mapped",
+        folded,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::replay::input::tests::{kinds, read, shared, write};
+    use crate::replay::model::Mapped;
+    use crate::scenario::Platform;
+    use crate::telemetry::Category;
+
+    #[test]
+    fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {
+        let Some(path) = shared("datasets/otrf_log4shell_syslog_sysmon_linux.zip") else {
+            return;
+        };
+        let (mapped, stats) = read(&[path]);
+        let entry = &stats[1];
+        assert!(
+            entry.name.contains(".zip!syslog_sysmon_log4shell"),
+            "{stats:?}"
+        );
+        let procs: Vec<&Mapped> = mapped
+            .iter()
+            .filter(|m| m.event.category == Category::ProcessCreation)
+            .collect();
+        assert!(
+            procs.len() > 10,
+            "{} process creations; {stats:?}",
+            procs.len()
+        );
+        let p = procs[0];
+        assert_eq!(p.platform, Platform::Linux);
+        assert_eq!(kinds(p), ["process_creation", "sysmon"]);
+        assert_eq!(p.logsources[0].product.as_deref(), Some("linux"));
+        assert_eq!(p.host.as_deref(), Some("UBUNTU5"));
+        assert!(p.event.fields["ProcessId"].is_u64());
+        assert!(p.event.at.is_some());
+        assert_eq!(
+            entry.read,
+            entry.mapped + entry.skipped.values().sum::<u64>()
+        );
+    }
+
+    #[test]
+    fn sysmon_for_linux_xml_reads_from_journal_json_and_syslog_text() {
+        let xml = "<Event><System><Provider Name=\"Linux-Sysmon\"/><EventID>1</EventID>\
+            <TimeCreated SystemTime=\"2024-05-01T10:00:00.000000000Z\"/>\
+            <Channel>Linux-Sysmon/Operational</Channel><Computer>lx1</Computer></System>\
+            <EventData><Data Name=\"ProcessId\">42</Data><Data Name=\"Image\">/usr/bin/bash</Data>\
+            <Data Name=\"CommandLine\">bash -c &quot;id &amp;&amp; w&quot;</Data>\
+            <Data Name=\"ParentProcessId\">1</Data></EventData></Event>";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = write(
+            dir.path(),
+            "j.json",
+            &[json!({"MESSAGE": xml, "_HOSTNAME": "lx1"})],
+        );
+        let syslog = dir.path().join("syslog");
+        std::fs::write(&syslog, format!("May  1 10:00:00 lx1 sysmon: {xml}\n")).expect("syslog");
+        let (mapped, stats) = read(&[journal, syslog]);
+        assert_eq!(mapped.len(), 2, "{stats:?}");
+        assert_eq!(stats[1].format, "syslog");
+        for m in &mapped {
+            assert_eq!(m.platform, Platform::Linux);
+            assert_eq!(m.event.fields["CommandLine"], json!("bash -c \"id && w\""));
+            assert_eq!(m.event.fields["ProcessId"], json!(42));
+            assert_eq!(m.host.as_deref(), Some("lx1"));
+            assert_eq!((m.origin.provider, m.origin.id), ("sysmon-linux", Some(1)));
+        }
+    }
+}
