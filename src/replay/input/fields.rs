@@ -136,3 +136,21 @@ pub(super) fn alias_4688(fields: &mut Map<String, Value>) {
         fields.insert("User".into(), Value::from(user));
     }
 }
+
+/// Defender (and a few other logs) name event data with spaces (`Threat
+/// Name`, `Source Name`, `Process Name`); Sigma rules name the same fields
+/// without them (`ThreatName`). Each such field gains its space-free name
+/// beside its own, unless the record already has that name.
+pub(super) fn alias_spaced(fields: &mut Map<String, Value>) {
+    if !fields.keys().any(|k| k.contains(' ')) {
+        return;
+    }
+    let spaced: Vec<(String, Value)> = fields
+        .iter()
+        .filter(|(k, _)| k.contains(' '))
+        .map(|(k, v)| (k.replace(' ', ""), v.clone()))
+        .collect();
+    for (k, v) in spaced {
+        fields.entry(k).or_insert(v);
+    }
+}

@@ -387,3 +387,23 @@ fn a_zip_entry_that_is_not_telemetry_is_refused_and_the_rest_read() {
     assert_eq!(mapped[0].input, 2);
     assert_eq!(kinds(&mapped[0]), ["network_connection", "sysmon"]);
 }
+
+#[test]
+fn defender_fields_named_with_spaces_gain_sigmas_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "d.json",
+        &[json!({"Event": {
+            "System": {"EventID": 1119, "Computer": "H",
+                "Channel": "Microsoft-Windows-Windows Defender/Operational"},
+            "EventData": {"Threat Name": "Tool:Win32/EICAR_Test_File",
+                "Source Name": "Real-Time Protection", "ThreatID": "kept"}}})],
+    );
+    let (mapped, _) = read(&[path]);
+    let get = |k: &str| mapped[0].event.fields.get(k).cloned().unwrap_or_default();
+    assert_eq!(get("ThreatName"), json!("Tool:Win32/EICAR_Test_File"));
+    assert_eq!(get("Threat Name"), json!("Tool:Win32/EICAR_Test_File"));
+    assert_eq!(get("SourceName"), json!("Real-Time Protection"));
+    assert_eq!(get("ThreatID"), json!("kept"));
+}

@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use super::Skip;
-use super::fields::{alias_4688, flatten, flatten_object, user_data};
+use super::fields::{alias_4688, alias_spaced, flatten, flatten_object, user_data};
 use super::logsource::{self, RECORDING, SECURITY, SYSMON};
 use crate::replay::model::{Mapped, Origin};
 use crate::scenario::Platform;
@@ -165,6 +165,7 @@ pub(super) fn finish(
     if id == Some(4688) && entry.provider == "security" {
         alias_4688(&mut fields);
     }
+    alias_spaced(&mut fields);
     let at = event_time(
         &fields,
         header.time.as_ref().or_else(|| fields.get("@timestamp")),
