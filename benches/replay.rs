@@ -77,9 +77,9 @@ fn run(name: &str, events: &[(Event, Platform)], rules: &Rules) {
     println!(
         "{name:<28} {} rules  {:>9} events  {:>7.2} s  {:>10.0} events/s  {} alerts  {} chains  peak RSS {}",
         rules.count,
-        r.events,
+        r.summary.events,
         secs,
-        r.events as f64 / secs,
+        r.summary.events as f64 / secs,
         r.alerts.len(),
         r.chains.len(),
         peak_rss_mib().map_or("unknown".into(), |m| format!("{m:.0} MiB")),

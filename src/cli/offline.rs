@@ -12,16 +12,16 @@ pub fn replay(telemetry: &[PathBuf], rules: &[PathBuf], strict: bool) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let mut events = Vec::new();
-    for path in telemetry {
-        match crate::replay::load(path) {
-            Ok(loaded) => events.extend(loaded.events),
-            Err(e) => return fail(&e, exit::INVALID),
+    let mut collected = crate::replay::Collect::default();
+    let options = crate::replay::Options::default();
+    match crate::replay::run(telemetry, &rules, options, &mut collected) {
+        Ok(summary) => {
+            let result = crate::replay::Replay::new(collected, summary);
+            crate::term::out(&crate::replay::render_text(&result));
+            exit::OK
         }
+        Err(e) => fail(&e, exit::INVALID),
     }
-    let result = crate::replay::replay(&events, &rules);
-    crate::term::out(&crate::replay::render_text(&result));
-    exit::OK
 }
 
 pub fn audit_rules(install: bool, remove: bool) -> u8 {

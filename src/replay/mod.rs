@@ -2,25 +2,28 @@
 //! them) evaluated by the Sigma rules of [`detect`](crate::detect), with the
 //! process chains rebuilt so a reader sees which hop of which chain alerted.
 //!
-//! [`input`] reads and normalises files, [`chains`] rebuilds process trees,
-//! this module evaluates and renders. It runs nothing and knows nothing of
+//! [`input`] reads and maps files, [`session`] evaluates records as they
+//! stream and rebuilds process trees, [`run`] ties the two together on two
+//! threads, and this module renders. It runs nothing and knows nothing of
 //! runs, scenarios or verdicts: it answers "what would these rules have said
 //! about this recording".
 
-pub mod chains;
 pub mod input;
 pub mod model;
+pub mod session;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, sync_channel};
 
-pub use chains::{Chain, Node};
 pub use input::{Loaded, load};
+pub use model::{Alert, Chain, Collect, Mapped, Node, Sink, Summary};
+pub use session::{Options, Session};
 
-use crate::detect::{Hit, Rules, grade};
+use crate::detect::{Rules, grade};
 use crate::record::Grade;
 use crate::report::terminal_safe;
 use crate::scenario::Platform;
@@ -48,61 +51,131 @@ pub enum ReplayError {
     },
 }
 
-/// What the rules said about a recording.
-#[derive(Debug, Clone, PartialEq)]
+/// Records per message from the reader to the evaluator: large enough that
+/// the channel costs nothing per record, small enough to stay in cache.
+const BATCH: usize = 1024;
+
+/// Batches in flight: the reader runs at most this far ahead, which bounds
+/// the memory between the two threads.
+const DEPTH: usize = 8;
+
+/// What the reader thread sends.
+enum Message {
+    /// Inputs from this index on come from this path.
+    Name(usize, String),
+    /// Mapped records, in reading order.
+    Batch(Vec<Mapped>),
+}
+
+/// Replays `paths` (files, folders, ZIPs) through `rules`: a reader thread
+/// reads and maps records while this thread evaluates them, alerts and
+/// chains going to `sink` as trees close. A read error stops the replay
+/// and is returned; what was evaluated before it has reached `sink`.
+pub fn run(
+    paths: &[PathBuf],
+    rules: &Rules,
+    options: Options,
+    sink: &mut dyn Sink,
+) -> Result<Summary, ReplayError> {
+    let (tx, rx) = sync_channel::<Message>(DEPTH);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut inputs = Vec::new();
+            for path in paths {
+                let first = inputs.len();
+                // A send fails only when the evaluator is gone, which it is
+                // not before this thread ends.
+                let _ = tx.send(Message::Name(first, path.display().to_string()));
+                let mut batch = Vec::with_capacity(BATCH);
+                let stats = input::stream(std::slice::from_ref(path), &mut |mut m| {
+                    m.input += first;
+                    batch.push(m);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let _ = tx.send(Message::Batch(full));
+                    }
+                });
+                if !batch.is_empty() {
+                    let _ = tx.send(Message::Batch(batch));
+                }
+                inputs.extend(stats?);
+            }
+            Ok::<_, ReplayError>(inputs)
+        });
+        let mut session = Session::new(rules, options);
+        evaluate(&rx, &mut session, sink);
+        let inputs = match reader.join() {
+            Ok(read) => read?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut summary = session.finish(sink);
+        summary.inputs = inputs;
+        Ok(summary)
+    })
+}
+
+fn evaluate(rx: &Receiver<Message>, session: &mut Session<'_>, sink: &mut dyn Sink) {
+    for message in rx {
+        match message {
+            Message::Name(first, name) => session.name_inputs(first, name),
+            Message::Batch(batch) => {
+                for m in batch {
+                    session.push(m, sink);
+                }
+            }
+        }
+    }
+}
+
+/// What the rules said about a recording, kept whole for the text report.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Replay {
-    /// Process trees of at least a parent and a child, with each node's
-    /// alerts filled in.
+    /// Chains in closing order.
     pub chains: Vec<Chain>,
-    /// Every hit, with the index of its event.
-    pub alerts: Vec<(usize, Hit)>,
-    /// How many events were evaluated.
-    pub events: usize,
-    /// Hits per rule title.
-    pub by_rule: BTreeMap<String, usize>,
+    /// Alerts in emission order.
+    pub alerts: Vec<Alert>,
+    /// The counts.
+    pub summary: Summary,
 }
 
-/// Evaluates every event with `rules` (each on its own platform) and
-/// rebuilds the process chains.
+impl Replay {
+    /// A replay from what a [`Collect`] sink kept.
+    pub fn new(collected: Collect, summary: Summary) -> Replay {
+        Replay {
+            chains: collected.chains,
+            alerts: collected.alerts,
+            summary,
+        }
+    }
+}
+
+/// Evaluates events already in memory (each on its own platform, under
+/// its basic log source) with default [`Options`]: for tests and benches
+/// of loaded events.
 pub fn replay(events: &[(Event, Platform)], rules: &Rules) -> Replay {
-    let mut alerts = Vec::new();
-    let mut by_rule = BTreeMap::new();
-    for (i, (event, platform)) in events.iter().enumerate() {
-        for hit in rules.evaluate(event, *platform) {
-            *by_rule.entry(hit.title.clone()).or_insert(0) += 1;
-            alerts.push((i, hit));
-        }
+    let mut session = Session::new(rules, Options::default());
+    let mut sink = Collect::default();
+    for (event, platform) in events {
+        let host = event
+            .fields
+            .get("Computer")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        let m = Mapped {
+            logsources: input::logsource::basic(*platform, event.category),
+            origin: model::Origin {
+                provider: "telemetry",
+                id: None,
+            },
+            event: event.clone(),
+            platform: *platform,
+            host,
+            input: 0,
+        };
+        session.push(m, &mut sink);
     }
-    // The chain analytics correlate a host's events in time.
-    let linux: Vec<usize> = (0..events.len())
-        .filter(|&i| events[i].1 == Platform::Linux)
-        .collect();
-    let linux_events: Vec<&Event> = linux.iter().map(|&i| &events[i].0).collect();
-    for (k, hit) in rules.evaluate_linux_analytics(&linux_events) {
-        *by_rule.entry(hit.title.clone()).or_insert(0) += 1;
-        alerts.push((linux[k], hit));
-    }
-    let mut chains = chains::build(events);
-    let by_event = hits_by_event(&alerts);
-    for node in chains.iter_mut().flat_map(|c| c.nodes.iter_mut()) {
-        if let Some(hits) = node.event.and_then(|e| by_event.get(&e)) {
-            node.alerts = hits.iter().map(|h| h.title.clone()).collect();
-        }
-    }
-    Replay {
-        chains,
-        alerts,
-        events: events.len(),
-        by_rule,
-    }
-}
-
-fn hits_by_event(alerts: &[(usize, Hit)]) -> HashMap<usize, Vec<&Hit>> {
-    let mut map: HashMap<usize, Vec<&Hit>> = HashMap::new();
-    for (i, hit) in alerts {
-        map.entry(*i).or_default().push(hit);
-    }
-    map
+    let summary = session.finish(&mut sink);
+    Replay::new(sink, summary)
 }
 
 /// Chains without alerts shown in full before the rest are only counted.
@@ -118,7 +191,7 @@ fn grade_name(g: Grade) -> &'static str {
 
 /// A node's cell: `alerted (<best grade>)` or `observed` (`parent only` for
 /// a process known only from a child's fields).
-fn cell(node: &Node, hits: Option<&Vec<&Hit>>) -> String {
+fn cell(node: &Node, hits: Option<&Vec<&Alert>>) -> String {
     match hits {
         Some(hits) if !hits.is_empty() => {
             let best = hits.iter().map(|h| grade(&h.tags)).min_by_key(|g| match g {
@@ -128,9 +201,24 @@ fn cell(node: &Node, hits: Option<&Vec<&Hit>>) -> String {
             });
             format!("alerted ({})", best.map_or("general", grade_name))
         }
-        _ if node.event.is_none() => "parent only".into(),
+        _ if node.sources.is_empty() => "parent only".into(),
         _ => "observed".into(),
     }
+}
+
+/// A chain's alerts by the node they name: `(chain, pid, image)`.
+type NodeKey<'a> = (u64, Option<u64>, Option<&'a str>);
+
+fn alerts_by_node(alerts: &[Alert]) -> HashMap<NodeKey<'_>, Vec<&Alert>> {
+    let mut map: HashMap<NodeKey<'_>, Vec<&Alert>> = HashMap::new();
+    for a in alerts {
+        if let Some(chain) = a.chain {
+            map.entry((chain, a.pid, a.image.as_deref()))
+                .or_default()
+                .push(a);
+        }
+    }
+    map
 }
 
 /// One line, at most `max` characters, control characters escaped.
@@ -149,7 +237,7 @@ fn short(text: &str, max: usize) -> String {
 /// the cell, the rule titles), chains with alerts first, then a summary of
 /// hits per rule.
 pub fn render_text(replay: &Replay) -> String {
-    let by_event = hits_by_event(&replay.alerts);
+    let by_node = alerts_by_node(&replay.alerts);
     let mut out = String::new();
     let alerted = |c: &&Chain| c.nodes.iter().any(|n| !n.alerts.is_empty());
     let loud: Vec<&Chain> = replay.chains.iter().filter(alerted).collect();
@@ -165,7 +253,7 @@ pub fn render_text(replay: &Replay) -> String {
             chain.depth()
         );
         for node in &chain.nodes {
-            let hits = node.event.and_then(|e| by_event.get(&e));
+            let hits = by_node.get(&(chain.id, node.pid, Some(node.image.as_str())));
             let indent = "  ".repeat(node.depth);
             let what = match &node.command_line {
                 Some(cmd) => format!("{}  {}", basename(&node.image), cmd),
@@ -192,11 +280,11 @@ pub fn render_text(replay: &Replay) -> String {
     let _ = writeln!(
         out,
         "{} events, {} chains, {} alerts",
-        replay.events,
+        replay.summary.events,
         replay.chains.len(),
         replay.alerts.len()
     );
-    for (title, count) in &replay.by_rule {
+    for (title, count) in &replay.summary.by_rule {
         let _ = writeln!(out, "  {count:>7}  {}", short(title, 100));
     }
     out.lines()
