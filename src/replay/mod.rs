@@ -104,12 +104,13 @@ pub fn run(
         });
         let mut session = Session::new(rules, options);
         evaluate(&rx, &mut session, sink);
-        let inputs = match reader.join() {
-            Ok(read) => read?,
+        let read = match reader.join() {
+            Ok(read) => read,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        // Even when reading failed, what was evaluated reaches the sink.
         let mut summary = session.finish(sink);
-        summary.inputs = inputs;
+        summary.inputs = read?;
         Ok(summary)
     })
 }
