@@ -17,13 +17,13 @@ mod tests;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 pub use input::{Loaded, load};
 pub use model::{Alert, Chain, Collect, Mapped, Node, Sink, Summary};
 pub use session::{Options, Session};
 
-use crate::detect::{Rules, grade};
+use crate::detect::{Hit, Rules, grade};
 use crate::record::Grade;
 use crate::report::terminal_safe;
 use crate::scenario::Platform;
@@ -51,59 +51,63 @@ pub enum ReplayError {
     },
 }
 
-/// Records per message from the reader to the evaluator: large enough that
-/// the channel costs nothing per record, small enough to stay in cache.
+/// Records per message between threads: large enough that the channel
+/// costs nothing per record, small enough to stay in cache.
 const BATCH: usize = 1024;
 
-/// Batches in flight: the reader runs at most this far ahead, which bounds
-/// the memory between the two threads.
-const DEPTH: usize = 8;
+/// Batches in flight per channel: each stage runs at most this far ahead,
+/// which bounds the memory between them.
+const DEPTH: usize = 4;
 
 /// What the reader thread sends.
 enum Message {
     /// Inputs from this index on come from this path.
     Name(usize, String),
-    /// Mapped records, in reading order.
-    Batch(Vec<Mapped>),
+    /// Mapped records, in reading order, with their Sigma hits once the
+    /// rule stage has evaluated them.
+    Batch(Vec<(Mapped, Vec<Hit>)>),
 }
 
-/// Replays `paths` (files, folders, ZIPs) through `rules`: a reader thread
-/// reads and maps records while this thread evaluates them, alerts and
-/// chains going to `sink` as trees close. A read error stops the replay
-/// and is returned; what was evaluated before it has reached `sink`.
+/// Replays `paths` (files, folders, ZIPs) through `rules` in three stages
+/// on their own threads: reading and mapping, Sigma evaluation, and (on
+/// this thread) the process table and chain analytics, alerts and chains
+/// going to `sink` as trees close. Each stage costs about the same per
+/// record, so on two cores the pipeline keeps both busy. A read error
+/// stops the replay and is returned; what was evaluated before it has
+/// reached `sink`.
 pub fn run(
     paths: &[PathBuf],
     rules: &Rules,
     options: Options,
     sink: &mut dyn Sink,
 ) -> Result<Summary, ReplayError> {
-    let (tx, rx) = sync_channel::<Message>(DEPTH);
+    let (read_tx, read_rx) = sync_channel::<Message>(DEPTH);
+    let (eval_tx, eval_rx) = sync_channel::<Message>(DEPTH);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut inputs = Vec::new();
-            for path in paths {
-                let first = inputs.len();
-                // A send fails only when the evaluator is gone, which it is
-                // not before this thread ends.
-                let _ = tx.send(Message::Name(first, path.display().to_string()));
-                let mut batch = Vec::with_capacity(BATCH);
-                let stats = input::stream(std::slice::from_ref(path), &mut |mut m| {
-                    m.input += first;
-                    batch.push(m);
-                    if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        let _ = tx.send(Message::Batch(full));
+        let reader = scope.spawn(move || read(paths, &read_tx));
+        scope.spawn(move || {
+            for mut message in read_rx {
+                if let Message::Batch(batch) = &mut message {
+                    for (m, hits) in batch.iter_mut() {
+                        *hits = session::evaluate(rules, m);
                     }
-                });
-                if !batch.is_empty() {
-                    let _ = tx.send(Message::Batch(batch));
                 }
-                inputs.extend(stats?);
+                // Fails only when the caller is gone, which it is not
+                // before this thread ends.
+                let _ = eval_tx.send(message);
             }
-            Ok::<_, ReplayError>(inputs)
         });
         let mut session = Session::new(rules, options);
-        evaluate(&rx, &mut session, sink);
+        for message in eval_rx {
+            match message {
+                Message::Name(first, name) => session.name_inputs(first, name),
+                Message::Batch(batch) => {
+                    for (m, hits) in batch {
+                        session.push_evaluated(m, hits, sink);
+                    }
+                }
+            }
+        }
         let read = match reader.join() {
             Ok(read) => read,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -115,17 +119,32 @@ pub fn run(
     })
 }
 
-fn evaluate(rx: &Receiver<Message>, session: &mut Session<'_>, sink: &mut dyn Sink) {
-    for message in rx {
-        match message {
-            Message::Name(first, name) => session.name_inputs(first, name),
-            Message::Batch(batch) => {
-                for m in batch {
-                    session.push(m, sink);
-                }
+/// The reader stage: every path through [`input::stream`], in batches.
+fn read(
+    paths: &[PathBuf],
+    tx: &SyncSender<Message>,
+) -> Result<Vec<model::InputStats>, ReplayError> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        let first = inputs.len();
+        // A send fails only when the next stage is gone, which it is not
+        // before this one ends.
+        let _ = tx.send(Message::Name(first, path.display().to_string()));
+        let mut batch = Vec::with_capacity(BATCH);
+        let stats = input::stream(std::slice::from_ref(path), &mut |mut m| {
+            m.input += first;
+            batch.push((m, Vec::new()));
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let _ = tx.send(Message::Batch(full));
             }
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(Message::Batch(batch));
         }
+        inputs.extend(stats?);
     }
+    Ok(inputs)
 }
 
 /// What the rules said about a recording, kept whole for the text report.

@@ -11,6 +11,7 @@
 
 mod fields;
 mod procs;
+mod slab;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -120,14 +121,16 @@ impl<'r> Session<'r> {
     /// Evaluates one record; alerts not tied to an open tree and trees the
     /// record lets close go to `sink` now.
     pub fn push(&mut self, mut m: Mapped, sink: &mut dyn Sink) {
+        let hits = evaluate(self.rules, &mut m);
+        self.push_evaluated(m, hits, sink);
+    }
+
+    /// As [`Session::push`], for a record whose Sigma hits were already
+    /// computed by [`evaluate`] with the same rules (on another thread).
+    pub fn push_evaluated(&mut self, m: Mapped, mut hits: Vec<Hit>, sink: &mut dyn Sink) {
         self.summary.events += 1;
         let now = self.advance(&m);
-        // The engine reads a JSON value; the fields move in and back out.
-        let value = Value::Object(std::mem::take(&mut m.event.fields));
-        let mut hits = self.rules.evaluate_in(&value, m.logsources);
-        if let Value::Object(f) = value {
-            m.event.fields = f;
-        }
+        // The chain analytics correlate a host's records in order: here.
         if m.platform == Platform::Linux {
             hits.extend(self.analytics.observe(m.host.as_deref(), &m.event));
         }
@@ -214,7 +217,7 @@ impl<'r> Session<'r> {
         let id = started.id();
         for hit in hits {
             // The second log of one process fires the same rules again.
-            let seen = self.table.procs[&id].alerts.contains(&hit.title);
+            let seen = (self.table.procs.get(id)).is_some_and(|p| p.alerts.contains(&hit.title));
             if matches!(started, Started::Merged(_)) && seen {
                 continue;
             }
@@ -233,7 +236,7 @@ impl<'r> Session<'r> {
         );
         match id {
             Some(id) => {
-                let tree = self.table.procs[&id].tree;
+                let tree = self.table.procs.get(id).map_or(id, |p| p.tree);
                 self.table.trees.touch(tree, now);
                 for hit in hits {
                     self.hold(id, hit, m);
@@ -257,7 +260,7 @@ impl<'r> Session<'r> {
     /// Holds an alert on node `id` until its tree closes.
     fn hold(&mut self, id: ProcId, hit: Hit, m: &Mapped) {
         let mut a = self.alert(hit, m);
-        let Some(p) = self.table.procs.get_mut(&id) else {
+        let Some(p) = self.table.procs.get_mut(id) else {
             return;
         };
         a.pid = p.pid;
@@ -297,7 +300,7 @@ impl<'r> Session<'r> {
         let mut chain_id = None;
         if tree.members.len() >= 2 {
             self.chains += 1;
-            let host = self.table.procs.get(&root).map_or(0, |p| p.host);
+            let host = self.table.procs.get(root).map_or(0, |p| p.host);
             let host = self.host_names.get(host as usize).cloned().flatten();
             let chain = tree::chain(self.chains, host, root, &self.table.procs);
             self.summary.chains += 1;
@@ -345,6 +348,17 @@ impl<'r> Session<'r> {
             None => format!("input {input}"),
         }
     }
+}
+
+/// The Sigma rules matching one record under its log sources. The engine
+/// reads a JSON value; the fields move in and back out, never copied.
+pub fn evaluate(rules: &Rules, m: &mut Mapped) -> Vec<Hit> {
+    let value = Value::Object(std::mem::take(&mut m.event.fields));
+    let hits = rules.evaluate_in(&value, m.logsources);
+    if let Value::Object(f) = value {
+        m.event.fields = f;
+    }
+    hits
 }
 
 /// `product/category` (or `product/service`) of the first log source.

@@ -15,16 +15,15 @@
 //!
 //! Nothing here evaluates rules or writes output.
 
-use std::collections::HashMap;
-
 use time::OffsetDateTime;
 
 use super::fields::same_file;
+use super::slab::{IdMap, Slab};
 use super::tree::{Tree, Trees};
 use crate::replay::model::Origin;
 
 /// A node's handle; also a tree's handle (a tree is named by its root).
-pub(super) type ProcId = u64;
+pub(super) type ProcId = usize;
 
 /// Sysmon 1 and Security 4688 of one process are written within
 /// milliseconds; a few seconds absorbs clock rounding between the logs
@@ -97,11 +96,10 @@ impl Started {
 /// The open processes and their trees.
 #[derive(Debug, Default)]
 pub(super) struct Table {
-    pub procs: HashMap<ProcId, Proc>,
-    next: ProcId,
-    by_guid: HashMap<(u32, u128), ProcId>,
-    by_pid: HashMap<(u32, u64), ProcId>,
-    ghosts: HashMap<(u32, GhostId), ProcId>,
+    pub procs: Slab<Proc>,
+    by_guid: IdMap<(u32, u128), ProcId>,
+    by_pid: IdMap<(u32, u64), ProcId>,
+    ghosts: IdMap<(u32, GhostId), ProcId>,
     pub trees: Trees,
     /// Pid links refused for a `ParentImage` mismatch.
     pub parent_mismatch: u64,
@@ -124,34 +122,31 @@ impl Table {
         if let Some(id) = self.same_process(s) {
             self.merge(id, s);
             self.merged += 1;
-            let tree = self.procs[&id].tree;
+            let tree = self.procs.get(id).map_or(id, |p| p.tree);
             self.trees.touch(tree, activity);
             return Started::Merged(id);
         }
         let parent = self.parent_of(s, activity);
-        let id = self.alloc();
-        let tree = parent.map_or(id, |p| self.procs[&p].tree);
-        if let Some(p) = parent
-            && let Some(proc) = self.procs.get_mut(&p)
-        {
+        let id = self.procs.next_id();
+        let tree = parent
+            .and_then(|p| self.procs.get(p))
+            .map_or(id, |p| p.tree);
+        if let Some(proc) = parent.and_then(|p| self.procs.get_mut(p)) {
             proc.children.push(id);
         }
-        self.procs.insert(
-            id,
-            Proc {
-                tree,
-                host: s.host,
-                image: s.image.unwrap_or("?").to_string(),
-                command_line: s.command_line.map(str::to_string),
-                pid: s.pid,
-                guid: s.guid,
-                started: s.at,
-                sources: vec![s.origin],
-                alerts: Vec::new(),
-                children: Vec::new(),
-                ghost: None,
-            },
-        );
+        self.procs.insert(Proc {
+            tree,
+            host: s.host,
+            image: s.image.unwrap_or("?").to_string(),
+            command_line: s.command_line.map(str::to_string),
+            pid: s.pid,
+            guid: s.guid,
+            started: s.at,
+            sources: vec![s.origin],
+            alerts: Vec::new(),
+            children: Vec::new(),
+            ghost: None,
+        });
         if let Some(g) = s.guid {
             self.by_guid.insert((s.host, g), id);
         }
@@ -170,7 +165,7 @@ impl Table {
     /// image, close in time, recorded by another origin.
     fn same_process(&self, s: &Start<'_>) -> Option<ProcId> {
         let id = self.find(s.host, s.guid, s.pid)?;
-        let p = &self.procs[&id];
+        let p = self.procs.get(id)?;
         let image = s.image.is_some_and(|i| i.eq_ignore_ascii_case(&p.image));
         let near = match (s.at, p.started) {
             (Some(a), Some(b)) => (a - b).abs() <= MERGE_WINDOW,
@@ -182,7 +177,7 @@ impl Table {
     }
 
     fn merge(&mut self, id: ProcId, s: &Start<'_>) {
-        let Some(p) = self.procs.get_mut(&id) else {
+        let Some(p) = self.procs.get_mut(id) else {
             return;
         };
         p.sources.push(s.origin);
@@ -205,7 +200,7 @@ impl Table {
             .and_then(|g| self.by_guid.get(&(s.host, g)).copied());
         let found = by_guid.or_else(|| {
             let id = *self.by_pid.get(&(s.host, s.ppid?))?;
-            let parent = &self.procs[&id].image;
+            let parent = &self.procs.get(id)?.image;
             let known = parent != "?";
             match s.parent_image {
                 Some(want) if known && !same_file(want, parent) => {
@@ -230,26 +225,23 @@ impl Table {
         if let Some(&g) = self.ghosts.get(&(s.host, key.clone())) {
             return Some(g);
         }
-        let id = self.alloc();
-        self.procs.insert(
-            id,
-            Proc {
-                tree: id,
-                host: s.host,
-                image: image.map_or_else(
-                    || s.ppid.map_or("?".into(), |p| format!("pid {p}")),
-                    str::to_string,
-                ),
-                command_line: s.parent_command_line.map(str::to_string),
-                pid: s.ppid,
-                guid: s.parent_guid,
-                started: None,
-                sources: Vec::new(),
-                alerts: Vec::new(),
-                children: Vec::new(),
-                ghost: Some(key.clone()),
-            },
-        );
+        let id = self.procs.next_id();
+        self.procs.insert(Proc {
+            tree: id,
+            host: s.host,
+            image: image.map_or_else(
+                || s.ppid.map_or("?".into(), |p| format!("pid {p}")),
+                str::to_string,
+            ),
+            command_line: s.parent_command_line.map(str::to_string),
+            pid: s.ppid,
+            guid: s.parent_guid,
+            started: None,
+            sources: Vec::new(),
+            alerts: Vec::new(),
+            children: Vec::new(),
+            ghost: Some(key.clone()),
+        });
         self.ghosts.insert((s.host, key), id);
         self.ghosts_made += 1;
         self.trees.open(Tree::new(id), activity);
@@ -259,7 +251,7 @@ impl Table {
     /// A process ended: its pid no longer names it, so a later process
     /// with the same pid is a new node. Its GUID still finds it.
     pub fn end(&mut self, id: ProcId) {
-        if let Some(pid) = self.procs.get(&id).and_then(|p| p.pid.map(|n| (p.host, n)))
+        if let Some(pid) = self.procs.get(id).and_then(|p| p.pid.map(|n| (p.host, n)))
             && self.by_pid.get(&pid) == Some(&id)
         {
             self.by_pid.remove(&pid);
@@ -270,7 +262,7 @@ impl Table {
     pub fn remove(&mut self, members: &[ProcId]) -> Vec<Proc> {
         let mut out = Vec::with_capacity(members.len());
         for id in members {
-            let Some(p) = self.procs.remove(id) else {
+            let Some(p) = self.procs.remove(*id) else {
                 continue;
             };
             if let Some(g) = p.guid
@@ -289,10 +281,5 @@ impl Table {
             out.push(p);
         }
         out
-    }
-
-    fn alloc(&mut self) -> ProcId {
-        self.next += 1;
-        self.next
     }
 }

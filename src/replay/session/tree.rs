@@ -6,9 +6,10 @@
 //! were last touched, then arrival), so the tree to expire or evict first
 //! is always the first of one ordered map.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::procs::{Proc, ProcId};
+use super::slab::{IdMap, Slab};
 use crate::replay::model::{Alert, Chain, Node};
 
 /// One open tree, named by its root.
@@ -36,7 +37,7 @@ impl Tree {
 /// The open trees, by root and by last activity.
 #[derive(Debug, Default)]
 pub(super) struct Trees {
-    by_root: HashMap<ProcId, Tree>,
+    by_root: IdMap<ProcId, Tree>,
     order: BTreeMap<(i128, u64), ProcId>,
     seq: u64,
 }
@@ -90,16 +91,11 @@ impl Trees {
 
 /// The chain of a closed tree of two or more nodes: depth-first, each
 /// parent before its children, children in start order.
-pub(super) fn chain(
-    id: u64,
-    host: Option<String>,
-    root: ProcId,
-    procs: &HashMap<ProcId, Proc>,
-) -> Chain {
+pub(super) fn chain(id: u64, host: Option<String>, root: ProcId, procs: &Slab<Proc>) -> Chain {
     let mut nodes = Vec::new();
     let mut stack = vec![(root, 0)];
     while let Some((p, depth)) = stack.pop() {
-        let Some(proc) = procs.get(&p) else { continue };
+        let Some(proc) = procs.get(p) else { continue };
         nodes.push(Node {
             image: proc.image.clone(),
             command_line: proc.command_line.clone(),
