@@ -297,12 +297,16 @@ impl<'r> Session<'r> {
         let Some(tree) = self.table.trees.take(root) else {
             return;
         };
+        let removed = self.table.remove(&tree.members);
         let mut chain_id = None;
-        if tree.members.len() >= 2 {
+        if removed.len() >= 2 {
             self.chains += 1;
-            let host = self.table.procs.get(root).map_or(0, |p| p.host);
+            let host = removed
+                .iter()
+                .find(|(id, _)| *id == root)
+                .map_or(0, |(_, p)| p.host);
             let host = self.host_names.get(host as usize).cloned().flatten();
-            let chain = tree::chain(self.chains, host, root, &self.table.procs);
+            let chain = tree::chain(self.chains, host, root, removed);
             self.summary.chains += 1;
             if chain.alerted() {
                 self.summary.alerted_chains += 1;
@@ -310,7 +314,6 @@ impl<'r> Session<'r> {
             sink.chain(&chain);
             chain_id = Some(self.chains);
         }
-        self.table.remove(&tree.members);
         for mut a in tree.pending {
             a.chain = chain_id;
             self.emit(&a, sink);

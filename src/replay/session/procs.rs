@@ -259,7 +259,7 @@ impl Table {
     }
 
     /// Removes a closed tree's nodes and every index entry naming them.
-    pub fn remove(&mut self, members: &[ProcId]) -> Vec<Proc> {
+    pub fn remove(&mut self, members: &[ProcId]) -> Vec<(ProcId, Proc)> {
         let mut out = Vec::with_capacity(members.len());
         for id in members {
             let Some(p) = self.procs.remove(*id) else {
@@ -278,7 +278,7 @@ impl Table {
             if let Some(k) = &p.ghost {
                 self.ghosts.remove(&(p.host, k.clone()));
             }
-            out.push(p);
+            out.push((*id, p));
         }
         out
     }

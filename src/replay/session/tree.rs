@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::procs::{Proc, ProcId};
-use super::slab::{IdMap, Slab};
+use super::slab::IdMap;
 use crate::replay::model::{Alert, Chain, Node};
 
 /// One open tree, named by its root.
@@ -89,23 +89,32 @@ impl Trees {
     }
 }
 
-/// The chain of a closed tree of two or more nodes: depth-first, each
-/// parent before its children, children in start order.
-pub(super) fn chain(id: u64, host: Option<String>, root: ProcId, procs: &Slab<Proc>) -> Chain {
-    let mut nodes = Vec::new();
+/// The chain of a closed tree of two or more nodes, its nodes moved out
+/// of `removed`: depth-first, each parent before its children, children
+/// in start order.
+pub(super) fn chain(
+    id: u64,
+    host: Option<String>,
+    root: ProcId,
+    removed: Vec<(ProcId, Proc)>,
+) -> Chain {
+    let mut nodes = Vec::with_capacity(removed.len());
+    let mut procs: IdMap<ProcId, Proc> = removed.into_iter().collect();
     let mut stack = vec![(root, 0)];
     while let Some((p, depth)) = stack.pop() {
-        let Some(proc) = procs.get(p) else { continue };
+        let Some(proc) = procs.remove(&p) else {
+            continue;
+        };
+        stack.extend(proc.children.iter().rev().map(|&c| (c, depth + 1)));
         nodes.push(Node {
-            image: proc.image.clone(),
-            command_line: proc.command_line.clone(),
+            image: proc.image,
+            command_line: proc.command_line,
             pid: proc.pid,
             depth,
             started: proc.started,
-            sources: proc.sources.clone(),
-            alerts: proc.alerts.clone(),
+            sources: proc.sources,
+            alerts: proc.alerts,
         });
-        stack.extend(proc.children.iter().rev().map(|&c| (c, depth + 1)));
     }
     Chain {
         id,
