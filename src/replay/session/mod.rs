@@ -53,6 +53,11 @@ impl Default for Options {
     }
 }
 
+/// How far behind the watermark a record may be before it counts as late
+/// (nanoseconds): logs written by different providers interleave with
+/// small disorder that does not matter.
+const LATE: i128 = 1_000_000_000;
+
 /// Process end records: their pid stops naming the process.
 const ENDS: [Origin; 2] = [
     Origin {
@@ -170,6 +175,12 @@ impl<'r> Session<'r> {
     /// activity time of this record.
     fn advance(&mut self, m: &Mapped) -> i128 {
         let at = m.event.at.map(|t| t.unix_timestamp_nanos());
+        if let (Some((input, w)), Some(t)) = (self.watermark, at)
+            && input == m.input
+            && t < w.saturating_sub(LATE)
+        {
+            self.summary.state.late += 1;
+        }
         let mark = match (self.watermark, at) {
             (Some((input, w)), Some(t)) if input == m.input => w.max(t),
             (Some((input, w)), None) if input == m.input => w,

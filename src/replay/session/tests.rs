@@ -235,6 +235,7 @@ fn a_pid_reused_after_its_process_ended_is_a_new_node() {
             "{origin}"
         );
         assert_eq!(summary.state.merged, 0, "{origin}");
+        assert_eq!(summary.state.late, 0, "{origin}");
     }
 }
 
@@ -382,4 +383,26 @@ fn open_state_stays_under_the_cap_over_300k_records() {
     assert_eq!(summary.state.peak_open, peak);
     assert_eq!((summary.events, summary.chains), (300_000, 150_000));
     assert!(summary.state.evicted >= 149_000, "{summary:#?}");
+}
+
+#[test]
+fn records_read_out_of_time_order_are_counted_late() {
+    let records = vec![
+        start(None, 10, 1, "C:\\a.exe", 9, "C:\\p.exe"),
+        // Half a second behind: interleaving of two logs, not late.
+        {
+            let mut m = start(None, 10, 2, "C:\\b.exe", 9, "C:\\p.exe");
+            m.event.at = m.event.at.map(|t| t - time::Duration::milliseconds(500));
+            m
+        },
+        start(None, 5, 3, "C:\\c.exe", 9, "C:\\p.exe"),
+        // Another input starts its own clock.
+        {
+            let mut m = start(None, 0, 4, "C:\\d.exe", 9, "C:\\p.exe");
+            m.input = 1;
+            m
+        },
+    ];
+    let (_, summary) = replay(Options::default(), records);
+    assert_eq!(summary.state.late, 1);
 }
