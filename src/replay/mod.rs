@@ -10,6 +10,8 @@
 
 pub mod input;
 pub mod model;
+#[cfg(test)]
+mod run_tests;
 pub mod session;
 #[cfg(test)]
 mod tests;
