@@ -6,7 +6,7 @@
 //!
 //! Memory is bounded by the open process state (at most `max_open` nodes
 //! with the alerts held for them), never by the input size. The process
-//! identity rules live in [`procs`]; this module owns the order of work and
+//! identity rules live in `procs`; this module owns the order of work and
 //! what reaches the [`Sink`]. It reads no files: [`super::run`] feeds it.
 
 mod fields;
