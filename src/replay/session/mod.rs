@@ -9,6 +9,8 @@
 //! identity rules live in `procs`; this module owns the order of work and
 //! what reaches the [`Sink`]. It reads no files: [`super::run`] feeds it.
 
+#[cfg(test)]
+mod bound_tests;
 mod fields;
 mod procs;
 mod slab;

@@ -39,7 +39,7 @@ fn rules() -> Rules {
     rules
 }
 
-const SYSMON_1: Origin = Origin {
+pub(super) const SYSMON_1: Origin = Origin {
     provider: "sysmon",
     id: Some(1),
 };
@@ -49,7 +49,13 @@ const SECURITY_4688: Origin = Origin {
 };
 
 /// A Windows record at `second` past 10:00 on `host`.
-fn record(origin: Origin, category: Category, host: Option<&str>, second: i64, f: Value) -> Mapped {
+pub(super) fn record(
+    origin: Origin,
+    category: Category,
+    host: Option<&str>,
+    second: i64,
+    f: Value,
+) -> Mapped {
     let at = datetime!(2026-01-01 10:00:00 UTC) + time::Duration::seconds(second);
     Mapped {
         event: Event {
@@ -147,6 +153,48 @@ fn sysmon_1_and_security_4688_of_one_process_are_one_node_alerting_once() {
     assert_eq!(summary.by_rule.get("Mshta Start"), Some(&1));
     assert_eq!((summary.state.merged, summary.alerts), (1, 1));
     assert_eq!((summary.chains, summary.alerted_chains), (1, 1));
+}
+
+#[test]
+fn a_4688_read_before_its_sysmon_1_merges_and_the_guid_links_the_child() {
+    let security = json!({"Image": MSHTA, "ProcessId": 100, "ParentProcessId": 50,
+        "ParentImage": EXPLORER});
+    let mut sysmon = start(Some("H"), 0, 100, MSHTA, 50, EXPLORER);
+    let guid = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}";
+    sysmon
+        .event
+        .fields
+        .insert("ProcessGuid".into(), json!(guid));
+    // The child names its parent by GUID only (a pid of 0 links nothing).
+    let mut child = start(Some("H"), 2, 101, CMD, 0, MSHTA);
+    child
+        .event
+        .fields
+        .insert("ParentProcessGuid".into(), json!(guid));
+    let records = vec![
+        record(
+            SECURITY_4688,
+            Category::ProcessCreation,
+            Some("H"),
+            0,
+            security,
+        ),
+        sysmon,
+        child,
+    ];
+    let (sink, summary) = replay(Options::default(), records);
+    assert_eq!(sink.chains.len(), 1, "{:#?}", sink.chains);
+    let chain = &sink.chains[0];
+    assert_eq!(
+        shape(chain),
+        [s(0, "explorer.exe"), s(1, "mshta.exe"), s(2, "cmd.exe")]
+    );
+    assert_eq!(chain.nodes[1].sources, [SECURITY_4688, SYSMON_1]);
+    assert_eq!(
+        chain.nodes[1].command_line.as_deref(),
+        Some("C:\\Windows\\System32\\mshta.exe run")
+    );
+    assert_eq!((summary.state.merged, summary.alerts), (1, 1));
 }
 
 #[test]
@@ -350,39 +398,6 @@ fn a_file_event_alerts_on_the_process_that_wrote_it_with_its_chain() {
     assert_eq!((a.pid, a.image.as_deref()), (Some(60), Some(CMD)));
     assert_eq!(chain.nodes[1].alerts, ["Lnk Written"]);
     assert_eq!(a.logsource, "windows/file_event");
-}
-
-#[test]
-fn open_state_stays_under_the_cap_over_300k_records() {
-    let rules = Rules::parse(Vec::new(), Vec::new());
-    let options = Options {
-        max_open: 1000,
-        ..Options::default()
-    };
-    let mut session = Session::new(&rules, options);
-    let mut sink = Collect::default();
-    let mut peak = 0;
-    for i in 0..150_000u64 {
-        let pid = 1000 + 2 * i;
-        let parent = json!({"Image": "/usr/bin/bash", "ProcessId": pid});
-        let child = json!({"Image": "/usr/bin/id", "ProcessId": pid + 1,
-            "ParentProcessId": pid, "ParentImage": "/usr/bin/bash"});
-        for f in [parent, child] {
-            let second = (i / 100) as i64;
-            session.push(
-                record(SYSMON_1, Category::ProcessCreation, None, second, f),
-                &mut sink,
-            );
-            peak = peak.max(session.open());
-        }
-        // Only the counts matter here.
-        sink.chains.clear();
-    }
-    let summary = session.finish(&mut sink);
-    assert!(peak <= 1000, "{peak}");
-    assert_eq!(summary.state.peak_open, peak);
-    assert_eq!((summary.events, summary.chains), (300_000, 150_000));
-    assert!(summary.state.evicted >= 149_000, "{summary:#?}");
 }
 
 #[test]
