@@ -14,7 +14,6 @@ mod merge;
 mod offline;
 mod progress;
 mod remote;
-mod replay_adapter;
 mod rules;
 mod run;
 mod runtime;

@@ -51,6 +51,35 @@ pub struct ReplayArgs {
     /// higher), `rule:<id>`. Repeatable; any one met fails.
     #[arg(long, value_name = "SPEC", value_parser = parse_fail_on)]
     pub fail_on: Vec<FailOn>,
+    /// Process state: how long and how much of it is kept.
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+/// How long a process tree stays open and how many processes at most.
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {
+    /// Close a process tree once the telemetry's own clock is this far past
+    /// its last event (its chain and held alerts are then written). A
+    /// child that starts later than this after its parent's tree closed
+    /// gets a parent known only from its own fields.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = super::parse_duration)]
+    pub horizon: std::time::Duration,
+    /// Most processes kept open at once; past it the least recently active
+    /// trees close early, counted as evicted in the summary. Bounds memory
+    /// (about 1 KiB per process).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_open: u64,
+}
+
+impl StateArgs {
+    /// The session's options.
+    pub fn options(&self) -> crate::replay::Options {
+        crate::replay::Options {
+            horizon: self.horizon,
+            max_open: usize::try_from(self.max_open).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 /// `--format` of `replay`; the library's [`Format`] stays free of clap.
@@ -93,9 +122,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let evaluated = {
         let mut counts = Counts::new(&meter);
         let mut tee = Tee(vec![output.as_mut(), &mut watch, &mut counts]);
-        // The one call to change when the streaming evaluator lands:
-        // `crate::replay::run(&paths, &rules, Options::default(), &mut tee)`.
-        super::replay_adapter::run(&paths, &rules, &mut tee, &meter)
+        crate::replay::run(&paths, &rules, args.state.options(), &mut tee)
     };
     meter.done();
     let summary = match evaluated {

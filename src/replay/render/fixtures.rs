@@ -115,6 +115,7 @@ pub fn summary(alerts: u64, by_rule: &[(&str, u64)]) -> Summary {
             merged: 3,
             parent_mismatch: 1,
             ghosts: 1,
+            late: 2,
         },
     }
 }

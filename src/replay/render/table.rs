@@ -286,6 +286,14 @@ fn write_counts(out: &mut String, end: &Finish<'_>, width: usize) {
         "process state: {} merged, {} parent mismatches, {} expired, {} evicted, {} parents only, peak {} open",
         st.merged, st.parent_mismatch, st.expired, st.evicted, st.ghosts, st.peak_open
     );
+    if st.late > 0 {
+        let _ = writeln!(
+            out,
+            "warning: {} records came more than a second after a later one of their input; \
+             process links follow reading order, so sort the input by time",
+            st.late
+        );
+    }
 }
 
 /// The more specific of two grades.

@@ -82,6 +82,7 @@ input case.evtx: evtx, 10 read, 8 mapped, 2 skipped (Sysmon event 4: no Sigma lo
 input README.md: refused: not telemetry
 rules: 2 rules loaded from 3 files; 1 refused (legacy aggregation (not supported): 1)
 process state: 3 merged, 1 parent mismatches, 1 expired, 0 evicted, 1 parents only, peak 5 open
+warning: 2 records came more than a second after a later one of their input; process links follow reading order, so sort the input by time
 ";
     assert_eq!(out.text(), want, "got:\n{}", out.text());
     Ok(())
