@@ -10,46 +10,20 @@ use serde_json::Value;
 /// Alerts per rule title.
 pub type ByTitle = BTreeMap<String, u64>;
 
-/// chainproof's output: its text summary (`N events, M chains, K alerts`
-/// followed by `count  title` lines), or, with `--format ndjson`, every
-/// line that is an alert object (one with `rule_id` and `title`, at top
-/// level or under `alert`).
+/// chainproof's ndjson output: one line per alert (`"type": "alert"`),
+/// counted by title.
 pub fn chainproof(stdout: &Path) -> std::io::Result<ByTitle> {
     let mut by = ByTitle::new();
-    let mut in_summary = false;
     for line in BufReader::new(std::fs::File::open(stdout)?).lines() {
         let line = line?;
-        if line.starts_with('{') {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                let alert = v.get("alert").unwrap_or(&v);
-                if alert.get("rule_id").is_some()
-                    && let Some(title) = alert.get("title").and_then(Value::as_str)
-                {
-                    *by.entry(title.to_string()).or_insert(0) += 1;
-                }
-            }
-            continue;
-        }
-        if is_summary(&line) {
-            in_summary = true;
-            continue;
-        }
-        if in_summary {
-            let trimmed = line.trim_start();
-            if let Some((n, title)) = trimmed.split_once("  ")
-                && let Ok(n) = n.parse::<u64>()
-            {
-                by.insert(title.trim().to_string(), n);
-            }
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v.get("type").and_then(Value::as_str) == Some("alert")
+            && let Some(title) = v.get("title").and_then(Value::as_str)
+        {
+            *by.entry(title.to_string()).or_insert(0) += 1;
         }
     }
     Ok(by)
-}
-
-/// `N events, M chains, K alerts`.
-fn is_summary(line: &str) -> bool {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    matches!(words.as_slice(), [_, "events,", _, "chains,", _, "alerts"])
 }
 
 /// rsigma's output: one JSON match per line, titled by `rule_title`.

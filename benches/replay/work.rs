@@ -7,9 +7,9 @@ use super::child::{self, Measured};
 use super::count::{self, ByTitle};
 use super::sysmon;
 
-/// chainproof's output format for the replay runs. `None` (text to a file)
-/// until `replay --format ndjson` is on main; then `Some("ndjson")`.
-const CHAINPROOF_FORMAT: Option<&str> = None;
+/// chainproof's output format for the replay runs: one alert per line as
+/// it comes, nothing held (rsigma's CLI also writes a line per match).
+const CHAINPROOF_FORMAT: &str = "ndjson";
 
 /// Where rsigma comes from when it is not on `PATH`.
 const RSIGMA_ENV: &str = "RSIGMA_BIN";
@@ -48,8 +48,14 @@ pub fn main() -> Result<(), String> {
              cargo install rsigma --version 0.23.0 --locked); chainproof alone"
         ),
     }
+    // CHAINPROOF_BENCH_DIR keeps the generated inputs (to profile one tool
+    // on them); by default they go to a temporary folder.
     let tmp = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
-    let dir = tmp.path();
+    let kept = std::env::var_os("CHAINPROOF_BENCH_DIR").map(PathBuf::from);
+    if let Some(k) = &kept {
+        std::fs::create_dir_all(k).map_err(|e| format!("create {}: {e}", k.display()))?;
+    }
+    let dir = kept.as_deref().unwrap_or(tmp.path());
     let mut inputs = Vec::new();
     for n in [100_000usize, 200_000, 1_000_000] {
         let path = dir.join(format!("sysmon-{n}.jsonl"));
@@ -87,9 +93,6 @@ pub fn main() -> Result<(), String> {
         row("load SigmaHQ rules/", 0, &empty, &[sigmahq.join("rules")]),
         row("load four corpus folders", 0, &empty, &four),
     ];
-    if CHAINPROOF_FORMAT.is_none() {
-        println!("chainproof writes its text report to a file (no --format ndjson yet)");
-    }
     println!();
     println!(
         "| work | chainproof wall | events/s | peak RSS | rsigma wall | events/s | peak RSS | wall ratio |"
@@ -179,13 +182,11 @@ fn row(name: &str, events: usize, input: &Path, rules: &[PathBuf]) -> Work {
 /// built with this bench.
 fn chainproof_cmd(input: &Path, rules: &[PathBuf]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chainproof"));
-    cmd.arg("replay").arg("--telemetry").arg(input);
+    cmd.arg("replay").arg(input);
     for r in rules {
         cmd.arg("--rules").arg(r);
     }
-    if let Some(format) = CHAINPROOF_FORMAT {
-        cmd.args(["--format", format]);
-    }
+    cmd.args(["--format", CHAINPROOF_FORMAT]);
     cmd
 }
 
