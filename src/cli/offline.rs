@@ -7,7 +7,7 @@ use super::fail;
 use super::progress::{Counts, Meter};
 use crate::exit;
 use crate::replay::fail_on::{FailOn, Watch};
-use crate::replay::render::{self, Finish, Format, RuleReport, Tee};
+use crate::replay::render::{self, AlertedChains, Finish, Format, RuleReport, Tee};
 use crate::report;
 
 /// `replay`'s exit codes, printed under `chainproof replay --help`.
@@ -51,6 +51,11 @@ pub struct ReplayArgs {
     /// higher), `rule:<id>`. Repeatable; any one met fails.
     #[arg(long, value_name = "SPEC", value_parser = parse_fail_on)]
     pub fail_on: Vec<FailOn>,
+    /// With `--format json|ndjson`, write every chain, not only those a
+    /// rule fired in (the summary counts all of them either way). The
+    /// table always shows chains with alerts and the first 20 without.
+    #[arg(long)]
+    pub all_chains: bool,
     /// Process state: how long and how much of it is kept.
     #[command(flatten)]
     pub state: StateArgs,
@@ -67,8 +72,9 @@ pub struct StateArgs {
     pub horizon: std::time::Duration,
     /// Most processes kept open at once; past it the least recently active
     /// trees close early, counted as evicted in the summary. Bounds memory
-    /// (about 1 KiB per process).
-    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// (about 1 KiB per process). Raise it when evictions split chains of
+    /// a recording with many processes running at once.
+    #[arg(long, value_name = "N", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_open: u64,
 }
 
@@ -121,7 +127,14 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let meter = Meter::new("replay", "events read", None);
     let evaluated = {
         let mut counts = Counts::new(&meter);
-        let mut tee = Tee(vec![output.as_mut(), &mut watch, &mut counts]);
+        let mut filtered;
+        let out: &mut dyn crate::replay::Sink = if format == Format::Table || args.all_chains {
+            output.as_mut()
+        } else {
+            filtered = AlertedChains(output.as_mut());
+            &mut filtered
+        };
+        let mut tee = Tee(vec![out, &mut watch, &mut counts]);
         crate::replay::run(&paths, &rules, args.state.options(), &mut tee)
     };
     meter.done();

@@ -35,6 +35,17 @@ pub fn load(dirs: &[PathBuf], strict: bool, say: Say) -> Result<Rules, u8> {
     meter.done();
     let rules = loaded.map_err(|e| fail(&e, exit::INVALID))?;
     tell(&rules.summary, say);
+    if rules.count == 0 {
+        // An empty or mistyped folder would otherwise replay "no alerts".
+        errln!(
+            "{}: no rule loaded from {}: nothing can alert",
+            if strict { "error" } else { "warning" },
+            crate::term::safe(&rules.sources.join(", "))
+        );
+        if strict {
+            return Err(exit::INVALID);
+        }
+    }
     Ok(rules)
 }
 

@@ -222,3 +222,34 @@ fn replay_help_documents_formats_and_exit_codes() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn an_empty_rule_folder_is_named_and_strict_refuses_it() -> TestResult {
+    let empty = tempfile::tempdir()?;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay");
+    let run = |strict: bool| {
+        let mut c = Command::cargo_bin("chainproof").unwrap_or_else(|e| panic!("binary: {e}"));
+        c.arg("replay")
+            .arg(fixture.join("office.jsonl"))
+            .arg("--rules")
+            .arg(empty.path());
+        if strict {
+            c.arg("--strict");
+        }
+        c.assert()
+    };
+    let lenient = run(false).success();
+    let err = String::from_utf8(lenient.get_output().stderr.clone())?;
+    assert!(
+        err.contains("warning: no rule loaded from") && err.contains("nothing can alert"),
+        "{err}"
+    );
+    let strict = run(true).code(2);
+    let err = String::from_utf8(strict.get_output().stderr.clone())?;
+    assert!(err.contains("error: no rule loaded from"), "{err}");
+    assert!(
+        strict.get_output().stdout.is_empty(),
+        "nothing was replayed"
+    );
+    Ok(())
+}

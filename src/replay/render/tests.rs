@@ -217,3 +217,18 @@ fn a_failed_write_is_reported_at_the_end() {
         );
     }
 }
+
+#[test]
+fn machine_formats_pass_alerts_and_only_chains_with_one() {
+    use crate::replay::model::{Collect, Sink};
+    let mut kept = Collect::default();
+    {
+        let mut filter = super::AlertedChains(&mut kept);
+        filter.alert(&alert("r-1", "Rule", Some("high"), Some(1)));
+        filter.chain(&loud_chain(1, "Rule"));
+        filter.chain(&quiet_chain(2));
+    }
+    assert_eq!(kept.alerts.len(), 1);
+    let ids: Vec<u64> = kept.chains.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [1], "the quiet chain is counted, not written");
+}

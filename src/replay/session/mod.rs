@@ -41,8 +41,11 @@ pub struct Options {
     /// does not hold every daemon's tree.
     pub horizon: Duration,
     /// Most processes held open at once; past it, the least recently
-    /// active trees close early (counted as evicted). Default 100,000,
-    /// roughly 100 MiB of state at worst.
+    /// active trees close early (counted as evicted). Default 20,000:
+    /// about 20 MiB of state, a hundred busy hosts' running processes. A
+    /// larger table costs more than its memory: at 100,000 a replay of 1M
+    /// records took 1.5 times as long (cache misses, larger trees closed
+    /// at once; docs/benchmarks.md).
     pub max_open: usize,
 }
 
@@ -50,7 +53,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             horizon: Duration::from_secs(3600),
-            max_open: 100_000,
+            max_open: 20_000,
         }
     }
 }
