@@ -39,7 +39,8 @@ pub(super) fn sysmon_xml(text: &str, host: Option<String>, input: usize) -> Resu
     let start = text
         .find("<Event>")
         .ok_or(Skip::Static("Sysmon XML: no <Event>"))?;
-    let mut reader = quick_xml::Reader::from_str(&text[start..]);
+    let repaired = close_entities(&text[start..]);
+    let mut reader = quick_xml::Reader::from_str(&repaired);
     let mut header = Header {
         host,
         ..Header::default()
@@ -127,6 +128,40 @@ pub(super) fn sysmon_xml(text: &str, host: Option<String>, input: usize) -> Resu
         }
     }
     windows::finish(header, fields, None, None, input)
+}
+
+/// Sysmon for Linux writes a process it could not name as `&lt unknown
+/// process&gt ` (no `;`), which no XML parser accepts: 16 of the 93 records
+/// of OTRF's log4shell recording. A predefined entity name after `&`
+/// without its `;` gets one; anything else is left for the parser to judge.
+fn close_entities(xml: &str) -> std::borrow::Cow<'_, str> {
+    const NAMES: [&str; 5] = ["lt", "gt", "amp", "quot", "apos"];
+    let open = |rest: &str| {
+        NAMES
+            .iter()
+            .find(|n| rest.starts_with(**n) && !rest[n.len()..].starts_with(';'))
+            .copied()
+    };
+    if !xml.split('&').skip(1).any(|rest| open(rest).is_some()) {
+        return std::borrow::Cow::Borrowed(xml);
+    }
+    let mut out = String::with_capacity(xml.len() + 8);
+    for (i, part) in xml.split('&').enumerate() {
+        if i == 0 {
+            out.push_str(part);
+            continue;
+        }
+        out.push('&');
+        match open(part) {
+            Some(name) => {
+                out.push_str(name);
+                out.push(';');
+                out.push_str(&part[name.len()..]);
+            }
+            None => out.push_str(part),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn attribute(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {
@@ -230,6 +265,29 @@ mod tests {
             entry.read,
             entry.mapped + entry.skipped.values().sum::<u64>()
         );
+        // The records naming `&lt unknown process&gt ` without `;` are read
+        // (and the one syslog cut short keeps what it has).
+        assert!(entry.skipped.is_empty(), "{stats:?}");
+        assert_eq!(entry.mapped, 93);
+        assert!(
+            mapped
+                .iter()
+                .filter_map(|m| m.event.fields.get("Image").and_then(|v| v.as_str()))
+                .any(|image| image.trim() == "< unknown process>"),
+            "the unnamed process is read"
+        );
+    }
+
+    #[test]
+    fn entities_without_their_semicolon_are_closed_and_others_left() {
+        assert_eq!(
+            super::close_entities("<a>&lt x&gt &amp; &ltd; &foo</a>"),
+            "<a>&lt; x&gt; &amp; &lt;d; &foo</a>"
+        );
+        assert!(matches!(
+            super::close_entities("<a>&lt;ok&gt;</a>"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
