@@ -32,7 +32,7 @@ mod linux;
 pub mod logsource;
 mod macos;
 #[cfg(test)]
-mod tests;
+pub(in crate::replay) mod tests;
 mod windows;
 
 #[cfg(test)]

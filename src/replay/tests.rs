@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use time::macros::datetime;
@@ -8,32 +8,13 @@ use super::*;
 use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
 
-/// A shared sample, or `None` (with a note) when the folder is absent
-/// outside CI; under CI a missing sample fails the test.
+/// A shared sample (see [`super::input::tests::shared`]).
 fn dataset(name: &str) -> Option<PathBuf> {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/datasets")).join(name);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "sample missing under CI: {}",
-        path.display()
-    );
-    eprintln!("skipping: {} is missing", path.display());
-    None
+    super::input::tests::shared(&format!("datasets/{name}"))
 }
 
 fn t1204_rules() -> Option<Rules> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/sigma-t1204"
-    ));
-    if !dir.exists() {
-        assert!(std::env::var_os("CI").is_none(), "rules missing under CI");
-        eprintln!("skipping: {} is missing", dir.display());
-        return None;
-    }
+    let dir = super::input::tests::shared("sigma-t1204")?;
     Some(Rules::load(&[dir]).unwrap())
 }
 

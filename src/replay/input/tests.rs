@@ -13,7 +13,7 @@ use crate::telemetry::Category;
 
 /// `../shared/<rel>` beside the crate, or `None` (with a note) when it is
 /// absent outside CI; under CI a missing sample fails the test.
-pub(super) fn shared(rel: &str) -> Option<PathBuf> {
+pub(in crate::replay) fn shared(rel: &str) -> Option<PathBuf> {
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(rel);
     if path.exists() {
         return Some(path);
