@@ -327,8 +327,19 @@ impl Capture {
                 tracker.lost
             ));
         }
+        let processes = report::observed(&tracker);
+        let unread = processes
+            .iter()
+            .filter(|p| p.exec_unix_ns.is_some() && p.image.is_none())
+            .count();
+        if unread > 0 {
+            warnings.push(format!(
+                "{unread} process(es) exited before their image and arguments could be read: \
+                 they are in the ground truth without them"
+            ));
+        }
         CaptureReport {
-            processes: report::observed(&tracker),
+            processes,
             sources: self.sources.clone(),
             warnings,
         }

@@ -289,18 +289,12 @@ pub fn hops(
         let program = argv.first().map(String::as_str).unwrap_or_default();
         let want = canonical(program);
         let parent = prev;
-        let found = parent.and_then(|parent| {
-            let next: Vec<Exec<'_>> = next_execs(&parent, processes)
-                .into_iter()
-                .filter(|e| runs(e, program, &want))
-                .collect();
-            next.iter()
-                .find(|e| e.argv == Some(argv))
-                .or(next.first())
-                .copied()
-        });
         let name = basename(&want).to_string();
-        hops.push(hop(
+        let (found, unread) = match parent {
+            Some(parent) => spawned(&parent, program, &want, argv, processes),
+            None => (None, false),
+        };
+        let mut step = hop(
             i + 2,
             HopKind::Spawn,
             format!("spawn {name}"),
@@ -311,10 +305,50 @@ pub fn hops(
                 Some(p) => format!("no `{name}` was started by pid {}", p.p.pid),
                 None => "the previous hop did not happen".to_string(),
             },
-        ));
+        );
+        if unread && let (Some(f), Some(p)) = (found, parent) {
+            step.reason = Some(format!(
+                "pid {} exited before its image could be read; it is taken as `{name}` \
+                 because it is the one exec pid {} started that no capture could name",
+                f.p.pid, p.p.pid
+            ));
+        }
+        hops.push(step);
         prev = found;
     }
     hops
+}
+
+/// The exec that realises a chain step started from `parent`: the one
+/// running `program` (with exactly `argv` when several do), else — when no
+/// capture could read what a child ran because it ended within a millisecond
+/// under load — the one unread exec among `parent`'s next images, flagged
+/// `true` so the record says so. A step is never called blocked when the
+/// kernel saw it happen.
+fn spawned<'a>(
+    parent: &Exec<'a>,
+    program: &str,
+    want: &str,
+    argv: &[String],
+    processes: &'a [ProcessTruth],
+) -> (Option<Exec<'a>>, bool) {
+    let next = next_execs(parent, processes);
+    let named: Vec<&Exec<'a>> = next.iter().filter(|e| runs(e, program, want)).collect();
+    if let Some(e) = named
+        .iter()
+        .find(|e| e.argv.map(Vec::as_slice) == Some(argv))
+        .or(named.first())
+    {
+        return (Some(**e), false);
+    }
+    let unread: Vec<&Exec<'a>> = next
+        .iter()
+        .filter(|e| e.image.is_none() && e.argv.is_none())
+        .collect();
+    match unread.as_slice() {
+        [one] => (Some(**one), true),
+        _ => (None, false),
+    }
 }
 
 fn hop(

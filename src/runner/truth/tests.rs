@@ -191,3 +191,46 @@ fn a_shell_that_execs_its_command_in_place_realises_two_hops() {
                 == Some("/w/program/soffice.bin"))
     );
 }
+
+#[test]
+fn a_child_gone_before_its_image_was_read_is_the_step_not_a_block() {
+    let opener = observed(10, 1, "/w/program/soffice.bin", &["soffice.bin"], 1);
+    let shell = observed(11, 10, "/usr/bin/dash", &["/bin/sh", "-c", "touch p"], 2);
+    // The connector saw the fork and the exec; /proc was empty by then.
+    let unread = |pid| Observed {
+        image: None,
+        argv: None,
+        ..observed(pid, 11, "-", &[], 3)
+    };
+    let chain = vec![
+        vec!["/bin/sh".to_string(), "-c".into(), "touch p".into()],
+        vec!["/usr/bin/touch".to_string(), "p".into()],
+    ];
+    let of = |seen: Vec<Observed>| {
+        let procs = merge(seen, &[]);
+        hops(
+            "a",
+            None,
+            OpenerMatch::Pid(10, "soffice.bin"),
+            &chain,
+            &procs,
+        )
+        .remove(3)
+    };
+    let one = of(vec![opener.clone(), shell.clone(), unread(12)]);
+    assert_eq!((one.happened, one.pid, one.image), (true, Some(12), None));
+    assert!(
+        one.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("pid 12 exited before its image could be read")),
+        "{:?}",
+        one.reason
+    );
+    // Two unread children: which one was the step is not known, so none is taken.
+    let two = of(vec![opener.clone(), shell.clone(), unread(12), unread(13)]);
+    assert!(!two.happened, "{two:?}");
+    // A named child wins over an unread one.
+    let touch = observed(14, 11, "/usr/bin/touch", &["/usr/bin/touch", "p"], 4);
+    let named = of(vec![opener, shell, unread(12), touch]);
+    assert_eq!((named.pid, named.reason), (Some(14), None));
+}
