@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::detect::Rules;
 use crate::replay::input::{Loaded, load_bytes};
-use crate::scenario::{Platform, Source, load_source};
+use crate::scenario::{Source, load_source};
 use crate::telemetry::{Category, Event};
 use crate::telemetry_auditd;
+use crate::vocab::Platform;
 
 /// The targets of fuzz/Cargo.toml; a folder named otherwise is an error, so
 /// a misnamed folder is not skipped silently.

@@ -44,3 +44,4 @@ pub mod telemetry;
 pub mod telemetry_auditd;
 pub mod token;
 pub mod verify;
+pub mod vocab;

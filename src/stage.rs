@@ -288,7 +288,7 @@ mod tests {
                 let name = format!("a-cp1.{}", kind.extension());
                 let bytes = b::build(&b::Input {
                     kind,
-                    platform: crate::scenario::Platform::Linux,
+                    platform: crate::vocab::Platform::Linux,
                     file_name: &name,
                     executable: None,
                     command: Some(&argv),

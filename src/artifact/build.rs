@@ -7,8 +7,8 @@
 //! host its artifacts and tests can check them with third-party parsers.
 
 use super::{ArtifactKind, cmdline, desktop, iso, lnk, odt, pdf, reg, rtf, scripts, vba, vhd};
-use crate::scenario::Platform;
 use crate::stage;
+use crate::vocab::Platform;
 
 /// What one artifact is made of.
 #[derive(Debug, Clone)]

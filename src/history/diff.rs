@@ -22,7 +22,7 @@ use tabled::settings::Style;
 
 use crate::record::{Grade, RunRecord, RunStatus, ScenarioRun, Verdict};
 use crate::report::matrix;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 /// One cell whose text differs between two runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use super::ReplayError;
 use super::model::{InputStats, Mapped};
 use crate::intake::{self, Kind};
-use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
+use crate::vocab::Platform;
 pub use archive::{ZIP_DEPTH_LIMIT, ZIP_EXPANDED_LIMIT};
 
 mod archive;

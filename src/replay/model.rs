@@ -13,8 +13,8 @@ use rsigma_parser::LogSource;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::scenario::Platform;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// Which log and event a record came from: `sysmon 1`, `security 4688`,
 /// `auditd`, `eslogger exec`. Nodes list every origin that saw them.

@@ -5,8 +5,8 @@ use time::macros::datetime;
 
 use super::test_support::{Replay, render_text, replay};
 use super::*;
-use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
+use crate::vocab::Platform;
 
 /// A shared sample (see [`super::input::tests::shared`]).
 fn dataset(name: &str) -> Option<PathBuf> {

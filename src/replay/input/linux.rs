@@ -14,9 +14,9 @@ use super::logsource::{self, AUDITD};
 use super::windows::{self, Header};
 use super::{Ctx, Skip};
 use crate::replay::model::{Mapped, Origin};
-use crate::scenario::Platform;
 use crate::telemetry::Category;
 use crate::telemetry_auditd;
+use crate::vocab::Platform;
 
 /// True when `text` carries a Sysmon `<Event>` document.
 pub(super) fn is_sysmon_xml(text: &str) -> bool {
@@ -231,8 +231,8 @@ mod tests {
 
     use crate::replay::input::tests::{kinds, read, shared, write};
     use crate::replay::model::Mapped;
-    use crate::scenario::Platform;
     use crate::telemetry::Category;
+    use crate::vocab::Platform;
 
     #[test]
     fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {

@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 
 use rsigma_parser::LogSource;
 
-use crate::scenario::Platform;
 use crate::telemetry::Category;
+use crate::vocab::Platform;
 
 fn source(product: &str, category: Option<&str>, service: Option<&str>) -> LogSource {
     LogSource {

@@ -17,8 +17,8 @@ use time::format_description::well_known::Rfc3339;
 use super::Skip;
 use super::logsource::{self, ESLOGGER};
 use crate::replay::model::{Mapped, Origin};
-use crate::scenario::Platform;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// True when `record` is an eslogger message.
 pub(super) fn is_eslogger(record: &Map<String, Value>) -> bool {
@@ -150,8 +150,8 @@ mod tests {
 
     use crate::replay::input::tests::{kinds, read, write};
     use crate::replay::model::Mapped;
-    use crate::scenario::Platform;
     use crate::telemetry::Category;
+    use crate::vocab::Platform;
 
     /// An eslogger exec message, shaped after Endpoint Security's
     /// `es_message_t` (no real capture was available).

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 use serde_json::json;
 

@@ -18,10 +18,10 @@ use super::Skip;
 use super::fields::{alias_4688, alias_spaced, flatten, flatten_object, user_data};
 use super::logsource::{self, RECORDING, SECURITY, SYSMON};
 use crate::replay::model::{Mapped, Origin};
-use crate::scenario::Platform;
 #[cfg(test)]
 use crate::telemetry::Category;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// What a record says about itself, outside its event data.
 #[derive(Debug, Default)]
