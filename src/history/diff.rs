@@ -215,7 +215,7 @@ pub fn render_diff(changes: &[CellChange]) -> String {
                 &c.after,
                 judged,
             ]
-            .map(|s| crate::report::terminal_safe(s).replace('\n', " ")),
+            .map(|s| crate::term::safe(s).replace('\n', " ")),
         );
     }
     let mut t = b.build();

@@ -278,12 +278,6 @@ fn control_cell(chain: &crate::record::ChainVerdict) -> String {
     }
 }
 
-/// Text safe for a terminal: [`crate::term::safe`], the one sanitiser
-/// (control and bidi characters shown escaped; line breaks and tabs stay).
-pub fn terminal_safe(text: &str) -> String {
-    crate::term::safe(text).into_owned()
-}
-
 /// The first 60 characters of a reason, on one line.
 fn short(reason: &str) -> String {
     let one_line: String = reason
@@ -301,7 +295,11 @@ pub fn table(m: &Matrix) -> String {
     let mut b = Builder::default();
     b.push_record(m.headers());
     for row in &m.rows {
-        b.push_record(m.cells(row).iter().map(|c| terminal_safe(c)));
+        b.push_record(
+            m.cells(row)
+                .iter()
+                .map(|c| crate::term::safe(c).into_owned()),
+        );
     }
     let mut t = b.build();
     t.with(Style::rounded());

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::record::RunRecord;
 
-pub use matrix::{Matrix, Row, terminal_safe};
+pub use matrix::{Matrix, Row};
 
 /// Output formats of `chainproof report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -141,8 +141,7 @@ impl Event {
     pub fn line(&self, format: LogFormat, now: OffsetDateTime) -> String {
         match format {
             LogFormat::Text => {
-                crate::report::terminal_safe(&format!("{} {}", rfc3339(now), self.text()))
-                    .replace('\n', " ")
+                crate::term::safe(&format!("{} {}", rfc3339(now), self.text())).replace('\n', " ")
             }
             LogFormat::Json => {
                 #[derive(Serialize)]
