@@ -41,7 +41,6 @@ mod shipped {
 }
 pub mod suite;
 pub mod telemetry;
-pub mod telemetry_auditd;
 pub mod token;
 pub mod verify;
 pub mod vocab;

@@ -16,8 +16,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::Skip;
 use super::logsource::{self, ESLOGGER};
-use crate::replay::model::{Mapped, Origin};
 use crate::telemetry::Event;
+use crate::telemetry::{Mapped, Origin};
 use crate::vocab::Platform;
 
 /// True when `record` is an eslogger message.
@@ -148,9 +148,9 @@ pub(super) fn unified_log(record: &Map<String, Value>) -> Skip {
 mod tests {
     use serde_json::json;
 
-    use crate::replay::input::tests::{kinds, read, write};
-    use crate::replay::model::Mapped;
     use crate::telemetry::Category;
+    use crate::telemetry::Mapped;
+    use crate::telemetry::input::tests::{kinds, read, write};
     use crate::vocab::Platform;
 
     /// An eslogger exec message, shaped after Endpoint Security's
