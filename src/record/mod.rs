@@ -342,6 +342,7 @@ pub struct HopTruth {
 }
 
 pub mod merge;
+pub mod summary;
 mod verdict;
 
 pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

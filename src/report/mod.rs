@@ -5,7 +5,6 @@
 //! or a backend is escaped for the format it lands in.
 
 pub mod csv;
-pub mod evidence;
 pub mod html;
 pub mod junit;
 mod markdown;
