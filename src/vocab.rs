@@ -63,7 +63,7 @@ pub enum HopKind {
 }
 
 /// Fidelity of a run: the opener emulated by the stage program, or real.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fidelity {
     /// The stage program plays the opener.

@@ -19,7 +19,7 @@ use crate::record::RunRecord;
 pub use matrix::{Matrix, Row};
 
 /// Output formats of `chainproof report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A terminal table.
     Table,
