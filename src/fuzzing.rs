@@ -12,10 +12,11 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::detect::Rules;
-use crate::replay::input::{Loaded, load_bytes};
-use crate::scenario::{Platform, Source, load_source};
+use crate::scenario::{Source, load_source};
+use crate::telemetry::auditd;
+use crate::telemetry::input::{Loaded, load_bytes};
 use crate::telemetry::{Category, Event};
-use crate::telemetry_auditd;
+use crate::vocab::Platform;
 
 /// The targets of fuzz/Cargo.toml; a folder named otherwise is an error, so
 /// a misnamed folder is not skipped silently.
@@ -44,7 +45,7 @@ pub fn one(target: &str, data: &[u8]) {
         }
         ("sigma", Some(text)) => sigma(text),
         ("audit", Some(text)) => {
-            let _ = telemetry_auditd::parse_auto(text);
+            let _ = auditd::parse_auto(text);
             let _ = load_bytes("fuzz.log", data.to_vec(), &mut Loaded::default());
         }
         ("evtx", _) if evtx => {

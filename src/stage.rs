@@ -4,18 +4,23 @@
 //!
 //! It reads the one instruction the artifact carries — the macro's `Shell()`
 //! call inside an ODT, the `Exec=` line of a desktop entry, or a trailer
-//! appended to its own executable — starts exactly that command, reports
+//! appended to its own executable, all decoded by
+//! [`artifact::instruction`](crate::artifact::instruction) — starts exactly
+//! that command, reports
 //! itself and its child to the runner, waits for the child and exits. It
 //! never starts anything the artifact does not carry, and writes only its
 //! report line.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::build;
+use crate::artifact::instruction::{read_command, read_trailer};
+// Kept for callers that built trailers through the stage module before the
+// instruction codec moved to `artifact::instruction`.
+pub use crate::artifact::instruction::with_trailer;
 #[cfg(test)]
 use crate::artifact::{desktop, odt};
 
@@ -24,7 +29,6 @@ use crate::artifact::{desktop, odt};
 pub const ENV_REPORT: &str = "CHAINPROOF_STAGE_REPORT";
 /// Environment variable carrying the run token into every process.
 pub const ENV_TOKEN: &str = "CHAINPROOF_TOKEN";
-const TRAILER_MAGIC: &[u8; 8] = b"CPSTAGE1";
 
 /// What a stage process reports about itself (one JSON line each).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -178,7 +182,7 @@ fn instruction(args: &[String], exe: &Path) -> Result<(&'static str, Vec<String>
     }
     for arg in args {
         let path = Path::new(arg);
-        if let Some(found) = build::read_command(path) {
+        if let Some(found) = read_command(path) {
             let name = match path.extension().and_then(|e| e.to_str()) {
                 Some("odt") => "odt-macro",
                 Some("desktop") => "desktop-entry",
@@ -192,43 +196,6 @@ fn instruction(args: &[String], exe: &Path) -> Result<(&'static str, Vec<String>
         }
     }
     Err("no document among the arguments carries a command, and no instruction trailer".into())
-}
-
-/// Appends `command` as an instruction trailer to a copy of the stage
-/// program's bytes; ELF loaders ignore bytes past the last segment.
-pub fn with_trailer(mut exe: Vec<u8>, command: &[String]) -> Vec<u8> {
-    let json = serde_json::to_vec(command).unwrap_or_default();
-    exe.extend_from_slice(&json);
-    exe.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    exe.extend_from_slice(TRAILER_MAGIC);
-    exe
-}
-
-/// The instruction appended to a stage program's file, if it has one.
-pub fn read_trailer(exe: &Path) -> Result<Option<Vec<String>>, String> {
-    let mut f =
-        std::fs::File::open(exe).map_err(|e| format!("open own image {}: {e}", exe.display()))?;
-    let mut tail = [0u8; 16];
-    f.seek(SeekFrom::End(-16))
-        .and_then(|_| f.read_exact(&mut tail))
-        .map_err(|e| e.to_string())?;
-    if &tail[8..] != TRAILER_MAGIC {
-        return Ok(None);
-    }
-    let mut len = [0u8; 8];
-    len.copy_from_slice(&tail[..8]);
-    let len = u64::from_le_bytes(len);
-    if len > 64 * 1024 {
-        return Err("instruction trailer is too large".into());
-    }
-    let start = i64::try_from(len + 16).map_err(|e| e.to_string())?;
-    let mut json = vec![0u8; len as usize];
-    f.seek(SeekFrom::End(-start))
-        .and_then(|_| f.read_exact(&mut json))
-        .map_err(|e| e.to_string())?;
-    serde_json::from_slice(&json)
-        .map(Some)
-        .map_err(|e| format!("instruction trailer: {e}"))
 }
 
 fn append_report(path: &Path, report: &StageReport) -> std::io::Result<()> {
@@ -288,7 +255,7 @@ mod tests {
                 let name = format!("a-cp1.{}", kind.extension());
                 let bytes = b::build(&b::Input {
                     kind,
-                    platform: crate::scenario::Platform::Linux,
+                    platform: crate::vocab::Platform::Linux,
                     file_name: &name,
                     executable: None,
                     command: Some(&argv),
@@ -312,25 +279,6 @@ mod tests {
             );
             let _ = (odt::build(&argv)?, desktop::build("a", &argv));
         }
-        Ok(())
-    }
-
-    #[test]
-    fn trailer_round_trips() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("Setup-cp1");
-        let command = vec![
-            "/bin/sh".to_string(),
-            "-c".into(),
-            "touch 'x y'; exit 0".into(),
-        ];
-        std::fs::write(
-            &path,
-            with_trailer(b"\x7fELF fake image".to_vec(), &command),
-        )?;
-        assert_eq!(read_trailer(&path), Ok(Some(command)));
-        std::fs::write(&path, b"\x7fELF with no trailer at all....")?;
-        assert_eq!(read_trailer(&path), Ok(None));
         Ok(())
     }
 }

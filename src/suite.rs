@@ -192,13 +192,13 @@ pub async fn run(
         targets_not_run: Vec::new(),
     };
     let folder = crate::report::write_folder(&record, &settings.reports)?;
-    let evidence = crate::report::evidence::Evidence {
+    let evidence = crate::bundle::Evidence {
         scenarios: &settings.scenarios,
         telemetry: Some(crate::report::recording::render(&record, &answers)),
         exchanges: &exchanges,
         sign: settings.sign.as_deref(),
     };
-    crate::report::evidence::seal(&record, &folder, &settings.reports, &evidence)?;
+    crate::bundle::seal(&record, &folder, &settings.reports, &evidence)?;
     Ok(Outcome {
         record,
         folder,

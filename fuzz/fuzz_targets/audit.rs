@@ -1,6 +1,6 @@
 //! The Linux audit reader: raw audit.log / `ausearch --raw` lines, laurel
 //! JSON lines and `SyslogMessage` exports, both as the `auditd` backend reads
-//! them (`telemetry_auditd::parse_auto`) and through `replay`'s sniffing.
+//! them (`telemetry::auditd::parse_auto`) and through `replay`'s sniffing.
 //! A panic is a crash.
 #![no_main]
 

@@ -6,9 +6,9 @@
 //! shortcut on Linux and on Windows, so `chainproof build` can hand a lab
 //! host its artifacts and tests can check them with third-party parsers.
 
+use super::instruction::with_trailer;
 use super::{ArtifactKind, cmdline, desktop, iso, lnk, odt, pdf, reg, rtf, scripts, vba, vhd};
-use crate::scenario::Platform;
-use crate::stage;
+use crate::vocab::Platform;
 
 /// What one artifact is made of.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
         let bytes = input.stage.ok_or_else(|| {
             format!("build {name}: the stage program's bytes are needed to embed it")
         })?;
-        Ok(stage::with_trailer(bytes.to_vec(), command()?))
+        Ok(with_trailer(bytes.to_vec(), command()?))
     };
     let line = || command().map(|c| command_line(input.platform, c));
     match input.kind {
@@ -182,50 +182,6 @@ pub fn volume_id(file_name: &str) -> String {
         })
         .collect();
     id[id.len().saturating_sub(16)..].iter().collect()
-}
-
-/// The command an artifact file carries, read back the way the emulated
-/// opener reads it; `None` when the format is not one that carries a command
-/// readable here.
-pub fn read_command(path: &std::path::Path) -> Option<Result<Vec<String>, String>> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())?
-        .to_ascii_lowercase();
-    let read = || std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()));
-    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let result = match ext.as_str() {
-        "odt" => read().and_then(|b| odt::read_shell_command(&b).map_err(|e| at(&e))),
-        "desktop" => read()
-            .and_then(|b| desktop::read_command(&String::from_utf8_lossy(&b)).map_err(|e| at(&e))),
-        "docm" | "xlsm" => read()
-            .and_then(|b| vba::read_command_line(&b).map_err(|e| at(&e)))
-            .and_then(|line| split_here(&line)),
-        "rtf" => read()
-            .and_then(|b| rtf::read_command_line(&b).map_err(|e| at(&e)))
-            .and_then(|line| split_here(&line)),
-        "pdf" => read()
-            .and_then(|b| pdf::read_launch(&b).map_err(|e| at(&e)))
-            .and_then(|l| {
-                if cfg!(windows) {
-                    return Ok(cmdline::windows_split(&format!(
-                        "\"{}\" {}",
-                        l.program, l.parameters
-                    )));
-                }
-                let mut argv = vec![l.program];
-                argv.extend(split_here(&l.parameters)?);
-                Ok(argv)
-            }),
-        "lnk" => read()
-            .and_then(|b| lnk::read(&b).map_err(|e| at(&e)))
-            .map(|s| cmdline::windows_split(&format!("\"{}\" {}", s.target, s.arguments))),
-        // A control-panel item is the stage program with its instruction.
-        "cpl" => stage::read_trailer(path)
-            .and_then(|t| t.ok_or_else(|| format!("{}: no instruction trailer", path.display()))),
-        _ => return None,
-    };
-    Some(result)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 pub mod build;
 pub mod cmdline;
 pub mod desktop;
+pub mod instruction;
 pub mod iso;
 pub mod lnk;
 pub mod odt;

@@ -1,5 +1,5 @@
 //! The `recorded` backend: telemetry recorded earlier (`run --record`
-//! recordings, EVTX, Sysmon JSON, audit logs — anything `replay` reads) as
+//! recordings, EVTX, Sysmon JSON, audit logs — anything `telemetry::input` reads) as
 //! the backend, and Sigma rules as the alerting layer. It lets CI verify a
 //! recorded run against changed detection content without a lab:
 //! `verify run.json --telemetry telemetry.jsonl --rules detections/`.
@@ -23,7 +23,7 @@ impl Recorded {
     pub fn load(telemetry: &[PathBuf], rules: Rules) -> Result<Recorded, BackendError> {
         let mut events = Vec::new();
         for path in telemetry {
-            let loaded = crate::replay::load(path).map_err(|e| BackendError {
+            let loaded = crate::telemetry::input::load(path).map_err(|e| BackendError {
                 backend: "recorded".into(),
                 message: e.to_string(),
             })?;

@@ -46,6 +46,7 @@ mod allowed;
 mod error;
 mod manifest;
 mod render;
+mod seal;
 mod signing;
 mod walk;
 
@@ -57,6 +58,7 @@ mod tests_sign;
 pub use error::BundleError;
 pub use manifest::{verify, write_manifest};
 pub use render::render;
+pub use seal::{Evidence, QUERIES, queries_text, reseal, rewrite, seal};
 pub use signing::{sign, verify_signature};
 
 /// File name of the checksum manifest inside a bundle folder.

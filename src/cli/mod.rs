@@ -18,11 +18,12 @@ mod rules;
 mod run;
 mod runtime;
 mod schedule;
+mod values;
 mod verify;
 
 use crate::exit;
-use crate::report::Format;
-use crate::scenario::{self, Fidelity, Loaded, Platform};
+use crate::scenario::{self, Loaded, Platform};
+use values::{FidelityArg, ReportFormat};
 
 /// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
 /// T1204.002 (User Execution: Malicious File) chains.
@@ -73,7 +74,7 @@ pub enum Command {
         record: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
-        format: Format,
+        format: ReportFormat,
     },
     /// Merge run records of several hosts into one fleet record and print its
     /// matrix (hosts × scenarios × hops); with --out, write run.json,
@@ -188,7 +189,7 @@ pub struct RunArgs {
     /// application's name) or the host's real application. Default: emulated
     /// where the scenario has it, else real.
     #[arg(long, value_enum)]
-    pub fidelity: Option<Fidelity>,
+    pub fidelity: Option<FidelityArg>,
     /// Print each scenario's plan and execute nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -289,7 +290,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Validate { paths } => catalog::validate(&paths),
         Command::List { paths } => catalog::list(&paths),
-        Command::Report { record, format } => evidence::report(&record, format),
+        Command::Report { record, format } => evidence::report(&record, format.into()),
         Command::Cleanup { reports } => cleanup::cleanup_command(&reports),
         Command::Bundle { action } => evidence::bundle_command(action),
         Command::Trend { reports } => evidence::trend(&reports),

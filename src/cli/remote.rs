@@ -121,7 +121,7 @@ pub fn dry_run(args: &RunArgs) -> Result<(), u8> {
         args.parallel
     );
     for t in &targets {
-        outln!("  {}  {}", t.name, report::terminal_safe(&t.url));
+        outln!("  {}  {}", t.name, crate::term::safe(&t.url));
     }
     outln!(
         "each target runs its own platform's variants; the plans below are for --platform \
@@ -248,7 +248,7 @@ pub fn run_remote(args: &RunArgs, loaded: Vec<Loaded>) -> u8 {
         targets.len(),
         args.parallel
     );
-    let line = |r: &TargetResult| errln!("{}", report::terminal_safe(&Summary::of(r).line()));
+    let line = |r: &TargetResult| errln!("{}", crate::term::safe(&Summary::of(r).line()));
     let mut results = fleet::run_all(&job, &targets, &folder, usize::from(args.parallel), &line);
     let interrupted = stop::requested();
     let records = if interrupted {
@@ -305,7 +305,7 @@ fn conclude(
         }
     );
     for s in &failed {
-        outln!("  {}", report::terminal_safe(&s.line()));
+        outln!("  {}", crate::term::safe(&s.line()));
     }
     outln!("report: {}", folder.display());
     if interrupted {

@@ -80,7 +80,12 @@ pub fn run(args: RunArgs) -> u8 {
         for l in &loaded {
             outln!(
                 "{}",
-                plan::plan(&l.scenario, platform, args.fidelity, &crate::token::new())
+                plan::plan(
+                    &l.scenario,
+                    platform,
+                    args.fidelity.map(Into::into),
+                    &crate::token::new()
+                )
             );
         }
         outln!("dry run: nothing was executed");
@@ -111,7 +116,7 @@ pub fn run(args: RunArgs) -> u8 {
     let settings = Settings {
         scenarios: loaded,
         rules: args.rules,
-        fidelity: args.fidelity,
+        fidelity: args.fidelity.map(Into::into),
         // Absolute, so the journal and every template stay valid from any
         // working directory (the opener runs in the download folder).
         reports: absolute(&args.reports),

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::values::{FidelityArg, LogFormatArg};
 use super::{fail, load, parse_duration, run::absolute, verify};
 use crate::exit;
-use crate::scenario::Fidelity;
-use crate::schedule::{self, CronExpr, LogFormat, Service, When, units};
+use crate::schedule::{self, CronExpr, Service, When, units};
 use crate::suite::Settings;
 
 /// Arguments of `schedule`.
@@ -29,7 +29,7 @@ pub struct ScheduleArgs {
     pub max_runs: Option<u64>,
     /// Event log format on stderr, one line per event.
     #[arg(long, value_enum, default_value = "text")]
-    pub log: LogFormat,
+    pub log: LogFormatArg,
     /// Print a systemd service for `chainproof schedule` and exit.
     #[arg(long, conflicts_with = "print_cron")]
     pub print_systemd: bool,
@@ -44,7 +44,7 @@ pub struct ScheduleArgs {
     pub rules: Vec<PathBuf>,
     /// Emulated or real opener (default: emulated where the scenario has it).
     #[arg(long, value_enum)]
-    pub fidelity: Option<Fidelity>,
+    pub fidelity: Option<FidelityArg>,
     /// Where reports, the journal and the lock are written (default: reports).
     #[arg(long, value_name = "DIR")]
     pub reports: Option<PathBuf>,
@@ -117,7 +117,7 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         When::Cron(c) => format!("cron {} (UTC)", c.text()),
     };
     schedule::log::emit(
-        args.log,
+        args.log.into(),
         &schedule::Event::Service {
             schedule: description,
             lock: lock.path().to_path_buf(),
@@ -129,7 +129,7 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         when,
         jitter: args.jitter.unwrap_or_default(),
         max_runs: args.max_runs,
-        log: args.log,
+        log: args.log.into(),
     };
     let stopped = rt.block_on(schedule::serve(service, stop));
     drop(lock);
@@ -161,7 +161,7 @@ fn settings(
     Ok(Settings {
         scenarios: loaded,
         rules: args.rules.clone(),
-        fidelity: args.fidelity,
+        fidelity: args.fidelity.map(Into::into),
         reports: absolute(&reports),
         work_root: absolute(&work_root),
         backend,

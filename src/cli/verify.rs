@@ -153,7 +153,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         }
         None => args.record.parent().unwrap_or(Path::new(".")),
     };
-    match report::evidence::rewrite(folder, &record, &exchanges) {
+    match crate::bundle::rewrite(folder, &record, &exchanges) {
         Ok(Some(note)) => errln!("note: {note}"),
         Ok(None) => {}
         Err(e) => return fail(&e, exit::RUNTIME),

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::Hit;
-use crate::scenario::duration_text;
 use crate::telemetry::{Category, Event};
+use crate::vocab::duration_text;
 
 /// The analytic's definition, as written in its YAML file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

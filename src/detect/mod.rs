@@ -15,8 +15,8 @@ use rsigma_parser::LogSource;
 use serde_json::Value;
 
 use crate::record::Grade;
-use crate::scenario::Platform;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// The project's own rules, compiled in; `detections/` holds the same files.
 const SHIPPED: &[(&str, &str)] = crate::shipped::RULES;

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::Rules;
-use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
+use crate::vocab::Platform;
 
 fn event(image: &str, parent: &str, cmd: &str, parent_cmd: &str) -> Event {
     let fields = json!({

@@ -24,7 +24,7 @@ pub use render::render;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::record::{Grade, RunRecord, ScenarioRun, Verdict};
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 pub use policy::{Action, Fraction, GateError, Policy, load_policy, parse_policy};
 

@@ -6,7 +6,7 @@ use super::{Change, Outcome};
 /// escaped (the one sanitiser) and line ends as U+FFFD, so a hostile reason
 /// cannot rewrite the terminal.
 fn safe(text: &str) -> String {
-    crate::report::terminal_safe(text).replace('\n', "\u{fffd}")
+    crate::term::safe(text).replace('\n', "\u{fffd}")
 }
 
 fn line(c: &Change) -> String {

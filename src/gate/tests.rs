@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::record::*;
-use crate::scenario::{HopKind, Platform};
+use crate::vocab::{HopKind, Platform};
 
 /// A verdict shorthand: `A` technique alert, `T` tactic alert, `G` general
 /// alert, `O` observed, `M` missed, `B` blocked, `I` inconclusive, `N` not-applicable.

@@ -3,7 +3,7 @@
 //!
 //! Scenario variants are matched by (scenario id, platform), the first one
 //! winning if a record repeats a variant; hops by index, shown by label. A
-//! cell changes when its text ([`matrix::cell`]) differs. Known verdicts rank
+//! cell changes when its text ([`cell`]) differs. Known verdicts rank
 //! `alerted (technique)` > `alerted (tactic)` > `alerted (general)` >
 //! `observed` > `missed` = `blocked`; `inconclusive`, `not-applicable`,
 //! unverified and absent cells have no rank, so a change to or from one is
@@ -20,9 +20,9 @@ use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use crate::record::summary::cell;
 use crate::record::{Grade, RunRecord, RunStatus, ScenarioRun, Verdict};
-use crate::report::matrix;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 /// One cell whose text differs between two runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +56,7 @@ struct Cell {
 impl Cell {
     fn text(self) -> String {
         self.verdict
-            .map_or_else(|| "unverified".into(), |v| matrix::cell(v, self.grade))
+            .map_or_else(|| "unverified".into(), |v| cell(v, self.grade))
     }
 
     /// Rank, higher is better; `control` ranks telemetry only.
@@ -215,7 +215,7 @@ pub fn render_diff(changes: &[CellChange]) -> String {
                 &c.after,
                 judged,
             ]
-            .map(|s| crate::report::terminal_safe(s).replace('\n', " ")),
+            .map(|s| crate::term::safe(s).replace('\n', " ")),
         );
     }
     let mut t = b.build();

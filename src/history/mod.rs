@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::record::RunRecord;
-use crate::report::matrix::Summary;
+use crate::record::summary::Summary;
 
 pub use diff::{CellChange, diff, render_diff};
 pub use trend::trend_text;

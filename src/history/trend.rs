@@ -33,7 +33,7 @@ fn bar(n: usize, d: usize) -> String {
 
 /// One line of a history string, safe for a terminal.
 fn safe(text: &str) -> String {
-    crate::report::terminal_safe(text).replace('\n', "\u{fffd}")
+    crate::term::safe(text).replace('\n', "\u{fffd}")
 }
 
 /// The history as terminal text: a header, one line per run (start date and

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::scenario::{Fidelity, HopKind, Platform};
+use crate::vocab::{Fidelity, HopKind, Platform};
 
 /// Schema identifier written into every record; bump on breaking change.
 pub const SCHEMA: &str = "chainproof.run/v1";
@@ -342,6 +342,7 @@ pub struct HopTruth {
 }
 
 pub mod merge;
+pub mod summary;
 mod verdict;
 
 pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

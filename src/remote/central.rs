@@ -81,7 +81,7 @@ async fn verify_one(
         &mut crate::stop::never(),
     )
     .await;
-    report::evidence::rewrite(folder, &record, &exchanges).map_err(|e| error_chain(&e))?;
+    crate::bundle::rewrite(folder, &record, &exchanges).map_err(|e| error_chain(&e))?;
     Ok(record)
 }
 

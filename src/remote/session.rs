@@ -195,7 +195,7 @@ fn steps(job: &Job, ssh: &Ssh, target: &Target, dest: &Path) -> Outcome {
         errln!(
             "warning: {}: could not remove {run_dir} on the target: {}",
             target.name,
-            crate::report::terminal_safe(&e.to_string())
+            crate::term::safe(&e.to_string())
         );
     }
     match outcome {

@@ -2,14 +2,13 @@
 //! them) evaluated by the Sigma rules of [`detect`](crate::detect), with the
 //! process chains rebuilt so a reader sees which hop of which chain alerted.
 //!
-//! [`input`] reads and maps files, [`session`] evaluates records as they
-//! stream and rebuilds process trees, [`run`] ties the two together on two
-//! threads, and this module renders. It runs nothing and knows nothing of
+//! [`telemetry::input`](crate::telemetry::input) reads and maps files,
+//! [`session`] evaluates records as they stream and rebuilds process trees,
+//! [`run`] ties the two together on two threads, and this module renders. It runs nothing and knows nothing of
 //! runs, scenarios or verdicts: it answers "what would these rules have said
 //! about this recording".
 
 pub mod fail_on;
-pub mod input;
 pub mod model;
 pub mod render;
 #[cfg(test)]
@@ -23,33 +22,12 @@ mod tests;
 use std::path::PathBuf;
 use std::sync::mpsc::{SyncSender, sync_channel};
 
-pub use input::{Loaded, load};
+pub use crate::telemetry::input::{Loaded, load};
 pub use model::{Alert, Chain, Collect, Mapped, Node, Sink, Summary};
 pub use session::{Options, Session};
 
 use crate::detect::{Hit, Rules};
-
-/// Why a recording could not be replayed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    /// A file or folder could not be read.
-    #[error("read {path}")]
-    Read {
-        /// The path.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A file's content is not a format replay reads, or is malformed.
-    #[error("read telemetry from {file}: {message}")]
-    Format {
-        /// The file (`archive.zip!entry` for a ZIP entry).
-        file: String,
-        /// What is wrong, with the line where known.
-        message: String,
-    },
-}
+use crate::telemetry::{ReadError, input};
 
 /// Records per message between threads: large enough that the channel
 /// costs nothing per record, small enough to stay in cache.
@@ -80,7 +58,7 @@ pub fn run(
     rules: &Rules,
     options: Options,
     sink: &mut dyn Sink,
-) -> Result<Summary, ReplayError> {
+) -> Result<Summary, ReadError> {
     let (read_tx, read_rx) = sync_channel::<Message>(DEPTH);
     let (eval_tx, eval_rx) = sync_channel::<Message>(DEPTH);
     std::thread::scope(|scope| {
@@ -120,10 +98,7 @@ pub fn run(
 }
 
 /// The reader stage: every path through [`input::stream`], in batches.
-fn read(
-    paths: &[PathBuf],
-    tx: &SyncSender<Message>,
-) -> Result<Vec<model::InputStats>, ReplayError> {
+fn read(paths: &[PathBuf], tx: &SyncSender<Message>) -> Result<Vec<model::InputStats>, ReadError> {
     let mut inputs = Vec::new();
     for path in paths {
         let first = inputs.len();

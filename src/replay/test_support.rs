@@ -5,8 +5,8 @@ use super::model::{self, Collect, Mapped};
 use super::render::{Finish, Output, RuleReport, table};
 use super::{Alert, Chain, Options, Session, Summary, input};
 use crate::detect::Rules;
-use crate::scenario::Platform;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// What the rules said about a recording, kept whole for the text report.
 #[derive(Debug, Clone, Default, PartialEq)]

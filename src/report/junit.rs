@@ -151,10 +151,10 @@ fn grade_str(grade: Grade) -> &'static str {
 }
 
 /// Name of a fidelity, as in the record.
-fn fidelity_str(fidelity: crate::scenario::Fidelity) -> &'static str {
+fn fidelity_str(fidelity: crate::vocab::Fidelity) -> &'static str {
     match fidelity {
-        crate::scenario::Fidelity::Emulated => "emulated",
-        crate::scenario::Fidelity::Real => "real",
+        crate::vocab::Fidelity::Emulated => "emulated",
+        crate::vocab::Fidelity::Real => "real",
     }
 }
 

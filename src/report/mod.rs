@@ -5,7 +5,6 @@
 //! or a backend is escaped for the format it lands in.
 
 pub mod csv;
-pub mod evidence;
 pub mod html;
 pub mod junit;
 mod markdown;
@@ -17,10 +16,10 @@ use std::path::{Path, PathBuf};
 
 use crate::record::RunRecord;
 
-pub use matrix::{Matrix, Row, terminal_safe};
+pub use matrix::{Matrix, Row};
 
 /// Output formats of `chainproof report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A terminal table.
     Table,

@@ -15,9 +15,10 @@
 
 use serde_json::{Value, json};
 
-use super::matrix::{Summary, cell, terminal_safe};
+use super::matrix::{Summary, cell};
 use crate::record::merge::host_of;
 use crate::record::{RunRecord, ScenarioRun, Verdict};
+use crate::term::safe;
 
 /// ATT&CK content version the layer is written for.
 pub const ATTACK_VERSION: &str = "16";
@@ -70,8 +71,8 @@ pub fn layer(record: &RunRecord) -> Value {
         .started_at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let run_id = terminal_safe(&record.run_id);
-    let host = terminal_safe(&record.host.name);
+    let run_id = safe(&record.run_id);
+    let host = safe(&record.host.name);
     let body = scenario_lines(record);
     let fleet = crate::record::merge::is_fleet(record);
     let metadata: Vec<Value> = record
@@ -119,7 +120,7 @@ pub fn layer(record: &RunRecord) -> Value {
         "description": format!(
             "chainproof run {run_id} on {host}: {}. Score: percentage of attack \
              chains alerted at technique grade.",
-            terminal_safe(&summary.line())
+            safe(&summary.line())
         ),
         "sorting": 3,
         "layout": {
@@ -147,8 +148,8 @@ pub fn layer(record: &RunRecord) -> Value {
             {"name": "run id", "value": run_id},
             {"name": "host", "value": host},
             {"name": "started", "value": started},
-            {"name": "chainproof", "value": terminal_safe(&record.chainproof_version)},
-            {"name": "summary", "value": terminal_safe(&summary.line())},
+            {"name": "chainproof", "value": safe(&record.chainproof_version)},
+            {"name": "summary", "value": safe(&summary.line())},
         ],
         "showTacticRowBackground": false,
         "tacticRowBackground": "#dddddd",
@@ -263,7 +264,7 @@ fn time_to_alert(s: &ScenarioRun) -> String {
 
 /// Text from the record on one line, with control characters defused.
 fn one_line(text: &str) -> String {
-    terminal_safe(text).replace('\n', " ")
+    safe(text).replace('\n', " ")
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::record::*;
-use crate::scenario::{HopKind, Platform};
+use crate::vocab::{HopKind, Platform};
 
 fn record_with(command_line: &str) -> RunRecord {
     let p = ProcessTruth {

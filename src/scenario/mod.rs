@@ -13,7 +13,6 @@ pub mod template;
 mod text;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +21,9 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::ArtifactKind;
 
 pub use load::{LoadError, Loaded, load_paths, load_source};
+// Re-exported so paths written before the vocabulary had its own leaf module
+// keep compiling; new code names `crate::vocab` directly.
+pub use crate::vocab::{Fidelity, HopKind, Platform, duration_text};
 
 /// One scenario file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,43 +64,6 @@ impl Variants {
             Platform::Macos => self.macos.as_ref(),
             Platform::Windows => self.windows.as_ref(),
         }
-    }
-}
-
-/// An operating-system family a variant targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    /// Linux desktops and servers.
-    Linux,
-    /// macOS.
-    Macos,
-    /// Windows.
-    Windows,
-}
-
-impl Platform {
-    /// Every platform, in report order.
-    pub const ALL: [Platform; 3] = [Platform::Linux, Platform::Macos, Platform::Windows];
-
-    /// The platform this binary runs on, if it is one chainproof knows.
-    pub fn current() -> Option<Platform> {
-        match std::env::consts::OS {
-            "linux" => Some(Platform::Linux),
-            "macos" => Some(Platform::Macos),
-            "windows" => Some(Platform::Windows),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Platform::Linux => "linux",
-            Platform::Macos => "macos",
-            Platform::Windows => "windows",
-        })
     }
 }
 
@@ -270,18 +235,6 @@ pub struct Expect {
     pub no_alert: bool,
 }
 
-/// Kinds of hop a chain has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HopKind {
-    /// The artifact file landing on disk with its origin.
-    File,
-    /// The opener starting with the file.
-    Open,
-    /// A process of the chain starting another.
-    Spawn,
-}
-
 /// Alerts expected on a chain.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -299,16 +252,6 @@ pub struct AlertExpect {
 
 fn default_within() -> Duration {
     Duration::from_secs(300)
-}
-
-/// Fidelity of a run: the opener emulated by the stage program, or real.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Fidelity {
-    /// The stage program plays the opener.
-    Emulated,
-    /// The host's real application or mechanism opens the file.
-    Real,
 }
 
 impl Variant {
@@ -370,5 +313,3 @@ pub struct Source {
     /// The file's text, kept for hashing and error locations.
     pub text: String,
 }
-
-pub mod duration_text;

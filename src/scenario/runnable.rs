@@ -87,7 +87,7 @@ fn too_long(template: &str) -> Option<String> {
 }
 
 /// Kinds whose command the emulated opener finds by the file's extension
-/// (see `artifact::build::read_command`).
+/// (see `artifact::instruction::read_command`).
 fn read_by_extension(kind: ArtifactKind) -> bool {
     matches!(
         kind,
@@ -124,7 +124,7 @@ mod tests {
         let dir = std::env::temp_dir();
         for kind in ArtifactKind::ALL {
             let path = dir.join(format!("none.{}", kind.extension()));
-            let read = crate::artifact::build::read_command(&path).is_some();
+            let read = crate::artifact::instruction::read_command(&path).is_some();
             assert_eq!(
                 read,
                 read_by_extension(kind) || kind == ArtifactKind::Cpl,

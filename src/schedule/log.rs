@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// `TIME event: details`, for people and journald.
     Text,
@@ -141,8 +141,7 @@ impl Event {
     pub fn line(&self, format: LogFormat, now: OffsetDateTime) -> String {
         match format {
             LogFormat::Text => {
-                crate::report::terminal_safe(&format!("{} {}", rfc3339(now), self.text()))
-                    .replace('\n', " ")
+                crate::term::safe(&format!("{} {}", rfc3339(now), self.text())).replace('\n', " ")
             }
             LogFormat::Json => {
                 #[derive(Serialize)]

@@ -21,8 +21,9 @@ use crate::detect::grade;
 use crate::record::{
     Alert, ChainVerdict, Grade, HopTruth, HopVerdict, RunStatus, ScenarioRun, Verdict, Verification,
 };
-use crate::scenario::{HopKind, Scenario};
+use crate::scenario::Scenario;
 use crate::telemetry::{Category, Event};
+use crate::vocab::HopKind;
 
 /// How long and how often a backend is asked again while hops are missing.
 #[derive(Debug, Clone, Copy, PartialEq)]

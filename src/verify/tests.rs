@@ -4,8 +4,8 @@ use time::OffsetDateTime;
 use super::*;
 use crate::backend::{BackendAlert, RunAnswer};
 use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun};
-use crate::scenario::{HopKind, Platform};
 use crate::telemetry::{Category, Event};
+use crate::vocab::{HopKind, Platform};
 
 fn hop(index: usize, kind: HopKind, pid: Option<u32>, happened: bool) -> HopTruth {
     HopTruth {
@@ -330,7 +330,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
         finished_at: OffsetDateTime::UNIX_EPOCH,
         host: crate::record::Host {
             name: "lab".into(),
-            platform: crate::scenario::Platform::Linux,
+            platform: crate::vocab::Platform::Linux,
             os: "Debian".into(),
             kernel: "6".into(),
             user: "root".into(),

@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chainproof::detect::Rules;
-use chainproof::replay::ReplayError;
-use chainproof::replay::input;
+use chainproof::telemetry::ReadError;
+use chainproof::telemetry::input;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -81,7 +81,7 @@ struct Replayed {
 /// rules, Options::default(), &mut sink)` and count `sink`'s alerts whose
 /// `rule_id` is `rule_id`, taking `read`/`mapped`/`skipped` from the
 /// summary's `inputs`.
-fn replay_sample(sample: &Path, rules: &Rules, rule_id: &str) -> Result<Replayed, ReplayError> {
+fn replay_sample(sample: &Path, rules: &Rules, rule_id: &str) -> Result<Replayed, ReadError> {
     let mut alerts = 0u64;
     let inputs = input::stream(&[sample.to_path_buf()], &mut |mapped| {
         let value = Value::Object(mapped.event.fields);

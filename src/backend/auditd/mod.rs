@@ -2,7 +2,7 @@
 //!
 //! It reads `audit.log` (and its rotated files `audit.log.1`, `.2`, …),
 //! `ausearch --raw` output or laurel JSON lines, reassembles the records into
-//! process and file events (`telemetry_auditd`), keeps those that carry a
+//! process and file events (`telemetry::auditd`), keeps those that carry a
 //! run's token, and alerts by evaluating the Sigma rules over them — so a
 //! hop is `observed` only if the kernel recorded it, whatever the ground
 //! truth says. `chainproof audit-rules` installs the rules it needs.
@@ -120,7 +120,7 @@ impl Auditd {
                     .filter(|l| !older_than(l, since))
                     .flat_map(|l| [l, "\n"])
                     .collect();
-                events.extend(crate::telemetry_auditd::parse_auto(&recent).events);
+                events.extend(crate::telemetry::auditd::parse_auto(&recent).events);
             }
         }
         let answered_at = Some(OffsetDateTime::now_utc());

@@ -28,8 +28,8 @@ use self::procs::{ProcId, Start, Started, Table};
 use super::model::{Alert, Mapped, Origin, Sink, Summary};
 use crate::detect::analytic::Stream;
 use crate::detect::{Hit, Rules};
-use crate::scenario::Platform;
 use crate::telemetry::Category;
+use crate::vocab::Platform;
 
 /// How long process state is kept and how much of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::*;
-use crate::replay::input::logsource;
 use crate::replay::model::{Chain, Collect};
 use crate::telemetry::Event;
+use crate::telemetry::input::logsource;
 
 const MSHTA_RULE: &str = r#"
 title: Mshta Start

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::*;
 use crate::record::{Grade, RunRecord, Verdict};
 use crate::report::navigator::tests::{chain, hop, record, scenario};
-use crate::scenario::HopKind;
+use crate::vocab::HopKind;
 
 /// A hostile string: separator, quote, newline, pipe and a DDE formula.
 const HOSTILE: &str = "sh -c \"a,b\" | x\nnext line; =cmd|' /C calc'!A0";

@@ -74,7 +74,7 @@ fn facts(out: &mut String, run: &ScenarioRun) {
         escape(&run.technique),
         run.platform,
         run.fidelity
-            .map_or("none ran", |f| if f == crate::scenario::Fidelity::Real {
+            .map_or("none ran", |f| if f == crate::vocab::Fidelity::Real {
                 "real (the host's own application opened the file)"
             } else {
                 "emulated (the stage program played the opener)"

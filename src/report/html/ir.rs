@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::{escape, hop_label, seen};
 use crate::record::{HopTruth, RunRecord, ScenarioRun, Verdict};
-use crate::scenario::HopKind;
+use crate::vocab::HopKind;
 
 /// Marker for an answer the backend's data holds.
 pub(super) const ANSWERED: &str = "answered";

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::{escape, hop_label, pct, seen};
 use crate::record::{Grade, RunRecord, ScenarioRun, Verdict};
 use crate::report::matrix::Summary;
-use crate::scenario::{HopKind, Platform};
+use crate::vocab::{HopKind, Platform};
 
 /// Writes the summary section.
 pub(super) fn write(out: &mut String, record: &RunRecord, anchors: &[String]) {

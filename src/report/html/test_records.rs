@@ -7,7 +7,7 @@ use time::macros::datetime;
 
 use crate::history::Entry;
 use crate::record::*;
-use crate::scenario::{Fidelity, HopKind, Platform};
+use crate::vocab::{Fidelity, HopKind, Platform};
 
 pub(super) fn baseline() -> RunRecord {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/baseline/run.json");

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::render;
 use crate::record::*;
-use crate::scenario::{Fidelity, HopKind, Platform};
+use crate::vocab::{Fidelity, HopKind, Platform};
 
 /// Attacker-like text: markup, a CDATA terminator, quotes, an ANSI
 /// sequence and raw control characters.

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::record::*;
-use crate::scenario::{Fidelity, HopKind, Platform};
+use crate::vocab::{Fidelity, HopKind, Platform};
 
 /// A hop truth and its verdict.
 pub(crate) fn hop(

@@ -16,9 +16,9 @@ use time::format_description::well_known::Rfc3339;
 
 use super::Skip;
 use super::logsource::{self, ESLOGGER};
-use crate::replay::model::{Mapped, Origin};
-use crate::scenario::Platform;
 use crate::telemetry::Event;
+use crate::telemetry::{Mapped, Origin};
+use crate::vocab::Platform;
 
 /// True when `record` is an eslogger message.
 pub(super) fn is_eslogger(record: &Map<String, Value>) -> bool {
@@ -148,10 +148,10 @@ pub(super) fn unified_log(record: &Map<String, Value>) -> Skip {
 mod tests {
     use serde_json::json;
 
-    use crate::replay::input::tests::{kinds, read, write};
-    use crate::replay::model::Mapped;
-    use crate::scenario::Platform;
     use crate::telemetry::Category;
+    use crate::telemetry::Mapped;
+    use crate::telemetry::input::tests::{kinds, read, write};
+    use crate::vocab::Platform;
 
     /// An eslogger exec message, shaped after Endpoint Security's
     /// `es_message_t` (no real capture was available).

@@ -19,7 +19,7 @@ pub enum Category {
     FileEvent,
     /// Any other record replay maps (registry, image load, network, a
     /// service log…): its Sigma log sources travel beside it
-    /// ([`crate::replay::model::Mapped::logsources`]). Backends never return it.
+    /// ([`Mapped::logsources`](super::Mapped::logsources)). Backends never return it.
     Other,
 }
 

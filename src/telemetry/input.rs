@@ -6,7 +6,7 @@
 //! (`ElfFile` magic, record by record), ZIP (`PK` magic, entry by entry,
 //! each entry sniffed in turn), JSON (lines, several documents one after
 //! another as evtx_dump writes them, or one array), and otherwise text:
-//! auditd/laurel (through [`crate::telemetry_auditd`]) and syslog lines carrying
+//! auditd/laurel (through [`super::auditd`]) and syslog lines carrying
 //! Sysmon for Linux. What maps to what is one table,
 //! [`logsource::ROWS`]; every record read is either mapped or counted
 //! under a reason in its input's [`InputStats`]. docs/replay-inputs.md
@@ -17,22 +17,46 @@
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-use super::ReplayError;
-use super::model::{InputStats, Mapped};
+use super::{InputStats, Mapped};
 use crate::intake::{self, Kind};
-use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
+use crate::vocab::Platform;
 pub use archive::{ZIP_DEPTH_LIMIT, ZIP_EXPANDED_LIMIT};
+
+/// Why recorded telemetry could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A file or folder could not be read.
+    #[error("read {path}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file's content is not a telemetry format chainproof reads, or is
+    /// malformed.
+    #[error("read telemetry from {file}: {message}")]
+    Format {
+        /// The file (`archive.zip!entry` for a ZIP entry).
+        file: String,
+        /// What is wrong, with the line where known.
+        message: String,
+    },
+}
 
 mod archive;
 mod evtx;
 mod fields;
 mod json;
 mod linux;
+#[cfg(test)]
+mod load_tests;
 pub mod logsource;
 mod macos;
 #[cfg(test)]
-pub(in crate::replay) mod tests;
+pub(crate) mod tests;
 mod windows;
 
 #[cfg(test)]
@@ -51,10 +75,10 @@ pub(crate) use windows::windows_record;
 pub fn stream(
     paths: &[PathBuf],
     emit: &mut dyn FnMut(Mapped),
-) -> Result<Vec<InputStats>, ReplayError> {
+) -> Result<Vec<InputStats>, ReadError> {
     let mut ctx = Ctx::new(emit);
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| ReplayError::Read {
+        let meta = std::fs::metadata(path).map_err(|source| ReadError::Read {
             path: path.clone(),
             source,
         })?;
@@ -86,11 +110,11 @@ pub(super) enum Fail {
     /// It is not telemetry at all: refused inside a folder or a ZIP.
     NotTelemetry(String),
     /// It is telemetry and broken, or it could not be read.
-    Broken(ReplayError),
+    Broken(ReadError),
 }
 
-impl From<ReplayError> for Fail {
-    fn from(e: ReplayError) -> Self {
+impl From<ReadError> for Fail {
+    fn from(e: ReadError) -> Self {
         Fail::Broken(e)
     }
 }
@@ -162,8 +186,8 @@ impl<'e> Ctx<'e> {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReplayError> {
-    let read = |source| ReplayError::Read {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
+    let read = |source| ReadError::Read {
         path: dir.to_path_buf(),
         source,
     };
@@ -179,7 +203,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReplayError> {
 }
 
 /// One file: checked and opened by [`intake`], then sniffed and read.
-fn read_path(ctx: &mut Ctx<'_>, path: &Path, explicit: bool) -> Result<(), ReplayError> {
+fn read_path(ctx: &mut Ctx<'_>, path: &Path, explicit: bool) -> Result<(), ReadError> {
     let name = path.display().to_string();
     let input = ctx.begin(name.clone());
     let result = match intake::open_stream(path, Kind::TelemetryStream) {
@@ -202,7 +226,7 @@ pub(super) fn settle(
     name: &str,
     result: Result<(), Fail>,
     explicit: bool,
-) -> Result<(), ReplayError> {
+) -> Result<(), ReadError> {
     match result {
         Ok(()) => Ok(()),
         Err(Fail::NotTelemetry(why)) if !explicit => {
@@ -250,8 +274,8 @@ pub(super) fn read_seekable<R: Read + Seek>(
     )
 }
 
-pub(super) fn format_err(name: &str, message: impl Into<String>) -> ReplayError {
-    ReplayError::Format {
+pub(super) fn format_err(name: &str, message: impl Into<String>) -> ReadError {
+    ReadError::Format {
         file: name.to_string(),
         message: message.into(),
     }
@@ -296,7 +320,7 @@ impl Loaded {
 
 /// Loads a file, or every file below a folder (sorted by name): [`stream`]
 /// with the process and file creations kept.
-pub fn load(path: &Path) -> Result<Loaded, ReplayError> {
+pub fn load(path: &Path) -> Result<Loaded, ReadError> {
     let mut out = Loaded::default();
     let inputs = stream(&[path.to_path_buf()], &mut |m| out.keep(m))?;
     out.absorb(inputs);
@@ -305,7 +329,7 @@ pub fn load(path: &Path) -> Result<Loaded, ReplayError> {
 
 /// Sniffs and loads one file's bytes into `out`; `name` is what errors
 /// call it. The entry point for "these bytes are a telemetry file".
-pub fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReplayError> {
+pub fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), ReadError> {
     let mut kept = Loaded::default();
     let inputs = {
         let mut emit = |m| kept.keep(m);
@@ -325,13 +349,13 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>, out: &mut Loaded) -> Result<(), Re
 /// Loads every entry of the ZIP `bytes`, `depth` ZIPs deep, expanding at
 /// most `left` more bytes.
 #[cfg(test)]
-pub(in crate::replay) fn load_zip(
+pub(super) fn load_zip(
     name: &str,
     bytes: Vec<u8>,
     out: &mut Loaded,
     depth: usize,
     left: &mut u64,
-) -> Result<(), ReplayError> {
+) -> Result<(), ReadError> {
     let mut kept = Loaded::default();
     let mut emit = |m| kept.keep(m);
     let mut ctx = Ctx::new(&mut emit);

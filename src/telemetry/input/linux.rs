@@ -1,7 +1,7 @@
 //! Linux telemetry: Sysmon for Linux's `<Event>` XML (carried in syslog
 //! lines, Azure `SyslogMessage` exports and journal `MESSAGE`s), mapped
 //! through the same table as Windows Sysmon with product `linux`; and the
-//! glue to [`telemetry_auditd`] for auditd and laurel.
+//! glue to [`auditd`](crate::telemetry::auditd) for auditd and laurel.
 //!
 //! The XML is read with quick-xml, a pull parser that allocates only for
 //! the values kept; Sysmon's XML is one flat `System` and one `EventData`
@@ -13,10 +13,9 @@ use serde_json::{Map, Value};
 use super::logsource::{self, AUDITD};
 use super::windows::{self, Header};
 use super::{Ctx, Skip};
-use crate::replay::model::{Mapped, Origin};
-use crate::scenario::Platform;
 use crate::telemetry::Category;
-use crate::telemetry_auditd;
+use crate::telemetry::{Mapped, Origin};
+use crate::vocab::Platform;
 
 /// True when `text` carries a Sysmon `<Event>` document.
 pub(super) fn is_sysmon_xml(text: &str) -> bool {
@@ -183,7 +182,7 @@ pub(super) fn audit(ctx: &mut Ctx<'_>, input: usize, text: &str, lines: u64) {
     if lines == 0 {
         return;
     }
-    let parsed = telemetry_auditd::parse_auto(text);
+    let parsed = crate::telemetry::auditd::parse_auto(text);
     let events = parsed.events.len() as u64;
     let not_understood = parsed.skipped_lines as u64;
     for event in parsed.events {
@@ -229,10 +228,10 @@ pub(super) fn audit(ctx: &mut Ctx<'_>, input: usize, text: &str, lines: u64) {
 mod tests {
     use serde_json::json;
 
-    use crate::replay::input::tests::{kinds, read, shared, write};
-    use crate::replay::model::Mapped;
-    use crate::scenario::Platform;
     use crate::telemetry::Category;
+    use crate::telemetry::Mapped;
+    use crate::telemetry::input::tests::{kinds, read, shared, write};
+    use crate::vocab::Platform;
 
     #[test]
     fn sysmon_for_linux_in_syslog_json_gives_linux_process_creations() {

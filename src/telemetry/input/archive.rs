@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read, Seek};
 
-use super::{Ctx, Fail, ReplayError, format_err, json, read_seekable, settle};
+use super::{Ctx, Fail, ReadError, format_err, json, read_seekable, settle};
 
 /// How deep ZIPs may nest in ZIPs. A recording is zipped once, at times
 /// twice; without a bound a ZIP that holds itself (a "quine") recurses until
@@ -74,7 +74,7 @@ pub(super) fn read<R: Read + Seek>(
     Ok(())
 }
 
-fn read_err(name: &str, e: &std::io::Error) -> ReplayError {
+fn read_err(name: &str, e: &std::io::Error) -> ReadError {
     format_err(name, format!("read ZIP entry: {e}"))
 }
 

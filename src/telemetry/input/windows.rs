@@ -17,11 +17,11 @@ use time::macros::format_description;
 use super::Skip;
 use super::fields::{alias_4688, alias_spaced, flatten, flatten_object, user_data};
 use super::logsource::{self, RECORDING, SECURITY, SYSMON};
-use crate::replay::model::{Mapped, Origin};
-use crate::scenario::Platform;
 #[cfg(test)]
 use crate::telemetry::Category;
 use crate::telemetry::Event;
+use crate::telemetry::{Mapped, Origin};
+use crate::vocab::Platform;
 
 /// What a record says about itself, outside its event data.
 #[derive(Debug, Default)]

@@ -3,17 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 use serde_json::json;
 
 use super::stream;
-use crate::replay::model::{InputStats, Mapped};
 use crate::telemetry::Category;
+use crate::telemetry::{InputStats, Mapped};
 
 /// `../shared/<rel>` beside the crate, or `None` (with a note) when it is
 /// absent outside CI; under CI a missing sample fails the test.
-pub(in crate::replay) fn shared(rel: &str) -> Option<PathBuf> {
+pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(rel);
     if path.exists() {
         return Some(path);

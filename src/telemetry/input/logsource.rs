@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 
 use rsigma_parser::LogSource;
 
-use crate::scenario::Platform;
 use crate::telemetry::Category;
+use crate::vocab::Platform;
 
 fn source(product: &str, category: Option<&str>, service: Option<&str>) -> LogSource {
     LogSource {
@@ -42,7 +42,7 @@ pub struct Row {
     pub categories: &'static [&'static str],
     /// Sigma service.
     pub service: Option<&'static str>,
-    /// [`Origin::provider`](crate::replay::model::Origin) of its records.
+    /// [`Origin::provider`](crate::telemetry::Origin) of its records.
     pub provider: &'static str,
     /// What chains and the chain analytics see it as.
     pub kind: Category,
@@ -80,7 +80,7 @@ pub const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
 pub const SYSMON_LINUX: &str = "Linux-Sysmon/Operational";
 /// The Security channel.
 pub const SECURITY: &str = "Security";
-/// auditd events (through [`crate::telemetry_auditd`]).
+/// auditd events (through [`crate::telemetry::auditd`]).
 pub const AUDITD: &str = "auditd";
 /// Apple's eslogger.
 pub const ESLOGGER: &str = "eslogger";

@@ -201,7 +201,7 @@ fn lines<R: BufRead>(ctx: &mut Ctx<'_>, input: usize, name: &str, r: R) -> Resul
         }
     }
     if sysmon == 0 && audit.lines > 0 {
-        let parsed = crate::telemetry_auditd::parse_auto(&audit.text);
+        let parsed = crate::telemetry::auditd::parse_auto(&audit.text);
         if parsed.events.is_empty() && parsed.skipped_lines as u64 >= audit.lines {
             return Err(Fail::NotTelemetry(
                 "no EVTX, ZIP, JSON or audit records recognised".into(),

@@ -2,11 +2,18 @@
 //! as run, the backend's answers, the rendered reports (HTML with the trend,
 //! Navigator layer, CSV, Markdown, JUnit), a line in the reports folder's
 //! history, and a `SHA256SUMS` manifest, signed on request.
+//!
+//! `report` renders; this module decides what a bundle holds and writes,
+//! appends and seals it. Its functions fail with [`ReportError`], the error
+//! of the report folder they complete, so a caller handles one error for
+//! "write and seal the folder" (its `Bundle` variant carries a failure of
+//! the manifest or the signature).
 
 use std::path::Path;
 
-use super::{Format, ReportError, render};
+use crate::backend::transcript::Exchange;
 use crate::record::RunRecord;
+use crate::report::{Format, ReportError, html, render};
 use crate::scenario::Loaded;
 
 /// What goes into a bundle besides the record.
@@ -18,7 +25,7 @@ pub struct Evidence<'a> {
     pub telemetry: Option<String>,
     /// Every request sent to the backend and its raw answer
     /// (`backend-queries.jsonl`; none for the local backend).
-    pub exchanges: &'a [crate::backend::transcript::Exchange],
+    pub exchanges: &'a [Exchange],
     /// An OpenSSH Ed25519 private key to sign the manifest with.
     pub sign: Option<&'a Path>,
 }
@@ -27,7 +34,7 @@ pub struct Evidence<'a> {
 pub const QUERIES: &str = "backend-queries.jsonl";
 
 /// One JSON line per exchange.
-pub fn queries_text(exchanges: &[crate::backend::transcript::Exchange]) -> String {
+pub fn queries_text(exchanges: &[Exchange]) -> String {
     exchanges
         .iter()
         .filter_map(|e| serde_json::to_string(e).ok())
@@ -41,9 +48,9 @@ pub fn queries_text(exchanges: &[crate::backend::transcript::Exchange]) -> Strin
 pub fn rewrite(
     folder: &Path,
     record: &RunRecord,
-    exchanges: &[crate::backend::transcript::Exchange],
+    exchanges: &[Exchange],
 ) -> Result<Option<String>, ReportError> {
-    for (name, text) in super::outputs(record) {
+    for (name, text) in crate::report::outputs(record) {
         write(folder, name, text)?;
     }
     if !exchanges.is_empty() {
@@ -55,10 +62,10 @@ pub fn rewrite(
 /// After `chainproof verify` rewrote a sealed folder: the new manifest (a
 /// signature over the old one no longer holds and is removed, with a note).
 pub fn reseal(folder: &Path) -> Result<Option<String>, ReportError> {
-    if !folder.join(crate::bundle::MANIFEST).exists() {
+    if !folder.join(super::MANIFEST).exists() {
         return Ok(None);
     }
-    let sig = folder.join(crate::bundle::SIGNATURE);
+    let sig = folder.join(super::SIGNATURE);
     let note = if sig.exists() {
         std::fs::remove_file(&sig).map_err(|source| ReportError::Write {
             path: sig.clone(),
@@ -71,7 +78,7 @@ pub fn reseal(folder: &Path) -> Result<Option<String>, ReportError> {
     } else {
         None
     };
-    crate::bundle::write_manifest(folder).map_err(|e| ReportError::Bundle {
+    super::write_manifest(folder).map_err(|e| ReportError::Bundle {
         path: folder.to_path_buf(),
         message: e.to_string(),
     })?;
@@ -89,7 +96,7 @@ fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> Result<(), ReportErr
     std::fs::write(&path, text).map_err(|source| ReportError::Write { path, source })
 }
 
-/// Seals `folder` (written by [`super::write_folder`] under `reports`):
+/// Seals `folder` (written by [`crate::report::write_folder`] under `reports`):
 /// adds the evidence and the HTML report, appends the history line, writes
 /// `SHA256SUMS` and, with a key, `SHA256SUMS.sig`.
 pub fn seal(
@@ -123,16 +130,16 @@ pub fn seal(
     let history = crate::history::read(reports)
         .map(|h| h.entries)
         .unwrap_or_default();
-    write(folder, "report.html", super::html::render(record, &history))?;
+    write(folder, "report.html", html::render(record, &history))?;
     write(folder, "navigator.json", render(record, Format::Navigator))?;
     write(folder, "matrix.csv", render(record, Format::Csv))?;
-    let bundle_error = |e: crate::bundle::BundleError| ReportError::Bundle {
+    let bundle_error = |e: super::BundleError| ReportError::Bundle {
         path: folder.to_path_buf(),
         message: e.to_string(),
     };
-    crate::bundle::write_manifest(folder).map_err(bundle_error)?;
+    super::write_manifest(folder).map_err(bundle_error)?;
     if let Some(key) = evidence.sign {
-        crate::bundle::sign(folder, key).map_err(bundle_error)?;
+        super::sign(folder, key).map_err(bundle_error)?;
     }
     Ok(())
 }
