@@ -110,7 +110,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
             Ok(p) => p.artifact().cloned(),
             Err(plan::Skip::NoVariant) => continue,
             Err(plan::Skip::NoOpener(_)) => None,
-            Err(plan::Skip::NotHere(e) | plan::Skip::Invalid(e)) => {
+            Err(plan::Skip::NotHere(_, e) | plan::Skip::Invalid(_, e)) => {
                 failures += 1;
                 errln!("error: {} ({platform}): {e}", s.id);
                 continue;

@@ -27,12 +27,6 @@ impl Method {
     }
 }
 
-/// What [`unmount`] and [`is_mounted`] take for an image mounted at
-/// `mount_point`: the mount point itself.
-pub fn handle(_image: &Path, mount_point: &Path) -> PathBuf {
-    mount_point.to_path_buf()
-}
-
 /// Why an image cannot be mounted here, or `None` when it can.
 pub fn unavailable() -> Option<String> {
     if kernel_has_iso9660() && crate::platform::host::is_privileged() {
@@ -81,9 +75,10 @@ pub fn which(program: &str) -> Option<PathBuf> {
 /// the mount daemon so cleanup can find it by token.
 pub fn mount(
     image: &Path,
-    mount_point: &Path,
+    mount_point: Option<&Path>,
     env: &[(&str, &str)],
 ) -> Result<(Method, PathBuf), String> {
+    let mount_point = mount_point.ok_or_else(|| "no mount point planned".to_string())?;
     std::fs::create_dir_all(mount_point)
         .map_err(|e| format!("create {}: {e}", mount_point.display()))?;
     let (method, mut cmd) = if kernel_has_iso9660() && crate::platform::host::is_privileged() {

@@ -25,17 +25,6 @@ impl Method {
     }
 }
 
-/// What [`unmount`] and [`is_mounted`] take: the mount point on macOS; on
-/// Windows the image itself, since the drive letter is Windows' choice and
-/// may later belong to another volume.
-pub fn handle(image: &Path, mount_point: &Path) -> PathBuf {
-    if cfg!(windows) {
-        image.to_path_buf()
-    } else {
-        mount_point.to_path_buf()
-    }
-}
-
 /// Why an image cannot be mounted here, or `None` when it can.
 pub fn unavailable() -> Option<String> {
     let (tool, what) = if cfg!(windows) {
@@ -85,7 +74,7 @@ fn run(argv: &[String], env: &[(&str, &str)]) -> Result<String, String> {
 /// chooses a drive letter. Returns the method and where it is mounted.
 pub fn mount(
     image: &Path,
-    mount_point: &Path,
+    mount_point: Option<&Path>,
     env: &[(&str, &str)],
 ) -> Result<(Method, PathBuf), String> {
     let image_text = image.display().to_string();
@@ -104,6 +93,7 @@ pub fn mount(
             PathBuf::from(format!("{letter}:\\")),
         ));
     }
+    let mount_point = mount_point.ok_or_else(|| "no mount point planned".to_string())?;
     std::fs::create_dir_all(mount_point)
         .map_err(|e| format!("create {}: {e}", mount_point.display()))?;
     let mp = mount_point.display().to_string();

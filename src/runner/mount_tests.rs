@@ -75,7 +75,7 @@ fn a_hundred_mounts_leave_nothing_outside_the_run_directory() {
         let path = downloads.join(format!("Setup-{token}.iso"));
         std::fs::write(&path, &image).unwrap_or_else(|e| panic!("{e}"));
         let wanted = workdir.join("media").join(format!("Setup-{token}"));
-        let (method, mp) = mount::mount(&path, &wanted, &[(crate::stage::ENV_TOKEN, &token)])
+        let (method, mp) = mount::mount(&path, Some(&wanted), &[(crate::stage::ENV_TOKEN, &token)])
             .unwrap_or_else(|e| panic!("mount {i}: {e}"));
         assert_eq!(method, mount::Method::Fuseiso);
         assert!(mp.join("Setup.sh").is_file(), "mount {i} serves the image");

@@ -19,10 +19,10 @@ pub enum Skip {
     NoVariant,
     /// Its variant has no opener of the requested fidelity.
     NoOpener(Option<Fidelity>),
-    /// The platform lacks what the variant needs.
-    NotHere(String),
+    /// The platform lacks what the variant needs at this fidelity.
+    NotHere(Fidelity, String),
     /// A template does not render (validation refuses such scenarios).
-    Invalid(String),
+    Invalid(Fidelity, String),
 }
 
 /// The plan of `s` on `platform` at `fidelity` (`None` prefers emulated)
@@ -42,11 +42,13 @@ pub fn make(
         && platform != Platform::Windows
     {
         return Err(Skip::NotHere(
+            fid,
             "Microsoft Office's Trusted Locations exist only on Windows".into(),
         ));
     }
+    let invalid = |e| Skip::Invalid(fid, e);
     let at = Place::new(platform, token, workdir);
-    let (vars, name) = variables(v, &at, real).map_err(Skip::Invalid)?;
+    let (vars, name) = variables(v, &at, real).map_err(invalid)?;
     let r = |t: &str| vars.render(t);
     let ra = |t: &[String]| vars.render_all(t);
     let mut steps = vec![Step::CreateRunDir {
@@ -55,7 +57,7 @@ pub fn make(
     }];
     for program in &v.programs {
         let does = match v.stand_in(program) {
-            StandIn::Starts(i) => StandInDoes::Starts(ra(&v.chain[i].run).map_err(Skip::Invalid)?),
+            StandIn::Starts(i) => StandInDoes::Starts(ra(&v.chain[i].run).map_err(invalid)?),
             StandIn::ReadsArtifact => StandInDoes::ReadsArtifact,
             StandIn::Viewer => StandInDoes::Viewer,
         };
@@ -65,26 +67,28 @@ pub fn make(
             does,
         });
     }
-    steps.extend(delivery(v, &at, &vars, &name).map_err(Skip::Invalid)?);
+    steps.extend(delivery(v, &at, &vars, &name).map_err(invalid)?);
     for (file, template) in &v.files {
-        let path = join(platform, workdir, &r(file).map_err(Skip::Invalid)?);
+        let file = r(file).map_err(invalid)?;
+        // Validation allows file names only; refuse anything else here too.
+        if file.contains(['/', '\\']) || file == ".." {
+            return Err(invalid(format!(
+                "staged file `{file}` would leave the run directory"
+            )));
+        }
+        let path = join(platform, workdir, &file);
         let text = crate::payload::get(template)
-            .ok_or_else(|| Skip::Invalid(format!("no payload template `{template}`")))
-            .and_then(|t| r(t).map_err(Skip::Invalid))?;
+            .ok_or_else(|| invalid(format!("no payload template `{template}`")))
+            .and_then(|t| r(t).map_err(invalid))?;
         steps.push(Step::StageFile {
             path,
             template: template.clone(),
             text,
         });
     }
-    let (open_steps, opener) = open(v, fid, &at, &vars, &name).map_err(Skip::Invalid)?;
+    let (open_steps, opener) = open(v, fid, &at, &vars, &name).map_err(invalid)?;
     steps.extend(open_steps);
-    let proof = v
-        .proof
-        .as_deref()
-        .map(r)
-        .transpose()
-        .map_err(Skip::Invalid)?;
+    let proof = v.proof.as_deref().map(r).transpose().map_err(invalid)?;
     steps.push(Step::Wait {
         proof,
         timeout: v.timeout,
@@ -95,7 +99,7 @@ pub fn make(
         .iter()
         .map(|step| ra(&step.run))
         .collect::<Result<_, _>>()
-        .map_err(Skip::Invalid)?;
+        .map_err(invalid)?;
     let warnings = match v.delivery.via {
         Via::Copy if v.delivery.mark_origin => {
             vec!["a copied file has no download origin: no origin marks were set".into()]
@@ -113,6 +117,7 @@ pub fn make(
         chain,
         opener,
         timeout: v.timeout,
+        requires: real.map(|r| r.requires.clone()).unwrap_or_default(),
         warnings,
         steps,
     })

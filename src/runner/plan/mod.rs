@@ -52,6 +52,8 @@ pub struct Plan {
     pub opener: String,
     /// Longest the chain may take from the open.
     pub timeout: Duration,
+    /// Programs the real opener needs on the host (probed by the runner).
+    pub requires: Vec<String>,
     /// What the run will say in its record whatever happens.
     pub warnings: Vec<String>,
     /// The steps, in order; the finishing ones ([`Step::finishes`]) run on

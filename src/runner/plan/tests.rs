@@ -275,7 +275,7 @@ fn windows_registry_effects_are_journaled_and_undone() {
     s.variants.linux = s.variants.windows.clone();
     assert!(matches!(
         make(&s, Platform::Linux, Some(Fidelity::Real), TOKEN, "/w"),
-        Err(Skip::NotHere(_))
+        Err(Skip::NotHere(Fidelity::Real, _))
     ));
 }
 

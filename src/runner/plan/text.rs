@@ -21,8 +21,8 @@ pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token:
             let why = match skip {
                 Skip::NoVariant => format!("no {platform} variant"),
                 Skip::NoOpener(_) => "no opener of the requested fidelity".into(),
-                Skip::NotHere(why) => why,
-                Skip::Invalid(e) => format!("a template does not render: {e}"),
+                Skip::NotHere(_, why) => why,
+                Skip::Invalid(_, e) => format!("a template does not render: {e}"),
             };
             format!("{} · {platform}: not-applicable ({why})\n", s.id)
         }
