@@ -15,8 +15,9 @@ use super::plan::{
     ArtifactStep, Effect, MountAt, MountStep, OpenStep, OriginMark, Plan, Profile, Program, Step,
     mount_var,
 };
-use super::{OpenerMatchOwned, State, mount, prepare, serve};
+use super::{OpenerMatchOwned, State, prepare, serve};
 use crate::capture::Capture;
+use crate::platform::effects;
 use crate::record::RunStatus;
 use crate::stage;
 
@@ -182,16 +183,17 @@ impl Run<'_> {
             MountAt::DriveLetter => None,
         };
         let image = PathBuf::from(&m.image);
-        let (method, mp) = mount::mount(
-            &image,
-            at.as_deref(),
-            &[(stage::ENV_TOKEN, &self.plan.token)],
-        )
-        .map_err(failed)?;
+        let mounted = effects::this_host()
+            .mount(
+                &image,
+                at.as_deref(),
+                &[(stage::ENV_TOKEN, &self.plan.token)],
+            )
+            .map_err(failed)?;
         self.state
             .vars
-            .set("mount", mount_var(&mp.display().to_string()));
-        self.state.mount = Some((image, mp, method.name()));
+            .set("mount", mount_var(&mounted.point.display().to_string()));
+        self.state.mount = Some((image, mounted.point, mounted.method));
         Ok(())
     }
 
@@ -307,7 +309,7 @@ async fn wait_for_chain(
             return Ok(());
         }
         let opener_gone = matches!(child.try_wait(), Ok(Some(_)));
-        if opener_gone && super::cleanup::token_processes(token).is_empty() {
+        if opener_gone && effects::this_host().token_processes(token).is_empty() {
             let since = *quiet_since.get_or_insert_with(Instant::now);
             // Give a straggling proof write or exit event half a second; a
             // chain with a proof file gets longer, since a desktop shell may

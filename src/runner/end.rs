@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::journal::{Entry, Journal};
 use super::plan::{Plan, Step, Undo};
-use super::{State, cleanup, mount, truth};
+use super::{State, cleanup, truth};
 use crate::capture::{Capture, CaptureReport};
 use crate::record::{FileTruth, GroundTruth, MountTruth};
 use crate::stage;
@@ -64,7 +64,9 @@ pub(super) fn finish(
             image: image.display().to_string(),
             mount_point: mp.display().to_string(),
             method: method.to_string(),
-            unmounted: clean.unmounted && !mount::is_mounted(handle.as_deref().unwrap_or(mp)),
+            unmounted: clean.unmounted
+                && !crate::platform::effects::this_host()
+                    .is_mounted(handle.as_deref().unwrap_or(mp)),
         }),
         sources: sources(&captured.sources, !stages.is_empty()),
         warnings: state

@@ -10,11 +10,6 @@ mod chain;
 pub mod cleanup;
 mod end;
 pub mod journal;
-#[cfg(target_os = "linux")]
-pub mod mount;
-#[cfg(not(target_os = "linux"))]
-#[path = "mount_other.rs"]
-pub mod mount;
 #[cfg(all(test, target_os = "linux"))]
 mod mount_tests;
 pub mod plan;
@@ -29,6 +24,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::capture::Capture;
+use crate::platform::effects;
 use crate::record::{GroundTruth, RunStatus, ScenarioRun, Timings};
 use crate::scenario::template::Vars;
 use crate::scenario::{Fidelity, Loaded, Platform};
@@ -235,11 +231,11 @@ fn finish(mut record: ScenarioRun, status: RunStatus, reason: Option<String>) ->
 /// that is not installed here. Probing the host is the runner's, not the
 /// plan's.
 fn cannot_run(plan: &plan::Plan) -> Option<String> {
-    if let Some(missing) = plan.requires.iter().find(|p| mount::which(p).is_none()) {
+    if let Some(missing) = plan.requires.iter().find(|p| effects::which(p).is_none()) {
         return Some(format!("`{missing}` is not installed on this host"));
     }
     if plan.mount().is_some() {
-        return mount::unavailable();
+        return effects::this_host().mount_unavailable();
     }
     None
 }

@@ -251,7 +251,8 @@ pub fn mark_origin(
     referrer: &str,
 ) -> Result<Vec<(String, String)>, String> {
     use crate::artifact::origin;
-    let set = |name: &str, value: &str| set_xattr(path, name, value);
+    let host = crate::platform::effects::this_host();
+    let set = |name: &str, value: &str| host.set_xattr(path, name, value);
     match mark {
         OriginMark::ZoneIdentifier => {
             let text = origin::zone_identifier(url, referrer).map_err(|e| e.to_string())?;
@@ -288,20 +289,6 @@ pub fn mark_origin(
             Ok(marks.into_iter().map(|(n, v)| (n.to_string(), v)).collect())
         }
     }
-}
-
-#[cfg(unix)]
-fn set_xattr(path: &Path, name: &str, value: &str) -> Result<(), String> {
-    xattr::set(path, name, value.as_bytes())
-        .map_err(|e| format!("set {name} on {}: {e}", path.display()))
-}
-
-#[cfg(not(unix))]
-fn set_xattr(path: &Path, name: &str, _value: &str) -> Result<(), String> {
-    Err(format!(
-        "set {name} on {}: this platform has no extended attributes",
-        path.display()
-    ))
 }
 
 /// Reads back the origin marks present on `path`.
