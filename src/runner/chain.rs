@@ -42,36 +42,10 @@ impl Run<'_> {
     pub async fn execute(&mut self) -> Result<(), Failure> {
         let plan = self.plan;
         for step in plan.acting() {
-            self.journal_effects(step)?;
+            journal_effects(step, self.entry, self.journal)?;
             self.act(step).await?;
         }
         Ok(())
-    }
-
-    /// Adds what `step` will leave outside the run directory to the
-    /// journal entry and writes it, before the step acts.
-    fn journal_effects(&mut self, step: &Step) -> Result<(), Failure> {
-        let effects = step.effects();
-        if effects.is_empty() {
-            return Ok(());
-        }
-        for effect in effects {
-            match effect {
-                Effect::Mount { handle } => self.entry.mount_point = Some(PathBuf::from(handle)),
-                Effect::RegistryKey(key) => self.entry.registry_keys.push(key),
-                Effect::OfficeSockets => {
-                    // Sockets from a second before the open on are the run's.
-                    let since = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs().saturating_sub(1))
-                        .unwrap_or(0);
-                    self.entry.office_since_unix = Some(since);
-                }
-            }
-        }
-        self.journal
-            .write(self.entry)
-            .map_err(|e| failed(format!("write the journal: {e}")))
     }
 
     async fn act(&mut self, step: &Step) -> Result<(), Failure> {
@@ -271,6 +245,34 @@ impl Run<'_> {
     }
 }
 
+/// Adds what `step` will leave outside the run directory to the journal
+/// entry and writes it, before the step acts. A step that leaves nothing
+/// outside the run directory needs no new entry: removing the directory,
+/// which the entry already names, undoes it.
+fn journal_effects(step: &Step, entry: &mut Entry, journal: &Journal) -> Result<(), Failure> {
+    let effects = step.effects();
+    if effects.is_empty() {
+        return Ok(());
+    }
+    for effect in effects {
+        match effect {
+            Effect::Mount { handle } => entry.mount_point = Some(PathBuf::from(handle)),
+            Effect::RegistryKey(key) => entry.registry_keys.push(key),
+            Effect::OfficeSockets => {
+                // Sockets from a second before the open on are the run's.
+                let since = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs().saturating_sub(1))
+                    .unwrap_or(0);
+                entry.office_since_unix = Some(since);
+            }
+        }
+    }
+    journal
+        .write(entry)
+        .map_err(|e| failed(format!("write the journal: {e}")))
+}
+
 /// Runs `argv` to completion; its stderr is the error when it fails.
 fn run_checked(argv: &[String]) -> Result<(), String> {
     let (program, args) = argv
@@ -336,5 +338,72 @@ async fn wait_for_chain(
             ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Fidelity, Platform};
+
+    /// Before each step that leaves something outside the run directory
+    /// acts, the journal on disk already names it, so `chainproof cleanup`
+    /// could undo it after a crash at that point; the entry passes the
+    /// journal's own check.
+    #[test]
+    fn each_effect_is_on_disk_before_its_step_acts() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let journal = Journal::under(dir.path());
+        let token = "cp0123456789";
+        let workdir = dir.path().join(format!("chainproof-{token}"));
+        let loaded = crate::scenario::load_paths(&[]).map_err(|e| format!("{e:?}"))?;
+        let mut checked = 0;
+        for (id, fidelity) in [
+            ("iso-exec", None),
+            ("macro-doc-shell", Some(Fidelity::Real)),
+        ] {
+            let scenario = &loaded
+                .iter()
+                .find(|l| l.scenario.id == id)
+                .ok_or("no scenario")?
+                .scenario;
+            let plan = super::super::plan::make(
+                scenario,
+                Platform::Linux,
+                fidelity,
+                token,
+                &workdir.display().to_string(),
+            )
+            .map_err(|e| format!("{e:?}"))?;
+            let mut entry = Entry {
+                token: token.into(),
+                scenario: id.into(),
+                workdir: workdir.clone(),
+                mount_point: None,
+                harness_pid: std::process::id(),
+                harness_start_ticks: None,
+                office_since_unix: None,
+                registry_keys: Vec::new(),
+            };
+            journal.write(&entry).map_err(|e| e.to_string())?;
+            for step in plan.acting() {
+                journal_effects(step, &mut entry, &journal).map_err(|(_, e)| e)?;
+                let (on_disk, refused) = journal.entries().map_err(|e| e.to_string())?;
+                assert!(refused.is_empty(), "{refused:?}");
+                assert_eq!(on_disk, vec![entry.clone()]);
+                for effect in step.effects() {
+                    checked += 1;
+                    match effect {
+                        Effect::Mount { handle } => {
+                            assert_eq!(on_disk[0].mount_point, Some(PathBuf::from(handle)));
+                        }
+                        Effect::OfficeSockets => assert!(on_disk[0].office_since_unix.is_some()),
+                        Effect::RegistryKey(k) => assert!(on_disk[0].registry_keys.contains(&k)),
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2, "a mount and the office's sockets");
+        Ok(())
     }
 }

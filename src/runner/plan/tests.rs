@@ -301,7 +301,7 @@ fn a_negative_control_plans_like_an_attack() {
 }
 
 #[test]
-fn plans_print_as_they_did() {
+fn plans_print_one_numbered_line_per_action() {
     let cases = [
         ("macro-doc-shell", Platform::Linux, Some(Fidelity::Real)),
         ("macro-doc-shell", Platform::Windows, Some(Fidelity::Real)),
