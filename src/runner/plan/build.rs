@@ -49,46 +49,21 @@ pub fn make(
     let invalid = |e| Skip::Invalid(fid, e);
     let at = Place::new(platform, token, workdir);
     let (vars, name) = variables(v, &at, real).map_err(invalid)?;
-    let r = |t: &str| vars.render(t);
-    let ra = |t: &[String]| vars.render_all(t);
     let mut steps = vec![Step::CreateRunDir {
         path: at.workdir.clone(),
         downloads: at.downloads.clone(),
     }];
-    for program in &v.programs {
-        let does = match v.stand_in(program) {
-            StandIn::Starts(i) => StandInDoes::Starts(ra(&v.chain[i].run).map_err(invalid)?),
-            StandIn::ReadsArtifact => StandInDoes::ReadsArtifact,
-            StandIn::Viewer => StandInDoes::Viewer,
-        };
-        steps.push(Step::StageProgram {
-            name: program.clone(),
-            path: at.program(program),
-            does,
-        });
-    }
+    steps.extend(stand_ins(v, &at, &vars).map_err(invalid)?);
     steps.extend(delivery(v, &at, &vars, &name).map_err(invalid)?);
-    for (file, template) in &v.files {
-        let file = r(file).map_err(invalid)?;
-        // Validation allows file names only; refuse anything else here too.
-        if file.contains(['/', '\\']) || file == ".." {
-            return Err(invalid(format!(
-                "staged file `{file}` would leave the run directory"
-            )));
-        }
-        let path = join(platform, workdir, &file);
-        let text = crate::payload::get(template)
-            .ok_or_else(|| invalid(format!("no payload template `{template}`")))
-            .and_then(|t| r(t).map_err(invalid))?;
-        steps.push(Step::StageFile {
-            path,
-            template: template.clone(),
-            text,
-        });
-    }
+    steps.extend(staged_files(v, &at, &vars).map_err(invalid)?);
     let (open_steps, opener) = open(v, fid, &at, &vars, &name).map_err(invalid)?;
     steps.extend(open_steps);
-    let proof = v.proof.as_deref().map(r).transpose().map_err(invalid)?;
+    let proof = v
+        .proof
+        .as_deref()
+        .map(|p| vars.render(p))
+        .transpose()
+        .map_err(invalid)?;
     steps.push(Step::Wait {
         proof,
         timeout: v.timeout,
@@ -97,7 +72,7 @@ pub fn make(
     let chain = v
         .chain
         .iter()
-        .map(|step| ra(&step.run))
+        .map(|step| vars.render_all(&step.run))
         .collect::<Result<_, _>>()
         .map_err(invalid)?;
     let warnings = match v.delivery.via {
@@ -186,6 +161,48 @@ fn variables(v: &Variant, at: &Place, real: Option<&RealOpen>) -> Result<(Vars, 
         vars.set("profile", at.in_workdir("profile"));
     }
     Ok((vars, name))
+}
+
+/// Copies of the stage program standing in for applications the chain
+/// starts.
+fn stand_ins(v: &Variant, at: &Place, vars: &Vars) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for program in &v.programs {
+        let does = match v.stand_in(program) {
+            StandIn::Starts(i) => StandInDoes::Starts(vars.render_all(&v.chain[i].run)?),
+            StandIn::ReadsArtifact => StandInDoes::ReadsArtifact,
+            StandIn::Viewer => StandInDoes::Viewer,
+        };
+        steps.push(Step::StageProgram {
+            name: program.clone(),
+            path: at.program(program),
+            does,
+        });
+    }
+    Ok(steps)
+}
+
+/// The benign payload files, rendered.
+fn staged_files(v: &Variant, at: &Place, vars: &Vars) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for (file, template) in &v.files {
+        let file = vars.render(file)?;
+        // Validation allows file names only; refuse anything else here too.
+        if file.contains(['/', '\\']) || file == ".." {
+            return Err(format!(
+                "staged file `{file}` would leave the run directory"
+            ));
+        }
+        let text = crate::payload::get(template)
+            .ok_or_else(|| format!("no payload template `{template}`"))
+            .and_then(|t| vars.render(t))?;
+        steps.push(Step::StageFile {
+            path: at.in_workdir(&file),
+            template: template.clone(),
+            text,
+        });
+    }
+    Ok(steps)
 }
 
 /// Building the artifact and getting it onto the host.
