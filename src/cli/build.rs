@@ -11,7 +11,6 @@ use crate::artifact::build;
 use crate::exit;
 use crate::runner::plan;
 use crate::scenario::Platform;
-use crate::scenario::template::Vars;
 
 /// Arguments of `build`.
 #[derive(Debug, clap::Args)]
@@ -105,55 +104,39 @@ pub fn build_command(args: BuildArgs) -> u8 {
         if !args.scenario.is_empty() && !args.scenario.contains(&s.id) {
             continue;
         }
-        let Some(v) = s.variants.get(platform) else {
-            continue;
-        };
-        let mut vars = Vars::default();
-        let downloads = plan::join(platform, &workdir, "Downloads");
-        vars.set("token", &token)
-            .set("workdir", &workdir)
-            .set("downloads", &downloads)
-            .set("programs", plan::join(platform, &workdir, "program"));
-        let result = (|| -> Result<(String, Vec<u8>), String> {
-            let name = vars.render(&v.artifact.name)?;
-            vars.set("artifact", plan::join(platform, &downloads, &name));
-            let exe = v
-                .artifact
-                .executable
-                .as_ref()
-                .map(|e| vars.render(e))
-                .transpose()?;
-            let command = v
-                .carried_step()
-                .map(|i| vars.render_all(&v.chain[i].run))
-                .transpose()?;
-            if v.artifact.kind.embeds_stage() && stage_bytes.is_none() {
-                return Err(format!(
-                    "{} embeds chainproof built for {platform}: pass --stage FILE",
-                    v.artifact.kind.describe()
-                ));
+        // The artifact is what the plan's artifact step says, for the
+        // target's run directory; the opener does not change it.
+        let artifact = match plan::make(s, platform, None, &token, &workdir) {
+            Ok(p) => p.artifact().cloned(),
+            Err(plan::Skip::NoVariant) => continue,
+            Err(plan::Skip::NoOpener(_)) => None,
+            Err(plan::Skip::NotHere(_, e) | plan::Skip::Invalid(_, e)) => {
+                failures += 1;
+                errln!("error: {} ({platform}): {e}", s.id);
+                continue;
             }
-            let bytes = build::build(&build::Input {
-                kind: v.artifact.kind,
-                platform,
-                file_name: &name,
-                executable: exe.as_deref(),
-                command: command.as_deref(),
-                token: &token,
-                workdir: &workdir,
-                stage: stage_bytes.as_deref(),
-            })?;
-            Ok((name, bytes))
-        })();
-        match result.and_then(|(name, bytes)| {
+        };
+        let result = artifact
+            .ok_or_else(|| "the variant has no opener to plan for".to_string())
+            .and_then(|a| {
+                if a.kind.embeds_stage() && stage_bytes.is_none() {
+                    return Err(format!(
+                        "{} embeds chainproof built for {platform}: pass --stage FILE",
+                        a.kind.describe()
+                    ));
+                }
+                let bytes = build::build(&a.input(stage_bytes.as_deref()))?;
+                Ok((a.name, a.kind, bytes))
+            });
+        match result.and_then(|(name, kind, bytes)| {
             let path = args.out.join(&name);
             std::fs::write(&path, &bytes).map_err(|e| format!("write {}: {e}", path.display()))?;
-            Ok((path, bytes))
+            Ok((path, kind, bytes))
         }) {
-            Ok((path, bytes)) => outln!(
+            Ok((path, kind, bytes)) => outln!(
                 "{}\t{}\t{}\t{} bytes\tsha256 {}",
                 s.id,
-                serde_json::to_value(v.artifact.kind)
+                serde_json::to_value(kind)
                     .ok()
                     .and_then(|k| k.as_str().map(String::from))
                     .unwrap_or_default(),

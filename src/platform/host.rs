@@ -10,7 +10,10 @@ mod imp;
 #[path = "host/windows.rs"]
 mod imp;
 
-pub use imp::{is_privileged, kernel, kill, parent_pid, set_executable, uid, user_name};
+pub use imp::{
+    is_privileged, kernel, kill, own_process_group, parent_pid, set_executable, start_as, uid,
+    user_name,
+};
 
 /// This host's name.
 pub fn hostname() -> String {

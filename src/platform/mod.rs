@@ -3,6 +3,7 @@
 //! portable Rust, unit-tested on any host; `run --dry-run --platform` prints
 //! it, and a run on that platform executes it.
 
+pub mod effects;
 pub mod host;
 pub mod macos;
 pub mod windows;

@@ -1,16 +1,24 @@
-//! Delivering the artifact, opening it, and waiting for the chain: the part
-//! of a scenario run that touches the host, every side effect of which is
-//! journaled or lies in the run directory, so cleanup can undo it.
+//! Interpreting a plan's acting steps on this host: delivering the
+//! artifact, opening it, and waiting for the chain. Each step's effect
+//! outside the run directory is journaled before the step acts, so a crash
+//! after any step leaves a journal `chainproof cleanup` can finish; the
+//! rest lies in the run directory. The decisions (which opener, which
+//! mount, which profile) were made by the plan: a handler only does what
+//! its step says.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::journal::{Entry, Journal};
-use super::{OpenerMatchOwned, State, mount, prepare, serve, vars};
+use super::plan::{
+    ArtifactStep, Effect, MountAt, MountStep, OpenStep, OriginMark, Plan, Profile, Program, Step,
+    mount_var,
+};
+use super::{OpenerMatchOwned, State, prepare, serve};
 use crate::capture::Capture;
+use crate::platform::effects;
 use crate::record::RunStatus;
-use crate::scenario::{Fidelity, ProfileKind, StandIn, Variant, Via};
 use crate::stage;
 
 pub(super) type Failure = (RunStatus, String);
@@ -19,219 +27,267 @@ fn failed(reason: impl Into<String>) -> Failure {
     (RunStatus::Failed, reason.into())
 }
 
-pub(super) async fn execute(
-    variant: &Variant,
-    fidelity: Fidelity,
-    token: &str,
-    state: &mut State,
-    journal: &Journal,
-    entry: &mut Entry,
-    capture: &Capture,
-) -> Result<(), Failure> {
-    let workdir = state.workdir.clone();
-    let downloads = workdir.join("Downloads");
-    std::fs::create_dir_all(&downloads)
-        .map_err(|e| failed(format!("create {}: {e}", downloads.display())))?;
-    let mut vars = vars(token, &workdir);
-    let name = vars.render(&variant.artifact.name).map_err(failed)?;
-    vars.set("artifact", downloads.join(&name).display().to_string());
-    for program in &variant.programs {
-        let starts = match variant.stand_in(program) {
-            StandIn::Starts(i) => Some(vars.render_all(&variant.chain[i].run).map_err(failed)?),
-            StandIn::ReadsArtifact => None,
-            StandIn::Viewer => Some(Vec::new()),
-        };
-        prepare::stage_copy(&workdir, program, starts.as_deref()).map_err(failed)?;
+/// One run of a plan on this host.
+pub(super) struct Run<'a> {
+    pub plan: &'a Plan,
+    pub journal: &'a Journal,
+    pub entry: &'a mut Entry,
+    pub capture: &'a Capture,
+    pub state: &'a mut State,
+}
+
+impl Run<'_> {
+    /// Runs the plan's acting steps in order, each journaled before it
+    /// acts; stops at the first that fails.
+    pub async fn execute(&mut self) -> Result<(), Failure> {
+        let plan = self.plan;
+        for step in plan.acting() {
+            journal_effects(step, self.entry, self.journal)?;
+            self.act(step).await?;
+        }
+        Ok(())
     }
-    let carried = variant
-        .carried_step()
-        .map(|i| vars.render_all(&variant.chain[i].run))
-        .transpose()
-        .map_err(failed)?;
-    let platform = crate::scenario::Platform::current().unwrap_or(crate::scenario::Platform::Linux);
-    let bytes = prepare::artifact_bytes(
-        &variant.artifact,
-        platform,
-        &vars,
-        token,
-        &workdir,
-        carried.as_deref(),
-    )
-    .map_err(failed)?;
-    let path = match variant.delivery.via {
-        Via::Http => {
-            let d = serve::download(bytes, &name, &downloads)
+
+    async fn act(&mut self, step: &Step) -> Result<(), Failure> {
+        let workdir = self.state.workdir.clone();
+        match step {
+            Step::CreateRunDir { downloads, .. } => std::fs::create_dir_all(downloads)
+                .map_err(|e| failed(format!("create {downloads}: {e}"))),
+            Step::StageProgram { name, does, .. } => {
+                prepare::stage_copy(&workdir, name, does.instruction())
+                    .map(drop)
+                    .map_err(failed)
+            }
+            Step::BuildArtifact(a) => self.build(a),
+            Step::Serve { name } => {
+                let bytes = self.state.bytes.take().unwrap_or_default();
+                self.state.server = Some(serve::Server::start(bytes, name).await.map_err(failed)?);
+                Ok(())
+            }
+            Step::Download { dir, .. } => {
+                let server = self
+                    .state
+                    .server
+                    .take()
+                    .ok_or_else(|| failed("download: nothing is served"))?;
+                let d = server.download(Path::new(dir)).await.map_err(failed)?;
+                self.state.origin = Some((d.url, d.referrer));
+                self.state.artifact = Some((d.path, Vec::new()));
+                Ok(())
+            }
+            Step::Copy { path } => {
+                let bytes = self.state.bytes.take().unwrap_or_default();
+                std::fs::write(path, &bytes).map_err(|e| failed(format!("write {path}: {e}")))?;
+                self.state.artifact = Some((PathBuf::from(path), Vec::new()));
+                Ok(())
+            }
+            Step::MarkOrigin { path, mark } => {
+                self.mark_origin(Path::new(path), *mark);
+                Ok(())
+            }
+            Step::MakeExecutable { path } => {
+                prepare::set_executable(Path::new(path)).map_err(failed)
+            }
+            Step::StageFile { path, text, .. } => {
+                let path = PathBuf::from(path);
+                prepare::write_payload(&path, text).map_err(failed)?;
+                self.state.payloads.push(path);
+                Ok(())
+            }
+            Step::Mount(m) => self.mount(m),
+            Step::Profile(p) => self.profile(p),
+            Step::Open(o) => self.open(o),
+            Step::Wait { proof, timeout } => {
+                let child = self
+                    .state
+                    .child
+                    .as_mut()
+                    .ok_or_else(|| failed("wait: the opener was not started"))?;
+                wait_for_chain(
+                    child,
+                    &self.plan.token,
+                    proof.as_deref().map(Path::new),
+                    *timeout,
+                    &mut self.state.settled_at,
+                )
                 .await
-                .map_err(failed)?;
-            let marks = if variant.delivery.mark_origin {
-                serve::mark_origin(&d.path, &d.url, &d.referrer).unwrap_or_else(|e| {
-                    state.warnings.push(e);
-                    Vec::new()
-                })
-            } else {
-                Vec::new()
-            };
-            state.artifact = Some((d.path.clone(), marks));
-            d.path
-        }
-        Via::Copy => {
-            let p = downloads.join(&name);
-            std::fs::write(&p, &bytes)
-                .map_err(|e| failed(format!("write {}: {e}", p.display())))?;
-            if variant.delivery.mark_origin {
-                state
-                    .warnings
-                    .push("a copied file has no download origin: no origin marks were set".into());
             }
-            state.artifact = Some((p.clone(), Vec::new()));
-            p
+            Step::Stop { .. } | Step::Collect { .. } | Step::Clean { .. } => Ok(()),
         }
-    };
-    if variant.artifact.kind == crate::artifact::ArtifactKind::Reg {
-        // regedit writes this key when the chain runs; cleanup deletes it.
-        entry
-            .registry_keys
-            .push(crate::platform::windows::reg_key(token));
-        journal
-            .write(entry)
-            .map_err(|e| failed(format!("write the journal: {e}")))?;
     }
-    if variant.artifact.kind == crate::artifact::ArtifactKind::Executable {
-        // What the user does before starting a downloaded program on Linux
-        // or macOS ("allow executing file as program").
-        prepare::set_executable(&path).map_err(failed)?;
+
+    fn build(&mut self, a: &ArtifactStep) -> Result<(), Failure> {
+        let stage = if a.kind.embeds_stage() {
+            let image =
+                stage::own_image().map_err(|e| failed(format!("find the stage program: {e}")))?;
+            Some(
+                std::fs::read(&image)
+                    .map_err(|e| failed(format!("read {}: {e}", image.display())))?,
+            )
+        } else {
+            None
+        };
+        let bytes = crate::artifact::build::build(&a.input(stage.as_deref())).map_err(failed)?;
+        self.state.bytes = Some(bytes);
+        Ok(())
     }
-    state.payloads = prepare::stage_files(variant, &vars, &workdir).map_err(failed)?;
-    state.proof = variant
-        .proof
-        .as_ref()
-        .map(|p| vars.render(p).map(PathBuf::from))
-        .transpose()
-        .map_err(failed)?;
-    let report = workdir.join(".stage-reports.jsonl");
-    let mut cmd = match fidelity {
-        Fidelity::Emulated => {
-            let e = variant
-                .open
-                .emulated
-                .as_ref()
-                .ok_or_else(|| failed("no emulated opener"))?;
-            // By association, the application starts the first step itself.
-            let starts = if variant.open.by_association {
-                Some(vars.render_all(&variant.chain[0].run).map_err(failed)?)
-            } else {
-                None
-            };
-            let exe =
-                prepare::stage_copy(&workdir, &e.as_name, starts.as_deref()).map_err(failed)?;
-            let mut c = tokio::process::Command::new(&exe);
-            #[cfg(unix)]
-            c.arg0(&e.as_name);
-            c.args(vars.render_all(&e.args).map_err(failed)?);
-            c
+
+    /// A mark that cannot be set is a warning in the record, not a failure:
+    /// the chain still runs, and the report says the file lacks its origin.
+    fn mark_origin(&mut self, path: &Path, mark: OriginMark) {
+        let Some((url, referrer)) = self.state.origin.clone() else {
+            self.state
+                .warnings
+                .push("no download origin to mark: the file was not downloaded".into());
+            return;
+        };
+        match serve::mark_origin(path, mark, &url, &referrer) {
+            Ok(marks) => {
+                if let Some((_, set)) = self.state.artifact.as_mut() {
+                    *set = marks;
+                }
+            }
+            Err(e) => self.state.warnings.push(e),
         }
-        Fidelity::Real => {
-            let r = variant
-                .open
-                .real
-                .as_ref()
-                .ok_or_else(|| failed("no real opener"))?;
-            if r.mount {
-                // macOS mounts under /Volumes, as the Finder does (and as
-                // detection content expects); elsewhere inside the run.
-                let wanted = if cfg!(target_os = "macos") {
-                    PathBuf::from(format!("/Volumes/chainproof-{token}"))
-                } else {
-                    workdir.join("media").join(prepare::mount_dir(&name))
-                };
-                let handle = mount::handle(&path, &wanted);
-                entry.mount_point = Some(handle.clone());
-                journal
-                    .write(entry)
-                    .map_err(|e| failed(format!("write the journal: {e}")))?;
-                let (method, mp) =
-                    mount::mount(&path, &wanted, &[(stage::ENV_TOKEN, token)]).map_err(failed)?;
-                state.mount = Some((path.clone(), mp.clone(), method.name()));
-                state.mount_handle = Some(handle);
-                vars.set("mount", mount_var(&mp));
+    }
+
+    fn mount(&mut self, m: &MountStep) -> Result<(), Failure> {
+        let at = match &m.at {
+            MountAt::Dir(dir) => Some(PathBuf::from(dir)),
+            MountAt::DriveLetter => None,
+        };
+        let image = PathBuf::from(&m.image);
+        let mounted = effects::this_host()
+            .mount(
+                &image,
+                at.as_deref(),
+                &[(stage::ENV_TOKEN, &self.plan.token)],
+            )
+            .map_err(failed)?;
+        self.state
+            .vars
+            .set("mount", mount_var(&mounted.point.display().to_string()));
+        self.state.mount = Some((image, mounted.point, mounted.method));
+        Ok(())
+    }
+
+    fn profile(&mut self, p: &Profile) -> Result<(), Failure> {
+        match p {
+            Profile::Libreoffice { dir } => {
+                crate::artifact::odt::write_throwaway_profile(Path::new(dir))
+                    .map_err(|e| failed(format!("write a throw-away profile in {dir}: {e}")))
             }
-            if r.profile == Some(ProfileKind::OfficeTrustedLocation) {
-                trust_run_directory(&r.image, token, &workdir, entry, journal, state)?;
+            Profile::TrustedLocation { key, add, dir, .. } => {
+                for argv in add {
+                    run_checked(argv)
+                        .map_err(|e| failed(format!("add the temporary Trusted Location: {e}")))?;
+                }
+                self.state.warnings.push(format!(
+                    "made {dir} a temporary Office Trusted Location ({key}) so the macro runs despite the Mark-of-the-Web; cleanup deletes it"
+                ));
+                Ok(())
             }
-            if r.profile == Some(ProfileKind::Libreoffice) {
-                // Its IPC socket lands in /tmp whatever we do; cleanup removes it.
+        }
+    }
+
+    fn open(&mut self, o: &OpenStep) -> Result<(), Failure> {
+        let workdir = self.state.workdir.clone();
+        let (mut cmd, opener) = match &o.program {
+            Program::Stage {
+                name, args, starts, ..
+            } => {
+                let exe = prepare::stage_copy(&workdir, name, starts.as_deref()).map_err(failed)?;
+                let mut c = tokio::process::Command::new(&exe);
+                crate::platform::host::start_as(&mut c, name);
+                c.args(args);
+                (c, OpenerMatchOwned::Pid(0, name.clone()))
+            }
+            Program::Real { template, .. } => {
+                // Rendered again: a drive letter is known only once mounted.
+                let argv = self.state.vars.render_all(template).map_err(failed)?;
+                let (program, args) = argv
+                    .split_first()
+                    .ok_or_else(|| failed("the opener's command is empty"))?;
+                let mut c = tokio::process::Command::new(program);
+                c.args(args);
+                (c, OpenerMatchOwned::Image(self.plan.opener.clone()))
+            }
+        };
+        for dir in &o.dirs {
+            std::fs::create_dir_all(dir).map_err(|e| failed(format!("create {dir}: {e}")))?;
+        }
+        let log =
+            std::fs::File::create(&o.log).map_err(|e| failed(format!("create {}: {e}", o.log)))?;
+        let log2 = log
+            .try_clone()
+            .map_err(|e| failed(format!("share {}: {e}", o.log)))?;
+        cmd.current_dir(&o.cwd)
+            .envs(o.env.iter().map(|(k, v)| (k, v)))
+            .env(stage::ENV_TOKEN, &self.plan.token)
+            .env(stage::ENV_REPORT, &o.report)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .kill_on_drop(false);
+        crate::platform::host::own_process_group(&mut cmd);
+        let child = cmd
+            .spawn()
+            .map_err(|e| failed(format!("start the opener: {e}")))?;
+        let pid = child.id().unwrap_or_default();
+        self.capture.add_root(pid);
+        self.state.opener = Some(match opener {
+            OpenerMatchOwned::Pid(_, name) => OpenerMatchOwned::Pid(pid, name),
+            image => image,
+        });
+        self.state.opened_at = Some(Instant::now());
+        self.state.child = Some(child);
+        Ok(())
+    }
+}
+
+/// Adds what `step` will leave outside the run directory to the journal
+/// entry and writes it, before the step acts. A step that leaves nothing
+/// outside the run directory needs no new entry: removing the directory,
+/// which the entry already names, undoes it.
+fn journal_effects(step: &Step, entry: &mut Entry, journal: &Journal) -> Result<(), Failure> {
+    let effects = step.effects();
+    if effects.is_empty() {
+        return Ok(());
+    }
+    for effect in effects {
+        match effect {
+            Effect::Mount { handle } => entry.mount_point = Some(PathBuf::from(handle)),
+            Effect::RegistryKey(key) => entry.registry_keys.push(key),
+            Effect::OfficeSockets => {
+                // Sockets from a second before the open on are the run's.
                 let since = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_secs().saturating_sub(1))
                     .unwrap_or(0);
                 entry.office_since_unix = Some(since);
-                journal
-                    .write(entry)
-                    .map_err(|e| failed(format!("write the journal: {e}")))?;
-                let profile = workdir.join("profile");
-                crate::artifact::odt::write_throwaway_profile(&profile).map_err(|e| {
-                    failed(format!(
-                        "write a throw-away profile in {}: {e}",
-                        profile.display()
-                    ))
-                })?;
-                vars.set("profile", profile.display().to_string());
             }
-            let argv = vars.render_all(&r.command).map_err(failed)?;
-            let mut c = tokio::process::Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            if r.profile == Some(ProfileKind::Libreoffice) {
-                // Keep the application's caches and settings out of the user's home.
-                let home = workdir.join("home");
-                let tmp = workdir.join("tmp");
-                for dir in [&home, &tmp] {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| failed(format!("create {}: {e}", dir.display())))?;
-                }
-                c.env("HOME", &home)
-                    .env("XDG_CONFIG_HOME", home.join(".config"))
-                    .env("XDG_CACHE_HOME", home.join(".cache"))
-                    .env("TMPDIR", &tmp);
-            }
-            c
         }
-    };
-    let log_path = workdir.join("opener.log");
-    let log = std::fs::File::create(&log_path)
-        .map_err(|e| failed(format!("create {}: {e}", log_path.display())))?;
-    let log2 = log
-        .try_clone()
-        .map_err(|e| failed(format!("share {}: {e}", log_path.display())))?;
-    cmd.current_dir(&downloads)
-        .env(stage::ENV_TOKEN, token)
-        .env(stage::ENV_REPORT, &report)
+    }
+    journal
+        .write(entry)
+        .map_err(|e| failed(format!("write the journal: {e}")))
+}
+
+/// Runs `argv` to completion; its stderr is the error when it fails.
+fn run_checked(argv: &[String]) -> Result<(), String> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| "empty command".to_string())?;
+    let out = std::process::Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .kill_on_drop(false);
-    #[cfg(unix)]
-    cmd.process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| failed(format!("start the opener: {e}")))?;
-    let pid = child.id().unwrap_or_default();
-    capture.add_root(pid);
-    state.opener = Some(
-        match (fidelity, &variant.open.emulated, &variant.open.real) {
-            (Fidelity::Emulated, Some(e), _) => OpenerMatchOwned::Pid(pid, e.as_name.clone()),
-            (_, _, Some(r)) => OpenerMatchOwned::Image(r.image.clone()),
-            _ => OpenerMatchOwned::Pid(pid, String::new()),
-        },
-    );
-    state.opened_at = Some(Instant::now());
-    wait_for_chain(
-        &mut child,
-        token,
-        state.proof.as_deref(),
-        variant.timeout,
-        &mut state.settled_at,
-    )
-    .await
+        .output()
+        .map_err(|e| format!("start {program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
 }
 
 /// Waits until the proof file exists (then a short grace for the last
@@ -255,7 +311,7 @@ async fn wait_for_chain(
             return Ok(());
         }
         let opener_gone = matches!(child.try_wait(), Ok(Some(_)));
-        if opener_gone && super::cleanup::token_processes(token).is_empty() {
+        if opener_gone && effects::this_host().token_processes(token).is_empty() {
             let since = *quiet_since.get_or_insert_with(Instant::now);
             // Give a straggling proof write or exit event half a second; a
             // chain with a proof file gets longer, since a desktop shell may
@@ -285,60 +341,69 @@ async fn wait_for_chain(
     }
 }
 
-/// Makes the run directory a temporary Office Trusted Location (Windows), so
-/// the document's macro runs despite the Mark-of-the-Web: journalled first,
-/// deleted at cleanup, and named in the record's warnings.
-fn trust_run_directory(
-    image: &str,
-    token: &str,
-    workdir: &Path,
-    entry: &mut Entry,
-    journal: &Journal,
-    state: &mut State,
-) -> Result<(), Failure> {
-    use crate::platform::windows::{OfficeApp, trusted_location_add, trusted_location_key};
-    let app = OfficeApp::for_image(image).unwrap_or(OfficeApp::Word);
-    entry.registry_keys.push(trusted_location_key(app, token));
-    journal
-        .write(entry)
-        .map_err(|e| failed(format!("write the journal: {e}")))?;
-    let dir = workdir.display().to_string();
-    for argv in trusted_location_add(app, token, &dir) {
-        let out = std::process::Command::new(&argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| failed(format!("start {}: {e}", argv[0])))?;
-        if !out.status.success() {
-            return Err(failed(format!(
-                "add the temporary Trusted Location: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-    }
-    state.warnings.push(format!(
-        "made {dir} a temporary Office Trusted Location ({}) so the macro runs despite the Mark-of-the-Web; cleanup deletes it",
-        trusted_location_key(app, token)
-    ));
-    Ok(())
-}
-
-/// `{mount}` for a mount point: a Windows drive root `E:\` becomes `E:`, so
-/// `{mount}\Setup.exe` is `E:\Setup.exe`.
-pub(super) fn mount_var(mp: &Path) -> String {
-    let text = mp.display().to_string();
-    match text.strip_suffix('\\') {
-        Some(drive) if drive.len() == 2 && drive.ends_with(':') => drive.to_string(),
-        _ => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::scenario::{Fidelity, Platform};
+
+    /// Before each step that leaves something outside the run directory
+    /// acts, the journal on disk already names it, so `chainproof cleanup`
+    /// could undo it after a crash at that point; the entry passes the
+    /// journal's own check.
     #[test]
-    fn a_drive_root_mount_point_renders_without_its_separator() {
-        use std::path::Path;
-        assert_eq!(super::mount_var(Path::new("E:\\")), "E:");
-        assert_eq!(super::mount_var(Path::new("/w/media/x")), "/w/media/x");
+    fn each_effect_is_on_disk_before_its_step_acts() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let journal = Journal::under(dir.path());
+        let token = "cp0123456789";
+        let workdir = dir.path().join(format!("chainproof-{token}"));
+        let loaded = crate::scenario::load_paths(&[]).map_err(|e| format!("{e:?}"))?;
+        let mut checked = 0;
+        for (id, fidelity) in [
+            ("iso-exec", None),
+            ("macro-doc-shell", Some(Fidelity::Real)),
+        ] {
+            let scenario = &loaded
+                .iter()
+                .find(|l| l.scenario.id == id)
+                .ok_or("no scenario")?
+                .scenario;
+            let plan = super::super::plan::make(
+                scenario,
+                Platform::Linux,
+                fidelity,
+                token,
+                &workdir.display().to_string(),
+            )
+            .map_err(|e| format!("{e:?}"))?;
+            let mut entry = Entry {
+                token: token.into(),
+                scenario: id.into(),
+                workdir: workdir.clone(),
+                mount_point: None,
+                harness_pid: std::process::id(),
+                harness_start_ticks: None,
+                office_since_unix: None,
+                registry_keys: Vec::new(),
+            };
+            journal.write(&entry).map_err(|e| e.to_string())?;
+            for step in plan.acting() {
+                journal_effects(step, &mut entry, &journal).map_err(|(_, e)| e)?;
+                let (on_disk, refused) = journal.entries().map_err(|e| e.to_string())?;
+                assert!(refused.is_empty(), "{refused:?}");
+                assert_eq!(on_disk, vec![entry.clone()]);
+                for effect in step.effects() {
+                    checked += 1;
+                    match effect {
+                        Effect::Mount { handle } => {
+                            assert_eq!(on_disk[0].mount_point, Some(PathBuf::from(handle)));
+                        }
+                        Effect::OfficeSockets => assert!(on_disk[0].office_since_unix.is_some()),
+                        Effect::RegistryKey(k) => assert!(on_disk[0].registry_keys.contains(&k)),
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2, "a mount and the office's sockets");
+        Ok(())
     }
 }

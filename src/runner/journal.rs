@@ -146,12 +146,13 @@ impl Entry {
                     .all(|c| !matches!(c, std::path::Component::ParentDir));
             // Windows unmounts by the image (inside the run directory);
             // macOS mounts under /Volumes, as the Finder does.
-            let image = cfg!(windows)
+            let here = crate::scenario::Platform::current();
+            let image = here == Some(crate::scenario::Platform::Windows)
                 && mp.starts_with(&self.workdir)
                 && mp
                     .components()
                     .all(|c| !matches!(c, std::path::Component::ParentDir));
-            let volume = cfg!(target_os = "macos")
+            let volume = here == Some(crate::scenario::Platform::Macos)
                 && *mp == Path::new("/Volumes").join(format!("chainproof-{}", self.token));
             let drive = image || volume;
             if !inside && !drive {

@@ -8,12 +8,8 @@
 
 mod chain;
 pub mod cleanup;
+mod end;
 pub mod journal;
-#[cfg(target_os = "linux")]
-pub mod mount;
-#[cfg(not(target_os = "linux"))]
-#[path = "mount_other.rs"]
-pub mod mount;
 #[cfg(all(test, target_os = "linux"))]
 mod mount_tests;
 pub mod plan;
@@ -22,16 +18,16 @@ pub(crate) mod residue;
 mod serve;
 pub mod truth;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::capture::Capture;
-use crate::record::{FileTruth, GroundTruth, MountTruth, RunStatus, ScenarioRun, Timings};
+use crate::platform::effects;
+use crate::record::{GroundTruth, RunStatus, ScenarioRun, Timings};
 use crate::scenario::template::Vars;
-use crate::scenario::{Fidelity, Loaded, Platform, Variant};
-use crate::stage;
+use crate::scenario::{Fidelity, Loaded, Platform};
 use journal::{Entry, Journal};
 use truth::OpenerMatch;
 
@@ -50,15 +46,22 @@ pub struct Options {
 #[derive(Default)]
 pub(super) struct State {
     workdir: PathBuf,
+    /// The template variables, as planned and then as learnt (a drive letter).
+    vars: Vars,
+    /// The artifact's bytes, between building and delivering them.
+    bytes: Option<Vec<u8>>,
+    /// The loopback server, between serving and downloading.
+    server: Option<serve::Server>,
+    /// Where the download came from: its URL and referrer.
+    origin: Option<(String, String)>,
     artifact: Option<(PathBuf, Vec<(String, String)>)>,
     payloads: Vec<PathBuf>,
     /// The image, where it is mounted, and how.
     mount: Option<(PathBuf, PathBuf, &'static str)>,
-    /// What unmounting takes: the mount point, or the image on Windows.
-    mount_handle: Option<PathBuf>,
     opener: Option<OpenerMatchOwned>,
+    /// The opener, once started.
+    child: Option<tokio::process::Child>,
     warnings: Vec<String>,
-    proof: Option<PathBuf>,
     /// When the opener was started.
     opened_at: Option<std::time::Instant>,
     /// When the chain was seen complete (before the grace period).
@@ -88,29 +91,22 @@ pub async fn run(
         );
     };
     record.platform = platform;
-    let Some(variant) = loaded.scenario.variants.get(platform) else {
-        return finish(
-            record,
-            RunStatus::NotApplicable,
-            Some(format!("no {platform} variant")),
-        );
+    let workdir = opts.work_root.join(format!("chainproof-{token}"));
+    let planned = plan::make(
+        &loaded.scenario,
+        platform,
+        opts.fidelity,
+        &token,
+        &workdir.display().to_string(),
+    );
+    let plan = match planned {
+        Ok(p) => p,
+        Err(skip) => return skipped(record, skip, platform, opts.fidelity),
     };
-    let Some(fidelity) = variant.pick_fidelity(opts.fidelity) else {
-        let want = opts
-            .fidelity
-            .map(|f| format!("{f:?}").to_lowercase())
-            .unwrap_or_default();
-        return finish(
-            record,
-            RunStatus::NotApplicable,
-            Some(format!("the {platform} variant has no {want} opener")),
-        );
-    };
-    record.fidelity = Some(fidelity);
-    if let Some(why) = cannot_run(variant, fidelity) {
+    record.fidelity = Some(plan.fidelity);
+    if let Some(why) = cannot_run(&plan) {
         return finish(record, RunStatus::NotApplicable, Some(why));
     }
-    let workdir = opts.work_root.join(format!("chainproof-{token}"));
     let mut entry = Entry {
         token: token.clone(),
         scenario: loaded.scenario.id.clone(),
@@ -131,51 +127,62 @@ pub async fn run(
     let began = std::time::Instant::now();
     let capture = Capture::start(&token);
     let mut state = State {
-        workdir: workdir.clone(),
+        workdir,
+        vars: plan.vars.clone(),
+        warnings: plan.warnings.clone(),
         ..State::default()
     };
+    let mut run = chain::Run {
+        plan: &plan,
+        journal: &opts.journal,
+        entry: &mut entry,
+        capture: &capture,
+        state: &mut state,
+    };
     let outcome = tokio::select! {
-        o = chain::execute(variant, fidelity, &token, &mut state, &opts.journal, &mut entry, &capture) => o,
+        o = run.execute() => o,
         _ = crate::stop::requested(cancel) => Err((RunStatus::Interrupted, "interrupted by a signal".to_string())),
     };
-    // Cleanup, in an order that lets each step succeed: unmount (the mount
-    // daemon carries the token), end processes, then read what they left.
     let ended = std::time::Instant::now();
-    let clean = cleanup::stop_all(&entry);
-    let captured = capture.stop();
-    let stages = stage::read_reports(&workdir.join(".stage-reports.jsonl"));
-    let files = describe_files(&state);
-    let removed = std::fs::remove_dir_all(&workdir);
-    record.truth = GroundTruth {
-        processes: truth::merge(captured.processes, &stages),
-        files,
-        mount: state.mount.as_ref().map(|(image, mp, method)| MountTruth {
-            image: image.display().to_string(),
-            mount_point: mp.display().to_string(),
-            method: method.to_string(),
-            unmounted: clean.unmounted
-                && !mount::is_mounted(state.mount_handle.as_deref().unwrap_or(mp)),
-        }),
-        sources: sources(&captured.sources, !stages.is_empty()),
-        warnings: state
-            .warnings
-            .iter()
-            .chain(&captured.warnings)
-            .chain(&clean.problems)
-            .cloned()
-            .collect(),
-        removed_outside: clean.removed_outside.clone(),
-    };
-    if (removed.is_ok() || !workdir.exists()) && clean.problems.is_empty() {
-        let _ = opts.journal.remove(&token);
-    }
-    record.hops = hops_of(variant, &token, &state, &record.truth);
+    // The finishing steps run on every path out.
+    record.truth = end::finish(&plan, &entry, &opts.journal, capture, &mut state);
+    record.hops = hops_of(&plan, &state, &record.truth);
     record.timings = Some(timings(&state, began, ended, std::time::Instant::now()));
     let (status, reason) = match outcome {
         Ok(()) => (RunStatus::Completed, None),
         Err((status, reason)) => (status, Some(reason)),
     };
     finish(record, status, reason)
+}
+
+/// The record of a variant the plan says cannot run here.
+fn skipped(
+    mut record: ScenarioRun,
+    skip: plan::Skip,
+    platform: Platform,
+    wanted: Option<Fidelity>,
+) -> ScenarioRun {
+    let (status, why) = match skip {
+        plan::Skip::NoVariant => (RunStatus::NotApplicable, format!("no {platform} variant")),
+        plan::Skip::NoOpener(_) => {
+            let want = wanted
+                .map(|f| format!("{f:?}").to_lowercase())
+                .unwrap_or_default();
+            (
+                RunStatus::NotApplicable,
+                format!("the {platform} variant has no {want} opener"),
+            )
+        }
+        plan::Skip::NotHere(fidelity, why) => {
+            record.fidelity = Some(fidelity);
+            (RunStatus::NotApplicable, why)
+        }
+        plan::Skip::Invalid(fidelity, why) => {
+            record.fidelity = Some(fidelity);
+            (RunStatus::Failed, why)
+        }
+    };
+    finish(record, status, Some(why))
 }
 
 /// The record of a scenario the suite never started because it was
@@ -220,43 +227,17 @@ fn finish(mut record: ScenarioRun, status: RunStatus, reason: Option<String>) ->
     record
 }
 
-/// Why this host cannot run the variant at this fidelity, if it cannot.
-fn cannot_run(variant: &Variant, fidelity: Fidelity) -> Option<String> {
-    let real = variant
-        .open
-        .real
-        .as_ref()
-        .filter(|_| fidelity == Fidelity::Real)?;
-    if real.profile == Some(crate::scenario::ProfileKind::OfficeTrustedLocation) && !cfg!(windows) {
-        return Some("Microsoft Office's Trusted Locations exist only on Windows".into());
-    }
-    if let Some(missing) = real.requires.iter().find(|p| mount::which(p).is_none()) {
+/// Why this host cannot run the plan, if it cannot: what the plan needs
+/// that is not installed here. Probing the host is the runner's, not the
+/// plan's.
+fn cannot_run(plan: &plan::Plan) -> Option<String> {
+    if let Some(missing) = plan.requires.iter().find(|p| effects::which(p).is_none()) {
         return Some(format!("`{missing}` is not installed on this host"));
     }
-    if real.mount {
-        return mount::unavailable();
+    if plan.mount().is_some() {
+        return effects::this_host().mount_unavailable();
     }
     None
-}
-
-fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {
-    let mut all: Vec<String> = capture
-        .iter()
-        .map(|s| truth::source_name(*s).to_string())
-        .collect();
-    if stage {
-        all.insert(0, "stage-report".into());
-    }
-    all
-}
-
-pub(super) fn vars(token: &str, workdir: &Path) -> Vars {
-    let mut v = Vars::default();
-    v.set("token", token)
-        .set("workdir", workdir.display().to_string())
-        .set("downloads", workdir.join("Downloads").display().to_string())
-        .set("programs", workdir.join("program").display().to_string());
-    v
 }
 
 /// Where a scenario's wall time went; `prepare_ms` and `cleanup_ms` are the
@@ -280,50 +261,13 @@ fn timings(
     }
 }
 
-fn describe_files(state: &State) -> Vec<FileTruth> {
-    let mut files = Vec::new();
-    if let Some((path, marks)) = &state.artifact {
-        files.extend(truth::file_truth(path, "artifact", marks));
-    }
-    for p in &state.payloads {
-        files.extend(truth::file_truth(p, "payload", &[]));
-    }
-    if let Some(p) = &state.proof {
-        files.extend(truth::file_truth(p, "proof", &[]));
-    }
-    files
-}
-
-fn hops_of(
-    variant: &Variant,
-    token: &str,
-    state: &State,
-    truth: &GroundTruth,
-) -> Vec<crate::record::HopTruth> {
-    let mut vars = vars(token, &state.workdir);
-    if let Some((path, _)) = &state.artifact {
-        vars.set("artifact", path.display().to_string());
-    }
-    if let Some((_, mp, _)) = &state.mount {
-        vars.set("mount", chain::mount_var(mp));
-    }
-    let chain: Vec<Vec<String>> = variant
-        .chain
-        .iter()
-        .map(|s| vars.render_all(&s.run).unwrap_or_else(|_| s.run.clone()))
-        .collect();
-    let name = vars
-        .render(&variant.artifact.name)
-        .unwrap_or_else(|_| variant.artifact.name.clone());
+fn hops_of(plan: &plan::Plan, state: &State, truth: &GroundTruth) -> Vec<crate::record::HopTruth> {
+    let name = plan.artifact().map(|a| a.name.as_str()).unwrap_or_default();
     let artifact = truth.files.iter().find(|f| f.role == "artifact");
     let opener = match &state.opener {
         Some(OpenerMatchOwned::Pid(pid, name)) => OpenerMatch::Pid(*pid, name),
         Some(OpenerMatchOwned::Image(pattern)) => OpenerMatch::Image(pattern),
-        None => match (&variant.open.emulated, &variant.open.real) {
-            (Some(e), _) => OpenerMatch::Image(&e.as_name),
-            (None, Some(r)) => OpenerMatch::Image(&r.image),
-            (None, None) => OpenerMatch::Image(""),
-        },
+        None => OpenerMatch::Image(&plan.opener),
     };
-    truth::hops(&name, artifact, opener, &chain, &truth.processes)
+    truth::hops(name, artifact, opener, &plan.chain, &truth.processes)
 }

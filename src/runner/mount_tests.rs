@@ -1,5 +1,5 @@
 //! The harness's mount path, a hundred times over: every image mounted
-//! through [`super::mount::mount`] and undone by the cleanup a run does
+//! through [`crate::platform::effects::Effects::mount`] and undone by the cleanup a run does
 //! ([`super::cleanup::clean`]) leaves nothing outside its run directory —
 //! no line in fuseiso's mount table, no file in the user's home, nothing in
 //! `/tmp` naming the run.
@@ -10,9 +10,9 @@ use std::time::SystemTime;
 
 use super::cleanup;
 use super::journal::Entry;
-use super::mount;
 use crate::artifact::iso::{self, IsoFile};
 use crate::artifact::testutil::tool_available;
+use crate::platform::effects::this_host;
 
 const MOUNTS: usize = 100;
 
@@ -63,7 +63,7 @@ fn a_hundred_mounts_leave_nothing_outside_the_run_directory() {
     )
     .unwrap_or_else(|e| panic!("build the image: {e}"));
     let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mtab = super::residue::fuseiso_mtab().unwrap_or_else(|| panic!("no passwd home"));
+    let mtab = crate::platform::effects::fuseiso_mtab().unwrap_or_else(|| panic!("no passwd home"));
     let home = mtab.parent().unwrap_or_else(|| panic!("mtab has a parent"));
     let home_before = files(home);
     let mut tokens = Vec::new();
@@ -75,9 +75,11 @@ fn a_hundred_mounts_leave_nothing_outside_the_run_directory() {
         let path = downloads.join(format!("Setup-{token}.iso"));
         std::fs::write(&path, &image).unwrap_or_else(|e| panic!("{e}"));
         let wanted = workdir.join("media").join(format!("Setup-{token}"));
-        let (method, mp) = mount::mount(&path, &wanted, &[(crate::stage::ENV_TOKEN, &token)])
+        let mounted = this_host()
+            .mount(&path, Some(&wanted), &[(crate::stage::ENV_TOKEN, &token)])
             .unwrap_or_else(|e| panic!("mount {i}: {e}"));
-        assert_eq!(method, mount::Method::Fuseiso);
+        assert_eq!(mounted.method, "fuseiso");
+        let mp = mounted.point;
         assert!(mp.join("Setup.sh").is_file(), "mount {i} serves the image");
         let table = std::fs::read_to_string(&mtab).unwrap_or_default();
         assert!(
@@ -100,7 +102,10 @@ fn a_hundred_mounts_leave_nothing_outside_the_run_directory() {
         assert!(report.removed_workdir, "mount {i}: {report:?}");
         assert!(report.problems.is_empty(), "mount {i}: {report:?}");
         assert!(report.removed_outside.is_empty(), "mount {i}: {report:?}");
-        assert!(!mount::is_mounted(&mp) && !workdir.exists(), "mount {i}");
+        assert!(
+            !this_host().is_mounted(&mp) && !workdir.exists(),
+            "mount {i}"
+        );
         tokens.push(token);
     }
     let table = std::fs::read_to_string(&mtab).unwrap_or_default();

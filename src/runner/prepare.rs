@@ -1,81 +1,21 @@
-//! Building what a scenario needs before the open: the artifact's bytes,
-//! the staged payload files, and the opener's command.
+//! Writing what a plan's steps stage before the open: copies of the stage
+//! program, payload files, executable bits.
 
 use std::path::{Path, PathBuf};
 
-use crate::artifact::build;
-use crate::payload;
-use crate::scenario::template::Vars;
-use crate::scenario::{ArtifactSpec, Platform, Variant};
 use crate::stage;
 
-/// Builds the artifact's bytes for this host; `command` is the rendered
-/// chain step the artifact carries, if it carries one.
-pub fn artifact_bytes(
-    spec: &ArtifactSpec,
-    platform: Platform,
-    vars: &Vars,
-    token: &str,
-    workdir: &Path,
-    command: Option<&[String]>,
-) -> Result<Vec<u8>, String> {
-    let name = vars.render(&spec.name)?;
-    let executable = spec
-        .executable
-        .as_ref()
-        .map(|e| vars.render(e))
-        .transpose()?;
-    let stage = if spec.kind.embeds_stage() {
-        let image = stage::own_image().map_err(|e| format!("find the stage program: {e}"))?;
-        Some(std::fs::read(&image).map_err(|e| format!("read {}: {e}", image.display()))?)
-    } else {
-        None
-    };
-    let workdir = workdir.display().to_string();
-    build::build(&build::Input {
-        kind: spec.kind,
-        platform,
-        file_name: &name,
-        executable: executable.as_deref(),
-        command,
-        token,
-        workdir: &workdir,
-        stage: stage.as_deref(),
-    })
-}
-
-/// The mount point's folder name for an image: its file name without the
-/// extension, as a desktop names the volume's folder.
-pub fn mount_dir(file_name: &str) -> String {
-    let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
-    stem.replace(['/', '\\'], "_")
-}
-
-/// Renders and writes the variant's payload files into `workdir`, executable.
-pub fn stage_files(variant: &Variant, vars: &Vars, workdir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut written = Vec::new();
-    for (name, template) in &variant.files {
-        let text =
-            payload::get(template).ok_or_else(|| format!("no payload template `{template}`"))?;
-        let file_name = vars.render(name)?;
-        // Validation allows file names only; refuse anything else here too.
-        if file_name.contains(['/', '\\']) || file_name == ".." {
-            return Err(format!(
-                "staged file `{file_name}` would leave the run directory"
-            ));
-        }
-        let path = workdir.join(file_name);
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| format!("create {}: {e}", path.display()))?;
-        std::io::Write::write_all(&mut f, vars.render(text)?.as_bytes())
-            .map_err(|e| format!("write {}: {e}", path.display()))?;
-        set_executable(&path)?;
-        written.push(path);
-    }
-    Ok(written)
+/// Writes a payload file the plan rendered, executable; never over an
+/// existing file.
+pub fn write_payload(path: &Path, text: &str) -> Result<(), String> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("create {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())
+        .map_err(|e| format!("write {}: {e}", path.display()))?;
+    set_executable(path)
 }
 
 /// Copies the stage program to `<workdir>/program/<name>`, executable.

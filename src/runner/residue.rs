@@ -5,10 +5,8 @@
 //!   office is ended by a signal (its location ignores `TMPDIR`). Only
 //!   sockets created since the run started and that no process listens on
 //!   any more are removed, so a user's running LibreOffice is never touched.
-//! - fuseiso's mount table, `.mtab.fuseiso` in the home of the user's passwd
-//!   entry. The harness mounts with `-n`, so it writes none; runs of older
-//!   versions, finished from the journal, can have left a line naming their
-//!   mount point, and only such lines are removed.
+//!
+//! (fuseiso's mount table is the Linux host's: `platform::effects`.)
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -68,61 +66,6 @@ fn remove_stale_in(dirs: &[PathBuf], since: SystemTime) -> (Vec<PathBuf>, usize)
     (removed, still_live)
 }
 
-/// fuseiso's mount table of the current user (`~/.mtab.fuseiso`, where
-/// `~` is the passwd entry's home: fuseiso ignores `HOME`).
-#[cfg(unix)]
-pub fn fuseiso_mtab() -> Option<PathBuf> {
-    let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok()??;
-    Some(user.dir.join(".mtab.fuseiso"))
-}
-
-/// Removes from fuseiso's mount table `mtab` every line whose mount point
-/// (its second field) is `mount_point`, rewriting the file in place through
-/// a sibling temporary file. Returns how many lines went. Other lines, and
-/// a table that names no such mount, are left untouched.
-#[cfg(unix)]
-pub fn remove_mtab_lines(
-    mtab: &std::path::Path,
-    mount_point: &std::path::Path,
-) -> std::io::Result<usize> {
-    let text = match std::fs::read_to_string(mtab) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    // getmntent-style tables escape space, tab, newline and backslash as
-    // octal; accept the field either way.
-    let want = mount_point.to_string_lossy().to_string();
-    let escaped: String = want
-        .chars()
-        .map(|c| match c {
-            ' ' | '\t' | '\n' | '\\' => format!("\\{:03o}", c as u32),
-            c => c.to_string(),
-        })
-        .collect();
-    let names_it = |line: &str| {
-        line.split(' ')
-            .nth(1)
-            .is_some_and(|f| f == want || f == escaped)
-    };
-    let gone = text.lines().filter(|l| names_it(l)).count();
-    if gone == 0 {
-        return Ok(0);
-    }
-    let mut kept: String = text
-        .lines()
-        .filter(|l| !names_it(l))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    if !text.ends_with('\n') && kept.ends_with('\n') {
-        kept.pop();
-    }
-    let tmp = mtab.with_extension(format!("chainproof-{}", std::process::id()));
-    std::fs::write(&tmp, kept)?;
-    std::fs::rename(&tmp, mtab)?;
-    Ok(gone)
-}
-
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {
@@ -150,38 +93,6 @@ mod tests {
         assert!(other.exists(), "only office sockets are removed");
         drop(listener);
         std::fs::remove_file(&live)?;
-        Ok(())
-    }
-
-    #[test]
-    fn mtab_lines_of_other_mounts_stay() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let mtab = dir.path().join(".mtab.fuseiso");
-        let ours = "/w/chainproof-cp1/media/Setup-cp1";
-        std::fs::write(
-            &mtab,
-            format!(
-                "/a.iso /mnt/user fuseiso defaults 0 0\n/w/I.iso {ours} fuseiso defaults 0 0\n/b.iso {ours}-2 fuseiso defaults 0 0\n"
-            ),
-        )?;
-        assert_eq!(remove_mtab_lines(&mtab, std::path::Path::new(ours))?, 1);
-        assert_eq!(
-            std::fs::read_to_string(&mtab)?,
-            format!(
-                "/a.iso /mnt/user fuseiso defaults 0 0\n/b.iso {ours}-2 fuseiso defaults 0 0\n"
-            )
-        );
-        let before = std::fs::metadata(&mtab)?.modified()?;
-        assert_eq!(remove_mtab_lines(&mtab, std::path::Path::new(ours))?, 0);
-        assert_eq!(
-            std::fs::metadata(&mtab)?.modified()?,
-            before,
-            "untouched when nothing matches"
-        );
-        assert_eq!(
-            remove_mtab_lines(&dir.path().join("absent"), std::path::Path::new(ours))?,
-            0
-        );
         Ok(())
     }
 }

@@ -18,6 +18,8 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use super::plan::OriginMark;
+
 /// A finished download.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Download {
@@ -39,29 +41,56 @@ struct Site {
 
 /// Serves `body` as `name` on a fresh loopback port, downloads it into
 /// `dest_dir` like a browser, and stops the server.
+#[cfg(test)]
 pub async fn download(body: Vec<u8>, name: &str, dest_dir: &Path) -> Result<Download, String> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("listen on 127.0.0.1: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let site = Arc::new(Site {
-        name: name.to_string(),
-        body: Bytes::from(body),
-        log: Default::default(),
-    });
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, site.clone(), stop_rx));
-    let result = fetch(addr, name, dest_dir).await;
-    let _ = stop_tx.send(());
-    let _ = server.await;
-    let (path, url, referrer) = result?;
-    let requests = site.log.lock().map(|l| l.clone()).unwrap_or_default();
-    Ok(Download {
-        path,
-        url,
-        referrer,
-        requests,
-    })
+    Server::start(body, name).await?.download(dest_dir).await
+}
+
+/// A server on a fresh loopback port with a landing page and one file.
+/// Dropped, it stops.
+pub struct Server {
+    addr: SocketAddr,
+    site: Arc<Site>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Starts serving `body` as `name`.
+    pub async fn start(body: Vec<u8>, name: &str) -> Result<Server, String> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("listen on 127.0.0.1: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let site = Arc::new(Site {
+            name: name.to_string(),
+            body: Bytes::from(body),
+            log: Default::default(),
+        });
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, site.clone(), stop_rx));
+        Ok(Server {
+            addr,
+            site,
+            stop,
+            task,
+        })
+    }
+
+    /// Downloads the file into `dest_dir` like a browser, then stops.
+    pub async fn download(self, dest_dir: &Path) -> Result<Download, String> {
+        let result = fetch(self.addr, &self.site.name, dest_dir).await;
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        let (path, url, referrer) = result?;
+        let requests = self.site.log.lock().map(|l| l.clone()).unwrap_or_default();
+        Ok(Download {
+            path,
+            url,
+            referrer,
+            requests,
+        })
+    }
 }
 
 async fn serve(
@@ -211,25 +240,27 @@ async fn fetch(
     Ok((path, url, referrer))
 }
 
-/// Sets the origin mark a browser sets on a download, for this host's
-/// platform: the `user.xdg.*` xattrs (Linux), `com.apple.quarantine`
-/// (macOS), the `Zone.Identifier` stream (Windows). Returns the marks set.
+/// Sets the origin mark a browser sets on a download, the one the plan
+/// chose for the platform: the `user.xdg.*` xattrs (Linux),
+/// `com.apple.quarantine` (macOS), the `Zone.Identifier` stream (Windows).
+/// Returns the marks set.
 pub fn mark_origin(
     path: &Path,
+    mark: OriginMark,
     url: &str,
     referrer: &str,
 ) -> Result<Vec<(String, String)>, String> {
     use crate::artifact::origin;
-    use crate::scenario::Platform;
-    let set = |name: &str, value: &str| set_xattr(path, name, value);
-    match Platform::current() {
-        Some(Platform::Windows) => {
+    let host = crate::platform::effects::this_host();
+    let set = |name: &str, value: &str| host.set_xattr(path, name, value);
+    match mark {
+        OriginMark::ZoneIdentifier => {
             let text = origin::zone_identifier(url, referrer).map_err(|e| e.to_string())?;
             origin::write_zone_identifier(path, url, referrer)
                 .map_err(|e| format!("write {}: {e}", origin::zone_stream_path(path).display()))?;
             Ok(vec![(origin::ZONE_STREAM.to_string(), text)])
         }
-        Some(Platform::Macos) => {
+        OriginMark::Quarantine => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let id: [u8; 16] = rand::random();
             let uuid = format!(
@@ -250,7 +281,7 @@ pub fn mark_origin(
             set(origin::QUARANTINE_XATTR, &value)?;
             Ok(vec![(origin::QUARANTINE_XATTR.to_string(), value)])
         }
-        _ => {
+        OriginMark::XdgXattrs => {
             let marks = origin::linux_origin_xattrs(url, referrer);
             for (name, value) in &marks {
                 set(name, value)?;
@@ -258,20 +289,6 @@ pub fn mark_origin(
             Ok(marks.into_iter().map(|(n, v)| (n.to_string(), v)).collect())
         }
     }
-}
-
-#[cfg(unix)]
-fn set_xattr(path: &Path, name: &str, value: &str) -> Result<(), String> {
-    xattr::set(path, name, value.as_bytes())
-        .map_err(|e| format!("set {name} on {}: {e}", path.display()))
-}
-
-#[cfg(not(unix))]
-fn set_xattr(path: &Path, name: &str, _value: &str) -> Result<(), String> {
-    Err(format!(
-        "set {name} on {}: this platform has no extended attributes",
-        path.display()
-    ))
 }
 
 /// Reads back the origin marks present on `path`.
@@ -316,7 +333,7 @@ mod tests {
             d.url.starts_with("http://127.0.0.1:") && d.url.ends_with("/files/Invoice-cp1.odt")
         );
         assert_eq!(d.requests, ["GET / 200", "GET /files/Invoice-cp1.odt 200"]);
-        mark_origin(&d.path, &d.url, &d.referrer)?;
+        mark_origin(&d.path, OriginMark::XdgXattrs, &d.url, &d.referrer)?;
         let marks = read_origin(&d.path);
         assert_eq!(marks[0], ("user.xdg.origin.url".to_string(), d.url.clone()));
         assert_eq!(

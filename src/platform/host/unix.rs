@@ -53,3 +53,15 @@ pub fn set_executable(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
 }
+
+/// Makes `cmd` start as `name` (its argv\[0\]), as the application it
+/// plays is started.
+pub fn start_as(cmd: &mut tokio::process::Command, name: &str) {
+    cmd.arg0(name);
+}
+
+/// Puts `cmd`'s process in a process group of its own, so a signal to the
+/// harness's group does not reach the chain before cleanup ends it.
+pub fn own_process_group(cmd: &mut tokio::process::Command) {
+    cmd.process_group(0);
+}

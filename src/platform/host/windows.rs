@@ -69,3 +69,11 @@ pub fn kill(pid: u32, _force: bool) -> bool {
 pub fn set_executable(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
+
+/// Windows names a process by its file: the copy already has the
+/// application's name.
+pub fn start_as(_cmd: &mut tokio::process::Command, _name: &str) {}
+
+/// Nothing to do: Windows delivers no console signal to a process
+/// without a console of ours.
+pub fn own_process_group(_cmd: &mut tokio::process::Command) {}

@@ -1,0 +1,110 @@
+//! The finishing steps of a plan, run on every path out of a scenario —
+//! success, failure, timeout, Ctrl-C: end the run (undo what the journal
+//! holds, end the processes), collect the ground truth, remove the run
+//! directory — and the ground truth they leave.
+
+use std::path::PathBuf;
+
+use super::journal::{Entry, Journal};
+use super::plan::{Plan, Step, Undo};
+use super::{State, cleanup, truth};
+use crate::capture::{Capture, CaptureReport};
+use crate::record::{FileTruth, GroundTruth, MountTruth};
+use crate::stage;
+
+/// Runs `plan`'s finishing steps in order and returns the ground truth.
+pub(super) fn finish(
+    plan: &Plan,
+    entry: &Entry,
+    journal: &Journal,
+    capture: Capture,
+    state: &mut State,
+) -> GroundTruth {
+    let mut capture = Some(capture);
+    let mut clean = cleanup::Report::default();
+    let mut captured = CaptureReport::default();
+    let mut stages = Vec::new();
+    let mut files = Vec::new();
+    let mut removed = true;
+    // The opener is ended below with every process of the run; its handle
+    // is not needed for that.
+    state.child = None;
+    for step in plan.finishing() {
+        match step {
+            // The journal entry holds every effect the acting steps left
+            // (each written before its step acted): undoing what it holds
+            // is undoing what the plan did, also after a crash.
+            Step::Stop { .. } => clean = cleanup::stop_all(entry),
+            Step::Collect { stage_reports, .. } => {
+                if let Some(c) = capture.take() {
+                    captured = c.stop();
+                }
+                stages = stage::read_reports(std::path::Path::new(stage_reports));
+                files = describe_files(plan, state);
+            }
+            Step::Clean { undo } => {
+                for u in undo {
+                    if let Undo::RemoveRunDir(dir) = u {
+                        let dir = PathBuf::from(dir);
+                        removed = std::fs::remove_dir_all(&dir).is_ok() || !dir.exists();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if removed && clean.problems.is_empty() {
+        let _ = journal.remove(&plan.token);
+    }
+    let handle = plan.mount().map(|m| PathBuf::from(&m.handle));
+    GroundTruth {
+        processes: truth::merge(captured.processes, &stages),
+        files,
+        mount: state.mount.as_ref().map(|(image, mp, method)| MountTruth {
+            image: image.display().to_string(),
+            mount_point: mp.display().to_string(),
+            method: method.to_string(),
+            unmounted: clean.unmounted
+                && !crate::platform::effects::this_host()
+                    .is_mounted(handle.as_deref().unwrap_or(mp)),
+        }),
+        sources: sources(&captured.sources, !stages.is_empty()),
+        warnings: state
+            .warnings
+            .iter()
+            .chain(&captured.warnings)
+            .chain(&clean.problems)
+            .cloned()
+            .collect(),
+        removed_outside: clean.removed_outside.clone(),
+    }
+}
+
+fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {
+    let mut all: Vec<String> = capture
+        .iter()
+        .map(|s| truth::source_name(*s).to_string())
+        .collect();
+    if stage {
+        all.insert(0, "stage-report".into());
+    }
+    all
+}
+
+fn describe_files(plan: &Plan, state: &State) -> Vec<FileTruth> {
+    let mut files = Vec::new();
+    if let Some((path, marks)) = &state.artifact {
+        files.extend(truth::file_truth(path, "artifact", marks));
+    }
+    for p in &state.payloads {
+        files.extend(truth::file_truth(p, "payload", &[]));
+    }
+    let proof = plan.steps.iter().find_map(|s| match s {
+        Step::Wait { proof, .. } => proof.as_ref(),
+        _ => None,
+    });
+    if let Some(p) = proof {
+        files.extend(truth::file_truth(std::path::Path::new(p), "proof", &[]));
+    }
+    files
+}
