@@ -59,16 +59,18 @@ pub trait Effects: Sync {
     fn is_mounted(&self, handle: &Path) -> bool;
     /// Unmounts what `handle` names; `Ok(false)` when nothing was mounted.
     fn unmount(&self, handle: &Path) -> Result<bool, String>;
-    /// After an unmount: lets the mount daemon of `token` exit and removes
-    /// what the mount tool left outside the run directory about `handle`.
-    fn after_unmount(&self, token: &str, handle: &Path) -> Tidied;
+    /// After an unmount: lets the mount daemon of the run whose processes
+    /// carry `env_entry` exit and removes what the mount tool left outside
+    /// the run directory about `handle`.
+    fn after_unmount(&self, env_entry: &str, handle: &Path) -> Tidied;
     /// Sets extended attribute `name` of `path` to `value`.
     fn set_xattr(&self, path: &Path, name: &str, value: &str) -> Result<(), String>;
-    /// Pids of live processes whose environment holds exactly
-    /// `CHAINPROOF_TOKEN=<token>`, except this process. Only the environment
-    /// counts: an analyst's `grep <token>` carries the token in its command
-    /// line and must never be ended.
-    fn token_processes(&self, token: &str) -> Vec<u32>;
+    /// Pids of live processes whose environment holds exactly `env_entry`
+    /// (`NAME=value`: the caller names the variable, so this layer knows no
+    /// stage program), except this process. Only the environment counts: an
+    /// analyst's `grep <token>` carries the token in its command line and
+    /// must never be ended.
+    fn token_processes(&self, env_entry: &str) -> Vec<u32>;
     /// The start time of `pid` (clock ticks since boot on Linux, seconds
     /// since the epoch elsewhere): equal values mean the same process, not
     /// a later one reusing the pid.
@@ -134,10 +136,9 @@ fn run(argv: &[String], env: &[(&str, &str)]) -> Result<String, String> {
 
 /// Token processes read through sysinfo, where there is no /proc.
 #[cfg_attr(target_os = "linux", allow(dead_code))]
-fn polled_token_processes(token: &str) -> Vec<u32> {
+fn polled_token_processes(entry: &str) -> Vec<u32> {
     use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
     let me = std::process::id();
-    let entry = format!("{}={token}", crate::stage::ENV_TOKEN);
     let Ok(mut sys) = System::new() else {
         return Vec::new();
     };
@@ -148,9 +149,7 @@ fn polled_token_processes(token: &str) -> Vec<u32> {
     );
     sys.processes()
         .iter()
-        .filter(|(pid, p)| {
-            pid.as_u32() != me && p.environ().iter().any(|e| e.as_os_str() == entry.as_str())
-        })
+        .filter(|(pid, p)| pid.as_u32() != me && p.environ().iter().any(|e| e.as_os_str() == entry))
         .map(|(pid, _)| pid.as_u32())
         .collect()
 }

@@ -311,7 +311,7 @@ async fn wait_for_chain(
             return Ok(());
         }
         let opener_gone = matches!(child.try_wait(), Ok(Some(_)));
-        if opener_gone && effects::this_host().token_processes(token).is_empty() {
+        if opener_gone && super::cleanup::token_processes(token).is_empty() {
             let since = *quiet_since.get_or_insert_with(Instant::now);
             // Give a straggling proof write or exit event half a second; a
             // chain with a proof file gets longer, since a desktop shell may

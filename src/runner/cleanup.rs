@@ -31,7 +31,12 @@ pub struct Report {
 /// counts: an analyst's `grep <token>` or `tail -f` of a run's log carries
 /// the token in its command line and must never be ended.
 pub fn token_processes(token: &str) -> Vec<u32> {
-    this_host().token_processes(token)
+    this_host().token_processes(&env_entry(token))
+}
+
+/// The environment entry every process of the run carries.
+fn env_entry(token: &str) -> String {
+    format!("{}={token}", crate::stage::ENV_TOKEN)
 }
 
 /// Ends every process of `token`: SIGTERM, then SIGKILL after `grace`, then
@@ -136,7 +141,7 @@ pub fn stop_all(entry: &Entry) -> Report {
         }
         // Before the sweep below: a mount daemon ended in the middle of its
         // own bookkeeping leaves stale lines in its mount table.
-        let tidied = this_host().after_unmount(&entry.token, mp);
+        let tidied = this_host().after_unmount(&env_entry(&entry.token), mp);
         report.removed_outside.extend(tidied.removed);
         report.problems.extend(tidied.problems);
     }

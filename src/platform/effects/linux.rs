@@ -34,7 +34,7 @@ impl Effects for Linux {
         linux_mount::unmount(handle)
     }
 
-    fn after_unmount(&self, token: &str, handle: &Path) -> Tidied {
+    fn after_unmount(&self, env_entry: &str, handle: &Path) -> Tidied {
         // The FUSE daemon exits by itself once unmounted; a SIGTERM from the
         // process sweep in the middle of its own bookkeeping is what left
         // stale lines in its mount table.
@@ -43,7 +43,7 @@ impl Effects for Linux {
                 .is_ok_and(|c| c.trim_end() == "fuseiso")
         };
         let deadline = Instant::now() + Duration::from_secs(2);
-        while self.token_processes(token).iter().any(daemon) && Instant::now() < deadline {
+        while self.token_processes(env_entry).iter().any(daemon) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
         linux_mount::scrub_mount_table(linux_mount::fuseiso_mtab(), handle)
@@ -54,9 +54,8 @@ impl Effects for Linux {
             .map_err(|e| format!("set {name} on {}: {e}", path.display()))
     }
 
-    fn token_processes(&self, token: &str) -> Vec<u32> {
+    fn token_processes(&self, entry: &str) -> Vec<u32> {
         let me = std::process::id();
-        let entry = format!("{}={token}", crate::stage::ENV_TOKEN);
         let Ok(proc) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
@@ -112,6 +111,10 @@ mod tests {
             Linux.looks_like_harness(me),
             "the test binary is chainproof's"
         );
-        assert!(!Linux.token_processes("cp-no-such-token").contains(&me));
+        assert!(
+            !Linux
+                .token_processes("CHAINPROOF_TOKEN=cp-no-such-token")
+                .contains(&me)
+        );
     }
 }

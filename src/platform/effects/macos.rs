@@ -51,7 +51,7 @@ impl Effects for Macos {
         Ok(!self.is_mounted(handle))
     }
 
-    fn after_unmount(&self, _token: &str, _handle: &Path) -> Tidied {
+    fn after_unmount(&self, _env_entry: &str, _handle: &Path) -> Tidied {
         Tidied::default()
     }
 
@@ -60,8 +60,8 @@ impl Effects for Macos {
             .map_err(|e| format!("set {name} on {}: {e}", path.display()))
     }
 
-    fn token_processes(&self, token: &str) -> Vec<u32> {
-        super::polled_token_processes(token)
+    fn token_processes(&self, env_entry: &str) -> Vec<u32> {
+        super::polled_token_processes(env_entry)
     }
 
     fn start_ticks(&self, pid: u32) -> Option<u64> {

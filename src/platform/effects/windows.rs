@@ -54,7 +54,7 @@ impl Effects for Windows {
         Ok(!self.is_mounted(handle))
     }
 
-    fn after_unmount(&self, _token: &str, _handle: &Path) -> Tidied {
+    fn after_unmount(&self, _env_entry: &str, _handle: &Path) -> Tidied {
         Tidied::default()
     }
 
@@ -65,8 +65,8 @@ impl Effects for Windows {
         ))
     }
 
-    fn token_processes(&self, token: &str) -> Vec<u32> {
-        super::polled_token_processes(token)
+    fn token_processes(&self, env_entry: &str) -> Vec<u32> {
+        super::polled_token_processes(env_entry)
     }
 
     fn start_ticks(&self, pid: u32) -> Option<u64> {
