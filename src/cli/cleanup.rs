@@ -3,7 +3,7 @@
 use crate::exit;
 use crate::runner::{cleanup, journal::Journal};
 
-use super::run::absolute;
+use crate::pipeline::absolute;
 
 /// Runs `cleanup` on the journal under `reports`.
 pub fn cleanup_command(reports: &std::path::Path) -> u8 {

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod build;
 mod catalog;
 mod cleanup;
+mod error;
 mod evidence;
 mod merge;
 mod offline;
@@ -19,6 +20,7 @@ mod run;
 mod runtime;
 mod schedule;
 mod verify;
+mod watch;
 
 use crate::exit;
 use crate::report::Format;
@@ -295,11 +297,11 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Trend { reports } => evidence::trend(&reports),
         Command::Diff { before, after } => evidence::diff(&before, &after),
         Command::Merge { records, out } => merge::merge(&records, out.as_deref()),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => finish(run::run(args)),
         Command::Build(args) => build::build_command(args),
-        Command::Schedule(args) => schedule::schedule(args),
-        Command::Verify(args) => verify::verify(args),
-        Command::Backends(args) => verify::backends(args),
+        Command::Schedule(args) => finish(schedule::schedule(args)),
+        Command::Verify(args) => finish(verify::verify(args)),
+        Command::Backends(args) => finish(verify::backends(args)),
         Command::AuditRules { install, remove } => offline::audit_rules(install, remove),
         Command::Replay(args) => offline::replay(args),
         Command::Gate {
@@ -329,54 +331,17 @@ pub fn usage(e: clap::Error) -> ExitCode {
     ExitCode::from(crate::term::exit_code(code))
 }
 
-/// The config file given with `--config`, read once per command.
-fn read_config(
-    path: Option<&std::path::Path>,
-) -> Result<Option<(&std::path::Path, crate::config::Config)>, u8> {
-    match path {
-        None => Ok(None),
-        Some(p) => crate::config::Config::load(p)
-            .map(|c| Some((p, c)))
-            .map_err(|e| fail(&e, exit::INVALID)),
-    }
-}
-
-/// `&(path, config)` as the pair of references the helpers take.
-fn as_ref<'a>(
-    config: &'a Option<(&'a std::path::Path, crate::config::Config)>,
-) -> Option<(&'a std::path::Path, &'a crate::config::Config)> {
-    config.as_ref().map(|(p, c)| (*p, c))
-}
-
-/// The lab guard for a run on this host: refused unless the config's
-/// `lab.allow` names it. Without a `lab` section, `required` refuses (a
-/// schedule) and otherwise lets the run go (a run by hand).
-fn this_host_guard(
-    config: (&std::path::Path, &crate::config::Config),
-    required: bool,
-) -> Result<(), u8> {
-    let (path, cfg) = config;
-    let lab = match (&cfg.lab, required) {
-        (Some(lab), _) => lab.clone(),
-        (None, true) => crate::lab::Lab::default(),
-        (None, false) => return Ok(()),
-    };
-    lab.check(&crate::platform::host::hostname())
-        .map_err(|why| {
-            errln!("error: {}: {why}; nothing was run", path.display());
-            exit::INVALID
-        })
+/// A command's result as its exit code; an error is shown first.
+fn finish(result: Result<u8, error::CliError>) -> u8 {
+    result.unwrap_or_else(|e| {
+        e.display_to_stderr();
+        e.exit_code()
+    })
 }
 
 /// Prints an error and its chain of causes to stderr; returns `code`.
 pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
-    let mut text = format!("error: failed to {e}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!("\n  caused by: {s}"));
-        source = s.source();
-    }
-    errln!("{text}");
+    error::chain(e);
     code
 }
 

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use super::log::{Event, LogFormat, emit};
 use super::plan::{Slots, When, jitter};
+use crate::pipeline::{Choice, PipelineError};
 use crate::suite::{self, Progress, Settings};
 
 /// What the service runs and when.
@@ -14,6 +15,9 @@ use crate::suite::{self, Progress, Settings};
 pub struct Service {
     /// The suite, as `chainproof run` would run it.
     pub settings: Settings,
+    /// The backend and rules each run builds and checks afresh, so a
+    /// backend that fails its check fails that run, not the service.
+    pub choice: Choice,
     /// How often.
     pub when: When,
     /// Largest random delay added to each start.
@@ -122,7 +126,13 @@ async fn run_once(service: &Service, run: u64, stop: &watch::Receiver<bool>) -> 
         run,
         log: service.log,
     };
-    let outcome = suite::run(service.settings.clone(), &progress, stop.clone()).await;
+    let mut stop = stop.clone();
+    let outcome = match service.choice.ready(&progress, &mut stop).await {
+        Ok(verifier) => suite::run(service.settings.clone(), verifier, &progress, stop)
+            .await
+            .map_err(PipelineError::from),
+        Err(e) => Err(e),
+    };
     match outcome {
         Ok(o) => {
             emit(
