@@ -28,7 +28,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     pub rules: Vec<PathBuf>,
     /// Scenario files or folders the record's expectations come from
-    /// (default: the built-in set; unknown ids require every hop).
+    /// (default: the built-in set; unknown ids require every hop). Only a
+    /// scenario whose SHA-256 is the recorded one is used, else the copy in
+    /// the record's folder (scenarios/); a differing one is refused.
     #[arg(long, value_name = "PATH")]
     pub scenarios: Vec<PathBuf>,
     /// How long to keep asking for missing hops.
