@@ -1,5 +1,6 @@
 //! The command line: argument definitions and one function per command, each
-//! a thin call into the library that maps errors to exit codes.
+//! a thin call into the library returning `Result<u8, CliError>`; [`main`]
+//! turns the one error type ([`error::CliError`]) into its exit code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ mod watch;
 
 use crate::exit;
 use crate::report::Format;
-use crate::scenario::{self, Fidelity, Loaded, Platform};
+use crate::scenario::{Fidelity, Loaded, Platform};
 
 /// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
 /// T1204.002 (User Execution: Malicious File) chains.
@@ -297,11 +298,12 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Trend { reports } => evidence::trend(&reports),
         Command::Diff { before, after } => evidence::diff(&before, &after),
         Command::Merge { records, out } => merge::merge(&records, out.as_deref()),
-        Command::Run(args) => finish(run::run(args)),
-        Command::Build(args) => build::build_command(args),
-        Command::Schedule(args) => finish(schedule::schedule(args)),
-        Command::Verify(args) => finish(verify::verify(args)),
-        Command::Backends(args) => finish(verify::backends(args)),
+        Command::Run(args) => run::run(args),
+        // `build` (owned with the run plan) still prints its own errors.
+        Command::Build(args) => Ok(build::build_command(args)),
+        Command::Schedule(args) => schedule::schedule(args),
+        Command::Verify(args) => verify::verify(args),
+        Command::Backends(args) => verify::backends(args),
         Command::AuditRules { install, remove } => offline::audit_rules(install, remove),
         Command::Replay(args) => offline::replay(args),
         Command::Gate {
@@ -310,6 +312,10 @@ pub fn main(cli: Cli) -> ExitCode {
             policy,
         } => offline::gate(&baseline, &current, policy.as_deref()),
     };
+    let code = code.unwrap_or_else(|e| {
+        e.display_to_stderr();
+        e.exit_code()
+    });
     ExitCode::from(crate::term::exit_code(code))
 }
 
@@ -331,27 +337,12 @@ pub fn usage(e: clap::Error) -> ExitCode {
     ExitCode::from(crate::term::exit_code(code))
 }
 
-/// A command's result as its exit code; an error is shown first.
-fn finish(result: Result<u8, error::CliError>) -> u8 {
-    result.unwrap_or_else(|e| {
+/// The scenarios of `paths`, for `build`, which prints its own errors.
+fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
+    crate::pipeline::scenarios(paths, &[]).map_err(|e| {
+        let e = error::CliError::Pipeline(e, error::Cmd::Run);
         e.display_to_stderr();
         e.exit_code()
-    })
-}
-
-/// Prints an error and its chain of causes to stderr; returns `code`.
-pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
-    error::chain(e);
-    code
-}
-
-fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
-    scenario::load_paths(paths).map_err(|errors| {
-        for e in &errors {
-            errln!("error: {e}");
-        }
-        errln!("{} error(s); nothing was run", errors.len());
-        exit::INVALID
     })
 }
 
