@@ -3,8 +3,11 @@
 //!
 //! Data flows one way: [`scenario`] → [`artifact`] / [`runner`] (the run
 //! record with ground truth, [`record`]) → [`backend`] + [`detect`] →
-//! [`verify`] (verdicts) → [`report`]. [`suite`] holds that order; the binary
-//! only parses arguments ([`cli`]) or, as a copied opener, runs [`stage`].
+//! [`verify`] (verdicts) → [`report`]. [`pipeline`] is the entry point: a
+//! request prepared into a checked plan (config, lab guard, scenarios, rules,
+//! backend) and executed here ([`suite`], which holds that order) or on
+//! targets ([`remote`]); the binary only parses arguments ([`cli`]) or, as a
+//! copied opener, runs [`stage`].
 
 // First, so its `outln!`/`errln!` are in scope in every module below.
 #[macro_use]

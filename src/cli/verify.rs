@@ -7,7 +7,6 @@ use super::error::{CliError, Cmd};
 use super::parse_duration;
 use super::watch::Watch;
 use crate::config::Config;
-use crate::detect::Rules;
 use crate::exit;
 use crate::pipeline::{self, ReverifyRequest};
 use crate::report::{self, Format};
@@ -147,13 +146,7 @@ pub fn backends(args: BackendsArgs) -> Result<u8, CliError> {
     let mut failed = false;
     for name in names {
         let profile = cfg.profile(&name, &args.config).map_err(CliError::Config)?;
-        let result = rt.block_on(async {
-            let rules = Rules::load(&[]).map_err(|e| crate::backend::BackendError {
-                backend: name.clone(),
-                message: e.to_string(),
-            })?;
-            profile.build(&name, rules)?.check().await
-        });
+        let result = rt.block_on(pipeline::verifier::check_profile(&name, profile));
         match result {
             Ok(()) => outln!("ok      {name}"),
             Err(e) => {

@@ -63,6 +63,17 @@ impl Watch {
     }
 }
 
+impl Drop for Watch {
+    /// A load that failed never reached [`Progress::rules`]: its meter
+    /// must not show up after the error.
+    fn drop(&mut self) {
+        let meter = self.meter.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(m) = meter {
+            m.done();
+        }
+    }
+}
+
 impl Progress for Watch {
     fn rules_parsed(&self, done: usize, total: usize) {
         if let Some(bar) = &self.bar {

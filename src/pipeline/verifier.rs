@@ -4,15 +4,15 @@
 //! through here, so the rule set is computed once, the same way.
 //!
 //! This module is also the only user of the backend's construction API
-//! (`AnyBackend::chosen`, `rule_set`, `check`, `Recorded::load`): a change
-//! there is adapted here and nowhere else.
+//! (`AnyBackend::chosen`, `rule_set`, `check`, `Recorded::load`,
+//! `Profile::build`): a change there is adapted here and nowhere else.
 
 use std::path::{Path, PathBuf};
 
 use tokio::sync::watch;
 
 use super::{PipelineError, Progress};
-use crate::backend::AnyBackend;
+use crate::backend::{AnyBackend, BackendError};
 use crate::config::{Config, Profile};
 use crate::detect::Rules;
 use crate::record::RuleSet;
@@ -80,6 +80,16 @@ pub fn load_rules(dirs: &[PathBuf], progress: &dyn Progress) -> Result<Rules, Pi
     })?;
     progress.rules(&rules);
     Ok(rules)
+}
+
+/// Builds the backend of profile `name` with the shipped rules and checks
+/// that it answers and its credentials work (`backends check`).
+pub async fn check_profile(name: &str, profile: &Profile) -> Result<(), BackendError> {
+    let rules = Rules::load(&[]).map_err(|e| BackendError {
+        backend: name.to_string(),
+        message: e.to_string(),
+    })?;
+    profile.build(name, rules)?.check().await
 }
 
 impl Choice {
