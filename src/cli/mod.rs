@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 mod build;
 mod catalog;
 mod cleanup;
-mod error;
+pub mod error;
 mod evidence;
 mod merge;
 mod offline;
