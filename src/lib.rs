@@ -3,8 +3,11 @@
 //!
 //! Data flows one way: [`scenario`] → [`artifact`] / [`runner`] (the run
 //! record with ground truth, [`record`]) → [`backend`] + [`detect`] →
-//! [`verify`] (verdicts) → [`report`]. [`suite`] holds that order; the binary
-//! only parses arguments ([`cli`]) or, as a copied opener, runs [`stage`].
+//! [`verify`] (verdicts) → [`report`]. [`pipeline`] is the entry point: a
+//! request prepared into a checked plan (config, lab guard, scenarios, rules,
+//! backend) and executed here ([`suite`], which holds that order) or on
+//! targets ([`remote`]); the binary only parses arguments ([`cli`]) or, as a
+//! copied opener, runs [`stage`].
 //! `docs/architecture.md` maps every module to its layer and the modules it
 //! may use; `tests/architecture` fails on an arrow the map does not allow.
 
@@ -26,7 +29,9 @@ pub mod history;
 pub mod intake;
 pub mod lab;
 pub mod payload;
+pub mod pipeline;
 pub mod platform;
+pub mod progress;
 pub mod record;
 pub mod remote;
 pub mod replay;
@@ -44,5 +49,6 @@ mod shipped {
 pub mod suite;
 pub mod telemetry;
 pub mod token;
+pub mod verifier;
 pub mod verify;
 pub mod vocab;

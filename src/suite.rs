@@ -1,33 +1,30 @@
-//! One `chainproof run`: check everything first, then run each scenario,
-//! verify, and write the reports. The CLI calls this; it holds the order of
-//! the pipeline and nothing else.
+//! One suite on this host: run each scenario, verify, and write the
+//! reports. [`crate::pipeline`] prepares what it needs (scenarios, a
+//! checked backend) and calls this; it holds the order of the run and
+//! nothing else.
 
 use std::path::PathBuf;
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::backend::AnyBackend;
-use crate::detect::Rules;
+pub use crate::progress::Progress;
 use crate::record::{Host, RunRecord, RunStatus, SCHEMA};
 use crate::runner::{self, journal::Journal};
 use crate::scenario::{Fidelity, Loaded, Platform};
+use crate::verifier::Verifier;
 
 /// What to run and where.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The scenarios, already loaded and checked.
     pub scenarios: Vec<Loaded>,
-    /// Rule folders; empty means the shipped rules.
-    pub rules: Vec<PathBuf>,
     /// Requested fidelity.
     pub fidelity: Option<Fidelity>,
     /// Reports root (the journal lives in `<reports>/.journal`).
     pub reports: PathBuf,
     /// Where run directories are created.
     pub work_root: PathBuf,
-    /// The backend profile to verify with (name and profile); `None` is `local`.
-    pub backend: Option<(String, crate::config::Profile)>,
     /// How long to poll a remote backend.
     pub polling: crate::verify::Polling,
     /// Also write the backend's telemetry as `telemetry.jsonl` (the
@@ -51,16 +48,10 @@ pub struct Outcome {
 /// Why a suite could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    /// Rules did not load.
-    #[error(transparent)]
-    Rules(#[from] crate::detect::DetectError),
     /// The report could not be written.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
-    /// The backend cannot be built or does not answer its check.
-    #[error(transparent)]
-    Backend(#[from] crate::backend::BackendError),
-    /// A stop signal arrived before anything ran (during the backend check).
+    /// A stop signal arrived before anything ran.
     #[error("run the suite: a stop signal arrived during the backend check; nothing was run")]
     Interrupted,
     /// The reports folder or its journal cannot be created.
@@ -75,59 +66,32 @@ pub enum SuiteError {
 }
 
 impl SuiteError {
-    /// The documented exit code: rules are input (2, nothing ran); a stop
-    /// signal is 130; the rest are runtime failures (3).
+    /// The documented exit code: a stop signal is 130; the rest are
+    /// runtime failures (3).
     pub fn exit_code(&self) -> u8 {
         match self {
-            SuiteError::Rules(_) => crate::exit::INVALID,
             SuiteError::Interrupted => crate::exit::INTERRUPTED,
-            SuiteError::Report(_) | SuiteError::Reports { .. } | SuiteError::Backend(_) => {
-                crate::exit::RUNTIME
-            }
+            SuiteError::Report(_) | SuiteError::Reports { .. } => crate::exit::RUNTIME,
         }
     }
 }
 
-/// Progress callbacks, so the CLI can show progress without the library
-/// knowing about terminals.
-pub trait Progress {
-    /// A scenario starts.
-    fn start(&self, index: usize, total: usize, id: &str);
-    /// A scenario is done.
-    fn done(&self, index: usize, total: usize, id: &str, summary: &str);
-    /// A rule file is about to be parsed (`done` of `total` are).
-    fn rules_parsed(&self, _done: usize, _total: usize) {}
-    /// The rules are loaded; `summary` names every rule refused.
-    fn rules(&self, _summary: &crate::detect::load::Summary) {}
-}
-
-/// Runs the suite. Rules are loaded (and errors reported) before anything
-/// runs on the host.
+/// Runs the suite, verifying with `verifier` (built and checked by
+/// [`crate::pipeline`] before anything runs on the host).
 ///
 /// `stop` turns `true` on a stop signal ([`crate::stop::listen`], created by
-/// the caller before anything touches the host): during the backend check
+/// the caller before anything touches the host): before the first step
 /// nothing has run yet and the suite returns [`SuiteError::Interrupted`];
 /// later, the scenario in progress is cleaned up, no other starts,
 /// verification ends at once with its unsettled hops `inconclusive`
 /// (`interrupted`), and the record and reports are still written.
 pub async fn run(
     settings: Settings,
+    verifier: Verifier,
     progress: &dyn Progress,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Outcome, SuiteError> {
-    let rules = Rules::load_watched(&settings.rules, false, &mut |done, total| {
-        progress.rules_parsed(done, total);
-    })?;
-    progress.rules(&rules.summary);
-    // With a remote backend the alerting layer is the SIEM's own content.
-    let rule_set = AnyBackend::rule_set(settings.backend.as_ref(), &rules);
-    // Build and check the backend before anything runs on the host: bad
-    // credentials must stop the run, not turn every cell inconclusive.
-    let backend = AnyBackend::chosen(settings.backend.as_ref(), rules)?;
-    tokio::select! {
-        checked = backend.check() => checked?,
-        () = crate::stop::requested(&mut stop) => return Err(SuiteError::Interrupted),
-    }
+    let Verifier { backend, rule_set } = verifier;
     if *stop.borrow() {
         return Err(SuiteError::Interrupted);
     }
@@ -274,12 +238,7 @@ pub fn meets(record: &RunRecord, level: &str) -> bool {
 mod tests {
     use super::*;
 
-    struct Silent;
-
-    impl Progress for Silent {
-        fn start(&self, _: usize, _: usize, _: &str) {}
-        fn done(&self, _: usize, _: usize, _: &str, _: &str) {}
-    }
+    use crate::progress::Silent;
 
     /// The order that makes a stop safe: the stop is looked at before the
     /// first step that writes to the host (the journal under the reports
@@ -289,17 +248,19 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let settings = Settings {
             scenarios: crate::scenario::load_paths(&[]).unwrap_or_default(),
-            rules: Vec::new(),
             fidelity: None,
             reports: dir.path().join("reports"),
             work_root: dir.path().join("work"),
-            backend: None,
             polling: crate::verify::Polling::default(),
             record: false,
             sign: None,
         };
+        let verifier = crate::verifier::Choice::default()
+            .ready(&Silent, &mut crate::stop::never())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let (_tx, stop) = watch::channel(true);
-        let got = run(settings, &Silent, stop).await;
+        let got = run(settings, verifier, &Silent, stop).await;
         assert!(matches!(got, Err(SuiteError::Interrupted)), "{got:?}");
         assert_eq!(got.map(|_| ()).err().map(|e| e.exit_code()), Some(130));
         assert!(

@@ -71,3 +71,13 @@ pub enum Fidelity {
     /// The host's real application or mechanism opens the file.
     Real,
 }
+
+impl Fidelity {
+    /// The word the record and `--fidelity` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fidelity::Emulated => "emulated",
+            Fidelity::Real => "real",
+        }
+    }
+}

@@ -2,29 +2,27 @@
 
 use std::path::PathBuf;
 
-use super::load;
+use super::error::{CliError, Cmd};
 use crate::exit;
+use crate::scenario::Loaded;
 use crate::scenario::Platform;
 
+/// The scenarios of `paths`; every error named, then their count.
+fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, CliError> {
+    crate::pipeline::scenarios(paths, &[]).map_err(|e| CliError::Pipeline(e, Cmd::Run))
+}
+
 /// `chainproof validate`: one `ok` line per scenario, or the errors.
-pub fn validate(paths: &[PathBuf]) -> u8 {
-    match load(paths) {
-        Ok(loaded) => {
-            for l in &loaded {
-                outln!("ok  {}  ({})", l.scenario.id, l.source.path.display());
-            }
-            exit::OK
-        }
-        Err(code) => code,
+pub fn validate(paths: &[PathBuf]) -> Result<u8, CliError> {
+    for l in &load(paths)? {
+        outln!("ok  {}  ({})", l.scenario.id, l.source.path.display());
     }
+    Ok(exit::OK)
 }
 
 /// `chainproof list`: a table of scenarios by platform.
-pub fn list(paths: &[PathBuf]) -> u8 {
-    let loaded = match load(paths) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+pub fn list(paths: &[PathBuf]) -> Result<u8, CliError> {
+    let loaded = load(paths)?;
     let mut b = tabled::builder::Builder::default();
     b.push_record([
         "scenario",
@@ -63,5 +61,5 @@ pub fn list(paths: &[PathBuf]) -> u8 {
     let mut t = b.build();
     t.with(tabled::settings::Style::rounded());
     outln!("{t}");
-    exit::OK
+    Ok(exit::OK)
 }

@@ -1,23 +1,17 @@
 //! `chainproof cleanup`: finishing killed runs from the journal.
 
+use super::error::CliError;
 use crate::exit;
+use crate::pipeline::absolute;
 use crate::runner::{cleanup, journal::Journal};
 
-use super::run::absolute;
-
 /// Runs `cleanup` on the journal under `reports`.
-pub fn cleanup_command(reports: &std::path::Path) -> u8 {
+pub fn cleanup_command(reports: &std::path::Path) -> Result<u8, CliError> {
     let journal = Journal::under(&absolute(reports));
-    let (done, refused) = match cleanup::finish(&journal) {
-        Ok(r) => r,
-        Err(e) => {
-            errln!(
-                "error: failed to read the journal {}: {e}",
-                journal.dir().display()
-            );
-            return exit::RUNTIME;
-        }
-    };
+    let (done, refused) = cleanup::finish(&journal).map_err(|source| CliError::Journal {
+        dir: journal.dir().to_path_buf(),
+        source,
+    })?;
     for (path, why) in &refused {
         errln!(
             "warning: journal entry {} left in place: {why}",
@@ -61,5 +55,5 @@ pub fn cleanup_command(reports: &std::path::Path) -> u8 {
             }
         }
     }
-    if failed { exit::RUNTIME } else { exit::OK }
+    Ok(if failed { exit::RUNTIME } else { exit::OK })
 }

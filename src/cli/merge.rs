@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fail;
+use super::error::CliError;
 use crate::exit;
 use crate::record::RunRecord;
 use crate::report::{self, Format, ReportError};
@@ -11,26 +11,18 @@ use crate::report::{self, Format, ReportError};
 /// `chainproof merge <run.json>... [--out DIR]`: prints the fleet matrix;
 /// with `out`, writes the fleet's run.json and reports there. Exit 2 on an
 /// unreadable record or records that cannot be merged, 3 when writing fails.
-pub fn merge(records: &[PathBuf], out: Option<&Path>) -> u8 {
+pub fn merge(records: &[PathBuf], out: Option<&Path>) -> Result<u8, CliError> {
     let mut read = Vec::with_capacity(records.len());
     for path in records {
-        match report::read_record(path) {
-            Ok(r) => read.push(r),
-            Err(e) => return fail(&e, exit::INVALID),
-        }
+        read.push(report::read_record(path).map_err(CliError::Record)?);
     }
-    let record = match crate::record::merge::merge(read) {
-        Ok(r) => r,
-        Err(e) => return fail(&e, exit::INVALID),
-    };
+    let record = crate::record::merge::merge(read).map_err(CliError::Merge)?;
     crate::term::out(&report::render(&record, Format::Table));
     if let Some(dir) = out {
-        if let Err(e) = write(&record, dir) {
-            return fail(&e, exit::RUNTIME);
-        }
+        write(&record, dir).map_err(CliError::Write)?;
         errln!("wrote the fleet's reports to {}", dir.display());
     }
-    exit::OK
+    Ok(exit::OK)
 }
 
 /// Writes run.json, matrix.md, matrix.csv, navigator.json, report.html and

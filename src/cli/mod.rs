@@ -1,5 +1,6 @@
 //! The command line: argument definitions and one function per command, each
-//! a thin call into the library that maps errors to exit codes.
+//! a thin call into the library returning `Result<u8, CliError>`; [`main`]
+//! turns the one error type ([`error::CliError`]) into its exit code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod build;
 mod catalog;
 mod cleanup;
+pub mod error;
 mod evidence;
 mod merge;
 mod offline;
@@ -20,9 +22,10 @@ mod runtime;
 mod schedule;
 mod values;
 mod verify;
+mod watch;
 
 use crate::exit;
-use crate::scenario::{self, Loaded, Platform};
+use crate::scenario::{Loaded, Platform};
 use values::{FidelityArg, ReportFormat};
 
 /// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
@@ -297,7 +300,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Diff { before, after } => evidence::diff(&before, &after),
         Command::Merge { records, out } => merge::merge(&records, out.as_deref()),
         Command::Run(args) => run::run(args),
-        Command::Build(args) => build::build_command(args),
+        // `build` (owned with the run plan) still prints its own errors.
+        Command::Build(args) => Ok(build::build_command(args)),
         Command::Schedule(args) => schedule::schedule(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),
@@ -309,6 +313,10 @@ pub fn main(cli: Cli) -> ExitCode {
             policy,
         } => offline::gate(&baseline, &current, policy.as_deref()),
     };
+    let code = code.unwrap_or_else(|e| {
+        e.display_to_stderr();
+        e.exit_code()
+    });
     ExitCode::from(crate::term::exit_code(code))
 }
 
@@ -330,64 +338,12 @@ pub fn usage(e: clap::Error) -> ExitCode {
     ExitCode::from(crate::term::exit_code(code))
 }
 
-/// The config file given with `--config`, read once per command.
-fn read_config(
-    path: Option<&std::path::Path>,
-) -> Result<Option<(&std::path::Path, crate::config::Config)>, u8> {
-    match path {
-        None => Ok(None),
-        Some(p) => crate::config::Config::load(p)
-            .map(|c| Some((p, c)))
-            .map_err(|e| fail(&e, exit::INVALID)),
-    }
-}
-
-/// `&(path, config)` as the pair of references the helpers take.
-fn as_ref<'a>(
-    config: &'a Option<(&'a std::path::Path, crate::config::Config)>,
-) -> Option<(&'a std::path::Path, &'a crate::config::Config)> {
-    config.as_ref().map(|(p, c)| (*p, c))
-}
-
-/// The lab guard for a run on this host: refused unless the config's
-/// `lab.allow` names it. Without a `lab` section, `required` refuses (a
-/// schedule) and otherwise lets the run go (a run by hand).
-fn this_host_guard(
-    config: (&std::path::Path, &crate::config::Config),
-    required: bool,
-) -> Result<(), u8> {
-    let (path, cfg) = config;
-    let lab = match (&cfg.lab, required) {
-        (Some(lab), _) => lab.clone(),
-        (None, true) => crate::lab::Lab::default(),
-        (None, false) => return Ok(()),
-    };
-    lab.check(&crate::platform::host::hostname())
-        .map_err(|why| {
-            errln!("error: {}: {why}; nothing was run", path.display());
-            exit::INVALID
-        })
-}
-
-/// Prints an error and its chain of causes to stderr; returns `code`.
-pub fn fail(e: &dyn std::error::Error, code: u8) -> u8 {
-    let mut text = format!("error: failed to {e}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!("\n  caused by: {s}"));
-        source = s.source();
-    }
-    errln!("{text}");
-    code
-}
-
+/// The scenarios of `paths`, for `build`, which prints its own errors.
 fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
-    scenario::load_paths(paths).map_err(|errors| {
-        for e in &errors {
-            errln!("error: {e}");
-        }
-        errln!("{} error(s); nothing was run", errors.len());
-        exit::INVALID
+    crate::pipeline::scenarios(paths, &[]).map_err(|e| {
+        let e = error::CliError::Pipeline(e, error::Cmd::Run);
+        e.display_to_stderr();
+        e.exit_code()
     })
 }
 

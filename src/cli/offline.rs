@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::fail;
+use super::error::CliError;
 use super::progress::{Counts, Meter};
 use crate::exit;
 use crate::replay::fail_on::{FailOn, Watch};
@@ -115,11 +115,8 @@ fn parse_fail_on(spec: &str) -> Result<FailOn, String> {
 
 /// Runs `replay`: rules loaded (refusals on stderr), telemetry streamed
 /// through them into the chosen output, then the `--fail-on` decision.
-pub fn replay(args: ReplayArgs) -> u8 {
-    let rules = match super::rules::load(&args.rules, args.strict, super::rules::Say::Always) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+pub fn replay(args: ReplayArgs) -> Result<u8, CliError> {
+    let rules = super::rules::load(&args.rules, args.strict, super::rules::Say::Always)?;
     let paths: Vec<PathBuf> = args.paths.into_iter().chain(args.telemetry).collect();
     let format = Format::from(args.format);
     let mut output = render::output(format, Box::new(Stdout::new(format)), table_options());
@@ -138,27 +135,21 @@ pub fn replay(args: ReplayArgs) -> u8 {
         crate::replay::run(&paths, &rules, args.state.options(), &mut tee)
     };
     meter.done();
-    let summary = match evaluated {
-        Ok(s) => s,
-        Err(e) => return fail(&e, exit::INVALID),
-    };
+    let summary = evaluated.map_err(CliError::Replay)?;
     let report = RuleReport::of(&rules);
     let end = Finish {
         summary: &summary,
         rules: &report,
     };
-    if let Err(e) = output.finish(&end) {
-        errln!("error: failed to write the replay's output: {e}");
-        return exit::RUNTIME;
-    }
+    output.finish(&end).map_err(CliError::ReplayOutput)?;
     for condition in watch.met() {
         errln!("fail-on {condition}: met");
     }
-    if watch.failed() {
+    Ok(if watch.failed() {
         exit::POLICY
     } else {
         exit::OK
-    }
+    })
 }
 
 /// The table's width: the terminal's when stdout is one.
@@ -215,7 +206,7 @@ impl std::io::Write for Stdout {
     }
 }
 
-pub fn audit_rules(install: bool, remove: bool) -> u8 {
+pub fn audit_rules(install: bool, remove: bool) -> Result<u8, CliError> {
     use crate::backend::auditd::rules;
     let result = match (install, remove) {
         (true, _) => rules::install().map(|added| {
@@ -236,35 +227,31 @@ pub fn audit_rules(install: bool, remove: bool) -> u8 {
             Ok(())
         }
     };
-    match result {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            errln!("error: failed to {e}");
-            exit::RUNTIME
-        }
-    }
+    result.map_err(CliError::AuditRules)?;
+    Ok(exit::OK)
 }
 
 pub fn gate(
     baseline: &std::path::Path,
     current: &std::path::Path,
     policy: Option<&std::path::Path>,
-) -> u8 {
-    let policy = match policy.map(crate::gate::load_policy).transpose() {
-        Ok(p) => p.unwrap_or_default(),
-        Err(e) => return fail(&e, exit::INVALID),
-    };
+) -> Result<u8, CliError> {
+    let policy = policy
+        .map(crate::gate::load_policy)
+        .transpose()
+        .map_err(CliError::Policy)?
+        .unwrap_or_default();
     let (before, after) = match (report::read_record(baseline), report::read_record(current)) {
         (Ok(b), Ok(c)) => (b, c),
-        (Err(e), _) | (_, Err(e)) => return fail(&e, exit::INVALID),
+        (Err(e), _) | (_, Err(e)) => return Err(CliError::Record(e)),
     };
     let outcome = crate::gate::compare(&before, &after, &policy);
     crate::term::out(&crate::gate::render(&outcome));
-    if outcome.passed() {
+    Ok(if outcome.passed() {
         exit::OK
     } else {
         exit::POLICY
-    }
+    })
 }
 
 /// `carry` and `buf` as text up to the last whole character; the bytes of

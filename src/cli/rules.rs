@@ -4,11 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::fail;
+use super::error::CliError;
 use super::progress::Meter;
 use crate::detect::Rules;
 use crate::detect::load::Summary;
-use crate::exit;
 
 /// How much a command says about its rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +21,7 @@ pub enum Say {
 /// Loads `dirs` (the shipped rules when empty). With `strict`, any refusal
 /// is exit 2; otherwise each is printed and skipped. A load that takes over
 /// a second shows its progress on a terminal's stderr.
-pub fn load(dirs: &[PathBuf], strict: bool, say: Say) -> Result<Rules, u8> {
+pub fn load(dirs: &[PathBuf], strict: bool, say: Say) -> Result<Rules, CliError> {
     let meter = Meter::new("rules", "files parsed", Some(0));
     let mut parsed = |done: usize, total: usize| {
         meter.set(done as u64, Some(total as u64));
@@ -33,18 +32,15 @@ pub fn load(dirs: &[PathBuf], strict: bool, say: Say) -> Result<Rules, u8> {
     };
     let loaded = Rules::load_watched(dirs, strict, &mut parsed);
     meter.done();
-    let rules = loaded.map_err(|e| fail(&e, exit::INVALID))?;
+    let rules = loaded.map_err(CliError::Rules)?;
     tell(&rules.summary, say);
     if rules.count == 0 {
         // An empty or mistyped folder would otherwise replay "no alerts".
-        errln!(
-            "{}: no rule loaded from {}: nothing can alert",
-            if strict { "error" } else { "warning" },
-            crate::term::safe(&rules.sources.join(", "))
-        );
+        let sources = crate::term::safe(&rules.sources.join(", ")).into_owned();
         if strict {
-            return Err(exit::INVALID);
+            return Err(CliError::NoRules(sources));
         }
+        errln!("warning: no rule loaded from {sources}: nothing can alert");
     }
     Ok(rules)
 }

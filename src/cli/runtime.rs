@@ -5,20 +5,20 @@
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
-use super::fail;
-use crate::exit;
+use super::error::CliError;
 
 /// A multi-threaded runtime; failing to build one is a runtime error (3).
-pub fn build() -> Result<Runtime, u8> {
+pub fn build() -> Result<Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| fail(&e, exit::RUNTIME))
+        .map_err(CliError::Runtime)
 }
 
 /// A runtime, and the stop signals ([`crate::stop::listen`]) already
-/// registered on it: call it before anything touches the host.
-pub fn with_stop() -> Result<(Runtime, watch::Receiver<bool>), u8> {
+/// registered on it: call it before anything touches the host. The
+/// receiver is the cancellation value handed to the pipeline.
+pub fn with_stop() -> Result<(Runtime, watch::Receiver<bool>), CliError> {
     let rt = build()?;
     let stop = {
         let _entered = rt.enter();

@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::error::{CliError, Cmd};
+use super::parse_duration;
 use super::values::{FidelityArg, LogFormatArg};
-use super::{fail, load, parse_duration, run::absolute, verify};
+use super::watch::Watch;
 use crate::exit;
+use crate::pipeline::{self, Occasion, Place, Request};
 use crate::schedule::{self, CronExpr, Service, When, units};
-use crate::suite::Settings;
 
 /// Arguments of `schedule`.
 #[derive(Debug, clap::Args)]
@@ -65,53 +67,48 @@ pub struct ScheduleArgs {
     pub sign: Option<PathBuf>,
 }
 
-/// The lab guard: a schedule runs only on a host the config's `lab.allow`
-/// names, checked before anything else happens. Returns the config.
-fn lab_guard(
-    config: Option<&std::path::Path>,
-) -> Result<(&std::path::Path, crate::config::Config), u8> {
-    let Some((path, cfg)) = super::read_config(config)? else {
-        errln!(
-            "error: schedule needs --config FILE with a `lab.allow` list naming this host \
-             (see docs/config.md); nothing was run"
-        );
-        return Err(exit::INVALID);
-    };
-    super::this_host_guard((path, &cfg), true)?;
-    Ok((path, cfg))
+/// The request `schedule`'s arguments make: `run`'s, on this host, with
+/// the stricter guard of a service.
+fn request(args: &ScheduleArgs) -> Request {
+    Request {
+        scenario_ids: args.scenario.clone(),
+        scenario_paths: args.scenarios.clone(),
+        rules: args.rules.clone(),
+        fidelity: args.fidelity.map(Into::into),
+        config: args.config.clone(),
+        backend: args.backend.clone(),
+        reports: args.reports.clone().unwrap_or_else(|| "reports".into()),
+        work_root: args.work_root.clone(),
+        polling: crate::verify::Polling {
+            deadline: args.deadline,
+            ..crate::verify::Polling::default()
+        },
+        record: false,
+        sign: args.sign.clone(),
+        place: Place::Here(Occasion::Scheduled),
+    }
 }
 
 /// Runs `chainproof schedule`.
-pub fn schedule(args: ScheduleArgs) -> u8 {
+pub fn schedule(args: ScheduleArgs) -> Result<u8, CliError> {
     if args.print_systemd || args.print_cron {
-        return print_units(&args);
+        return Ok(print_units(&args));
     }
     let when = match (&args.every, &args.cron) {
-        (Some(d), _) if d.is_zero() => return usage("--every must be longer than 0s"),
+        (Some(d), _) if d.is_zero() => return Err(usage("--every must be longer than 0s")),
         (Some(d), _) => When::Every(*d),
-        (None, Some(expr)) => match CronExpr::parse(expr) {
-            Ok(c) => When::Cron(Box::new(c)),
-            Err(e) => return usage(&e),
-        },
-        (None, None) => return usage("give --every DURATION or --cron EXPR"),
+        (None, Some(expr)) => When::Cron(Box::new(CronExpr::parse(expr).map_err(|e| usage(&e))?)),
+        (None, None) => return Err(usage("give --every DURATION or --cron EXPR")),
     };
-    let config = match lab_guard(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let settings = match settings(&args, (config.0, &config.1)) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    // Before the lock file, the first thing the service writes.
-    let (rt, stop) = match super::runtime::with_stop() {
-        Ok(both) => both,
-        Err(code) => return code,
-    };
-    let lock = match schedule::Lock::take(&settings.reports) {
-        Ok(l) => l,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
+    // Listening before the lock file, the first thing the service writes;
+    // the guard, scenarios, profile and rules are checked once, here (a
+    // schedule's runs each check the backend).
+    let (rt, stop) = super::runtime::with_stop()?;
+    let watch = Watch::rules_only();
+    let prepared = rt
+        .block_on(pipeline::prepare(request(&args), &watch, &mut stop.clone()))
+        .map_err(|e| CliError::Pipeline(e, Cmd::Schedule))?;
+    let lock = schedule::Lock::take(&prepared.settings.reports).map_err(CliError::Lock)?;
     let description = match &when {
         When::Every(d) => format!("every {}", humantime(*d)),
         When::Cron(c) => format!("cron {} (UTC)", c.text()),
@@ -125,7 +122,8 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
         },
     );
     let service = Service {
-        settings,
+        settings: prepared.settings,
+        choice: prepared.choice,
         when,
         jitter: args.jitter.unwrap_or_default(),
         max_runs: args.max_runs,
@@ -133,45 +131,7 @@ pub fn schedule(args: ScheduleArgs) -> u8 {
     };
     let stopped = rt.block_on(schedule::serve(service, stop));
     drop(lock);
-    stopped.exit_code()
-}
-
-/// Loads and checks everything once, before the first run: scenarios, ids,
-/// backend profile and rules (exit 2 on any error, as `run`).
-fn settings(
-    args: &ScheduleArgs,
-    config: (&std::path::Path, &crate::config::Config),
-) -> Result<Settings, u8> {
-    let mut loaded = load(&args.scenarios)?;
-    for id in &args.scenario {
-        if !loaded.iter().any(|l| &l.scenario.id == id) {
-            let known: Vec<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
-            errln!("error: no scenario `{id}` (known: {})", known.join(", "));
-            return Err(exit::INVALID);
-        }
-    }
-    if !args.scenario.is_empty() {
-        loaded.retain(|l| args.scenario.contains(&l.scenario.id));
-    }
-    let backend = verify::profile(Some(config), args.backend.as_deref())?;
-    // Checked (and refusals named) once here, before the first run.
-    super::rules::load(&args.rules, false, super::rules::Say::Refusals)?;
-    let reports = args.reports.clone().unwrap_or_else(|| "reports".into());
-    let work_root = args.work_root.clone().unwrap_or_else(std::env::temp_dir);
-    Ok(Settings {
-        scenarios: loaded,
-        rules: args.rules.clone(),
-        fidelity: args.fidelity.map(Into::into),
-        reports: absolute(&reports),
-        work_root: absolute(&work_root),
-        backend,
-        record: false,
-        sign: args.sign.clone(),
-        polling: crate::verify::Polling {
-            deadline: args.deadline,
-            ..crate::verify::Polling::default()
-        },
-    })
+    Ok(stopped.exit_code())
 }
 
 fn print_units(args: &ScheduleArgs) -> u8 {
@@ -193,9 +153,8 @@ fn print_units(args: &ScheduleArgs) -> u8 {
     exit::OK
 }
 
-fn usage(message: &str) -> u8 {
-    errln!("error: {message}");
-    exit::INVALID
+fn usage(message: &str) -> CliError {
+    CliError::Usage(message.to_string())
 }
 
 /// `1h`, `90s`, `500ms`: a duration as `--every` accepts it.

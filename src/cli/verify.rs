@@ -1,13 +1,16 @@
 //! `verify` and `backends check`: verification of a recorded run, and
 //! backend health checks, from the config file's profiles.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{fail, parse_duration};
-use crate::config::{Config, Profile};
-use crate::detect::Rules;
+use super::error::{CliError, Cmd};
+use super::parse_duration;
+use super::watch::Watch;
+use crate::config::Config;
 use crate::exit;
+use crate::pipeline::{self, ReverifyRequest};
 use crate::report::{self, Format};
+use crate::verify::{Expectations, Origin};
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
@@ -24,7 +27,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     pub rules: Vec<PathBuf>,
     /// Scenario files or folders the record's expectations come from
-    /// (default: the built-in set; unknown ids require every hop).
+    /// (default: the built-in set; unknown ids require every hop). Only a
+    /// scenario whose SHA-256 is the recorded one is used, else the copy in
+    /// the record's folder (scenarios/); a differing one is refused.
     #[arg(long, value_name = "PATH")]
     pub scenarios: Vec<PathBuf>,
     /// How long to keep asking for missing hops.
@@ -54,142 +59,94 @@ pub struct BackendsArgs {
     pub config: PathBuf,
 }
 
-/// The profile named on the command line, or `None` for the local backend,
-/// from the config file already read (see [`super::read_config`]).
-pub fn profile(
-    config: Option<(&Path, &Config)>,
-    name: Option<&str>,
-) -> Result<Option<(String, Profile)>, u8> {
-    // `local` and `auditd` work without a config file, with their defaults.
-    let ((path, cfg), name) = match (config, name) {
-        (_, None) | (None, Some("local")) => return Ok(None),
-        (None, Some("auditd")) => {
-            let default = Profile::Auditd(crate::backend::auditd::AuditdConfig::default());
-            return Ok(Some(("auditd".into(), default)));
-        }
-        (None, Some(other)) => {
-            errln!(
-                "error: backend `{other}` needs --config FILE naming its profile \
-                 (only local and auditd have defaults)"
-            );
-            return Err(exit::INVALID);
-        }
-        (Some(c), Some(name)) => (c, name),
+/// `chainproof verify`.
+pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
+    let request = ReverifyRequest {
+        record: args.record,
+        scenarios: args.scenarios,
+        rules: args.rules,
+        config: args.config,
+        backend: args.backend,
+        telemetry: args.telemetry,
+        polling: crate::verify::Polling {
+            deadline: args.deadline,
+            ..crate::verify::Polling::default()
+        },
+        out: args.out,
     };
-    let p = cfg
-        .profile(name, path)
-        .map_err(|e| fail(&e, exit::INVALID))?;
-    Ok(Some((name.to_string(), p.clone())))
+    let rt = super::runtime::build()?;
+    let watch = Watch::rules_only();
+    // A signal keeps its default action here: the record on disk is only
+    // replaced by a finished verification.
+    let done = rt.block_on(pipeline::reverify(
+        request,
+        &watch,
+        &mut crate::stop::never(),
+    ));
+    let done = done.map_err(|e| CliError::Pipeline(e, Cmd::Verify))?;
+    if let Some(note) = &done.note {
+        errln!("note: {note}");
+    }
+    errln!("{}", expectations_line(&done.expectations));
+    crate::term::out(&report::render(&done.record, Format::Table));
+    outln!("report: {}", done.folder.display());
+    Ok(exit::OK)
 }
 
-/// `chainproof verify`.
-pub fn verify(args: VerifyArgs) -> u8 {
-    let mut record = match report::read_record(&args.record) {
-        Ok(r) => r,
-        Err(e) => return fail(&e, exit::INVALID),
+/// One line saying which expectations judged the record.
+fn expectations_line(e: &Expectations) -> String {
+    let count = |o: Origin| e.used.iter().filter(|(_, origin)| *origin == o).count();
+    let ids = |o: Origin| {
+        e.used
+            .iter()
+            .filter(|(_, origin)| *origin == o)
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let scenarios = match crate::scenario::load_paths(&args.scenarios) {
-        Ok(l) => l.into_iter().map(|l| l.scenario).collect::<Vec<_>>(),
-        Err(errors) => {
-            for e in &errors {
-                errln!("error: {e}");
-            }
-            return exit::INVALID;
-        }
-    };
-    let rules = match super::rules::load(&args.rules, false, super::rules::Say::Refusals) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let config = match super::read_config(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let chosen = match profile(super::as_ref(&config), args.backend.as_deref()) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let rule_set = crate::backend::AnyBackend::rule_set(chosen.as_ref(), &rules);
-    let rt = match super::runtime::build() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    let polling = crate::verify::Polling {
-        deadline: args.deadline,
-        ..crate::verify::Polling::default()
-    };
-    let done = rt.block_on(async {
-        let backend = match &chosen {
-            None if !args.telemetry.is_empty() => crate::backend::AnyBackend::Recorded(Box::new(
-                crate::backend::recorded::Recorded::load(&args.telemetry, rules)?,
-            )),
-            _ => crate::backend::AnyBackend::chosen(chosen.as_ref(), rules)?,
-        };
-        backend.check().await?;
-        let exchanges = crate::verify::again(
-            &mut record,
-            &scenarios,
-            &backend,
-            &rule_set,
-            &polling,
-            // A signal keeps its default action here: the record on
-            // disk is only replaced by a finished verification.
-            &mut crate::stop::never(),
-        )
-        .await;
-        Ok::<_, crate::backend::BackendError>(exchanges)
-    });
-    let exchanges = match done {
-        Ok(x) => x,
-        Err(e) => return fail(&e, exit::RUNTIME),
-    };
-    let folder = match &args.out {
-        Some(dir) => {
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                errln!("error: failed to create {}: {e}", dir.display());
-                return exit::RUNTIME;
-            }
-            dir.as_path()
-        }
-        None => args.record.parent().unwrap_or(Path::new(".")),
-    };
-    match crate::bundle::rewrite(folder, &record, &exchanges) {
-        Ok(Some(note)) => errln!("note: {note}"),
-        Ok(None) => {}
-        Err(e) => return fail(&e, exit::RUNTIME),
+    let mut parts = Vec::new();
+    if count(Origin::Loaded) > 0 {
+        parts.push(format!(
+            "{} scenario(s) as recorded (same SHA-256), loaded now",
+            count(Origin::Loaded)
+        ));
     }
-    crate::term::out(&report::render(&record, Format::Table));
-    outln!("report: {}", folder.display());
-    exit::OK
+    if count(Origin::Bundle) > 0 {
+        parts.push(format!(
+            "{} as recorded, from the record's folder (scenarios/): {}",
+            count(Origin::Bundle),
+            ids(Origin::Bundle)
+        ));
+    }
+    if count(Origin::Unchecked) > 0 {
+        parts.push(format!(
+            "{} by id only (the record has no SHA-256): {}",
+            count(Origin::Unchecked),
+            ids(Origin::Unchecked)
+        ));
+    }
+    if count(Origin::Unknown) > 0 {
+        parts.push(format!(
+            "{} unknown, every hop required: {}",
+            count(Origin::Unknown),
+            ids(Origin::Unknown)
+        ));
+    }
+    crate::term::safe(&format!("expectations: {}", parts.join("; "))).into_owned()
 }
 
 /// `chainproof backends check [NAME]`.
-pub fn backends(args: BackendsArgs) -> u8 {
-    let cfg = match Config::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => return fail(&e, exit::INVALID),
-    };
+pub fn backends(args: BackendsArgs) -> Result<u8, CliError> {
+    let cfg = Config::load(&args.config).map_err(CliError::Config)?;
     let names: Vec<String> = match &args.name {
         Some(n) => vec![n.clone()],
         None => cfg.backends.keys().cloned().collect(),
     };
-    let rt = match super::runtime::build() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    let rt = super::runtime::build()?;
     let mut failed = false;
     for name in names {
-        let profile = match cfg.profile(&name, &args.config) {
-            Ok(p) => p,
-            Err(e) => return fail(&e, exit::INVALID),
-        };
-        let result = rt.block_on(async {
-            let rules = Rules::load(&[]).map_err(|e| crate::backend::BackendError {
-                backend: name.clone(),
-                message: e.to_string(),
-            })?;
-            profile.build(&name, rules)?.check().await
-        });
+        let profile = cfg.profile(&name, &args.config).map_err(CliError::Config)?;
+        let result = rt.block_on(crate::verifier::check_profile(&name, profile));
         match result {
             Ok(()) => outln!("ok      {name}"),
             Err(e) => {
@@ -198,5 +155,5 @@ pub fn backends(args: BackendsArgs) -> u8 {
             }
         }
     }
-    if failed { exit::RUNTIME } else { exit::OK }
+    Ok(if failed { exit::RUNTIME } else { exit::OK })
 }

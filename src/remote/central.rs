@@ -6,21 +6,28 @@ use std::path::Path;
 
 use super::fleet::{Summary, TargetResult};
 use super::session::{Outcome, Step};
+use tokio::sync::watch;
+
 use crate::backend::AnyBackend;
 use crate::record::{RuleSet, RunRecord};
 use crate::report::{self, ReportError};
-use crate::scenario::Scenario;
+use crate::scenario::Loaded;
 use crate::schedule::service::error_chain;
 
-/// Verifies every target that ran; a target whose record cannot be read,
-/// verified or rewritten becomes a failure at the `verify` step and the
-/// others go on. Returns the records, each labelled with its target's name.
+/// Verifies every target that ran, each with the expectations its record
+/// ran with ([`crate::verify::expectations`]: the scenarios loaded here, or
+/// the copies in its fetched folder); a target whose record cannot be read,
+/// matched, verified or rewritten becomes a failure at the `verify` step
+/// and the others go on. `stop` ends verification; the folder then keeps
+/// the target's own verdicts. Returns the records, each labelled with its
+/// target's name.
 pub async fn verify_all(
     results: &mut [TargetResult],
-    scenarios: &[Scenario],
+    scenarios: &[Loaded],
     backend: &AnyBackend,
     rule_set: &RuleSet,
     polling: &crate::verify::Polling,
+    stop: &watch::Receiver<bool>,
 ) -> Vec<RunRecord> {
     let mut records = Vec::new();
     for r in results.iter_mut() {
@@ -30,10 +37,11 @@ pub async fn verify_all(
         let folder = folder.clone();
         // A stop request during verification (which may poll a SIEM for
         // minutes) ends it; the folder keeps the target's own verdicts.
+        let mut stopping = stop.clone();
         let verified = tokio::select! {
             v = verify_one(&folder, scenarios, backend, rule_set, polling) => v,
-            () = stopped() => Err("stopped before its verification ended; the folder holds \
-                the target's own verdicts".to_string()),
+            () = crate::stop::requested(&mut stopping) => Err("stopped before its verification \
+                ended; the folder holds the target's own verdicts".to_string()),
         };
         match verified {
             Ok(mut record) => {
@@ -43,7 +51,7 @@ pub async fn verify_all(
                 records.push(record);
             }
             Err(e) => {
-                let step = if super::stop::requested() {
+                let step = if *stop.borrow() {
                     Step::Interrupted
                 } else {
                     Step::Verify
@@ -55,26 +63,33 @@ pub async fn verify_all(
     records
 }
 
-/// Resolves once a stop was requested.
-async fn stopped() {
-    while !super::stop::requested() {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+/// The scenario copies a report folder keeps (`scenarios/`), or none.
+pub fn bundled_scenarios(folder: &Path) -> Vec<Loaded> {
+    let dir = folder.join("scenarios");
+    if !dir.is_dir() {
+        return Vec::new();
     }
+    // Only a fallback for a scenario changed or missing here: a copy that
+    // does not load leaves the choice to the scenarios loaded here, and a
+    // mismatch still names the way out.
+    crate::scenario::load_paths(&[dir]).unwrap_or_default()
 }
 
 async fn verify_one(
     folder: &Path,
-    scenarios: &[Scenario],
+    scenarios: &[Loaded],
     backend: &AnyBackend,
     rule_set: &RuleSet,
     polling: &crate::verify::Polling,
 ) -> Result<RunRecord, String> {
     let mut record = report::read_record(&folder.join("run.json")).map_err(|e| error_chain(&e))?;
+    let expectations = crate::verify::expectations(&record, scenarios, &bundled_scenarios(folder))
+        .map_err(|e| error_chain(&e))?;
     // The caller ends this whole future on a stop: the folder then keeps
     // the target's own verdicts rather than half a verification.
     let exchanges = crate::verify::again(
         &mut record,
-        scenarios,
+        &expectations.scenarios,
         backend,
         rule_set,
         polling,

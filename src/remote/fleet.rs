@@ -42,7 +42,7 @@ pub fn run_all(
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(target) = targets.get(i) else { break };
                     let started = Instant::now();
-                    let outcome = if super::stop::requested() {
+                    let outcome = if super::stop::requested(&job.ssh.stop) {
                         Outcome::Failed {
                             step: Step::Interrupted,
                             reason: "not started: the controller was asked to stop".into(),

@@ -96,7 +96,7 @@ pub fn run(job: &Job, target: &Target, dest: &Path) -> Outcome {
     ssh.control = sockets.as_ref().map(|d| d.path().join("c"));
     let mut outcome = steps(job, &ssh, target, dest);
     ssh.close(target);
-    if stop::requested()
+    if stop::requested(&job.ssh.stop)
         && let Outcome::Failed { step, reason } = &mut outcome
         && *step != Step::Interrupted
     {
@@ -180,7 +180,7 @@ fn steps(job: &Job, ssh: &Ssh, target: &Target, dest: &Path) -> Outcome {
     );
     let outcome = run_and_fetch(job, ssh, target, dest, &exe, &run_dir);
     let keep = matches!(&outcome, Err((_, _, true)));
-    if stop::requested() {
+    if stop::requested(&ssh.stop) {
         // Tell the run there to stop; it cleans up and exits, and a
         // background shell removes its folder once it has.
         let pid = format!("$(cat {run_dir}/pid 2>/dev/null)");
@@ -240,7 +240,7 @@ fn run_and_fetch(
         .command(target, &remote)
         .spawn()
         .map_err(|e| (Step::Run, format!("cannot start ssh: {e}"), false))?;
-    let out = stop::wait(spawned).map_err(|e| (Step::Run, e.to_string(), true))?;
+    let out = stop::wait(spawned, &ssh.stop).map_err(|e| (Step::Run, e.to_string(), true))?;
     match out.status.code() {
         // 1: a coverage policy failed there; the record is still whole.
         Some(0 | 1) => {}

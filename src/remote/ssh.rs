@@ -21,6 +21,9 @@ pub struct Ssh {
     /// A control socket path: the target's commands share one connection
     /// (one handshake per target instead of one per step).
     pub control: Option<PathBuf>,
+    /// The controller's cancellation: once `true`, running clients are
+    /// ended and no new step starts.
+    pub stop: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Default for Ssh {
@@ -30,6 +33,7 @@ impl Default for Ssh {
             config: None,
             connect_timeout: 10,
             control: None,
+            stop: crate::stop::never(),
         }
     }
 }
@@ -176,7 +180,7 @@ impl Ssh {
             program: self.program.display().to_string(),
             message: e.to_string(),
         })?;
-        check(super::stop::wait(child)?)
+        check(super::stop::wait(child, &self.stop)?)
     }
 
     /// What ssh makes of `target` with the config (`ssh -G`: no

@@ -1,42 +1,27 @@
-//! Stopping a remote run: a stop signal on the controller (SIGINT, SIGTERM,
-//! SIGHUP, SIGQUIT — the one list of [`crate::stop`]) sets a flag;
-//! running ssh clients are ended, no target or step starts after it, and
-//! the targets' runs already started are told to stop and clean up.
+//! Stopping a remote run: the controller's cancellation value (a
+//! [`watch::Receiver<bool>`] the caller passes in, usually fed by the stop
+//! signals of [`crate::stop::listen`]) turns `true`; running ssh clients are
+//! ended, no target or step starts after it, and the targets' runs already
+//! started are told to stop and clean up. The sessions run on plain
+//! threads, so they look at the value with [`requested`] rather than await
+//! it; no state lives in this module.
 
 use std::io::Read;
 use std::process::{Child, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use super::ssh::SshError;
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Whether a stop was requested.
-pub fn requested() -> bool {
-    STOP.load(Ordering::SeqCst)
+/// Whether `stop` asks to stop now (readable from any thread, without a
+/// runtime).
+pub fn requested(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow()
 }
 
-/// Requests a stop (what the signal handler does).
-pub fn request() {
-    STOP.store(true, Ordering::SeqCst);
-}
-
-/// Turns the stop signals ([`crate::stop::signals`]: SIGINT, SIGTERM,
-/// SIGHUP, SIGQUIT) into a stop request for the rest of the process. The
-/// listener runs on `rt`'s workers, so the synchronous fleet code sees the
-/// request while it waits for ssh clients.
-pub fn install(rt: &tokio::runtime::Runtime) {
-    let _entered = rt.enter();
-    let mut signalled = crate::stop::listen();
-    rt.spawn(async move {
-        crate::stop::requested(&mut signalled).await;
-        request();
-    });
-}
-
-/// Waits for `child`, collecting its output; ends it on a stop request.
-pub fn wait(mut child: Child) -> Result<Output, SshError> {
+/// Waits for `child`, collecting its output; ends it once `stop` asks.
+pub fn wait(mut child: Child, stop: &watch::Receiver<bool>) -> Result<Output, SshError> {
     let reader = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -61,7 +46,7 @@ pub fn wait(mut child: Child) -> Result<Output, SshError> {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
-            Ok(None) if requested() => {
+            Ok(None) if requested(stop) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 break Err(SshError::Interrupted);
@@ -97,8 +82,21 @@ mod tests {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("sh: {e}"));
-        let out = wait(child).unwrap_or_else(|e| panic!("{e}"));
+        let out = wait(child, &crate::stop::never()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out.stdout.len(), 200_000);
         assert_eq!(out.stderr, b"err\n");
+    }
+
+    /// The value passed in is what ends the client: a stop already asked
+    /// for kills a child that would otherwise run for a minute.
+    #[test]
+    fn a_passed_in_stop_ends_the_child() {
+        let child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap_or_else(|e| panic!("sleep: {e}"));
+        let (_tx, stop) = watch::channel(true);
+        let got = wait(child, &stop);
+        assert!(matches!(got, Err(SshError::Interrupted)), "{got:?}");
     }
 }

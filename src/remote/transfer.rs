@@ -175,9 +175,10 @@ pub fn fetch(
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
         let (child, done) = (Arc::clone(&child), Arc::clone(&done));
+        let stop = ssh.stop.clone();
         std::thread::spawn(move || {
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                if super::stop::requested() {
+                if super::stop::requested(&stop) {
                     if let Ok(mut c) = child.lock() {
                         let _ = c.kill();
                     }
@@ -198,7 +199,7 @@ pub fn fetch(
         .map_err(|_| "ssh's handle was poisoned".to_string())?
         .wait()
         .map_err(|e| format!("ssh failed: {e}"))?;
-    if super::stop::requested() {
+    if super::stop::requested(&ssh.stop) {
         return Err("interrupted".into());
     }
     let mut stderr = Vec::new();

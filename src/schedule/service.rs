@@ -8,12 +8,16 @@ use tokio::sync::watch;
 use super::log::{Event, LogFormat, emit};
 use super::plan::{Slots, When, jitter};
 use crate::suite::{self, Progress, Settings};
+use crate::verifier::{Choice, VerifierError};
 
 /// What the service runs and when.
 #[derive(Debug, Clone)]
 pub struct Service {
     /// The suite, as `chainproof run` would run it.
     pub settings: Settings,
+    /// The backend and rules each run builds and checks afresh, so a
+    /// backend that fails its check fails that run, not the service.
+    pub choice: Choice,
     /// How often.
     pub when: When,
     /// Largest random delay added to each start.
@@ -113,6 +117,25 @@ pub async fn serve(service: Service, mut stop: watch::Receiver<bool>) -> Stopped
     stopped
 }
 
+/// Why one scheduled run did not happen: no checked backend, or the suite
+/// stopped.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Verifier(#[from] VerifierError),
+    #[error(transparent)]
+    Suite(#[from] suite::SuiteError),
+}
+
+impl RunError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Verifier(e) => e.exit_code(),
+            RunError::Suite(e) => e.exit_code(),
+        }
+    }
+}
+
 /// One suite run; true when a signal interrupted it. The service's `stop`
 /// is the suite's: on a signal it cleans up the scenario in progress, ends
 /// verification and writes the record.
@@ -122,7 +145,13 @@ async fn run_once(service: &Service, run: u64, stop: &watch::Receiver<bool>) -> 
         run,
         log: service.log,
     };
-    let outcome = suite::run(service.settings.clone(), &progress, stop.clone()).await;
+    let mut stop = stop.clone();
+    let outcome = match service.choice.ready(&progress, &mut stop).await {
+        Ok(verifier) => suite::run(service.settings.clone(), verifier, &progress, stop)
+            .await
+            .map_err(RunError::from),
+        Err(e) => Err(RunError::from(e)),
+    };
     match outcome {
         Ok(o) => {
             emit(

@@ -9,7 +9,7 @@ mod again;
 mod chain;
 mod interrupt;
 
-pub use again::again;
+pub use again::{Expectations, Mismatch, Origin, again, expectations};
 use chain::{chain_verdict, missing_rules};
 use interrupt::interrupt_all;
 pub use interrupt::{INTERRUPTED, interrupted};

@@ -153,3 +153,54 @@ fn the_shipped_recording_gates_rule_changes_without_a_lab() -> TestResult {
     assert!(!root.join("ci/recording/matrix.md").exists());
     Ok(())
 }
+
+/// Re-verifying judges a record only with the scenario text it ran with:
+/// the shipped recording ran older texts of the built-in scenarios, so
+/// without its `scenarios/` copies `verify` refuses (exit 2) naming the
+/// scenario, both SHA-256s and `--scenarios`; pointed at the copies it
+/// verifies and says which expectations it used.
+#[test]
+fn verify_refuses_a_record_whose_scenario_hashes_differ() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir()?;
+    // The record alone, without the scenario copies beside it.
+    let record = dir.path().join("run.json");
+    std::fs::copy(root.join("ci/recording/run.json"), &record)?;
+    let verify =
+        |extra: &[&Path]| -> Result<assert_cmd::assert::Assert, Box<dyn std::error::Error>> {
+            let mut cmd = Command::cargo_bin("chainproof")?;
+            cmd.arg("verify")
+                .arg(&record)
+                .arg("--telemetry")
+                .arg(root.join("ci/recording/telemetry.jsonl"))
+                .arg("--out")
+                .arg(dir.path().join("out"));
+            for p in extra {
+                cmd.arg("--scenarios").arg(p);
+            }
+            Ok(cmd.assert())
+        };
+    let refused = verify(&[])?.code(2);
+    let stderr = String::from_utf8(refused.get_output().stderr.clone())?;
+    let recorded: serde_json::Value = serde_json::from_slice(&std::fs::read(&record)?)?;
+    let first = &recorded["scenarios"][0];
+    for part in [
+        first["id"].as_str().unwrap_or("?"),
+        first["source_sha256"].as_str().unwrap_or("?"),
+        "--scenarios",
+    ] {
+        assert!(stderr.contains(part), "{part} missing: {stderr}");
+    }
+    assert!(
+        !dir.path().join("out").exists(),
+        "a refused verify wrote reports"
+    );
+    let copies = root.join("ci/recording/scenarios");
+    let ok = verify(&[&copies])?.success();
+    let stderr = String::from_utf8(ok.get_output().stderr.clone())?;
+    assert!(
+        stderr.contains("expectations: 3 scenario(s) as recorded (same SHA-256), loaded now"),
+        "{stderr}"
+    );
+    Ok(())
+}
