@@ -42,5 +42,7 @@ mod shipped {
 pub mod suite;
 pub mod telemetry;
 pub mod telemetry_auditd;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod token;
 pub mod verify;

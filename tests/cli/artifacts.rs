@@ -13,18 +13,7 @@ const TOKEN: &str = "cp0123456789";
 
 /// A tool the checks need; CI must have it (ci/test installs it).
 fn tool(name: &str) -> bool {
-    let found = Std::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var_os("CI").is_none(),
-        "{name} is required when CI is set (ci/test installs it)"
-    );
-    if !found {
-        eprintln!("SKIPPED: {name} is not installed");
-    }
-    found
+    require_tool(name)
 }
 
 fn run(cmd: &mut Std) -> String {

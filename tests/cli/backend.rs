@@ -100,7 +100,7 @@ pub fn assert_secret_absent(lab: &Lab, outputs: &[&[u8]]) {
 
 #[test]
 fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestResult {
-    if !needs_root("splunk verify") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -175,7 +175,7 @@ fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestRes
 
 #[test]
 fn a_backend_failing_throughout_gives_inconclusive_never_missed() -> TestResult {
-    if !needs_root("splunk 500") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

@@ -35,7 +35,7 @@ fn start_slow_iso(lab: &Lab) -> Result<(std::process::Child, String), Box<dyn st
 
 #[test]
 fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
-    if !needs_root("sigint cleanup") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -65,7 +65,7 @@ fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
 
 #[test]
 fn cleanup_finishes_after_sigkill_from_the_journal() -> TestResult {
-    if !needs_root("sigkill cleanup") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

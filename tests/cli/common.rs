@@ -1,9 +1,12 @@
-//! What every test shares: a lab directory, root checks, residue checks.
+//! What every test shares: a lab directory, prerequisites (the library's
+//! own `testing` rules, compiled in here), residue checks.
 
 use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+pub(crate) use crate::testing::{require, require_root, require_shared, require_tool};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -133,29 +136,6 @@ impl Lab {
         }
         None
     }
-}
-
-pub fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-/// Whether `test` can run: when `present` is false it fails under CI
-/// (which must provide `what`) and says so elsewhere.
-pub fn needs(test: &str, present: bool, what: &str) -> bool {
-    if present {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs {what}, which CI must provide (ci/test)"
-    );
-    eprintln!("{test}: needs {what}; not run");
-    false
-}
-
-/// Tests that need root fail under CI when it is missing, and say so elsewhere.
-pub fn needs_root(test: &str) -> bool {
-    needs(test, is_root(), "root")
 }
 
 /// The entries of `dir`, sorted (none when it does not exist).

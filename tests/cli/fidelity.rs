@@ -148,7 +148,7 @@ fn dry_runs_print_a_complete_plan_for_every_scenario_on_windows_and_macos() -> T
 /// alert.
 #[test]
 fn every_linux_variant_runs_and_controls_raise_no_alert() -> TestResult {
-    if !needs_root("linux variants") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -210,7 +210,7 @@ fn every_linux_variant_runs_and_controls_raise_no_alert() -> TestResult {
 /// chain beside it alerted.
 #[test]
 fn a_control_with_rules_that_fire_is_reported_as_a_false_positive() -> TestResult {
-    if !needs_root("false positive") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

@@ -44,7 +44,7 @@ fn gate(
 
 #[test]
 fn a_rule_that_stops_matching_fails_the_gate_and_restoring_it_passes() -> TestResult {
-    if !needs_root("gate") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

@@ -87,7 +87,7 @@ fn a_full_stdout_is_one_clear_error_and_exit_3() {
 /// `report --format json | head -c 10` of it exits quietly too.
 #[test]
 fn a_run_into_a_closed_pipe_keeps_its_record() {
-    if !needs_root("run into a closed pipe") {
+    if !require_root() {
         return;
     }
     let _host = host();

@@ -25,14 +25,13 @@ fn time(v: &Value) -> time::OffsetDateTime {
 /// lab guard allows the lab's addresses; `None` when the test cannot run
 /// here (it fails under CI instead).
 fn lab_with_config(
-    test: &str,
     side: Side,
 ) -> Option<(
     std::sync::MutexGuard<'static, ()>,
     SshLab,
     std::path::PathBuf,
 )> {
-    if !sshlab::available(test) {
+    if !sshlab::available() {
         return None;
     }
     let host = common::host();
@@ -43,8 +42,7 @@ fn lab_with_config(
 
 #[test]
 fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundle() {
-    let Some((_host, lab, cfg)) = lab_with_config("two_named_targets_run_at_once", Side::Host)
-    else {
+    let Some((_host, lab, cfg)) = lab_with_config(Side::Host) else {
         return;
     };
     let scenarios = common::slow_scenario(lab.dir.path(), 2);
@@ -119,7 +117,7 @@ fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundl
 
 #[test]
 fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
-    let Some((_host, lab, cfg)) = lab_with_config("sigterm_on_the_controller", Side::Host) else {
+    let Some((_host, lab, cfg)) = lab_with_config(Side::Host) else {
         return;
     };
     let scenarios = common::slow_scenario(lab.dir.path(), 60);
@@ -176,9 +174,7 @@ fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
 
 #[test]
 fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_limit() {
-    let Some((_host, lab, cfg)) =
-        lab_with_config("a_target_inside_a_network_namespace", Side::Namespace)
-    else {
+    let Some((_host, lab, cfg)) = lab_with_config(Side::Namespace) else {
         return;
     };
     let out = controller(
@@ -214,7 +210,7 @@ fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_lim
 
 #[test]
 fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
-    let Some((_host, lab, _)) = lab_with_config("sigterm_while_verifying", Side::Host) else {
+    let Some((_host, lab, _)) = lab_with_config(Side::Host) else {
         return;
     };
     // A command backend that answers its check at once and then takes a

@@ -4,7 +4,7 @@ use crate::common::*;
 
 #[test]
 fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() -> TestResult {
-    if !needs_root("default run") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -86,7 +86,7 @@ fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() 
 
 #[test]
 fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
-    if !needs_root("empty rules") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -128,7 +128,7 @@ fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
 /// both are found, observed and linked.
 #[test]
 fn a_shell_exec_in_place_still_realises_every_hop() -> TestResult {
-    if !needs_root("exec in place") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -169,7 +169,7 @@ fn a_shell_exec_in_place_still_realises_every_hop() -> TestResult {
 /// flat Sysmon-style event per line tied to its run and hop.
 #[test]
 fn record_writes_the_telemetry_of_every_hop() -> TestResult {
-    if !needs_root("record") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

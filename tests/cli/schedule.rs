@@ -148,7 +148,7 @@ fn text(p: &Path) -> &str {
 
 #[test]
 fn three_runs_one_second_apart_write_three_reports_that_never_overlap() -> TestResult {
-    if !needs_root("schedule three runs") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -187,7 +187,7 @@ fn three_runs_one_second_apart_write_three_reports_that_never_overlap() -> TestR
 
 #[test]
 fn a_run_longer_than_the_interval_delays_the_next() -> TestResult {
-    if !needs_root("schedule slow run") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -233,7 +233,7 @@ fn a_run_longer_than_the_interval_delays_the_next() -> TestResult {
 
 #[test]
 fn sigterm_during_a_run_cleans_up_writes_the_record_and_exits_130() -> TestResult {
-    if !needs_root("schedule sigterm") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -266,7 +266,7 @@ fn sigterm_during_a_run_cleans_up_writes_the_record_and_exits_130() -> TestResul
 
 #[test]
 fn sigterm_while_waiting_exits_0_at_once() -> TestResult {
-    if !needs_root("schedule sigterm waiting") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

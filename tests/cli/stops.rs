@@ -88,7 +88,7 @@ fn assert_backend_ended(mark: &Path) {
 
 #[test]
 fn sigint_during_verification_exits_130_with_a_record_of_interrupted_hops() {
-    if !needs_root("sigint during verification") {
+    if !require_root() {
         return;
     }
     let _host = host();
@@ -141,7 +141,7 @@ fn sigint_during_verification_exits_130_with_a_record_of_interrupted_hops() {
 /// removed, record written, exit 130.
 #[test]
 fn sighup_and_sigquit_mid_chain_leave_no_residue() {
-    if !needs_root("sighup mid-chain") {
+    if !require_root() {
         return;
     }
     let _host = host();

@@ -104,7 +104,7 @@ fn list_shows_scenarios_by_platform() -> TestResult {
 /// mounted image, and returns the child process and the run's token.
 #[test]
 fn report_renders_a_record_again_in_every_format() -> TestResult {
-    if !needs_root("report") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

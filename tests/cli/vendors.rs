@@ -10,7 +10,7 @@ use crate::common::*;
 
 #[test]
 fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -> TestResult {
-    if !needs_root("elastic verify") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -119,7 +119,7 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
 
 #[test]
 fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> TestResult {
-    if !needs_root("defender verify") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
@@ -259,7 +259,7 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
 /// of the run's own telemetry plus one alert: the chain is alerted.
 #[test]
 fn the_example_command_backend_verifies_from_an_export() -> TestResult {
-    if !needs_root("command verify") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

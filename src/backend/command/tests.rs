@@ -47,19 +47,7 @@ async fn ask(config: CommandConfig, runs: &[ScenarioRun]) -> Result<Vec<RunAnswe
 /// `python3`, or `None` outside CI when it is missing (the test then says
 /// so); under `CI` a missing interpreter fails the test.
 fn python() -> Option<PathBuf> {
-    let found = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("python3".into());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "python3 is required under CI for the command backend's example test"
-    );
-    eprintln!("skipping: python3 is not installed");
-    None
+    crate::testing::require_tool("python3").then(|| "python3".into())
 }
 
 fn example(events: &Path, alerts: &Path) -> Option<CommandConfig> {
