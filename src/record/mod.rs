@@ -342,6 +342,8 @@ pub struct HopTruth {
 }
 
 pub mod merge;
+#[cfg(test)]
+pub(crate) mod test_records;
 mod verdict;
 
 pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};
