@@ -159,4 +159,6 @@ pub fn read_record(path: &Path) -> Result<RunRecord, ReportError> {
 }
 
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;

@@ -92,13 +92,6 @@ fn terminal_and_markdown_output_defuse_escape_sequences() {
     assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'));
 }
 
-#[test]
-fn markdown_and_table_snapshots() {
-    let record = record_with("/bin/sh -c /usr/bin/touch /w/proof-cp0123456789.txt; exit 0");
-    insta::assert_snapshot!("report_md", render(&record, Format::Md));
-    insta::assert_snapshot!("report_table", render(&record, Format::Table));
-}
-
 /// A `|` in a cell (a hop label, an id) does not add a column to the
 /// Markdown table: every row has as many unescaped separators as the header.
 #[test]
