@@ -16,6 +16,10 @@
 //! flow opener or a block scalar only where a YAML value can start, as the
 //! parser does, so `it's` or `a[1]` in a plain scalar open nothing.
 
+mod parse;
+
+pub use parse::{YamlError, location, parse};
+
 /// Deepest nesting accepted. The shipped scenarios, configs and Sigma rules
 /// nest at most 8 levels; the margin leaves room for hand-written files.
 pub const MAX_DEPTH: usize = 64;
