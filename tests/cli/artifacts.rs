@@ -299,15 +299,12 @@ fn pdfs_parse_in_poppler() -> TestResult {
 #[test]
 fn building_a_disk_image_for_another_platform_needs_its_stage_program() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let out = Command::cargo_bin("chainproof")?
-        .args(["build", "iso-exec", "--platform", "windows", "--out"])
-        .arg(dir.path())
-        .assert()
-        .code(3)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&out);
+    let err = stderr_with(
+        Command::cargo_bin("chainproof")?
+            .args(["build", "iso-exec", "--platform", "windows", "--out"])
+            .arg(dir.path()),
+        3,
+    );
     assert!(err.contains("--stage"), "{err}");
     Ok(())
 }

@@ -36,11 +36,9 @@ fn public_samples_replay_into_chains_with_their_alerts() -> TestResult {
 
 #[test]
 fn a_recording_replays_through_the_shipped_rules() -> TestResult {
-    if !require_root() {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell", "--record"]).assert().success();
     let folder = lab
         .reports()

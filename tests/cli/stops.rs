@@ -88,11 +88,9 @@ fn assert_backend_ended(mark: &Path) {
 
 #[test]
 fn sigint_during_verification_exits_130_with_a_record_of_interrupted_hops() {
-    if !require_root() {
+    let Some((_host, lab)) = root_lab() else {
         return;
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let mark = lab.dir.path().join("verifying");
     let cfg = slow_backend(&lab, &mark, false);
     let cfg = cfg.display().to_string();
