@@ -203,7 +203,11 @@ fn others() -> Vec<ScenarioRun> {
                 judged(0, Inconclusive, None, Some("backend answered HTTP 503")),
             ),
             (
-                step(1, HopKind::Spawn, "spawn regedit.exe", None),
+                HopTruth {
+                    happened: false,
+                    reason: Some("no desktop session".into()),
+                    ..step(1, HopKind::Spawn, "spawn regedit.exe", None)
+                },
                 judged(1, NotApplicable, None, Some("no desktop session")),
             ),
         ],
@@ -247,7 +251,7 @@ fn others() -> Vec<ScenarioRun> {
         },
     );
     control.negative_control = true;
-    let observed = chain_run(
+    let mut observed = chain_run(
         "desktop-launcher",
         "cp2c5e7a9b13",
         Platform::Linux,
@@ -275,6 +279,7 @@ fn others() -> Vec<ScenarioRun> {
     iso.truth.processes = vec![process(7020, 6900, r"C:\Windows\System32\cmd.exe")];
     reg.truth.processes = vec![process(7100, 6900, r"C:\Windows\System32\reg.exe")];
     control.truth.processes = vec![process(48300, 48200, "/usr/bin/evince")];
+    observed.truth.processes = vec![process(48400, 48390, "/usr/bin/dash")];
     vec![iso, reg, blocked, observed, control, not_run]
 }
 

@@ -46,7 +46,7 @@ fn hops_are_observed_from_the_kernels_records_and_missed_without_rules() -> Test
     if !require_root() {
         return Ok(());
     }
-    if !require(auditd_running(), "auditd running (ci/test starts it)") {
+    if !require(auditd_running(), "auditd running") {
         return Ok(());
     }
     let _host = host();
