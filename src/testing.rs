@@ -49,13 +49,11 @@ pub(crate) fn require(present: bool, what: impl Display) -> bool {
     false
 }
 
-/// Whether the test runs as root; see [`require`].
+/// Whether the test runs as root; see [`require`]. Unix only: no test
+/// needs an administrator on Windows.
+#[cfg(unix)]
 pub(crate) fn require_root() -> bool {
-    #[cfg(unix)]
-    let root = nix::unistd::geteuid().is_root();
-    #[cfg(not(unix))]
-    let root = false;
-    require(root, "root")
+    require(nix::unistd::geteuid().is_root(), "root")
 }
 
 /// Whether the program `name` is an executable file on `PATH`; see
