@@ -95,11 +95,11 @@ pub enum ConfigError {
 
 /// `path:line:column`, leaving out what is unknown (0).
 fn at(path: &Path, line: usize, column: usize) -> String {
-    match (line, column) {
-        (0, _) => path.display().to_string(),
-        (l, 0) => format!("{}:{l}", path.display()),
-        (l, c) => format!("{}:{l}:{c}", path.display()),
-    }
+    crate::intake::yaml::location(
+        path,
+        (line > 0).then_some(line),
+        (column > 0).then_some(column),
+    )
 }
 
 impl Config {
@@ -113,37 +113,14 @@ impl Config {
     /// Parses and checks config `text`; `path` only names the file in
     /// errors. The entry point for "this text is a config".
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        crate::intake::yaml::check(text).map_err(|e| ConfigError::Invalid {
-            path: path.into(),
-            line: e.line,
-            column: e.column,
-            field: "(document)".into(),
-            message: e.to_string(),
-        })?;
-        let de = serde_yaml_ng::Deserializer::from_str(text);
-        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = crate::intake::yaml::field_name(&e.path().to_string());
-            let inner = e.into_inner();
-            let loc = inner.location();
-            let message = inner
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            // serde_yaml_ng may prefix its message with (part of) the path.
-            let message = match message.split_once(": ") {
-                Some((prefix, rest)) if field.starts_with(prefix) => rest.to_string(),
-                _ => message,
-            };
-            ConfigError::Invalid {
-                path: path.into(),
-                line: loc.as_ref().map_or(0, |l| l.line()),
-                column: loc.as_ref().map_or(0, |l| l.column()),
-                message,
-                field,
-            }
-        })?;
+        let config: Config =
+            crate::intake::yaml::parse(text, path).map_err(|e| ConfigError::Invalid {
+                path: e.path,
+                line: e.line.unwrap_or(0),
+                column: e.column.unwrap_or(0),
+                field: e.field,
+                message: e.message,
+            })?;
         for (name, profile) in &config.backends {
             let check = match profile {
                 Profile::Local {} => Ok(()),

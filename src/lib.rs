@@ -48,6 +48,8 @@ mod shipped {
 }
 pub mod suite;
 pub mod telemetry;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod token;
 pub mod verifier;
 pub mod verify;

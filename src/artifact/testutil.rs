@@ -1,41 +1,13 @@
 //! Helpers for the artifact tests that run real host tools (LibreOffice,
 //! Python, dex, xorriso, fuseiso).
 //!
-//! A missing tool fails the test when `CI` is set (CI must provide it) and
-//! only skips it, loudly, on a developer machine.
+//! Whether a tool is there is [`crate::testing::require_tool`]'s call.
 
 use std::path::Path;
 #[cfg(unix)]
 use std::process::Child;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-/// Whether `name` is on `PATH`; panics if it is not and `CI` is set.
-pub(crate) fn tool_available(name: &str) -> bool {
-    let executable = |m: std::fs::Metadata| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            m.is_file() && m.permissions().mode() & 0o111 != 0
-        }
-        #[cfg(not(unix))]
-        {
-            m.is_file()
-        }
-    };
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths)
-            .any(|dir| std::fs::metadata(dir.join(name)).is_ok_and(executable))
-    });
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is required when CI is set, but it is not on PATH"
-        );
-        eprintln!("SKIPPED: {name} is not on PATH (set CI=1 to make this a failure)");
-    }
-    found
-}
 
 /// Runs a command to completion and panics with its output if it fails.
 pub(crate) fn run_ok(cmd: &mut Command) -> Output {

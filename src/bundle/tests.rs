@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use super::*;
+use crate::testing::require_tool;
 
 /// Files of the fixture bundle: a subfolder, spaces, non-ASCII, a leading
 /// `*` (text-mode marker look-alike) and binary content.
@@ -37,18 +38,6 @@ fn sorted_names() -> Vec<String> {
     names
 }
 
-/// Whether `tool` can be run; panics in CI when it cannot.
-pub(super) fn have(tool: &str) -> bool {
-    match Command::new(tool).arg("--help").output() {
-        Ok(_) => true,
-        Err(e) if std::env::var_os("CI").is_some() => panic!("{tool} is required in CI: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: {tool} not runnable: {e}");
-            false
-        }
-    }
-}
-
 pub(super) fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -72,7 +61,7 @@ pub(super) fn text(out: &Output) -> String {
 
 #[test]
 fn manifest_is_byte_identical_to_sha256sum_and_checks() {
-    if !have("sha256sum") {
+    if !require_tool("sha256sum") {
         return;
     }
     let (_tmp, dir) = fixture();
@@ -217,7 +206,7 @@ fn malformed_lines_are_named_by_number() {
 
 #[test]
 fn binary_mode_and_uppercase_manifests_from_sha256sum_are_read() {
-    if !have("sha256sum") {
+    if !require_tool("sha256sum") {
         return;
     }
     let (_tmp, dir) = fixture();

@@ -4,8 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::tests::{fixture, have, run, text};
+use super::tests::{fixture, run, text};
 use super::*;
+use crate::testing::require_tool;
 
 /// `ssh-keygen -t ed25519` in `dir` with `passphrase`; returns the key path.
 fn keygen(dir: &Path, name: &str, passphrase: &str) -> PathBuf {
@@ -48,7 +49,7 @@ fn ssh_verify(tmp: &Path, dir: &Path) -> Output {
 
 #[test]
 fn signature_verifies_here_and_with_ssh_keygen_until_tampered() {
-    if !have("ssh-keygen") {
+    if !require_tool("ssh-keygen") {
         return;
     }
     let (tmp, dir) = fixture();
@@ -112,7 +113,7 @@ fn signature_verifies_here_and_with_ssh_keygen_until_tampered() {
 
 #[test]
 fn allowed_signers_must_list_the_key() {
-    if !have("ssh-keygen") {
+    if !require_tool("ssh-keygen") {
         return;
     }
     let (tmp, dir) = fixture();
@@ -151,7 +152,7 @@ fn allowed_signers_must_list_the_key() {
 
 #[test]
 fn ssh_keygen_signatures_verify_here() {
-    if !have("ssh-keygen") {
+    if !require_tool("ssh-keygen") {
         return;
     }
     let (tmp, dir) = fixture();
@@ -189,7 +190,7 @@ fn ssh_keygen_signatures_verify_here() {
 
 #[test]
 fn encrypted_key_is_a_clear_error() {
-    if !have("ssh-keygen") {
+    if !require_tool("ssh-keygen") {
         return;
     }
     let (tmp, dir) = fixture();

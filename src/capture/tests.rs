@@ -26,26 +26,19 @@ fn argv0_is(o: &Observed, want: &str) -> bool {
 }
 
 /// Whether the process connector is usable here; panics under CI when it is not.
-fn have_connector(capture: &Capture, test: &str) -> bool {
-    if capture.sources().contains(&Source::ProcConnector) {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs the process connector (root on kernels before 6.6) and CI is set"
-    );
-    eprintln!("skipping {test}: the process connector is not available");
-    false
+fn have_connector(capture: &Capture) -> bool {
+    crate::testing::require(
+        capture.sources().contains(&Source::ProcConnector),
+        "the process connector (root on kernels before 6.6)",
+    )
 }
 
 /// Runs `sh -c "/bin/true <token>; /bin/sleep 0.2"` (and an unrelated `/bin/true`) under a
 /// capture; returns sh's pid, the unrelated pid and the report, or `None` without connector.
-fn capture_sh_and_true(
-    test: &str,
-) -> Result<Option<(u32, u32, String, CaptureReport)>, std::io::Error> {
+fn capture_sh_and_true() -> Result<Option<(u32, u32, String, CaptureReport)>, std::io::Error> {
     let token = token();
     let capture = Capture::start(&token);
-    if !have_connector(&capture, test) {
+    if !have_connector(&capture) {
         return Ok(None);
     }
     let mut stranger = Command::new("/bin/true").spawn()?;
@@ -67,7 +60,7 @@ fn connector_captures_a_short_child_with_its_parent() -> Result<(), std::io::Err
     // are read from /proc after the exec event: `true` lives well under a millisecond, and on
     // a loaded machine that read can lose, so it must succeed in one of a few attempts.
     for attempt in 1..=3 {
-        let Some((sh_pid, stranger, token, report)) = capture_sh_and_true(TEST)? else {
+        let Some((sh_pid, stranger, token, report)) = capture_sh_and_true()? else {
             return Ok(());
         };
         let sh = find(&report, |o| o.pid == sh_pid)
@@ -111,7 +104,7 @@ fn connector_captures_a_short_child_with_its_parent() -> Result<(), std::io::Err
 #[test]
 fn descendants_of_a_root_survive_a_double_fork() -> Result<(), std::io::Error> {
     let capture = Capture::start(&token());
-    if !have_connector(&capture, "descendants_of_a_root_survive_a_double_fork") {
+    if !have_connector(&capture) {
         return Ok(());
     }
     // No token anywhere: only add_root ties these processes to the run.

@@ -63,15 +63,13 @@ fn text<'a>(e: &'a Event, key: &str) -> Option<&'a str> {
     e.fields.get(key).and_then(|v| v.as_str())
 }
 
-/// Parses an analytic file; errors name the file and the field.
+/// Parses an analytic file; errors name the file, the line and the field.
 pub fn load(path: &std::path::Path, text: &str) -> Result<Det0294Linux, super::DetectError> {
     let parse = |message: String| super::DetectError::Parse {
         path: path.to_path_buf(),
         message,
     };
-    let de = serde_yaml_ng::Deserializer::from_str(text);
-    let a: Det0294Linux = serde_path_to_error::deserialize(de)
-        .map_err(|e| parse(format!("{}: {}", e.path(), e.inner())))?;
+    let a: Det0294Linux = crate::intake::yaml::parse(text, path).map_err(|e| parse(e.in_file()))?;
     if a.chainproof_analytic != "det0294-linux" {
         return Err(parse(format!(
             "unknown chainproof_analytic `{}` (known: det0294-linux)",

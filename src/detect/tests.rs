@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use serde_json::json;
 
 use super::*;
@@ -185,15 +183,9 @@ fn a_broken_rule_is_refused_by_name_and_the_rest_load() -> Result<(), Box<dyn st
 /// (shared/sigma-t1204), including the modifiers our rules use.
 #[test]
 fn sigmahq_linux_rules_behave_as_written() -> Result<(), DetectError> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma-t1204");
-    if !dir.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have shared/sigma-t1204 beside the project"
-        );
-        eprintln!("shared/sigma-t1204 not found; skipped outside CI");
+    let Some(dir) = crate::testing::require_shared("sigma-t1204") else {
         return Ok(());
-    }
+    };
     let rules = Rules::load(&[
         dir.join("proc_creation_lnx_susp_shell_child_process_from_parent_tmp_folder.yml"),
         dir.join("proc_creation_lnx_curl_wget_exec_tmp.yml"),

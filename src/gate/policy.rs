@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
+use crate::intake::yaml::YamlError;
+
 /// What to do with a cell the policy does not know how to judge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,27 +104,8 @@ pub enum GateError {
         source: crate::intake::IntakeError,
     },
     /// The file is not a valid policy.
-    #[error("load gate policy {}: {field}: {message}", at(path, *line, *column))]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line, where known.
-        line: Option<usize>,
-        /// 1-based column, where known.
-        column: Option<usize>,
-        /// Dotted path of the field, or `(document)`.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
-        (Some(l), None) => format!("{}:{l}", path.display()),
-        _ => path.display().to_string(),
-    }
+    #[error("load gate policy {0}")]
+    Invalid(YamlError),
 }
 
 /// Reads and parses the policy file at `path`.
@@ -142,35 +125,17 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<Policy, GateError> {
     if blank {
         return Ok(Policy::default());
     }
-    crate::intake::yaml::check(text).map_err(|e| GateError::Invalid {
-        path: path.to_path_buf(),
-        line: Some(e.line),
-        column: Some(e.column),
-        field: "(document)".into(),
-        message: e.to_string(),
-    })?;
-    let deserializer = serde_yaml_ng::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let field = crate::intake::yaml::field_name(&e.path().to_string());
-        let inner = e.into_inner();
-        let mut line = inner.location().map(|l| (l.line(), Some(l.column())));
+    crate::intake::yaml::parse(text, path).map_err(|mut e| {
         // A value refused by `Fraction` is reported at the document's start;
         // the policy is flat, so the field's key line is never wrong and an
         // error is never before it.
-        let key = field.split(['.', '[']).next().unwrap_or_default();
+        let key = e.field.split(['.', '[']).next().unwrap_or_default();
         if let Some(key_line) = key_line(text, key)
-            && line.is_none_or(|(l, _)| l < key_line)
+            && e.line.is_none_or(|l| l < key_line)
         {
-            line = Some((key_line, None));
+            (e.line, e.column) = (Some(key_line), None);
         }
-        let message = without_field(strip_location(&inner.to_string()), &field);
-        GateError::Invalid {
-            path: path.to_path_buf(),
-            line: line.map(|(l, _)| l),
-            column: line.and_then(|(_, c)| c),
-            field,
-            message,
-        }
+        GateError::Invalid(e)
     })
 }
 
@@ -183,23 +148,4 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| l.starts_with(&needle))
         .map(|i| i + 1)
-}
-
-/// serde_yaml_ng may prefix its message with the field, which is already
-/// shown in front.
-fn without_field(message: String, field: &str) -> String {
-    match message.split_once(": ") {
-        Some((prefix, rest)) if prefix == field => rest.to_string(),
-        _ => message,
-    }
-}
-
-/// serde_yaml_ng appends " at line L column C"; the location is shown in front.
-fn strip_location(message: &str) -> String {
-    let Some(i) = message.find(" at line ") else {
-        return message.to_string();
-    };
-    let rest = &message[i + 9..];
-    let after = rest.find(',').map_or("", |j| &rest[j..]);
-    format!("{}{after}", &message[..i])
 }

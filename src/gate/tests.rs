@@ -1,10 +1,9 @@
 use std::path::Path;
 
-use time::OffsetDateTime;
-
 use super::*;
+use crate::record::test_records;
 use crate::record::*;
-use crate::vocab::{HopKind, Platform};
+use crate::vocab::HopKind;
 
 /// A verdict shorthand: `A` technique alert, `T` tactic alert, `G` general
 /// alert, `O` observed, `M` missed, `B` blocked, `I` inconclusive, `N` not-applicable.
@@ -27,103 +26,41 @@ const LABELS: [&str; 4] = ["file", "open soffice.bin", "spawn dash", "spawn curl
 fn run(id: &str, codes: &str) -> ScenarioRun {
     let mut codes = codes.chars();
     let (chain, chain_grade) = v(codes.next().unwrap_or('N'));
-    let hop_codes: Vec<char> = codes.collect();
-    let hops = (0..hop_codes.len())
-        .map(|index| HopTruth {
-            index,
-            kind: if index == 0 {
+    let hops = codes
+        .enumerate()
+        .map(|(index, c)| {
+            let kind = if index == 0 {
                 HopKind::File
             } else {
                 HopKind::Spawn
-            },
-            label: LABELS[index].into(),
-            expected: "x".into(),
-            pid: None,
-            parent_pid: None,
-            image: None,
-            path: None,
-            at: None,
-            happened: true,
-            reason: None,
+            };
+            let (verdict, grade) = v(c);
+            let truth = HopTruth {
+                expected: "x".into(),
+                ..test_records::hop(index, kind, LABELS[index])
+            };
+            let judged = HopVerdict {
+                grade,
+                reason: (verdict == Verdict::Inconclusive).then(|| "backend timed out".into()),
+                ..test_records::verdict(index, verdict)
+            };
+            (truth, judged)
         })
         .collect();
-    let verdicts = hop_codes
-        .iter()
-        .enumerate()
-        .map(|(index, &c)| HopVerdict {
-            index,
-            verdict: v(c).0,
-            grade: v(c).1,
-            time_to_telemetry_ms: None,
-            time_to_alert_ms: None,
-            delayed: false,
-            linked: None,
-            reason: (v(c).0 == Verdict::Inconclusive).then(|| "backend timed out".into()),
-        })
-        .collect();
+    let chain = ChainVerdict {
+        fully_observed: true,
+        ..test_records::chain(chain, chain_grade)
+    };
     ScenarioRun {
-        host: None,
-        id: id.into(),
         title: id.into(),
-        technique: "T1204.002".into(),
-        negative_control: false,
         source: format!("{id}.yaml"),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
-        fidelity: None,
-        token: "cp0123456789".into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        truth: GroundTruth::default(),
-        hops,
-        timings: None,
-        verification: Some(Verification {
-            backend: "local".into(),
-            verified_at: OffsetDateTime::UNIX_EPOCH,
-            hops: verdicts,
-            alerts: vec![],
-            chain: ChainVerdict {
-                verdict: chain,
-                grade: chain_grade,
-                fully_observed: true,
-                false_positive: false,
-                expected_rules_missing: vec![],
-                reason: None,
-            },
-        }),
-    }
-}
-
-fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
-    RunRecord {
-        schema: SCHEMA.into(),
-        run_id: "cp0000000001".into(),
-        chainproof_version: "0.1.0".into(),
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        host: Host {
-            name: "lab1".into(),
-            platform: Platform::Linux,
-            os: "Debian".into(),
-            kernel: "6".into(),
-            user: "root".into(),
-            privileged: true,
-        },
-        rules: RuleSet {
-            sources: vec![],
-            count: 0,
-            load: None,
-        },
-        scenarios,
-        targets_not_run: Vec::new(),
+        ..test_records::verified(id, hops, chain)
     }
 }
 
 /// `id:codes` entries separated by spaces, e.g. `"doc:AOOA iso:OOO"`.
 fn rec(spec: &str) -> RunRecord {
-    record(
+    test_records::record(
         spec.split_whitespace()
             .filter_map(|s| s.split_once(':'))
             .map(|(id, codes)| run(id, codes))

@@ -16,6 +16,10 @@
 //! flow opener or a block scalar only where a YAML value can start, as the
 //! parser does, so `it's` or `a[1]` in a plain scalar open nothing.
 
+mod parse;
+
+pub use parse::{YamlError, location, parse};
+
 /// Deepest nesting accepted. The shipped scenarios, configs and Sigma rules
 /// nest at most 8 levels; the margin leaves room for hand-written files.
 pub const MAX_DEPTH: usize = 64;
@@ -261,16 +265,10 @@ mod tests {
     /// the project as `../shared/sigmahq`; CI must have it).
     #[test]
     fn the_sigmahq_corpus_passes() {
-        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/sigmahq"));
-        if !root.exists() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "SigmaHQ corpus missing under CI"
-            );
-            eprintln!("skipping: {} is missing", root.display());
+        let Some(root) = crate::testing::require_shared("sigmahq") else {
             return;
-        }
-        let mut stack = vec![root.to_path_buf()];
+        };
+        let mut stack = vec![root];
         let mut files = 0;
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {

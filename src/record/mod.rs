@@ -343,6 +343,8 @@ pub struct HopTruth {
 
 pub mod merge;
 pub mod summary;
+#[cfg(test)]
+pub(crate) mod test_records;
 mod verdict;
 
 pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

@@ -128,16 +128,11 @@ pub fn load_inventory(path: &Path) -> Result<Vec<Target>, String> {
     let file = path.display();
     let text = crate::intake::read_text(path, crate::intake::Kind::Inventory)
         .map_err(|e| format!("{file}: {e}"))?;
-    crate::intake::yaml::check(&text)
-        .map_err(|e| format!("{file}:{}:{}: {e}", e.line, e.column))?;
-    let inv: Inventory = serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
-        Some(l) => format!(
-            "{file}:{}:{}: {e} (an inventory is `targets:` with ssh:// addresses or \
-             {{url, name, harness}} entries)",
-            l.line(),
-            l.column()
-        ),
-        None => format!("{file}: {e}"),
+    let inv: Inventory = crate::intake::yaml::parse(&text, path).map_err(|e| {
+        format!(
+            "{e} (an inventory is `targets:` with ssh:// addresses or \
+             {{url, name, harness}} entries)"
+        )
     })?;
     if inv.targets.is_empty() {
         return Err(format!("{file}: `targets` is empty"));
@@ -253,7 +248,7 @@ mod tests {
         std::fs::write(&deep, text).unwrap_or_else(|e| panic!("{e}"));
         let err = load_inventory(&deep).err().unwrap_or_default();
         assert!(
-            err.contains("deep.yaml:1:73: nesting deeper than 64 levels"),
+            err.contains("deep.yaml:1:73: (document): nesting deeper than 64 levels"),
             "{err}"
         );
         let err = load_inventory(Path::new("/dev/zero"))

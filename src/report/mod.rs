@@ -158,4 +158,6 @@ pub fn read_record(path: &Path) -> Result<RunRecord, ReportError> {
 }
 
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;

@@ -1,103 +1,38 @@
-use time::OffsetDateTime;
-
 use super::*;
+use crate::record::test_records;
 use crate::record::*;
-use crate::vocab::{HopKind, Platform};
+use crate::vocab::HopKind;
 
+/// One chain, `macro-doc-shell`, whose only hop spawned dash running
+/// `command_line` and alerted at technique grade.
 fn record_with(command_line: &str) -> RunRecord {
     let p = ProcessTruth {
-        pid: 11,
-        ppid: 10,
-        image: Some("/usr/bin/dash".into()),
         command_line: Some(command_line.into()),
-        argv: None,
         user: Some("root".into()),
         uid: Some(0),
-        cwd: None,
-        started_at: None,
         sources: vec!["proc-connector".into()],
-        earlier_execs: vec![],
+        ..test_records::process(11, 10, "/usr/bin/dash")
     };
     let hop = HopTruth {
-        index: 0,
-        kind: HopKind::Spawn,
-        label: "spawn dash".into(),
         expected: "/bin/sh".into(),
         pid: Some(11),
         parent_pid: Some(10),
-        image: None,
-        path: None,
-        at: None,
-        happened: true,
-        reason: None,
+        ..test_records::hop(0, HopKind::Spawn, "spawn dash")
     };
     let verdict = HopVerdict {
-        index: 0,
-        verdict: Verdict::Alerted,
-        grade: Some(Grade::Technique),
         time_to_telemetry_ms: Some(1),
         time_to_alert_ms: Some(7),
-        delayed: false,
         linked: Some(true),
-        reason: None,
+        ..test_records::verdict(0, Verdict::Alerted)
     };
-    RunRecord {
-        schema: SCHEMA.into(),
-        run_id: "cp0000000001".into(),
-        chainproof_version: "0.1.0".into(),
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        host: Host {
-            name: "lab1".into(),
-            platform: Platform::Linux,
-            os: "Debian".into(),
-            kernel: "6".into(),
-            user: "root".into(),
-            privileged: true,
-        },
-        rules: RuleSet {
-            sources: vec!["<embedded>/detections".into()],
-            count: 3,
-            load: None,
-        },
-        scenarios: vec![ScenarioRun {
-            host: None,
-            id: "macro-doc-shell".into(),
-            title: "Macro".into(),
-            technique: "T1204.002".into(),
-            negative_control: false,
-            source: "x.yaml".into(),
-            source_sha256: String::new(),
-            platform: Platform::Linux,
-            fidelity: None,
-            token: "cp0123456789".into(),
-            status: RunStatus::Completed,
-            reason: None,
-            started_at: OffsetDateTime::UNIX_EPOCH,
-            finished_at: OffsetDateTime::UNIX_EPOCH,
-            truth: GroundTruth {
-                processes: vec![p],
-                ..GroundTruth::default()
-            },
-            hops: vec![hop],
-            timings: None,
-            verification: Some(Verification {
-                backend: "local".into(),
-                verified_at: OffsetDateTime::UNIX_EPOCH,
-                hops: vec![verdict],
-                alerts: vec![],
-                chain: ChainVerdict {
-                    verdict: Verdict::Alerted,
-                    grade: Some(Grade::Technique),
-                    fully_observed: true,
-                    false_positive: false,
-                    expected_rules_missing: vec![],
-                    reason: None,
-                },
-            }),
-        }],
-        targets_not_run: Vec::new(),
-    }
+    let mut run = test_records::verified(
+        "macro-doc-shell",
+        vec![(hop, verdict)],
+        test_records::chain(Verdict::Alerted, Some(Grade::Technique)),
+    );
+    run.title = "Macro".into();
+    run.truth.processes = vec![p];
+    test_records::record(vec![run])
 }
 
 #[test]
@@ -155,13 +90,6 @@ fn terminal_and_markdown_output_defuse_escape_sequences() {
     assert!(table.contains("evil\\x1b[31m\\u{202e}id"), "{table}");
     let md = render(&record, Format::Md);
     assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'));
-}
-
-#[test]
-fn markdown_and_table_snapshots() {
-    let record = record_with("/bin/sh -c /usr/bin/touch /w/proof-cp0123456789.txt; exit 0");
-    insta::assert_snapshot!("report_md", render(&record, Format::Md));
-    insta::assert_snapshot!("report_table", render(&record, Format::Table));
 }
 
 /// A `|` in a cell (a hop label, an id) does not add a column to the

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Scenario, Source, check};
 use crate::intake;
+use crate::intake::yaml::YamlError;
 
 /// The scenarios compiled into the binary, so `chainproof run` works from any
 /// directory; `scenarios/` in the repository holds the same files.
@@ -52,19 +53,8 @@ pub enum LoadError {
         refusal: crate::intake::IntakeError,
     },
     /// The file is not a valid scenario.
-    #[error("{}: {field}: {message}", at(path, *line, *column))]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line, where known.
-        line: Option<usize>,
-        /// 1-based column, where known.
-        column: Option<usize>,
-        /// Dotted path of the field, or `(document)`.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(YamlError),
     /// Two files declare the same id.
     #[error("{}: id: `{id}` is already used by {}", second.display(), first.display())]
     DuplicateId {
@@ -86,14 +76,6 @@ pub enum LoadError {
 impl From<intake::IntakeError> for LoadError {
     fn from(refusal: intake::IntakeError) -> LoadError {
         LoadError::Refused { refusal }
-    }
-}
-
-fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
-        (Some(l), None) => format!("{}:{l}", path.display()),
-        _ => path.display().to_string(),
     }
 }
 
@@ -182,61 +164,31 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 /// scenario" (what `validate` does after reading a file). Texts nested
 /// deeper than [`intake::yaml::MAX_DEPTH`] are refused before parsing.
 pub fn load_source(source: Source) -> Result<Loaded, Vec<LoadError>> {
-    if let Err(e) = intake::yaml::check(&source.text) {
-        return Err(vec![LoadError::Invalid {
-            path: source.path.clone(),
-            line: Some(e.line),
-            column: Some(e.column),
-            field: "(document)".into(),
-            message: e.to_string(),
-        }]);
-    }
     if let Some((line, column)) = control_character(&source.text) {
-        return Err(vec![LoadError::Invalid {
+        return Err(vec![LoadError::Invalid(YamlError {
             path: source.path.clone(),
             line: Some(line),
             column: Some(column),
             field: "(document)".into(),
             message: "control character in the file (terminal escapes and the like are refused)"
                 .into(),
-        }]);
+        })]);
     }
-    let deserializer = serde_yaml_ng::Deserializer::from_str(&source.text);
-    let scenario: Scenario = match serde_path_to_error::deserialize(deserializer) {
-        Ok(s) => s,
-        Err(e) => {
-            // A syntax error has no field yet; name the deepest one reached.
-            let field = intake::yaml::field_name(&e.path().to_string());
-            let inner = e.into_inner();
-            let location = inner.location();
-            let message = strip_location(&inner.to_string());
-            // serde_yaml_ng already prefixes some messages with the path.
-            let message = match message.split_once(": ") {
-                Some((prefix, rest)) if field.starts_with(prefix) => rest.to_string(),
-                _ => message,
-            };
-            return Err(vec![LoadError::Invalid {
-                path: source.path.clone(),
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-                field,
-                message,
-            }]);
-        }
-    };
+    let scenario: Scenario =
+        intake::yaml::parse(&source.text, &source.path).map_err(|e| vec![LoadError::Invalid(e)])?;
     let problems = check::check(&scenario);
     if !problems.is_empty() {
         return Err(problems
             .into_iter()
             .map(|p| {
                 let line = locate(&source.text, &p.field);
-                LoadError::Invalid {
+                LoadError::Invalid(YamlError {
                     path: source.path.clone(),
                     line,
                     column: None,
                     field: p.field,
                     message: p.message,
-                }
+                })
             })
             .collect());
     }
@@ -257,17 +209,6 @@ fn control_character(text: &str) -> Option<(usize, usize)> {
         }
     }
     None
-}
-
-/// serde_yaml_ng appends " at line L column C"; the location is shown in front instead.
-fn strip_location(message: &str) -> String {
-    let Some(i) = message.find(" at line ") else {
-        return message.to_string();
-    };
-    let rest = &message[i + 9..];
-    // Drop "at line L column C", keep what follows (", while parsing ...").
-    let after = rest.find(',').map_or("", |j| &rest[j..]);
-    format!("{}{after}", &message[..i])
 }
 
 /// Best-effort line of a dotted field path (`variants.linux.chain[1].run`)
@@ -334,17 +275,5 @@ mod tests {
         );
         assert_eq!(control_character("a: \u{202e}x\n"), Some((1, 4)));
         assert_eq!(control_character("a: b\tc\r\nd: e\n"), None);
-    }
-
-    #[test]
-    fn location_suffix_is_stripped() {
-        assert_eq!(
-            strip_location("invalid type: x at line 3 column 5"),
-            "invalid type: x"
-        );
-        assert_eq!(
-            strip_location("did not find key at line 2 column 6, while parsing"),
-            "did not find key, while parsing"
-        );
     }
 }

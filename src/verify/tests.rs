@@ -3,46 +3,26 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::backend::{BackendAlert, RunAnswer};
-use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun};
+use crate::record::{HopTruth, ScenarioRun, test_records};
 use crate::telemetry::{Category, Event};
-use crate::vocab::{HopKind, Platform};
+use crate::vocab::HopKind;
 
 fn hop(index: usize, kind: HopKind, pid: Option<u32>, happened: bool) -> HopTruth {
     HopTruth {
-        index,
-        kind,
-        label: format!("hop{index}"),
         expected: String::new(),
         pid,
-        parent_pid: None,
-        image: None,
         path: (kind == HopKind::File).then(|| "/w/Downloads/a.odt".to_string()),
         at: Some(OffsetDateTime::UNIX_EPOCH),
         happened,
         reason: (!happened).then(|| "did not run".to_string()),
+        ..test_records::hop(index, kind, &format!("hop{index}"))
     }
 }
 
 fn run(hops: Vec<HopTruth>) -> ScenarioRun {
     ScenarioRun {
-        host: None,
-        id: "s".into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        negative_control: false,
-        source: "x".into(),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
-        fidelity: None,
-        token: "cp0123456789".into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        truth: GroundTruth::default(),
         hops,
-        timings: None,
-        verification: None,
+        ..test_records::scenario("s")
     }
 }
 

@@ -14,10 +14,8 @@ use super::sshlab::{self, PORT, SshLab};
 const SCENARIOS: [&str; 2] = ["macro-doc-shell", "shortcut-script"];
 
 /// `ansible-playbook` on PATH (ci/test installs ansible-core from PyPI).
-fn ansible_available(test: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path).any(|d| d.join("ansible-playbook").is_file());
-    super::common::needs(test, found, "ansible-playbook on PATH")
+fn ansible_available() -> bool {
+    super::common::require_tool("ansible-playbook")
 }
 
 /// Ends ansible's ssh ControlPersist masters (ANSIBLE_SSH_CONTROL_PATH_DIR)
@@ -116,8 +114,7 @@ fn playbook(lab: &SshLab, hosts: &[&str], ssh_args: &str) -> Output {
 
 #[test]
 fn the_playbook_runs_two_hosts_and_fetches_records_that_verify_and_merge() {
-    let test = "the_playbook_runs_two_hosts";
-    if !sshlab::available(test) || !ansible_available(test) {
+    if !sshlab::available() || !ansible_available() {
         return;
     }
     let _host = host();

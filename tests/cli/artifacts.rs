@@ -13,18 +13,7 @@ const TOKEN: &str = "cp0123456789";
 
 /// A tool the checks need; CI must have it (ci/test installs it).
 fn tool(name: &str) -> bool {
-    let found = Std::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var_os("CI").is_none(),
-        "{name} is required when CI is set (ci/test installs it)"
-    );
-    if !found {
-        eprintln!("SKIPPED: {name} is not installed");
-    }
-    found
+    require_tool(name)
 }
 
 fn run(cmd: &mut Std) -> String {
@@ -310,15 +299,12 @@ fn pdfs_parse_in_poppler() -> TestResult {
 #[test]
 fn building_a_disk_image_for_another_platform_needs_its_stage_program() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let out = Command::cargo_bin("chainproof")?
-        .args(["build", "iso-exec", "--platform", "windows", "--out"])
-        .arg(dir.path())
-        .assert()
-        .code(3)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&out);
+    let err = stderr_with(
+        Command::cargo_bin("chainproof")?
+            .args(["build", "iso-exec", "--platform", "windows", "--out"])
+            .arg(dir.path()),
+        3,
+    );
     assert!(err.contains("--stage"), "{err}");
     Ok(())
 }

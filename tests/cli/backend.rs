@@ -2,109 +2,28 @@
 //! alerted from a notable, inconclusive (never missed) when it fails, a
 //! clear stop on bad credentials, and no secret in any output.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-use assert_cmd::Command;
-use serde_json::Value;
 
 use crate::common::*;
 
-pub const SECRET: &str = "tok-3f1a-never-print-me";
-
-/// A tiny HTTP/1.1 server on 127.0.0.1 answering a script (the last answer
-/// repeats); returns its URL and the requests it saw.
-pub fn server(script: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!(
-        "http://{}",
-        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        let mut script = script;
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(&stream);
-            let mut head = String::new();
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                head.push_str(&line);
-            }
-            let mut body = vec![0u8; len];
-            let _ = reader.read_exact(&mut body);
-            if let Ok(mut l) = log.lock() {
-                l.push(format!("{head}\n{}", String::from_utf8_lossy(&body)));
-            }
-            let (status, text) = if script.len() > 1 {
-                script.remove(0)
-            } else {
-                script[0].clone()
-            };
-            let reply = format!(
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                text.len()
-            );
-            let mut s = &stream;
-            let _ = s.write_all(reply.as_bytes());
-        }
-    });
-    (url, seen)
-}
-
-pub fn config(lab: &Lab, url: &str) -> Result<PathBuf, std::io::Error> {
-    let secret = lab.dir.path().join("splunk.token");
-    std::fs::write(&secret, SECRET)?;
-    let path = lab.dir.path().join("chainproof.yaml");
-    let text = format!(
-        "backends:\n  lab-splunk:\n    kind: splunk\n    url: {url}\n    timeout: 2s\n    auth: {{ type: bearer, token: {{ file: {} }} }}\n",
-        secret.display()
-    );
-    std::fs::write(&path, text)?;
-    Ok(path)
-}
-
-/// Every output of a lab: command outputs given, plus every report file.
-pub fn assert_secret_absent(lab: &Lab, outputs: &[&[u8]]) {
-    for out in outputs {
-        assert!(
-            !String::from_utf8_lossy(out).contains(SECRET),
-            "the secret was printed"
-        );
-    }
-    let mut stack = vec![lab.reports()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                let text = std::fs::read(e.path()).unwrap_or_default();
-                assert!(
-                    !String::from_utf8_lossy(&text).contains(SECRET),
-                    "secret in {}",
-                    e.path().display()
-                );
-            }
-        }
-    }
+/// A config with the one profile `lab-splunk` at `url`, its bearer token
+/// [`SECRET`] in a file.
+fn config(lab: &Lab, url: &str) -> Result<PathBuf, std::io::Error> {
+    write_config(
+        lab,
+        "chainproof",
+        "splunk.token",
+        &format!(
+            "  lab-splunk:\n    kind: splunk\n    url: {url}\n    timeout: 2s\n    auth: {{ type: bearer, token: {{ file: {{secret}} }} }}\n"
+        ),
+    )
 }
 
 #[test]
 fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestResult {
-    if !needs_root("splunk verify") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell"]).assert().success();
     let record = lab.record();
     let s = &record["scenarios"][0];
@@ -131,34 +50,9 @@ fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestRes
         (200, format!("{notable}\n")),
     ]);
     let cfg = config(&lab, &url)?;
-    let run_json = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?
-        .path()
-        .join("run.json");
-    let out = Command::cargo_bin("chainproof")?
-        .args([
-            "verify",
-            "--backend",
-            "lab-splunk",
-            "--deadline",
-            "1s",
-            "--config",
-        ])
-        .arg(&cfg)
-        .arg(&run_json)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
-    let chain = &v["scenarios"][0]["verification"];
-    assert_eq!(chain["backend"], "splunk");
-    assert_eq!(chain["chain"]["verdict"], "alerted", "{chain:#}");
-    assert_eq!(chain["hops"][2]["verdict"], "alerted");
-    assert_eq!(chain["hops"][2]["grade"], "technique");
-    let requests = seen.lock().map(|l| l.clone()).unwrap_or_default();
+    let (out, ver) = verify(&lab, "lab-splunk", &cfg);
+    assert_shell_alerted(&ver, "splunk");
+    let requests = requests(&seen);
     assert_eq!(
         requests.len(),
         3,
@@ -169,17 +63,15 @@ fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestRes
             .iter()
             .all(|r| r.contains(&format!("Bearer {SECRET}")))
     );
-    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    assert_secret_absent_from(&lab, &out);
     Ok(())
 }
 
 #[test]
 fn a_backend_failing_throughout_gives_inconclusive_never_missed() -> TestResult {
-    if !needs_root("splunk 500") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let (url, _seen) = server(vec![
         (200, String::new()),
         (500, "{\"messages\":[]}".into()),
@@ -215,7 +107,7 @@ fn a_backend_failing_throughout_gives_inconclusive_never_missed() -> TestResult 
             .is_some_and(|r| r.contains("lab-splunk") && r.contains("500")),
         "{v:#}"
     );
-    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    assert_secret_absent_from(&lab, &out);
     Ok(())
 }
 
@@ -245,6 +137,6 @@ fn bad_credentials_stop_the_run_before_anything_executes() -> TestResult {
         "a run directory was created"
     );
     assert!(!lab.reports().exists(), "reports were written");
-    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    assert_secret_absent_from(&lab, &out);
     Ok(())
 }

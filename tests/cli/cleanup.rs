@@ -33,13 +33,17 @@ fn start_slow_iso(lab: &Lab) -> Result<(std::process::Child, String), Box<dyn st
     Err("the slow iso-exec chain never reached its sleep".into())
 }
 
+/// `chainproof cleanup` of the lab's reports folder; its stdout.
+fn cleanup(lab: &Lab) -> String {
+    let mut cmd = Command::cargo_bin("chainproof").unwrap_or_else(|e| panic!("binary: {e}"));
+    stdout_ok(cmd.arg("cleanup").arg("--reports").arg(lab.reports()))
+}
+
 #[test]
 fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
-    if !needs_root("sigint cleanup") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let (mut child, token) = start_slow_iso(&lab)?;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -49,13 +53,7 @@ fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
     assert_eq!(status.code(), Some(130), "an interrupted run exits 130");
     // SIGINT alone must have cleaned up: nothing is left for `cleanup`.
     lab.assert_no_residue(std::slice::from_ref(&token));
-    let out = Command::cargo_bin("chainproof")?
-        .arg("cleanup")
-        .arg("--reports")
-        .arg(lab.reports())
-        .assert()
-        .success();
-    let text = String::from_utf8(out.get_output().stdout.clone())?;
+    let text = cleanup(&lab);
     assert!(text.contains("nothing to clean up"), "{text}");
     lab.assert_no_residue(&[token]);
     let record = lab.record();
@@ -65,11 +63,9 @@ fn sigint_in_the_middle_of_iso_exec_cleans_up() -> TestResult {
 
 #[test]
 fn cleanup_finishes_after_sigkill_from_the_journal() -> TestResult {
-    if !needs_root("sigkill cleanup") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let (mut child, token) = start_slow_iso(&lab)?;
     child.kill()?;
     child.wait()?;
@@ -77,13 +73,7 @@ fn cleanup_finishes_after_sigkill_from_the_journal() -> TestResult {
         !token_processes(&token).is_empty(),
         "SIGKILL should leave the chain behind for cleanup to find"
     );
-    let out = Command::cargo_bin("chainproof")?
-        .arg("cleanup")
-        .arg("--reports")
-        .arg(lab.reports())
-        .assert()
-        .success();
-    let text = String::from_utf8(out.get_output().stdout.clone())?;
+    let text = cleanup(&lab);
     assert!(text.contains(&token) && text.contains("removed"), "{text}");
     lab.assert_no_residue(&[token]);
     Ok(())

@@ -1,9 +1,18 @@
-//! What every test shares: a lab directory, root checks, residue checks.
+//! What every test shares: a lab directory, prerequisites (the library's
+//! own `testing` rules, compiled in here), residue checks.
 
 use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+mod backend;
+
+pub(crate) use crate::testing::{require, require_root, require_shared, require_tool};
+pub use backend::{
+    SECRET, assert_secret_absent_from, assert_shell_alerted, by_pid, requests, server, verify,
+    write_config,
+};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -15,6 +24,36 @@ static HOST: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn host() -> std::sync::MutexGuard<'static, ()> {
     HOST.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// For a test that runs chains on this host: root (see [`require_root`]),
+/// the host lock and a fresh lab; `None` when the test is skipped.
+pub fn root_lab() -> Option<(std::sync::MutexGuard<'static, ()>, Lab)> {
+    require_root().then(|| (host(), Lab::new()))
+}
+
+/// The stdout of an assert_cmd command that must succeed.
+pub fn stdout_ok(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
+    let out = cmd
+        .borrow_mut()
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap_or_else(|e| panic!("stdout is not UTF-8: {e}"))
+}
+
+/// The stderr of an assert_cmd command that must exit with `code`.
+pub fn stderr_with(mut cmd: impl std::borrow::BorrowMut<Command>, code: i32) -> String {
+    let out = cmd
+        .borrow_mut()
+        .assert()
+        .code(code)
+        .get_output()
+        .stderr
+        .clone();
+    String::from_utf8(out).unwrap_or_else(|e| panic!("stderr is not UTF-8: {e}"))
 }
 
 pub struct Lab {
@@ -44,8 +83,9 @@ impl Lab {
             .arg(self.work());
         c
     }
-    pub fn record(&self) -> Value {
-        let dirs: Vec<PathBuf> = std::fs::read_dir(self.reports())
+    /// The run folders (those holding a run.json), sorted: oldest first.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.reports())
             .map(|d| {
                 d.flatten()
                     .map(|e| e.path())
@@ -53,9 +93,22 @@ impl Lab {
                     .collect()
             })
             .unwrap_or_default();
+        dirs.sort();
+        dirs
+    }
+    /// The folder of the lab's one run.
+    pub fn folder(&self) -> PathBuf {
+        let dirs = self.folders();
         assert_eq!(dirs.len(), 1, "expected one report folder, found {dirs:?}");
-        let text = std::fs::read_to_string(dirs[0].join("run.json")).unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("run.json: {e}"))
+        dirs[0].clone()
+    }
+    /// The run.json of the lab's one run.
+    pub fn run_json(&self) -> PathBuf {
+        self.folder().join("run.json")
+    }
+    /// The record of the lab's one run.
+    pub fn record(&self) -> Value {
+        read_json(&self.run_json())
     }
     /// Nothing of the run is left: no process with a token, no mount, no run
     /// directory, no journal entry, and none of the files outside the run
@@ -133,29 +186,6 @@ impl Lab {
         }
         None
     }
-}
-
-pub fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-/// Whether `test` can run: when `present` is false it fails under CI
-/// (which must provide `what`) and says so elsewhere.
-pub fn needs(test: &str, present: bool, what: &str) -> bool {
-    if present {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs {what}, which CI must provide (ci/test)"
-    );
-    eprintln!("{test}: needs {what}; not run");
-    false
-}
-
-/// Tests that need root fail under CI when it is missing, and say so elsewhere.
-pub fn needs_root(test: &str) -> bool {
-    needs(test, is_root(), "root")
 }
 
 /// The entries of `dir`, sorted (none when it does not exist).

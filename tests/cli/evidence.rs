@@ -9,19 +9,6 @@ use assert_cmd::Command;
 
 use crate::common::*;
 
-fn folders(reports: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(reports)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.join("run.json").exists())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
-}
-
 fn chainproof() -> Command {
     Command::cargo_bin("chainproof").unwrap_or_else(|e| panic!("binary: {e}"))
 }
@@ -43,20 +30,11 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn a_run_folder_is_a_bundle_that_detects_any_changed_byte_and_verifies_with_ssh_keygen()
 -> TestResult {
-    if !needs_root("evidence bundle") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let ssh_keygen = Std::new("sh")
-        .args(["-c", "command -v ssh-keygen"])
-        .output()?
-        .status
-        .success();
-    assert!(
-        ssh_keygen || std::env::var_os("CI").is_none(),
-        "ssh-keygen is required under CI (ci/test installs openssh-client)"
-    );
-    let _host = host();
-    let lab = Lab::new();
+    };
+    // Without ssh-keygen only the signing half is left out.
+    let ssh_keygen = require_tool("ssh-keygen");
     let key = lab.dir.path().join("key");
     if ssh_keygen {
         let status = Std::new("ssh-keygen")
@@ -71,7 +49,7 @@ fn a_run_folder_is_a_bundle_that_detects_any_changed_byte_and_verifies_with_ssh_
         args.extend(["--sign", key_text.as_str()]);
     }
     lab.run(&args).assert().success();
-    let dir = folders(&lab.reports()).pop().ok_or("no report folder")?;
+    let dir = lab.folders().pop().ok_or("no report folder")?;
     for name in [
         "run.json",
         "report.html",
@@ -170,11 +148,9 @@ fn a_run_folder_is_a_bundle_that_detects_any_changed_byte_and_verifies_with_ssh_
 
 #[test]
 fn three_runs_give_three_trend_points_and_diff_lists_the_cells_rules_change() -> TestResult {
-    if !needs_root("trend and diff") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let empty = lab.dir.path().join("no-rules");
     std::fs::create_dir_all(&empty)?;
     let no_rules = empty.display().to_string();
@@ -184,20 +160,16 @@ fn three_runs_give_three_trend_points_and_diff_lists_the_cells_rules_change() ->
     bare.extend(["--rules", no_rules.as_str()]);
     lab.run(&bare).assert().success();
     lab.run(&ids).assert().success();
-    let runs = folders(&lab.reports());
+    let runs = lab.folders();
     assert_eq!(runs.len(), 3, "{runs:?}");
     let history = std::fs::read_to_string(lab.reports().join("history.jsonl"))?;
     assert_eq!(history.lines().count(), 3, "{history}");
-    let out = chainproof()
-        .arg("trend")
-        .arg("--reports")
-        .arg(lab.reports())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let trend = String::from_utf8(out)?;
+    let trend = stdout_ok(
+        chainproof()
+            .arg("trend")
+            .arg("--reports")
+            .arg(lab.reports()),
+    );
     let points = trend.lines().filter(|l| l.contains(" cp")).count();
     assert_eq!(points, 3, "{trend}");
     // The HTML report of the last run draws the trend.
@@ -213,16 +185,12 @@ fn three_runs_give_three_trend_points_and_diff_lists_the_cells_rules_change() ->
     let (Some(with), Some(without)) = (with, without) else {
         return Err("expected a run with alerts and one without".into());
     };
-    let out = chainproof()
-        .arg("diff")
-        .arg(with.join("run.json"))
-        .arg(without.join("run.json"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let diff = String::from_utf8(out)?;
+    let diff = stdout_ok(
+        chainproof()
+            .arg("diff")
+            .arg(with.join("run.json"))
+            .arg(without.join("run.json")),
+    );
     assert!(
         diff.contains("4 cells changed (0 better, 4 worse)"),
         "{diff}"

@@ -23,14 +23,7 @@ fn scenario_ids() -> Vec<String> {
 
 #[test]
 fn list_shows_every_scenario_its_platforms_and_whether_it_is_a_control() -> TestResult {
-    let out = Command::cargo_bin("chainproof")?
-        .arg("list")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out)?;
+    let text = stdout_ok(Command::cargo_bin("chainproof")?.arg("list"));
     let ids = scenario_ids();
     assert!(ids.len() >= 18, "{ids:?}");
     for id in &ids {
@@ -58,14 +51,12 @@ fn dry_runs_print_a_complete_plan_for_every_scenario_on_windows_and_macos() -> T
         ("macos", "com.apple.quarantine", "OS process table"),
         ("linux", "user.xdg.origin.url", "process connector"),
     ] {
-        let out = Command::cargo_bin("chainproof")?
-            .args(["run", "--dry-run", "--platform", platform])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let text = String::from_utf8(out)?;
+        let text = stdout_ok(Command::cargo_bin("chainproof")?.args([
+            "run",
+            "--dry-run",
+            "--platform",
+            platform,
+        ]));
         let plans: Vec<&str> = text.split("\n\n").filter(|p| p.contains(" · ")).collect();
         assert_eq!(plans.len(), scenario_ids().len(), "{platform}:\n{text}");
         for plan in plans {
@@ -148,11 +139,9 @@ fn dry_runs_print_a_complete_plan_for_every_scenario_on_windows_and_macos() -> T
 /// alert.
 #[test]
 fn every_linux_variant_runs_and_controls_raise_no_alert() -> TestResult {
-    if !needs_root("linux variants") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let ids = [
         "spreadsheet-macro",
         "pdf-launch",
@@ -210,11 +199,9 @@ fn every_linux_variant_runs_and_controls_raise_no_alert() -> TestResult {
 /// chain beside it alerted.
 #[test]
 fn a_control_with_rules_that_fire_is_reported_as_a_false_positive() -> TestResult {
-    if !needs_root("false positive") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let rules = lab.dir.path().join("noisy");
     std::fs::create_dir_all(&rules)?;
     std::fs::write(

@@ -16,13 +16,7 @@ fn run_with(rules: Option<&Path>) -> Result<(Lab, PathBuf), Box<dyn std::error::
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     lab.run(&args).assert().success();
-    let folder = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?;
-    let path = folder.path().join("run.json");
+    let path = lab.run_json();
     Ok((lab, path))
 }
 
@@ -44,7 +38,7 @@ fn gate(
 
 #[test]
 fn a_rule_that_stops_matching_fails_the_gate_and_restoring_it_passes() -> TestResult {
-    if !needs_root("gate") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();

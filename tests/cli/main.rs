@@ -27,5 +27,9 @@ mod schedule;
 mod schedule_guard;
 mod sshlab;
 mod stops;
+/// The library's test prerequisites (root, tools, shared corpora), the same
+/// file, so both apply one rule.
+#[path = "../../src/testing.rs"]
+mod testing;
 mod validate;
 mod vendors;

@@ -8,16 +8,11 @@ use crate::common::*;
 
 #[test]
 fn real_libreoffice_runs_the_macro_with_a_throwaway_profile() -> TestResult {
-    if !needs_root("real LibreOffice") {
+    if !require_root() {
         return Ok(());
     }
     let _host = host();
-    if which("soffice").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install LibreOffice (ci/test does)"
-        );
-        eprintln!("soffice not installed; not run");
+    if !require_tool("soffice") {
         return Ok(());
     }
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
@@ -82,12 +77,6 @@ fn office_sockets() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-}
-
 /// Paths and modification times below `dir` (empty when it does not exist).
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
     let mut out = Vec::new();
@@ -107,15 +96,10 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
 
 #[test]
 fn real_dex_launches_the_desktop_entry() -> TestResult {
-    if !needs_root("real dex") {
+    if !require_root() {
         return Ok(());
     }
-    if which("dex").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install dex (ci/test does)"
-        );
-        eprintln!("dex not installed; not run");
+    if !require_tool("dex") {
         return Ok(());
     }
     let _host = host();

@@ -100,6 +100,19 @@ pub(super) fn text(out: &Output) -> String {
     )
 }
 
+/// [`text`] of a command against `lab`, which must have exited with
+/// `code` (sshd's log is shown when it did not).
+pub(super) fn exited(lab: &SshLab, out: &Output, code: i32) -> String {
+    let all = text(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{all}\nsshd: {}",
+        lab.sshd_log()
+    );
+    all
+}
+
 pub(super) fn config(dir: &Path, allow: &str) -> PathBuf {
     let p = dir.join("chainproof.yaml");
     std::fs::write(&p, format!("lab:\n  allow: [{allow}]\n")).unwrap_or_else(|e| panic!("{e}"));
@@ -108,7 +121,7 @@ pub(super) fn config(dir: &Path, allow: &str) -> PathBuf {
 
 #[test]
 fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it() {
-    if !sshlab::available("a_remote_run_matches_a_local_run") {
+    if !sshlab::available() {
         return;
     }
     let _host = common::host();
@@ -134,14 +147,8 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
         &["--target", &lab.target(), "--target", &lab.unreachable()],
         &reports,
     );
-    let all = text(&out);
     // One target failed: exit 3, after the other one's run completed.
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{all}\nsshd: {}",
-        lab.sshd_log()
-    );
+    let all = exited(&lab, &out, 3);
     assert!(all.contains("targets: 1 ran, 1 failed"), "{all}");
     assert!(
         all.contains("failed (connect): unreachable") && all.contains("Connection refused"),
@@ -249,7 +256,7 @@ fn a_remote_run_matches_a_local_run_and_an_unreachable_target_does_not_stop_it()
 
 #[test]
 fn an_unknown_host_key_is_refused_and_nothing_runs_there() {
-    if !sshlab::available("an_unknown_host_key_is_refused") {
+    if !sshlab::available() {
         return;
     }
     let lab = SshLab::start();

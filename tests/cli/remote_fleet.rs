@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::common;
-use super::remote::{assert_bundle_intact, config, controller, fleet_folder, text};
+use super::remote::{assert_bundle_intact, config, controller, exited, fleet_folder, text};
 use super::sshlab::{self, Side, SshLab};
 
 fn time(v: &Value) -> time::OffsetDateTime {
@@ -25,14 +25,13 @@ fn time(v: &Value) -> time::OffsetDateTime {
 /// lab guard allows the lab's addresses; `None` when the test cannot run
 /// here (it fails under CI instead).
 fn lab_with_config(
-    test: &str,
     side: Side,
 ) -> Option<(
     std::sync::MutexGuard<'static, ()>,
     SshLab,
     std::path::PathBuf,
 )> {
-    if !sshlab::available(test) {
+    if !sshlab::available() {
         return None;
     }
     let host = common::host();
@@ -41,10 +40,19 @@ fn lab_with_config(
     Some((host, lab, cfg))
 }
 
+/// Sends SIGTERM to the controller `child` and waits for its output.
+fn sigterm(child: std::process::Child) -> std::process::Output {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"))
+}
+
 #[test]
 fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundle() {
-    let Some((_host, lab, cfg)) = lab_with_config("two_named_targets_run_at_once", Side::Host)
-    else {
+    let Some((_host, lab, cfg)) = lab_with_config(Side::Host) else {
         return;
     };
     let scenarios = common::slow_scenario(lab.dir.path(), 2);
@@ -76,13 +84,7 @@ fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundl
     .arg(&key)
     .output()
     .unwrap_or_else(|e| panic!("run: {e}"));
-    let all = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{all}\nsshd: {}",
-        lab.sshd_log()
-    );
+    let all = exited(&lab, &out, 0);
     assert!(all.contains("targets: 2 ran, 0 failed"), "{all}");
     let fleet = fleet_folder(&lab.path("reports"));
     let record = common::read_json(&fleet.join("run.json"));
@@ -119,7 +121,7 @@ fn two_named_targets_run_at_once_with_sent_scenarios_a_policy_and_a_signed_bundl
 
 #[test]
 fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
-    let Some((_host, lab, cfg)) = lab_with_config("sigterm_on_the_controller", Side::Host) else {
+    let Some((_host, lab, cfg)) = lab_with_config(Side::Host) else {
         return;
     };
     let scenarios = common::slow_scenario(lab.dir.path(), 60);
@@ -145,12 +147,7 @@ fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
-        .unwrap_or_else(|e| panic!("kill: {e}"));
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("wait: {e}"));
+    let out = sigterm(child);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(130), "{all}");
     let fleet = fleet_folder(&lab.path("reports"));
@@ -176,9 +173,7 @@ fn sigterm_on_the_controller_stops_the_targets_runs_and_they_clean_up() {
 
 #[test]
 fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_limit() {
-    let Some((_host, lab, cfg)) =
-        lab_with_config("a_target_inside_a_network_namespace", Side::Namespace)
-    else {
+    let Some((_host, lab, cfg)) = lab_with_config(Side::Namespace) else {
         return;
     };
     let out = controller(
@@ -189,13 +184,7 @@ fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_lim
     )
     .output()
     .unwrap_or_else(|e| panic!("run: {e}"));
-    let all = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{all}\nsshd: {}",
-        lab.sshd_log()
-    );
+    exited(&lab, &out, 0);
     let fleet = fleet_folder(&lab.path("reports"));
     let record = common::read_json(&fleet.join(&lab.target_addr).join("run.json"));
     let run = &record["scenarios"][0];
@@ -214,7 +203,7 @@ fn a_target_inside_a_network_namespace_runs_and_its_record_names_the_capture_lim
 
 #[test]
 fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
-    let Some((_host, lab, _)) = lab_with_config("sigterm_while_verifying", Side::Host) else {
+    let Some((_host, lab, _)) = lab_with_config(Side::Host) else {
         return;
     };
     // A command backend that answers its check at once and then takes a
@@ -261,12 +250,7 @@ fn sigterm_while_verifying_stops_at_once_and_ends_the_backend_program() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let stopped_at = Instant::now();
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
-        .unwrap_or_else(|e| panic!("kill: {e}"));
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("wait: {e}"));
+    let out = sigterm(child);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     // Not the minute the backend program would take.
     assert!(

@@ -8,16 +8,10 @@ use crate::common::*;
 
 #[test]
 fn public_samples_replay_into_chains_with_their_alerts() -> TestResult {
-    let datasets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigma-t1204");
-    if !datasets.exists() || !rules.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have shared/ beside the project"
-        );
-        eprintln!("shared/ not found; not run");
+    let (Some(datasets), Some(rules)) = (require_shared("datasets"), require_shared("sigma-t1204"))
+    else {
         return Ok(());
-    }
+    };
     let out = Command::cargo_bin("chainproof")?
         .args(["replay", "--telemetry"])
         .arg(datasets.join("sysmon_vbs_sharpshooter_stageless_meterpreter.evtx"))
@@ -42,11 +36,9 @@ fn public_samples_replay_into_chains_with_their_alerts() -> TestResult {
 
 #[test]
 fn a_recording_replays_through_the_shipped_rules() -> TestResult {
-    if !needs_root("replay recording") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell", "--record"]).assert().success();
     let folder = lab
         .reports()

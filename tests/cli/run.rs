@@ -4,19 +4,10 @@ use crate::common::*;
 
 #[test]
 fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() -> TestResult {
-    if !needs_root("default run") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
-    let out = lab
-        .run(&["macro-doc-shell", "shortcut-script", "iso-exec"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let stdout = String::from_utf8(out)?;
+    };
+    let stdout = stdout_ok(lab.run(&["macro-doc-shell", "shortcut-script", "iso-exec"]));
     assert!(
         stdout.contains("macro-doc-shell") && stdout.contains("alerted (technique)"),
         "{stdout}"
@@ -86,11 +77,9 @@ fn default_run_alerts_every_chain_with_linked_ground_truth_and_leaves_nothing() 
 
 #[test]
 fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
-    if !needs_root("empty rules") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let rules = lab.dir.path().join("no-rules");
     std::fs::create_dir_all(&rules)?;
     lab.run(&[
@@ -128,11 +117,9 @@ fn empty_rule_folder_observes_every_hop_and_alerts_none() -> TestResult {
 /// both are found, observed and linked.
 #[test]
 fn a_shell_exec_in_place_still_realises_every_hop() -> TestResult {
-    if !needs_root("exec in place") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exec-in-place");
     lab.run(&["--scenarios", fixture.to_str().unwrap_or_default()])
@@ -169,19 +156,11 @@ fn a_shell_exec_in_place_still_realises_every_hop() -> TestResult {
 /// flat Sysmon-style event per line tied to its run and hop.
 #[test]
 fn record_writes_the_telemetry_of_every_hop() -> TestResult {
-    if !needs_root("record") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell", "--record"]).assert().success();
-    let folder = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?;
-    let text = std::fs::read_to_string(folder.path().join("telemetry.jsonl"))?;
+    let text = std::fs::read_to_string(lab.folder().join("telemetry.jsonl"))?;
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(serde_json::from_str)

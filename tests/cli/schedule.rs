@@ -26,9 +26,10 @@ pub fn lab_config(lab: &Lab) -> PathBuf {
     path
 }
 
-/// `chainproof schedule <args>` on the lab's reports and run directories.
-pub fn schedule(lab: &Lab, args: &[&str]) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(bin());
+/// `chainproof schedule <args>` on the lab's reports and run directories,
+/// with a config that allows this host.
+fn schedule_command(lab: &Lab, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(bin());
     c.arg("schedule")
         .args(args)
         .arg("--config")
@@ -38,6 +39,11 @@ pub fn schedule(lab: &Lab, args: &[&str]) -> assert_cmd::Command {
         .arg("--work-root")
         .arg(lab.work());
     c
+}
+
+/// [`schedule_command`], to run to its end.
+pub fn schedule(lab: &Lab, args: &[&str]) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(schedule_command(lab, args))
 }
 
 /// A service started in the background, stderr into `<lab>/<name>.log`;
@@ -50,15 +56,7 @@ struct Service {
 impl Service {
     fn start(lab: &Lab, name: &str, args: &[&str]) -> Result<Service, std::io::Error> {
         let log = lab.dir.path().join(format!("{name}.log"));
-        let child = std::process::Command::new(bin())
-            .arg("schedule")
-            .args(args)
-            .arg("--config")
-            .arg(lab_config(lab))
-            .arg("--reports")
-            .arg(lab.reports())
-            .arg("--work-root")
-            .arg(lab.work())
+        let child = schedule_command(lab, args)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()?;
@@ -122,9 +120,7 @@ fn records(lab: &Lab) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     for entry in std::fs::read_dir(lab.reports())?.flatten() {
         let path = entry.path().join("run.json");
         if path.exists() {
-            out.push(serde_json::from_str::<Value>(&std::fs::read_to_string(
-                path,
-            )?)?);
+            out.push(read_json(&path));
         }
     }
     out.sort_by_key(|r| r["started_at"].as_str().map(String::from));
@@ -148,21 +144,16 @@ fn text(p: &Path) -> &str {
 
 #[test]
 fn three_runs_one_second_apart_write_three_reports_that_never_overlap() -> TestResult {
-    if !needs_root("schedule three runs") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
-    let out = schedule(
-        &lab,
-        &["macro-doc-shell", "--every", "1s", "--max-runs", "3"],
-    )
-    .assert()
-    .code(0)
-    .get_output()
-    .stderr
-    .clone();
-    let log = String::from_utf8(out)?;
+    };
+    let log = stderr_with(
+        schedule(
+            &lab,
+            &["macro-doc-shell", "--every", "1s", "--max-runs", "3"],
+        ),
+        0,
+    );
     assert_eq!(log.matches(" finished: run ").count(), 3, "{log}");
     assert!(
         log.contains("stopped: max-runs reached after 3 run(s)"),
@@ -187,31 +178,26 @@ fn three_runs_one_second_apart_write_three_reports_that_never_overlap() -> TestR
 
 #[test]
 fn a_run_longer_than_the_interval_delays_the_next() -> TestResult {
-    if !needs_root("schedule slow run") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let fixture = super::common::slow_scenario(lab.dir.path(), 2);
-    let out = schedule(
-        &lab,
-        &[
-            "--scenarios",
-            text(&fixture),
-            "--every",
-            "1s",
-            "--max-runs",
-            "2",
-            "--log",
-            "json",
-        ],
-    )
-    .assert()
-    .code(0)
-    .get_output()
-    .stderr
-    .clone();
-    let log = String::from_utf8(out)?;
+    let log = stderr_with(
+        schedule(
+            &lab,
+            &[
+                "--scenarios",
+                text(&fixture),
+                "--every",
+                "1s",
+                "--max-runs",
+                "2",
+                "--log",
+                "json",
+            ],
+        ),
+        0,
+    );
     let events: Vec<Value> = log
         .lines()
         .map(serde_json::from_str)
@@ -233,11 +219,9 @@ fn a_run_longer_than_the_interval_delays_the_next() -> TestResult {
 
 #[test]
 fn sigterm_during_a_run_cleans_up_writes_the_record_and_exits_130() -> TestResult {
-    if !needs_root("schedule sigterm") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let fixture = super::common::slow_scenario(lab.dir.path(), 30);
     let mut service = Service::start(
         &lab,
@@ -266,11 +250,9 @@ fn sigterm_during_a_run_cleans_up_writes_the_record_and_exits_130() -> TestResul
 
 #[test]
 fn sigterm_while_waiting_exits_0_at_once() -> TestResult {
-    if !needs_root("schedule sigterm waiting") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let mut service = Service::start(&lab, "service", &["macro-doc-shell", "--every", "1h"])?;
     assert!(
         wait_for(Duration::from_secs(60), || service
@@ -300,13 +282,7 @@ fn a_second_service_on_the_same_reports_folder_is_refused() -> TestResult {
         "no lock:\n{}",
         first.stderr()
     );
-    let out = schedule(&lab, &["--every", "1s", "--max-runs", "1"])
-        .assert()
-        .code(3)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out)?;
+    let err = stderr_with(schedule(&lab, &["--every", "1s", "--max-runs", "1"]), 3);
     assert!(
         err.contains(".schedule.lock") && err.contains(&format!("pid {pid}")),
         "{err}"

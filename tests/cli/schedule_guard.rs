@@ -57,27 +57,24 @@ fn a_host_outside_the_lab_allow_list_is_refused_before_anything_runs() -> TestRe
     let lab = Lab::new();
     let config = lab.dir.path().join("other-lab.yaml");
     std::fs::write(&config, "lab:\n  allow: [lab-linux-*, win11-lab-01]\n")?;
-    let out = assert_cmd::Command::new(bin())
-        .args([
-            "schedule",
-            "macro-doc-shell",
-            "--every",
-            "1s",
-            "--max-runs",
-            "1",
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--reports")
-        .arg(lab.reports())
-        .arg("--work-root")
-        .arg(lab.work())
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out)?;
+    let err = stderr_with(
+        assert_cmd::Command::new(bin())
+            .args([
+                "schedule",
+                "macro-doc-shell",
+                "--every",
+                "1s",
+                "--max-runs",
+                "1",
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--reports")
+            .arg(lab.reports())
+            .arg("--work-root")
+            .arg(lab.work()),
+        2,
+    );
     assert!(
         err.contains("lab allow-list") && err.contains("nothing was run"),
         "{err}"

@@ -236,16 +236,16 @@ impl Drop for SshLab {
 
 /// Tests that build a lab need root, `ip`, `sshd` and `ssh`: under CI they
 /// fail loudly when one is missing.
-pub fn available(test: &str) -> bool {
-    super::common::needs_root(test)
+pub fn available() -> bool {
+    super::common::require_root()
         && ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/sbin/ip"]
             .iter()
-            .all(|tool| super::common::needs(test, Path::new(tool).exists(), tool))
+            .all(|tool| super::common::require(Path::new(tool).exists(), tool))
 }
 
 #[test]
 fn the_lab_answers_ssh_from_the_controller_only_with_the_keys_made_here() {
-    if !available("the_lab_answers_ssh") {
+    if !available() {
         return;
     }
     let lab = SshLab::start();

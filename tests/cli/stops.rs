@@ -88,11 +88,9 @@ fn assert_backend_ended(mark: &Path) {
 
 #[test]
 fn sigint_during_verification_exits_130_with_a_record_of_interrupted_hops() {
-    if !needs_root("sigint during verification") {
+    let Some((_host, lab)) = root_lab() else {
         return;
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     let mark = lab.dir.path().join("verifying");
     let cfg = slow_backend(&lab, &mark, false);
     let cfg = cfg.display().to_string();
@@ -141,7 +139,7 @@ fn sigint_during_verification_exits_130_with_a_record_of_interrupted_hops() {
 /// removed, record written, exit 130.
 #[test]
 fn sighup_and_sigquit_mid_chain_leave_no_residue() {
-    if !needs_root("sighup mid-chain") {
+    if !require_root() {
         return;
     }
     let _host = host();

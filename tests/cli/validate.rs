@@ -51,14 +51,7 @@ fn validate_names_file_line_and_field_and_runs_nothing() -> TestResult {
 #[test]
 fn dry_run_prints_the_windows_plan_and_executes_nothing() -> TestResult {
     let lab = Lab::new();
-    let out = lab
-        .run(&["--dry-run", "--platform", "windows"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out)?;
+    let text = stdout_ok(lab.run(&["--dry-run", "--platform", "windows"]));
     for want in [
         "macro-doc-shell · windows",
         "WINWORD.EXE",
@@ -80,14 +73,7 @@ fn dry_run_prints_the_windows_plan_and_executes_nothing() -> TestResult {
 
 #[test]
 fn list_shows_scenarios_by_platform() -> TestResult {
-    let out = Command::cargo_bin("chainproof")?
-        .arg("list")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out)?;
+    let text = stdout_ok(Command::cargo_bin("chainproof")?.arg("list"));
     for want in [
         "macro-doc-shell",
         "shortcut-script",
@@ -104,19 +90,11 @@ fn list_shows_scenarios_by_platform() -> TestResult {
 /// mounted image, and returns the child process and the run's token.
 #[test]
 fn report_renders_a_record_again_in_every_format() -> TestResult {
-    if !needs_root("report") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell"]).assert().success();
-    let folder = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?;
-    let record = folder.path().join("run.json");
+    let record = lab.run_json();
     for (format, want) in [
         ("table", "macro-doc-shell"),
         ("md", "| scenario |"),

@@ -2,35 +2,22 @@
 //! Elastic's `_search`, Microsoft Graph's advanced hunting, and through the
 //! example command backend: each marks the chain alerted.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::backend::{SECRET, assert_secret_absent, server};
 use crate::common::*;
 
 #[test]
 fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -> TestResult {
-    if !needs_root("elastic verify") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell"]).assert().success();
     let record = lab.record();
     let s = &record["scenarios"][0];
-    let by_pid = |pid: &Value| {
-        s["truth"]["processes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| &p["pid"] == pid)
-            .cloned()
-            .unwrap_or_default()
-    };
     // The index holds every process (ECS) and the downloaded file.
     let mut hits = Vec::new();
     for p in s["truth"]["processes"].as_array().into_iter().flatten() {
-        let parent = by_pid(&p["ppid"]);
+        let parent = by_pid(s, &p["ppid"]);
         hits.push(serde_json::json!({"_index": "logs-endpoint", "_id": p["pid"].to_string(), "sort": [1, p["pid"]], "_source": {
             "@timestamp": "2026-11-26T10:00:00.000Z", "event": {"category": ["process"], "type": ["start"]},
             "process": {"pid": p["pid"], "executable": p["image"], "command_line": p["command_line"],
@@ -41,7 +28,7 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
         hits.push(serde_json::json!({"_index": "logs-endpoint", "_id": "f", "sort": [2, 0], "_source": {
             "@timestamp": "2026-11-26T10:00:00.000Z", "event": {"category": ["file"]}, "file": {"path": f["path"]}}}));
     }
-    let shell = by_pid(&s["hops"][2]["pid"]);
+    let shell = by_pid(s, &s["hops"][2]["pid"]);
     let alert = serde_json::json!({"_index": ".internal.alerts-security.alerts-default-000001", "_id": "a1", "sort": [3, "a1"], "_source": {
         "@timestamp": "2026-11-26T10:00:02.000Z",
         "kibana.alert.rule.name": "Office Application Spawns a Shell", "kibana.alert.rule.uuid": "es-rule-1",
@@ -57,52 +44,17 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
         (200, answer(hits)),
         (200, answer(vec![alert])),
     ]);
-    let path = lab.dir.path().join("elastic.yaml");
-    let key = lab.dir.path().join("es.key");
-    std::fs::write(&key, SECRET)?;
-    std::fs::write(
-        &path,
-        format!(
-            "backends:\n  lab-elastic:\n    kind: elastic\n    url: {url}\n    timeout: 2s\n    auth: {{ type: scheme, scheme: ApiKey, credential: {{ file: {} }} }}\n",
-            key.display()
+    let cfg = write_config(
+        &lab,
+        "elastic",
+        "es.key",
+        &format!(
+            "  lab-elastic:\n    kind: elastic\n    url: {url}\n    timeout: 2s\n    auth: {{ type: scheme, scheme: ApiKey, credential: {{ file: {{secret}} }} }}\n"
         ),
     )?;
-    let run_json = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?
-        .path()
-        .join("run.json");
-    let out = Command::cargo_bin("chainproof")?
-        .args([
-            "verify",
-            "--backend",
-            "lab-elastic",
-            "--deadline",
-            "1s",
-            "--config",
-        ])
-        .arg(&path)
-        .arg(&run_json)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
-    let ver = &v["scenarios"][0]["verification"];
-    assert_eq!(ver["backend"], "elastic");
-    assert_eq!(ver["chain"]["verdict"], "alerted", "{ver:#}");
-    assert_eq!(
-        (
-            ver["hops"][2]["verdict"].as_str(),
-            ver["hops"][2]["grade"].as_str()
-        ),
-        (Some("alerted"), Some("technique"))
-    );
-    for h in ver["hops"].as_array().into_iter().flatten() {
-        assert_ne!(h["verdict"], "missed", "{h}");
-    }
-    let requests = seen.lock().map(|l| l.clone()).unwrap_or_default();
+    let (out, ver) = verify(&lab, "lab-elastic", &cfg);
+    assert_shell_alerted(&ver, "elastic");
+    let requests = requests(&seen);
     assert_eq!(
         requests.len(),
         3,
@@ -113,29 +65,18 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
         "{}",
         requests[1]
     );
-    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    assert_secret_absent_from(&lab, &out);
     Ok(())
 }
 
 #[test]
 fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> TestResult {
-    if !needs_root("defender verify") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell"]).assert().success();
     let record = lab.record();
     let s = &record["scenarios"][0];
-    let by_pid = |pid: &Value| {
-        s["truth"]["processes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| &p["pid"] == pid)
-            .cloned()
-            .unwrap_or_default()
-    };
     let name = |p: &Value| {
         p["image"]
             .as_str()
@@ -145,7 +86,7 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
     };
     let mut rows = Vec::new();
     for p in s["truth"]["processes"].as_array().into_iter().flatten() {
-        let parent = by_pid(&p["ppid"]);
+        let parent = by_pid(s, &p["ppid"]);
         rows.push(serde_json::json!({"SourceTable": "DeviceProcessEvents", "Timestamp": "2026-11-26T10:00:00Z",
             "ActionType": "ProcessCreated", "FileName": name(p), "FolderPath": p["image"], "ProcessCommandLine": p["command_line"],
             "ProcessId": p["pid"], "InitiatingProcessId": p["ppid"], "InitiatingProcessFileName": name(&parent),
@@ -158,7 +99,7 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
             "ActionType": "FileCreated", "FileName": path.rsplit('/').next(), "FolderPath": path,
             "FileOriginUrl": f["origin"]["user.xdg.origin.url"], "DeviceName": "lab1"}));
     }
-    let shell = by_pid(&s["hops"][2]["pid"]);
+    let shell = by_pid(s, &s["hops"][2]["pid"]);
     let evidence = serde_json::json!({"Timestamp": "2026-11-26T10:00:03Z", "AlertId": "da638", "Title": "Suspicious process launched by an office application",
         "Severity": "High", "Category": "Execution", "AttackTechniques": "[\"User Execution: Malicious File (T1204.002)\"]",
         "EntityType": "Process", "EvidenceProcessCommandLine": shell["command_line"], "EvidenceFileName": name(&shell),
@@ -172,45 +113,17 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
         (200, graph(rows)),
         (200, graph(vec![evidence])),
     ]);
-    let path = lab.dir.path().join("defender.yaml");
-    let secret = lab.dir.path().join("client.secret");
-    std::fs::write(&secret, SECRET)?;
-    std::fs::write(
-        &path,
-        format!(
-            "backends:\n  mde:\n    kind: defender\n    tenant_id: contoso.onmicrosoft.com\n    client_id: 00000000-0000-0000-0000-000000000000\n    client_secret: {{ file: {} }}\n    url: {url}\n    token_url: {url}\n    timeout: 2s\n",
-            secret.display()
+    let cfg = write_config(
+        &lab,
+        "defender",
+        "client.secret",
+        &format!(
+            "  mde:\n    kind: defender\n    tenant_id: contoso.onmicrosoft.com\n    client_id: 00000000-0000-0000-0000-000000000000\n    client_secret: {{ file: {{secret}} }}\n    url: {url}\n    token_url: {url}\n    timeout: 2s\n"
         ),
     )?;
-    let run_json = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?
-        .path()
-        .join("run.json");
-    let out = Command::cargo_bin("chainproof")?
-        .args(["verify", "--backend", "mde", "--deadline", "1s", "--config"])
-        .arg(&path)
-        .arg(&run_json)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
-    let ver = &v["scenarios"][0]["verification"];
-    assert_eq!(ver["backend"], "defender");
-    assert_eq!(ver["chain"]["verdict"], "alerted", "{ver:#}");
-    assert_eq!(
-        (
-            ver["hops"][2]["verdict"].as_str(),
-            ver["hops"][2]["grade"].as_str()
-        ),
-        (Some("alerted"), Some("technique"))
-    );
-    for h in ver["hops"].as_array().into_iter().flatten() {
-        assert_ne!(h["verdict"], "missed", "{h}");
-    }
-    let requests = seen.lock().map(|l| l.clone()).unwrap_or_default();
+    let (out, ver) = verify(&lab, "mde", &cfg);
+    assert_shell_alerted(&ver, "defender");
+    let requests = requests(&seen);
     assert_eq!(
         requests.len(),
         4,
@@ -227,7 +140,7 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
         requests[2]
     );
     // The evidence keeps each query sent and its raw answer.
-    let queries = std::fs::read_to_string(run_json.with_file_name("backend-queries.jsonl"))?;
+    let queries = std::fs::read_to_string(lab.folder().join("backend-queries.jsonl"))?;
     let lines: Vec<Value> = queries
         .lines()
         .map(serde_json::from_str)
@@ -251,7 +164,7 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
             "{l}"
         );
     }
-    assert_secret_absent(&lab, &[&out.get_output().stdout, &out.get_output().stderr]);
+    assert_secret_absent_from(&lab, &out);
     Ok(())
 }
 
@@ -259,11 +172,9 @@ fn a_recorded_run_verified_against_defender_is_alerted_from_alert_evidence() -> 
 /// of the run's own telemetry plus one alert: the chain is alerted.
 #[test]
 fn the_example_command_backend_verifies_from_an_export() -> TestResult {
-    if !needs_root("command verify") {
+    let Some((_host, lab)) = root_lab() else {
         return Ok(());
-    }
-    let _host = host();
-    let lab = Lab::new();
+    };
     lab.run(&["macro-doc-shell"]).assert().success();
     let record = lab.record();
     let s = &record["scenarios"][0];
@@ -300,29 +211,7 @@ fn the_example_command_backend_verifies_from_an_export() -> TestResult {
             alerts_path.display()
         ),
     )?;
-    let run_json = lab
-        .reports()
-        .read_dir()?
-        .flatten()
-        .find(|e| e.path().join("run.json").exists())
-        .ok_or("no report")?
-        .path()
-        .join("run.json");
-    Command::cargo_bin("chainproof")?
-        .args([
-            "verify",
-            "--backend",
-            "lake",
-            "--deadline",
-            "1s",
-            "--config",
-        ])
-        .arg(&cfg)
-        .arg(&run_json)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&run_json)?)?;
-    let ver = &v["scenarios"][0]["verification"];
+    let (_, ver) = verify(&lab, "lake", &cfg);
     assert_eq!(ver["backend"], "command");
     assert_eq!(ver["chain"]["verdict"], "alerted", "{ver:#}");
     for h in ver["hops"].as_array().into_iter().flatten() {

@@ -15,6 +15,10 @@
 //! own test build.
 
 mod expect;
+/// The library's test prerequisites, the same file as its own tests use.
+#[allow(dead_code, reason = "the oracle needs only the shared corpus")]
+#[path = "../../src/testing.rs"]
+mod testing;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -103,20 +107,11 @@ fn replay_sample(sample: &Path, rules: &Rules, rule_id: &str) -> Result<Replayed
     Ok(out)
 }
 
-/// The SigmaHQ corpus, or `None` (with a note) when it is absent outside
-/// CI; under CI a missing corpus fails the test.
+/// The SigmaHQ corpus, or `None` after [`testing::require`] when its
+/// regression data is missing.
 fn sigmahq() -> Option<PathBuf> {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/sigmahq"));
-    if root.join("regression_data").is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "SigmaHQ regression data missing under CI: {}",
-        root.join("regression_data").display()
-    );
-    eprintln!("skipping the oracle: {} is missing", root.display());
-    None
+    testing::require_shared("sigmahq/regression_data")?;
+    testing::require_shared("sigmahq")
 }
 
 /// Every rule file of the corpus by its id (the top-level `id:` line).

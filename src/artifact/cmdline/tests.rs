@@ -199,7 +199,7 @@ fn posix_round_trip_random() {
 
 #[test]
 fn posix_join_agrees_with_a_real_shell() {
-    if !crate::artifact::testutil::tool_available("sh") {
+    if !crate::testing::require_tool("sh") {
         return;
     }
     let a = argv(&[

@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available, wait_for_file};
+use crate::artifact::testutil::{run_ok, wait_for_file};
+use crate::testing::require_tool;
 
 fn argv(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -122,7 +123,7 @@ fn dex_preserves_only_what_dex_passes() {
 
 #[test]
 fn desktop_file_validate_accepts_entries() {
-    if !tool_available("desktop-file-validate") {
+    if !require_tool("desktop-file-validate") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -181,7 +182,7 @@ fn launch(launcher: &str, entry: &Path, out: &Path) -> Vec<String> {
 
 #[test]
 fn dex_runs_a_shell_command() {
-    if !tool_available("dex") {
+    if !require_tool("dex") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -196,7 +197,7 @@ fn dex_runs_a_shell_command() {
 
 #[test]
 fn dex_preserves_tricky_arguments() {
-    if !tool_available("dex") {
+    if !require_tool("dex") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -210,7 +211,7 @@ fn dex_preserves_tricky_arguments() {
 
 #[test]
 fn gio_launch_preserves_every_argument() {
-    if !tool_available("gio") {
+    if !require_tool("gio") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 const SCRIPT: &[u8] = b"#!/bin/sh\necho \"benign test script ran with $# args\"\n";
 
@@ -113,7 +114,7 @@ fn rejects_names_the_image_cannot_hold() {
 
 #[test]
 fn xorriso_lists_rock_ridge_modes_and_pinned_dates() {
-    if !tool_available("xorriso") {
+    if !require_tool("xorriso") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -143,7 +144,7 @@ fn xorriso_lists_rock_ridge_modes_and_pinned_dates() {
 
 #[test]
 fn isoinfo_reads_the_joliet_names() {
-    if !tool_available("isoinfo") {
+    if !require_tool("isoinfo") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -187,7 +188,7 @@ impl Drop for Mount {
 
 #[test]
 fn fuseiso_mount_serves_contents_and_runs_the_script() {
-    if !tool_available("fuseiso") || !tool_available("fusermount") {
+    if !require_tool("fuseiso") || !require_tool("fusermount") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::tests::samples;
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 /// Writes every sample into `dir`, returning each with its path.
 fn write_samples(dir: &Path) -> Vec<(Shortcut, PathBuf)> {
@@ -70,7 +71,7 @@ fn present(text: &str) -> Option<&str> {
 
 #[test]
 fn lnkinfo_reads_every_field() {
-    if !tool_available("lnkinfo") {
+    if !require_tool("lnkinfo") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -121,7 +122,7 @@ fn lnkinfo_reads_every_field() {
 
 #[test]
 fn lnkparse_reads_target_arguments_and_working_dir() {
-    if !tool_available("lnkparse") {
+    if !require_tool("lnkparse") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -206,7 +207,7 @@ fn lnkparse_reads_target_arguments_and_working_dir() {
 
 #[test]
 fn file_calls_it_a_windows_shortcut() {
-    if !tool_available("file") {
+    if !require_tool("file") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

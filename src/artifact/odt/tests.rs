@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::*;
-use crate::artifact::testutil::{kill_tree, run_ok, tool_available, wait_for_file};
+use crate::artifact::testutil::{kill_tree, run_ok, wait_for_file};
+use crate::testing::require_tool;
 
 fn argv(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -184,7 +185,7 @@ fn lock_file_sits_next_to_the_document() {
 
 #[test]
 fn python_zipfile_accepts_the_document() {
-    if !tool_available("python3") {
+    if !require_tool("python3") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -247,7 +248,7 @@ fn open_with_libreoffice(dir: &Path, doc: &Path, proof: &Path) -> Option<Duratio
 
 #[test]
 fn libreoffice_runs_the_onload_macro() {
-    if !tool_available(SOFFICE) {
+    if !require_tool(SOFFICE) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -274,7 +275,7 @@ fn libreoffice_runs_the_onload_macro() {
 
 #[test]
 fn libreoffice_passes_a_tricky_argv_exactly() {
-    if !tool_available(SOFFICE) {
+    if !require_tool(SOFFICE) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -323,7 +324,7 @@ fn libreoffice_passes_a_tricky_argv_exactly() {
 
 #[test]
 fn libreoffice_converts_without_running_the_macro() {
-    if !tool_available(SOFFICE) {
+    if !require_tool(SOFFICE) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -354,7 +355,7 @@ fn libreoffice_converts_without_running_the_macro() {
 
 #[test]
 fn reads_a_document_libreoffice_saved_itself() {
-    if !tool_available(SOFFICE) {
+    if !require_tool(SOFFICE) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

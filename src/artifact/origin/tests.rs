@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 const HOST: &str = "http://127.0.0.1:8080/files/Setup-cp0123456789.exe";
 const REFERRER: &str = "http://127.0.0.1:8080/";
@@ -287,17 +288,12 @@ impl Drop for NtfsMount {
 }
 
 fn ntfs_tools_ready() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mounting ntfs-3g needs root when CI is set"
-        );
-        eprintln!("SKIPPED: not root, cannot mount ntfs-3g (set CI=1 to make this a failure)");
+    if !crate::testing::require_root() {
         return false;
     }
     ["mkntfs", "ntfs-3g", "fusermount"]
         .iter()
-        .all(|tool| tool_available(tool))
+        .all(|tool| require_tool(tool))
 }
 
 #[test]

@@ -5,7 +5,8 @@
 use std::process::Command;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 fn launch(program: &str, parameters: &str, directory: &str) -> Launch {
     Launch {
@@ -204,7 +205,7 @@ fn write_pdf(dir: &std::path::Path, title: &str) -> std::path::PathBuf {
 
 #[test]
 fn pdfinfo_reads_title_and_pages() {
-    if !tool_available("pdfinfo") {
+    if !require_tool("pdfinfo") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -226,7 +227,7 @@ fn pdfinfo_reads_title_and_pages() {
 
 #[test]
 fn pdftotext_finds_the_page_text() {
-    if !tool_available("pdftotext") {
+    if !require_tool("pdftotext") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -237,7 +238,7 @@ fn pdftotext_finds_the_page_text() {
 
 #[test]
 fn qpdf_checks_the_structure() {
-    if !tool_available("qpdf") {
+    if !require_tool("qpdf") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -252,7 +253,7 @@ fn qpdf_checks_the_structure() {
 
 #[test]
 fn file_says_pdf_document() {
-    if !tool_available("file") {
+    if !require_tool("file") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,8 @@
 use std::process::Command;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 const KEY: &str = "HKEY_CURRENT_USER\\Software\\chainproof\\cp0123456789";
 
@@ -209,7 +210,7 @@ fn build_is_deterministic() {
 
 #[test]
 fn file_says_windows_registry() {
-    if !tool_available("file") {
+    if !require_tool("file") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -229,7 +230,7 @@ fn file_says_windows_registry() {
 
 #[test]
 fn python_decodes_utf16_with_a_bom() {
-    if !tool_available("python3") {
+    if !require_tool("python3") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::artifact::testutil::{kill_tree, run_ok, tool_available};
+use crate::artifact::testutil::{kill_tree, run_ok};
+use crate::testing::require_tool;
 
 /// Command lines in canonical form: they come back byte for byte.
 const CANONICAL: &[&str] = &[
@@ -129,7 +130,7 @@ fn build_is_deterministic() {
 
 #[test]
 fn file_says_rich_text_format() {
-    if !tool_available("file") {
+    if !require_tool("file") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -144,7 +145,7 @@ fn file_says_rich_text_format() {
 
 #[test]
 fn libreoffice_converts_it_to_pdf() {
-    if !tool_available("soffice") {
+    if !require_tool("soffice") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -185,7 +186,7 @@ fn libreoffice_converts_it_to_pdf() {
     let pdf = dir.path().join("invoice.pdf");
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    if tool_available("pdftotext") {
+    if require_tool("pdftotext") {
         let out = run_ok(Command::new("pdftotext").arg(&pdf).arg("-"));
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(BODY_TEXT), "{text}");

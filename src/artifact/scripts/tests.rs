@@ -4,7 +4,8 @@
 use std::process::Command;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 fn argv(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -267,7 +268,7 @@ fn sh_runs_the_applescript_shell_command() {
 
 #[test]
 fn node_checks_the_jscript_syntax() {
-    if !tool_available("node") {
+    if !require_tool("node") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -279,7 +280,7 @@ fn node_checks_the_jscript_syntax() {
 
 #[test]
 fn file_recognises_the_scripts() {
-    if !tool_available("file") {
+    if !require_tool("file") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

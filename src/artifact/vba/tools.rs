@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::artifact::testutil::{kill_tree, run_ok, tool_available};
+use crate::artifact::testutil::{kill_tree, run_ok};
+use crate::testing::require_tool;
 
 use super::{build_docm, build_xlsm};
 
@@ -34,7 +35,7 @@ fn write_documents(dir: &Path) -> [(PathBuf, &'static str); 2] {
 
 #[test]
 fn olevba_extracts_the_macro() {
-    if !tool_available("olevba") {
+    if !require_tool("olevba") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -78,7 +79,7 @@ fn olevba_extracts_the_macro() {
 
 #[test]
 fn file_identifies_word_and_excel() {
-    if !tool_available("file") {
+    if !require_tool("file") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -91,7 +92,7 @@ fn file_identifies_word_and_excel() {
 
 #[test]
 fn olefile_reads_a_v3_compound_file_with_512_byte_sectors() {
-    if !tool_available("python3") {
+    if !require_tool("python3") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -178,7 +179,7 @@ fn convert(path: &Path, format: &str, work: &Path) -> PathBuf {
 
 #[test]
 fn libreoffice_converts_both_to_pdf() {
-    if !tool_available("soffice") {
+    if !require_tool("soffice") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -190,7 +191,7 @@ fn libreoffice_converts_both_to_pdf() {
 
 #[test]
 fn libreoffice_imports_the_vba_project() {
-    if !tool_available("soffice") {
+    if !require_tool("soffice") {
         return;
     }
     // Saving as OpenDocument keeps the imported VBA as a Basic library,

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use super::*;
-use crate::artifact::testutil::{run_ok, tool_available};
+use crate::artifact::testutil::run_ok;
+use crate::testing::require_tool;
 
 const EXE: &str = "Setup-cp0123456789.exe";
 
@@ -296,7 +297,7 @@ fn check_with_mtools(image: &Path, label: &str, files: &[(String, Vec<u8>)]) -> 
 #[test]
 fn third_party_tools_read_the_vhd() {
     let tools = ["qemu-img", "mdir", "mcopy", "file"];
-    if !tools.iter().all(|t| tool_available(t)) {
+    if !tools.iter().all(|t| require_tool(t)) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -347,7 +348,7 @@ fn third_party_tools_read_the_vhd() {
 
 #[test]
 fn qemu_sizes_an_odd_disk_by_its_footer_unless_told_otherwise() {
-    if !tool_available("qemu-img") {
+    if !require_tool("qemu-img") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -390,7 +391,7 @@ fn qemu_sizes_an_odd_disk_by_its_footer_unless_told_otherwise() {
 
 #[test]
 fn mtools_reads_a_fat32_volume() {
-    if !tool_available("mdir") || !tool_available("mcopy") {
+    if !require_tool("mdir") || !require_tool("mcopy") {
         return;
     }
     let files = sample();

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::backend::conformance::run;
-use crate::record::{ScenarioRun, Verdict};
+use crate::record::{ScenarioRun, Verdict, test_records};
 
 const TOKEN: &str = "cp00000000aa";
 const OTHER: &str = "cp00000000bb";
@@ -47,19 +47,7 @@ async fn ask(config: CommandConfig, runs: &[ScenarioRun]) -> Result<Vec<RunAnswe
 /// `python3`, or `None` outside CI when it is missing (the test then says
 /// so); under `CI` a missing interpreter fails the test.
 fn python() -> Option<PathBuf> {
-    let found = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("python3".into());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "python3 is required under CI for the command backend's example test"
-    );
-    eprintln!("skipping: python3 is not installed");
-    None
+    crate::testing::require_tool("python3").then(|| "python3".into())
 }
 
 fn example(events: &Path, alerts: &Path) -> Option<CommandConfig> {
@@ -291,17 +279,8 @@ async fn a_program_that_ignores_a_large_input_still_answers() -> Result<(), Stri
     let mut big = run(TOKEN);
     big.truth.processes = (0..20_000)
         .map(|pid| crate::record::ProcessTruth {
-            pid,
-            ppid: 1,
-            image: Some("/usr/bin/long-image-name-to-fill-the-pipe".into()),
             command_line: Some(format!("{TOKEN} {pid}")),
-            argv: None,
-            user: None,
-            uid: None,
-            cwd: None,
-            started_at: None,
-            sources: vec![],
-            earlier_execs: vec![],
+            ..test_records::process(pid, 1, "/usr/bin/long-image-name-to-fill-the-pipe")
         })
         .collect();
     let answer = format!(r#"{{"version":1,"runs":[{{"token":"{TOKEN}"}}]}}"#);

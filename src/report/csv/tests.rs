@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use super::*;
+use crate::record::test_records::record;
 use crate::record::{Grade, RunRecord, Verdict};
-use crate::report::navigator::tests::{chain, hop, record, scenario};
+use crate::report::navigator::tests::{chain, hop, scenario};
 use crate::vocab::HopKind;
 
 /// A hostile string: separator, quote, newline, pipe and a DDE formula.
@@ -145,118 +146,67 @@ fn hostile_fields_round_trip_exactly() {
     let rows = read_back(&text);
     assert_eq!(rows.len(), 1 + 3 + 1 + 1, "{text}");
     assert!(rows.iter().all(|r| r.len() == HEADER.len()), "{rows:?}");
-    let expect = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     let host = "lab,\"1\"";
-    assert_eq!(
-        rows[1],
-        expect(&[
-            "cp0000000001",
-            host,
-            "linux",
-            "macro-doc-shell",
-            "emulated",
-            "false",
-            "0",
-            "file",
-            "file",
-            "observed",
-            "",
-            "5",
-            "",
-            "",
-            "",
-            "alerted",
-            "false",
-        ])
-    );
-    assert_eq!(
-        rows[2],
-        expect(&[
-            "cp0000000001",
-            host,
-            "linux",
-            "macro-doc-shell",
-            "emulated",
-            "false",
-            "1",
-            HOSTILE,
-            "spawn",
-            "alerted",
-            "technique",
-            "5",
-            "412",
-            "true",
-            &format!("'{FORMULA}"),
-            "alerted",
-            "false",
-        ])
-    );
-    assert_eq!(
-        rows[3],
-        expect(&[
-            "cp0000000001",
-            host,
-            "linux",
-            "macro-doc-shell",
-            "emulated",
-            "false",
-            "2",
-            "spawn -calc",
-            "spawn",
-            "missed",
-            "",
-            "5",
-            "",
-            "false",
-            "did not start",
-            "alerted",
-            "false",
-        ])
-    );
-    assert_eq!(
-        rows[4],
-        expect(&[
-            "cp0000000001",
-            host,
-            "linux",
-            "'@benign,doc",
-            "",
-            "true",
-            "0",
-            "file",
-            "file",
-            "observed",
-            "",
-            "5",
-            "",
-            "",
-            "",
-            "alerted",
-            "true",
-        ])
-    );
-    assert_eq!(
-        rows[5],
-        expect(&[
-            "cp0000000001",
-            host,
-            "linux",
-            "reg-import",
-            "emulated",
-            "false",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "'+needs Windows",
-            "unverified",
-            "",
-        ])
-    );
+    let formula = format!("'{FORMULA}");
+    // Each row: the scenario's cells, then the hop's, then the chain's.
+    let doc = ["macro-doc-shell", "emulated", "false"];
+    let expected: [([&str; 3], [&str; 9], [&str; 2]); 5] = [
+        (
+            doc,
+            ["0", "file", "file", "observed", "", "5", "", "", ""],
+            ["alerted", "false"],
+        ),
+        (
+            doc,
+            [
+                "1",
+                HOSTILE,
+                "spawn",
+                "alerted",
+                "technique",
+                "5",
+                "412",
+                "true",
+                &formula,
+            ],
+            ["alerted", "false"],
+        ),
+        (
+            doc,
+            [
+                "2",
+                "spawn -calc",
+                "spawn",
+                "missed",
+                "",
+                "5",
+                "",
+                "false",
+                "did not start",
+            ],
+            ["alerted", "false"],
+        ),
+        (
+            ["'@benign,doc", "", "true"],
+            ["0", "file", "file", "observed", "", "5", "", "", ""],
+            ["alerted", "true"],
+        ),
+        (
+            ["reg-import", "emulated", "false"],
+            ["", "", "", "", "", "", "", "", "'+needs Windows"],
+            ["unverified", ""],
+        ),
+    ];
+    for (row, (scenario, hop, chain)) in rows[1..].iter().zip(expected) {
+        let want: Vec<String> = ["cp0000000001", host, "linux"]
+            .iter()
+            .chain(&scenario)
+            .chain(&hop)
+            .chain(&chain)
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(row, &want);
+    }
 }
 
 #[test]

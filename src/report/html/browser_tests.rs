@@ -37,21 +37,7 @@ const LOCAL_SCHEMES: [&str; 6] = [
 
 /// Whether `chromium` is on `PATH`; panics when it is not and `CI` is set.
 fn chromium_available() -> bool {
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(dir.join("chromium"))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    });
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required when CI is set, but it is not on PATH"
-        );
-        eprintln!("SKIPPED: chromium is not on PATH (set CI=1 to make this a failure)");
-    }
-    found
+    crate::testing::require_tool("chromium")
 }
 
 /// Runs headless Chromium on `url` with `extra` flags, a fresh profile and a

@@ -1,11 +1,11 @@
 //! JUnit output read back with quick-junit's own reader.
 
 use quick_junit::{Report, TestCaseStatus, TestSuite};
-use time::OffsetDateTime;
 
 use super::render;
+use crate::record::test_records::{self, record};
 use crate::record::*;
-use crate::vocab::{Fidelity, HopKind, Platform};
+use crate::vocab::{Fidelity, HopKind};
 
 /// Attacker-like text: markup, a CDATA terminator, quotes, an ANSI
 /// sequence and raw control characters.
@@ -14,83 +14,30 @@ const HOSTILE: &str = "<script>alert(\"x\")</script> ]]> 'q' &amp; \u{1b}[31mred
 const HOSTILE_KEPT: &str = "<script>alert(\"x\")</script> ]]> 'q' &amp; redend";
 
 fn hop(index: usize, label: &str) -> HopTruth {
+    let kind = if index == 0 {
+        HopKind::File
+    } else {
+        HopKind::Spawn
+    };
     HopTruth {
-        index,
-        kind: if index == 0 {
-            HopKind::File
-        } else {
-            HopKind::Spawn
-        },
-        label: label.into(),
         expected: "/bin/sh".into(),
-        pid: None,
-        parent_pid: None,
-        image: None,
-        path: None,
-        at: None,
-        happened: true,
-        reason: None,
+        ..test_records::hop(index, kind, label)
     }
 }
 
 fn verdict(index: usize, verdict: Verdict, reason: Option<&str>) -> HopVerdict {
     HopVerdict {
-        index,
-        verdict,
-        grade: (verdict == Verdict::Alerted).then_some(Grade::Technique),
-        time_to_telemetry_ms: None,
-        time_to_alert_ms: None,
-        delayed: false,
-        linked: None,
         reason: reason.map(Into::into),
+        ..test_records::verdict(index, verdict)
     }
 }
 
 fn run(id: &str, hops: Vec<HopTruth>, verification: Option<Verification>) -> ScenarioRun {
     ScenarioRun {
-        host: None,
-        id: id.into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        negative_control: false,
-        source: "x.yaml".into(),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
         fidelity: Some(Fidelity::Emulated),
-        token: "cp0123456789".into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        truth: GroundTruth::default(),
         hops,
-        timings: None,
         verification,
-    }
-}
-
-fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
-    RunRecord {
-        schema: SCHEMA.into(),
-        run_id: "cp0000000001".into(),
-        chainproof_version: "0.1.0".into(),
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        host: Host {
-            name: "lab1".into(),
-            platform: Platform::Linux,
-            os: "Debian".into(),
-            kernel: "6".into(),
-            user: "root".into(),
-            privileged: true,
-        },
-        rules: RuleSet {
-            sources: vec![],
-            count: 0,
-            load: None,
-        },
-        scenarios,
-        targets_not_run: Vec::new(),
+        ..test_records::scenario(id)
     }
 }
 
@@ -117,20 +64,11 @@ fn mixed() -> RunRecord {
     verdicts[0].time_to_telemetry_ms = Some(3);
     verdicts[0].time_to_alert_ms = Some(412);
     verdicts[1].time_to_telemetry_ms = Some(120);
-    let verified = Verification {
-        backend: "local".into(),
-        verified_at: OffsetDateTime::UNIX_EPOCH,
-        hops: verdicts,
-        alerts: vec![],
-        chain: ChainVerdict {
-            verdict: Verdict::Missed,
-            grade: None,
-            fully_observed: false,
-            false_positive: false,
-            expected_rules_missing: vec![],
-            reason: Some("hop 2 missed".into()),
-        },
+    let chain = ChainVerdict {
+        reason: Some("hop 2 missed".into()),
+        ..test_records::chain(Verdict::Missed, None)
     };
+    let verified = test_records::verification(verdicts, chain);
     record(vec![
         run("mixed", hops, Some(verified)),
         run("never-verified", vec![hop(0, "file")], None),

@@ -1,16 +1,17 @@
-//! Tests of the Navigator layer; the record builders here also serve the CSV
-//! tests.
+//! Tests of the Navigator layer; its shorthands over the shared record
+//! builders also serve the CSV tests.
 
 use std::path::Path;
 
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use super::*;
+use crate::record::test_records::{self, record};
 use crate::record::*;
 use crate::vocab::{Fidelity, HopKind, Platform};
 
-/// A hop truth and its verdict.
+/// A hop truth (`expected` is the label) and its verdict, seen after 5 ms,
+/// alerted after 412 ms, linked to its parent from the second hop on.
 pub(crate) fn hop(
     index: usize,
     kind: HopKind,
@@ -18,104 +19,37 @@ pub(crate) fn hop(
     verdict: Verdict,
     grade: Option<Grade>,
 ) -> (HopTruth, HopVerdict) {
-    let truth = HopTruth {
-        index,
-        kind,
-        label: label.into(),
-        expected: label.into(),
-        pid: None,
-        parent_pid: None,
-        image: None,
-        path: None,
-        at: None,
-        happened: true,
-        reason: None,
-    };
-    let alerted = verdict == Verdict::Alerted;
     let v = HopVerdict {
-        index,
-        verdict,
         grade,
         time_to_telemetry_ms: Some(5),
-        time_to_alert_ms: alerted.then_some(412),
-        delayed: false,
+        time_to_alert_ms: (verdict == Verdict::Alerted).then_some(412),
         linked: (index > 0).then_some(true),
-        reason: None,
+        ..test_records::verdict(index, verdict)
     };
-    (truth, v)
+    (test_records::hop(index, kind, label), v)
 }
 
-/// A verified scenario run with `hops` and a chain verdict.
+/// A verified, emulated scenario run with `hops` and a chain verdict.
 pub(crate) fn scenario(
     id: &str,
     negative_control: bool,
     hops: Vec<(HopTruth, HopVerdict)>,
     chain: ChainVerdict,
 ) -> ScenarioRun {
-    let (truths, verdicts): (Vec<HopTruth>, Vec<HopVerdict>) = hops.into_iter().unzip();
     ScenarioRun {
-        host: None,
-        id: id.into(),
         title: id.into(),
-        technique: "T1204.002".into(),
         negative_control,
         source: format!("{id}.yaml"),
-        source_sha256: String::new(),
-        platform: Platform::Linux,
         fidelity: Some(Fidelity::Emulated),
-        token: "cp0123456789".into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        truth: GroundTruth::default(),
-        hops: truths,
-        timings: None,
-        verification: Some(Verification {
-            backend: "local".into(),
-            verified_at: OffsetDateTime::UNIX_EPOCH,
-            hops: verdicts,
-            alerts: vec![],
-            chain,
-        }),
+        ..test_records::verified(id, hops, chain)
     }
 }
 
 /// A chain verdict.
 pub(crate) fn chain(verdict: Verdict, grade: Option<Grade>, false_positive: bool) -> ChainVerdict {
     ChainVerdict {
-        verdict,
-        grade,
-        fully_observed: verdict == Verdict::Alerted || verdict == Verdict::Observed,
         false_positive,
-        expected_rules_missing: vec![],
-        reason: None,
-    }
-}
-
-/// A record of `scenarios` on host `lab1`.
-pub(crate) fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
-    RunRecord {
-        schema: SCHEMA.into(),
-        run_id: "cp0000000001".into(),
-        chainproof_version: "0.1.0".into(),
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        host: Host {
-            name: "lab1".into(),
-            platform: Platform::Linux,
-            os: "Debian".into(),
-            kernel: "6".into(),
-            user: "root".into(),
-            privileged: true,
-        },
-        rules: RuleSet {
-            sources: vec!["<embedded>/detections".into()],
-            count: 3,
-            load: None,
-        },
-        scenarios,
-        targets_not_run: Vec::new(),
+        ..test_records::chain(verdict, grade)
     }
 }
 

@@ -266,18 +266,8 @@ fn auto_takes_both_formats_and_each_parser_only_its_own() {
 }
 
 fn otrf_sample() -> Option<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/datasets/otrf_log4shell_syslog_auoms_auditd.zip"
-    );
-    let Ok(file) = std::fs::File::open(path) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "sample missing under CI: {path}"
-        );
-        eprintln!("skipping: sample missing: {path}");
-        return None;
-    };
+    let path = crate::testing::require_shared("datasets/otrf_log4shell_syslog_auoms_auditd.zip")?;
+    let file = std::fs::File::open(path).expect("sample opens");
     let mut zip = zip::ZipArchive::new(file).expect("zip opens");
     let mut entry = zip.by_index(0).expect("zip has an entry");
     let mut text = String::new();

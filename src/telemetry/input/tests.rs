@@ -11,21 +11,7 @@ use super::stream;
 use crate::telemetry::Category;
 use crate::telemetry::{InputStats, Mapped};
 
-/// `../shared/<rel>` beside the crate, or `None` (with a note) when it is
-/// absent outside CI; under CI a missing sample fails the test.
-pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(rel);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "sample missing under CI: {}",
-        path.display()
-    );
-    eprintln!("skipping: {} is missing", path.display());
-    None
-}
+pub(crate) use crate::testing::require_shared as shared;
 
 pub(super) fn read(paths: &[PathBuf]) -> (Vec<Mapped>, Vec<InputStats>) {
     let mut out = Vec::new();
