@@ -43,10 +43,7 @@ impl Fake {
         };
         match round {
             Ok(f) => Ok(q.runs.iter().map(f).collect()),
-            Err(message) => Err(BackendError {
-                backend: "fake".into(),
-                message,
-            }),
+            Err(message) => Err(BackendError::other("fake", message)),
         }
     }
 }

@@ -20,6 +20,7 @@ mod conformance;
 pub mod crowdstrike;
 pub mod defender;
 pub mod elastic;
+mod error;
 #[cfg(test)]
 pub(crate) mod fake;
 pub mod http;
@@ -31,6 +32,8 @@ pub mod splunk;
 pub mod transcript;
 
 use time::OffsetDateTime;
+
+pub use error::{BackendError, ErrorKind, Said};
 
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
@@ -68,16 +71,6 @@ pub struct RunAnswer {
     pub alerts: Vec<BackendAlert>,
     /// When the backend answered.
     pub answered_at: Option<OffsetDateTime>,
-}
-
-/// Why a backend could not answer.
-#[derive(Debug, Clone, thiserror::Error, PartialEq)]
-#[error("query backend {backend}: {message}")]
-pub struct BackendError {
-    /// Backend name.
-    pub backend: String,
-    /// What went wrong.
-    pub message: String,
 }
 
 /// Alerts raised by `rules` over the events of one run (the embedded

@@ -23,10 +23,8 @@ impl Recorded {
     pub fn load(telemetry: &[PathBuf], rules: Rules) -> Result<Recorded, BackendError> {
         let mut events = Vec::new();
         for path in telemetry {
-            let loaded = crate::replay::load(path).map_err(|e| BackendError {
-                backend: "recorded".into(),
-                message: e.to_string(),
-            })?;
+            let loaded = crate::replay::load(path)
+                .map_err(|e| BackendError::other("recorded", e.to_string()))?;
             events.extend(loaded.events);
         }
         Ok(Recorded { events, rules })

@@ -184,17 +184,15 @@ pub fn backends(args: BackendsArgs) -> u8 {
             Err(e) => return fail(&e, exit::INVALID),
         };
         let result = rt.block_on(async {
-            let rules = Rules::load(&[]).map_err(|e| crate::backend::BackendError {
-                backend: name.clone(),
-                message: e.to_string(),
-            })?;
+            let rules = Rules::load(&[])
+                .map_err(|e| crate::backend::BackendError::config(name.clone(), e.to_string()))?;
             profile.build(&name, rules)?.check().await
         });
         match result {
             Ok(()) => outln!("ok      {name}"),
             Err(e) => {
                 failed = true;
-                outln!("failed  {name}: {}", e.message);
+                outln!("failed  {name}: {}", e.detail());
             }
         }
     }

@@ -61,10 +61,9 @@ pub struct Auditd {
 impl Auditd {
     /// A backend reading `config.logs`, alerting with `rules`.
     pub fn new(name: &str, config: &AuditdConfig, rules: Rules) -> Result<Auditd, BackendError> {
-        config.validate().map_err(|message| BackendError {
-            backend: name.into(),
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|message| BackendError::config(name, message))?;
         Ok(Auditd {
             name: name.into(),
             config: config.clone(),
@@ -73,10 +72,7 @@ impl Auditd {
     }
 
     fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+        BackendError::other(self.name.clone(), message)
     }
 
     /// Every configured log is readable.

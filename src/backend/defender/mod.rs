@@ -93,10 +93,7 @@ pub struct Defender {
 impl Defender {
     /// Builds the clients; reads the client secret.
     pub fn new(name: &str, config: &DefenderConfig) -> Result<Defender, BackendError> {
-        let refuse = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let refuse = |message: String| BackendError::config(name, message);
         config.validate().map_err(refuse)?;
         let (tokens, http) = token::connect(
             name,
@@ -138,10 +135,7 @@ impl Defender {
                     .body(body.clone())
             })
             .await?;
-        wire::parse_hunting(&answer).map_err(|message| BackendError {
-            backend: self.name.clone(),
-            message,
-        })
+        wire::parse_hunting(&answer).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
     /// One events query and one alerts query for all runs of the query.
@@ -151,10 +145,8 @@ impl Defender {
         }
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
         let (from, to) = window(q);
-        let refuse = |e: super::kql::KqlError| BackendError {
-            backend: self.name.clone(),
-            message: e.to_string(),
-        };
+        let refuse =
+            |e: super::kql::KqlError| BackendError::other(self.name.clone(), e.to_string());
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
         let events = self.hunt(&events_kql).await?;

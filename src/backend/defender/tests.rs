@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::fixture::{self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD};
 use super::*;
+use crate::backend::ErrorKind;
 use crate::backend::conformance::{Answer, Server};
 use crate::record::Verdict;
 
@@ -370,7 +371,9 @@ async fn check_runs_a_trivial_hunt_and_bad_config_is_refused() {
         };
         Defender::new("lab-defender", &config).err()
     });
-    assert!(bad.is_some_and(|e| e.message.contains("tenant_id")));
+    assert!(
+        bad.is_some_and(|e| matches!(&e.kind, ErrorKind::Config(m) if m.contains("tenant_id")))
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::attack;
 use crate::backend::BackendAlert;
+use crate::backend::ErrorKind;
 use crate::telemetry::{Category, Event};
 
 /// One result row, keyed by column name.
@@ -19,21 +20,22 @@ pub type Row = Map<String, Value>;
 
 /// The rows of a `runHuntingQuery` answer (`results`, or `Results` as the
 /// legacy endpoints spell it). A body without them is malformed.
-pub fn parse_hunting(body: &[u8]) -> Result<Vec<Row>, String> {
+pub fn parse_hunting(body: &[u8]) -> Result<Vec<Row>, ErrorKind> {
+    let bad = |detail: &str| ErrorKind::malformed("hunting answer", detail);
     let answer: Map<String, Value> =
-        serde_json::from_slice(body).map_err(|e| format!("malformed hunting answer: {e}"))?;
+        serde_json::from_slice(body).map_err(|e| ErrorKind::malformed("hunting answer", e))?;
     let results = answer
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("results"))
         .map(|(_, v)| v)
-        .ok_or("malformed hunting answer: no `results`")?;
+        .ok_or_else(|| bad("no `results`"))?;
     let Value::Array(rows) = results else {
-        return Err("malformed hunting answer: `results` is not an array".into());
+        return Err(bad("`results` is not an array"));
     };
     rows.iter()
         .map(|r| match r {
             Value::Object(o) => Ok(o.clone()),
-            _ => Err("malformed hunting answer: a result is not an object".to_string()),
+            _ => Err(bad("a result is not an object")),
         })
         .collect()
 }

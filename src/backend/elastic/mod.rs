@@ -132,10 +132,7 @@ pub struct Elastic {
 impl Elastic {
     /// Validates the profile, reads the secrets, builds the client.
     pub fn new(name: &str, config: &ElasticConfig) -> Result<Elastic, BackendError> {
-        let refuse = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let refuse = |message: String| BackendError::config(name, message);
         config.validate().map_err(refuse)?;
         let auth = config.auth.resolve().map_err(refuse)?;
         let http = HttpConfig {
@@ -152,10 +149,7 @@ impl Elastic {
     }
 
     fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+        BackendError::other(self.name.clone(), message)
     }
 
     /// Proves connectivity and credentials: `GET /` (cluster info) answers 2xx.
@@ -240,8 +234,9 @@ impl Elastic {
                 })
                 .await
                 .map_err(wire::explain)?;
-            let hits = wire::parse_page(&answer)
-                .map_err(|m| self.error(format!("search {index}: {m}")))?;
+            let hits = wire::parse_page(&answer).map_err(|kind| {
+                BackendError::new(self.name.clone(), kind).doing(format!("search {index}"))
+            })?;
             let full = hits.len() >= page_size;
             let next = hits.last().and_then(|h| h.sort.clone());
             docs.extend(hits.into_iter().map(|h| h.source));

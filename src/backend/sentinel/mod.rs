@@ -135,10 +135,7 @@ pub struct Sentinel {
 impl Sentinel {
     /// Builds the clients; reads the client secret.
     pub fn new(name: &str, config: &SentinelConfig) -> Result<Sentinel, BackendError> {
-        let refuse = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let refuse = |message: String| BackendError::config(name, message);
         config.validate().map_err(refuse)?;
         let (tokens, http) = token::connect(
             name,
@@ -185,14 +182,11 @@ impl Sentinel {
                     .body(body.clone())
             })
             .await?;
-        wire::parse_query(&answer).map_err(|message| self.error(message))
+        wire::parse_query(&answer).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
     fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+        BackendError::other(self.name.clone(), message)
     }
 
     /// One process query and one alert query for all runs of the query.

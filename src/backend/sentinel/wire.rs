@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::ProcessTable;
 use crate::backend::BackendAlert;
+use crate::backend::ErrorKind;
 use crate::backend::defender::attack;
 use crate::backend::defender::wire::{Row, device_event, full_path, pid, pid_of, text, time_of};
 use crate::telemetry::{Category, Event};
@@ -14,18 +15,21 @@ use crate::telemetry::{Category, Event};
 /// The rows of the `PrimaryResult` table (or the first table), each keyed
 /// by column name. An `error` in the answer, even beside tables (a partial
 /// result), is an error: a partial answer would read as a miss.
-pub fn parse_query(body: &[u8]) -> Result<Vec<Row>, String> {
+pub fn parse_query(body: &[u8]) -> Result<Vec<Row>, ErrorKind> {
+    let bad = |detail: &str| ErrorKind::malformed("query answer", detail);
     let answer: Map<String, Value> =
-        serde_json::from_slice(body).map_err(|e| format!("malformed query answer: {e}"))?;
+        serde_json::from_slice(body).map_err(|e| ErrorKind::malformed("query answer", e))?;
     if let Some(err) = answer.get("error").filter(|e| !e.is_null()) {
         let code = err.get("code").and_then(Value::as_str).unwrap_or("error");
         let message = err.get("message").and_then(Value::as_str).unwrap_or("");
-        return Err(format!("the query failed: {code}: {message}"));
+        return Err(ErrorKind::Other(format!(
+            "the query failed: {code}: {message}"
+        )));
     }
     let tables = answer
         .get("tables")
         .and_then(Value::as_array)
-        .ok_or("malformed query answer: no `tables`")?;
+        .ok_or_else(|| bad("no `tables`"))?;
     let table = tables
         .iter()
         .find(|t| t.get("name").and_then(Value::as_str) == Some("PrimaryResult"))
@@ -36,25 +40,25 @@ pub fn parse_query(body: &[u8]) -> Result<Vec<Row>, String> {
     let columns: Vec<String> = table
         .get("columns")
         .and_then(Value::as_array)
-        .ok_or("malformed query answer: a table without `columns`")?
+        .ok_or_else(|| bad("a table without `columns`"))?
         .iter()
         .map(|c| {
             c.get("name")
                 .and_then(Value::as_str)
                 .map(String::from)
-                .ok_or_else(|| "malformed query answer: a column without a name".to_string())
+                .ok_or_else(|| bad("a column without a name"))
         })
         .collect::<Result<_, _>>()?;
     let rows = table
         .get("rows")
         .and_then(Value::as_array)
-        .ok_or("malformed query answer: a table without `rows`")?;
+        .ok_or_else(|| bad("a table without `rows`"))?;
     rows.iter()
         .map(|r| match r {
             Value::Array(cells) if cells.len() == columns.len() => {
                 Ok(columns.iter().cloned().zip(cells.iter().cloned()).collect())
             }
-            _ => Err("malformed query answer: a row does not match the columns".to_string()),
+            _ => Err(bad("a row does not match the columns")),
         })
         .collect()
 }

@@ -65,10 +65,10 @@ pub struct Splunk {
 impl Splunk {
     /// Builds the client; reads the secrets.
     pub fn new(name: &str, config: &SplunkConfig) -> Result<Splunk, BackendError> {
-        let auth = config.auth.resolve().map_err(|message| BackendError {
-            backend: name.into(),
-            message,
-        })?;
+        let auth = config
+            .auth
+            .resolve()
+            .map_err(|message| BackendError::config(name, message))?;
         let http = HttpConfig {
             url: config.url.clone(),
             ca_file: config.ca_file.clone(),
@@ -102,20 +102,14 @@ impl Splunk {
             form.push(("latest_time".into(), to.to_string()));
         }
         let body = self.http.send(|c| c.post(&url).form(&form)).await?;
-        wire::parse_export(&body).map_err(|message| BackendError {
-            backend: self.name.clone(),
-            message,
-        })
+        wire::parse_export(&body).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
     /// One events export and one notables export for all runs of the query.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
         let window = window(q);
-        let refuse = |message: String| BackendError {
-            backend: self.name.clone(),
-            message,
-        };
+        let refuse = |message: String| BackendError::other(self.name.clone(), message);
         let events_spl = events_search(&self.config.events_search, &tokens).map_err(refuse)?;
         let notables_spl =
             notables_search(&self.config.notables_search, &tokens).map_err(refuse)?;

@@ -105,11 +105,16 @@ fn envelopes_give_resources_totals_or_the_api_error() {
         "the id query",
     );
     assert_eq!(
-        failed.err().as_deref(),
-        Some("the id query failed: invalid filter (code 400)")
+        failed.err(),
+        Some(ErrorKind::Other(
+            "the id query failed: invalid filter (code 400)".into()
+        ))
     );
-    let bad = page::<String>(b"<html>", "q").err().unwrap_or_default();
-    assert!(bad.starts_with("malformed answer to q"), "{bad}");
+    let bad = page::<String>(b"<html>", "q").err();
+    assert!(
+        matches!(&bad, Some(ErrorKind::Malformed { source_name, .. }) if source_name == "answer to q"),
+        "{bad:?}"
+    );
 }
 
 #[test]
