@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun};
+use crate::record::{GroundTruth, HopTruth, ProcessTruth, RunStatus, ScenarioRun};
 use crate::scenario::{HopKind, Platform};
 
 /// One scripted answer.
@@ -181,9 +181,10 @@ pub fn hop(index: usize, kind: HopKind, pid: u32, image: &str) -> HopTruth {
     }
 }
 
-/// The sample run every backend's tests ask about: soffice.bin (pid 10)
-/// opens the file and starts dash (pid 11), with run token `token`.
-pub fn run(token: &str) -> ScenarioRun {
+/// A completed run of `macro-doc-shell` with `token`, on `platform`,
+/// started now, with `hops` and no recorded processes: the one record
+/// builder the backend tests share.
+pub fn sample_run(token: &str, platform: Platform, hops: Vec<HopTruth>) -> ScenarioRun {
     ScenarioRun {
         host: None,
         id: "macro-doc-shell".into(),
@@ -192,7 +193,7 @@ pub fn run(token: &str) -> ScenarioRun {
         negative_control: false,
         source: "x".into(),
         source_sha256: String::new(),
-        platform: Platform::Linux,
+        platform,
         fidelity: None,
         token: token.into(),
         status: RunStatus::Completed,
@@ -200,11 +201,38 @@ pub fn run(token: &str) -> ScenarioRun {
         started_at: OffsetDateTime::now_utc(),
         finished_at: OffsetDateTime::now_utc(),
         truth: GroundTruth::default(),
-        hops: vec![
-            hop(1, HopKind::Open, 10, "/w/program/soffice.bin"),
-            hop(2, HopKind::Spawn, 11, "/usr/bin/dash"),
-        ],
+        hops,
         timings: None,
         verification: None,
     }
+}
+
+/// A process of the ground truth.
+pub fn process(pid: u32, ppid: u32, image: &str, command_line: Option<&str>) -> ProcessTruth {
+    ProcessTruth {
+        pid,
+        ppid,
+        image: Some(image.into()),
+        command_line: command_line.map(String::from),
+        argv: None,
+        user: None,
+        uid: None,
+        cwd: None,
+        started_at: None,
+        sources: vec![],
+        earlier_execs: vec![],
+    }
+}
+
+/// The sample run every backend's tests ask about: soffice.bin (pid 10)
+/// opens the file and starts dash (pid 11), with run token `token`.
+pub fn run(token: &str) -> ScenarioRun {
+    sample_run(
+        token,
+        Platform::Linux,
+        vec![
+            hop(1, HopKind::Open, 10, "/w/program/soffice.bin"),
+            hop(2, HopKind::Spawn, 11, "/usr/bin/dash"),
+        ],
+    )
 }

@@ -24,8 +24,8 @@ mod error;
 #[cfg(test)]
 pub(crate) mod fake;
 pub mod http;
-pub mod kql;
 pub mod local;
+pub mod microsoft;
 pub mod recorded;
 pub mod sentinel;
 pub mod splunk;

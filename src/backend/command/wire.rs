@@ -244,44 +244,19 @@ pub fn answers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{GroundTruth, ProcessTruth, RunStatus};
+    use crate::backend::conformance::{process, sample_run};
 
     fn run(token: &str) -> ScenarioRun {
-        ScenarioRun {
-            host: None,
-            id: "macro-doc-shell".into(),
-            title: "t".into(),
-            technique: "T1204.002".into(),
-            negative_control: false,
-            source: "x".into(),
-            source_sha256: String::new(),
-            platform: Platform::Linux,
-            fidelity: None,
-            token: token.into(),
-            status: RunStatus::Completed,
-            reason: None,
-            started_at: OffsetDateTime::UNIX_EPOCH,
-            finished_at: OffsetDateTime::UNIX_EPOCH,
-            truth: GroundTruth {
-                processes: vec![ProcessTruth {
-                    pid: 11,
-                    ppid: 10,
-                    image: Some("/usr/bin/dash".into()),
-                    command_line: Some("sh -c \"touch 'a b'\"".into()),
-                    argv: None,
-                    user: None,
-                    uid: None,
-                    cwd: None,
-                    started_at: None,
-                    sources: vec![],
-                    earlier_execs: vec![],
-                }],
-                ..GroundTruth::default()
-            },
-            hops: vec![],
-            timings: None,
-            verification: None,
-        }
+        let mut run = sample_run(token, Platform::Linux, vec![]);
+        run.started_at = OffsetDateTime::UNIX_EPOCH;
+        run.finished_at = OffsetDateTime::UNIX_EPOCH;
+        run.truth.processes = vec![process(
+            11,
+            10,
+            "/usr/bin/dash",
+            Some("sh -c \"touch 'a b'\""),
+        )];
+        run
     }
 
     #[test]

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::fixture::{self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD};
 use super::*;
 use crate::backend::ErrorKind;
 use crate::backend::conformance::{Answer, Server};
+use crate::backend::microsoft::fixture::{
+    self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD,
+};
 use crate::record::Verdict;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -364,9 +366,9 @@ async fn check_runs_a_trivial_hunt_and_bad_config_is_refused() {
             client_id: "app".into(),
             client_secret,
             url: default_url(),
-            token_url: default_token_url(),
+            token_url: microsoft::default_token_url(),
             scope: default_scope(),
-            timeout: default_timeout(),
+            timeout: microsoft::default_timeout(),
             ca_file: None,
         };
         Defender::new("lab-defender", &config).err()

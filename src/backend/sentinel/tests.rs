@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::backend::conformance::{Answer, Server};
-use crate::backend::defender::fixture::{
+use crate::backend::microsoft::fixture::{
     self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD,
 };
 use crate::record::Verdict;

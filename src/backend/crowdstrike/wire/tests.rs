@@ -1,44 +1,12 @@
 //! Alerts to events and tags, envelopes, Windows device paths.
 use super::*;
-use crate::record::{GroundTruth, ProcessTruth, RunStatus};
+use crate::backend::conformance::{process, sample_run};
 use crate::scenario::Platform;
 
 fn run(pid: u32, image: &str) -> ScenarioRun {
-    ScenarioRun {
-        host: None,
-        id: "s".into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        negative_control: false,
-        source: "x".into(),
-        source_sha256: String::new(),
-        platform: Platform::Windows,
-        fidelity: None,
-        token: "cp01".into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::UNIX_EPOCH,
-        finished_at: OffsetDateTime::UNIX_EPOCH,
-        truth: GroundTruth {
-            processes: vec![ProcessTruth {
-                pid,
-                ppid: 1,
-                image: Some(image.into()),
-                command_line: None,
-                argv: None,
-                user: None,
-                uid: None,
-                cwd: None,
-                started_at: None,
-                sources: vec![],
-                earlier_execs: vec![],
-            }],
-            ..GroundTruth::default()
-        },
-        hops: vec![],
-        timings: None,
-        verification: None,
-    }
+    let mut run = sample_run("cp01", Platform::Windows, vec![]);
+    run.truth.processes = vec![process(pid, 1, image, None)];
+    run
 }
 
 fn object(v: Value) -> Alert {

@@ -5,7 +5,8 @@
 use time::OffsetDateTime;
 
 use crate::backend::RunAnswer;
-use crate::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun, Verdict};
+use crate::backend::conformance::sample_run;
+use crate::record::{HopTruth, ScenarioRun, Verdict};
 use crate::scenario::{HopKind, Platform};
 use crate::secret::SecretRef;
 
@@ -16,6 +17,11 @@ pub const ACCESS_TOKEN: &str = "eyJ0eXAi.access.token";
 pub const DOC: &str = r"C:\Users\lab\Downloads\invoice-cp00000000aa.docm";
 pub const WORD: &str = r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE";
 pub const CMD: &str = r"C:\Windows\System32\cmd.exe";
+
+/// A JSON object as a result row.
+pub fn row(v: serde_json::Value) -> crate::backend::microsoft::table::Row {
+    v.as_object().cloned().unwrap_or_default()
+}
 
 /// A token answer valid for an hour (or `expires_in` seconds).
 pub fn token_answer(expires_in: u64) -> String {
@@ -55,30 +61,15 @@ fn hop(index: usize, kind: HopKind, pid: Option<u32>, image: &str) -> HopTruth {
 /// A completed Windows run: the document (hop 1), Word as pid 10 (hop 2),
 /// cmd.exe as pid 11 under it (hop 3).
 pub fn run() -> ScenarioRun {
-    ScenarioRun {
-        host: None,
-        id: "macro-doc-shell".into(),
-        title: "t".into(),
-        technique: "T1204.002".into(),
-        negative_control: false,
-        source: "x".into(),
-        source_sha256: String::new(),
-        platform: Platform::Windows,
-        fidelity: None,
-        token: TOKEN.into(),
-        status: RunStatus::Completed,
-        reason: None,
-        started_at: OffsetDateTime::now_utc(),
-        finished_at: OffsetDateTime::now_utc(),
-        truth: GroundTruth::default(),
-        hops: vec![
+    sample_run(
+        TOKEN,
+        Platform::Windows,
+        vec![
             hop(1, HopKind::File, None, ""),
             hop(2, HopKind::Open, Some(10), WORD),
             hop(3, HopKind::Spawn, Some(11), CMD),
         ],
-        timings: None,
-        verification: None,
-    }
+    )
 }
 
 /// The hop verdicts then the chain verdict `answer` gives `run`.
