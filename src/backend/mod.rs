@@ -13,6 +13,7 @@
 //! `validate` and `build` arms, a commented profile in
 //! `examples/chainproof.yaml`, and a section in `docs/backends.md`.
 
+pub mod attribution;
 pub mod auditd;
 pub mod command;
 #[cfg(test)]

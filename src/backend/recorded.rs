@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use super::attribution::Record;
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::scenario::Platform;
@@ -43,7 +44,7 @@ impl Recorded {
                 let mine: Vec<&(Event, Platform)> = self
                     .events
                     .iter()
-                    .filter(|(e, _)| mentions(e, &run.token))
+                    .filter(|(e, _)| e.mentions(&run.token))
                     .collect();
                 let events: Vec<Event> = mine.into_iter().map(|(e, _)| e.clone()).collect();
                 let alerts = super::rule_alerts(&self.rules, &events, run.platform);
@@ -55,14 +56,4 @@ impl Recorded {
             })
             .collect())
     }
-}
-
-fn mentions(e: &Event, token: &str) -> bool {
-    e.fields.values().any(|v| match v {
-        serde_json::Value::String(s) => s.contains(token),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
-        _ => false,
-    })
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::attribution::{Record, Window};
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::scenario::Platform;
@@ -92,13 +93,7 @@ impl Auditd {
         }
         // Records older than the earliest run cannot be the batch's: skip
         // rotated files last written before it, and such lines in the others.
-        let earliest = q
-            .runs
-            .iter()
-            .map(|r| r.started_at)
-            .min()
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let since = earliest - time::Duration::minutes(1);
+        let since = Window::of(q.runs).from;
         let mut events = Vec::new();
         for log in &self.config.logs {
             for file in with_rotations(log) {
@@ -123,10 +118,9 @@ impl Auditd {
         Ok(q.runs
             .iter()
             .map(|run| {
-                let since = run.started_at - time::Duration::minutes(1);
                 let mine: Vec<Event> = events
                     .iter()
-                    .filter(|e| e.at.is_none_or(|t| t >= since) && mentions(e, &run.token))
+                    .filter(|e| e.mentions(&run.token))
                     .cloned()
                     .collect();
                 let alerts = super::rule_alerts(&self.rules, &mine, Platform::Linux);
@@ -169,17 +163,6 @@ fn older_than(line: &str, since: OffsetDateTime) -> bool {
     stamp[..end]
         .parse::<i64>()
         .is_ok_and(|secs| secs < since.unix_timestamp())
-}
-
-/// True when any text field of the event holds `token`.
-fn mentions(e: &Event, token: &str) -> bool {
-    e.fields.values().any(|v| match v {
-        serde_json::Value::String(s) => s.contains(token),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
-        _ => false,
-    })
 }
 
 #[cfg(test)]

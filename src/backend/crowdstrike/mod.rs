@@ -24,6 +24,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::attribution::{Record, Window};
 use super::http::{Auth, Http, HttpConfig};
 use super::{BackendError, ErrorKind, Query, RunAnswer};
 use crate::secret::SecretRef;
@@ -219,13 +220,7 @@ impl CrowdStrike {
         for run in q.runs {
             token(&run.token).map_err(|e| self.client.error(ErrorKind::Other(e)))?;
         }
-        let since = q
-            .runs
-            .iter()
-            .map(|r| r.started_at)
-            .min()
-            .unwrap_or_else(OffsetDateTime::now_utc)
-            - time::Duration::minutes(1);
+        let since = Window::of(q.runs).from;
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
         for run in q.runs {
@@ -245,7 +240,7 @@ impl CrowdStrike {
                     ..RunAnswer::default()
                 };
                 for a in &alerts {
-                    if !a.values().any(|v| wire::mentions(v, &run.token)) {
+                    if !a.mentions(&run.token) {
                         continue;
                     }
                     let (alert, events) = wire::alert(a, run);

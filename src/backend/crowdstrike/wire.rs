@@ -93,17 +93,6 @@ pub fn page<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<Pag
     })
 }
 
-/// True when a string anywhere in `v` contains `token` (ASCII case ignored:
-/// Windows may change the case of paths).
-pub fn mentions(v: &Value, token: &str) -> bool {
-    match v {
-        Value::String(s) => s.to_ascii_lowercase().contains(&token.to_ascii_lowercase()),
-        Value::Array(a) => a.iter().any(|x| mentions(x, token)),
-        Value::Object(o) => o.values().any(|x| mentions(x, token)),
-        _ => false,
-    }
-}
-
 fn text<'a>(o: &'a Alert, key: &str) -> Option<&'a str> {
     o.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::attribution::{self, Window};
 use super::microsoft::{self, Client, kql, table};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
@@ -110,38 +111,22 @@ impl Defender {
             return Ok(Vec::new());
         }
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
-        let (from, to) = window(q);
+        let Window { from, to } = Window::of(q.runs);
         let refuse = |e: kql::KqlError| BackendError::other(self.name.clone(), e.to_string());
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
         let events = self.hunt(&events_kql).await?;
         let alerts = self.hunt(&alerts_kql).await?;
         let answered_at = Some(OffsetDateTime::now_utc());
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |row: &&table::Row| table::mentions(row, &run.token);
-                RunAnswer {
-                    events: events
-                        .iter()
-                        .filter(mine)
-                        .map(|r| microsoft::device::device_event(r, "Timestamp"))
-                        .collect(),
-                    alerts: alerts.iter().filter(mine).map(wire::alert).collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &alerts,
+            |r| microsoft::device::device_event(r, "Timestamp"),
+            |r, _| wire::alert(r),
+            answered_at,
+        ))
     }
-}
-
-/// The searched window: from a minute before the earliest run to a minute
-/// from now (host clocks drift).
-pub fn window(q: Query<'_>) -> (OffsetDateTime, OffsetDateTime) {
-    let now = OffsetDateTime::now_utc();
-    let slack = time::Duration::minutes(1);
-    let first = q.runs.iter().map(|r| r.started_at).min().unwrap_or(now);
-    (first - slack, now + slack)
 }
 
 #[cfg(test)]

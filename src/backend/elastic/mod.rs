@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::attribution::{self, Window};
 use super::http::{AuthConfig, Http, HttpConfig};
 use super::{BackendError, Query, RunAnswer};
 
@@ -177,25 +178,14 @@ impl Elastic {
             .await?;
         let answered_at = Some(OffsetDateTime::now_utc());
         let profile = self.config.fields;
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |doc: &&Value| wire::mentions(doc, &run.token);
-                RunAnswer {
-                    events: events
-                        .iter()
-                        .filter(mine)
-                        .map(|d| profile.event(d))
-                        .collect(),
-                    alerts: alerts
-                        .iter()
-                        .filter(mine)
-                        .map(|d| alert::alert(profile, d))
-                        .collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &alerts,
+            |d| profile.event(d),
+            |d, _| alert::alert(profile, d),
+            answered_at,
+        ))
     }
 
     /// Every hit's `_source` of one search, following `search_after` until
@@ -213,7 +203,10 @@ impl Elastic {
             profile.token_fields(),
             profile.time_field(),
             profile.tiebreaker(kind),
-            window(q),
+            {
+                let w = Window::of(q.runs);
+                (w.from, w.to)
+            },
             self.config.page_size,
         )
         .map_err(|m| self.error(m))?;
@@ -259,14 +252,6 @@ impl Elastic {
             "search {index}: more than {MAX_PAGES} pages of {page_size} hits; narrow the index pattern"
         )))
     }
-}
-
-/// The searched time window: the runs' earliest start less a minute, to a
-/// minute from now (the host clock may run ahead of the cluster's).
-fn window(q: Query<'_>) -> (OffsetDateTime, OffsetDateTime) {
-    let now = OffsetDateTime::now_utc();
-    let from = q.runs.iter().map(|r| r.started_at).min().unwrap_or(now) - Duration::from_secs(60);
-    (from, now + Duration::from_secs(60))
 }
 
 #[cfg(test)]

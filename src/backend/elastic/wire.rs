@@ -244,16 +244,6 @@ fn parse_time(v: &Value) -> Option<OffsetDateTime> {
     }
 }
 
-/// True when any string anywhere in `doc` holds `token`.
-pub fn mentions(doc: &Value, token: &str) -> bool {
-    match doc {
-        Value::String(s) => s.contains(token),
-        Value::Array(items) => items.iter().any(|v| mentions(v, token)),
-        Value::Object(map) => map.values().any(|v| mentions(v, token)),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -386,12 +376,5 @@ mod tests {
         assert_eq!(t(json!("2025-06-01T12:03:12+0200")), Some(1_748_772_192));
         assert_eq!(t(json!(1_748_772_192_511_i64)), Some(1_748_772_192));
         assert_eq!(t(json!("yesterday")), None);
-    }
-
-    #[test]
-    fn mentions_searches_every_string_at_any_depth() {
-        let doc = json!({"a": [{"b": {"c.d": "x cp1234abcd y"}}], "n": 5});
-        assert!(mentions(&doc, "cp1234abcd"));
-        assert!(!mentions(&doc, "cp9999abcd"));
     }
 }

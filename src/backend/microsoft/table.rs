@@ -165,12 +165,6 @@ pub fn put_pid(fields: &mut Row, key: &str, v: Option<u64>) {
     }
 }
 
-/// True when any text cell of the row holds `token`.
-pub fn mentions(row: &Row, token: &str) -> bool {
-    row.values()
-        .any(|v| v.as_str().is_some_and(|s| s.contains(token)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

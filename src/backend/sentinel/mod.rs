@@ -20,6 +20,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::attribution::{self, Window};
 use super::microsoft::table::{self, Row};
 use super::microsoft::{self, Client, kql};
 use super::{BackendError, Query, RunAnswer};
@@ -157,7 +158,7 @@ impl Sentinel {
             return Ok(Vec::new());
         }
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
-        let (from, to) = crate::backend::defender::window(q);
+        let Window { from, to } = Window::of(q.runs);
         let table = self.config.process_table;
         let kql_error = |e: kql::KqlError| self.error(e.to_string());
         let events_kql = query::events(table, &self.config.sysmon_query, from, to, &tokens)
@@ -167,25 +168,14 @@ impl Sentinel {
         let events = self.run(&events_kql, &timespan).await?;
         let alerts = self.run(&alerts_kql, &timespan).await?;
         let answered_at = Some(OffsetDateTime::now_utc());
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |row: &&Row| table::mentions(row, &run.token);
-                RunAnswer {
-                    events: events
-                        .iter()
-                        .filter(mine)
-                        .map(|r| wire::event(table, r))
-                        .collect(),
-                    alerts: alerts
-                        .iter()
-                        .filter(mine)
-                        .map(|r| wire::alert(r, &run.token))
-                        .collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &alerts,
+            |r| wire::event(table, r),
+            wire::alert,
+            answered_at,
+        ))
     }
 }
 

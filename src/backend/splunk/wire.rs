@@ -64,17 +64,6 @@ pub fn texts(row: &Row, key: &str) -> Vec<String> {
     }
 }
 
-/// True when any field of the row holds `token`.
-pub fn mentions(row: &Row, token: &str) -> bool {
-    row.values().any(|v| match v {
-        Value::String(s) => s.contains(token),
-        Value::Array(a) => a
-            .iter()
-            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
-        _ => false,
-    })
-}
-
 fn time_of(row: &Row) -> Option<OffsetDateTime> {
     let t = text(row, "_time")?;
     OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
