@@ -31,13 +31,20 @@ impl Recorded {
         Ok(Recorded { events, rules })
     }
 
+}
+
+impl super::Backend for Recorded {
+    const NAME: &'static str = "recorded";
+    // Recorded telemetry never changes: one round is final.
+    const POLLS: bool = false;
+
     /// Always answers: the telemetry is already here.
-    pub async fn check(&self) -> Result<(), BackendError> {
+    async fn check(&self) -> Result<(), BackendError> {
         Ok(())
     }
 
     /// Each run's recorded events (those carrying its token) and the rules' alerts on them.
-    pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+    async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         Ok(q.runs
             .iter()
             .map(|run| {

@@ -165,6 +165,34 @@ fn older_than(line: &str, since: OffsetDateTime) -> bool {
         .is_ok_and(|secs| secs < since.unix_timestamp())
 }
 
+impl super::Backend for Auditd {
+    const NAME: &'static str = "auditd";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        Auditd::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        Auditd::query(self, q)
+    }
+}
+
+impl super::Plugin for Auditd {
+    type Config = AuditdConfig;
+
+    fn validate(c: &AuditdConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &AuditdConfig, ctx: super::Context<'_>) -> Result<Auditd, BackendError> {
+        Auditd::new(ctx.name, c, ctx.rules)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

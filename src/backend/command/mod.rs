@@ -117,5 +117,33 @@ impl Command {
     }
 }
 
+impl super::Backend for Command {
+    const NAME: &'static str = "command";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        Command::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        Command::query(self, q)
+    }
+}
+
+impl super::Plugin for Command {
+    type Config = CommandConfig;
+
+    fn validate(c: &CommandConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &CommandConfig, ctx: super::Context<'_>) -> Result<Command, BackendError> {
+        Command::new(ctx.name, c)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -257,5 +257,33 @@ impl CrowdStrike {
     }
 }
 
+impl super::Backend for CrowdStrike {
+    const NAME: &'static str = "crowdstrike";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        CrowdStrike::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        CrowdStrike::query(self, q)
+    }
+}
+
+impl super::Plugin for CrowdStrike {
+    type Config = CrowdStrikeConfig;
+
+    fn validate(c: &CrowdStrikeConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &CrowdStrikeConfig, ctx: super::Context<'_>) -> Result<CrowdStrike, BackendError> {
+        CrowdStrike::new(ctx.name, c)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -129,5 +129,33 @@ impl Defender {
     }
 }
 
+impl super::Backend for Defender {
+    const NAME: &'static str = "defender";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        Defender::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        Defender::query(self, q)
+    }
+}
+
+impl super::Plugin for Defender {
+    type Config = DefenderConfig;
+
+    fn validate(c: &DefenderConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &DefenderConfig, ctx: super::Context<'_>) -> Result<Defender, BackendError> {
+        Defender::new(ctx.name, c)
+    }
+}
+
 #[cfg(test)]
 mod tests;

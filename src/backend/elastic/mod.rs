@@ -254,6 +254,34 @@ impl Elastic {
     }
 }
 
+impl super::Backend for Elastic {
+    const NAME: &'static str = "elastic";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        Elastic::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        Elastic::query(self, q)
+    }
+}
+
+impl super::Plugin for Elastic {
+    type Config = ElasticConfig;
+
+    fn validate(c: &ElasticConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &ElasticConfig, ctx: super::Context<'_>) -> Result<Elastic, BackendError> {
+        Elastic::new(ctx.name, c)
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

@@ -189,5 +189,33 @@ fn interval(from: OffsetDateTime, to: OffsetDateTime) -> Result<String, String> 
     Ok(format!("{}/{}", utc(from)?, utc(to)?))
 }
 
+impl super::Backend for Sentinel {
+    const NAME: &'static str = "sentinel";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        Sentinel::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        Sentinel::query(self, q)
+    }
+}
+
+impl super::Plugin for Sentinel {
+    type Config = SentinelConfig;
+
+    fn validate(c: &SentinelConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &SentinelConfig, ctx: super::Context<'_>) -> Result<Sentinel, BackendError> {
+        Sentinel::new(ctx.name, c)
+    }
+}
+
 #[cfg(test)]
 mod tests;

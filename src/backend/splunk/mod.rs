@@ -184,5 +184,33 @@ pub(crate) fn alert_from(
     }
 }
 
+impl super::Backend for Splunk {
+    const NAME: &'static str = "splunk";
+    const POLLS: bool = true;
+
+    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
+        Splunk::check(self)
+    }
+
+    fn query(
+        &self,
+        q: Query<'_>,
+    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
+        Splunk::query(self, q)
+    }
+}
+
+impl super::Plugin for Splunk {
+    type Config = SplunkConfig;
+
+    fn validate(c: &SplunkConfig) -> Result<(), String> {
+        c.auth.validate()
+    }
+
+    fn build(c: &SplunkConfig, ctx: super::Context<'_>) -> Result<Splunk, BackendError> {
+        Splunk::new(ctx.name, c)
+    }
+}
+
 #[cfg(test)]
 mod tests;
