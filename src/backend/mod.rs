@@ -42,6 +42,8 @@ backends! {
         Command(command::CommandConfig) => command::Command,
         /// The Linux kernel audit trail (audit.log, ausearch --raw, laurel).
         Auditd(auditd::AuditdConfig) => auditd::Auditd,
+        #[cfg(test)]
+        Toy(toy::ToyConfig) => toy::Toy,
     }
     others {
         /// Recorded telemetry (`verify --telemetry`).
