@@ -41,6 +41,33 @@ pub trait Plugin: Backend + Sized {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoConfig;
 
+/// Implements [`Backend`] for `$ty` with its inherent `check` and `query`
+/// (most backends keep them inherent, so their own tests call them without
+/// importing the trait).
+macro_rules! inherent_backend {
+    ($ty:ty, $name:literal, polls: $polls:literal) => {
+        impl $crate::backend::Backend for $ty {
+            const NAME: &'static str = $name;
+            const POLLS: bool = $polls;
+
+            fn check(
+                &self,
+            ) -> impl std::future::Future<Output = Result<(), $crate::backend::BackendError>> {
+                <$ty>::check(self)
+            }
+
+            fn query(
+                &self,
+                q: $crate::backend::Query<'_>,
+            ) -> impl std::future::Future<
+                Output = Result<Vec<$crate::backend::RunAnswer>, $crate::backend::BackendError>,
+            > {
+                <$ty>::query(self, q)
+            }
+        }
+    };
+}
+
 /// Generates the backend modules, [`Profile`](super::Profile) and
 /// [`AnyBackend`](super::AnyBackend) from one list. `profiles` are built
 /// from the config file; `others` are built by their callers (recorded

@@ -165,21 +165,7 @@ fn older_than(line: &str, since: OffsetDateTime) -> bool {
         .is_ok_and(|secs| secs < since.unix_timestamp())
 }
 
-impl super::Backend for Auditd {
-    const NAME: &'static str = "auditd";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        Auditd::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        Auditd::query(self, q)
-    }
-}
+inherent_backend!(Auditd, "auditd", polls: true);
 
 impl super::Plugin for Auditd {
     type Config = AuditdConfig;

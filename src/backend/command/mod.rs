@@ -117,21 +117,7 @@ impl Command {
     }
 }
 
-impl super::Backend for Command {
-    const NAME: &'static str = "command";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        Command::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        Command::query(self, q)
-    }
-}
+inherent_backend!(Command, "command", polls: true);
 
 impl super::Plugin for Command {
     type Config = CommandConfig;

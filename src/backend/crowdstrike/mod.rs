@@ -257,21 +257,7 @@ impl CrowdStrike {
     }
 }
 
-impl super::Backend for CrowdStrike {
-    const NAME: &'static str = "crowdstrike";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        CrowdStrike::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        CrowdStrike::query(self, q)
-    }
-}
+inherent_backend!(CrowdStrike, "crowdstrike", polls: true);
 
 impl super::Plugin for CrowdStrike {
     type Config = CrowdStrikeConfig;

@@ -129,21 +129,7 @@ impl Defender {
     }
 }
 
-impl super::Backend for Defender {
-    const NAME: &'static str = "defender";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        Defender::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        Defender::query(self, q)
-    }
-}
+inherent_backend!(Defender, "defender", polls: true);
 
 impl super::Plugin for Defender {
     type Config = DefenderConfig;

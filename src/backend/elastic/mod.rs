@@ -254,21 +254,7 @@ impl Elastic {
     }
 }
 
-impl super::Backend for Elastic {
-    const NAME: &'static str = "elastic";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        Elastic::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        Elastic::query(self, q)
-    }
-}
+inherent_backend!(Elastic, "elastic", polls: true);
 
 impl super::Plugin for Elastic {
     type Config = ElasticConfig;

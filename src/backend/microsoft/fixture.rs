@@ -11,7 +11,6 @@ use crate::scenario::{HopKind, Platform};
 use crate::secret::SecretRef;
 
 pub const TOKEN: &str = "cp00000000aa";
-pub const OTHER: &str = "cp00000000bb";
 pub const CLIENT_SECRET: &str = "s3cr3t-client-secret-value";
 pub const ACCESS_TOKEN: &str = "eyJ0eXAi.access.token";
 pub const DOC: &str = r"C:\Users\lab\Downloads\invoice-cp00000000aa.docm";
@@ -28,6 +27,83 @@ pub fn token_answer(expires_in: u64) -> String {
     format!(
         r#"{{"token_type":"Bearer","expires_in":{expires_in},"access_token":"{ACCESS_TOKEN}"}}"#
     )
+}
+
+/// The parts of a conformance [`Fixture`](crate::backend::conformance::suite::Fixture)
+/// both Microsoft backends share: the app secret, the Windows sample run,
+/// and a token request at the start of each round.
+macro_rules! microsoft_fixture {
+    () => {
+        fn secret() -> &'static str {
+            $crate::backend::microsoft::fixture::CLIENT_SECRET
+        }
+
+        fn run(token: &str) -> $crate::record::ScenarioRun {
+            $crate::backend::microsoft::fixture::run_with(token)
+        }
+
+        fn preamble() -> Vec<$crate::backend::conformance::Answer> {
+            vec![$crate::backend::conformance::Answer::ok(
+                $crate::backend::microsoft::fixture::token_answer(3599),
+            )]
+        }
+
+        // Both speak KQL: a quote, a backslash, a pipe and a comment.
+        const HOSTILE: &'static str = r#"cp"x\y' | take 1 //"#;
+
+        fn escaped() -> Option<&'static str> {
+            Some(r#"contains "cp\"x\\y' | take 1 //""#)
+        }
+
+        fn query_text(seen: &$crate::backend::conformance::Seen) -> String {
+            $crate::backend::conformance::json_strings(&seen.body)
+        }
+    };
+}
+pub(crate) use microsoft_fixture;
+
+/// The client secret as an environment reference, for the shared
+/// conformance cases (which build the backend after the profile is made).
+pub fn secret_env() -> SecretRef {
+    crate::backend::conformance::env_secret("MS_SECRET", CLIENT_SECRET)
+}
+
+/// Starts a server playing `script`, builds a backend for its URL with
+/// `build` and asks it about the sample run; errors as text.
+pub async fn ask<B: crate::backend::Backend>(
+    script: Vec<crate::backend::conformance::Answer>,
+    build: impl FnOnce(&str) -> Result<B, crate::backend::BackendError>,
+) -> (
+    Result<Vec<RunAnswer>, String>,
+    crate::backend::conformance::Server,
+) {
+    let server = crate::backend::conformance::Server::start(script).await;
+    let got = match build(&server.url) {
+        Ok(b) => b
+            .query(crate::backend::Query { runs: &[run()] })
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    (got, server)
+}
+
+/// The verdicts of the sample run from the first answer of `got`.
+pub fn verdicts_of(
+    got: &Result<Vec<RunAnswer>, String>,
+    backend: &str,
+) -> Result<Vec<Verdict>, String> {
+    got.clone().map(|a| verdicts(&run(), &a[0], backend))
+}
+
+/// The sample Windows run with `token` (its document named after it).
+pub fn run_with(token: &str) -> ScenarioRun {
+    let mut r = run();
+    r.token = token.into();
+    for h in &mut r.hops {
+        h.path = h.path.take().map(|p| p.replace(TOKEN, token));
+    }
+    r
 }
 
 /// Writes the client secret to a file, calls `build` with a reference to

@@ -189,21 +189,7 @@ fn interval(from: OffsetDateTime, to: OffsetDateTime) -> Result<String, String> 
     Ok(format!("{}/{}", utc(from)?, utc(to)?))
 }
 
-impl super::Backend for Sentinel {
-    const NAME: &'static str = "sentinel";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        Sentinel::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        Sentinel::query(self, q)
-    }
-}
+inherent_backend!(Sentinel, "sentinel", polls: true);
 
 impl super::Plugin for Sentinel {
     type Config = SentinelConfig;

@@ -184,21 +184,7 @@ pub(crate) fn alert_from(
     }
 }
 
-impl super::Backend for Splunk {
-    const NAME: &'static str = "splunk";
-    const POLLS: bool = true;
-
-    fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-        Splunk::check(self)
-    }
-
-    fn query(
-        &self,
-        q: Query<'_>,
-    ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-        Splunk::query(self, q)
-    }
-}
+inherent_backend!(Splunk, "splunk", polls: true);
 
 impl super::Plugin for Splunk {
     type Config = SplunkConfig;

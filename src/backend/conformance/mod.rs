@@ -1,10 +1,13 @@
-//! The conformance suite every API backend passes against a local HTTP
-//! server on 127.0.0.1 that answers as the vendor documents: hit, miss, a
-//! hit for another run's token, a child under another parent, 401, 403, 429
-//! with Retry-After, 500 then success, a timeout, malformed JSON.
+//! The conformance suite every HTTP backend passes against a local HTTP
+//! server on 127.0.0.1 that answers as the vendor documents ([`suite`]:
+//! hit, miss, another run's token, 401, 403, 429 with Retry-After, 5xx then
+//! success, a timeout, a malformed answer, paging, a hostile token), the
+//! server, and the sample runs the backend tests share.
 //!
 //! The server plays a script of answers, one per request (the last one
 //! repeats), and records every request so tests can count them.
+
+pub mod suite;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -235,4 +238,47 @@ pub fn run(token: &str) -> ScenarioRun {
             hop(2, HopKind::Spawn, 11, "/usr/bin/dash"),
         ],
     )
+}
+
+/// The decoded value of `field` in a form-encoded body.
+pub fn form_field(body: &str, field: &str) -> String {
+    reqwest::Url::parse(&format!("http://form/?{body}"))
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// A secret reference to an environment variable named after `what` and
+/// this process, set to `value` (the shared cases build backends after the
+/// profile is made, so a temporary file would be gone).
+pub fn env_secret(what: &str, value: &str) -> crate::secret::SecretRef {
+    let var = format!("CHAINPROOF_TEST_{what}_{}", std::process::id());
+    // SAFETY of the test: a variable unique to `what` and this process,
+    // always set to the same value, before any backend reads it.
+    unsafe { std::env::set_var(&var, value) };
+    crate::secret::SecretRef {
+        env: Some(var),
+        file: None,
+    }
+}
+
+/// Every string of a JSON body, decoded, one per line.
+pub fn json_strings(body: &str) -> String {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
+        walk(&v, &mut out);
+    }
+    out.join("\n")
 }
