@@ -14,6 +14,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::transcript::Transcript;
 use super::{BackendError, ErrorKind, Said};
 use crate::scenario::duration_text;
 use crate::secret::{Secret, SecretRef};
@@ -136,6 +137,7 @@ pub struct Http {
     auth: Auth,
     attempts: u32,
     policy: Policy,
+    transcript: Transcript,
 }
 
 /// Longest wait a `Retry-After` may impose before the request counts as failed.
@@ -173,6 +175,7 @@ impl Http {
             auth,
             attempts: cfg.max_attempts.max(1),
             policy: Policy::default(),
+            transcript: Transcript::default(),
         })
     }
 
@@ -191,6 +194,19 @@ impl Http {
     /// The underlying client, for backends that build requests themselves.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// The same endpoint writing its exchanges to `transcript` (so every
+    /// client of one backend shares one log).
+    #[must_use]
+    pub fn with_transcript(mut self, transcript: Transcript) -> Http {
+        self.transcript = transcript;
+        self
+    }
+
+    /// Where this endpoint's exchanges are recorded.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
     }
 
     /// The backend (profile) name errors carry.
@@ -229,10 +245,10 @@ impl Http {
                     make(&self.client).header("authorization", format!("{s} {}", c.expose()))
                 }
             };
-            let sent = super::transcript::describe(make(&self.client));
+            let sent = self.transcript.describe(make(&self.client));
             let wait = match req.send().await {
                 Err(e) => {
-                    super::transcript::record(&self.backend, sent, 0, b"");
+                    self.transcript.record(&self.backend, sent, 0, b"");
                     last = if e.is_timeout() {
                         ErrorKind::Timeout {
                             what: "request".into(),
@@ -252,7 +268,7 @@ impl Http {
                     let headers = resp.headers().clone();
                     let retry_after = (self.policy.rate_limit_wait)(&headers, SystemTime::now());
                     let body = resp.bytes().await;
-                    super::transcript::record(
+                    self.transcript.record(
                         &self.backend,
                         sent,
                         status.as_u16(),

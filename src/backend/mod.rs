@@ -140,6 +140,11 @@ pub trait Backend {
         &self,
         q: Query<'_>,
     ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>>;
+    /// Where the backend records the requests it sends (backends that
+    /// send none have no transcript).
+    fn transcript(&self) -> Option<&transcript::Transcript> {
+        None
+    }
 }
 
 impl AnyBackend {

@@ -45,7 +45,17 @@ pub struct NoConfig;
 /// (most backends keep them inherent, so their own tests call them without
 /// importing the trait).
 macro_rules! inherent_backend {
+    ($ty:ty, $name:literal, polls: $polls:literal, transcript) => {
+        inherent_backend!(@impl $ty, $name, $polls, {
+            fn transcript(&self) -> Option<&$crate::backend::transcript::Transcript> {
+                Some(<$ty>::transcript(self))
+            }
+        });
+    };
     ($ty:ty, $name:literal, polls: $polls:literal) => {
+        inherent_backend!(@impl $ty, $name, $polls, {});
+    };
+    (@impl $ty:ty, $name:literal, $polls:literal, { $($extra:item)* }) => {
         impl $crate::backend::Backend for $ty {
             const NAME: &'static str = $name;
             const POLLS: bool = $polls;
@@ -64,6 +74,8 @@ macro_rules! inherent_backend {
             > {
                 <$ty>::query(self, q)
             }
+
+            $($extra)*
         }
     };
 }
@@ -178,6 +190,30 @@ macro_rules! backends {
                     $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(b) => Backend::query(b.as_ref(), q).await, )*
                     $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(b) => Backend::query(b.as_ref(), q).await, )*
                 }
+            }
+
+            /// Where this backend records its exchanges, if it makes any.
+            pub fn transcript(&self) -> Option<&$crate::backend::transcript::Transcript> {
+                match self {
+                    $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(b) => Backend::transcript(b.as_ref()), )*
+                    $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(b) => Backend::transcript(b.as_ref()), )*
+                }
+            }
+
+            /// Starts recording every request this backend sends and its
+            /// answer (for the evidence bundle).
+            pub fn start_transcript(&self) {
+                if let Some(t) = self.transcript() {
+                    t.start();
+                }
+            }
+
+            /// Stops recording and returns the exchanges since
+            /// [`AnyBackend::start_transcript`].
+            pub fn take_transcript(&self) -> Vec<$crate::backend::transcript::Exchange> {
+                self.transcript()
+                    .map($crate::backend::transcript::Transcript::finish)
+                    .unwrap_or_default()
             }
         }
     };

@@ -3,7 +3,7 @@
 
 use super::{Polling, verify};
 use crate::backend::AnyBackend;
-use crate::backend::transcript::{self, Exchange};
+use crate::backend::transcript::Exchange;
 use crate::record::{RuleSet, RunRecord};
 use crate::scenario::Scenario;
 
@@ -19,8 +19,8 @@ pub async fn again(
     polling: &Polling,
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Exchange> {
-    transcript::start();
+    backend.start_transcript();
     verify(&mut record.scenarios, scenarios, backend, polling, stop).await;
     record.rules = rule_set.clone();
-    transcript::finish()
+    backend.take_transcript()
 }

@@ -282,3 +282,78 @@ pub fn json_strings(body: &str) -> String {
     }
     out.join("\n")
 }
+
+/// One `#[tokio::test(start_paused = true)]` per shared case for the
+/// [`Fixture`](suite::Fixture) `$fixture`; `paging` adds the paging case for a backend
+/// whose API pages.
+macro_rules! conformance_suite {
+    ($fixture:ty, paging) => {
+        $crate::backend::conformance::conformance_suite!(@cases $fixture {
+            #[tokio::test(start_paused = true)]
+            async fn paging() {
+                suite::paging::<$fixture>().await;
+            }
+        });
+    };
+    ($fixture:ty) => {
+        $crate::backend::conformance::conformance_suite!(@cases $fixture {});
+    };
+    (@cases $fixture:ty { $($extra:item)* }) => {
+        mod conformance {
+            use super::*;
+            use $crate::backend::conformance::suite;
+
+            $($extra)*
+
+            #[tokio::test(start_paused = true)]
+            async fn hit() {
+                suite::hit::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn linking() {
+                suite::linking::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn transcript() {
+                suite::transcript::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn miss() {
+                suite::miss::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn another_runs_token() {
+                suite::another_runs_token::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn unauthorized() {
+                suite::refused_credentials::<$fixture>(401).await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn forbidden() {
+                suite::refused_credentials::<$fixture>(403).await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn rate_limited() {
+                suite::rate_limited::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn server_errors() {
+                suite::server_errors::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn timeout() {
+                suite::timeout::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn malformed() {
+                suite::malformed::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn hostile() {
+                suite::hostile::<$fixture>().await;
+            }
+        }
+    };
+}
+pub(crate) use conformance_suite;

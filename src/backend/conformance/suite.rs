@@ -1,7 +1,7 @@
 //! The cases every HTTP backend passes, written once: a backend's tests
 //! implement [`Fixture`] (how its vendor answers a hit, a miss, a page, and
 //! where a query's text sits in a request) and invoke
-//! [`conformance_suite!`](crate::backend::conformance::conformance_suite),
+//! `conformance_suite!` (in the parent module),
 //! which makes one `#[tokio::test]` per case.
 //!
 //! The tests run on tokio's paused clock (`start_paused`): the runtime
@@ -163,6 +163,49 @@ pub async fn linking<F: Fixture>() {
     }
 }
 
+/// The backend instance records what it asked and what it was answered,
+/// only while recording, in its own transcript, with the secret redacted.
+pub async fn transcript<F: Fixture>() {
+    let mut script = with_preamble::<F>(F::hit(TOKEN));
+    script.extend(F::hit(TOKEN));
+    let server = Server::start(script).await;
+    let build = || {
+        let rules = crate::detect::Rules::load(&[]).unwrap_or_else(|e| panic!("rules: {e}"));
+        let ctx = crate::backend::Context { name: NAME, rules };
+        F::Backend::build(&F::config(&server.url), ctx).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (backend, other) = (build(), build());
+    let log = backend
+        .transcript()
+        .unwrap_or_else(|| panic!("an HTTP backend keeps a transcript"));
+    let runs = [F::run(TOKEN)];
+    log.start();
+    backend
+        .query(Query { runs: &runs })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let exchanges = log.finish();
+    // Token requests included: their secrets are redacted below.
+    assert_eq!(exchanges.len(), server.requests().len(), "{exchanges:#?}");
+    backend
+        .query(Query { runs: &runs })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(log.finish().is_empty(), "nothing is kept unless started");
+    assert!(
+        exchanges
+            .iter()
+            .all(|e| e.backend == NAME && (200..300).contains(&e.status)),
+        "{exchanges:#?}"
+    );
+    let text = format!("{exchanges:?}");
+    assert!(!text.contains(F::secret()), "{text}");
+    let other_log = other
+        .transcript()
+        .unwrap_or_else(|| panic!("an HTTP backend keeps a transcript"));
+    assert!(other_log.finish().is_empty(), "instances never share a log");
+}
+
 /// Nothing found is missed, not an error.
 pub async fn miss<F: Fixture>() {
     let run = F::run(TOKEN);
@@ -317,74 +360,3 @@ pub async fn hostile<F: Fixture>() {
         }
     }
 }
-
-/// One `#[tokio::test(start_paused = true)]` per shared case for the
-/// [`Fixture`] `$fixture`; `paging` adds the paging case for a backend
-/// whose API pages.
-macro_rules! conformance_suite {
-    ($fixture:ty, paging) => {
-        $crate::backend::conformance::suite::conformance_suite!(@cases $fixture {
-            #[tokio::test(start_paused = true)]
-            async fn paging() {
-                suite::paging::<$fixture>().await;
-            }
-        });
-    };
-    ($fixture:ty) => {
-        $crate::backend::conformance::suite::conformance_suite!(@cases $fixture {});
-    };
-    (@cases $fixture:ty { $($extra:item)* }) => {
-        mod conformance {
-            use super::*;
-            use $crate::backend::conformance::suite;
-
-            $($extra)*
-
-            #[tokio::test(start_paused = true)]
-            async fn hit() {
-                suite::hit::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn linking() {
-                suite::linking::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn miss() {
-                suite::miss::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn another_runs_token() {
-                suite::another_runs_token::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn unauthorized() {
-                suite::refused_credentials::<$fixture>(401).await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn forbidden() {
-                suite::refused_credentials::<$fixture>(403).await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn rate_limited() {
-                suite::rate_limited::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn server_errors() {
-                suite::server_errors::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn timeout() {
-                suite::timeout::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn malformed() {
-                suite::malformed::<$fixture>().await;
-            }
-            #[tokio::test(start_paused = true)]
-            async fn hostile() {
-                suite::hostile::<$fixture>().await;
-            }
-        }
-    };
-}
-pub(crate) use conformance_suite;

@@ -74,6 +74,11 @@ impl Client {
         }
     }
 
+    /// Where the exchanges are recorded.
+    pub fn transcript(&self) -> &crate::backend::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         self.http.url(path)

@@ -119,6 +119,11 @@ pub struct CrowdStrike {
 }
 
 impl CrowdStrike {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.client.transcript()
+    }
+
     /// Checks the profile, reads the client secret and builds the HTTP client.
     pub fn new(name: &str, config: &CrowdStrikeConfig) -> Result<CrowdStrike, BackendError> {
         let err = |message: String| BackendError::config(name, message);
@@ -257,7 +262,7 @@ impl CrowdStrike {
     }
 }
 
-inherent_backend!(CrowdStrike, "crowdstrike", polls: true);
+inherent_backend!(CrowdStrike, "crowdstrike", polls: true, transcript);
 
 impl super::Plugin for CrowdStrike {
     type Config = CrowdStrikeConfig;

@@ -8,7 +8,7 @@ use super::*;
 use crate::backend::conformance::{Answer, Seen, Server, run};
 use crate::record::{ScenarioRun, Verdict};
 
-use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
+use crate::backend::conformance::suite::{Fixture, OTHER, TOKEN};
 const SECRET: &str = "s3cr3t-falcon-client-secret";
 const BEARER: &str = "falcon-access-token-1";
 
@@ -349,4 +349,4 @@ impl Fixture for FalconFixture {
     }
 }
 
-suite::conformance_suite!(FalconFixture, paging);
+crate::backend::conformance::conformance_suite!(FalconFixture, paging);

@@ -77,6 +77,11 @@ pub struct Defender {
 }
 
 impl Defender {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.client.transcript()
+    }
+
     /// Builds the clients; reads the client secret.
     pub fn new(name: &str, config: &DefenderConfig) -> Result<Defender, BackendError> {
         let refuse = |message: String| BackendError::config(name, message);
@@ -129,7 +134,7 @@ impl Defender {
     }
 }
 
-inherent_backend!(Defender, "defender", polls: true);
+inherent_backend!(Defender, "defender", polls: true, transcript);
 
 impl super::Plugin for Defender {
     type Config = DefenderConfig;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::backend::ErrorKind;
-use crate::backend::conformance::suite::{self, Fixture};
+use crate::backend::conformance::suite::Fixture;
 use crate::backend::conformance::{Answer, Server};
 use crate::backend::microsoft::fixture::{
     self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, TOKEN, WORD,
@@ -305,4 +305,4 @@ impl Fixture for DefenderFixture {
 
 }
 
-suite::conformance_suite!(DefenderFixture);
+crate::backend::conformance::conformance_suite!(DefenderFixture);

@@ -131,6 +131,11 @@ pub struct Elastic {
 }
 
 impl Elastic {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// Validates the profile, reads the secrets, builds the client.
     pub fn new(name: &str, config: &ElasticConfig) -> Result<Elastic, BackendError> {
         let refuse = |message: String| BackendError::config(name, message);
@@ -254,7 +259,7 @@ impl Elastic {
     }
 }
 
-inherent_backend!(Elastic, "elastic", polls: true);
+inherent_backend!(Elastic, "elastic", polls: true, transcript);
 
 impl super::Plugin for Elastic {
     type Config = ElasticConfig;

@@ -11,7 +11,7 @@ use crate::backend::conformance::{Answer, Seen, Server, run};
 use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
-use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
+use crate::backend::conformance::suite::{Fixture, OTHER, TOKEN};
 
 const SECRET: &str = "s3cr3t-elastic-api-key-value";
 
@@ -358,4 +358,4 @@ impl Fixture for ElasticFixture {
     }
 }
 
-suite::conformance_suite!(ElasticFixture, paging);
+crate::backend::conformance::conformance_suite!(ElasticFixture, paging);

@@ -80,6 +80,11 @@ impl Client {
         Ok(Client { tokens, http })
     }
 
+    /// Where the token and API exchanges are recorded.
+    pub fn transcript(&self) -> &crate::backend::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// POSTs `body` as JSON to `path` with a current token; the answer's
     /// body on success.
     pub async fn post_json(

@@ -74,7 +74,9 @@ pub fn connect(name: &str, app: MicrosoftApp<'_>) -> Result<(TokenSource, Http),
         timeout: app.timeout,
         max_attempts: 4,
     };
-    Ok((tokens, Http::new(name, &http, Auth::None)?))
+    // The token requests and the API's share one transcript.
+    let api = Http::new(name, &http, Auth::None)?.with_transcript(tokens.http.transcript().clone());
+    Ok((tokens, api))
 }
 
 /// What a token source needs.

@@ -122,6 +122,11 @@ pub struct Sentinel {
 }
 
 impl Sentinel {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.client.transcript()
+    }
+
     /// Builds the clients; reads the client secret.
     pub fn new(name: &str, config: &SentinelConfig) -> Result<Sentinel, BackendError> {
         let refuse = |message: String| BackendError::config(name, message);
@@ -189,7 +194,7 @@ fn interval(from: OffsetDateTime, to: OffsetDateTime) -> Result<String, String> 
     Ok(format!("{}/{}", utc(from)?, utc(to)?))
 }
 
-inherent_backend!(Sentinel, "sentinel", polls: true);
+inherent_backend!(Sentinel, "sentinel", polls: true, transcript);
 
 impl super::Plugin for Sentinel {
     type Config = SentinelConfig;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::backend::conformance::suite::{self, Fixture};
+use crate::backend::conformance::suite::Fixture;
 use crate::backend::conformance::{Answer, Server};
 use crate::backend::microsoft::fixture::{
     self, ACCESS_TOKEN, CMD, DOC, TOKEN, WORD,
@@ -351,4 +351,4 @@ impl Fixture for SentinelFixture {
 
 }
 
-suite::conformance_suite!(SentinelFixture);
+crate::backend::conformance::conformance_suite!(SentinelFixture);

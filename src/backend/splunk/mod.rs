@@ -64,6 +64,11 @@ pub struct Splunk {
 }
 
 impl Splunk {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// Builds the client; reads the secrets.
     pub fn new(name: &str, config: &SplunkConfig) -> Result<Splunk, BackendError> {
         let auth = config
@@ -184,7 +189,7 @@ pub(crate) fn alert_from(
     }
 }
 
-inherent_backend!(Splunk, "splunk", polls: true);
+inherent_backend!(Splunk, "splunk", polls: true, transcript);
 
 impl super::Plugin for Splunk {
     type Config = SplunkConfig;

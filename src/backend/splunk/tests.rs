@@ -9,7 +9,7 @@ use crate::backend::conformance::{Answer, Seen, Server};
 use crate::backend::http::AuthConfig;
 use crate::record::{ScenarioRun, Verdict};
 
-use crate::backend::conformance::suite::{self, Fixture, TOKEN};
+use crate::backend::conformance::suite::{Fixture, TOKEN};
 const SECRET: &str = "s3cr3t-splunk-token-value";
 
 fn config(url: &str) -> SplunkConfig {
@@ -131,4 +131,4 @@ impl Fixture for SplunkFixture {
     }
 }
 
-suite::conformance_suite!(SplunkFixture);
+crate::backend::conformance::conformance_suite!(SplunkFixture);
