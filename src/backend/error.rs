@@ -92,7 +92,7 @@ pub enum ErrorKind {
     #[error("malformed {source_name}: {detail}")]
     Malformed {
         /// What was malformed, e.g. `search answer`, `token answer`,
-        /// `answer at `answers[0].events``.
+        /// an answer at a JSON path.
         source_name: String,
         /// What is wrong with it.
         detail: String,

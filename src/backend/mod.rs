@@ -8,7 +8,7 @@
 //!
 //! Adding a backend touches its folder `src/backend/<name>/` (a config type
 //! with `deny_unknown_fields`, [`Plugin`] and [`Backend`] implementations,
-//! client, wire types, tests passing the [`conformance`] suite) and ONE line
+//! client, wire types, tests passing the `conformance` suite) and ONE line
 //! in the `backends!` list below, which generates the module declaration,
 //! the config's [`Profile`] variant with its validation and building, and
 //! the [`AnyBackend`] variant with its dispatch. Users also want a commented

@@ -1,7 +1,7 @@
 //! The `defender` backend: Microsoft Defender XDR advanced hunting through
 //! Microsoft Graph (`POST {url}/v1.0/security/runHuntingQuery`, body
 //! `{"Query": "<KQL>"}`), authenticated with an app's client-credentials
-//! token (see [`microsoft`](super::microsoft)).
+//! token (see [`super::microsoft`]).
 //!
 //! Each poll round sends exactly two hunting queries whatever the batch
 //! size — process and file events (`DeviceProcessEvents` and

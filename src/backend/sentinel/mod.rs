@@ -1,7 +1,7 @@
 //! The `sentinel` backend: a Microsoft Sentinel (Log Analytics) workspace
 //! through the query API (`POST {url}/v1/workspaces/{workspace_id}/query`,
 //! body `{"query": "<KQL>", "timespan": "<start>/<end>"}`), authenticated
-//! with the client-credentials tokens of [`microsoft`](super::microsoft).
+//! with the client-credentials tokens of [`super::microsoft`].
 //!
 //! Process telemetry comes from the table the profile names — Sysmon in
 //! `Event`, Windows security event 4688 in `SecurityEvent`, or the Defender
