@@ -122,6 +122,13 @@ fn failure<F: Fixture>(got: Result<Vec<RunAnswer>, BackendError>) -> BackendErro
     e
 }
 
+/// The error the backend of `F` gives for its sample run when the server
+/// plays `script` (no preamble added); the secret never shows in it.
+pub async fn fails<F: Fixture>(script: Vec<Answer>) -> (BackendError, Server) {
+    let (got, server) = ask::<F>(script, &[F::run(TOKEN)]).await;
+    (failure::<F>(got), server)
+}
+
 /// A hit is observed and alerted on every hop, in one round.
 pub async fn hit<F: Fixture>() {
     let run = F::run(TOKEN);

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::backend::ErrorKind;
-use crate::backend::conformance::suite::Fixture;
+use crate::backend::conformance::suite::{self, Fixture};
 use crate::backend::conformance::{Answer, Server};
 use crate::backend::microsoft::fixture::{
     self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, TOKEN, WORD,
@@ -152,11 +152,10 @@ async fn an_invalid_client_secret_is_a_token_error_naming_the_backend() {
 
 #[tokio::test]
 async fn a_malformed_token_answer_is_an_error() {
-    let (got, _s) = ask(vec![Answer::ok("{not json")]).await;
+    let (e, _s) = suite::fails::<DefenderFixture>(vec![Answer::ok("{not json")]).await;
     assert!(
-        got.err()
-            .unwrap_or_default()
-            .contains("malformed token answer")
+        matches!(&e.kind, ErrorKind::Malformed { source_name, .. } if source_name == "token answer"),
+        "{e:?}"
     );
 }
 

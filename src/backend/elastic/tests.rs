@@ -11,7 +11,7 @@ use crate::backend::conformance::{Answer, Seen, Server, run};
 use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
-use crate::backend::conformance::suite::{Fixture, OTHER, TOKEN};
+use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
 
 const SECRET: &str = "s3cr3t-elastic-api-key-value";
 
@@ -197,11 +197,14 @@ async fn partial_answers_are_errors_not_misses() {
 #[tokio::test]
 async fn request_errors_carry_the_elasticsearch_reason() {
     let bad = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-x]"}],"type":"index_not_found_exception","reason":"no such index [logs-x]"},"status":404}"#;
-    let (got, server) = verdicts(vec![Answer::status(404, bad)]).await;
-    let err = got.err().unwrap_or_default();
+    let (e, server) = suite::fails::<ElasticFixture>(vec![Answer::status(404, bad)]).await;
     assert!(
-        err.contains("404") && err.contains("index_not_found_exception: no such index [logs-x]"),
-        "{err}"
+        matches!(
+            &e.kind,
+            crate::backend::ErrorKind::Status { status: 404, said: crate::backend::Said::Reason(r), attempts: None }
+                if r == "index_not_found_exception: no such index [logs-x]"
+        ),
+        "{e:?}"
     );
     assert_eq!(server.requests().len(), 1);
 }

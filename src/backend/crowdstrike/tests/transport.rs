@@ -6,6 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 use super::*;
+use crate::backend::ErrorKind;
+use crate::backend::conformance::suite;
 
 #[tokio::test]
 async fn credential_failures_name_backend_and_status_and_never_the_secret() {
@@ -14,7 +16,7 @@ async fn credential_failures_name_backend_and_status_and_never_the_secret() {
     // Wrong client credentials are the shared suite's 401 and 403.
     let cases = [
         // A missing scope: the API refuses, no retry.
-        (vec![oauth(), Answer::status(403, denied)], "403", 2),
+        (vec![oauth(), Answer::status(403, denied)], 403, 2),
         // A token refused by the API is renewed once, then the 401 stands.
         (
             vec![
@@ -23,17 +25,23 @@ async fn credential_failures_name_backend_and_status_and_never_the_secret() {
                 oauth(),
                 Answer::status(401, denied),
             ],
-            "401",
+            401,
             4,
         ),
     ];
     for (script, status, requests) in cases {
-        let (got, server) = verdicts(script).await;
-        let err = got.err().unwrap_or_default();
-        assert!(err.contains("lab-falcon") && err.contains(status), "{err}");
-        assert!(err.contains("check the API client") || err.contains("Alerts read scope"));
-        assert!(!err.contains(SECRET) && !err.contains(BEARER), "{err}");
-        assert_eq!(server.requests().len(), requests, "{err}");
+        let (e, server) = suite::fails::<FalconFixture>(script).await;
+        let hint = if status == 401 {
+            client::POLICY.unauthorized
+        } else {
+            client::POLICY.forbidden
+        };
+        assert!(
+            matches!(&e.kind, ErrorKind::Credentials { status: s, hint: h, .. } if *s == status && h == hint),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains(BEARER), "{e}");
+        assert_eq!(server.requests().len(), requests, "{e}");
     }
 }
 
@@ -83,9 +91,11 @@ async fn rate_limits_wait_for_falcons_reset() {
     assert!(start.elapsed() >= Duration::from_secs(4), "{:?}", start.elapsed());
     let mut far = Answer::status(429, "slow down");
     far.headers.push(("x-ratelimit-retryafter", epoch_in(3600)));
-    let (got, server) = verdicts(vec![far]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(err.contains("429") && err.contains("too long"), "{err}");
+    let (e, server) = suite::fails::<FalconFixture>(vec![far]).await;
+    assert!(
+        matches!(e.kind, ErrorKind::RateLimited { attempts: None, retry_after: Some(d), .. } if d.as_secs() > 3500),
+        "{e:?}"
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -114,12 +124,8 @@ async fn malformed_tokens_and_alerts_and_refused_queries_are_errors_not_misses()
             Answer::ok(r#"{"resources":[1,2]}"#),
         ],
     ] {
-        let (got, _s) = verdicts(script).await;
-        let err = got.err().unwrap_or_default();
-        assert!(
-            err.contains("lab-falcon") && err.contains("malformed"),
-            "{err}"
-        );
+        let (e, _s) = suite::fails::<FalconFixture>(script).await;
+        assert!(matches!(e.kind, ErrorKind::Malformed { .. }), "{e:?}");
     }
     let refused =
         Answer::ok(r#"{"resources":[],"errors":[{"code":400,"message":"invalid filter"}]}"#);
