@@ -194,26 +194,10 @@ type=EXECVE msg=audit(1764151200.200:72): argc=2 a0=\"ls\" a1=\"cp00000000bb\"
     fn run(token: &str) -> crate::record::ScenarioRun {
         let started = OffsetDateTime::from_unix_timestamp(1_764_151_190)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        crate::record::ScenarioRun {
-            host: None,
-            id: "s".into(),
-            title: String::new(),
-            technique: "T1204.002".into(),
-            negative_control: false,
-            source: String::new(),
-            source_sha256: String::new(),
-            platform: Platform::Linux,
-            fidelity: None,
-            token: token.into(),
-            status: crate::record::RunStatus::Completed,
-            reason: None,
-            started_at: started,
-            finished_at: started,
-            truth: Default::default(),
-            hops: vec![],
-            timings: None,
-            verification: None,
-        }
+        let mut run = crate::backend::conformance::sample_run(token, Platform::Linux, vec![]);
+        run.started_at = started;
+        run.finished_at = started;
+        run
     }
 
     #[tokio::test]

@@ -298,18 +298,13 @@ async fn a_program_past_its_timeout_is_killed_with_its_children() -> Result<(), 
 async fn a_program_that_ignores_a_large_input_still_answers() -> Result<(), String> {
     let mut big = run(TOKEN);
     big.truth.processes = (0..20_000)
-        .map(|pid| crate::record::ProcessTruth {
-            pid,
-            ppid: 1,
-            image: Some("/usr/bin/long-image-name-to-fill-the-pipe".into()),
-            command_line: Some(format!("{TOKEN} {pid}")),
-            argv: None,
-            user: None,
-            uid: None,
-            cwd: None,
-            started_at: None,
-            sources: vec![],
-            earlier_execs: vec![],
+        .map(|pid| {
+            crate::backend::conformance::process(
+                pid,
+                1,
+                "/usr/bin/long-image-name-to-fill-the-pipe",
+                Some(&format!("{TOKEN} {pid}")),
+            )
         })
         .collect();
     let answer = format!(r#"{{"version":1,"runs":[{{"token":"{TOKEN}"}}]}}"#);

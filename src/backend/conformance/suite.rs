@@ -91,7 +91,8 @@ fn with_preamble<F: Fixture>(rest: Vec<Answer>) -> Vec<Answer> {
     script
 }
 
-fn verdicts(run: &ScenarioRun, answer: &RunAnswer) -> Vec<Verdict> {
+/// The hop verdicts then the chain verdict `answer` gives `run`.
+pub fn verdicts(run: &ScenarioRun, answer: &RunAnswer) -> Vec<Verdict> {
     let v = crate::verify::decide(
         run,
         None,

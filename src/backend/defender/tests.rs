@@ -71,7 +71,7 @@ async fn ask(script: Vec<Answer>) -> (Result<Vec<RunAnswer>, String>, Server) {
 }
 
 fn verdicts(got: &Result<Vec<RunAnswer>, String>) -> Result<Vec<Verdict>, String> {
-    fixture::verdicts_of(got, "defender")
+    fixture::verdicts_of(got)
 }
 
 fn chain_rows(parent_of_cmd: u64) -> String {

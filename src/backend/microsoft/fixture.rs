@@ -89,11 +89,9 @@ pub async fn ask<B: crate::backend::Backend>(
 }
 
 /// The verdicts of the sample run from the first answer of `got`.
-pub fn verdicts_of(
-    got: &Result<Vec<RunAnswer>, String>,
-    backend: &str,
-) -> Result<Vec<Verdict>, String> {
-    got.clone().map(|a| verdicts(&run(), &a[0], backend))
+pub fn verdicts_of(got: &Result<Vec<RunAnswer>, String>) -> Result<Vec<Verdict>, String> {
+    let verdicts = crate::backend::conformance::suite::verdicts;
+    got.clone().map(|a| verdicts(&run(), &a[0]))
 }
 
 /// The sample Windows run with `token` (its document named after it).
@@ -146,20 +144,6 @@ pub fn run() -> ScenarioRun {
             hop(3, HopKind::Spawn, Some(11), CMD),
         ],
     )
-}
-
-/// The hop verdicts then the chain verdict `answer` gives `run`.
-pub fn verdicts(run: &ScenarioRun, answer: &RunAnswer, backend: &str) -> Vec<Verdict> {
-    let v = crate::verify::decide(
-        run,
-        None,
-        Ok(answer.clone()),
-        backend,
-        OffsetDateTime::now_utc(),
-    );
-    let mut all: Vec<Verdict> = v.hops.iter().map(|h| h.verdict).collect();
-    all.push(v.chain.verdict);
-    all
 }
 
 /// Whether `answer` links hop 3 to its parent.

@@ -104,7 +104,7 @@ async fn ask(table: ProcessTable, script: Vec<Answer>) -> (Result<Vec<RunAnswer>
 }
 
 fn verdicts(got: &Result<Vec<RunAnswer>, String>) -> Result<Vec<Verdict>, String> {
-    fixture::verdicts_of(got, "sentinel")
+    fixture::verdicts_of(got)
 }
 
 #[tokio::test]
