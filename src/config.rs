@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::backend::splunk::SplunkConfig;
-use crate::backend::{AnyBackend, BackendError, local::Local};
-use crate::detect::Rules;
+/// A backend profile: it lives with the backends (one list there generates
+/// it), re-exported because a profile is what this file's `backends` hold.
+pub use crate::backend::Profile;
 
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -21,30 +21,6 @@ pub struct Config {
     /// The lab: hosts where scheduled and remote runs may execute.
     #[serde(default)]
     pub lab: Option<crate::lab::Lab>,
-}
-
-/// One backend profile, tagged by `kind`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Profile {
-    /// The embedded backend (ground truth + Sigma rules). It has no
-    /// settings; written as a struct variant so an unknown field is an error
-    /// like in every other profile (a unit variant would ignore it).
-    Local {},
-    /// Splunk REST export + ES notables.
-    Splunk(SplunkConfig),
-    /// Elasticsearch / OpenSearch `_search`, Elastic Security and Wazuh alerts.
-    Elastic(crate::backend::elastic::ElasticConfig),
-    /// Microsoft Defender XDR advanced hunting (Graph).
-    Defender(crate::backend::defender::DefenderConfig),
-    /// Microsoft Sentinel / Log Analytics query API.
-    Sentinel(crate::backend::sentinel::SentinelConfig),
-    /// CrowdStrike Falcon Alerts API v2.
-    CrowdStrike(crate::backend::crowdstrike::CrowdStrikeConfig),
-    /// An external program speaking the JSON contract of docs/command-backend.md.
-    Command(crate::backend::command::CommandConfig),
-    /// The Linux kernel audit trail (audit.log, ausearch --raw, laurel).
-    Auditd(crate::backend::auditd::AuditdConfig),
 }
 
 /// Why a config cannot be used.
@@ -122,17 +98,7 @@ impl Config {
                 message: e.message,
             })?;
         for (name, profile) in &config.backends {
-            let check = match profile {
-                Profile::Local {} => Ok(()),
-                Profile::Splunk(s) => s.auth.validate(),
-                Profile::Elastic(e) => e.validate(),
-                Profile::Defender(d) => d.validate(),
-                Profile::Sentinel(s) => s.validate(),
-                Profile::CrowdStrike(c) => c.validate(),
-                Profile::Command(c) => c.validate(),
-                Profile::Auditd(a) => a.validate(),
-            };
-            check.map_err(|message| ConfigError::Invalid {
+            profile.validate().map_err(|message| ConfigError::Invalid {
                 path: path.into(),
                 line: 0,
                 column: 0,
@@ -152,37 +118,6 @@ impl Config {
                 path: path.into(),
                 known: self.backends.keys().cloned().collect::<Vec<_>>().join(", "),
             })
-    }
-}
-
-impl Profile {
-    /// Builds the backend: reads secrets, creates clients with timeouts.
-    /// `rules` are used by the local backend.
-    pub fn build(&self, name: &str, rules: Rules) -> Result<AnyBackend, BackendError> {
-        Ok(match self {
-            Profile::Local {} => AnyBackend::Local(Box::new(Local::new(rules))),
-            Profile::Splunk(c) => {
-                AnyBackend::Splunk(Box::new(crate::backend::splunk::Splunk::new(name, c)?))
-            }
-            Profile::Defender(c) => {
-                AnyBackend::Defender(Box::new(crate::backend::defender::Defender::new(name, c)?))
-            }
-            Profile::Sentinel(c) => {
-                AnyBackend::Sentinel(Box::new(crate::backend::sentinel::Sentinel::new(name, c)?))
-            }
-            Profile::CrowdStrike(c) => AnyBackend::CrowdStrike(Box::new(
-                crate::backend::crowdstrike::CrowdStrike::new(name, c)?,
-            )),
-            Profile::Auditd(c) => AnyBackend::Auditd(Box::new(
-                crate::backend::auditd::Auditd::new(name, c, rules)?,
-            )),
-            Profile::Command(c) => {
-                AnyBackend::Command(Box::new(crate::backend::command::Command::new(name, c)?))
-            }
-            Profile::Elastic(c) => {
-                AnyBackend::Elastic(Box::new(crate::backend::elastic::Elastic::new(name, c)?))
-            }
-        })
     }
 }
 

@@ -131,7 +131,7 @@ pub async fn run(
         .iter()
         .map(|l| l.scenario.clone())
         .collect();
-    crate::backend::transcript::start();
+    backend.start_transcript();
     let answers = crate::verify::verify(
         &mut runs,
         &scenarios,
@@ -143,7 +143,7 @@ pub async fn run(
     // A signal during the runs or the verification: the record says what
     // was done and the exit code says it was cut short.
     let interrupted = *stop.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);
-    let exchanges = crate::backend::transcript::finish();
+    let exchanges = backend.take_transcript();
     let record = RunRecord {
         schema: SCHEMA.into(),
         run_id: crate::token::new(),

@@ -125,10 +125,8 @@ pub fn load_rules(dirs: &[PathBuf], progress: &dyn Progress) -> Result<Rules, Ve
 /// Builds the backend of profile `name` with the shipped rules and checks
 /// that it answers and its credentials work (`backends check`).
 pub async fn check_profile(name: &str, profile: &Profile) -> Result<(), BackendError> {
-    let rules = Rules::load(&[]).map_err(|e| BackendError {
-        backend: name.to_string(),
-        message: e.to_string(),
-    })?;
+    let rules =
+        Rules::load(&[]).map_err(|e| BackendError::config(name.to_string(), e.to_string()))?;
     profile.build(name, rules)?.check().await
 }
 

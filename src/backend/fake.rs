@@ -26,7 +26,7 @@ impl Fake {
     }
 
     /// Answers the next scripted round.
-    pub fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+    pub fn answer(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         if let Ok(mut c) = self.calls.lock() {
             c.push(q.runs.len());
         }
@@ -43,10 +43,20 @@ impl Fake {
         };
         match round {
             Ok(f) => Ok(q.runs.iter().map(f).collect()),
-            Err(message) => Err(BackendError {
-                backend: "fake".into(),
-                message,
-            }),
+            Err(message) => Err(BackendError::other("fake", message)),
         }
+    }
+}
+
+impl super::Backend for Fake {
+    const NAME: &'static str = "fake";
+    const POLLS: bool = true;
+
+    async fn check(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        self.answer(q)
     }
 }

@@ -6,14 +6,16 @@
 //! wire types; this keeps the transport rules in one place.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use rand::Rng;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::BackendError;
+use super::transcript::Transcript;
+use super::{BackendError, ErrorKind, Said};
 use crate::scenario::duration_text;
 use crate::secret::{Secret, SecretRef};
 
@@ -102,6 +104,30 @@ impl AuthConfig {
     }
 }
 
+/// Where a vendor's API departs from the common retry rules, so that one
+/// loop serves every backend (Falcon, for one, announces its rate-limit
+/// reset in its own header and needs its own advice on a 403).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How long a 429 asks to wait, from the answer's headers and the
+    /// current time; `None` backs off as for a 5xx.
+    pub rate_limit_wait: fn(&HeaderMap, SystemTime) -> Option<Duration>,
+    /// What a 401 tells the user to check.
+    pub unauthorized: &'static str,
+    /// What a 403 tells the user to check.
+    pub forbidden: &'static str,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            rate_limit_wait: |headers, _| retry_after(headers),
+            unauthorized: "check the credentials",
+            forbidden: "check the credentials",
+        }
+    }
+}
+
 /// A configured HTTP endpoint.
 #[derive(Debug, Clone)]
 pub struct Http {
@@ -110,6 +136,8 @@ pub struct Http {
     base: String,
     auth: Auth,
     attempts: u32,
+    policy: Policy,
+    transcript: Transcript,
 }
 
 /// Longest wait a `Retry-After` may impose before the request counts as failed.
@@ -118,10 +146,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 impl Http {
     /// Builds the client: timeouts, TLS verification on, the extra CA if any.
     pub fn new(backend: &str, cfg: &HttpConfig, auth: Auth) -> Result<Http, BackendError> {
-        let err = |message: String| BackendError {
-            backend: backend.to_string(),
-            message,
-        };
+        let err = |message: String| BackendError::config(backend, message);
         let mut builder = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
@@ -149,7 +174,16 @@ impl Http {
             base: cfg.url.trim_end_matches('/').to_string(),
             auth,
             attempts: cfg.max_attempts.max(1),
+            policy: Policy::default(),
+            transcript: Transcript::default(),
         })
+    }
+
+    /// The same endpoint with a vendor's departures from the retry rules.
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Http {
+        self.policy = policy;
+        self
     }
 
     /// `base` + `path`.
@@ -162,11 +196,26 @@ impl Http {
         &self.client
     }
 
-    fn error(&self, message: impl Into<String>) -> BackendError {
-        BackendError {
-            backend: self.backend.clone(),
-            message: message.into(),
-        }
+    /// The same endpoint writing its exchanges to `transcript` (so every
+    /// client of one backend shares one log).
+    #[must_use]
+    pub fn with_transcript(mut self, transcript: Transcript) -> Http {
+        self.transcript = transcript;
+        self
+    }
+
+    /// Where this endpoint's exchanges are recorded.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// The backend (profile) name errors carry.
+    pub fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    fn error(&self, kind: ErrorKind) -> BackendError {
+        BackendError::new(self.backend.clone(), kind)
     }
 
     /// Sends the request `make` builds, with authentication, retrying as
@@ -175,7 +224,18 @@ impl Http {
         &self,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Bytes, BackendError> {
-        let mut last = String::new();
+        self.exchange(make).await.map(|(body, _)| body)
+    }
+
+    /// Like [`Http::send`], also returning the answer's headers (for APIs
+    /// that announce their rate-limit budget on successful answers).
+    pub async fn exchange(
+        &self,
+        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<(Bytes, HeaderMap), BackendError> {
+        // What the last retryable failure was, turned into the error once
+        // no attempt is left.
+        let mut last = ErrorKind::Other(String::new());
         for attempt in 1..=self.attempts {
             let req = match &self.auth {
                 Auth::None => make(&self.client),
@@ -185,57 +245,92 @@ impl Http {
                     make(&self.client).header("authorization", format!("{s} {}", c.expose()))
                 }
             };
-            let sent = super::transcript::describe(make(&self.client));
+            let sent = self.transcript.describe(make(&self.client));
             let wait = match req.send().await {
                 Err(e) => {
-                    super::transcript::record(&self.backend, sent, 0, b"");
+                    self.transcript.record(&self.backend, sent, 0, b"");
                     last = if e.is_timeout() {
-                        "request timed out".into()
+                        ErrorKind::Timeout {
+                            what: "request".into(),
+                            limit: None,
+                            attempts: None,
+                        }
                     } else {
-                        format!("request failed: {}", without_url(&e))
+                        ErrorKind::Connection {
+                            detail: without_url(&e),
+                            attempts: 0,
+                        }
                     };
                     backoff(attempt)
                 }
                 Ok(resp) => {
                     let status = resp.status();
-                    let retry_after = retry_after(&resp);
+                    let headers = resp.headers().clone();
+                    let retry_after = (self.policy.rate_limit_wait)(&headers, SystemTime::now());
                     let body = resp.bytes().await;
-                    super::transcript::record(
+                    self.transcript.record(
                         &self.backend,
                         sent,
                         status.as_u16(),
                         body.as_deref().unwrap_or_default(),
                     );
-                    match (status, body) {
-                        (s, Ok(b)) if s.is_success() => return Ok(b),
-                        (s, body)
-                            if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN =>
-                        {
-                            return Err(self.error(format!(
-                                "HTTP {s}: check the credentials ({})",
-                                excerpt(body.ok())
-                            )));
-                        }
-                        (s, body) if s == StatusCode::TOO_MANY_REQUESTS => {
-                            last = format!("HTTP {s} ({})", excerpt(body.ok()));
-                            match retry_after {
-                                Some(d) if d > MAX_RETRY_AFTER => {
-                                    return Err(self.error(format!(
-                                        "{last}; Retry-After {}s is too long",
-                                        d.as_secs()
-                                    )));
-                                }
-                                Some(d) => d,
-                                None => backoff(attempt),
+                    let body = match body {
+                        Ok(b) if status.is_success() => return Ok((b, headers)),
+                        Err(e) if status.is_success() => {
+                            // The answer broke off: as retryable as a
+                            // connection that failed.
+                            last = ErrorKind::Connection {
+                                detail: without_url(&e),
+                                attempts: 0,
+                            };
+                            if attempt < self.attempts {
+                                tokio::time::sleep(backoff(attempt)).await;
                             }
+                            continue;
                         }
-                        (s, body) if s.is_server_error() => {
-                            last = format!("HTTP {s} ({})", excerpt(body.ok()));
-                            backoff(attempt)
+                        other => other.ok(),
+                    };
+                    let said = Said::Excerpt(excerpt(body));
+                    let code = status.as_u16();
+                    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                        let hint = if status == StatusCode::UNAUTHORIZED {
+                            self.policy.unauthorized
+                        } else {
+                            self.policy.forbidden
+                        };
+                        return Err(self.error(ErrorKind::Credentials {
+                            status: code,
+                            hint: hint.into(),
+                            said,
+                        }));
+                    }
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        if let Some(d) = retry_after.filter(|d| *d > MAX_RETRY_AFTER) {
+                            return Err(self.error(ErrorKind::RateLimited {
+                                retry_after: Some(d),
+                                said,
+                                attempts: None,
+                            }));
                         }
-                        (s, body) => {
-                            return Err(self.error(format!("HTTP {s} ({})", excerpt(body.ok()))));
-                        }
+                        last = ErrorKind::RateLimited {
+                            retry_after,
+                            said,
+                            attempts: None,
+                        };
+                        retry_after.unwrap_or_else(|| backoff(attempt))
+                    } else if status.is_server_error() {
+                        last = ErrorKind::Status {
+                            status: code,
+                            said,
+                            attempts: None,
+                        };
+                        backoff(attempt)
+                    } else {
+                        return Err(self.error(ErrorKind::Status {
+                            status: code,
+                            said,
+                            attempts: None,
+                        }));
                     }
                 }
             };
@@ -243,7 +338,35 @@ impl Http {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(self.error(format!("{last} after {} attempts", self.attempts)))
+        Err(self.error(exhausted(last, self.attempts)))
+    }
+}
+
+/// The last retryable failure, saying how many attempts were made.
+fn exhausted(last: ErrorKind, n: u32) -> ErrorKind {
+    match last {
+        ErrorKind::Timeout { what, limit, .. } => ErrorKind::Timeout {
+            what,
+            limit,
+            attempts: Some(n),
+        },
+        ErrorKind::Connection { detail, .. } => ErrorKind::Connection {
+            detail,
+            attempts: n,
+        },
+        ErrorKind::RateLimited {
+            retry_after, said, ..
+        } => ErrorKind::RateLimited {
+            retry_after,
+            said,
+            attempts: Some(n),
+        },
+        ErrorKind::Status { status, said, .. } => ErrorKind::Status {
+            status,
+            said,
+            attempts: Some(n),
+        },
+        other => other,
     }
 }
 
@@ -255,8 +378,10 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(rand::rng().random_range(ms / 2..=ms))
 }
 
-fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp.headers().get("retry-after")?.to_str().ok()?;
+/// The standard `Retry-After` header, in seconds (the HTTP-date form is
+/// not used by the APIs chainproof talks to).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get("retry-after")?.to_str().ok()?;
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 

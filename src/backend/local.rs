@@ -3,7 +3,7 @@
 //! folders) are the alerting layer. Needs no service; it shows what the
 //! rules catch when telemetry is perfect.
 
-use super::{Query, RunAnswer};
+use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::record::ScenarioRun;
 use crate::telemetry::{self, Event};
@@ -41,6 +41,32 @@ impl Local {
             // The ground truth is the telemetry: no ingestion delay to report.
             answered_at: None,
         }
+    }
+}
+
+impl super::Backend for Local {
+    const NAME: &'static str = "local";
+    // The ground truth is already complete when verification starts.
+    const POLLS: bool = false;
+
+    async fn check(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        Ok(Local::query(self, q))
+    }
+}
+
+impl super::Plugin for Local {
+    type Config = super::NoConfig;
+
+    fn validate(_: &super::NoConfig) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn build(_: &super::NoConfig, ctx: super::Context<'_>) -> Result<Local, BackendError> {
+        Ok(Local::new(ctx.rules))
     }
 }
 

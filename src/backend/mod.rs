@@ -6,31 +6,58 @@
 //! [`verify`](crate::verify), once, for every backend. A backend that cannot
 //! answer returns an error, which verification turns into `inconclusive`.
 //!
-//! Adding a backend touches: a folder `src/backend/<name>/` (config with
-//! `deny_unknown_fields`, client, wire types, `tests.rs` passing the cases
-//! of the `conformance` module's local servers), an entry in `api_backends!` and a
-//! variant of [`AnyBackend`] here, a variant of `config::Profile` with its
-//! `validate` and `build` arms, a commented profile in
-//! `examples/chainproof.yaml`, and a section in `docs/backends.md`.
+//! Adding a backend touches its folder `src/backend/<name>/` (a config type
+//! with `deny_unknown_fields`, [`Plugin`] and [`Backend`] implementations,
+//! client, wire types, tests passing the `conformance` suite) and ONE line
+//! in the `backends!` list below, which generates the module declaration,
+//! the config's [`Profile`] variant with its validation and building, and
+//! the [`AnyBackend`] variant with its dispatch. Users also want a commented
+//! profile in `examples/chainproof.yaml` and a section in `docs/backends.md`.
 
-pub mod auditd;
-pub mod command;
+pub mod attribution;
 #[cfg(test)]
 mod conformance;
-pub mod crowdstrike;
-pub mod defender;
-pub mod elastic;
-#[cfg(test)]
-pub(crate) mod fake;
+mod error;
 pub mod http;
-pub mod kql;
-pub mod local;
-pub mod recorded;
-pub mod sentinel;
-pub mod splunk;
+pub mod microsoft;
+#[macro_use]
+mod plugin;
 pub mod transcript;
 
+backends! {
+    profiles {
+        /// The embedded backend (ground truth + Sigma rules).
+        Local {} => local::Local,
+        /// Splunk REST export + ES notables.
+        Splunk(splunk::SplunkConfig) => splunk::Splunk,
+        /// Elasticsearch / OpenSearch `_search`, Elastic Security and Wazuh alerts.
+        Elastic(elastic::ElasticConfig) => elastic::Elastic,
+        /// Microsoft Defender XDR advanced hunting (Graph).
+        Defender(defender::DefenderConfig) => defender::Defender,
+        /// Microsoft Sentinel / Log Analytics query API.
+        Sentinel(sentinel::SentinelConfig) => sentinel::Sentinel,
+        /// CrowdStrike Falcon Alerts API v2.
+        CrowdStrike(crowdstrike::CrowdStrikeConfig) => crowdstrike::CrowdStrike,
+        /// An external program speaking the JSON contract of docs/command-backend.md.
+        Command(command::CommandConfig) => command::Command,
+        /// The Linux kernel audit trail (audit.log, ausearch --raw, laurel).
+        Auditd(auditd::AuditdConfig) => auditd::Auditd,
+        #[cfg(test)]
+        Toy(toy::ToyConfig) => toy::Toy,
+    }
+    others {
+        /// Recorded telemetry (`verify --telemetry`).
+        Recorded => recorded::Recorded,
+        /// A scripted backend for the verifier's own tests.
+        #[cfg(test)]
+        Fake => fake::Fake,
+    }
+}
+
 use time::OffsetDateTime;
+
+pub use error::{BackendError, ErrorKind, Said};
+pub use plugin::{Context, NoConfig, Plugin};
 
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
@@ -70,16 +97,6 @@ pub struct RunAnswer {
     pub answered_at: Option<OffsetDateTime>,
 }
 
-/// Why a backend could not answer.
-#[derive(Debug, Clone, thiserror::Error, PartialEq)]
-#[error("query backend {backend}: {message}")]
-pub struct BackendError {
-    /// Backend name.
-    pub backend: String,
-    /// What went wrong.
-    pub message: String,
-}
-
 /// Alerts raised by `rules` over the events of one run (the embedded
 /// alerting layer of `local`, `auditd` and `recorded`), each carrying the
 /// event it fired on and that event's time.
@@ -107,11 +124,15 @@ pub(crate) fn rule_alerts(
 /// `check` is called once, before anything runs on the host: it proves
 /// connectivity and credentials (an error stops the run). `query` answers
 /// every run of the batch in order with the telemetry and alerts that
-/// mention its token; one call is one poll round, so an implementation
-/// sends one request per query kind for the whole batch (paging to the
-/// end), escapes every value for its query language, and returns an error —
-/// never an empty answer — when it could not ask.
+/// mention its token ([`attribution`]); one call is one poll round, so an
+/// implementation sends one request per query kind for the whole batch
+/// (paging to the end), escapes every value for its query language, and
+/// returns an error — never an empty answer — when it could not ask.
 pub trait Backend {
+    /// The backend's kind, as records name it.
+    const NAME: &'static str;
+    /// Whether answers can change over time (so verification polls).
+    const POLLS: bool;
     /// Proves connectivity and credentials.
     fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>>;
     /// Answers for each run of the query, in order.
@@ -119,73 +140,18 @@ pub trait Backend {
         &self,
         q: Query<'_>,
     ) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>>;
-}
-
-/// The API backends implement [`Backend`] with their own `check` and `query`.
-macro_rules! api_backends {
-    ($($t:ty),* $(,)?) => {$(
-        impl Backend for $t {
-            fn check(&self) -> impl std::future::Future<Output = Result<(), BackendError>> {
-                <$t>::check(self)
-            }
-            fn query(&self, q: Query<'_>) -> impl std::future::Future<Output = Result<Vec<RunAnswer>, BackendError>> {
-                <$t>::query(self, q)
-            }
-        }
-    )*};
-}
-
-api_backends!(
-    splunk::Splunk,
-    elastic::Elastic,
-    defender::Defender,
-    sentinel::Sentinel,
-    crowdstrike::CrowdStrike,
-    command::Command,
-    auditd::Auditd,
-    recorded::Recorded,
-);
-
-impl Backend for local::Local {
-    async fn check(&self) -> Result<(), BackendError> {
-        Ok(())
+    /// Where the backend records the requests it sends (backends that
+    /// send none have no transcript).
+    fn transcript(&self) -> Option<&transcript::Transcript> {
+        None
     }
-    async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
-        Ok(local::Local::query(self, q))
-    }
-}
-
-/// Every backend, closed set.
-#[derive(Debug)]
-pub enum AnyBackend {
-    /// The embedded backend (boxed: its compiled rules are large).
-    Local(Box<local::Local>),
-    /// Splunk.
-    Splunk(Box<splunk::Splunk>),
-    /// Elasticsearch / OpenSearch / Elastic Security / Wazuh indexer.
-    Elastic(Box<elastic::Elastic>),
-    /// Microsoft Defender XDR advanced hunting over Graph.
-    Defender(Box<defender::Defender>),
-    /// Microsoft Sentinel / Log Analytics.
-    Sentinel(Box<sentinel::Sentinel>),
-    /// CrowdStrike Falcon alerts.
-    CrowdStrike(Box<crowdstrike::CrowdStrike>),
-    /// An external program answering the documented JSON contract.
-    Command(Box<command::Command>),
-    /// The Linux kernel audit trail.
-    Auditd(Box<auditd::Auditd>),
-    /// Recorded telemetry (`verify --telemetry`).
-    Recorded(Box<recorded::Recorded>),
-    /// A scripted backend for the verifier's own tests.
-    #[cfg(test)]
-    Fake(fake::Fake),
 }
 
 impl AnyBackend {
     /// The backend a run verifies with: the named profile, or the local
     /// backend with `rules` when none is named. Not yet checked.
     pub fn chosen(
-        profile: Option<&(String, crate::config::Profile)>,
+        profile: Option<&(String, Profile)>,
         rules: crate::detect::Rules,
     ) -> Result<AnyBackend, BackendError> {
         match profile {
@@ -197,7 +163,7 @@ impl AnyBackend {
     /// What a record verified with that choice names as its rules: the
     /// rule files, or the backend's own detection content.
     pub fn rule_set(
-        profile: Option<&(String, crate::config::Profile)>,
+        profile: Option<&(String, Profile)>,
         rules: &crate::detect::Rules,
     ) -> crate::record::RuleSet {
         match profile {
@@ -211,63 +177,6 @@ impl AnyBackend {
                 count: rules.count,
                 load: Some(rules.summary.to_record()),
             },
-        }
-    }
-
-    /// Kind, as in the record.
-    pub fn name(&self) -> &'static str {
-        match self {
-            AnyBackend::Local(_) => "local",
-            AnyBackend::Splunk(_) => "splunk",
-            AnyBackend::Elastic(_) => "elastic",
-            AnyBackend::Defender(_) => "defender",
-            AnyBackend::Sentinel(_) => "sentinel",
-            AnyBackend::CrowdStrike(_) => "crowdstrike",
-            AnyBackend::Command(_) => "command",
-            AnyBackend::Auditd(_) => "auditd",
-            AnyBackend::Recorded(_) => "recorded",
-            #[cfg(test)]
-            AnyBackend::Fake(_) => "fake",
-        }
-    }
-
-    /// Whether answers can change over time (remote backends ingest with a
-    /// lag, so verification polls them until a deadline).
-    pub fn polls(&self) -> bool {
-        !matches!(self, AnyBackend::Local(_) | AnyBackend::Recorded(_))
-    }
-
-    /// Proves connectivity and credentials.
-    pub async fn check(&self) -> Result<(), BackendError> {
-        match self {
-            AnyBackend::Local(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Splunk(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Elastic(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Defender(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Sentinel(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::CrowdStrike(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Command(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Auditd(b) => Backend::check(b.as_ref()).await,
-            AnyBackend::Recorded(b) => Backend::check(b.as_ref()).await,
-            #[cfg(test)]
-            AnyBackend::Fake(_) => Ok(()),
-        }
-    }
-
-    /// Answers for each run of the query, in order.
-    pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
-        match self {
-            AnyBackend::Local(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Splunk(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Elastic(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Defender(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Sentinel(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::CrowdStrike(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Command(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Auditd(b) => Backend::query(b.as_ref(), q).await,
-            AnyBackend::Recorded(b) => Backend::query(b.as_ref(), q).await,
-            #[cfg(test)]
-            AnyBackend::Fake(b) => b.query(q),
         }
     }
 }

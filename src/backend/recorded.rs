@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use super::attribution::Record;
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::scenario::Platform;
@@ -23,29 +24,34 @@ impl Recorded {
     pub fn load(telemetry: &[PathBuf], rules: Rules) -> Result<Recorded, BackendError> {
         let mut events = Vec::new();
         for path in telemetry {
-            let loaded = crate::telemetry::input::load(path).map_err(|e| BackendError {
-                backend: "recorded".into(),
-                message: e.to_string(),
-            })?;
+            let loaded = crate::telemetry::input::load(path)
+                .map_err(|e| BackendError::other("recorded", e.to_string()))?;
             events.extend(loaded.events);
         }
         Ok(Recorded { events, rules })
     }
 
+}
+
+impl super::Backend for Recorded {
+    const NAME: &'static str = "recorded";
+    // Recorded telemetry never changes: one round is final.
+    const POLLS: bool = false;
+
     /// Always answers: the telemetry is already here.
-    pub async fn check(&self) -> Result<(), BackendError> {
+    async fn check(&self) -> Result<(), BackendError> {
         Ok(())
     }
 
     /// Each run's recorded events (those carrying its token) and the rules' alerts on them.
-    pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+    async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         Ok(q.runs
             .iter()
             .map(|run| {
                 let mine: Vec<&(Event, Platform)> = self
                     .events
                     .iter()
-                    .filter(|(e, _)| mentions(e, &run.token))
+                    .filter(|(e, _)| e.mentions(&run.token))
                     .collect();
                 let events: Vec<Event> = mine.into_iter().map(|(e, _)| e.clone()).collect();
                 let alerts = super::rule_alerts(&self.rules, &events, run.platform);
@@ -57,14 +63,4 @@ impl Recorded {
             })
             .collect())
     }
-}
-
-fn mentions(e: &Event, token: &str) -> bool {
-    e.fields.values().any(|v| match v {
-        serde_json::Value::String(s) => s.contains(token),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
-        _ => false,
-    })
 }

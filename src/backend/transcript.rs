@@ -1,9 +1,10 @@
 //! What chainproof asked a backend and what it answered, for the evidence
 //! bundle: every HTTP exchange during verification, the request's method,
 //! URL and body (credentials redacted; auth headers are never recorded) and
-//! the response's status and body.
+//! the response's status and body. A [`Transcript`] belongs to one backend
+//! instance (no process-wide log): concurrent verifications never mix.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,68 +28,78 @@ pub struct Exchange {
     pub response: String,
 }
 
-static LOG: Mutex<Option<Vec<Exchange>>> = Mutex::new(None);
 const MAX_BODY: usize = 4 << 20;
 
-/// Starts recording exchanges (process-wide).
-pub fn start() {
-    *LOG.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Vec::new());
+/// The exchanges of one backend instance: a handle its HTTP clients write
+/// to (clones share one log) and its owner starts and takes. Nothing is
+/// kept until [`Transcript::start`], so `check` stays out of the evidence.
+#[derive(Debug, Clone, Default)]
+pub struct Transcript {
+    log: Arc<Mutex<Option<Vec<Exchange>>>>,
 }
 
-/// Stops recording and returns what was recorded.
-pub fn finish() -> Vec<Exchange> {
-    LOG.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take()
-        .unwrap_or_default()
-}
-
-/// Whether exchanges are being recorded.
-pub(crate) fn active() -> bool {
-    LOG.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .is_some()
-}
-
-/// Records one exchange, if recording.
-pub(crate) fn record(
-    backend: &str,
-    request: Option<(String, String, Option<String>)>,
-    status: u16,
-    body: &[u8],
-) {
-    let Some((method, url, request)) = request else {
-        return;
-    };
-    let mut log = LOG
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(log) = log.as_mut() {
-        log.push(Exchange {
-            at: time::OffsetDateTime::now_utc(),
-            backend: backend.to_string(),
-            method,
-            url,
-            request: request.map(|b| redact(&b)),
-            status,
-            response: String::from_utf8_lossy(&body[..body.len().min(MAX_BODY)]).into_owned(),
-        });
+impl Transcript {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<Exchange>>> {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
 
-/// What a request builder would send, for the transcript (None when not
-/// recording).
-pub(crate) fn describe(req: reqwest::RequestBuilder) -> Option<(String, String, Option<String>)> {
-    if !active() {
-        return None;
+    /// Starts recording (afresh).
+    pub fn start(&self) {
+        *self.lock() = Some(Vec::new());
     }
-    let req = req.build().ok()?;
-    let body = req
-        .body()
-        .and_then(|b| b.as_bytes())
-        .map(|b| String::from_utf8_lossy(b).into_owned());
-    Some((req.method().to_string(), req.url().to_string(), body))
+
+    /// Stops recording and returns what was recorded.
+    pub fn finish(&self) -> Vec<Exchange> {
+        self.lock().take().unwrap_or_default()
+    }
+
+    /// Whether exchanges are being recorded.
+    pub(crate) fn active(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// Records one exchange, if recording.
+    pub(crate) fn record(
+        &self,
+        backend: &str,
+        request: Option<(String, String, Option<String>)>,
+        status: u16,
+        body: &[u8],
+    ) {
+        let Some((method, url, request)) = request else {
+            return;
+        };
+        if let Some(log) = self.lock().as_mut() {
+            log.push(Exchange {
+                at: time::OffsetDateTime::now_utc(),
+                backend: backend.to_string(),
+                method,
+                url,
+                request: request.map(|b| redact(&b)),
+                status,
+                response: String::from_utf8_lossy(&body[..body.len().min(MAX_BODY)]).into_owned(),
+            });
+        }
+    }
+
+    /// What a request builder would send, for the transcript (None when
+    /// not recording).
+    pub(crate) fn describe(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Option<(String, String, Option<String>)> {
+        if !self.active() {
+            return None;
+        }
+        let req = req.build().ok()?;
+        let body = req
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        Some((req.method().to_string(), req.url().to_string(), body))
+    }
 }
 
 /// Replaces the values of form fields and JSON keys that name a secret.

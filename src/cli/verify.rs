@@ -151,7 +151,7 @@ pub fn backends(args: BackendsArgs) -> Result<u8, CliError> {
             Ok(()) => outln!("ok      {name}"),
             Err(e) => {
                 failed = true;
-                outln!("failed  {name}: {}", e.message);
+                outln!("failed  {name}: {}", e.detail());
             }
         }
     }

@@ -14,7 +14,7 @@ use sha2::Digest;
 
 use super::{Polling, verify};
 use crate::backend::AnyBackend;
-use crate::backend::transcript::{self, Exchange};
+use crate::backend::transcript::Exchange;
 use crate::record::{RuleSet, RunRecord};
 use crate::scenario::{Loaded, Scenario};
 
@@ -30,10 +30,10 @@ pub async fn again(
     polling: &Polling,
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Exchange> {
-    transcript::start();
+    backend.start_transcript();
     verify(&mut record.scenarios, scenarios, backend, polling, stop).await;
     record.rules = rule_set.clone();
-    transcript::finish()
+    backend.take_transcript()
 }
 
 /// Where one recorded scenario's expectations came from.

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::attribution::{Record, Window};
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
 use crate::scenario::Platform;
@@ -61,10 +62,9 @@ pub struct Auditd {
 impl Auditd {
     /// A backend reading `config.logs`, alerting with `rules`.
     pub fn new(name: &str, config: &AuditdConfig, rules: Rules) -> Result<Auditd, BackendError> {
-        config.validate().map_err(|message| BackendError {
-            backend: name.into(),
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|message| BackendError::config(name, message))?;
         Ok(Auditd {
             name: name.into(),
             config: config.clone(),
@@ -73,10 +73,7 @@ impl Auditd {
     }
 
     fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+        BackendError::other(self.name.clone(), message)
     }
 
     /// Every configured log is readable.
@@ -96,13 +93,7 @@ impl Auditd {
         }
         // Records older than the earliest run cannot be the batch's: skip
         // rotated files last written before it, and such lines in the others.
-        let earliest = q
-            .runs
-            .iter()
-            .map(|r| r.started_at)
-            .min()
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let since = earliest - time::Duration::minutes(1);
+        let since = Window::of(q.runs).from;
         let mut events = Vec::new();
         for log in &self.config.logs {
             for file in with_rotations(log) {
@@ -127,10 +118,9 @@ impl Auditd {
         Ok(q.runs
             .iter()
             .map(|run| {
-                let since = run.started_at - time::Duration::minutes(1);
                 let mine: Vec<Event> = events
                     .iter()
-                    .filter(|e| e.at.is_none_or(|t| t >= since) && mentions(e, &run.token))
+                    .filter(|e| e.mentions(&run.token))
                     .cloned()
                     .collect();
                 let alerts = super::rule_alerts(&self.rules, &mine, Platform::Linux);
@@ -175,15 +165,18 @@ fn older_than(line: &str, since: OffsetDateTime) -> bool {
         .is_ok_and(|secs| secs < since.unix_timestamp())
 }
 
-/// True when any text field of the event holds `token`.
-fn mentions(e: &Event, token: &str) -> bool {
-    e.fields.values().any(|v| match v {
-        serde_json::Value::String(s) => s.contains(token),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
-        _ => false,
-    })
+inherent_backend!(Auditd, "auditd", polls: true);
+
+impl super::Plugin for Auditd {
+    type Config = AuditdConfig;
+
+    fn validate(c: &AuditdConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &AuditdConfig, ctx: super::Context<'_>) -> Result<Auditd, BackendError> {
+        Auditd::new(ctx.name, c, ctx.rules)
+    }
 }
 
 #[cfg(test)]
@@ -201,26 +194,10 @@ type=EXECVE msg=audit(1764151200.200:72): argc=2 a0=\"ls\" a1=\"cp00000000bb\"
     fn run(token: &str) -> crate::record::ScenarioRun {
         let started = OffsetDateTime::from_unix_timestamp(1_764_151_190)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        crate::record::ScenarioRun {
-            host: None,
-            id: "s".into(),
-            title: String::new(),
-            technique: "T1204.002".into(),
-            negative_control: false,
-            source: String::new(),
-            source_sha256: String::new(),
-            platform: Platform::Linux,
-            fidelity: None,
-            token: token.into(),
-            status: crate::record::RunStatus::Completed,
-            reason: None,
-            started_at: started,
-            finished_at: started,
-            truth: Default::default(),
-            hops: vec![],
-            timings: None,
-            verification: None,
-        }
+        let mut run = crate::backend::conformance::sample_run(token, Platform::Linux, vec![]);
+        run.started_at = started;
+        run.finished_at = started;
+        run
     }
 
     #[tokio::test]

@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{BackendError, Query, RunAnswer};
+use super::{BackendError, ErrorKind, Query, RunAnswer};
 
 pub use wire::VERSION;
 
@@ -84,21 +84,17 @@ pub struct Command {
 impl Command {
     /// Checks the profile; nothing is started until [`Command::check`].
     pub fn new(name: &str, config: &CommandConfig) -> Result<Command, BackendError> {
-        config.validate().map_err(|message| BackendError {
-            backend: name.into(),
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|message| BackendError::config(name, message))?;
         Ok(Command {
             name: name.into(),
             config: config.clone(),
         })
     }
 
-    fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+    fn error(&self, kind: ErrorKind) -> BackendError {
+        BackendError::new(self.name.clone(), kind)
     }
 
     /// Runs the program on an empty batch and expects a valid, empty answer.
@@ -109,13 +105,29 @@ impl Command {
     /// One invocation for every run of the query; answers are matched to
     /// runs by token and returned in the query's order.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
-        let input = wire::request(q.runs).map_err(|e| self.error(e))?;
+        let input = wire::request(q.runs).map_err(|e| self.error(ErrorKind::Other(e)))?;
         let stdout = process::run(&self.config, input)
             .await
             .map_err(|e| self.error(e))?;
         let answered_at = OffsetDateTime::now_utc();
-        wire::answers(&stdout, q.runs, answered_at)
-            .map_err(|e| self.error(format!("{}: {e}", process::describe(&self.config.program))))
+        wire::answers(&stdout, q.runs, answered_at).map_err(|kind| {
+            self.error(kind)
+                .doing(process::describe(&self.config.program))
+        })
+    }
+}
+
+inherent_backend!(Command, "command", polls: true);
+
+impl super::Plugin for Command {
+    type Config = CommandConfig;
+
+    fn validate(c: &CommandConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &CommandConfig, ctx: super::Context<'_>) -> Result<Command, BackendError> {
+        Command::new(ctx.name, c)
     }
 }
 

@@ -13,6 +13,7 @@ use std::process::{ExitStatus, Stdio};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::CommandConfig;
+use crate::backend::ErrorKind;
 
 /// Largest answer accepted on stdout.
 pub const MAX_ANSWER: usize = 64 * 1024 * 1024;
@@ -122,7 +123,8 @@ impl Drop for GroupGuard {
 }
 
 /// Runs the program with `input` on stdin; returns its stdout when it exits 0.
-pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String> {
+pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, ErrorKind> {
+    let failed = ErrorKind::Program;
     let who = describe(&cfg.program);
     let mut cmd = tokio::process::Command::new(&cfg.program);
     cmd.args(&cfg.args)
@@ -133,7 +135,9 @@ pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String>
         .kill_on_drop(true);
     #[cfg(unix)]
     cmd.process_group(0);
-    let mut child = cmd.spawn().map_err(|e| format!("start {who}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| failed(format!("start {who}: {e}")))?;
     let pid = child.id();
     let mut guard = GroupGuard(pid);
     let stdin = child.stdin.take();
@@ -164,28 +168,29 @@ pub async fn run(cfg: &CommandConfig, input: Vec<u8>) -> Result<Vec<u8>, String>
         kill_group(guard.0.take());
         // Reaps the leader; kill_on_drop covers the case where this fails.
         let _ = child.kill().await;
-        return Err(format!(
-            "{who} did not answer within {}",
-            crate::scenario::duration_text::render(cfg.timeout)
-        ));
+        return Err(ErrorKind::Timeout {
+            what: who,
+            limit: Some(cfg.timeout),
+            attempts: None,
+        });
     };
     // The leader was reaped: its group id may be reused, so never kill it now.
     guard.0 = None;
     let stderr = err.map(|d| d.bytes).unwrap_or_default();
-    let status: ExitStatus = status.map_err(|e| format!("wait for {who}: {e}"))?;
+    let status: ExitStatus = status.map_err(|e| failed(format!("wait for {who}: {e}")))?;
     if !status.success() {
-        return Err(format!(
+        return Err(failed(format!(
             "{who} failed ({status}); {}",
             stderr_excerpt(&stderr)
-        ));
+        )));
     }
-    written.map_err(|e| format!("write the query to {who}: {e}"))?;
-    let out = out.map_err(|e| format!("read the answer of {who}: {e}"))?;
+    written.map_err(|e| failed(format!("write the query to {who}: {e}")))?;
+    let out = out.map_err(|e| failed(format!("read the answer of {who}: {e}")))?;
     if out.dropped {
-        return Err(format!(
+        return Err(failed(format!(
             "{who} answered more than {} MiB",
             MAX_ANSWER / (1024 * 1024)
-        ));
+        )));
     }
     Ok(out.bytes)
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::*;
+use crate::backend::ErrorKind;
 use crate::backend::conformance::run;
 use crate::record::{ScenarioRun, Verdict, test_records};
 
@@ -34,6 +35,15 @@ fn verdicts(run: &ScenarioRun, answer: &RunAnswer) -> Vec<Verdict> {
     let mut all: Vec<Verdict> = v.hops.iter().map(|h| h.verdict).collect();
     all.push(v.chain.verdict);
     all
+}
+
+/// The error the program gives for `runs`, as data.
+async fn fails(config: CommandConfig, runs: &[ScenarioRun]) -> BackendError {
+    let backend = Command::new("lab-cmd", &config).unwrap_or_else(|e| panic!("{e}"));
+    match backend.query(Query { runs }).await {
+        Err(e) => e,
+        Ok(a) => panic!("an error expected, got {a:?}"),
+    }
 }
 
 async fn ask(config: CommandConfig, runs: &[ScenarioRun]) -> Result<Vec<RunAnswer>, String> {
@@ -220,13 +230,10 @@ async fn a_failing_program_is_an_error_quoting_its_stderr() {
 #[tokio::test]
 async fn garbage_on_stdout_is_an_error_not_a_miss() {
     for out in ["hello", "", r#"{"version":1,"runs":[]"#] {
-        let err = ask(sh(&format!("printf '%s' '{out}'")), &[run(TOKEN)])
-            .await
-            .err()
-            .unwrap_or_default();
+        let e = fails(sh(&format!("printf '%s' '{out}'")), &[run(TOKEN)]).await;
         assert!(
-            err.contains("lab-cmd") && err.contains("malformed answer"),
-            "{out}: {err}"
+            matches!(&e.kind, ErrorKind::Malformed { source_name, .. } if source_name.starts_with("answer")),
+            "{out}: {e:?}"
         );
     }
 }
@@ -241,11 +248,12 @@ async fn a_program_past_its_timeout_is_killed_with_its_children() -> Result<(), 
         .env
         .insert("PIDFILE".into(), pidfile.to_string_lossy().into_owned());
     let start = Instant::now();
-    let err = ask(config, &[run(TOKEN)]).await.err().unwrap_or_default();
+    let e = fails(config, &[run(TOKEN)]).await;
     assert!(
-        err.contains("lab-cmd") && err.contains("did not answer within 800ms"),
-        "{err}"
+        matches!(e.kind, ErrorKind::Timeout { limit: Some(d), .. } if d == Duration::from_millis(800)),
+        "{e:?}"
     );
+    assert!(e.to_string().contains("did not answer within 800ms"), "{e}");
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -298,15 +306,10 @@ async fn check_needs_a_valid_empty_answer_and_profiles_are_validated() -> Result
     .map_err(|e| e.to_string())?;
     assert_eq!(ok.check().await, Ok(()));
     let bad = Command::new("lab-cmd", &sh("echo '{}'")).map_err(|e| e.to_string())?;
-    let err = bad
-        .check()
-        .await
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = bad.check().await.err();
     assert!(
-        err.contains("lab-cmd") && err.contains("malformed answer"),
-        "{err}"
+        matches!(err.as_ref().map(|e| &e.kind), Some(ErrorKind::Malformed { .. })),
+        "{err:?}"
     );
     let mut empty = sh("");
     empty.program = PathBuf::new();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::backend::{BackendAlert, RunAnswer};
+use crate::backend::{BackendAlert, ErrorKind, RunAnswer};
 use crate::record::ScenarioRun;
 use crate::scenario::Platform;
 use crate::telemetry::{Category, Event};
@@ -198,28 +198,32 @@ pub fn answers(
     stdout: &[u8],
     runs: &[ScenarioRun],
     answered_at: OffsetDateTime,
-) -> Result<Vec<RunAnswer>, String> {
+) -> Result<Vec<RunAnswer>, ErrorKind> {
+    let bad = |detail: String| ErrorKind::malformed("answer", detail);
     let mut de = serde_json::Deserializer::from_slice(stdout);
     let resp: Response = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| format!("malformed answer at `{}`: {}", e.path(), e.inner()))?;
+        .map_err(|e| ErrorKind::malformed(format!("answer at `{}`", e.path()), e.inner()))?;
     de.end()
-        .map_err(|e| format!("malformed answer: trailing data after the JSON: {e}"))?;
+        .map_err(|e| bad(format!("trailing data after the JSON: {e}")))?;
     if resp.version != VERSION {
-        return Err(format!(
-            "answer has version {}, expected {VERSION}",
+        return Err(bad(format!(
+            "it has version {}, expected {VERSION}",
             resp.version
-        ));
+        )));
     }
     let mut by_token: HashMap<String, RunResponse> = HashMap::new();
     for r in resp.runs {
         if !runs.iter().any(|run| run.token == r.token) {
-            return Err(format!(
+            return Err(bad(format!(
                 "answer for token `{}`, which was not asked for",
                 r.token.escape_debug()
-            ));
+            )));
         }
         if by_token.contains_key(&r.token) {
-            return Err(format!("token `{}` answered twice", r.token.escape_debug()));
+            return Err(bad(format!(
+                "token `{}` answered twice",
+                r.token.escape_debug()
+            )));
         }
         by_token.insert(r.token.clone(), r);
     }
@@ -227,7 +231,7 @@ pub fn answers(
         .map(|run| {
             let r = by_token
                 .remove(&run.token)
-                .ok_or_else(|| format!("no answer for token `{}`", run.token))?;
+                .ok_or_else(|| bad(format!("no answer for token `{}`", run.token)))?;
             Ok(RunAnswer {
                 events: r.events.into_iter().map(event).collect(),
                 alerts: r.alerts.into_iter().map(alert).collect(),
@@ -277,7 +281,8 @@ mod tests {
               "fields":{"ProcessId":"11","ParentProcessId":10,"Image":"/usr/bin/dash"}}],
              "alerts":[{"rule_title":"Shell","tags":["attack.t1204.002"],"time":"2026-01-01T00:00:01Z",
               "fields":{"ProcessId":"11"}}]}]}"#;
-        let got = answers(out, &[run("cp01"), run("cp02")], OffsetDateTime::UNIX_EPOCH)?;
+        let got = answers(out, &[run("cp01"), run("cp02")], OffsetDateTime::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?;
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].events[0].fields["ProcessId"], Value::from(11u64));
         assert_eq!(
@@ -321,6 +326,7 @@ mod tests {
         for (out, want) in cases {
             let err = answers(out, &runs, OffsetDateTime::UNIX_EPOCH)
                 .err()
+                .map(|e| e.to_string())
                 .unwrap_or_default();
             assert!(
                 err.contains(want),
@@ -331,6 +337,7 @@ mod tests {
         let bad_time = br#"{"version":1,"runs":[{"token":"cp01","alerts":[{"rule_title":"x","time":"yesterday"}]}]}"#;
         let err = answers(bad_time, &runs, OffsetDateTime::UNIX_EPOCH)
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("runs[0].alerts[0].time"), "{err}");
     }

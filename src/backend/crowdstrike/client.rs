@@ -1,29 +1,25 @@
 //! Falcon's transport: an OAuth2 client-credentials token cached until
-//! shortly before it expires, and requests with Falcon's rate-limit rules.
-//!
-//! The shared [`Http`] layer builds the client (timeouts, TLS verification,
-//! the extra CA) but its retry loop cannot be used as is: Falcon announces
-//! when a 429 may be retried in `X-RateLimit-RetryAfter` (epoch seconds),
-//! which that loop does not read, and an API 401 here means "get a new
-//! token", not "the credentials are wrong". The rules are otherwise the
-//! same: 5xx, timeouts and connection errors back off with jitter; 403 and
-//! a 401 on the token endpoint fail at once with the status; the client
-//! secret and the token never appear in a message.
+//! shortly before it expires, and requests through the shared [`Http`]
+//! retry loop with Falcon's departures from it given as a [`Policy`]:
+//! a 429 is retried when `X-RateLimit-RetryAfter` (epoch seconds) says, a
+//! 403 names the Alerts scope, and an API 401 means "get a new token" once
+//! before it means "the credentials are wrong". A success that used the
+//! window's last request pauses the next one until the window resets. The
+//! client secret and the token never appear in a message.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use super::wire;
-use crate::backend::BackendError;
-use crate::backend::http::{Http, backoff, excerpt, without_url};
+use crate::backend::http::{Http, Policy, retry_after};
+use crate::backend::{BackendError, ErrorKind};
 use crate::secret::Secret;
 
 /// Attempts per request, retries included.
-const ATTEMPTS: u32 = 4;
+pub const ATTEMPTS: u32 = 4;
 
 /// Longest wait a rate limit may impose before the request counts as failed.
 const MAX_WAIT: Duration = Duration::from_secs(120);
@@ -31,13 +27,12 @@ const MAX_WAIT: Duration = Duration::from_secs(120);
 /// A token is renewed this long before Falcon says it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
-/// Why a request failed.
-enum Failure {
-    /// HTTP 401: the token may have expired.
-    Unauthorized(String),
-    /// Anything else, final.
-    Other(String),
-}
+/// Falcon's departures from the shared retry rules.
+pub const POLICY: Policy = Policy {
+    rate_limit_wait,
+    unauthorized: "check the API client's id and secret",
+    forbidden: "the API client is not allowed this; alerts need the Alerts read scope",
+};
 
 struct Cached {
     token: Secret,
@@ -66,11 +61,12 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `http`'s base URL.
+    /// A client for `http`'s base URL (built with [`ATTEMPTS`]); Falcon's
+    /// [`POLICY`] is applied here.
     pub fn new(backend: &str, http: Http, client_id: String, client_secret: Secret) -> Client {
         Client {
             backend: backend.into(),
-            http,
+            http: http.with_policy(POLICY),
             client_id,
             client_secret,
             token: tokio::sync::Mutex::new(None),
@@ -78,18 +74,23 @@ impl Client {
         }
     }
 
+    /// Where the exchanges are recorded.
+    pub fn transcript(&self) -> &crate::backend::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         self.http.url(path)
     }
 
-    /// A backend error; any echo of the secret is blotted out.
-    pub fn error(&self, message: impl Into<String>) -> BackendError {
-        let message: String = message.into();
-        BackendError {
-            backend: self.backend.clone(),
-            message: message.replace(self.client_secret.expose(), "[redacted]"),
-        }
+    /// A backend error of `kind`; any echo of the secret is blotted out.
+    pub fn error(&self, kind: ErrorKind) -> BackendError {
+        self.scrub(BackendError::new(self.backend.clone(), kind))
+    }
+
+    fn scrub(&self, e: BackendError) -> BackendError {
+        e.redact(self.client_secret.expose())
     }
 
     /// Sends an API request with a bearer token; one 401 renews the token
@@ -102,13 +103,18 @@ impl Client {
         let mut renewed = false;
         loop {
             let token = self.token(renewed).await?;
-            let sent = self.send(|c| make(c).bearer_auth(token.expose())).await;
-            match sent {
-                Ok(body) => return Ok(body),
-                Err(Failure::Unauthorized(_)) if !renewed => renewed = true,
-                Err(Failure::Unauthorized(m) | Failure::Other(m)) => {
-                    return Err(self.error(format!("{what}: {m}")));
+            self.respect_pause().await;
+            match self
+                .http
+                .exchange(|c| make(c).bearer_auth(token.expose()))
+                .await
+            {
+                Ok((body, headers)) => {
+                    self.note_remaining(&headers);
+                    return Ok(body);
                 }
+                Err(e) if e.status() == Some(401) && !renewed => renewed = true,
+                Err(e) => return Err(self.scrub(e.doing(what))),
             }
         }
     }
@@ -127,13 +133,15 @@ impl Client {
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.expose()),
         ];
-        let body = self.send(|c| c.post(&url).form(&form)).await.map_err(
-            |(Failure::Unauthorized(m) | Failure::Other(m))| {
-                self.error(format!("obtain an OAuth2 token: {m}"))
-            },
-        )?;
+        self.respect_pause().await;
+        let (body, headers) = self
+            .http
+            .exchange(|c| c.post(&url).form(&form))
+            .await
+            .map_err(|e| self.scrub(e.doing("obtain an OAuth2 token")))?;
+        self.note_remaining(&headers);
         let t: wire::Token = serde_json::from_slice(&body)
-            .map_err(|e| self.error(format!("malformed answer to the token request: {e}")))?;
+            .map_err(|e| self.error(ErrorKind::malformed("answer to the token request", e)))?;
         let life = Duration::from_secs(t.expires_in);
         let until = Instant::now() + life.saturating_sub(RENEW_BEFORE.min(life / 2));
         let token = Secret::new(t.access_token);
@@ -150,82 +158,6 @@ impl Client {
         if let Some(wait) = until.and_then(|u| u.duration_since(SystemTime::now()).ok()) {
             tokio::time::sleep(wait.min(MAX_WAIT)).await;
         }
-    }
-
-    /// Sends with retries: 429 waits as Falcon says, 5xx and transport
-    /// errors back off, anything else is final.
-    async fn send(
-        &self,
-        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-    ) -> Result<Bytes, Failure> {
-        let mut last = String::new();
-        for attempt in 1..=ATTEMPTS {
-            self.respect_pause().await;
-            let sent = crate::backend::transcript::describe(make(self.http.client()));
-            let wait = match make(self.http.client()).send().await {
-                Err(e) => {
-                    crate::backend::transcript::record("crowdstrike", sent, 0, b"");
-                    last = if e.is_timeout() {
-                        "request timed out".into()
-                    } else {
-                        format!("request failed: {}", without_url(&e))
-                    };
-                    backoff(attempt)
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    let body = resp.bytes().await;
-                    crate::backend::transcript::record(
-                        "crowdstrike",
-                        sent,
-                        status.as_u16(),
-                        body.as_deref().unwrap_or_default(),
-                    );
-                    if status.is_success()
-                        && let Ok(b) = body
-                    {
-                        self.note_remaining(&headers);
-                        return Ok(b);
-                    }
-                    let said = excerpt(body.ok());
-                    match status {
-                        StatusCode::UNAUTHORIZED => {
-                            return Err(Failure::Unauthorized(format!(
-                                "HTTP {status}: check the API client's id and secret ({said})"
-                            )));
-                        }
-                        StatusCode::FORBIDDEN => {
-                            return Err(Failure::Other(format!(
-                                "HTTP {status}: the API client is not allowed this; alerts need the Alerts read scope ({said})"
-                            )));
-                        }
-                        StatusCode::TOO_MANY_REQUESTS => {
-                            last = format!("HTTP {status} ({said})");
-                            match rate_limit_wait(&headers, SystemTime::now()) {
-                                Some(d) if d > MAX_WAIT => {
-                                    return Err(Failure::Other(format!(
-                                        "{last}; the rate limit resets in {}s, too long to wait",
-                                        d.as_secs()
-                                    )));
-                                }
-                                Some(d) => d,
-                                None => backoff(attempt),
-                            }
-                        }
-                        s if s.is_server_error() || s.is_success() => {
-                            last = format!("HTTP {s} ({said})");
-                            backoff(attempt)
-                        }
-                        s => return Err(Failure::Other(format!("HTTP {s} ({said})"))),
-                    }
-                }
-            };
-            if attempt < ATTEMPTS {
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(Failure::Other(format!("{last} after {ATTEMPTS} attempts")))
     }
 
     /// After a success that used the window's last request, pause the next
@@ -258,9 +190,7 @@ fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
         let at = UNIX_EPOCH + Duration::from_secs(epoch);
         return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
     }
-    header(headers, "retry-after")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_secs)
+    retry_after(headers)
 }
 
 #[cfg(test)]
@@ -294,15 +224,6 @@ mod tests {
         for (pairs, want) in cases {
             let got = rate_limit_wait(&headers(&pairs), now).map(|d| d.as_secs());
             assert_eq!(got, want, "{pairs:?}");
-        }
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 1..=10 {
-            let d = backoff(attempt);
-            assert!(d <= Duration::from_secs(30), "{attempt}: {d:?}");
-            assert!(d >= Duration::from_millis(250), "{attempt}: {d:?}");
         }
     }
 }

@@ -24,8 +24,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::attribution::{Record, Window};
 use super::http::{Auth, Http, HttpConfig};
-use super::{BackendError, Query, RunAnswer};
+use super::{BackendError, ErrorKind, Query, RunAnswer};
 use crate::secret::SecretRef;
 use client::Client;
 
@@ -118,12 +119,14 @@ pub struct CrowdStrike {
 }
 
 impl CrowdStrike {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.client.transcript()
+    }
+
     /// Checks the profile, reads the client secret and builds the HTTP client.
     pub fn new(name: &str, config: &CrowdStrikeConfig) -> Result<CrowdStrike, BackendError> {
-        let err = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let err = |message: String| BackendError::config(name, message);
         config.validate().map_err(err)?;
         let secret = config
             .client_secret
@@ -133,7 +136,7 @@ impl CrowdStrike {
             url: config.url.clone(),
             ca_file: config.ca_file.clone(),
             timeout: config.timeout,
-            max_attempts: 1,
+            max_attempts: client::ATTEMPTS,
         };
         let http = Http::new(name, &http, Auth::None)?;
         Ok(CrowdStrike {
@@ -167,7 +170,7 @@ impl CrowdStrike {
                 ids.len(),
                 self.config.page_size,
             )
-            .map_err(|e| self.client.error(e))?;
+            .map_err(|e| self.client.error(ErrorKind::Other(e)))?;
             let body = self
                 .client
                 .api("query alert ids", |c| c.get(&url).query(&params))
@@ -184,9 +187,9 @@ impl CrowdStrike {
                 return Ok(ids);
             }
             if ids.len() >= MAX_IDS {
-                return Err(self.client.error(format!(
+                return Err(self.client.error(ErrorKind::Other(format!(
                     "more than {MAX_IDS} alerts mention token {token}; narrow them with `filter`"
-                )));
+                ))));
             }
         }
     }
@@ -196,8 +199,12 @@ impl CrowdStrike {
         let url = self.client.url(ENTITIES);
         let mut alerts = Vec::new();
         for batch in ids.chunks(ENTITY_BATCH) {
-            let body = serde_json::to_vec(&serde_json::json!({ "composite_ids": batch }))
-                .map_err(|e| self.client.error(format!("encode the alert request: {e}")))?;
+            let body = serde_json::to_vec(&serde_json::json!({ "composite_ids": batch })).map_err(
+                |e| {
+                    self.client
+                        .error(ErrorKind::Other(format!("encode the alert request: {e}")))
+                },
+            )?;
             let answer = self
                 .client
                 .api("fetch alerts", |c| {
@@ -216,15 +223,9 @@ impl CrowdStrike {
     /// One id query per token (all pages), then the alerts in batches.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         for run in q.runs {
-            token(&run.token).map_err(|e| self.client.error(e))?;
+            token(&run.token).map_err(|e| self.client.error(ErrorKind::Other(e)))?;
         }
-        let since = q
-            .runs
-            .iter()
-            .map(|r| r.started_at)
-            .min()
-            .unwrap_or_else(OffsetDateTime::now_utc)
-            - time::Duration::minutes(1);
+        let since = Window::of(q.runs).from;
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
         for run in q.runs {
@@ -244,7 +245,7 @@ impl CrowdStrike {
                     ..RunAnswer::default()
                 };
                 for a in &alerts {
-                    if !a.values().any(|v| wire::mentions(v, &run.token)) {
+                    if !a.mentions(&run.token) {
                         continue;
                     }
                     let (alert, events) = wire::alert(a, run);
@@ -258,6 +259,20 @@ impl CrowdStrike {
                 answer
             })
             .collect())
+    }
+}
+
+inherent_backend!(CrowdStrike, "crowdstrike", polls: true, transcript);
+
+impl super::Plugin for CrowdStrike {
+    type Config = CrowdStrikeConfig;
+
+    fn validate(c: &CrowdStrikeConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &CrowdStrikeConfig, ctx: super::Context<'_>) -> Result<CrowdStrike, BackendError> {
+        CrowdStrike::new(ctx.name, c)
     }
 }
 

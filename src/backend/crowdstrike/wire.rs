@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::backend::BackendAlert;
+use crate::backend::{BackendAlert, ErrorKind};
 use crate::record::ScenarioRun;
 use crate::telemetry::{Category, Event};
 
@@ -73,35 +73,24 @@ pub struct Page<T> {
 }
 
 /// Parses an envelope; an answer carrying `errors` and no resources is an error.
-pub fn page<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<Page<T>, String> {
-    let env: Envelope<T> =
-        serde_json::from_slice(body).map_err(|e| format!("malformed answer to {what}: {e}"))?;
+pub fn page<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<Page<T>, ErrorKind> {
+    let env: Envelope<T> = serde_json::from_slice(body)
+        .map_err(|e| ErrorKind::malformed(format!("answer to {what}"), e))?;
     let errors = env.errors.unwrap_or_default();
     let resources = env.resources.unwrap_or_default();
     if resources.is_empty()
         && let Some(e) = errors.first()
     {
-        return Err(format!(
+        return Err(ErrorKind::Other(format!(
             "{what} failed: {} (code {})",
             e.message.as_deref().unwrap_or("no message"),
             e.code.map_or_else(|| "none".into(), |c| c.to_string())
-        ));
+        )));
     }
     Ok(Page {
         resources,
         total: env.meta.and_then(|m| m.pagination).and_then(|p| p.total),
     })
-}
-
-/// True when a string anywhere in `v` contains `token` (ASCII case ignored:
-/// Windows may change the case of paths).
-pub fn mentions(v: &Value, token: &str) -> bool {
-    match v {
-        Value::String(s) => s.to_ascii_lowercase().contains(&token.to_ascii_lowercase()),
-        Value::Array(a) => a.iter().any(|x| mentions(x, token)),
-        Value::Object(o) => o.values().any(|x| mentions(x, token)),
-        _ => false,
-    }
 }
 
 fn text<'a>(o: &'a Alert, key: &str) -> Option<&'a str> {

@@ -1,7 +1,7 @@
 //! The `defender` backend: Microsoft Defender XDR advanced hunting through
 //! Microsoft Graph (`POST {url}/v1.0/security/runHuntingQuery`, body
 //! `{"Query": "<KQL>"}`), authenticated with an app's client-credentials
-//! token (see [`token`]).
+//! token (see [`super::microsoft`]).
 //!
 //! Each poll round sends exactly two hunting queries whatever the batch
 //! size — process and file events (`DeviceProcessEvents` and
@@ -10,9 +10,7 @@
 //! tenant. An answer holds every row (there is no paging). Exercised only
 //! against a local server shaped like the documented answers.
 
-pub mod attack;
 pub mod query;
-pub mod token;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -21,10 +19,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::http::Http;
+use super::attribution::{self, Window};
+use super::microsoft::{self, Client, kql, table};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
-use token::TokenSource;
 
 /// A `defender` profile.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -40,13 +38,16 @@ pub struct DefenderConfig {
     #[serde(default = "default_url")]
     pub url: String,
     /// Identity platform base URL (the tenant and `/oauth2/v2.0/token` follow).
-    #[serde(default = "default_token_url")]
+    #[serde(default = "microsoft::default_token_url")]
     pub token_url: String,
     /// Token scope.
     #[serde(default = "default_scope")]
     pub scope: String,
     /// Timeout of one request.
-    #[serde(default = "default_timeout", with = "crate::scenario::duration_text")]
+    #[serde(
+        default = "microsoft::default_timeout",
+        with = "crate::scenario::duration_text"
+    )]
     pub timeout: Duration,
     /// Extra CA certificate (PEM) to trust.
     #[serde(default)]
@@ -57,28 +58,14 @@ fn default_url() -> String {
     "https://graph.microsoft.com".into()
 }
 
-fn default_token_url() -> String {
-    token::MICROSOFT_LOGIN.into()
-}
-
 fn default_scope() -> String {
     "https://graph.microsoft.com/.default".into()
-}
-
-fn default_timeout() -> Duration {
-    Duration::from_secs(60)
 }
 
 impl DefenderConfig {
     /// Checks shape, no I/O.
     pub fn validate(&self) -> Result<(), String> {
-        token::validate_tenant(&self.tenant_id)?;
-        if self.client_id.trim().is_empty() {
-            return Err("client_id is empty".into());
-        }
-        self.client_secret
-            .validate()
-            .map_err(|e| format!("client_secret: {e}"))
+        microsoft::validate_app(&microsoft::app_of!(self))
     }
 }
 
@@ -86,35 +73,22 @@ impl DefenderConfig {
 #[derive(Debug)]
 pub struct Defender {
     name: String,
-    http: Http,
-    tokens: TokenSource,
+    client: Client,
 }
 
 impl Defender {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.client.transcript()
+    }
+
     /// Builds the clients; reads the client secret.
     pub fn new(name: &str, config: &DefenderConfig) -> Result<Defender, BackendError> {
-        let refuse = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let refuse = |message: String| BackendError::config(name, message);
         config.validate().map_err(refuse)?;
-        let (tokens, http) = token::connect(
-            name,
-            token::MicrosoftApp {
-                tenant_id: &config.tenant_id,
-                client_id: &config.client_id,
-                client_secret: &config.client_secret,
-                token_url: &config.token_url,
-                scope: &config.scope,
-                url: &config.url,
-                ca_file: config.ca_file.as_deref(),
-                timeout: config.timeout,
-            },
-        )?;
         Ok(Defender {
             name: name.into(),
-            http,
-            tokens,
+            client: Client::connect(name, microsoft::app_of!(config))?,
         })
     }
 
@@ -125,23 +99,15 @@ impl Defender {
     }
 
     /// Runs one hunting query.
-    async fn hunt(&self, kql: &str) -> Result<Vec<wire::Row>, BackendError> {
-        let token = self.tokens.token().await?;
-        let url = self.http.url("/v1.0/security/runHuntingQuery");
-        let body = serde_json::json!({ "Query": kql }).to_string();
+    async fn hunt(&self, kql: &str) -> Result<Vec<table::Row>, BackendError> {
         let answer = self
-            .http
-            .send(|c| {
-                c.post(&url)
-                    .bearer_auth(token.expose())
-                    .header("content-type", "application/json; charset=utf-8")
-                    .body(body.clone())
-            })
+            .client
+            .post_json(
+                "/v1.0/security/runHuntingQuery",
+                &serde_json::json!({ "Query": kql }),
+            )
             .await?;
-        wire::parse_hunting(&answer).map_err(|message| BackendError {
-            backend: self.name.clone(),
-            message,
-        })
+        table::parse_hunting(&answer).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
     /// One events query and one alerts query for all runs of the query.
@@ -150,44 +116,37 @@ impl Defender {
             return Ok(Vec::new());
         }
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
-        let (from, to) = window(q);
-        let refuse = |e: super::kql::KqlError| BackendError {
-            backend: self.name.clone(),
-            message: e.to_string(),
-        };
+        let Window { from, to } = Window::of(q.runs);
+        let refuse = |e: kql::KqlError| BackendError::other(self.name.clone(), e.to_string());
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
         let events = self.hunt(&events_kql).await?;
         let alerts = self.hunt(&alerts_kql).await?;
         let answered_at = Some(OffsetDateTime::now_utc());
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |row: &&wire::Row| wire::mentions(row, &run.token);
-                RunAnswer {
-                    events: events
-                        .iter()
-                        .filter(mine)
-                        .map(|r| wire::device_event(r, "Timestamp"))
-                        .collect(),
-                    alerts: alerts.iter().filter(mine).map(wire::alert).collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &alerts,
+            |r| microsoft::device::device_event(r, "Timestamp"),
+            |r, _| wire::alert(r),
+            answered_at,
+        ))
     }
 }
 
-/// The searched window: from a minute before the earliest run to a minute
-/// from now (host clocks drift).
-pub fn window(q: Query<'_>) -> (OffsetDateTime, OffsetDateTime) {
-    let now = OffsetDateTime::now_utc();
-    let slack = time::Duration::minutes(1);
-    let first = q.runs.iter().map(|r| r.started_at).min().unwrap_or(now);
-    (first - slack, now + slack)
+inherent_backend!(Defender, "defender", polls: true, transcript);
+
+impl super::Plugin for Defender {
+    type Config = DefenderConfig;
+
+    fn validate(c: &DefenderConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &DefenderConfig, ctx: super::Context<'_>) -> Result<Defender, BackendError> {
+        Defender::new(ctx.name, c)
+    }
 }
 
-#[cfg(test)]
-pub(crate) mod fixture;
 #[cfg(test)]
 mod tests;

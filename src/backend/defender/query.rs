@@ -1,46 +1,13 @@
-//! The KQL of one poll round: one query over process and file events and
-//! one over alert evidence, each covering every token of the batch. Tokens
-//! enter only through [`kql::string_literal`]; columns are fixed here.
-//!
-//! The events query also serves the `sentinel` backend's `device` profile
-//! (the same tables exported to Log Analytics), with its time column.
+//! The KQL of one poll round: one query over process and file events (the
+//! device tables, [`microsoft::device`](crate::backend::microsoft::device))
+//! and one over alert evidence, each covering every token of the batch.
+//! Tokens enter only through [`kql::string_literal`]; columns are fixed here.
 
 use time::OffsetDateTime;
 
-use crate::backend::kql::{self, KqlError};
+use crate::backend::microsoft::kql::{self, KqlError};
 
-/// Columns the token must appear in for a process or file event.
-const EVENT_SEARCH: [&str; 4] = [
-    "ProcessCommandLine",
-    "InitiatingProcessCommandLine",
-    "FolderPath",
-    "FileName",
-];
-
-/// Columns an event row carries.
-const EVENT_COLUMNS: &str = "SourceTable, FileName, FolderPath, ProcessCommandLine, ProcessId, \
-    InitiatingProcessId, InitiatingProcessFileName, InitiatingProcessFolderPath, \
-    InitiatingProcessCommandLine, AccountName, DeviceName, FileOriginUrl, ActionType";
-
-/// Process creations and file events that mention any of `tokens` in the
-/// window, `time` being the table's time column (`Timestamp` in advanced
-/// hunting, `TimeGenerated` in Log Analytics).
-pub fn events(
-    time: &str,
-    from: OffsetDateTime,
-    to: OffsetDateTime,
-    tokens: &[&str],
-) -> Result<String, KqlError> {
-    Ok(format!(
-        "union withsource=SourceTable DeviceProcessEvents, DeviceFileEvents\n\
-         | where {}\n\
-         | where {}\n\
-         | project {time}, {EVENT_COLUMNS}\n\
-         | order by {time} asc",
-        kql::between(time, from, to)?,
-        kql::any_column_contains(&EVENT_SEARCH, tokens)?,
-    ))
-}
+pub use crate::backend::microsoft::device::events;
 
 /// Alerts whose evidence names any of `tokens` in a command line or a file
 /// name, one row per (alert, evidence).

@@ -5,28 +5,20 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::fixture::{self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD};
 use super::*;
+use crate::backend::ErrorKind;
+use crate::backend::conformance::suite::{self, Fixture};
 use crate::backend::conformance::{Answer, Server};
+use crate::backend::microsoft::fixture::{
+    self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, TOKEN, WORD,
+};
 use crate::record::Verdict;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const HUNT: &str = "/v1.0/security/runHuntingQuery";
 
 fn backend(url: &str) -> Result<Defender, BackendError> {
-    fixture::with_secret(|client_secret| {
-        let config = DefenderConfig {
-            tenant_id: TENANT.into(),
-            client_id: "app-id".into(),
-            client_secret,
-            url: url.into(),
-            token_url: url.into(),
-            scope: default_scope(),
-            timeout: Duration::from_millis(800),
-            ca_file: None,
-        };
-        Defender::new("lab-defender", &config)
-    })
+    Defender::new("lab-defender", &DefenderFixture::config(url))
 }
 
 fn process(token: &str, pid: u64, ppid: u64, path: &str, parent: &str) -> Value {
@@ -75,23 +67,11 @@ fn alert_row(token: &str) -> Value {
 }
 
 async fn ask(script: Vec<Answer>) -> (Result<Vec<RunAnswer>, String>, Server) {
-    let server = Server::start(script).await;
-    let got = match backend(&server.url) {
-        Ok(b) => b
-            .query(Query {
-                runs: &[fixture::run()],
-            })
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    (got, server)
+    fixture::ask(script, backend).await
 }
 
 fn verdicts(got: &Result<Vec<RunAnswer>, String>) -> Result<Vec<Verdict>, String> {
-    let run = fixture::run();
-    got.clone()
-        .map(|a| fixture::verdicts(&run, &a[0], "defender"))
+    fixture::verdicts_of(got)
 }
 
 fn chain_rows(parent_of_cmd: u64) -> String {
@@ -159,74 +139,6 @@ async fn hit_with_an_alert_is_alerted_with_one_token_and_two_hunts() {
 }
 
 #[tokio::test]
-async fn miss_and_another_runs_token_are_missed() {
-    let other = hunting(&[
-        process(OTHER, 10, 4, WORD, r"C:\Windows\explorer.exe"),
-        process(OTHER, 11, 10, CMD, WORD),
-    ]);
-    let script = vec![
-        Answer::ok(fixture::token_answer(3599)),
-        Answer::ok(other),
-        Answer::ok(hunting(&[alert_row(OTHER)])),
-    ];
-    let (got, _s) = ask(script).await;
-    assert_eq!(verdicts(&got), Ok(vec![Verdict::Missed; 4]));
-    let script = vec![
-        Answer::ok(fixture::token_answer(3599)),
-        Answer::ok(hunting(&[])),
-    ];
-    let (got, _s) = ask(script).await;
-    assert_eq!(verdicts(&got), Ok(vec![Verdict::Missed; 4]));
-}
-
-#[tokio::test]
-async fn a_child_under_another_parent_is_observed_but_not_linked() {
-    let script = vec![
-        Answer::ok(fixture::token_answer(3599)),
-        Answer::ok(chain_rows(99)),
-        Answer::ok(hunting(&[])),
-    ];
-    let (got, _s) = ask(script).await;
-    let answers = got.unwrap_or_default();
-    let run = fixture::run();
-    assert_eq!(
-        fixture::verdicts(&run, &answers[0], "defender"),
-        vec![Verdict::Observed; 4]
-    );
-    assert_eq!(
-        fixture::spawn_linked(&run, &answers[0], "defender"),
-        Some(false)
-    );
-}
-
-#[tokio::test]
-async fn auth_failures_name_backend_and_status_and_never_the_secret() {
-    for status in [401, 403] {
-        let body =
-            r#"{"error":{"code":"Forbidden","message":"Missing role ThreatHunting.Read.All"}}"#;
-        let script = vec![
-            Answer::ok(fixture::token_answer(3599)),
-            Answer::status(status, body),
-        ];
-        let (got, server) = ask(script).await;
-        let err = got.err().unwrap_or_default();
-        assert!(
-            err.contains("lab-defender") && err.contains(&status.to_string()),
-            "{err}"
-        );
-        assert!(
-            !err.contains(CLIENT_SECRET) && !err.contains(ACCESS_TOKEN),
-            "{err}"
-        );
-        assert_eq!(
-            server.requests().len(),
-            2,
-            "credentials errors are not retried"
-        );
-    }
-}
-
-#[tokio::test]
 async fn an_invalid_client_secret_is_a_token_error_naming_the_backend() {
     let aadsts = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}"#;
     let (got, server) = ask(vec![Answer::status(401, aadsts)]).await;
@@ -239,44 +151,11 @@ async fn an_invalid_client_secret_is_a_token_error_naming_the_backend() {
 }
 
 #[tokio::test]
-async fn rate_limits_and_server_errors_are_retried() {
-    let mut limited = Answer::status(429, r#"{"error":{"code":"TooManyRequests"}}"#);
-    limited.headers.push(("retry-after", "1".into()));
-    let script = vec![
-        Answer::ok(fixture::token_answer(3599)),
-        limited,
-        Answer::status(500, "oops"),
-        Answer::ok(chain_rows(10)),
-        Answer::ok(hunting(&[])),
-    ];
-    let (got, server) = ask(script).await;
-    assert_eq!(verdicts(&got), Ok(vec![Verdict::Observed; 4]));
-    assert_eq!(server.requests().len(), 5);
-}
-
-#[tokio::test]
-async fn timeouts_and_malformed_answers_are_errors_not_misses() {
-    let mut slow = Answer::ok(hunting(&[]));
-    slow.delay = Duration::from_secs(3);
-    let (got, _s) = ask(vec![Answer::ok(fixture::token_answer(3599)), slow]).await;
-    let err = got.err().unwrap_or_default();
+async fn a_malformed_token_answer_is_an_error() {
+    let (e, _s) = suite::fails::<DefenderFixture>(vec![Answer::ok("{not json")]).await;
     assert!(
-        err.contains("timed out") && err.contains("lab-defender"),
-        "{err}"
-    );
-    for bad in ["{not json", r#"{"error":"none"}"#] {
-        let (got, _s) = ask(vec![
-            Answer::ok(fixture::token_answer(3599)),
-            Answer::ok(bad),
-        ])
-        .await;
-        assert!(got.err().unwrap_or_default().contains("malformed"), "{bad}");
-    }
-    let (got, _s) = ask(vec![Answer::ok("{not json")]).await;
-    assert!(
-        got.err()
-            .unwrap_or_default()
-            .contains("malformed token answer")
+        matches!(&e.kind, ErrorKind::Malformed { source_name, .. } if source_name == "token answer"),
+        "{e:?}"
     );
 }
 
@@ -363,14 +242,16 @@ async fn check_runs_a_trivial_hunt_and_bad_config_is_refused() {
             client_id: "app".into(),
             client_secret,
             url: default_url(),
-            token_url: default_token_url(),
+            token_url: microsoft::default_token_url(),
             scope: default_scope(),
-            timeout: default_timeout(),
+            timeout: microsoft::default_timeout(),
             ca_file: None,
         };
         Defender::new("lab-defender", &config).err()
     });
-    assert!(bad.is_some_and(|e| e.message.contains("tenant_id")));
+    assert!(
+        bad.is_some_and(|e| matches!(&e.kind, ErrorKind::Config(m) if m.contains("tenant_id")))
+    );
 }
 
 #[test]
@@ -384,3 +265,43 @@ fn profiles_parse_with_defaults_and_reject_unknown_fields() {
     let typo = format!("{yaml}urll: x\n");
     assert!(serde_yaml_ng::from_str::<DefenderConfig>(&typo).is_err());
 }
+
+/// Advanced hunting's answers for the shared conformance cases.
+struct DefenderFixture;
+
+impl Fixture for DefenderFixture {
+    type Backend = Defender;
+
+    fn config(url: &str) -> DefenderConfig {
+        DefenderConfig {
+            tenant_id: TENANT.into(),
+            client_id: "app-id".into(),
+            client_secret: fixture::secret_env(),
+            url: url.into(),
+            token_url: url.into(),
+            scope: default_scope(),
+            timeout: Duration::from_millis(800),
+            ca_file: None,
+        }
+    }
+
+    fixture::microsoft_fixture!();
+
+    fn chain(token: &str, parent: u32) -> Vec<Answer> {
+        vec![
+            Answer::ok(hunting(&[
+                file(&DOC.replace(TOKEN, token)),
+                process(token, 10, 4, WORD, r"C:\Windows\explorer.exe"),
+                process(token, 11, parent.into(), CMD, WORD),
+            ])),
+            Answer::ok(hunting(&[alert_row(token)])),
+        ]
+    }
+
+    fn miss() -> Vec<Answer> {
+        vec![Answer::ok(hunting(&[])), Answer::ok(hunting(&[]))]
+    }
+
+}
+
+crate::backend::conformance::conformance_suite!(DefenderFixture);

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::attribution::{self, Window};
 use super::http::{AuthConfig, Http, HttpConfig};
 use super::{BackendError, Query, RunAnswer};
 
@@ -130,12 +131,14 @@ pub struct Elastic {
 }
 
 impl Elastic {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// Validates the profile, reads the secrets, builds the client.
     pub fn new(name: &str, config: &ElasticConfig) -> Result<Elastic, BackendError> {
-        let refuse = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let refuse = |message: String| BackendError::config(name, message);
         config.validate().map_err(refuse)?;
         let auth = config.auth.resolve().map_err(refuse)?;
         let http = HttpConfig {
@@ -152,10 +155,7 @@ impl Elastic {
     }
 
     fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+        BackendError::other(self.name.clone(), message)
     }
 
     /// Proves connectivity and credentials: `GET /` (cluster info) answers 2xx.
@@ -183,25 +183,14 @@ impl Elastic {
             .await?;
         let answered_at = Some(OffsetDateTime::now_utc());
         let profile = self.config.fields;
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |doc: &&Value| wire::mentions(doc, &run.token);
-                RunAnswer {
-                    events: events
-                        .iter()
-                        .filter(mine)
-                        .map(|d| profile.event(d))
-                        .collect(),
-                    alerts: alerts
-                        .iter()
-                        .filter(mine)
-                        .map(|d| alert::alert(profile, d))
-                        .collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &alerts,
+            |d| profile.event(d),
+            |d, _| alert::alert(profile, d),
+            answered_at,
+        ))
     }
 
     /// Every hit's `_source` of one search, following `search_after` until
@@ -219,7 +208,10 @@ impl Elastic {
             profile.token_fields(),
             profile.time_field(),
             profile.tiebreaker(kind),
-            window(q),
+            {
+                let w = Window::of(q.runs);
+                (w.from, w.to)
+            },
             self.config.page_size,
         )
         .map_err(|m| self.error(m))?;
@@ -240,8 +232,9 @@ impl Elastic {
                 })
                 .await
                 .map_err(wire::explain)?;
-            let hits = wire::parse_page(&answer)
-                .map_err(|m| self.error(format!("search {index}: {m}")))?;
+            let hits = wire::parse_page(&answer).map_err(|kind| {
+                BackendError::new(self.name.clone(), kind).doing(format!("search {index}"))
+            })?;
             let full = hits.len() >= page_size;
             let next = hits.last().and_then(|h| h.sort.clone());
             docs.extend(hits.into_iter().map(|h| h.source));
@@ -266,12 +259,18 @@ impl Elastic {
     }
 }
 
-/// The searched time window: the runs' earliest start less a minute, to a
-/// minute from now (the host clock may run ahead of the cluster's).
-fn window(q: Query<'_>) -> (OffsetDateTime, OffsetDateTime) {
-    let now = OffsetDateTime::now_utc();
-    let from = q.runs.iter().map(|r| r.started_at).min().unwrap_or(now) - Duration::from_secs(60);
-    (from, now + Duration::from_secs(60))
+inherent_backend!(Elastic, "elastic", polls: true, transcript);
+
+impl super::Plugin for Elastic {
+    type Config = ElasticConfig;
+
+    fn validate(c: &ElasticConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &ElasticConfig, ctx: super::Context<'_>) -> Result<Elastic, BackendError> {
+        Elastic::new(ctx.name, c)
+    }
 }
 
 #[cfg(test)]

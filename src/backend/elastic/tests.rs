@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::*;
-use crate::backend::conformance::{Answer, Server, run};
+use crate::backend::conformance::{Answer, Seen, Server, run};
 use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
-const TOKEN: &str = "cp00000000aa";
-const OTHER: &str = "cp00000000bb";
+use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
+
 const SECRET: &str = "s3cr3t-elastic-api-key-value";
 
 /// The API key in a file; the handle keeps the file alive.
@@ -184,98 +184,7 @@ async fn a_batch_is_one_search_and_each_run_gets_only_its_own_hits() {
 }
 
 #[tokio::test]
-async fn miss_and_another_runs_token_are_missed() {
-    let other = page(&[process(OTHER, 10, 1, "/w/program/soffice.bin")]);
-    let (got, _s) = verdicts(vec![
-        Answer::ok(other),
-        Answer::ok(page(&[detection(OTHER)])),
-    ])
-    .await;
-    assert_eq!(
-        got,
-        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
-    );
-    let (got, _s) = verdicts(vec![Answer::ok(page(&[]))]).await;
-    assert_eq!(
-        got,
-        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
-    );
-}
-
-#[tokio::test]
-async fn a_child_under_another_parent_is_observed_but_not_linked() {
-    let events = page(&[
-        process(TOKEN, 10, 1, "/w/program/soffice.bin"),
-        process(TOKEN, 11, 99, "/usr/bin/dash"),
-    ]);
-    let server = Server::start(vec![Answer::ok(events), Answer::ok(page(&[]))]).await;
-    let key = secret();
-    let mut r = run(TOKEN);
-    r.hops[1].parent_pid = Some(10);
-    let runs = [r];
-    let got = answers(&config(&server.url, key.path()), &runs)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let v = decide(&runs[0], &got[0]);
-    assert_eq!(v.hops[1].verdict, Verdict::Observed);
-    assert_eq!(v.hops[1].linked, Some(false));
-}
-
-#[tokio::test]
-async fn auth_failures_name_backend_status_and_reason_never_the_secret() {
-    for status in [401, 403] {
-        let body = r#"{"error":{"root_cause":[{"type":"security_exception","reason":"unable to authenticate with provided credentials"}],"type":"security_exception","reason":"unable to authenticate with provided credentials"},"status":401}"#;
-        let (got, server) = verdicts(vec![Answer::status(status, body)]).await;
-        let err = got.err().unwrap_or_default();
-        assert!(
-            err.contains("lab-elastic")
-                && err.contains(&status.to_string())
-                && err.contains("security_exception: unable to authenticate"),
-            "{err}"
-        );
-        assert!(!err.contains(SECRET), "{err}");
-        assert_eq!(
-            server.requests().len(),
-            1,
-            "credential errors are not retried"
-        );
-    }
-}
-
-#[tokio::test]
-async fn rate_limits_and_server_errors_are_retried() {
-    let mut limited = Answer::status(
-        429,
-        r#"{"error":{"type":"es_rejected_execution_exception","reason":"rejected execution"},"status":429}"#,
-    );
-    limited.headers.push(("retry-after", "1".into()));
-    let script = vec![
-        limited,
-        Answer::status(500, "oops"),
-        Answer::ok(page(&[])),
-        Answer::ok(page(&[])),
-    ];
-    let (got, server) = verdicts(script).await;
-    assert_eq!(
-        got,
-        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
-    );
-    assert_eq!(server.requests().len(), 4);
-}
-
-#[tokio::test]
-async fn timeouts_and_malformed_or_partial_answers_are_errors_not_misses() {
-    let mut slow = Answer::ok(page(&[]));
-    slow.delay = Duration::from_secs(3);
-    let (got, _s) = verdicts(vec![slow]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(err.contains("timed out"), "{err}");
-    let (got, _s) = verdicts(vec![Answer::ok("{not json")]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(
-        err.contains("lab-elastic") && err.contains("malformed"),
-        "{err}"
-    );
+async fn partial_answers_are_errors_not_misses() {
     let failed = r#"{"timed_out":false,"_shards":{"total":2,"successful":1,"failed":1,"failures":[{"reason":{"type":"query_shard_exception","reason":"boom"}}]},"hits":{"hits":[]}}"#;
     let (got, _s) = verdicts(vec![Answer::ok(failed)]).await;
     let err = got.err().unwrap_or_default();
@@ -288,11 +197,14 @@ async fn timeouts_and_malformed_or_partial_answers_are_errors_not_misses() {
 #[tokio::test]
 async fn request_errors_carry_the_elasticsearch_reason() {
     let bad = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-x]"}],"type":"index_not_found_exception","reason":"no such index [logs-x]"},"status":404}"#;
-    let (got, server) = verdicts(vec![Answer::status(404, bad)]).await;
-    let err = got.err().unwrap_or_default();
+    let (e, server) = suite::fails::<ElasticFixture>(vec![Answer::status(404, bad)]).await;
     assert!(
-        err.contains("404") && err.contains("index_not_found_exception: no such index [logs-x]"),
-        "{err}"
+        matches!(
+            &e.kind,
+            crate::backend::ErrorKind::Status { status: 404, said: crate::backend::Said::Reason(r), attempts: None }
+                if r == "index_not_found_exception: no such index [logs-x]"
+        ),
+        "{e:?}"
     );
     assert_eq!(server.requests().len(), 1);
 }
@@ -356,15 +268,14 @@ async fn check_gets_the_cluster_info() {
     let backend = Elastic::new("lab-elastic", &config(&server.url, key.path()))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(backend.check().await, Ok(()));
-    let err = backend
-        .check()
-        .await
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = backend.check().await.err();
     assert!(
-        err.contains("401") && err.contains("missing authentication"),
-        "{err}"
+        matches!(
+            err.as_ref().map(|e| &e.kind),
+            Some(crate::backend::ErrorKind::Credentials { status: 401, said: crate::backend::Said::Reason(r), .. })
+                if r == "security_exception: missing authentication credentials"
+        ),
+        "{err:?}"
     );
     assert!(server.requests().iter().all(|s| s.path == "/"));
 }
@@ -398,3 +309,56 @@ async fn wazuh_profile_searches_wazuh_indices_and_reads_wazuh_alerts() {
     assert_eq!(seen[1].path, "/wazuh-alerts-4.x-*/_search");
     assert_eq!(body(&seen[1])["sort"][1]["id"]["unmapped_type"], "keyword");
 }
+
+/// Elasticsearch's `_search` answers for the shared conformance cases.
+struct ElasticFixture;
+
+impl Fixture for ElasticFixture {
+    type Backend = Elastic;
+
+    fn config(url: &str) -> ElasticConfig {
+        let mut cfg = config(url, Path::new("unused"));
+        cfg.auth = AuthConfig::Scheme {
+            scheme: "ApiKey".into(),
+            credential: crate::backend::conformance::env_secret("ELASTIC", SECRET),
+        };
+        cfg.page_size = 2;
+        cfg
+    }
+
+    fn secret() -> &'static str {
+        SECRET
+    }
+
+    fn chain(token: &str, parent: u32) -> Vec<Answer> {
+        vec![
+            Answer::ok(page(&[
+                process(token, 10, 1, "/w/program/soffice.bin"),
+                process(token, 11, parent, "/usr/bin/dash"),
+            ])),
+            Answer::ok(page(&[process(token, 12, 1, "/usr/bin/true")])),
+            Answer::ok(page(&[detection(token)])),
+        ]
+    }
+
+    fn miss() -> Vec<Answer> {
+        vec![Answer::ok(page(&[]))]
+    }
+
+    fn paged(token: &str) -> Option<(Vec<Answer>, usize)> {
+        // Page size 2: a full page, a short one, then the alerts.
+        Some((Self::hit(token), 4))
+    }
+
+    const HOSTILE: &'static str = r#"cp"x\y*?} query_string"#;
+
+    fn escaped() -> Option<&'static str> {
+        Some(r#"*cp"x\\y\*\?} query_string*"#)
+    }
+
+    fn query_text(seen: &Seen) -> String {
+        crate::backend::conformance::json_strings(&seen.body)
+    }
+}
+
+crate::backend::conformance::conformance_suite!(ElasticFixture, paging);

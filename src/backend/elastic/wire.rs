@@ -9,7 +9,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::backend::BackendError;
+use crate::backend::{BackendError, ErrorKind, Said};
 
 /// One hit.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,11 +58,14 @@ struct RawHit {
 
 /// Parses one page; anything that makes the hits incomplete is an error,
 /// so it can never pass for a miss.
-pub fn parse_page(body: &[u8]) -> Result<Vec<Hit>, String> {
+pub fn parse_page(body: &[u8]) -> Result<Vec<Hit>, ErrorKind> {
     let answer: Answer =
-        serde_json::from_slice(body).map_err(|e| format!("malformed search answer: {e}"))?;
+        serde_json::from_slice(body).map_err(|e| ErrorKind::malformed("search answer", e))?;
     if let Some(error) = &answer.error {
-        return Err(format!("search failed: {}", describe(error)));
+        return Err(ErrorKind::Other(format!(
+            "search failed: {}",
+            describe(error)
+        )));
     }
     if let Some(s) = &answer.shards
         && s.failed > 0
@@ -73,17 +76,19 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<Hit>, String> {
             .and_then(|f| f.get("reason"))
             .map(describe)
             .unwrap_or_else(|| "no reason given".into());
-        return Err(format!(
+        return Err(ErrorKind::Other(format!(
             "{} of {} shards failed, the hits are incomplete: {why}",
             s.failed, s.total
-        ));
+        )));
     }
     if answer.timed_out {
-        return Err("the search timed out in the cluster, the hits are incomplete".into());
+        return Err(ErrorKind::Other(
+            "the search timed out in the cluster, the hits are incomplete".into(),
+        ));
     }
     let hits = answer
         .hits
-        .ok_or_else(|| "malformed search answer: no `hits`".to_string())?;
+        .ok_or_else(|| ErrorKind::malformed("search answer", "no `hits`"))?;
     Ok(hits
         .hits
         .into_iter()
@@ -111,30 +116,29 @@ fn describe(error: &Value) -> String {
 
 /// Rewrites an HTTP error whose body excerpt is Elasticsearch's error
 /// envelope (`{"error":{"root_cause":[{"type","reason"}],..},"status":..}`)
-/// into `HTTP <status>: <type>: <reason>`. The HTTP layer keeps only the
-/// start of the body, so the envelope is read leniently; a message without
-/// one is returned unchanged.
+/// into the vendor's reason (`HTTP <status>: <type>: <reason>`). The HTTP
+/// layer keeps only the start of the body, so the envelope is read
+/// leniently; an error without one is returned unchanged.
 pub fn explain(mut e: BackendError) -> BackendError {
-    let Some(start) = e.message.find("({\"error\"") else {
+    let said = match &mut e.kind {
+        ErrorKind::Status { said, .. }
+        | ErrorKind::RateLimited { said, .. }
+        | ErrorKind::Credentials { said, .. } => said,
+        _ => return e,
+    };
+    let Said::Excerpt(excerpt) = said else {
         return e;
     };
-    // The HTTP layer closes the excerpt with the message's last `)`.
-    let end = e
-        .message
-        .rfind(')')
-        .filter(|&end| end > start)
-        .unwrap_or(e.message.len());
-    let excerpt = &e.message[start + 1..end];
+    if !excerpt.starts_with("{\"error\"") {
+        return e;
+    }
     let Some(kind) = json_string_after(excerpt, "type") else {
         return e;
     };
-    let reason = json_string_after(excerpt, "reason");
-    let suffix = e.message.get(end + 1..).unwrap_or("").to_string();
-    let head = e.message[..start].trim_end().trim_end_matches(':');
-    e.message = match reason {
-        Some(r) => format!("{head}: {kind}: {r}{suffix}"),
-        None => format!("{head}: {kind}{suffix}"),
-    };
+    *said = Said::Reason(match json_string_after(excerpt, "reason") {
+        Some(r) => format!("{kind}: {r}"),
+        None => kind,
+    });
     e
 }
 
@@ -240,16 +244,6 @@ fn parse_time(v: &Value) -> Option<OffsetDateTime> {
     }
 }
 
-/// True when any string anywhere in `doc` holds `token`.
-pub fn mentions(doc: &Value, token: &str) -> bool {
-    match doc {
-        Value::String(s) => s.contains(token),
-        Value::Array(items) => items.iter().any(|v| mentions(v, token)),
-        Value::Object(map) => map.values().any(|v| mentions(v, token)),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -306,41 +300,68 @@ mod tests {
             (b"{not json", "malformed search answer"),
         ];
         for (body, want) in cases {
-            let got = parse_page(body).err().unwrap_or_default();
+            let got = parse_page(body)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(got.starts_with(want), "{got}");
         }
     }
 
     #[test]
     fn error_envelopes_in_http_errors_are_explained() {
-        let err = |message: &str| BackendError {
-            backend: "lab-es".into(),
-            message: message.into(),
-        };
+        let err = |kind: ErrorKind| BackendError::new("lab-es", kind);
+        let excerpt = |t: &str| Said::Excerpt(t.into());
         let cases = [
             (
-                r#"HTTP 401 Unauthorized: check the credentials ({"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/]","header":{"WWW-Au)"#,
+                ErrorKind::Credentials {
+                    status: 401,
+                    hint: "check the credentials".into(),
+                    said: excerpt(
+                        r#"{"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/]","header":{"WWW-Au"#,
+                    ),
+                },
                 "HTTP 401 Unauthorized: check the credentials: security_exception: missing authentication credentials for REST request [/]",
             ),
             (
-                r#"HTTP 400 Bad Request ({"error":{"root_cause":[{"type":"parsing_exception","reason":"unknown query [x] \"q\"","line":1}]}})"#,
+                ErrorKind::Status {
+                    status: 400,
+                    said: excerpt(
+                        r#"{"error":{"root_cause":[{"type":"parsing_exception","reason":"unknown query [x] \"q\"","line":1}]}}"#,
+                    ),
+                    attempts: None,
+                },
                 r#"HTTP 400 Bad Request: parsing_exception: unknown query [x] "q""#,
             ),
             (
-                r#"HTTP 503 Service Unavailable ({"error":{"root_cause":[{"type":"search_phase_execution_exception","reason":"all shards fai) after 4 attempts"#,
+                ErrorKind::Status {
+                    status: 503,
+                    said: excerpt(
+                        r#"{"error":{"root_cause":[{"type":"search_phase_execution_exception","reason":"all shards fai"#,
+                    ),
+                    attempts: Some(4),
+                },
                 "HTTP 503 Service Unavailable: search_phase_execution_exception: all shards fai after 4 attempts",
             ),
             (
-                "HTTP 502 Bad Gateway (<html>)",
+                ErrorKind::Status {
+                    status: 502,
+                    said: excerpt("<html>"),
+                    attempts: None,
+                },
                 "HTTP 502 Bad Gateway (<html>)",
             ),
             (
-                "request timed out after 4 attempts",
+                ErrorKind::Timeout {
+                    what: "request".into(),
+                    limit: None,
+                    attempts: Some(4),
+                },
                 "request timed out after 4 attempts",
             ),
         ];
-        for (message, want) in cases {
-            assert_eq!(explain(err(message)).message, want);
+        for (kind, want) in cases {
+            assert_eq!(explain(err(kind)).kind.to_string(), want);
         }
     }
 
@@ -355,12 +376,5 @@ mod tests {
         assert_eq!(t(json!("2025-06-01T12:03:12+0200")), Some(1_748_772_192));
         assert_eq!(t(json!(1_748_772_192_511_i64)), Some(1_748_772_192));
         assert_eq!(t(json!("yesterday")), None);
-    }
-
-    #[test]
-    fn mentions_searches_every_string_at_any_depth() {
-        let doc = json!({"a": [{"b": {"c.d": "x cp1234abcd y"}}], "n": 5});
-        assert!(mentions(&doc, "cp1234abcd"));
-        assert!(!mentions(&doc, "cp9999abcd"));
     }
 }

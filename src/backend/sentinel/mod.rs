@@ -1,7 +1,7 @@
 //! The `sentinel` backend: a Microsoft Sentinel (Log Analytics) workspace
 //! through the query API (`POST {url}/v1/workspaces/{workspace_id}/query`,
 //! body `{"query": "<KQL>", "timespan": "<start>/<end>"}`), authenticated
-//! with the client-credentials tokens of [`defender::token`].
+//! with the client-credentials tokens of [`super::microsoft`].
 //!
 //! Process telemetry comes from the table the profile names — Sysmon in
 //! `Event`, Windows security event 4688 in `SecurityEvent`, or the Defender
@@ -20,9 +20,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::defender::token::{self, TokenSource};
-use super::defender::{self, wire::Row};
-use super::http::Http;
+use super::attribution::{self, Window};
+use super::microsoft::table::{self, Row};
+use super::microsoft::{self, Client, kql};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
 
@@ -63,13 +63,16 @@ pub struct SentinelConfig {
     #[serde(default = "default_url")]
     pub url: String,
     /// Identity platform base URL (the tenant and `/oauth2/v2.0/token` follow).
-    #[serde(default = "default_token_url")]
+    #[serde(default = "microsoft::default_token_url")]
     pub token_url: String,
     /// Token scope.
     #[serde(default = "default_scope")]
     pub scope: String,
     /// Timeout of one request.
-    #[serde(default = "default_timeout", with = "crate::scenario::duration_text")]
+    #[serde(
+        default = "microsoft::default_timeout",
+        with = "crate::scenario::duration_text"
+    )]
     pub timeout: Duration,
     /// Extra CA certificate (PEM) to trust.
     #[serde(default)]
@@ -84,22 +87,14 @@ fn default_url() -> String {
     "https://api.loganalytics.io".into()
 }
 
-fn default_token_url() -> String {
-    token::MICROSOFT_LOGIN.into()
-}
-
 fn default_scope() -> String {
     "https://api.loganalytics.io/.default".into()
-}
-
-fn default_timeout() -> Duration {
-    Duration::from_secs(60)
 }
 
 impl SentinelConfig {
     /// Checks shape, no I/O.
     pub fn validate(&self) -> Result<(), String> {
-        token::validate_tenant(&self.tenant_id)?;
+        microsoft::validate_app(&microsoft::app_of!(self))?;
         let id_ok = !self.workspace_id.is_empty()
             && self
                 .workspace_id
@@ -111,15 +106,10 @@ impl SentinelConfig {
                 self.workspace_id.escape_debug()
             ));
         }
-        if self.client_id.trim().is_empty() {
-            return Err("client_id is empty".into());
-        }
         if self.process_table == ProcessTable::Sysmon && self.sysmon_query.trim().is_empty() {
             return Err("sysmon_query is empty".into());
         }
-        self.client_secret
-            .validate()
-            .map_err(|e| format!("client_secret: {e}"))
+        Ok(())
     }
 }
 
@@ -127,36 +117,23 @@ impl SentinelConfig {
 #[derive(Debug)]
 pub struct Sentinel {
     name: String,
-    http: Http,
-    tokens: TokenSource,
+    client: Client,
     config: SentinelConfig,
 }
 
 impl Sentinel {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.client.transcript()
+    }
+
     /// Builds the clients; reads the client secret.
     pub fn new(name: &str, config: &SentinelConfig) -> Result<Sentinel, BackendError> {
-        let refuse = |message: String| BackendError {
-            backend: name.into(),
-            message,
-        };
+        let refuse = |message: String| BackendError::config(name, message);
         config.validate().map_err(refuse)?;
-        let (tokens, http) = token::connect(
-            name,
-            token::MicrosoftApp {
-                tenant_id: &config.tenant_id,
-                client_id: &config.client_id,
-                client_secret: &config.client_secret,
-                token_url: &config.token_url,
-                scope: &config.scope,
-                url: &config.url,
-                ca_file: config.ca_file.as_deref(),
-                timeout: config.timeout,
-            },
-        )?;
         Ok(Sentinel {
             name: name.into(),
-            http,
-            tokens,
+            client: Client::connect(name, microsoft::app_of!(config))?,
             config: config.clone(),
         })
     }
@@ -170,29 +147,14 @@ impl Sentinel {
 
     /// Runs one query over `timespan`.
     async fn run(&self, kql: &str, timespan: &str) -> Result<Vec<Row>, BackendError> {
-        let token = self.tokens.token().await?;
-        let url = self.http.url(&format!(
-            "/v1/workspaces/{}/query",
-            self.config.workspace_id
-        ));
-        let body = serde_json::json!({ "query": kql, "timespan": timespan }).to_string();
-        let answer = self
-            .http
-            .send(|c| {
-                c.post(&url)
-                    .bearer_auth(token.expose())
-                    .header("content-type", "application/json; charset=utf-8")
-                    .body(body.clone())
-            })
-            .await?;
-        wire::parse_query(&answer).map_err(|message| self.error(message))
+        let path = format!("/v1/workspaces/{}/query", self.config.workspace_id);
+        let body = serde_json::json!({ "query": kql, "timespan": timespan });
+        let answer = self.client.post_json(&path, &body).await?;
+        table::parse_query(&answer).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
     fn error(&self, message: String) -> BackendError {
-        BackendError {
-            backend: self.name.clone(),
-            message,
-        }
+        BackendError::other(self.name.clone(), message)
     }
 
     /// One process query and one alert query for all runs of the query.
@@ -201,9 +163,9 @@ impl Sentinel {
             return Ok(Vec::new());
         }
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
-        let (from, to) = defender::window(q);
+        let Window { from, to } = Window::of(q.runs);
         let table = self.config.process_table;
-        let kql_error = |e: super::kql::KqlError| self.error(e.to_string());
+        let kql_error = |e: kql::KqlError| self.error(e.to_string());
         let events_kql = query::events(table, &self.config.sysmon_query, from, to, &tokens)
             .map_err(kql_error)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(kql_error)?;
@@ -211,25 +173,14 @@ impl Sentinel {
         let events = self.run(&events_kql, &timespan).await?;
         let alerts = self.run(&alerts_kql, &timespan).await?;
         let answered_at = Some(OffsetDateTime::now_utc());
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |row: &&Row| defender::wire::mentions(row, &run.token);
-                RunAnswer {
-                    events: events
-                        .iter()
-                        .filter(mine)
-                        .map(|r| wire::event(table, r))
-                        .collect(),
-                    alerts: alerts
-                        .iter()
-                        .filter(mine)
-                        .map(|r| wire::alert(r, &run.token))
-                        .collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &alerts,
+            |r| wire::event(table, r),
+            wire::alert,
+            answered_at,
+        ))
     }
 }
 
@@ -241,6 +192,20 @@ fn interval(from: OffsetDateTime, to: OffsetDateTime) -> Result<String, String> 
             .map_err(|e| format!("format the query timespan: {e}"))
     };
     Ok(format!("{}/{}", utc(from)?, utc(to)?))
+}
+
+inherent_backend!(Sentinel, "sentinel", polls: true, transcript);
+
+impl super::Plugin for Sentinel {
+    type Config = SentinelConfig;
+
+    fn validate(c: &SentinelConfig) -> Result<(), String> {
+        c.validate()
+    }
+
+    fn build(c: &SentinelConfig, ctx: super::Context<'_>) -> Result<Sentinel, BackendError> {
+        Sentinel::new(ctx.name, c)
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 use time::OffsetDateTime;
 
 use super::ProcessTable;
-use crate::backend::defender;
-use crate::backend::kql::{self, KqlError};
+use crate::backend::microsoft::device;
+use crate::backend::microsoft::kql::{self, KqlError};
 
 /// The default `sysmon_query`: Sysmon process (1) and file (11) events
 /// from the legacy agent's `Event` table, their `EventData` XML unpacked
@@ -30,37 +30,40 @@ pub fn events(
     to: OffsetDateTime,
     tokens: &[&str],
 ) -> Result<String, KqlError> {
-    let window = kql::between("TimeGenerated", from, to)?;
-    Ok(match table {
-        ProcessTable::Device => defender::query::events("TimeGenerated", from, to, tokens)?,
-        ProcessTable::Security4688 => format!(
-            "SecurityEvent\n\
-             | where {window}\n\
-             | where EventID == 4688\n\
-             | where {}\n\
-             | project TimeGenerated, Computer, NewProcessName, NewProcessId, ProcessId, \
-             ParentProcessName, CommandLine, SubjectUserName\n\
-             | order by TimeGenerated asc",
-            kql::any_column_contains(&["CommandLine", "NewProcessName"], tokens)?
+    let search = |source, filters, columns, project| {
+        kql::search(&kql::Search {
+            source,
+            time: "TimeGenerated",
+            from,
+            to,
+            filters,
+            columns,
+            tokens,
+            project,
+        })
+    };
+    match table {
+        ProcessTable::Device => device::events("TimeGenerated", from, to, tokens),
+        ProcessTable::Security4688 => search(
+            "SecurityEvent",
+            &["EventID == 4688"],
+            &["CommandLine", "NewProcessName"],
+            "TimeGenerated, Computer, NewProcessName, NewProcessId, ProcessId, \
+             ParentProcessName, CommandLine, SubjectUserName",
         ),
-        ProcessTable::Sysmon => format!(
-            "{sysmon}\n\
-             | where {window}\n\
-             | where {}\n\
-             | project TimeGenerated, Computer, EventID, Image, CommandLine, ProcessId, \
-             ParentProcessId, ParentImage, ParentCommandLine, User, TargetFilename\n\
-             | order by TimeGenerated asc",
-            kql::any_column_contains(
-                &[
-                    "CommandLine",
-                    "ParentCommandLine",
-                    "Image",
-                    "TargetFilename"
-                ],
-                tokens
-            )?
+        ProcessTable::Sysmon => search(
+            sysmon,
+            &[],
+            &[
+                "CommandLine",
+                "ParentCommandLine",
+                "Image",
+                "TargetFilename",
+            ],
+            "TimeGenerated, Computer, EventID, Image, CommandLine, ProcessId, \
+             ParentProcessId, ParentImage, ParentCommandLine, User, TargetFilename",
         ),
-    })
+    }
 }
 
 /// Alerts whose entities or extended properties mention any of `tokens`.
@@ -69,16 +72,17 @@ pub fn alerts(
     to: OffsetDateTime,
     tokens: &[&str],
 ) -> Result<String, KqlError> {
-    Ok(format!(
-        "SecurityAlert\n\
-         | where {}\n\
-         | where {}\n\
-         | project TimeGenerated, AlertName, SystemAlertId, AlertSeverity, Tactics, Techniques, \
-         Entities, ExtendedProperties, ProviderName\n\
-         | order by TimeGenerated asc",
-        kql::between("TimeGenerated", from, to)?,
-        kql::any_column_contains(&["Entities", "ExtendedProperties"], tokens)?,
-    ))
+    kql::search(&kql::Search {
+        source: "SecurityAlert",
+        time: "TimeGenerated",
+        from,
+        to,
+        filters: &[],
+        columns: &["Entities", "ExtendedProperties"],
+        tokens,
+        project: "TimeGenerated, AlertName, SystemAlertId, AlertSeverity, Tactics, Techniques, \
+                  Entities, ExtendedProperties, ProviderName",
+    })
 }
 
 /// The query `check` runs: proves the token, the workspace and the

@@ -6,9 +6,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::backend::conformance::suite::Fixture;
 use crate::backend::conformance::{Answer, Server};
-use crate::backend::defender::fixture::{
-    self, ACCESS_TOKEN, CLIENT_SECRET, CMD, DOC, OTHER, TOKEN, WORD,
+use crate::backend::microsoft::fixture::{
+    self, ACCESS_TOKEN, CMD, DOC, TOKEN, WORD,
 };
 use crate::record::Verdict;
 
@@ -17,22 +18,9 @@ const SYSMON: &str = "TimeGenerated Computer EventID Image CommandLine ProcessId
 const ALERT: &str = "TimeGenerated AlertName SystemAlertId AlertSeverity Tactics Techniques Entities ExtendedProperties ProviderName";
 
 fn backend(url: &str, table: ProcessTable) -> Result<Sentinel, BackendError> {
-    fixture::with_secret(|client_secret| {
-        let config = SentinelConfig {
-            tenant_id: "contoso.onmicrosoft.com".into(),
-            client_id: "app-id".into(),
-            client_secret,
-            workspace_id: WORKSPACE.into(),
-            process_table: table,
-            sysmon_query: default_sysmon(),
-            url: url.into(),
-            token_url: url.into(),
-            scope: default_scope(),
-            timeout: Duration::from_millis(800),
-            ca_file: None,
-        };
-        Sentinel::new("lab-sentinel", &config)
-    })
+    let mut config = SentinelFixture::config(url);
+    config.process_table = table;
+    Sentinel::new("lab-sentinel", &config)
 }
 
 /// A Log Analytics answer; every cell a string, as the service often sends.
@@ -112,23 +100,11 @@ fn token() -> Answer {
 }
 
 async fn ask(table: ProcessTable, script: Vec<Answer>) -> (Result<Vec<RunAnswer>, String>, Server) {
-    let server = Server::start(script).await;
-    let got = match backend(&server.url, table) {
-        Ok(b) => b
-            .query(Query {
-                runs: &[fixture::run()],
-            })
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    (got, server)
+    fixture::ask(script, |url| backend(url, table)).await
 }
 
 fn verdicts(got: &Result<Vec<RunAnswer>, String>) -> Result<Vec<Verdict>, String> {
-    let run = fixture::run();
-    got.clone()
-        .map(|a| fixture::verdicts(&run, &a[0], "sentinel"))
+    fixture::verdicts_of(got)
 }
 
 #[tokio::test]
@@ -167,32 +143,6 @@ async fn hit_with_an_alert_is_alerted_with_one_token_and_two_queries() {
     let alerts = got.map(|mut a| a.remove(0).alerts).unwrap_or_default();
     assert_eq!(alerts[0].tags, ["attack.t1204", "attack.execution"]);
     assert_eq!(alerts[0].event.fields["Image"], json!(CMD));
-}
-
-#[tokio::test]
-async fn miss_and_another_runs_token_are_missed() {
-    let other = answer(SYSMON, &[sysmon(OTHER, 11, 10, CMD, WORD)]);
-    let script = vec![token(), Answer::ok(other), Answer::ok(alert(OTHER))];
-    let (got, _s) = ask(ProcessTable::Sysmon, script).await;
-    assert_eq!(verdicts(&got), Ok(vec![Verdict::Missed; 4]));
-    let (got, _s) = ask(ProcessTable::Sysmon, vec![token(), empty(SYSMON)]).await;
-    assert_eq!(verdicts(&got), Ok(vec![Verdict::Missed; 4]));
-}
-
-#[tokio::test]
-async fn a_child_under_another_parent_is_observed_but_not_linked() {
-    let script = vec![token(), Answer::ok(chain(99)), empty(ALERT)];
-    let (got, _s) = ask(ProcessTable::Sysmon, script).await;
-    let answers = got.unwrap_or_default();
-    let run = fixture::run();
-    assert_eq!(
-        fixture::verdicts(&run, &answers[0], "sentinel"),
-        vec![Verdict::Observed; 4]
-    );
-    assert_eq!(
-        fixture::spawn_linked(&run, &answers[0], "sentinel"),
-        Some(false)
-    );
 }
 
 #[tokio::test]
@@ -295,67 +245,7 @@ async fn the_device_profile_reads_defender_tables_from_the_workspace() {
 }
 
 #[tokio::test]
-async fn auth_failures_name_backend_and_status_and_never_the_secret() {
-    for status in [401, 403] {
-        let body = r#"{"error":{"code":"InsufficientAccessError","message":"The provided credentials have insufficient access"}}"#;
-        let (got, server) = ask(
-            ProcessTable::Sysmon,
-            vec![token(), Answer::status(status, body)],
-        )
-        .await;
-        let err = got.err().unwrap_or_default();
-        assert!(
-            err.contains("lab-sentinel") && err.contains(&status.to_string()),
-            "{err}"
-        );
-        assert!(
-            !err.contains(CLIENT_SECRET) && !err.contains(ACCESS_TOKEN),
-            "{err}"
-        );
-        assert_eq!(
-            server.requests().len(),
-            2,
-            "credentials errors are not retried"
-        );
-    }
-    let aadsts = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#;
-    let (got, server) = ask(ProcessTable::Sysmon, vec![Answer::status(401, aadsts)]).await;
-    let err = got.err().unwrap_or_default();
-    for part in ["lab-sentinel", "access token", "401", "AADSTS7000215"] {
-        assert!(err.contains(part), "{err}");
-    }
-    assert!(!err.contains(CLIENT_SECRET), "{err}");
-    assert_eq!(server.requests().len(), 1);
-}
-
-#[tokio::test]
-async fn rate_limits_and_server_errors_are_retried() {
-    let mut limited = Answer::status(429, r#"{"error":{"code":"ThrottledError"}}"#);
-    limited.headers.push(("retry-after", "1".into()));
-    let script = vec![
-        token(),
-        limited,
-        Answer::status(500, "oops"),
-        Answer::ok(chain(10)),
-        empty(ALERT),
-    ];
-    let (got, server) = ask(ProcessTable::Sysmon, script).await;
-    assert_eq!(verdicts(&got), Ok(vec![Verdict::Observed; 4]));
-    assert_eq!(server.requests().len(), 5);
-}
-
-#[tokio::test]
-async fn timeouts_malformed_and_failed_queries_are_errors_not_misses() {
-    let mut slow = empty(SYSMON);
-    slow.delay = Duration::from_secs(3);
-    let (got, _s) = ask(ProcessTable::Sysmon, vec![token(), slow]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(
-        err.contains("timed out") && err.contains("lab-sentinel"),
-        "{err}"
-    );
-    let (got, _s) = ask(ProcessTable::Sysmon, vec![token(), Answer::ok("{not json")]).await;
-    assert!(got.err().unwrap_or_default().contains("malformed"));
+async fn a_failed_or_partial_query_is_an_error_not_a_miss() {
     let partial =
         r#"{"tables":[],"error":{"code":"PartialError","message":"query exceeded limits"}}"#;
     let (got, _s) = ask(ProcessTable::Sysmon, vec![token(), Answer::ok(partial)]).await;
@@ -418,3 +308,47 @@ fn profiles_parse_with_defaults_and_bad_values_are_refused() {
     bad.workspace_id = "x/../../other?".into();
     assert!(bad.validate().is_err_and(|e| e.contains("workspace_id")));
 }
+
+/// The Log Analytics query API's answers for the shared conformance cases.
+struct SentinelFixture;
+
+impl Fixture for SentinelFixture {
+    type Backend = Sentinel;
+
+    fn config(url: &str) -> SentinelConfig {
+        SentinelConfig {
+            tenant_id: "contoso.onmicrosoft.com".into(),
+            client_id: "app-id".into(),
+            client_secret: fixture::secret_env(),
+            workspace_id: WORKSPACE.into(),
+            process_table: ProcessTable::Sysmon,
+            sysmon_query: default_sysmon(),
+            url: url.into(),
+            token_url: url.into(),
+            scope: default_scope(),
+            timeout: Duration::from_millis(800),
+            ca_file: None,
+        }
+    }
+
+    fixture::microsoft_fixture!();
+
+    fn chain(token: &str, parent: u32) -> Vec<Answer> {
+        let events = answer(
+            SYSMON,
+            &[
+                sysmon_file(&DOC.replace(TOKEN, token)),
+                sysmon(token, 10, 4, WORD, r"C:\Windows\explorer.exe"),
+                sysmon(token, 11, parent.into(), CMD, WORD),
+            ],
+        );
+        vec![Answer::ok(events), Answer::ok(alert(token))]
+    }
+
+    fn miss() -> Vec<Answer> {
+        vec![empty(SYSMON), empty(ALERT)]
+    }
+
+}
+
+crate::backend::conformance::conformance_suite!(SentinelFixture);

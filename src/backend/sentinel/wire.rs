@@ -7,69 +7,10 @@ use time::OffsetDateTime;
 
 use super::ProcessTable;
 use crate::backend::BackendAlert;
-use crate::backend::defender::attack;
-use crate::backend::defender::wire::{Row, device_event, full_path, pid, pid_of, text, time_of};
+use crate::backend::microsoft::attack;
+use crate::backend::microsoft::device::device_event;
+use crate::backend::microsoft::table::{Row, full_path, pid, pid_of, put, put_pid, text, time_of};
 use crate::telemetry::{Category, Event};
-
-/// The rows of the `PrimaryResult` table (or the first table), each keyed
-/// by column name. An `error` in the answer, even beside tables (a partial
-/// result), is an error: a partial answer would read as a miss.
-pub fn parse_query(body: &[u8]) -> Result<Vec<Row>, String> {
-    let answer: Map<String, Value> =
-        serde_json::from_slice(body).map_err(|e| format!("malformed query answer: {e}"))?;
-    if let Some(err) = answer.get("error").filter(|e| !e.is_null()) {
-        let code = err.get("code").and_then(Value::as_str).unwrap_or("error");
-        let message = err.get("message").and_then(Value::as_str).unwrap_or("");
-        return Err(format!("the query failed: {code}: {message}"));
-    }
-    let tables = answer
-        .get("tables")
-        .and_then(Value::as_array)
-        .ok_or("malformed query answer: no `tables`")?;
-    let table = tables
-        .iter()
-        .find(|t| t.get("name").and_then(Value::as_str) == Some("PrimaryResult"))
-        .or_else(|| tables.first());
-    let Some(table) = table else {
-        return Ok(Vec::new());
-    };
-    let columns: Vec<String> = table
-        .get("columns")
-        .and_then(Value::as_array)
-        .ok_or("malformed query answer: a table without `columns`")?
-        .iter()
-        .map(|c| {
-            c.get("name")
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or_else(|| "malformed query answer: a column without a name".to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    let rows = table
-        .get("rows")
-        .and_then(Value::as_array)
-        .ok_or("malformed query answer: a table without `rows`")?;
-    rows.iter()
-        .map(|r| match r {
-            Value::Array(cells) if cells.len() == columns.len() => {
-                Ok(columns.iter().cloned().zip(cells.iter().cloned()).collect())
-            }
-            _ => Err("malformed query answer: a row does not match the columns".to_string()),
-        })
-        .collect()
-}
-
-fn put(fields: &mut Row, key: &str, v: Option<String>) {
-    if let Some(v) = v {
-        fields.insert(key.into(), Value::String(v));
-    }
-}
-
-fn put_pid(fields: &mut Row, key: &str, v: Option<u64>) {
-    if let Some(v) = v {
-        fields.insert(key.into(), Value::from(v));
-    }
-}
 
 /// A row of the profile's process table as an event with the Sysmon names.
 pub fn event(table: ProcessTable, row: &Row) -> Event {
@@ -217,26 +158,6 @@ pub fn alert(row: &Row, token: &str) -> BackendAlert {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn positional_rows_become_keyed_rows_and_errors_are_raised() {
-        let body = br#"{"tables":[{"name":"PrimaryResult","columns":[{"name":"A","type":"string"},{"name":"N","type":"long"}],"rows":[["x","1"],[null,"2"]]}]}"#;
-        let rows = parse_query(body).unwrap_or_default();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0]["A"], json!("x"));
-        assert_eq!(pid_of(&rows[1], "N"), Some(2));
-        let bad: [&[u8]; 5] = [
-            b"{not json",
-            b"{}",
-            br#"{"tables":[{"name":"PrimaryResult","columns":[{"name":"A"}],"rows":[["x","extra"]]}]}"#,
-            br#"{"error":{"code":"BadArgumentError","message":"Failed to resolve table"}}"#,
-            br#"{"tables":[],"error":{"code":"PartialError","message":"limit"}}"#,
-        ];
-        for b in bad {
-            assert!(parse_query(b).is_err(), "{}", String::from_utf8_lossy(b));
-        }
-        assert_eq!(parse_query(br#"{"tables":[]}"#), Ok(vec![]));
-    }
 
     #[test]
     fn security_4688_rows_read_hex_pids_and_the_creator_as_parent() {

@@ -13,6 +13,7 @@ mod wire;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::attribution::{self, Window};
 use super::http::{AuthConfig, Http, HttpConfig};
 use super::{BackendAlert, BackendError, Query, RunAnswer};
 use crate::telemetry::{Category, Event};
@@ -63,12 +64,17 @@ pub struct Splunk {
 }
 
 impl Splunk {
+    /// Where the HTTP exchanges are recorded.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        self.http.transcript()
+    }
+
     /// Builds the client; reads the secrets.
     pub fn new(name: &str, config: &SplunkConfig) -> Result<Splunk, BackendError> {
-        let auth = config.auth.resolve().map_err(|message| BackendError {
-            backend: name.into(),
-            message,
-        })?;
+        let auth = config
+            .auth
+            .resolve()
+            .map_err(|message| BackendError::config(name, message))?;
         let http = HttpConfig {
             url: config.url.clone(),
             ca_file: config.ca_file.clone(),
@@ -102,52 +108,30 @@ impl Splunk {
             form.push(("latest_time".into(), to.to_string()));
         }
         let body = self.http.send(|c| c.post(&url).form(&form)).await?;
-        wire::parse_export(&body).map_err(|message| BackendError {
-            backend: self.name.clone(),
-            message,
-        })
+        wire::parse_export(&body).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
     /// One events export and one notables export for all runs of the query.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
-        let window = window(q);
-        let refuse = |message: String| BackendError {
-            backend: self.name.clone(),
-            message,
-        };
+        let w = Window::of(q.runs);
+        let window = (w.from.unix_timestamp(), w.to.unix_timestamp());
+        let refuse = |message: String| BackendError::other(self.name.clone(), message);
         let events_spl = events_search(&self.config.events_search, &tokens).map_err(refuse)?;
         let notables_spl =
             notables_search(&self.config.notables_search, &tokens).map_err(refuse)?;
         let events = self.export(&events_spl, Some(window)).await?;
         let notables = self.export(&notables_spl, Some(window)).await?;
         let answered_at = Some(OffsetDateTime::now_utc());
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mine = |row: &&serde_json::Map<String, serde_json::Value>| {
-                    wire::mentions(row, &run.token)
-                };
-                RunAnswer {
-                    events: events.iter().filter(mine).map(wire::event).collect(),
-                    alerts: notables.iter().filter(mine).map(wire::notable).collect(),
-                    answered_at,
-                }
-            })
-            .collect())
+        Ok(attribution::answers(
+            q.runs,
+            &events,
+            &notables,
+            wire::event,
+            |row, _| wire::notable(row),
+            answered_at,
+        ))
     }
-}
-
-/// The searched time window: the runs' span, a minute of slack before, up to now.
-fn window(q: Query<'_>) -> (i64, i64) {
-    let from = q
-        .runs
-        .iter()
-        .map(|r| r.started_at.unix_timestamp())
-        .min()
-        .unwrap_or(0)
-        - 60;
-    (from, OffsetDateTime::now_utc().unix_timestamp() + 60)
 }
 
 /// Builds an alert from a notable row; the event is what the notable says
@@ -202,6 +186,20 @@ pub(crate) fn alert_from(
             hop: None,
             fields,
         },
+    }
+}
+
+inherent_backend!(Splunk, "splunk", polls: true, transcript);
+
+impl super::Plugin for Splunk {
+    type Config = SplunkConfig;
+
+    fn validate(c: &SplunkConfig) -> Result<(), String> {
+        c.auth.validate()
+    }
+
+    fn build(c: &SplunkConfig, ctx: super::Context<'_>) -> Result<Splunk, BackendError> {
+        Splunk::new(ctx.name, c)
     }
 }
 

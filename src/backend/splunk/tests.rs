@@ -5,27 +5,20 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::*;
-use crate::backend::conformance::{Answer, Server};
+use crate::backend::conformance::{Answer, Seen, Server};
 use crate::backend::http::AuthConfig;
 use crate::record::{ScenarioRun, Verdict};
-use crate::secret::SecretRef;
 
-const TOKEN: &str = "cp00000000aa";
+use crate::backend::conformance::suite::{Fixture, TOKEN};
 const SECRET: &str = "s3cr3t-splunk-token-value";
 
 fn config(url: &str) -> SplunkConfig {
-    // SAFETY of the test: a unique variable name per process, set before any thread reads it.
-    let var = format!("CHAINPROOF_TEST_SPLUNK_{}", std::process::id());
-    unsafe { std::env::set_var(&var, SECRET) };
     SplunkConfig {
         url: url.into(),
         ca_file: None,
         timeout: Duration::from_millis(800),
         auth: AuthConfig::Bearer {
-            token: SecretRef {
-                env: Some(var),
-                file: None,
-            },
+            token: crate::backend::conformance::env_secret("SPLUNK", SECRET),
         },
         events_search: "search index=*".into(),
         notables_search: "search `notable`".into(),
@@ -97,87 +90,45 @@ async fn hit_with_notable_is_alerted_and_one_export_per_kind() {
     );
 }
 
-#[tokio::test]
-async fn miss_and_another_runs_token_are_missed() {
-    let other = row("cp00000000bb", 10, 1, "/w/program/soffice.bin");
-    let (got, _s) = verdicts(vec![Answer::ok(format!("{other}\n")), Answer::ok("")]).await;
-    assert_eq!(
-        got,
-        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
-    );
-}
+/// Splunk's export answers for the shared conformance cases.
+struct SplunkFixture;
 
-#[tokio::test]
-async fn a_child_under_another_parent_is_observed_but_not_linked() {
-    let events = format!(
-        "{}\n{}\n",
-        row(TOKEN, 10, 1, "/w/program/soffice.bin"),
-        row(TOKEN, 11, 99, "/usr/bin/dash")
-    );
-    let server = Server::start(vec![Answer::ok(events), Answer::ok("")]).await;
-    let backend = Splunk::new("lab-splunk", &config(&server.url)).unwrap_or_else(|e| panic!("{e}"));
-    let mut r = run();
-    r.hops[1].parent_pid = Some(10);
-    let runs = [r];
-    let answers = backend
-        .query(Query { runs: &runs })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let v = crate::verify::decide(
-        &runs[0],
-        None,
-        Ok(answers[0].clone()),
-        "splunk",
-        OffsetDateTime::now_utc(),
-    );
-    assert_eq!(v.hops[1].verdict, Verdict::Observed);
-    assert_eq!(v.hops[1].linked, Some(false));
-}
+impl Fixture for SplunkFixture {
+    type Backend = Splunk;
 
-#[tokio::test]
-async fn auth_failures_name_backend_and_status_and_never_the_secret() {
-    for status in [401, 403] {
-        let body = r#"{"messages":[{"type":"WARN","text":"call not properly authenticated"}]}"#;
-        let (got, server) = verdicts(vec![Answer::status(status, body)]).await;
-        let err = got.err().unwrap_or_default();
-        assert!(
-            err.contains("lab-splunk") && err.contains(&status.to_string()),
-            "{err}"
+    fn config(url: &str) -> SplunkConfig {
+        config(url)
+    }
+
+    fn secret() -> &'static str {
+        SECRET
+    }
+
+    fn chain(token: &str, parent: u32) -> Vec<Answer> {
+        let events = format!(
+            "{}\n{}\n",
+            row(token, 10, 1, "/w/program/soffice.bin"),
+            row(token, 11, parent, "/usr/bin/dash")
         );
-        assert!(!err.contains(SECRET), "{err}");
-        assert_eq!(
-            server.requests().len(),
-            1,
-            "credentials errors are not retried"
-        );
+        vec![
+            Answer::ok(events),
+            Answer::ok(NOTABLE.replace(TOKEN, token)),
+        ]
+    }
+
+    fn miss() -> Vec<Answer> {
+        vec![Answer::ok(""), Answer::ok("")]
+    }
+
+    const HOSTILE: &'static str = r#"cp"x\y | delete"#;
+
+    fn escaped() -> Option<&'static str> {
+        Some(r#""cp\"x\\y | delete""#)
+    }
+
+    fn query_text(seen: &Seen) -> String {
+        crate::backend::conformance::form_field(&seen.body, "search")
     }
 }
 
-#[tokio::test]
-async fn rate_limits_and_server_errors_are_retried() {
-    let mut limited = Answer::status(429, "slow down");
-    limited.headers.push(("retry-after", "1".into()));
-    let script = vec![
-        limited,
-        Answer::status(500, "oops"),
-        Answer::ok(""),
-        Answer::ok(""),
-    ];
-    let (got, server) = verdicts(script).await;
-    assert_eq!(
-        got,
-        Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
-    );
-    assert_eq!(server.requests().len(), 4);
-}
-
-#[tokio::test]
-async fn timeouts_and_malformed_answers_are_errors_not_misses() {
-    let mut slow = Answer::ok("");
-    slow.delay = Duration::from_secs(3);
-    let (got, _s) = verdicts(vec![slow]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(err.contains("timed out"), "{err}");
-    let (got, _s) = verdicts(vec![Answer::ok("{not json\n")]).await;
-    assert!(got.err().unwrap_or_default().contains("malformed"));
-}
+crate::backend::conformance::conformance_suite!(SplunkFixture);

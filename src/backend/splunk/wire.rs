@@ -7,14 +7,15 @@ use time::OffsetDateTime;
 
 use super::alert_from;
 use crate::backend::BackendAlert;
+use crate::backend::ErrorKind;
 use crate::telemetry::{Category, Event};
 
 type Row = Map<String, Value>;
 
 /// Parses an export body into result rows; a FATAL/ERROR message is an error.
-pub fn parse_export(body: &[u8]) -> Result<Vec<Row>, String> {
-    let text =
-        std::str::from_utf8(body).map_err(|_| "the export answer is not UTF-8".to_string())?;
+pub fn parse_export(body: &[u8]) -> Result<Vec<Row>, ErrorKind> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ErrorKind::malformed("export answer", "not UTF-8"))?;
     let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -22,7 +23,7 @@ pub fn parse_export(body: &[u8]) -> Result<Vec<Row>, String> {
             continue;
         }
         let obj: Row = serde_json::from_str(line)
-            .map_err(|e| format!("malformed export line {}: {e}", n + 1))?;
+            .map_err(|e| ErrorKind::malformed(format!("export line {}", n + 1), e))?;
         for m in obj
             .get("messages")
             .and_then(Value::as_array)
@@ -32,7 +33,7 @@ pub fn parse_export(body: &[u8]) -> Result<Vec<Row>, String> {
             let kind = m.get("type").and_then(Value::as_str).unwrap_or_default();
             if matches!(kind, "FATAL" | "ERROR") {
                 let text = m.get("text").and_then(Value::as_str).unwrap_or_default();
-                return Err(format!("search failed: {text}"));
+                return Err(ErrorKind::Other(format!("search failed: {text}")));
             }
         }
         if obj.get("preview").and_then(Value::as_bool) == Some(true) {
@@ -61,17 +62,6 @@ pub fn texts(row: &Row, key: &str) -> Vec<String> {
         Some(Value::Number(n)) => vec![n.to_string()],
         _ => Vec::new(),
     }
-}
-
-/// True when any field of the row holds `token`.
-pub fn mentions(row: &Row, token: &str) -> bool {
-    row.values().any(|v| match v {
-        Value::String(s) => s.contains(token),
-        Value::Array(a) => a
-            .iter()
-            .any(|x| x.as_str().is_some_and(|s| s.contains(token))),
-        _ => false,
-    })
 }
 
 fn time_of(row: &Row) -> Option<OffsetDateTime> {
@@ -145,9 +135,14 @@ mod tests {
         assert_eq!(texts(&rows[0], "x"), ["a", "b"]);
         let failed = br#"{"messages":[{"type":"FATAL","text":"Error in 'search' command"}]}"#;
         assert_eq!(
-            parse_export(failed).err().as_deref(),
-            Some("search failed: Error in 'search' command")
+            parse_export(failed).err(),
+            Some(ErrorKind::Other(
+                "search failed: Error in 'search' command".into()
+            ))
         );
-        assert!(parse_export(b"{not json").is_err());
+        assert!(matches!(
+            parse_export(b"{not json"),
+            Err(ErrorKind::Malformed { .. })
+        ));
     }
 }

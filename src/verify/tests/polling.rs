@@ -49,7 +49,7 @@ fn calls(b: &AnyBackend) -> Vec<usize> {
 #[tokio::test(start_paused = true)]
 async fn polls_with_backoff_until_every_run_is_settled() {
     let script: Vec<Round> = vec![Ok(nothing), Ok(nothing), Ok(everything)];
-    let backend = AnyBackend::Fake(Fake::new(script));
+    let backend = AnyBackend::Fake(Box::new(Fake::new(script)));
     let mut runs = vec![chain(), chain(), chain()];
     let start = tokio::time::Instant::now();
     verify(
@@ -80,9 +80,9 @@ async fn polls_with_backoff_until_every_run_is_settled() {
 
 #[tokio::test(start_paused = true)]
 async fn a_backend_failing_until_the_deadline_leaves_inconclusive() {
-    let backend = AnyBackend::Fake(Fake::new(vec![
-        Err("HTTP 500 Internal Server Error".into()),
-    ]));
+    let backend = AnyBackend::Fake(Box::new(Fake::new(vec![Err(
+        "HTTP 500 Internal Server Error".into(),
+    )])));
     let mut runs = vec![chain()];
     let start = tokio::time::Instant::now();
     verify(
@@ -113,7 +113,7 @@ async fn settled_runs_leave_the_batch_and_missed_stays_missed_at_the_deadline() 
             RunAnswer::default()
         }
     }
-    let backend = AnyBackend::Fake(Fake::new(vec![Ok(first_only)]));
+    let backend = AnyBackend::Fake(Box::new(Fake::new(vec![Ok(first_only)])));
     let mut a = chain();
     a.token = "cp0000000001".into();
     let mut b = chain();
@@ -140,7 +140,7 @@ async fn settled_runs_leave_the_batch_and_missed_stays_missed_at_the_deadline() 
 /// instead of at the 60 s deadline.
 #[tokio::test(start_paused = true)]
 async fn a_stop_between_rounds_ends_verification_with_interrupted_hops() {
-    let backend = AnyBackend::Fake(Fake::new(vec![Ok(nothing)]));
+    let backend = AnyBackend::Fake(Box::new(Fake::new(vec![Ok(nothing)])));
     let mut runs = vec![chain()];
     let (tx, mut stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -165,7 +165,7 @@ async fn a_stop_between_rounds_ends_verification_with_interrupted_hops() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stop_before_verification_asks_nothing() {
-    let backend = AnyBackend::Fake(Fake::new(vec![Ok(everything)]));
+    let backend = AnyBackend::Fake(Box::new(Fake::new(vec![Ok(everything)])));
     let mut runs = vec![chain()];
     let (tx, mut stop) = tokio::sync::watch::channel(false);
     let _ = tx.send(true);

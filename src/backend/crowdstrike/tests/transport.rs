@@ -1,20 +1,22 @@
 //! The transport against the local server: credentials, token renewal,
 //! Falcon's rate-limit headers, retries, timeouts, malformed answers.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use super::*;
+use crate::backend::ErrorKind;
+use crate::backend::conformance::suite;
 
 #[tokio::test]
 async fn credential_failures_name_backend_and_status_and_never_the_secret() {
     let denied =
         r#"{"meta":{},"errors":[{"code":401,"message":"access denied, invalid bearer token"}]}"#;
+    // Wrong client credentials are the shared suite's 401 and 403.
     let cases = [
-        // Wrong client credentials: the token request fails at once.
-        (vec![Answer::status(401, denied)], "401", 1),
-        (vec![Answer::status(403, denied)], "403", 1),
         // A missing scope: the API refuses, no retry.
-        (vec![oauth(), Answer::status(403, denied)], "403", 2),
+        (vec![oauth(), Answer::status(403, denied)], 403, 2),
         // A token refused by the API is renewed once, then the 401 stands.
         (
             vec![
@@ -23,16 +25,23 @@ async fn credential_failures_name_backend_and_status_and_never_the_secret() {
                 oauth(),
                 Answer::status(401, denied),
             ],
-            "401",
+            401,
             4,
         ),
     ];
     for (script, status, requests) in cases {
-        let (got, server) = verdicts(script).await;
-        let err = got.err().unwrap_or_default();
-        assert!(err.contains("lab-falcon") && err.contains(status), "{err}");
-        assert!(!err.contains(SECRET) && !err.contains(BEARER), "{err}");
-        assert_eq!(server.requests().len(), requests, "{err}");
+        let (e, server) = suite::fails::<FalconFixture>(script).await;
+        let hint = if status == 401 {
+            client::POLICY.unauthorized
+        } else {
+            client::POLICY.forbidden
+        };
+        assert!(
+            matches!(&e.kind, ErrorKind::Credentials { status: s, hint: h, .. } if *s == status && h == hint),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains(BEARER), "{e}");
+        assert_eq!(server.requests().len(), requests, "{e}");
     }
 }
 
@@ -60,8 +69,8 @@ fn epoch_in(secs: u64) -> String {
     (now.as_secs() + secs).to_string()
 }
 
-#[tokio::test]
-async fn rate_limits_wait_for_falcons_reset_and_server_errors_are_retried() {
+#[tokio::test(start_paused = true)]
+async fn rate_limits_wait_for_falcons_reset() {
     let mut limited = Answer::status(
         429,
         r#"{"errors":[{"code":429,"message":"API rate limit exceeded."}]}"#,
@@ -70,62 +79,53 @@ async fn rate_limits_wait_for_falcons_reset_and_server_errors_are_retried() {
     limited.headers.push(("x-ratelimit-remaining", "0".into()));
     limited
         .headers
-        .push(("x-ratelimit-retryafter", epoch_in(1)));
-    let script = vec![limited, oauth(), Answer::status(500, "oops"), ids(&[], 0)];
-    let (got, server) = verdicts(script).await;
+        .push(("x-ratelimit-retryafter", epoch_in(5)));
+    let start = Instant::now();
+    let (got, server) = verdicts(vec![limited, oauth(), ids(&[], 0)]).await;
     assert_eq!(
         got,
         Ok(vec![Verdict::Missed, Verdict::Missed, Verdict::Missed])
     );
-    assert_eq!(server.requests().len(), 4);
+    assert_eq!(server.requests().len(), 3);
+    // The reset is whole epoch seconds away: between 4 and 5 s from now.
+    assert!(start.elapsed() >= Duration::from_secs(4), "{:?}", start.elapsed());
     let mut far = Answer::status(429, "slow down");
     far.headers.push(("x-ratelimit-retryafter", epoch_in(3600)));
-    let (got, server) = verdicts(vec![far]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(err.contains("429") && err.contains("too long"), "{err}");
+    let (e, server) = suite::fails::<FalconFixture>(vec![far]).await;
+    assert!(
+        matches!(e.kind, ErrorKind::RateLimited { attempts: None, retry_after: Some(d), .. } if d.as_secs() > 3500),
+        "{e:?}"
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_exhausted_window_pauses_the_next_request() {
     let mut last = oauth();
     last.headers.push(("x-ratelimit-remaining", "0".into()));
-    last.headers.push(("x-ratelimit-retryafter", epoch_in(2)));
+    last.headers.push(("x-ratelimit-retryafter", epoch_in(3)));
     let start = Instant::now();
     let (got, _s) = verdicts(vec![last, ids(&[], 0)]).await;
     assert!(got.is_ok(), "{got:?}");
     assert!(
-        start.elapsed() >= Duration::from_millis(900),
+        start.elapsed() >= Duration::from_secs(2),
         "{:?}",
         start.elapsed()
     );
 }
 
 #[tokio::test]
-async fn timeouts_and_malformed_answers_are_errors_not_misses() {
-    let mut slow = oauth();
-    slow.delay = Duration::from_secs(3);
-    let (got, _s) = verdicts(vec![slow]).await;
-    let err = got.err().unwrap_or_default();
-    assert!(
-        err.contains("lab-falcon") && err.contains("timed out"),
-        "{err}"
-    );
+async fn malformed_tokens_and_alerts_and_refused_queries_are_errors_not_misses() {
     for script in [
         vec![Answer::ok("{not json")],
-        vec![oauth(), Answer::ok("{not json")],
         vec![
             oauth(),
             ids(&["a1"], 1),
             Answer::ok(r#"{"resources":[1,2]}"#),
         ],
     ] {
-        let (got, _s) = verdicts(script).await;
-        let err = got.err().unwrap_or_default();
-        assert!(
-            err.contains("lab-falcon") && err.contains("malformed"),
-            "{err}"
-        );
+        let (e, _s) = suite::fails::<FalconFixture>(script).await;
+        assert!(matches!(e.kind, ErrorKind::Malformed { .. }), "{e:?}");
     }
     let refused =
         Answer::ok(r#"{"resources":[],"errors":[{"code":400,"message":"invalid filter"}]}"#);

@@ -110,6 +110,44 @@ pub fn between(
     ))
 }
 
+/// One poll round's query over a table: rows of `source` in the window
+/// whose `columns` contain any of `tokens`, projected and in time order.
+#[derive(Debug, Clone, Copy)]
+pub struct Search<'a> {
+    /// The table expression, e.g. `SecurityEvent` or a `union`.
+    pub source: &'a str,
+    /// The time column.
+    pub time: &'a str,
+    /// Start of the window.
+    pub from: OffsetDateTime,
+    /// End of the window.
+    pub to: OffsetDateTime,
+    /// Fixed conditions, each its own `| where` (written here, never
+    /// from input).
+    pub filters: &'a [&'a str],
+    /// Columns a token is looked for in.
+    pub columns: &'a [&'a str],
+    /// The batch's run tokens.
+    pub tokens: &'a [&'a str],
+    /// The `project` list (its first column should be the time column).
+    pub project: &'a str,
+}
+
+/// The KQL text of `s`; tokens enter only through [`string_literal`].
+pub fn search(s: &Search<'_>) -> Result<String, KqlError> {
+    let mut q = format!("{}\n| where {}\n", s.source, between(s.time, s.from, s.to)?);
+    for f in s.filters {
+        q.push_str(&format!("| where {f}\n"));
+    }
+    q.push_str(&format!(
+        "| where {}\n| project {}\n| order by {} asc",
+        any_column_contains(s.columns, s.tokens)?,
+        s.project,
+        column(s.time)?
+    ));
+    Ok(q)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

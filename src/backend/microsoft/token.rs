@@ -51,10 +51,10 @@ pub struct MicrosoftApp<'a> {
 /// HTTP client (which sends no credentials of its own: each request
 /// carries the current token).
 pub fn connect(name: &str, app: MicrosoftApp<'_>) -> Result<(TokenSource, Http), BackendError> {
-    let secret = app.client_secret.resolve().map_err(|e| BackendError {
-        backend: name.into(),
-        message: format!("client_secret: {e}"),
-    })?;
+    let secret = app
+        .client_secret
+        .resolve()
+        .map_err(|e| BackendError::config(name, format!("client_secret: {e}")))?;
     let ca_file = app.ca_file.map(std::path::Path::to_path_buf);
     let tokens = TokenSource::new(
         name,
@@ -74,7 +74,9 @@ pub fn connect(name: &str, app: MicrosoftApp<'_>) -> Result<(TokenSource, Http),
         timeout: app.timeout,
         max_attempts: 4,
     };
-    Ok((tokens, Http::new(name, &http, Auth::None)?))
+    // The token requests and the API's share one transcript.
+    let api = Http::new(name, &http, Auth::None)?.with_transcript(tokens.http.transcript().clone());
+    Ok((tokens, api))
 }
 
 /// What a token source needs.
@@ -141,10 +143,8 @@ pub fn validate_tenant(tenant: &str) -> Result<(), String> {
 impl TokenSource {
     /// Builds the client; no request yet.
     pub fn new(backend: &str, settings: TokenSettings) -> Result<TokenSource, BackendError> {
-        validate_tenant(&settings.tenant_id).map_err(|message| BackendError {
-            backend: backend.into(),
-            message,
-        })?;
+        validate_tenant(&settings.tenant_id)
+            .map_err(|message| BackendError::config(backend, message))?;
         let http = HttpConfig {
             url: settings.token_url.clone(),
             ca_file: settings.ca_file.clone(),
@@ -188,19 +188,16 @@ impl TokenSource {
             .http
             .send(|c| c.post(&url).form(&form))
             .await
-            .map_err(|e| BackendError {
-                backend: e.backend,
-                message: format!("obtain an access token: {}", e.message),
-            })?;
-        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| BackendError {
-            backend: self.backend.clone(),
-            message: format!("malformed token answer: {e}"),
+            .map_err(|e| e.doing("obtain an access token"))?;
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
+            BackendError::malformed(self.backend.clone(), "token answer", e.to_string())
         })?;
         if answer.access_token.is_empty() {
-            return Err(BackendError {
-                backend: self.backend.clone(),
-                message: "the token answer holds an empty access_token".into(),
-            });
+            return Err(BackendError::malformed(
+                self.backend.clone(),
+                "token answer",
+                "it holds an empty access_token",
+            ));
         }
         let lifetime = answer
             .expires_in
