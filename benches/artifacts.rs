@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chainproof::artifact::ArtifactKind;
 use chainproof::artifact::build::{Input, build};
-use chainproof::scenario::Platform;
+use chainproof::vocab::Platform;
 
 const ROUNDS: usize = 7;
 

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use chainproof::artifact::{desktop, iso, odt};
 use chainproof::detect::Rules;
-use chainproof::scenario::{Platform, load_paths};
+use chainproof::scenario::load_paths;
 use chainproof::telemetry::{Category, Event};
+use chainproof::vocab::Platform;
 use serde_json::json;
 
 const ROUNDS: usize = 15;

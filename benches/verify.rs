@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use chainproof::backend::http::AuthConfig;
 use chainproof::backend::splunk::{Splunk, SplunkConfig};
 use chainproof::record::{GroundTruth, HopTruth, RunStatus, ScenarioRun};
-use chainproof::scenario::{HopKind, Platform};
 use chainproof::secret::SecretRef;
 use chainproof::verify::Polling;
+use chainproof::vocab::{HopKind, Platform};
 use time::OffsetDateTime;
 
 const DELAY: Duration = Duration::from_secs(3);

@@ -11,8 +11,9 @@ use tokio::sync::watch;
 pub use crate::progress::Progress;
 use crate::record::{Host, RunRecord, RunStatus, SCHEMA};
 use crate::runner::{self, journal::Journal};
-use crate::scenario::{Fidelity, Loaded, Platform};
+use crate::scenario::Loaded;
 use crate::verifier::Verifier;
+use crate::vocab::{Fidelity, Platform};
 
 /// What to run and where.
 #[derive(Debug, Clone)]

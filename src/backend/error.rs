@@ -133,7 +133,7 @@ fn timeout_text(what: &str, limit: Option<Duration>, attempts: Option<u32>) -> S
     match limit {
         Some(l) => format!(
             "{what} did not answer within {}{}",
-            crate::scenario::duration_text::render(l),
+            crate::vocab::duration_text::render(l),
             after(attempts)
         ),
         None => format!("{what} timed out{}", after(attempts)),

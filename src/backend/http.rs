@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use super::transcript::Transcript;
 use super::{BackendError, ErrorKind, Said};
-use crate::scenario::duration_text;
 use crate::secret::{Secret, SecretRef};
+use crate::vocab::duration_text;
 
 /// Connection settings of an HTTP backend profile.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -103,7 +103,7 @@ pub struct RunAnswer {
 pub(crate) fn rule_alerts(
     rules: &crate::detect::Rules,
     events: &[Event],
-    platform: crate::scenario::Platform,
+    platform: crate::vocab::Platform,
 ) -> Vec<BackendAlert> {
     rules
         .evaluate_all(events, platform)

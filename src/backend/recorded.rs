@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::attribution::Record;
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 use crate::telemetry::Event;
 
 /// The recorded backend.

@@ -10,7 +10,7 @@ use super::{PlatformArg, load};
 use crate::artifact::build;
 use crate::exit;
 use crate::runner::plan;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 /// Arguments of `build`.
 #[derive(Debug, clap::Args)]

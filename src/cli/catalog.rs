@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::error::{CliError, Cmd};
 use crate::exit;
 use crate::scenario::Loaded;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 /// The scenarios of `paths`; every error named, then their count.
 fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, CliError> {

@@ -25,7 +25,8 @@ mod verify;
 mod watch;
 
 use crate::exit;
-use crate::scenario::{Loaded, Platform};
+use crate::scenario::Loaded;
+use crate::vocab::Platform;
 use values::{FidelityArg, ReportFormat};
 
 /// chainproof — prove that your SIEM or EDR sees and alerts on ATT&CK
@@ -349,5 +350,5 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Loaded>, u8> {
 
 /// Parses `500ms`, `30s`, `5m`, `1h`.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    crate::scenario::duration_text::parse(text)
+    crate::vocab::duration_text::parse(text)
 }

@@ -8,9 +8,9 @@ use crate::exit;
 use crate::pipeline::{self, Executed, Fleet, Occasion, Place, Request};
 use crate::report::{self, Format};
 use crate::runner::plan;
-use crate::scenario::Platform;
 use crate::suite::Outcome;
 use crate::term;
+use crate::vocab::Platform;
 
 /// The request `run`'s arguments make.
 fn request(args: &RunArgs) -> Request {

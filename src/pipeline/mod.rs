@@ -34,9 +34,10 @@ pub use reverify::{Reverified, ReverifyRequest, reverify};
 pub use targets::{Fleet, FleetOutcome};
 
 use crate::config::Config;
-use crate::scenario::{Fidelity, Loaded};
+use crate::scenario::Loaded;
 use crate::suite::{Outcome, Settings};
 use crate::verify::Polling;
+use crate::vocab::Fidelity;
 
 /// What to run, where, and how to verify it: the command line's arguments
 /// as data.

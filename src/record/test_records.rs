@@ -9,7 +9,7 @@
 use time::OffsetDateTime;
 
 use super::*;
-use crate::scenario::{HopKind, Platform};
+use crate::vocab::{HopKind, Platform};
 
 /// The token every built scenario run carries.
 pub(crate) const TOKEN: &str = "cp0123456789";

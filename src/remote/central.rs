@@ -111,8 +111,7 @@ fn empty_fleet() -> RunRecord {
         finished_at: now,
         host: crate::record::Host {
             name: "fleet of 0 hosts".into(),
-            platform: crate::scenario::Platform::current()
-                .unwrap_or(crate::scenario::Platform::Linux),
+            platform: crate::vocab::Platform::current().unwrap_or(crate::vocab::Platform::Linux),
             os: "none".into(),
             kernel: String::new(),
             user: String::new(),

@@ -19,7 +19,7 @@ use time::macros::datetime;
 use super::{Format, render};
 use crate::record::test_records::{chain, hop, process, verdict};
 use crate::record::*;
-use crate::scenario::{Fidelity, HopKind, Platform};
+use crate::vocab::{Fidelity, HopKind, Platform};
 
 /// Attacker-like text: markup, a Markdown pipe and backticks, a CDATA
 /// terminator, a CSV formula, an ANSI sequence and a bidi override.

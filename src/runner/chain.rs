@@ -333,7 +333,7 @@ async fn wait_for_chain(
                 RunStatus::TimedOut,
                 format!(
                     "the chain did not finish within {}",
-                    crate::scenario::duration_text::render(timeout)
+                    crate::vocab::duration_text::render(timeout)
                 ),
             ));
         }
@@ -344,7 +344,7 @@ async fn wait_for_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Fidelity, Platform};
+    use crate::vocab::{Fidelity, Platform};
 
     /// Before each step that leaves something outside the run directory
     /// acts, the journal on disk already names it, so `chainproof cleanup`

@@ -146,13 +146,13 @@ impl Entry {
                     .all(|c| !matches!(c, std::path::Component::ParentDir));
             // Windows unmounts by the image (inside the run directory);
             // macOS mounts under /Volumes, as the Finder does.
-            let here = crate::scenario::Platform::current();
-            let image = here == Some(crate::scenario::Platform::Windows)
+            let here = crate::vocab::Platform::current();
+            let image = here == Some(crate::vocab::Platform::Windows)
                 && mp.starts_with(&self.workdir)
                 && mp
                     .components()
                     .all(|c| !matches!(c, std::path::Component::ParentDir));
-            let volume = here == Some(crate::scenario::Platform::Macos)
+            let volume = here == Some(crate::vocab::Platform::Macos)
                 && *mp == Path::new("/Volumes").join(format!("chainproof-{}", self.token));
             let drive = image || volume;
             if !inside && !drive {

@@ -26,8 +26,9 @@ use tokio::sync::watch;
 use crate::capture::Capture;
 use crate::platform::effects;
 use crate::record::{GroundTruth, RunStatus, ScenarioRun, Timings};
+use crate::scenario::Loaded;
 use crate::scenario::template::Vars;
-use crate::scenario::{Fidelity, Loaded, Platform};
+use crate::vocab::{Fidelity, Platform};
 use journal::{Entry, Journal};
 use truth::OpenerMatch;
 

@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::capture::Observed;
 use crate::record::{ExecTruth, FileTruth, HopTruth, ProcessTruth};
-use crate::scenario::HopKind;
 use crate::stage::StageReport;
+use crate::vocab::HopKind;
 
 fn at_ns(ns: Option<i128>) -> Option<OffsetDateTime> {
     ns.and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())

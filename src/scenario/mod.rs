@@ -21,9 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::ArtifactKind;
 
 pub use load::{LoadError, Loaded, load_paths, load_source};
-// Re-exported so paths written before the vocabulary had its own leaf module
-// keep compiling; new code names `crate::vocab` directly.
-pub use crate::vocab::{Fidelity, HopKind, Platform, duration_text};
+use crate::vocab::{Fidelity, HopKind, Platform, duration_text};
 
 /// One scenario file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

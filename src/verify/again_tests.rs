@@ -2,7 +2,8 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::record::{GroundTruth, Host, RunStatus, ScenarioRun};
-use crate::scenario::{Platform, Source};
+use crate::scenario::Source;
+use crate::vocab::Platform;
 
 fn shipped() -> Vec<Loaded> {
     crate::scenario::load_paths(&[]).unwrap_or_else(|e| panic!("{e:?}"))

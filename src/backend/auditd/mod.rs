@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::attribution::{Record, Window};
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 use crate::telemetry::Event;
 
 /// An `auditd` profile.

@@ -38,7 +38,7 @@ pub struct CommandConfig {
     #[serde(default)]
     pub args: Vec<String>,
     /// How long one invocation may take before it is killed.
-    #[serde(default = "default_timeout", with = "crate::scenario::duration_text")]
+    #[serde(default = "default_timeout", with = "crate::vocab::duration_text")]
     pub timeout: Duration,
     /// Extra environment variables, added to the inherited environment.
     /// Plain strings: a secret belongs in a variable or file the program

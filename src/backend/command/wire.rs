@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::backend::{BackendAlert, ErrorKind, RunAnswer};
 use crate::record::ScenarioRun;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 use crate::telemetry::{Category, Event};
 
 /// Version of the contract, in both directions.

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 use crate::record::{HopTruth, ScenarioRun};
-use crate::scenario::{HopKind, Platform};
+use crate::vocab::{HopKind, Platform};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]

@@ -151,7 +151,7 @@ pub async fn linking<F: Fixture>() {
     let spawn = run
         .hops
         .iter()
-        .rposition(|h| h.kind == crate::scenario::HopKind::Spawn)
+        .rposition(|h| h.kind == crate::vocab::HopKind::Spawn)
         .unwrap_or_else(|| panic!("the sample run has a spawn hop"));
     run.hops[spawn].parent_pid = Some(10);
     for (parent, want) in [(10, true), (99, false)] {

@@ -59,7 +59,7 @@ pub struct CrowdStrikeConfig {
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
     /// Timeout of one request.
-    #[serde(default = "default_timeout", with = "crate::scenario::duration_text")]
+    #[serde(default = "default_timeout", with = "crate::vocab::duration_text")]
     pub timeout: Duration,
     /// Alert ids per page of the id query (1 to 10000).
     #[serde(default = "default_page_size")]

@@ -46,7 +46,7 @@ pub struct DefenderConfig {
     /// Timeout of one request.
     #[serde(
         default = "microsoft::default_timeout",
-        with = "crate::scenario::duration_text"
+        with = "crate::vocab::duration_text"
     )]
     pub timeout: Duration,
     /// Extra CA certificate (PEM) to trust.

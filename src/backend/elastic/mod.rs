@@ -48,7 +48,7 @@ pub struct ElasticConfig {
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
     /// Timeout of one request.
-    #[serde(default = "default_timeout", with = "crate::scenario::duration_text")]
+    #[serde(default = "default_timeout", with = "crate::vocab::duration_text")]
     pub timeout: Duration,
     /// Authentication; Elastic API keys are `type: scheme`, `scheme: ApiKey`.
     pub auth: AuthConfig,

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use crate::backend::RunAnswer;
 use crate::backend::conformance::sample_run;
 use crate::record::{HopTruth, ScenarioRun, Verdict};
-use crate::scenario::{HopKind, Platform};
 use crate::secret::SecretRef;
+use crate::vocab::{HopKind, Platform};
 
 pub const TOKEN: &str = "cp00000000aa";
 pub const CLIENT_SECRET: &str = "s3cr3t-client-secret-value";

@@ -71,7 +71,7 @@ pub struct SentinelConfig {
     /// Timeout of one request.
     #[serde(
         default = "microsoft::default_timeout",
-        with = "crate::scenario::duration_text"
+        with = "crate::vocab::duration_text"
     )]
     pub timeout: Duration,
     /// Extra CA certificate (PEM) to trust.

@@ -30,7 +30,7 @@ pub struct SplunkConfig {
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
     /// Timeout of one request.
-    #[serde(default = "default_timeout", with = "crate::scenario::duration_text")]
+    #[serde(default = "default_timeout", with = "crate::vocab::duration_text")]
     pub timeout: std::time::Duration,
     /// Authentication.
     pub auth: AuthConfig,

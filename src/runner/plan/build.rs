@@ -10,7 +10,8 @@ use super::{Plan, join, mount_dir, mount_var};
 use crate::artifact::ArtifactKind;
 use crate::platform::{macos, show, windows};
 use crate::scenario::template::Vars;
-use crate::scenario::{Fidelity, Platform, ProfileKind, RealOpen, Scenario, StandIn, Variant, Via};
+use crate::scenario::{ProfileKind, RealOpen, Scenario, StandIn, Variant, Via};
+use crate::vocab::{Fidelity, Platform};
 
 /// Why a scenario has no plan on a platform.
 #[derive(Debug, Clone, PartialEq, Eq)]

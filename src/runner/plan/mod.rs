@@ -27,7 +27,7 @@ pub use text::{plan, render};
 use std::time::Duration;
 
 use crate::scenario::template::Vars;
-use crate::scenario::{Fidelity, Platform};
+use crate::vocab::{Fidelity, Platform};
 
 /// What a run of one scenario variant does, in order.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::artifact::{ArtifactKind, build};
 use crate::platform::Argv;
 use crate::platform::windows::OfficeApp;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 /// One step of a run.
 #[derive(Debug, Clone, PartialEq)]

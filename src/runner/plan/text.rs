@@ -10,7 +10,8 @@ use super::step::{
 use super::{Plan, Skip, make, workdir};
 use crate::artifact::origin;
 use crate::platform::{macos, show, windows};
-use crate::scenario::{Fidelity, Platform, Scenario, duration_text};
+use crate::scenario::Scenario;
+use crate::vocab::{Fidelity, Platform, duration_text};
 
 /// The plan of `s` on `platform` at `fidelity` with run token `token`, in
 /// the platform's usual run directory, as text.

@@ -2,7 +2,7 @@
 use super::*;
 use crate::backend::attribution::Record;
 use crate::record::test_records;
-use crate::scenario::Platform;
+use crate::vocab::Platform;
 
 fn run(pid: u32, image: &str) -> ScenarioRun {
     let mut run = test_records::scenario("s");
