@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifact::ArtifactKind;
 
-pub use load::{LoadError, Loaded, load_paths, load_source};
 use crate::vocab::{Fidelity, HopKind, Platform, duration_text};
+pub use load::{LoadError, Loaded, load_paths, load_source};
 
 /// One scenario file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
