@@ -126,19 +126,29 @@ pub fn render(record: &RunRecord) -> String {
             let proc = h
                 .pid
                 .and_then(|pid| s.truth.processes.iter().find(|p| p.pid == pid));
-            let what = match (proc, &h.path) {
-                (Some(p), _) => format!(
+            let what = match (h.happened, proc, &h.path) {
+                (false, ..) => format!(
+                    "did not happen: {}",
+                    escape(h.reason.as_deref().unwrap_or(""))
+                ),
+                (true, Some(p), _) => format!(
                     "pid {} ppid {} {} — {}",
                     p.pid,
                     p.ppid,
                     escape(p.image.as_deref().unwrap_or("?")),
                     escape(p.command_line.as_deref().unwrap_or("?"))
                 ),
-                (None, Some(path)) => escape(path),
-                (None, None) => format!(
-                    "did not happen: {}",
-                    escape(h.reason.as_deref().unwrap_or(""))
-                ),
+                (true, None, Some(path)) => escape(path),
+                (true, None, None) => match h.pid {
+                    Some(pid) => format!("pid {pid}, not among the recorded processes"),
+                    None => "happened".to_string(),
+                },
+            };
+            // A hop that happened can still carry a note (an exec whose
+            // image could not be read, say): it is part of the evidence.
+            let what = match (h.happened, &h.reason) {
+                (true, Some(note)) => format!("{what} ({})", escape(note)),
+                _ => what,
             };
             let _ = writeln!(out, "- **{}**: {what}", escape(&h.label));
         }

@@ -181,3 +181,29 @@ fn markdown_names_the_refused_rules_count_by_reason() {
     let old: Result<RuleSet, _> = serde_json::from_str(r#"{"sources": ["rules"], "count": 4}"#);
     assert!(old.is_ok_and(|r| r.load.is_none()));
 }
+
+#[test]
+fn markdown_says_what_happened_from_the_hop_not_from_what_was_found() {
+    let mut r = record_with("sh -c x");
+    let hop = &mut r.scenarios[0].hops[0];
+    // Happened, with a note, but its pid is not among the processes.
+    hop.pid = Some(12);
+    hop.reason = Some("pid 12 exited before its image could be read".into());
+    let md = markdown::render(&r);
+    assert!(
+        md.contains(
+            "- **spawn dash**: pid 12, not among the recorded processes \
+             (pid 12 exited before its image could be read)"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("did not happen"), "{md}");
+    let hop = &mut r.scenarios[0].hops[0];
+    hop.happened = false;
+    hop.reason = Some("nothing was started by pid 11".into());
+    let md = markdown::render(&r);
+    assert!(
+        md.contains("- **spawn dash**: did not happen: nothing was started by pid 11"),
+        "{md}"
+    );
+}
