@@ -40,8 +40,9 @@ struct Site {
 }
 
 /// Serves `body` as `name` on a fresh loopback port, downloads it into
-/// `dest_dir` like a browser, and stops the server.
-#[cfg(test)]
+/// `dest_dir` like a browser, and stops the server (the tests' shorthand;
+/// the tests are Unix-only).
+#[cfg(all(test, unix))]
 pub async fn download(body: Vec<u8>, name: &str, dest_dir: &Path) -> Result<Download, String> {
     Server::start(body, name).await?.download(dest_dir).await
 }

@@ -7,7 +7,7 @@
 //! Pure: no I/O, no clock, no `cfg(target_os)`. What differs between
 //! platforms is chosen here from the [`Platform`] value, so the Windows and
 //! macOS plans are built and tested on Linux. `run --dry-run` prints a plan
-//! ([`text`]), `build` takes its artifact step, and the runner interprets it
+//! (`text`), `build` takes its artifact step, and the runner interprets it
 //! step by step. Probing the host (is the application installed, can FUSE
 //! mount) is not planning and stays with the runner.
 
