@@ -5,104 +5,19 @@
 //! 401/403 fail at once with the status. Backends keep their queries and
 //! wire types; this keeps the transport rules in one place.
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use serde::Deserialize;
+
+mod config;
+
+pub use config::{Auth, AuthConfig, HttpConfig};
 
 use super::transcript::Transcript;
 use super::{BackendError, ErrorKind, Said};
-use crate::secret::{Secret, SecretRef};
-use crate::vocab::duration_text;
-
-/// Connection settings of an HTTP backend profile.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct HttpConfig {
-    /// Base URL, e.g. `https://splunk.lab:8089`.
-    pub url: String,
-    /// Extra CA certificate (PEM) to trust, for lab PKI.
-    #[serde(default)]
-    pub ca_file: Option<PathBuf>,
-    /// Timeout of one request.
-    #[serde(default = "default_timeout", with = "duration_text")]
-    pub timeout: Duration,
-    /// Attempts per request, retries included.
-    #[serde(default = "default_attempts")]
-    pub max_attempts: u32,
-}
-
-fn default_timeout() -> Duration {
-    Duration::from_secs(30)
-}
-
-fn default_attempts() -> u32 {
-    4
-}
-
-/// How requests authenticate.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum AuthConfig {
-    /// `Authorization: Bearer <secret>`.
-    Bearer {
-        /// The token.
-        token: SecretRef,
-    },
-    /// HTTP basic.
-    Basic {
-        /// User name.
-        user: String,
-        /// Password.
-        password: SecretRef,
-    },
-    /// `Authorization: <scheme> <secret>`, e.g. Elastic's `ApiKey`.
-    Scheme {
-        /// The scheme word.
-        scheme: String,
-        /// The credential.
-        credential: SecretRef,
-    },
-}
-
-/// Resolved authentication.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    /// No credentials.
-    None,
-    /// A bearer token.
-    Bearer(Secret),
-    /// User and password.
-    Basic(String, Secret),
-    /// Scheme and credential.
-    Scheme(String, Secret),
-}
-
-impl AuthConfig {
-    /// Checks shape, no I/O.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            AuthConfig::Bearer { token } => token.validate(),
-            AuthConfig::Basic { password, .. } => password.validate(),
-            AuthConfig::Scheme { credential, .. } => credential.validate(),
-        }
-    }
-
-    /// Reads the secrets.
-    pub fn resolve(&self) -> Result<Auth, String> {
-        Ok(match self {
-            AuthConfig::Bearer { token } => Auth::Bearer(token.resolve()?),
-            AuthConfig::Basic { user, password } => Auth::Basic(user.clone(), password.resolve()?),
-            AuthConfig::Scheme { scheme, credential } => {
-                Auth::Scheme(scheme.clone(), credential.resolve()?)
-            }
-        })
-    }
-}
 
 /// Where a vendor's API departs from the common retry rules, so that one
 /// loop serves every backend (Falcon, for one, announces its rate-limit
@@ -409,7 +324,10 @@ pub(crate) fn without_url(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::secret::Secret;
 
     fn cfg(ca: Option<PathBuf>) -> HttpConfig {
         HttpConfig {
