@@ -1,7 +1,9 @@
 //! What chainproof asked a backend and what it answered, for the evidence
 //! bundle: every HTTP exchange during verification, the request's method,
 //! URL and body (credentials redacted; auth headers are never recorded) and
-//! the response's status and body. A [`Transcript`] belongs to one backend
+//! the response's status and body (credentials it issues redacted: an
+//! OAuth answer's `access_token` is as live as the client secret that got
+//! it). A [`Transcript`] belongs to one backend
 //! instance (no process-wide log): concurrent verifications never mix.
 
 use std::sync::{Arc, Mutex};
@@ -79,7 +81,9 @@ impl Transcript {
                 url,
                 request: request.map(|b| redact(&b)),
                 status,
-                response: String::from_utf8_lossy(&body[..body.len().min(MAX_BODY)]).into_owned(),
+                response: redact_answer(&String::from_utf8_lossy(
+                    &body[..body.len().min(MAX_BODY)],
+                )),
             });
         }
     }
@@ -102,6 +106,47 @@ impl Transcript {
     }
 }
 
+/// Replaces, in an answer, the values of JSON keys that carry a credential
+/// the service issued (OAuth `access_token`, `refresh_token`, `id_token`) or
+/// name a secret or password. Narrower than [`redact`]: answers are
+/// evidence, and their other `token` fields (a run token, a pagination
+/// token) must stay readable.
+pub fn redact_answer(body: &str) -> String {
+    const ISSUED: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+    let credential = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        ISSUED.contains(&k.as_str()) || k.contains("secret") || k.contains("password")
+    };
+    redact_json(body, &credential).unwrap_or_else(|| body.to_string())
+}
+
+/// `body` as JSON with the string values of `secret` keys replaced, at any
+/// depth; `None` when it is not JSON.
+fn redact_json(body: &str, secret: &dyn Fn(&str) -> bool) -> Option<String> {
+    fn walk(v: &mut serde_json::Value, secret: &dyn Fn(&str) -> bool) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, val) in m.iter_mut() {
+                    if secret(k) && val.is_string() {
+                        *val = serde_json::Value::String("<redacted>".into());
+                    } else {
+                        walk(val, secret);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secret)),
+            _ => {}
+        }
+    }
+    let trimmed = body.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return None;
+    }
+    let mut v = serde_json::from_str::<serde_json::Value>(body).ok()?;
+    walk(&mut v, secret);
+    Some(v.to_string())
+}
+
 /// Replaces the values of form fields and JSON keys that name a secret.
 pub fn redact(body: &str) -> String {
     const SECRET: [&str; 6] = [
@@ -118,26 +163,7 @@ pub fn redact(body: &str) -> String {
     };
     let trimmed = body.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) {
-            fn walk(v: &mut serde_json::Value, secret: &dyn Fn(&str) -> bool) {
-                match v {
-                    serde_json::Value::Object(m) => {
-                        for (k, val) in m.iter_mut() {
-                            if secret(k) && val.is_string() {
-                                *val = serde_json::Value::String("<redacted>".into());
-                            } else {
-                                walk(val, secret);
-                            }
-                        }
-                    }
-                    serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secret)),
-                    _ => {}
-                }
-            }
-            walk(&mut v, &secret);
-            return v.to_string();
-        }
-        return body.to_string();
+        return redact_json(body, &secret).unwrap_or_else(|| body.to_string());
     }
     body.split('&')
         .map(|pair| match pair.split_once('=') {
@@ -162,5 +188,20 @@ mod tests {
         assert!(!json.contains("\"p\"") && !json.contains("\"k\""), "{json}");
         assert!(json.contains("\"query\":\"x\"") && json.contains("\"user\":\"u\""));
         assert_eq!(redact("search=index%3Dmain"), "search=index%3Dmain");
+    }
+
+    #[test]
+    fn issued_credentials_in_answers_are_redacted_and_run_tokens_kept() {
+        let answer = redact_answer(
+            r#"{"access_token":"eyJ.live","token_type":"bearer","refresh_token":"r1",
+                "meta":{"pagination":{"after":"p"}},"events":[{"chainproof_token":"cp01"}]}"#,
+        );
+        assert!(
+            !answer.contains("eyJ.live") && !answer.contains("\"r1\""),
+            "{answer}"
+        );
+        assert!(answer.contains("\"chainproof_token\":\"cp01\""), "{answer}");
+        assert!(answer.contains("\"token_type\":\"bearer\""), "{answer}");
+        assert_eq!(redact_answer("not json"), "not json");
     }
 }

@@ -33,6 +33,11 @@ pub trait Fixture {
     fn config(url: &str) -> <Self::Backend as Plugin>::Config;
     /// The secret the profile holds: no error may show it.
     fn secret() -> &'static str;
+    /// The credential the [`Fixture::preamble`] issues (an OAuth access
+    /// token), if any: as live as the secret, so never in the evidence.
+    fn issued() -> Option<&'static str> {
+        None
+    }
     /// The sample run the answers describe, with `token`.
     fn run(token: &str) -> ScenarioRun {
         super::run(token)
@@ -206,8 +211,15 @@ pub async fn transcript<F: Fixture>() {
             .all(|e| e.backend == NAME && (200..300).contains(&e.status)),
         "{exchanges:#?}"
     );
-    let text = format!("{exchanges:?}");
+    // What the evidence bundle's backend-queries.jsonl holds, byte for byte.
+    let text = format!("{exchanges:?}\n{}", crate::bundle::queries_text(&exchanges));
     assert!(!text.contains(F::secret()), "{text}");
+    if let Some(issued) = F::issued() {
+        assert!(
+            !text.contains(issued),
+            "the issued token is in the evidence: {text}"
+        );
+    }
     let other_log = other
         .transcript()
         .unwrap_or_else(|| panic!("an HTTP backend keeps a transcript"));

@@ -313,6 +313,10 @@ impl Fixture for FalconFixture {
         SECRET
     }
 
+    fn issued() -> Option<&'static str> {
+        Some(BEARER)
+    }
+
     fn preamble() -> Vec<Answer> {
         vec![oauth()]
     }

@@ -62,6 +62,7 @@ impl Http {
     /// Builds the client: timeouts, TLS verification on, the extra CA if any.
     pub fn new(backend: &str, cfg: &HttpConfig, auth: Auth) -> Result<Http, BackendError> {
         let err = |message: String| BackendError::config(backend, message);
+        refuse_plain_http(&cfg.url).map_err(err)?;
         let mut builder = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
@@ -257,6 +258,33 @@ impl Http {
     }
 }
 
+/// Credentials and answers must not cross a network in clear: a plain
+/// `http://` URL is accepted only for a loopback host (a local test server,
+/// an SSH tunnel's end), never for a SIEM elsewhere.
+fn refuse_plain_http(url: &str) -> Result<(), String> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        // Not a URL at all: the first request says why, as before.
+        return Ok(());
+    };
+    if parsed.scheme() != "http" {
+        return Ok(());
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return Ok(());
+    }
+    Err(format!(
+        "url `{url}` is plain http to a host that is not this machine: credentials and \
+         answers would cross the network in clear; use https (plain http is accepted only \
+         for 127.0.0.1, ::1 or localhost, e.g. the end of an SSH tunnel)"
+    ))
+}
+
 /// The last retryable failure, saying how many attempts were made.
 fn exhausted(last: ErrorKind, n: u32) -> ErrorKind {
     match last {
@@ -370,6 +398,39 @@ mod tests {
                 "attempt {attempt}: {d:?} vs cap {cap:?}"
             );
         }
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_the_host_is_this_machine() {
+        for url in [
+            "http://127.0.0.1:8089",
+            "http://127.8.0.1/x",
+            "http://[::1]:9200",
+            "http://LOCALHOST:9200",
+            "https://splunk.lab:8089",
+            "https://10.0.0.5",
+        ] {
+            assert_eq!(refuse_plain_http(url), Ok(()), "{url}");
+        }
+        for url in [
+            "http://splunk.lab:8089",
+            "http://10.0.0.5:9200",
+            "http://[fe80::1]/",
+            "http://localhost.evil.example/",
+            "HTTP://siem.example",
+        ] {
+            let why = refuse_plain_http(url).err().unwrap_or_default();
+            assert!(why.contains("plain http"), "{url}: {why:?}");
+        }
+        let plain = HttpConfig {
+            url: "http://siem.example".into(),
+            ..cfg(None)
+        };
+        let e = Http::new("s", &plain, Auth::None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("use https"), "{e}");
     }
 
     #[test]

@@ -38,6 +38,10 @@ macro_rules! microsoft_fixture {
             $crate::backend::microsoft::fixture::CLIENT_SECRET
         }
 
+        fn issued() -> Option<&'static str> {
+            Some($crate::backend::microsoft::fixture::ACCESS_TOKEN)
+        }
+
         fn run(token: &str) -> $crate::record::ScenarioRun {
             $crate::backend::microsoft::fixture::run_with(token)
         }
