@@ -154,6 +154,22 @@ pub fn read_record(path: &Path) -> Result<RunRecord, ReportError> {
             ),
         });
     }
+    // Every backend searches for these tokens: one that is not a run token
+    // (hand-edited, truncated) would turn a query malformed and every run of
+    // the batch inconclusive, so it is refused here, named.
+    for (i, s) in record.scenarios.iter().enumerate() {
+        if !crate::token::is_token(&s.token) {
+            return Err(ReportError::Parse {
+                path: path.into(),
+                message: format!(
+                    "scenarios[{i}] ({}): token `{}` is not a run token (`cp` and 10 lowercase \
+                     hex digits)",
+                    crate::term::safe(&s.id),
+                    crate::term::safe(&s.token)
+                ),
+            });
+        }
+    }
     Ok(record)
 }
 

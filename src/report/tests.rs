@@ -65,6 +65,18 @@ fn json_round_trips_through_read_record() -> Result<(), Box<dyn std::error::Erro
         read_record(&dir.path().join("bad.json")),
         Err(ReportError::Parse { .. })
     ));
+    // A token no backend could search for is refused on load, named.
+    let mut bad = record_with("sh");
+    bad.scenarios[0].token = "cp01\" OR 1=1".into();
+    let folder = write_folder(&bad, &dir.path().join("bad-token"))?;
+    let err = read_record(&folder.join("run.json"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("scenarios[0] (macro-doc-shell): token `cp01\" OR 1=1` is not a run token"),
+        "{err}"
+    );
     Ok(())
 }
 
