@@ -14,6 +14,8 @@ pub struct Fake {
     script: Mutex<Vec<Round>>,
     /// Batch size of every query received, in order.
     pub calls: Mutex<Vec<usize>>,
+    /// How long each query takes to answer (tokio's clock).
+    delay: std::time::Duration,
 }
 
 impl Fake {
@@ -22,7 +24,13 @@ impl Fake {
         Fake {
             script: Mutex::new(script),
             calls: Mutex::default(),
+            delay: std::time::Duration::ZERO,
         }
+    }
+
+    /// The same backend, taking `delay` to answer each query.
+    pub fn slow(self, delay: std::time::Duration) -> Fake {
+        Fake { delay, ..self }
     }
 
     /// Answers the next scripted round.
@@ -57,6 +65,7 @@ impl super::Backend for Fake {
     }
 
     async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        tokio::time::sleep(self.delay).await;
         self.answer(q)
     }
 }

@@ -85,9 +85,13 @@ pub async fn verify(
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Option<RunAnswer>> {
     let start = tokio::time::Instant::now();
+    let deadline = start + polling.deadline;
     let mut wait = polling.first;
     let mut pending: Vec<usize> = (0..runs.len()).collect();
     let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
+    // Which runs a round of this verification has judged (a record being
+    // verified again carries older verdicts: they do not count).
+    let mut judged = vec![false; runs.len()];
     loop {
         let batch: Vec<ScenarioRun> = pending.iter().map(|&i| runs[i].clone()).collect();
         let query = backend.query(Query { runs: &batch });
@@ -96,6 +100,14 @@ pub async fn verify(
                 // A stop that is already requested wins over a ready answer.
                 biased;
                 () = crate::stop::requested(stop) => None,
+                // The deadline holds within a round too: a slow answer
+                // (paging, retries) never stretches verification past it.
+                () = tokio::time::sleep_until(deadline) => {
+                    let unjudged: Vec<usize> =
+                        pending.iter().copied().filter(|&i| !judged[i]).collect();
+                    out_of_time(runs, &unjudged, scenarios, backend.name(), polling.deadline);
+                    return last;
+                }
                 a = query => Some(a),
             }
         } else {
@@ -123,6 +135,7 @@ pub async fn verify(
                 last[i] = Some(a.clone());
             }
             let v = decide(run, scenario, answer, backend.name(), verified_at);
+            judged[i] = true;
             if !settled(&v, scenario) {
                 still.push(i);
             }
@@ -141,6 +154,28 @@ pub async fn verify(
             () = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(polling.max);
+    }
+}
+
+/// The deadline passed while a round was still being answered: runs that
+/// an earlier round already judged keep those verdicts; `unjudged` runs,
+/// never answered, are `inconclusive`, saying so — never `missed`.
+fn out_of_time(
+    runs: &mut [ScenarioRun],
+    unjudged: &[usize],
+    scenarios: &[Scenario],
+    backend: &str,
+    deadline: std::time::Duration,
+) {
+    let now = OffsetDateTime::now_utc();
+    for &i in unjudged {
+        let run = &mut runs[i];
+        let scenario = scenarios.iter().find(|s| s.id == run.id);
+        let why = format!(
+            "the verification deadline ({}) passed before backend {backend} answered",
+            crate::vocab::duration_text::render(deadline)
+        );
+        run.verification = Some(decide(run, scenario, Err(why), backend, now));
     }
 }
 

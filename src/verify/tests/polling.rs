@@ -136,6 +136,63 @@ async fn settled_runs_leave_the_batch_and_missed_stays_missed_at_the_deadline() 
     );
 }
 
+/// The deadline holds within a round: a backend still answering when it
+/// passes does not stretch verification. A run no round has answered is
+/// inconclusive, saying why; a run an earlier round judged keeps that.
+#[tokio::test(start_paused = true)]
+async fn the_deadline_cuts_a_round_in_flight() {
+    let slow = |delay| AnyBackend::Fake(Box::new(Fake::new(vec![Ok(nothing)]).slow(delay)));
+    // The first answer would come after 100 s; the deadline is 60 s.
+    let backend = slow(Duration::from_secs(100));
+    let mut runs = vec![chain()];
+    let start = tokio::time::Instant::now();
+    verify(
+        &mut runs,
+        &[scenario()],
+        &backend,
+        &polling(),
+        &mut crate::stop::never(),
+    )
+    .await;
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    assert!(
+        v.hops.iter().all(|h| h.verdict == Verdict::Inconclusive),
+        "{v:?}"
+    );
+    assert!(
+        v.hops[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("deadline (1m) passed before backend fake answered")),
+        "{:?}",
+        v.hops[0].reason
+    );
+    // Answers take 25 s: rounds end at 25 s and 52 s; the third starts at
+    // 56 s and is cut at 60 s, unanswered (the fake counts answers), and the
+    // missed verdicts of the second stay.
+    let backend = slow(Duration::from_secs(25));
+    let mut runs = vec![chain()];
+    let start = tokio::time::Instant::now();
+    verify(
+        &mut runs,
+        &[scenario()],
+        &backend,
+        &polling(),
+        &mut crate::stop::never(),
+    )
+    .await;
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    assert_eq!(calls(&backend).len(), 2);
+    assert_eq!(
+        runs[0].verification.as_ref().map(|v| v.chain.verdict),
+        Some(Verdict::Missed)
+    );
+}
+
 /// Telemetry never comes; a stop signal 3 s in ends verification at once
 /// instead of at the 60 s deadline.
 #[tokio::test(start_paused = true)]
