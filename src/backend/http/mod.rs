@@ -53,6 +53,8 @@ pub struct Http {
     attempts: u32,
     policy: Policy,
     transcript: Transcript,
+    /// The extra CA the client trusts, named when TLS fails.
+    ca_file: Option<std::path::PathBuf>,
 }
 
 /// Longest wait a `Retry-After` may impose before the request counts as failed.
@@ -92,6 +94,7 @@ impl Http {
             attempts: cfg.max_attempts.max(1),
             policy: Policy::default(),
             transcript: Transcript::default(),
+            ca_file: cfg.ca_file.clone(),
         })
     }
 
@@ -165,18 +168,28 @@ impl Http {
             let wait = match req.send().await {
                 Err(e) => {
                     self.transcript.record(&self.backend, sent, 0, b"");
-                    last = if e.is_timeout() {
-                        ErrorKind::Timeout {
+                    if e.is_timeout() {
+                        last = ErrorKind::Timeout {
                             what: "request".into(),
                             limit: None,
                             attempts: None,
-                        }
+                        };
                     } else {
-                        ErrorKind::Connection {
-                            detail: without_url(&e),
-                            attempts: 0,
+                        let (detail, tls) = transport(&e, self.ca_file.as_deref());
+                        // A certificate the client does not trust, or a
+                        // peer that does not speak TLS, fails the same way
+                        // every time: asking again only delays the answer.
+                        if tls {
+                            return Err(self.error(ErrorKind::Connection {
+                                detail,
+                                attempts: attempt,
+                            }));
                         }
-                    };
+                        last = ErrorKind::Connection {
+                            detail,
+                            attempts: 0,
+                        };
+                    }
                     backoff(attempt)
                 }
                 Ok(resp) => {
@@ -341,6 +354,57 @@ pub(crate) fn excerpt(body: Option<Bytes>) -> String {
     }
 }
 
+/// What a failed connection was, for the user — its innermost cause and
+/// the address (`connection refused (os error 111) at 127.0.0.1:18443`), or
+/// for TLS the cause and what the client trusts — and whether it was TLS
+/// (deterministic: not worth retrying). Never the URL's path or query.
+fn transport(e: &reqwest::Error, ca_file: Option<&std::path::Path>) -> (String, bool) {
+    let mut cause = None;
+    let mut tls = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some_and(is_tls) {
+            tls = true;
+        }
+        cause = Some(s.to_string());
+        source = s.source();
+    }
+    let cause = cause.unwrap_or_else(|| without_url(e));
+    let address = e
+        .url()
+        .map(|u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or("?"),
+                u.port_or_known_default().unwrap_or_default()
+            )
+        })
+        .unwrap_or_else(|| "?".into());
+    if tls {
+        let trusted = match ca_file {
+            Some(ca) => format!("the system's roots and ca_file {}", ca.display()),
+            None => "the system's roots (no ca_file)".into(),
+        };
+        (
+            format!("TLS with {address}: {cause} (trusted: {trusted})"),
+            true,
+        )
+    } else {
+        (format!("{cause} at {address}"), false)
+    }
+}
+
+/// rustls reports its failures (an untrusted certificate, a peer that
+/// answers in plain text) as InvalidData I/O errors, which the connector
+/// wraps in another I/O error.
+fn is_tls(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::InvalidData
+        || io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+            .is_some_and(is_tls)
+}
+
 /// reqwest's error text without the URL (which may hold query parameters).
 pub(crate) fn without_url(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
@@ -431,6 +495,59 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("use https"), "{e}");
+    }
+
+    /// A refused connection names its cause and address and is retried
+    /// (the backoff on tokio's paused clock).
+    #[tokio::test(start_paused = true)]
+    async fn transport_failures_name_cause_and_address() -> std::io::Result<()> {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = closed.local_addr()?.port();
+        drop(closed);
+        let refused = HttpConfig {
+            url: format!("http://127.0.0.1:{port}"),
+            ..cfg(None)
+        };
+        let http = Http::new("s", &refused, Auth::None).map_err(std::io::Error::other)?;
+        let e = http.send(|c| c.get(http.url("/q?secret=1"))).await.err();
+        let text = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains(&format!(
+                "Connection refused (os error 111) at 127.0.0.1:{port}"
+            )) && text.contains("3 attempts")
+                && !text.contains("secret=1"),
+            "{text}"
+        );
+        Ok(())
+    }
+
+    /// A peer that answers in plain text where TLS is expected fails at
+    /// once, naming what the client trusts. (Real clock: a paused one would
+    /// jump past the request timeout while the handshake waits on I/O.)
+    #[tokio::test]
+    async fn a_tls_failure_is_not_retried_and_names_the_trust() -> std::io::Result<()> {
+        let plain = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = plain.local_addr()?.port();
+        std::thread::spawn(move || {
+            for mut s in plain.incoming().flatten() {
+                use std::io::Write;
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        let tls = HttpConfig {
+            url: format!("https://127.0.0.1:{port}"),
+            ..cfg(None)
+        };
+        let http = Http::new("s", &tls, Auth::None).map_err(std::io::Error::other)?;
+        let e = http.send(|c| c.get(http.url("/q"))).await.err();
+        let text = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains(&format!("TLS with 127.0.0.1:{port}"))
+                && text.contains("trusted: the system's roots (no ca_file)")
+                && text.contains("1 attempt"),
+            "{text}"
+        );
+        Ok(())
     }
 
     #[test]
