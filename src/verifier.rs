@@ -71,6 +71,11 @@ pub struct Choice {
     /// Recorded telemetry to verify against instead of a backend (`verify
     /// --telemetry`); only with the `local` profile.
     pub telemetry: Vec<PathBuf>,
+    /// The backend will judge runs about to happen on this host, so its
+    /// sensor's prerequisites are checked too (for `auditd`, the audit
+    /// rules loaded): a sensor that cannot see the chains must stop the
+    /// run, not report every hop `missed` after the deadline.
+    pub before_runs: bool,
 }
 
 /// A built and checked backend and the rule set it alerts with.
@@ -164,6 +169,9 @@ impl Choice {
         }
         if *stop.borrow() {
             return Err(VerifierError::Interrupted);
+        }
+        if self.before_runs {
+            backend.sensor_ready()?;
         }
         Ok(Verifier { backend, rule_set })
     }

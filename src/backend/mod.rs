@@ -62,6 +62,19 @@ pub use plugin::{Context, NoConfig, Plugin};
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
 
+impl AnyBackend {
+    /// Whether the sensor behind the backend can see runs about to happen
+    /// on this host, where the backend can tell (today: `auditd`, whose
+    /// kernel rules chainproof installs). Others answer `Ok`: their checks
+    /// prove the service answers, not what it collects.
+    pub fn sensor_ready(&self) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::Auditd(a) => a.sensor_ready(),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What a backend is asked: the runs to look for.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {

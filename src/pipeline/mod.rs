@@ -166,6 +166,7 @@ pub async fn prepare(
         profile,
         rules: request.rules.clone(),
         telemetry: Vec::new(),
+        before_runs: occasion.is_some(),
     };
     let rules = verifier::load_rules(&choice.rules, progress)?;
     let verifier = match occasion {

@@ -69,6 +69,8 @@ pub async fn reverify(
         profile: verifier::profile(config_ref(&config), request.backend.as_deref())?,
         rules: request.rules.clone(),
         telemetry: request.telemetry.clone(),
+        // The runs happened: what the sensor holds now is what it held.
+        before_runs: false,
     };
     let verifier = choice.check(rules, stop).await?;
     let exchanges = crate::verify::again(

@@ -85,6 +85,39 @@ impl Auditd {
         Ok(())
     }
 
+    /// For runs about to happen here: auditd is running and the kernel has
+    /// chainproof's execve rules, else no hop can be recorded and every one
+    /// would read `missed` after the deadline. Checked only for the live
+    /// trail (the default `logs`); a profile reading exports or laurel
+    /// files is not this host's kernel.
+    pub fn sensor_ready(&self) -> Result<(), BackendError> {
+        if self.config.logs != default_logs() {
+            return Ok(());
+        }
+        let refuse = |why: String| {
+            BackendError::config(
+                self.name.clone(),
+                format!(
+                    "{why}: no hop of a run could be recorded; run `chainproof audit-rules \
+                     --install` as root first (docs/audit-rules.md)"
+                ),
+            )
+        };
+        match rules::daemon_pid() {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(refuse("auditd is not running".into())),
+            Err(e) => return Err(refuse(format!("cannot ask the kernel's audit status ({e})"))),
+        }
+        let loaded = rules::installed().map_err(|e| refuse(format!("cannot list audit rules ({e})")))?;
+        if !loaded.iter().any(|r| r.contains(&format!("key={}", rules::KEY_EXEC))) {
+            return Err(refuse(format!(
+                "the kernel has no `{}` execve audit rule loaded",
+                rules::KEY_EXEC
+            )));
+        }
+        Ok(())
+    }
+
     /// Reads every log once for the whole batch and answers each run with
     /// the kernel's events that carry its token, and the rules' alerts on them.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {

@@ -83,6 +83,21 @@ pub fn remove() -> Result<usize, String> {
     Ok(before.len())
 }
 
+/// The pid of the audit daemon the kernel sends its records to, `None`
+/// when none is (`auditctl -s` says `pid 0`).
+pub fn daemon_pid() -> Result<Option<u32>, String> {
+    Ok(parse_status_pid(&auditctl(&["-s"])?))
+}
+
+/// The `pid` line of `auditctl -s`.
+fn parse_status_pid(status: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("pid "))
+        .and_then(|p| p.trim().parse().ok())
+        .filter(|p| *p != 0)
+}
+
 /// chainproof's rules currently loaded in the kernel.
 pub fn installed() -> Result<Vec<String>, String> {
     Ok(auditctl(&["-l"])?
@@ -96,6 +111,14 @@ pub fn installed() -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_daemon_pid_is_read_from_the_status() {
+        let status = "enabled 1\nfailure 1\npid 1668\nrate_limit 0\n";
+        assert_eq!(super::parse_status_pid(status), Some(1668));
+        assert_eq!(super::parse_status_pid("enabled 1\npid 0\n"), None);
+        assert_eq!(super::parse_status_pid(""), None);
+    }
+
     #[test]
     fn rules_cover_both_abis_and_carry_keys() {
         let rules = super::rules();
