@@ -37,6 +37,18 @@ fn polling() -> Polling {
     }
 }
 
+/// Verifies `runs` of the shipped scenario with `backend`, unstoppable.
+async fn verify_all(runs: &mut [ScenarioRun], backend: &AnyBackend) {
+    verify(
+        runs,
+        &[scenario()],
+        backend,
+        &polling(),
+        &mut crate::stop::never(),
+    )
+    .await;
+}
+
 fn calls(b: &AnyBackend) -> Vec<usize> {
     match b {
         AnyBackend::Fake(f) => f.calls.lock().map(|c| c.clone()).unwrap_or_default(),
@@ -52,14 +64,7 @@ async fn polls_with_backoff_until_every_run_is_settled() {
     let backend = AnyBackend::Fake(Box::new(Fake::new(script)));
     let mut runs = vec![chain(), chain(), chain()];
     let start = tokio::time::Instant::now();
-    verify(
-        &mut runs,
-        &[scenario()],
-        &backend,
-        &polling(),
-        &mut crate::stop::never(),
-    )
-    .await;
+    verify_all(&mut runs, &backend).await;
     assert_eq!(
         calls(&backend),
         [3, 3, 3],
@@ -85,14 +90,7 @@ async fn a_backend_failing_until_the_deadline_leaves_inconclusive() {
     )])));
     let mut runs = vec![chain()];
     let start = tokio::time::Instant::now();
-    verify(
-        &mut runs,
-        &[scenario()],
-        &backend,
-        &polling(),
-        &mut crate::stop::never(),
-    )
-    .await;
+    verify_all(&mut runs, &backend).await;
     let v = runs[0]
         .verification
         .clone()
@@ -119,14 +117,7 @@ async fn settled_runs_leave_the_batch_and_missed_stays_missed_at_the_deadline() 
     let mut b = chain();
     b.token = "cp0000000002".into();
     let mut runs = vec![a, b];
-    verify(
-        &mut runs,
-        &[scenario()],
-        &backend,
-        &polling(),
-        &mut crate::stop::never(),
-    )
-    .await;
+    verify_all(&mut runs, &backend).await;
     let sizes = calls(&backend);
     assert_eq!(sizes[0], 2);
     assert!(sizes[1..].iter().all(|n| *n == 1), "{sizes:?}");
@@ -146,14 +137,7 @@ async fn the_deadline_cuts_a_round_in_flight() {
     let backend = slow(Duration::from_secs(100));
     let mut runs = vec![chain()];
     let start = tokio::time::Instant::now();
-    verify(
-        &mut runs,
-        &[scenario()],
-        &backend,
-        &polling(),
-        &mut crate::stop::never(),
-    )
-    .await;
+    verify_all(&mut runs, &backend).await;
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     let v = runs[0]
         .verification
@@ -177,14 +161,7 @@ async fn the_deadline_cuts_a_round_in_flight() {
     let backend = slow(Duration::from_secs(25));
     let mut runs = vec![chain()];
     let start = tokio::time::Instant::now();
-    verify(
-        &mut runs,
-        &[scenario()],
-        &backend,
-        &polling(),
-        &mut crate::stop::never(),
-    )
-    .await;
+    verify_all(&mut runs, &backend).await;
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     assert_eq!(calls(&backend).len(), 2);
     assert_eq!(
