@@ -77,13 +77,15 @@ fn a_backend_failing_throughout_gives_inconclusive_never_missed() -> TestResult 
         (500, "{\"messages\":[]}".into()),
     ]);
     let cfg = config(&lab, &url)?;
+    // The deadline also cuts a round in flight: give the first round's four
+    // attempts (backoff at most 0.5 + 1 + 2 s) time to end with the 500.
     let out = lab
         .run(&[
             "macro-doc-shell",
             "--backend",
             "lab-splunk",
             "--deadline",
-            "1s",
+            "5s",
             "--config",
             cfg.to_str().unwrap_or_default(),
         ])
