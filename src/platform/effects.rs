@@ -69,15 +69,22 @@ pub trait Effects: Sync {
     /// (`NAME=value`: the caller names the variable, so this layer knows no
     /// stage program), except this process. Only the environment counts: an
     /// analyst's `grep <token>` carries the token in its command line and
-    /// must never be ended.
-    fn token_processes(&self, env_entry: &str) -> Vec<u32>;
+    /// must never be ended. By default the process table is polled
+    /// (sysinfo); Linux reads /proc.
+    fn token_processes(&self, env_entry: &str) -> Vec<u32> {
+        polled_token_processes(env_entry)
+    }
     /// The start time of `pid` (clock ticks since boot on Linux, seconds
     /// since the epoch elsewhere): equal values mean the same process, not
     /// a later one reusing the pid.
-    fn start_ticks(&self, pid: u32) -> Option<u64>;
+    fn start_ticks(&self, pid: u32) -> Option<u64> {
+        crate::platform::host::process_start(pid)
+    }
     /// For a journal written without a start time: whether `pid` looks like
-    /// a chainproof harness at all.
-    fn looks_like_harness(&self, pid: u32) -> bool;
+    /// a chainproof harness at all (by default it cannot be told).
+    fn looks_like_harness(&self, _pid: u32) -> bool {
+        false
+    }
     /// Deletes the run's registry keys that exist; the failures, as text.
     fn delete_registry_keys(&self, keys: &[String]) -> Vec<String>;
 }
@@ -135,7 +142,6 @@ fn run(argv: &[String], env: &[(&str, &str)]) -> Result<String, String> {
 }
 
 /// Token processes read through sysinfo, where there is no /proc.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
 fn polled_token_processes(entry: &str) -> Vec<u32> {
     use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
     let me = std::process::id();

@@ -60,18 +60,6 @@ impl Effects for Macos {
             .map_err(|e| format!("set {name} on {}: {e}", path.display()))
     }
 
-    fn token_processes(&self, env_entry: &str) -> Vec<u32> {
-        super::polled_token_processes(env_entry)
-    }
-
-    fn start_ticks(&self, pid: u32) -> Option<u64> {
-        crate::platform::host::process_start(pid)
-    }
-
-    fn looks_like_harness(&self, _pid: u32) -> bool {
-        false
-    }
-
     fn delete_registry_keys(&self, _keys: &[String]) -> Vec<String> {
         Vec::new()
     }
