@@ -91,6 +91,7 @@ fn main() {
     });
     let event = Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: None,
         hop: None,
         fields: fields.as_object().cloned().unwrap_or_default(),

@@ -78,6 +78,7 @@ fn sigma(text: &str) {
     fields.insert("ProcessId".to_owned(), Value::from(42));
     let event = Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: None,
         hop: None,
         fields,

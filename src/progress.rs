@@ -15,6 +15,9 @@ pub trait Progress: Sync {
     fn rules_parsed(&self, _done: usize, _total: usize) {}
     /// The rules are loaded; their summary names every rule refused.
     fn rules(&self, _rules: &Rules) {}
+    /// The backend checked its sensor's prerequisites before runs: what
+    /// it could verify, one line each (empty when it can verify nothing).
+    fn prerequisites(&self, _backend: &str, _verified: &[String]) {}
     /// Targets are about to run, at most `parallel` at once.
     fn targets_start(&self, _count: usize, _parallel: usize) {}
     /// A target finished (ran or failed): its one-line summary (name,

@@ -145,13 +145,15 @@ impl Choice {
         stop: &mut watch::Receiver<bool>,
     ) -> Result<Verifier, VerifierError> {
         let rules = load_rules(&self.rules, progress)?;
-        self.check(rules, stop).await
+        self.check(rules, progress, stop).await
     }
 
-    /// Builds the backend from already loaded `rules` and checks it.
+    /// Builds the backend from already loaded `rules` and checks it;
+    /// before runs, also its sensor's prerequisites, told to `progress`.
     pub async fn check(
         &self,
         rules: Rules,
+        progress: &dyn Progress,
         stop: &mut watch::Receiver<bool>,
     ) -> Result<Verifier, VerifierError> {
         // With a remote backend the alerting layer is the SIEM's own content.
@@ -171,7 +173,8 @@ impl Choice {
             return Err(VerifierError::Interrupted);
         }
         if self.before_runs {
-            backend.sensor_ready()?;
+            let verified = backend.prerequisites().await?;
+            progress.prerequisites(backend.name(), &verified);
         }
         Ok(Verifier { backend, rule_set })
     }

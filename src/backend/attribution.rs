@@ -202,11 +202,13 @@ mod tests {
         ];
         let event = |v: &Value| Event {
             category: crate::telemetry::Category::ProcessCreation,
+            arrived: None,
             at: None,
             hop: None,
             fields: v.as_object().cloned().unwrap_or_default(),
         };
         let alert = |v: &Value, token: &str| BackendAlert {
+            responses: Vec::new(),
             rule_id: Some(token.into()),
             rule_title: v["cmd"].as_str().unwrap_or_default().into(),
             level: None,

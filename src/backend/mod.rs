@@ -62,19 +62,6 @@ pub use plugin::{Context, NoConfig, Plugin};
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
 
-impl AnyBackend {
-    /// Whether the sensor behind the backend can see runs about to happen
-    /// on this host, where the backend can tell (today: `auditd`, whose
-    /// kernel rules chainproof installs). Others answer `Ok`: their checks
-    /// prove the service answers, not what it collects.
-    pub fn sensor_ready(&self) -> Result<(), BackendError> {
-        match self {
-            AnyBackend::Auditd(a) => a.sensor_ready(),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// What a backend is asked: the runs to look for.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
@@ -97,6 +84,32 @@ pub struct BackendAlert {
     pub at: OffsetDateTime,
     /// The event it fired on.
     pub event: Event,
+    /// What the product did about the alert's subject, as its API reports
+    /// it (empty where it reports nothing or did nothing).
+    pub responses: Vec<Response>,
+}
+
+/// One action a product reports having taken on an alert's subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Whether the action stopped the process before it ran, or acted on
+    /// it (or its file) afterwards.
+    pub kind: ResponseKind,
+    /// The product's own word for it ("Prevented", "Quarantined",
+    /// "process killed"), shown as the product says it.
+    pub action: String,
+    /// When the product says it acted, where it says.
+    pub at: Option<OffsetDateTime>,
+}
+
+/// What kind of response a product reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// The process was prevented from running: the chain stopped there.
+    Blocked,
+    /// The product acted on a process or file that had run (killed,
+    /// quarantined, host isolated).
+    Contained,
 }
 
 /// One run's answer.
@@ -122,6 +135,7 @@ pub(crate) fn rule_alerts(
         .evaluate_all(events, platform)
         .into_iter()
         .map(|(i, hit)| BackendAlert {
+            responses: Vec::new(),
             rule_id: hit.rule_id,
             rule_title: hit.title,
             level: hit.level,
@@ -157,6 +171,28 @@ pub trait Backend {
     /// send none have no transcript).
     fn transcript(&self) -> Option<&transcript::Transcript> {
         None
+    }
+    /// The field of the backend's answer that says when an event reached
+    /// it (filled into [`Event::arrived`]), named in the report as what a
+    /// latency is measured from; `None` when its answers carry no such
+    /// time and latencies are only bounded by polling.
+    const ARRIVAL: Option<&'static str> = None;
+    /// Why this backend's data can never hold a hop of `kind` (the
+    /// Sentinel 4688 table has no file events), so verification says
+    /// `not-visible` at once instead of polling for it; `None` when it can.
+    fn cannot_hold(&self, kind: crate::vocab::HopKind) -> Option<&'static str> {
+        let _ = kind;
+        None
+    }
+    /// Checks, before anything runs, that the sensor and data behind the
+    /// backend can see the runs about to happen (audit rules loaded, an
+    /// index holding recent process events, the alert API in scope), and
+    /// says what it could verify, one line each. An error stops the run
+    /// (exit 3); the default verifies nothing and says so by saying nothing.
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        async { Ok(Vec::new()) }
     }
 }
 

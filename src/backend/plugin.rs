@@ -44,16 +44,20 @@ pub struct NoConfig;
 /// Implements [`Backend`] for `$ty` with its inherent `check` and `query`
 /// (most backends keep them inherent, so their own tests call them without
 /// importing the trait).
+///
+/// Items after the flags (`{ const ARRIVAL: … = …; fn cannot_hold(…) … }`)
+/// go into the implementation as they are: the trait's optional parts.
 macro_rules! inherent_backend {
-    ($ty:ty, $name:literal, polls: $polls:literal, transcript) => {
+    ($ty:ty, $name:literal, polls: $polls:literal, transcript $({ $($more:item)* })?) => {
         inherent_backend!(@impl $ty, $name, $polls, {
             fn transcript(&self) -> Option<&$crate::backend::transcript::Transcript> {
                 Some(<$ty>::transcript(self))
             }
+            $($($more)*)?
         });
     };
-    ($ty:ty, $name:literal, polls: $polls:literal) => {
-        inherent_backend!(@impl $ty, $name, $polls, {});
+    ($ty:ty, $name:literal, polls: $polls:literal $({ $($more:item)* })?) => {
+        inherent_backend!(@impl $ty, $name, $polls, { $($($more)*)? });
     };
     (@impl $ty:ty, $name:literal, $polls:literal, { $($extra:item)* }) => {
         impl $crate::backend::Backend for $ty {
@@ -173,6 +177,30 @@ macro_rules! backends {
                 match self {
                     $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(_) => <$pmod::$pty as Backend>::POLLS, )*
                     $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(_) => <$omod::$oty as Backend>::POLLS, )*
+                }
+            }
+
+            /// The answer field latencies are measured from ([`Backend::ARRIVAL`]).
+            pub fn arrival(&self) -> Option<&'static str> {
+                match self {
+                    $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(_) => <$pmod::$pty as Backend>::ARRIVAL, )*
+                    $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(_) => <$omod::$oty as Backend>::ARRIVAL, )*
+                }
+            }
+
+            /// Why the backend can never hold a hop of `kind` ([`Backend::cannot_hold`]).
+            pub fn cannot_hold(&self, kind: $crate::vocab::HopKind) -> Option<&'static str> {
+                match self {
+                    $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(b) => Backend::cannot_hold(b.as_ref(), kind), )*
+                    $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(b) => Backend::cannot_hold(b.as_ref(), kind), )*
+                }
+            }
+
+            /// What the backend verified of its sensor's prerequisites ([`Backend::prerequisites`]).
+            pub async fn prerequisites(&self) -> Result<Vec<String>, BackendError> {
+                match self {
+                    $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(b) => Backend::prerequisites(b.as_ref()).await, )*
+                    $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(b) => Backend::prerequisites(b.as_ref()).await, )*
                 }
             }
 

@@ -74,6 +74,16 @@ impl Drop for Watch {
 }
 
 impl Progress for Watch {
+    fn prerequisites(&self, backend: &str, verified: &[String]) {
+        for line in verified {
+            let line = format!("backend {backend}: verified: {line}");
+            match &self.bar {
+                Some(bar) => bar.println(term::safe(&line)),
+                None => errln!("{}", term::safe(&line)),
+            }
+        }
+    }
+
     fn rules_parsed(&self, done: usize, total: usize) {
         if let Some(bar) = &self.bar {
             // Counts only: the bar's message never holds input text here.

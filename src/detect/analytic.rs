@@ -197,6 +197,7 @@ mod tests {
         let f = json!({"TargetFilename": path});
         Event {
             category: Category::FileEvent,
+            arrived: None,
             at: at(t),
             hop: None,
             fields: f.as_object().cloned().unwrap_or_default(),
@@ -207,6 +208,7 @@ mod tests {
         let f = json!({"Image": image, "ParentImage": parent});
         Event {
             category: Category::ProcessCreation,
+            arrived: None,
             at: at(t),
             hop: None,
             fields: f.as_object().cloned().unwrap_or_default(),

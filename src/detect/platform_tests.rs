@@ -13,6 +13,7 @@ fn event(image: &str, parent: &str, cmd: &str, parent_cmd: &str) -> Event {
     });
     Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: None,
         hop: None,
         fields: fields.as_object().cloned().unwrap_or_default(),

@@ -11,6 +11,7 @@ fn proc_event(image: &str, parent: &str, cmd: &str, parent_cmd: &str) -> Event {
     });
     Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: None,
         hop: None,
         fields: fields.as_object().cloned().unwrap_or_default(),

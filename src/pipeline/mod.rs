@@ -173,7 +173,7 @@ pub async fn prepare(
         // Each scheduled run checks the backend itself (a failed check is
         // that run's failure, not the service's); the rules were checked.
         Some(Occasion::Scheduled) => None,
-        _ => Some(choice.check(rules, stop).await?),
+        _ => Some(choice.check(rules, progress, stop).await?),
     };
     let settings = Settings {
         scenarios: loaded,

@@ -72,7 +72,7 @@ pub async fn reverify(
         // The runs happened: what the sensor holds now is what it held.
         before_runs: false,
     };
-    let verifier = choice.check(rules, stop).await?;
+    let verifier = choice.check(rules, progress, stop).await?;
     let exchanges = crate::verify::again(
         &mut record,
         &expectations.scenarios,

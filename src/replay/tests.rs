@@ -256,6 +256,7 @@ fn proc_event(pid: u64, ppid: u64, image: &str, second: u8) -> (Event, Platform)
     let at = datetime!(2026-01-01 10:00:00 UTC) + time::Duration::seconds(second.into());
     let event = Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: Some(at),
         hop: None,
         fields,

@@ -41,6 +41,11 @@ pub struct Event {
     pub category: Category,
     /// When the event happened on the host.
     pub at: Option<OffsetDateTime>,
+    /// When the event reached the backend, by the backend's own clock
+    /// (Splunk `_indextime`, Elastic `event.ingested`, Microsoft
+    /// `IngestionTime`…), where its answer says; `None` where it does not,
+    /// and latencies are then only bounded by polling.
+    pub arrived: Option<OffsetDateTime>,
     /// The chain hop this event belongs to, where known.
     pub hop: Option<usize>,
     /// Sysmon-style fields.
@@ -114,6 +119,7 @@ pub fn process_event(
     }
     Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: e.at,
         hop,
         fields,
@@ -130,6 +136,7 @@ pub fn file_event(f: &FileTruth, writer: &str, hop: Option<usize>) -> Event {
     }
     Event {
         category: Category::FileEvent,
+        arrived: None,
         at: Some(f.written_at),
         hop,
         fields,

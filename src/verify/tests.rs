@@ -30,6 +30,7 @@ fn proc_event(pid: u32, ppid: u32) -> Event {
     let f = json!({"ProcessId": pid, "ParentProcessId": ppid, "Image": "/usr/bin/dash"});
     Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: None,
         hop: None,
         fields: f.as_object().cloned().unwrap_or_default(),
@@ -40,6 +41,7 @@ fn file_event(path: &str) -> Event {
     let f = json!({"TargetFilename": path});
     Event {
         category: Category::FileEvent,
+        arrived: None,
         at: None,
         hop: None,
         fields: f.as_object().cloned().unwrap_or_default(),
@@ -79,6 +81,7 @@ fn decide_with(r: &ScenarioRun, answer: Result<RunAnswer, String>) -> Verificati
 fn all_telemetry_and_an_alert_give_alerted_with_linkage() {
     let r = chain();
     let alert = BackendAlert {
+        responses: Vec::new(),
         rule_id: Some("r1".into()),
         rule_title: "Doc spawns shell".into(),
         level: Some("high".into()),
@@ -234,6 +237,7 @@ fn a_harness_failure_is_inconclusive_not_blocked() {
 fn an_alert_past_the_budget_is_delayed() {
     let r = chain();
     let late = BackendAlert {
+        responses: Vec::new(),
         rule_id: Some("305adda7-dc83-4e73-b683-2c709d9cc250".into()),
         rule_title: "late".into(),
         level: None,
@@ -283,6 +287,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
     let noisy = RunAnswer {
         events,
         alerts: vec![BackendAlert {
+            responses: Vec::new(),
             rule_id: Some("r1".into()),
             rule_title: "Editor spawned".into(),
             level: Some("low".into()),
@@ -334,6 +339,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
     // depends on the control alone.
     let mut attack = chain();
     let alert = BackendAlert {
+        responses: Vec::new(),
         rule_id: Some("r2".into()),
         rule_title: "Doc spawns shell".into(),
         level: Some("high".into()),

@@ -90,9 +90,12 @@ impl Auditd {
     /// would read `missed` after the deadline. Checked only for the live
     /// trail (the default `logs`); a profile reading exports or laurel
     /// files is not this host's kernel.
-    pub fn sensor_ready(&self) -> Result<(), BackendError> {
+    pub fn sensor_ready(&self) -> Result<Vec<String>, BackendError> {
         if self.config.logs != default_logs() {
-            return Ok(());
+            return Ok(vec![
+                "reads configured logs, not this host's live trail: audit rules not checked"
+                    .into(),
+            ]);
         }
         let refuse = |why: String| {
             BackendError::config(
@@ -115,7 +118,10 @@ impl Auditd {
                 rules::KEY_EXEC
             )));
         }
-        Ok(())
+        Ok(vec![format!(
+            "auditd is running and the kernel has the `{}` execve rule",
+            rules::KEY_EXEC
+        )])
     }
 
     /// Reads every log once for the whole batch and answers each run with
@@ -198,7 +204,13 @@ fn older_than(line: &str, since: OffsetDateTime) -> bool {
         .is_ok_and(|secs| secs < since.unix_timestamp())
 }
 
-inherent_backend!(Auditd, "auditd", polls: true);
+inherent_backend!(Auditd, "auditd", polls: true {
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        std::future::ready(self.sensor_ready())
+    }
+});
 
 impl super::Plugin for Auditd {
     type Config = AuditdConfig;

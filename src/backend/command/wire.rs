@@ -171,6 +171,7 @@ fn normalise(mut fields: Map<String, Value>) -> Map<String, Value> {
 fn event(e: EventResponse) -> Event {
     Event {
         category: e.category.into(),
+        arrived: None,
         at: e.time,
         hop: None,
         fields: normalise(e.fields),
@@ -179,6 +180,7 @@ fn event(e: EventResponse) -> Event {
 
 fn alert(a: AlertResponse) -> BackendAlert {
     BackendAlert {
+ responses: Vec::new(),
         rule_id: a.rule_id,
         rule_title: a.rule_title,
         level: a.level,
@@ -186,6 +188,7 @@ fn alert(a: AlertResponse) -> BackendAlert {
         at: a.time,
         event: Event {
             category: a.category.into(),
+            arrived: None,
             at: Some(a.time),
             hop: None,
             fields: normalise(a.fields),

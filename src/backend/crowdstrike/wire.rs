@@ -190,6 +190,7 @@ fn event(p: &Process<'_>, parent: Option<&Process<'_>>, host: Option<&str>) -> E
     put("host", json!(host));
     Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: p.at,
         hop: None,
         fields,
@@ -246,6 +247,7 @@ pub fn alert(a: &Alert, run: &ScenarioRun) -> (BackendAlert, Vec<Event>) {
         .map(str::to_lowercase)
         .or_else(|| number(a, "severity").map(|n| n.to_string()));
     let alert = BackendAlert {
+ responses: Vec::new(),
         rule_id: number(a, "pattern_id")
             .map(|n| n.to_string())
             .or_else(|| text(a, "pattern_id").map(String::from)),

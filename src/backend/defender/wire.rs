@@ -41,6 +41,7 @@ pub fn alert(row: &Row) -> BackendAlert {
     tags.extend(attack::tactic_tags(&t("Category").unwrap_or_default()));
     let at = time_of(row, "Timestamp").unwrap_or_else(OffsetDateTime::now_utc);
     BackendAlert {
+ responses: Vec::new(),
         rule_id: t("AlertId"),
         rule_title: t("Title").unwrap_or_else(|| "Defender alert".into()),
         level: t("Severity"),
@@ -48,6 +49,7 @@ pub fn alert(row: &Row) -> BackendAlert {
         at,
         event: Event {
             category,
+            arrived: None,
             at: Some(at),
             hop: None,
             fields,

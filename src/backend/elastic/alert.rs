@@ -50,6 +50,7 @@ pub fn alert(profile: FieldProfile, doc: &Value) -> BackendAlert {
     let mut event = profile.event(doc);
     event.at = Some(at);
     BackendAlert {
+ responses: Vec::new(),
         rule_id,
         rule_title,
         level,

@@ -134,6 +134,7 @@ impl FieldProfile {
         }
         Event {
             category: self.category(doc, &fields),
+            arrived: None,
             at: super::wire::time(doc, &["@timestamp", "timestamp"]),
             hop: None,
             fields,

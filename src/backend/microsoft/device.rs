@@ -103,6 +103,7 @@ pub fn device_event(row: &Row, time: &str) -> Event {
     put(&mut fields, "host", t("DeviceName"));
     Event {
         category,
+        arrived: None,
         at: time_of(row, time),
         hop: None,
         fields,

@@ -55,6 +55,7 @@ pub fn event(table: ProcessTable, row: &Row) -> Event {
     put(&mut fields, "host", t("Computer"));
     Event {
         category,
+        arrived: None,
         at: time_of(row, "TimeGenerated"),
         hop: None,
         fields,
@@ -131,6 +132,7 @@ fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
     }
     Event {
         category,
+        arrived: None,
         at: Some(at),
         hop: None,
         fields,
@@ -145,6 +147,7 @@ pub fn alert(row: &Row, token: &str) -> BackendAlert {
     tags.extend(attack::tactic_tags(&t("Tactics").unwrap_or_default()));
     let at = time_of(row, "TimeGenerated").unwrap_or_else(OffsetDateTime::now_utc);
     BackendAlert {
+ responses: Vec::new(),
         rule_id: t("SystemAlertId"),
         rule_title: t("AlertName").unwrap_or_else(|| "Sentinel alert".into()),
         level: t("AlertSeverity"),

@@ -173,6 +173,7 @@ pub(crate) fn alert_from(
         }
     }
     BackendAlert {
+ responses: Vec::new(),
         rule_id: text("rule_id").or_else(|| text("orig_sid")),
         rule_title: text("rule_name")
             .or_else(|| text("search_name"))
@@ -182,6 +183,7 @@ pub(crate) fn alert_from(
         at,
         event: Event {
             category: Category::ProcessCreation,
+            arrived: None,
             at: Some(at),
             hop: None,
             fields,

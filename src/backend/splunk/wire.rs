@@ -108,6 +108,7 @@ pub fn event(row: &Row) -> Event {
     }
     Event {
         category,
+        arrived: None,
         at: time_of(row),
         hop: None,
         fields,

@@ -60,6 +60,7 @@ impl Plugin for Toy {
             .iter()
             .map(|cmd| Event {
                 category: Category::ProcessCreation,
+                arrived: None,
                 at: None,
                 hop: None,
                 fields: json!({ "CommandLine": cmd })

@@ -60,6 +60,7 @@ pub(super) fn record(
     Mapped {
         event: Event {
             category,
+            arrived: None,
             at: Some(at),
             hop: None,
             fields: f.as_object().cloned().unwrap_or_default(),

@@ -367,6 +367,7 @@ fn process_event(e: &AuditEvent, resolve: Resolver<'_>) -> Event {
     put(&mut fields, "AuditKey", e.key.clone().map(Value::from));
     Event {
         category: Category::ProcessCreation,
+        arrived: None,
         at: Some(e.at),
         hop: None,
         fields,
@@ -395,6 +396,7 @@ fn file_event(e: &AuditEvent, overwrite_counts: bool) -> Option<Event> {
     put(&mut fields, "AuditKey", e.key.clone().map(Value::from));
     Some(Event {
         category: Category::FileEvent,
+        arrived: None,
         at: Some(e.at),
         hop: None,
         fields,

@@ -115,6 +115,7 @@ pub(super) fn eslogger(record: Map<String, Value>, input: usize) -> Result<Mappe
     Ok(Mapped {
         event: Event {
             category: entry.kind,
+            arrived: None,
             at,
             hop: None,
             fields,

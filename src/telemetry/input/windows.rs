@@ -191,6 +191,7 @@ pub(super) fn finish(
     Ok(Mapped {
         event: Event {
             category: entry.kind,
+            arrived: None,
             at,
             hop: None,
             fields,

@@ -18,6 +18,7 @@ fn everything(r: &ScenarioRun) -> RunAnswer {
             proc_event(pid(2), pid(1)),
         ],
         alerts: vec![BackendAlert {
+            responses: Vec::new(),
             rule_id: Some("305adda7-dc83-4e73-b683-2c709d9cc250".into()),
             rule_title: "doc spawns shell".into(),
             level: None,
