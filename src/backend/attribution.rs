@@ -101,6 +101,7 @@ pub fn answers<E: Record, A: Record>(
             continue;
         }
         let answer = RunAnswer {
+            untied: Default::default(),
             events: events
                 .iter()
                 .filter(|e| e.mentions(token))

@@ -121,6 +121,19 @@ pub struct RunAnswer {
     pub alerts: Vec<BackendAlert>,
     /// When the backend answered.
     pub answered_at: Option<OffsetDateTime>,
+    /// What the round's answer held that matched the search but that the
+    /// attribution rule could tie to no run of the batch (the same for
+    /// every run of one round): counted and sampled, never dropped.
+    pub untied: Untied,
+}
+
+/// Rows of one round's answer tied to no run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Untied {
+    /// How many rows.
+    pub count: usize,
+    /// A few of them, as the backend returned them (compact JSON).
+    pub sample: Vec<String>,
 }
 
 /// Alerts raised by `rules` over the events of one run (the embedded

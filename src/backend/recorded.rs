@@ -56,6 +56,7 @@ impl super::Backend for Recorded {
                 let events: Vec<Event> = mine.into_iter().map(|(e, _)| e.clone()).collect();
                 let alerts = super::rule_alerts(&self.rules, &events, run.platform);
                 RunAnswer {
+ untied: Default::default(),
                     events,
                     alerts,
                     answered_at: None,

@@ -90,6 +90,7 @@ fn all_telemetry_and_an_alert_give_alerted_with_linkage() {
         event: proc_event(11, 10),
     };
     let answer = RunAnswer {
+        untied: Default::default(),
         events: vec![
             file_event("/w/Downloads/a.odt"),
             proc_event(10, 1),
@@ -119,6 +120,7 @@ fn all_telemetry_and_an_alert_give_alerted_with_linkage() {
 fn missing_telemetry_is_missed_and_unlinked_parents_are_flagged() {
     let r = chain();
     let answer = RunAnswer {
+        untied: Default::default(),
         events: vec![proc_event(10, 1), proc_event(11, 99)],
         alerts: vec![],
         answered_at: None,
@@ -146,6 +148,7 @@ fn hops_that_did_not_run_are_blocked_with_their_reason() {
         hop(2, HopKind::Spawn, None, false),
     ]);
     let answer = RunAnswer {
+        untied: Default::default(),
         events: vec![file_event("/w/Downloads/a.odt"), proc_event(10, 1)],
         alerts: vec![],
         answered_at: None,
@@ -246,6 +249,7 @@ fn an_alert_past_the_budget_is_delayed() {
         event: proc_event(11, 10),
     };
     let answer = RunAnswer {
+        untied: Default::default(),
         events: vec![
             file_event("/w/Downloads/a.odt"),
             proc_event(10, 1),
@@ -277,6 +281,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
         proc_event(11, 10),
     ];
     let quiet = RunAnswer {
+        untied: Default::default(),
         events: events.clone(),
         alerts: vec![],
         answered_at: Some(OffsetDateTime::UNIX_EPOCH),
@@ -285,6 +290,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
     assert_eq!(v.chain.verdict, Verdict::Observed);
     assert!(!v.chain.false_positive);
     let noisy = RunAnswer {
+        untied: Default::default(),
         events,
         alerts: vec![BackendAlert {
             responses: Vec::new(),
@@ -350,6 +356,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
     attack.verification = Some(decide_with(
         &attack,
         Ok(RunAnswer {
+            untied: Default::default(),
             events: vec![
                 file_event("/w/Downloads/a.odt"),
                 proc_event(10, 1),

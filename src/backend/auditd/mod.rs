@@ -164,6 +164,7 @@ impl Auditd {
                     .collect();
                 let alerts = super::rule_alerts(&self.rules, &mine, Platform::Linux);
                 RunAnswer {
+ untied: Default::default(),
                     events: mine,
                     alerts,
                     answered_at,

@@ -236,6 +236,7 @@ pub fn answers(
                 .remove(&run.token)
                 .ok_or_else(|| bad(format!("no answer for token `{}`", run.token)))?;
             Ok(RunAnswer {
+ untied: Default::default(),
                 events: r.events.into_iter().map(event).collect(),
                 alerts: r.alerts.into_iter().map(alert).collect(),
                 answered_at: Some(answered_at),

@@ -12,6 +12,7 @@ fn nothing(_: &ScenarioRun) -> RunAnswer {
 fn everything(r: &ScenarioRun) -> RunAnswer {
     let pid = |i: usize| r.hops.get(i).and_then(|h| h.pid).unwrap_or_default();
     RunAnswer {
+        untied: Default::default(),
         events: vec![
             file_event("/w/Downloads/a.odt"),
             proc_event(pid(1), 1),
