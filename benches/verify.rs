@@ -167,6 +167,7 @@ fn main() {
         deadline: Duration::from_secs(60),
         first: Duration::from_secs(1),
         max: Duration::from_secs(2),
+        alert_latency: None,
     };
     let mut base_wall = None;
     println!(

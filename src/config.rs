@@ -129,7 +129,7 @@ mod tests {
     fn the_commented_example_parses() -> Result<(), ConfigError> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chainproof.yaml");
         let config = Config::load(&path)?;
-        assert!(matches!(config.profile("local", &path)?, Profile::Local {}));
+        assert!(matches!(config.profile("local", &path)?, Profile::Local(_)));
         assert!(matches!(
             config.profile("lab-splunk", &path)?,
             Profile::Splunk(_)
@@ -180,10 +180,44 @@ mod tests {
         .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("load config c.yaml:2:3: backends.l: unknown field `url`, there are no fields")
+            Some(
+                "load config c.yaml:2:3: backends.l: unknown field `url`, expected `alert_latency`"
+            )
         );
         let ok = Config::parse("backends:\n  l: { kind: local }\n", Path::new("c.yaml"));
         assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    /// Every profile takes `alert_latency`, whatever its kind; without it
+    /// the backend's documented default holds.
+    #[test]
+    fn every_profile_has_an_alert_latency_with_a_default_per_backend() -> Result<(), ConfigError> {
+        let path = Path::new("c.yaml");
+        let config = Config::parse(
+            "backends:\n  l: { kind: local }\n  q: { kind: local, alert_latency: 5s }\n  \
+             a: { kind: auditd }\n  s:\n    kind: splunk\n    url: https://x\n    \
+             auth: { type: bearer, token: { env: T } }\n  t:\n    kind: splunk\n    \
+             alert_latency: 5m\n    url: https://x\n    auth: { type: bearer, token: { env: T } }\n",
+            path,
+        )?;
+        let latency = |name: &str| config.profile(name, path).map(Profile::alert_latency);
+        assert_eq!(latency("l")?, std::time::Duration::ZERO);
+        assert_eq!(latency("q")?, std::time::Duration::from_secs(5));
+        assert_eq!(latency("a")?, std::time::Duration::ZERO);
+        assert_eq!(latency("s")?, std::time::Duration::from_secs(120));
+        assert_eq!(latency("t")?, std::time::Duration::from_secs(300));
+        let err = Config::parse(
+            "backends:\n  l: { kind: local, alert_latency: soon }\n",
+            path,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            err.starts_with("load config c.yaml:2:3: backends.l: alert_latency:"),
+            "{err}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -92,7 +92,10 @@ pub async fn run(
     progress: &dyn Progress,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Outcome, SuiteError> {
-    let Verifier { backend, rule_set } = verifier;
+    let polling = verifier.polling(&settings.polling);
+    let Verifier {
+        backend, rule_set, ..
+    } = verifier;
     if *stop.borrow() {
         return Err(SuiteError::Interrupted);
     }
@@ -133,14 +136,7 @@ pub async fn run(
         .map(|l| l.scenario.clone())
         .collect();
     backend.start_transcript();
-    let answers = crate::verify::verify(
-        &mut runs,
-        &scenarios,
-        &backend,
-        &settings.polling,
-        &mut stop,
-    )
-    .await;
+    let answers = crate::verify::verify(&mut runs, &scenarios, &backend, &polling, &mut stop).await;
     // A signal during the runs or the verification: the record says what
     // was done and the exit code says it was cut short.
     let interrupted = *stop.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);

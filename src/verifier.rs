@@ -85,6 +85,19 @@ pub struct Verifier {
     pub backend: AnyBackend,
     /// What the record names as its alerting content.
     pub rule_set: RuleSet,
+    /// The quiet window negative controls are judged with: the profile's
+    /// `alert_latency`, or the backend's documented default.
+    pub alert_latency: std::time::Duration,
+}
+
+impl Verifier {
+    /// `polling` with this verifier's quiet window, unless it names one.
+    pub fn polling(&self, polling: &crate::verify::Polling) -> crate::verify::Polling {
+        crate::verify::Polling {
+            alert_latency: polling.alert_latency.or(Some(self.alert_latency)),
+            ..*polling
+        }
+    }
 }
 
 /// The profile called `name` (from `config` when given). `local` and
@@ -96,7 +109,9 @@ pub fn profile(
     let ((path, cfg), name) = match (config, name) {
         (_, None) | (None, Some("local")) => return Ok(None),
         (None, Some("auditd")) => {
-            let default = Profile::Auditd(crate::backend::auditd::AuditdConfig::default());
+            let default = Profile::Auditd(crate::backend::Tuned::new(
+                crate::backend::auditd::AuditdConfig::default(),
+            ));
             return Ok(Some(("auditd".into(), default)));
         }
         (None, Some(other)) => {
@@ -176,6 +191,14 @@ impl Choice {
             let verified = backend.prerequisites().await?;
             progress.prerequisites(backend.name(), &verified);
         }
-        Ok(Verifier { backend, rule_set })
+        let alert_latency = self
+            .profile
+            .as_ref()
+            .map_or(backend.alert_latency(), |(_, p)| p.alert_latency());
+        Ok(Verifier {
+            backend,
+            rule_set,
+            alert_latency,
+        })
     }
 }

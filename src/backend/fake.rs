@@ -16,6 +16,8 @@ pub struct Fake {
     pub calls: Mutex<Vec<usize>>,
     /// How long each query takes to answer (tokio's clock).
     delay: std::time::Duration,
+    /// Hop kinds it declares it can never hold, with why.
+    blind: Vec<(crate::vocab::HopKind, &'static str)>,
 }
 
 impl Fake {
@@ -25,7 +27,14 @@ impl Fake {
             script: Mutex::new(script),
             calls: Mutex::default(),
             delay: std::time::Duration::ZERO,
+            blind: Vec::new(),
         }
+    }
+
+    /// The same backend, declaring it can never hold a hop of `kind`.
+    pub fn blind(mut self, kind: crate::vocab::HopKind, why: &'static str) -> Fake {
+        self.blind.push((kind, why));
+        self
     }
 
     /// The same backend, taking `delay` to answer each query.
@@ -59,6 +68,12 @@ impl Fake {
 impl super::Backend for Fake {
     const NAME: &'static str = "fake";
     const POLLS: bool = true;
+    // Scripted answers fill `Event::arrived` where a test wants a measured latency.
+    const ARRIVAL: Option<&'static str> = Some("arrived");
+
+    fn cannot_hold(&self, kind: crate::vocab::HopKind) -> Option<&'static str> {
+        self.blind.iter().find(|(k, _)| *k == kind).map(|(_, why)| *why)
+    }
 
     async fn check(&self) -> Result<(), BackendError> {
         Ok(())

@@ -57,7 +57,7 @@ backends! {
 use time::OffsetDateTime;
 
 pub use error::{BackendError, ErrorKind, Said};
-pub use plugin::{Context, NoConfig, Plugin};
+pub use plugin::{Context, NoConfig, Plugin, Tuned};
 
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
@@ -190,6 +190,14 @@ pub trait Backend {
     /// latency is measured from; `None` when its answers carry no such
     /// time and latencies are only bounded by polling.
     const ARRIVAL: Option<&'static str> = None;
+    /// How long the product may take to raise an alert once a chain's
+    /// telemetry is in: the default quiet window (a profile's
+    /// `alert_latency` overrides it) after which a negative control whose
+    /// telemetry is complete and unalerted is settled. Two minutes for a
+    /// remote product, whose detections run on its own schedule; zero for
+    /// the backends whose alerts are chainproof's own rules evaluated with
+    /// the events (`local`, `auditd`, recorded telemetry).
+    const ALERT_LATENCY: std::time::Duration = std::time::Duration::from_secs(120);
     /// Why this backend's data can never hold a hop of `kind` (the
     /// Sentinel 4688 table has no file events), so verification says
     /// `not-visible` at once instead of polling for it; `None` when it can.

@@ -35,11 +35,80 @@ pub trait Plugin: Backend + Sized {
     fn build(config: &Self::Config, ctx: Context<'_>) -> Result<Self, BackendError>;
 }
 
-/// The settings of a backend that has none (`kind: local`); its profile is
-/// a struct variant without fields, so an unknown field is an error like
-/// in every other profile (a unit variant would ignore it).
+/// The settings of a backend that has none (`kind: local`): any field but
+/// the ones every profile has ([`Tuned`]) is an error, like in every other
+/// profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoConfig;
+
+impl<'de> serde::Deserialize<'de> for NoConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NoConfig, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        match map.keys().next() {
+            Some(key) => Err(serde::de::Error::unknown_field(key, COMMON)),
+            None => Ok(NoConfig),
+        }
+    }
+}
+
+/// The fields every profile has, whatever its `kind`.
+const COMMON: &[&str] = &["alert_latency"];
+
+/// A profile's settings: the backend's own (`backend`) and those every
+/// profile has. Read from one YAML mapping: the common fields are taken
+/// out and the rest must be exactly the backend's settings.
+///
+/// Why not `#[serde(flatten)]`: it turns `deny_unknown_fields` off in the
+/// inner type and its errors lose the field's name. Here the backend's
+/// settings are read from what is left with their own
+/// `deny_unknown_fields`, and the error still names the field; a profile is
+/// already buffered by its `kind` tag, so nothing is lost of the location
+/// (the profile's) either.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuned<C> {
+    /// How long the product may take to raise an alert once a chain's
+    /// telemetry is in (`alert_latency`): the quiet window after which a
+    /// negative control with complete telemetry and no alert is settled.
+    /// `None` takes the backend's documented default
+    /// ([`Backend::ALERT_LATENCY`]).
+    pub alert_latency: Option<std::time::Duration>,
+    /// The backend's own settings.
+    pub backend: C,
+}
+
+impl<C> Tuned<C> {
+    /// `backend`'s settings with every common field at its default.
+    pub fn new(backend: C) -> Tuned<C> {
+        Tuned {
+            alert_latency: None,
+            backend,
+        }
+    }
+}
+
+impl<'de, C: serde::de::DeserializeOwned> serde::Deserialize<'de> for Tuned<C> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tuned<C>, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let alert_latency = match map.remove("alert_latency") {
+            None => None,
+            Some(serde_json::Value::String(text)) => Some(
+                crate::vocab::duration_text::parse(&text)
+                    .map_err(|e| D::Error::custom(format!("alert_latency: {e}")))?,
+            ),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "alert_latency: expected a duration such as \"2m\" or \"0s\", found {other}"
+                )));
+            }
+        };
+        let backend = C::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Tuned {
+            alert_latency,
+            backend,
+        })
+    }
+}
 
 /// Implements [`Backend`] for `$ty` with its inherent `check` and `query`
 /// (most backends keep them inherent, so their own tests call them without
@@ -115,7 +184,10 @@ macro_rules! backends {
         #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
         #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
         pub enum Profile {
-            $( $(#[doc = $pdoc])* $(#[cfg($pcfg)])? $pvariant $pshape, )*
+            $(
+                $(#[doc = $pdoc])* $(#[cfg($pcfg)])?
+                $pvariant($crate::backend::plugin::Tuned<backends!(@settings $pshape)>),
+            )*
         }
 
         impl Profile {
@@ -124,10 +196,24 @@ macro_rules! backends {
                 match self {
                     $(
                         $(#[cfg($pcfg)])?
-                        backends!(@pattern config, $pvariant $pshape) =>
+                        Profile::$pvariant(tuned) =>
                             <$pmod::$pty as $crate::backend::plugin::Plugin>::validate(
-                                backends!(@config config, $pshape),
+                                &tuned.backend,
                             ),
+                    )*
+                }
+            }
+
+            /// The quiet window negative controls are judged with: the
+            /// profile's `alert_latency`, or its backend's documented
+            /// default ([`Backend::ALERT_LATENCY`]).
+            pub fn alert_latency(&self) -> std::time::Duration {
+                match self {
+                    $(
+                        $(#[cfg($pcfg)])?
+                        Profile::$pvariant(tuned) => tuned
+                            .alert_latency
+                            .unwrap_or(<$pmod::$pty as Backend>::ALERT_LATENCY),
                     )*
                 }
             }
@@ -144,9 +230,9 @@ macro_rules! backends {
                 Ok(match self {
                     $(
                         $(#[cfg($pcfg)])?
-                        backends!(@pattern config, $pvariant $pshape) => AnyBackend::$pvariant(
+                        Profile::$pvariant(tuned) => AnyBackend::$pvariant(
                             Box::new(<$pmod::$pty as $crate::backend::plugin::Plugin>::build(
-                                backends!(@config config, $pshape),
+                                &tuned.backend,
                                 ctx,
                             )?),
                         ),
@@ -185,6 +271,15 @@ macro_rules! backends {
                 match self {
                     $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(_) => <$pmod::$pty as Backend>::ARRIVAL, )*
                     $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(_) => <$omod::$oty as Backend>::ARRIVAL, )*
+                }
+            }
+
+            /// The backend's documented quiet window ([`Backend::ALERT_LATENCY`]),
+            /// for a backend built without a profile.
+            pub fn alert_latency(&self) -> std::time::Duration {
+                match self {
+                    $( $(#[cfg($pcfg)])? AnyBackend::$pvariant(_) => <$pmod::$pty as Backend>::ALERT_LATENCY, )*
+                    $( $(#[cfg($ocfg)])? AnyBackend::$ovariant(_) => <$omod::$oty as Backend>::ALERT_LATENCY, )*
                 }
             }
 
@@ -245,10 +340,7 @@ macro_rules! backends {
             }
         }
     };
-    // A profile variant's pattern, binding its settings to `$c`.
-    (@pattern $c:ident, $variant:ident {}) => { Profile::$variant {} };
-    (@pattern $c:ident, $variant:ident ($ty:ty)) => { Profile::$variant($c) };
-    // What the plug-in is given as its settings.
-    (@config $c:ident, {}) => { &$crate::backend::plugin::NoConfig };
-    (@config $c:ident, ($ty:ty)) => { $c };
+    // A profile variant's own settings type.
+    (@settings {}) => { $crate::backend::plugin::NoConfig };
+    (@settings ($ty:ty)) => { $ty };
 }

@@ -9,6 +9,9 @@
 //! unverified cells are unknown: the [`Policy`] says whether they fail the gate.
 //! A `not-applicable` cell that was `not-applicable` in the baseline is
 //! unchanged, so a suite with variants for other platforms can still pass.
+//! A `not-visible` cell (the backend can never hold that hop) is not
+//! counted at all: neither a regression nor a threshold's miss, whatever
+//! the policy, because it says nothing of the detection content.
 //!
 //! Reads records and a policy only; it neither runs nor verifies anything, and
 //! it maps nothing to exit codes: the binary gives a failed gate
@@ -103,7 +106,9 @@ impl Cell {
                 Some(Grade::Tactic) => 3,
                 Some(Grade::General) | None => 2,
             }),
-            Verdict::Inconclusive | Verdict::NotApplicable => None,
+            // Not-visible says nothing of the detection content: the
+            // backend can never hold the hop, so it is no cell to rank.
+            Verdict::Inconclusive | Verdict::NotApplicable | Verdict::NotVisible => None,
         }
     }
 
@@ -119,6 +124,10 @@ impl Cell {
 
     fn not_applicable(&self) -> bool {
         self.verdict == Some(Verdict::NotApplicable)
+    }
+
+    fn not_visible(&self) -> bool {
+        self.verdict == Some(Verdict::NotVisible)
     }
 }
 
@@ -207,6 +216,7 @@ fn judge(before: &Cell, after: &Cell, policy: &Policy) -> Judgement {
         ),
         (Some(_), Some(_)) => Judgement::Unchanged,
         (_, None) if before.not_applicable() && after.not_applicable() => Judgement::Unchanged,
+        (_, None) if after.not_visible() => Judgement::Ignored,
         (_, None) => match policy.inconclusive {
             Action::Ignore => Judgement::Ignored,
             Action::Fail => Judgement::Regression(with_reason(
@@ -319,7 +329,11 @@ fn thresholds(current: &RunRecord, policy: &Policy) -> Vec<String> {
         for (key, cell) in cells(run) {
             let measured = match cell.rank() {
                 Some(_) => true,
-                None => !cell.not_applicable() && policy.inconclusive == Action::Fail,
+                None => {
+                    !cell.not_applicable()
+                        && !cell.not_visible()
+                        && policy.inconclusive == Action::Fail
+                }
             };
             if !measured {
                 continue;

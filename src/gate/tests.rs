@@ -6,7 +6,8 @@ use crate::record::*;
 use crate::vocab::HopKind;
 
 /// A verdict shorthand: `A` technique alert, `T` tactic alert, `G` general
-/// alert, `O` observed, `M` missed, `B` blocked, `I` inconclusive, `N` not-applicable.
+/// alert, `O` observed, `M` missed, `B` blocked, `I` inconclusive, `V` not-visible,
+/// `N` not-applicable.
 fn v(code: char) -> (Verdict, Option<Grade>) {
     match code {
         'A' => (Verdict::Alerted, Some(Grade::Technique)),
@@ -16,6 +17,7 @@ fn v(code: char) -> (Verdict, Option<Grade>) {
         'M' => (Verdict::Missed, None),
         'B' => (Verdict::Blocked, None),
         'I' => (Verdict::Inconclusive, None),
+        'V' => (Verdict::NotVisible, None),
         _ => (Verdict::NotApplicable, None),
     }
 }
@@ -106,6 +108,8 @@ fn cells_are_judged_as_the_policy_says() {
             format!("1 unchanged, 0 improved, 1 ignored\n{PASS}")),
         ("inconclusive baseline is not compared", "doc:OI", "doc:OM", "",
             format!("1 unchanged, 0 improved, 1 ignored\n{PASS}")),
+        ("not-visible is not counted, whatever the policy", "doc:OOO", "doc:OVO", "",
+            format!("2 unchanged, 0 improved, 1 ignored\n{PASS}")),
         ("not-applicable in both", "doc:NN", "doc:NN", "",
             format!("2 unchanged, 0 improved, 0 ignored\n{PASS}")),
         ("ignored scenario", "doc:AA iso:AA", "doc:AA iso:MM", "ignore: [iso]",
@@ -179,6 +183,10 @@ fn unknown_cells_count_against_thresholds_unless_ignored() {
         strict.thresholds,
         ["observed hops 1/2 (50.0%) below min_observed_hops 60.0%"]
     );
+    // A not-visible hop is no cell to measure, even under inconclusive: fail.
+    let blind = rec("doc:OVO");
+    let counted = compare(&blind, &blind, &policy("min_observed_hops: 1.0"));
+    assert_eq!(counted.thresholds, Vec::<String>::new());
     // Nothing measured at all fails a threshold rather than passing it.
     let none = rec("doc:NN");
     let empty = compare(&none, &none, &policy("min_alerted_chains: 0"));

@@ -69,7 +69,7 @@ impl Cell {
                 Some(Grade::Tactic) => 3,
                 Some(Grade::General) | None => 2,
             }),
-            (Verdict::Inconclusive | Verdict::NotApplicable, _) => None,
+            (Verdict::Inconclusive | Verdict::NotApplicable | Verdict::NotVisible, _) => None,
         }
     }
 }

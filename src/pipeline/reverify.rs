@@ -78,7 +78,7 @@ pub async fn reverify(
         &expectations.scenarios,
         &verifier.backend,
         &verifier.rule_set,
-        &request.polling,
+        &verifier.polling(&request.polling),
         stop,
     )
     .await;

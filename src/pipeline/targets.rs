@@ -208,7 +208,7 @@ pub(super) async fn run(
             &settings.scenarios,
             &verifier.backend,
             &verifier.rule_set,
-            &settings.polling,
+            &verifier.polling(&settings.polling),
             &stop,
         )
         .await

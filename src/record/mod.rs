@@ -347,4 +347,4 @@ pub mod summary;
 pub(crate) mod test_records;
 mod verdict;
 
-pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};
+pub use verdict::{Alert, Basis, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

@@ -44,6 +44,8 @@ pub(crate) fn verdict(index: usize, verdict: Verdict) -> HopVerdict {
         grade: (verdict == Verdict::Alerted).then_some(Grade::Technique),
         time_to_telemetry_ms: None,
         time_to_alert_ms: None,
+        telemetry_basis: None,
+        alert_basis: None,
         delayed: false,
         linked: None,
         reason: None,
@@ -71,6 +73,7 @@ pub(crate) fn verification(hops: Vec<HopVerdict>, chain: ChainVerdict) -> Verifi
         hops,
         alerts: vec![],
         chain,
+        alert_latency_ms: None,
     }
 }
 

@@ -17,7 +17,7 @@
 use crate::record::{HopTruth, HopVerdict, RunRecord, ScenarioRun};
 
 /// Column names, in order.
-pub const HEADER: [&str; 17] = [
+pub const HEADER: [&str; 19] = [
     "run_id",
     "host",
     "platform",
@@ -35,6 +35,10 @@ pub const HEADER: [&str; 17] = [
     "reason",
     "chain_verdict",
     "false_positive",
+    // Last, so the earlier columns keep their positions: what each
+    // latency is (`measured: <field>` or `bounded: polling`).
+    "time_to_telemetry_basis",
+    "time_to_alert_basis",
 ];
 
 /// Renders `record` as CSV: the header, then a row per hop of each scenario
@@ -103,6 +107,14 @@ fn row(record: &RunRecord, s: &ScenarioRun, hop: Option<&HopTruth>) -> Vec<Strin
             v.chain.verdict.as_str().to_string()
         }),
         v.map_or(String::new(), |v| v.chain.false_positive.to_string()),
+        hv.filter(|hv| hv.time_to_telemetry_ms.is_some())
+            .map_or(String::new(), |hv| {
+                String::from(crate::report::latency::telemetry_basis(hv))
+            }),
+        hv.filter(|hv| hv.time_to_alert_ms.is_some())
+            .map_or(String::new(), |hv| {
+                String::from(crate::report::latency::alert_basis(hv))
+            }),
     ]
 }
 

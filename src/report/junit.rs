@@ -116,7 +116,8 @@ fn verdict_case(
         }
         Verdict::Missed | Verdict::Blocked => Some(NonSuccessKind::Failure),
         Verdict::Inconclusive => Some(NonSuccessKind::Error),
-        Verdict::NotApplicable => None,
+        // Nothing the backend could have shown: skipped, with its reason.
+        Verdict::NotApplicable | Verdict::NotVisible => None,
     };
     let mut status = match kind {
         Some(kind) => TestCaseStatus::non_success(kind),
@@ -136,9 +137,16 @@ fn unverified_case(name: &str) -> TestCase {
     TestCase::new(name, status)
 }
 
-/// Case time of a hop: time to its first alert, else to its telemetry.
+/// Case time of a hop: time to its first alert, else to its telemetry
+/// where that is measured — a bound set by polling is no duration to report.
 fn case_ms(verdict: &HopVerdict) -> Option<u64> {
-    verdict.time_to_alert_ms.or(verdict.time_to_telemetry_ms)
+    let measured = matches!(
+        crate::report::latency::telemetry_basis(verdict),
+        crate::record::Basis::Measured(_)
+    );
+    verdict
+        .time_to_alert_ms
+        .or(verdict.time_to_telemetry_ms.filter(|_| measured))
 }
 
 /// Kebab-case name of a grade, as in the record.

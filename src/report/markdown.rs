@@ -96,6 +96,9 @@ pub fn render(record: &RunRecord) -> String {
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     let _ = writeln!(out, "\n{}.", escape(&m.summary.line()));
+    if let Some(q) = super::latency::quiet_window(record) {
+        let _ = writeln!(out, "\n{}.", escape(&q));
+    }
     for s in &record.scenarios {
         let on = if m.by_host {
             format!(" on {}", escape(crate::record::merge::host_of(record, s)))
@@ -150,7 +153,25 @@ pub fn render(record: &RunRecord) -> String {
                 (true, Some(note)) => format!("{what} ({})", escape(note)),
                 _ => what,
             };
-            let _ = writeln!(out, "- **{}**: {what}", escape(&h.label));
+            let hv = s
+                .verification
+                .as_ref()
+                .and_then(|v| v.hops.iter().find(|x| x.index == h.index));
+            let times: Vec<String> = hv
+                .into_iter()
+                .flat_map(|hv| {
+                    let t = super::latency::telemetry(hv).map(|t| format!("telemetry {t}"));
+                    let a = super::latency::alert(hv).map(|a| format!("alert {a}"));
+                    [t, a]
+                })
+                .flatten()
+                .collect();
+            let times = if times.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", escape(&times.join(", ")))
+            };
+            let _ = writeln!(out, "- **{}**: {what}{times}", escape(&h.label));
         }
         if let Some(v) = &s.verification {
             for r in &v.chain.expected_rules_missing {

@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod html;
 pub mod junit;
+pub mod latency;
 mod markdown;
 pub mod matrix;
 pub mod navigator;

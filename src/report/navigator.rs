@@ -249,7 +249,7 @@ fn chain_text(s: &ScenarioRun) -> String {
     let text = cell(v.chain.verdict, v.chain.grade);
     match v.chain.verdict {
         Verdict::Alerted => text,
-        Verdict::NotApplicable => format!("{text} (not counted){reason}"),
+        Verdict::NotApplicable | Verdict::NotVisible => format!("{text} (not counted){reason}"),
         _ => format!("{text}{reason}"),
     }
 }

@@ -54,6 +54,17 @@ fn judged(index: usize, v: Verdict, grade: Option<Grade>, reason: Option<&str>) 
         grade,
         time_to_telemetry_ms: seen.then_some(40 + 10 * index as u64),
         time_to_alert_ms: (v == Verdict::Alerted).then_some(900 + index as u64),
+        // Even hops measured from the backend's arrival field, odd ones
+        // only bounded by polling: the reports must word both.
+        telemetry_basis: seen.then(|| {
+            if index.is_multiple_of(2) {
+                Basis::Measured("_indextime".into())
+            } else {
+                Basis::Polling
+            }
+        }),
+        alert_basis: (v == Verdict::Alerted)
+            .then(|| Basis::Measured(crate::verify::ALERT_TIME.into())),
         linked: seen.then_some(index > 0),
         reason: reason.map(String::from),
         ..verdict(index, v)
@@ -104,6 +115,7 @@ fn chain_run(
             hops: verdicts,
             alerts,
             chain,
+            alert_latency_ms: Some(120_000),
         }),
         ..crate::record::test_records::scenario(id)
     }

@@ -22,6 +22,8 @@ fn record_with(command_line: &str) -> RunRecord {
     let verdict = HopVerdict {
         time_to_telemetry_ms: Some(1),
         time_to_alert_ms: Some(7),
+        telemetry_basis: None,
+        alert_basis: None,
         linked: Some(true),
         ..test_records::verdict(0, Verdict::Alerted)
     };

@@ -3,9 +3,12 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::backend::{BackendAlert, RunAnswer};
-use crate::record::{HopTruth, ScenarioRun, test_records};
+use crate::record::{
+    Alert, Grade, HopTruth, RunStatus, ScenarioRun, Verdict, Verification, test_records,
+};
 use crate::telemetry::{Category, Event};
 use crate::vocab::HopKind;
+use chain::missing_rules;
 
 fn hop(index: usize, kind: HopKind, pid: Option<u32>, happened: bool) -> HopTruth {
     HopTruth {
@@ -267,7 +270,9 @@ fn an_alert_past_the_budget_is_delayed() {
     );
 }
 
+mod latency;
 mod polling;
+mod settle;
 
 /// A negative control: an alert on it is a false positive, counted in the
 /// summary and failing `--require`; without one it passes.

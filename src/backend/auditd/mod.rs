@@ -206,6 +206,10 @@ fn older_than(line: &str, since: OffsetDateTime) -> bool {
 }
 
 inherent_backend!(Auditd, "auditd", polls: true {
+    // Each event's `arrived` is its record's own stamp (telemetry::auditd).
+    const ARRIVAL: Option<&'static str> = Some("msg=audit(<seconds>.<ms>:<serial>)");
+    // Alerts are chainproof's own rules, evaluated with the kernel's events.
+    const ALERT_LATENCY: std::time::Duration = std::time::Duration::ZERO;
     fn prerequisites(
         &self,
     ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
@@ -281,6 +285,13 @@ type=EXECVE msg=audit(1764151200.200:72): argc=2 a0=\"ls\" a1=\"cp00000000bb\"
         assert_eq!(pids(0), [101]);
         assert_eq!(pids(1), [51], "the rotated log is read too");
         assert!(answers[2].events.is_empty());
+        // Each event arrived when the kernel stamped its record, and the
+        // backend names that stamp as what latencies are measured from.
+        let stamp = OffsetDateTime::from_unix_timestamp_nanos(1_764_151_200_100_000_000)?;
+        assert_eq!(answers[0].events[0].arrived, Some(stamp));
+        let any = crate::backend::AnyBackend::Auditd(Box::new(backend));
+        assert_eq!(any.arrival(), Some("msg=audit(<seconds>.<ms>:<serial>)"));
+        assert_eq!(any.alert_latency(), std::time::Duration::ZERO);
         Ok(())
     }
 

@@ -135,7 +135,7 @@ fn header_is_the_documented_one() {
         text,
         "run_id,host,platform,scenario,fidelity,negative_control,hop_index,hop_label,\
          hop_kind,verdict,grade,time_to_telemetry_ms,time_to_alert_ms,linked,reason,\
-         chain_verdict,false_positive\r\n"
+         chain_verdict,false_positive,time_to_telemetry_basis,time_to_alert_basis\r\n"
     );
     assert_eq!(read_back(&text), [HEADER.map(String::from).to_vec()]);
 }
@@ -150,11 +150,15 @@ fn hostile_fields_round_trip_exactly() {
     let formula = format!("'{FORMULA}");
     // Each row: the scenario's cells, then the hop's, then the chain's.
     let doc = ["macro-doc-shell", "emulated", "false"];
-    let expected: [([&str; 3], [&str; 9], [&str; 2]); 5] = [
+    // A record without latency bases is read as older records are: the
+    // telemetry figure was the poll's (a bound), the alert's its own time.
+    let polled = "bounded: polling";
+    let alert = "measured: the alert's own time";
+    let expected: [([&str; 3], [&str; 9], [&str; 4]); 5] = [
         (
             doc,
             ["0", "file", "file", "observed", "", "5", "", "", ""],
-            ["alerted", "false"],
+            ["alerted", "false", polled, ""],
         ),
         (
             doc,
@@ -169,7 +173,7 @@ fn hostile_fields_round_trip_exactly() {
                 "true",
                 &formula,
             ],
-            ["alerted", "false"],
+            ["alerted", "false", polled, alert],
         ),
         (
             doc,
@@ -184,17 +188,17 @@ fn hostile_fields_round_trip_exactly() {
                 "false",
                 "did not start",
             ],
-            ["alerted", "false"],
+            ["alerted", "false", polled, ""],
         ),
         (
             ["'@benign,doc", "", "true"],
             ["0", "file", "file", "observed", "", "5", "", "", ""],
-            ["alerted", "true"],
+            ["alerted", "true", polled, ""],
         ),
         (
             ["reg-import", "emulated", "false"],
             ["", "", "", "", "", "", "", "", "'+needs Windows"],
-            ["unverified", ""],
+            ["unverified", "", "", ""],
         ),
     ];
     for (row, (scenario, hop, chain)) in rows[1..].iter().zip(expected) {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::heatmap::{class, lines};
-use super::{escape, hop_label, ms, status, when};
+use super::{escape, hop_label, status, when};
 use crate::record::{ScenarioRun, Verdict};
 
 /// Writes the section of `run` with id `anchor`.
@@ -173,8 +173,14 @@ fn hops(out: &mut String, run: &ScenarioRun) {
             } else {
                 ""
             },
-            ms(hv.and_then(|x| x.time_to_telemetry_ms)),
-            ms(hv.and_then(|x| x.time_to_alert_ms)),
+            escape(
+                &hv.and_then(crate::report::latency::telemetry)
+                    .unwrap_or_else(|| "-".into())
+            ),
+            escape(
+                &hv.and_then(crate::report::latency::alert)
+                    .unwrap_or_else(|| "-".into())
+            ),
             match hv.and_then(|x| x.linked) {
                 Some(true) => "yes",
                 Some(false) => "no",

@@ -9,7 +9,7 @@ use crate::record::{Grade, RunRecord, Verdict};
 use crate::report::matrix::Matrix;
 
 /// Colour classes, their label in the legend, and what they mean.
-pub(super) const LEGEND: [(&str, &str, &str); 9] = [
+pub(super) const LEGEND: [(&str, &str, &str); 10] = [
     (
         "v-tech",
         "alerted (technique)",
@@ -42,6 +42,11 @@ pub(super) const LEGEND: [(&str, &str, &str); 9] = [
         "the variant cannot run on this host",
     ),
     (
+        "v-nv",
+        "not-visible",
+        "the hop happened, but the backend can never hold a hop of its kind",
+    ),
+    (
         "v-fp",
         "false positive",
         "an alert fired on a negative control (a legitimate chain)",
@@ -62,6 +67,7 @@ pub(super) fn class(verdict: Option<Verdict>, grade: Option<Grade>, control: boo
         Some(Verdict::Blocked) => "v-block",
         Some(Verdict::Inconclusive) => "v-inc",
         Some(Verdict::NotApplicable) => "v-na",
+        Some(Verdict::NotVisible) => "v-nv",
     }
 }
 

@@ -156,11 +156,6 @@ fn when(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// Milliseconds as text, or `-`.
-fn ms(v: Option<u64>) -> String {
-    v.map_or("-".to_string(), |ms| format!("{ms} ms"))
-}
-
 /// `n/d` as a whole percentage, or `n/a` when `d` is 0.
 fn pct(n: usize, d: usize) -> String {
     if d == 0 {

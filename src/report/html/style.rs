@@ -44,6 +44,7 @@ table.matrix td.cell { min-width: 120px; }
 .v-block { background: #b6d7ff; border-left: 4px solid #0969da; }
 .v-inc { background: #e4e4e4; border-left: 4px dashed #6e7781; }
 .v-na { background: #fff; color: #6e7781; border-left: 4px dotted #8c959f; }
+.v-nv { background: #f3f0ff; color: #57606a; border-left: 4px dotted #8250df; }
 .v-fp { background: #ffc680; border-left: 4px double #bc4c00; font-weight: 700; }
 .v-unv { background: #f6f8fa; color: #57606a; border-left: 4px dotted #57606a; }
 .v-none { color: #8c959f; }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::{escape, hop_label, pct, seen};
-use crate::record::{Grade, RunRecord, ScenarioRun, Verdict};
+use crate::record::{Basis, Grade, RunRecord, ScenarioRun, Verdict};
 use crate::report::matrix::Summary;
 use crate::vocab::{HopKind, Platform};
 
@@ -177,7 +177,9 @@ fn kinds(out: &mut String, record: &RunRecord) {
                 let Some(hv) = super::hop_verdict(run, hop.index) else {
                     continue;
                 };
-                if hv.verdict == Verdict::NotApplicable {
+                // Neither can the host run it nor the backend hold it: not
+                // a hop of the coverage figures.
+                if matches!(hv.verdict, Verdict::NotApplicable | Verdict::NotVisible) {
                     continue;
                 }
                 c.hops += 1;
@@ -226,39 +228,53 @@ fn timings(out: &mut String, record: &RunRecord) {
          <th>measure</th><th>hops measured</th><th>median</th><th>worst</th><th>worst hop</th>\
          </tr></thead><tbody>\n",
     );
-    type Pick = fn(&crate::record::HopVerdict) -> Option<u64>;
+    type Pick = fn(&crate::record::HopVerdict) -> Option<(u64, Basis)>;
     let measures: [(&str, Pick); 2] = [
-        ("time to telemetry", |h| h.time_to_telemetry_ms),
-        ("time to alert", |h| h.time_to_alert_ms),
+        ("time to telemetry", |h| {
+            h.time_to_telemetry_ms
+                .map(|ms| (ms, crate::report::latency::telemetry_basis(h)))
+        }),
+        ("time to alert", |h| {
+            h.time_to_alert_ms
+                .map(|ms| (ms, crate::report::latency::alert_basis(h)))
+        }),
     ];
     for (name, pick) in measures {
-        let mut all: Vec<(u64, String)> = Vec::new();
+        // One row per basis: a measurement and a bound set by polling are
+        // different figures, never one median.
+        let mut by_basis: Vec<(Basis, Vec<(u64, String)>)> = Vec::new();
         for run in verified(record).filter(|s| !s.negative_control) {
             for hv in run.verification.iter().flat_map(|v| &v.hops) {
-                if let Some(ms) = pick(hv) {
-                    all.push((ms, format!("{} · {}", run.id, hop_label(run, hv.index))));
+                if let Some((ms, basis)) = pick(hv) {
+                    let at = format!("{} · {}", run.id, hop_label(run, hv.index));
+                    match by_basis.iter_mut().find(|(b, _)| *b == basis) {
+                        Some((_, all)) => all.push((ms, at)),
+                        None => by_basis.push((basis, vec![(ms, at)])),
+                    }
                 }
             }
         }
-        let mut values: Vec<u64> = all.iter().map(|(ms, _)| *ms).collect();
-        values.sort_unstable();
-        let worst = all.iter().max_by_key(|(ms, _)| *ms);
-        match (median(&values), worst) {
-            (Some(med), Some((w, at))) => {
+        if by_basis.is_empty() {
+            let _ = writeln!(
+                out,
+                "<tr><th scope=\"row\">{name}</th><td>0</td><td colspan=\"3\">not measured: \
+                 no hop of an attack chain carries it (the local backend has no ingestion \
+                 delay to measure)</td></tr>"
+            );
+        }
+        for (basis, all) in by_basis {
+            let mut values: Vec<u64> = all.iter().map(|(ms, _)| *ms).collect();
+            values.sort_unstable();
+            let worst = all.iter().max_by_key(|(ms, _)| *ms);
+            if let (Some(med), Some((w, at))) = (median(&values), worst) {
                 let _ = writeln!(
                     out,
-                    "<tr><th scope=\"row\">{name}</th><td>{}</td><td>{med} ms</td>\
-                     <td>{w} ms</td><td>{}</td></tr>",
+                    "<tr><th scope=\"row\">{name}</th><td>{}</td><td>{}</td>\
+                     <td>{}</td><td>{}</td></tr>",
                     values.len(),
+                    escape(&basis.show(med)),
+                    escape(&basis.show(*w)),
                     escape(at)
-                );
-            }
-            _ => {
-                let _ = writeln!(
-                    out,
-                    "<tr><th scope=\"row\">{name}</th><td>0</td><td colspan=\"3\">not measured: \
-                     no hop of an attack chain carries it (the local backend has no ingestion \
-                     delay to measure)</td></tr>"
                 );
             }
         }
@@ -268,6 +284,9 @@ fn timings(out: &mut String, record: &RunRecord) {
 
 fn controls(out: &mut String, record: &RunRecord, anchors: &[String]) {
     out.push_str("<h3>False positives on negative controls</h3>\n");
+    if let Some(q) = crate::report::latency::quiet_window(record) {
+        let _ = writeln!(out, "<p>{}.</p>", escape(&q));
+    }
     let runs: Vec<(&ScenarioRun, &String)> = record
         .scenarios
         .iter()

@@ -76,6 +76,8 @@ fn verdict(index: usize, v: Verdict, grade: Option<Grade>, reason: Option<&str>)
         time_to_telemetry_ms: matches!(v, Verdict::Observed | Verdict::Alerted)
             .then_some(40 + index as u64 * 10),
         time_to_alert_ms: (v == Verdict::Alerted).then_some(900),
+        telemetry_basis: None,
+        alert_basis: None,
         delayed: false,
         linked: Some(true),
         reason: reason.map(String::from),
@@ -158,6 +160,7 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
             hops: verdicts.to_vec(),
             alerts,
             chain,
+            alert_latency_ms: Some(120_000),
         }),
     }
 }

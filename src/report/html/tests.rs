@@ -139,11 +139,13 @@ fn handmade_shows_false_positive_inconclusive_and_blocked() {
         "<span class=\"ans yes\">answered</span> <span class=\"why\">hop file observed</span>"
     ));
     assert!(html.contains("Not applicable: macOS only."));
-    // Timings over attack chains: telemetry of 3 hops (40, 50, 40), alert 900.
+    // Timings over attack chains: telemetry of 3 hops (40, 50, 40), with no
+    // basis recorded (an older record: the poll's, so a bound), alert 900.
     assert!(html.contains(
-        "<th scope=\"row\">time to telemetry</th><td>3</td><td>40 ms</td><td>50 ms</td>"
+        "<th scope=\"row\">time to telemetry</th><td>3</td><td>≤ 40 ms (bounded by polling)</td>\
+         <td>≤ 50 ms (bounded by polling)</td>"
     ));
-    assert!(html.contains("<th scope=\"row\">time to alert</th><td>1</td><td>900 ms</td><td>900 ms</td><td>blocked-chain · open soffice.bin</td>"));
+    assert!(html.contains("<th scope=\"row\">time to alert</th><td>1</td><td>900 ms (measured from the alert&#39;s own time)</td><td>900 ms (measured from the alert&#39;s own time)</td><td>blocked-chain · open soffice.bin</td>"));
     // Metadata, platforms.
     assert!(
         html.contains("<dt>rules</dt><dd>17 from rules/sigma, &lt;embedded&gt;/detections</dd>")

@@ -64,6 +64,7 @@ fn mixed() -> RunRecord {
     verdicts[0].time_to_telemetry_ms = Some(3);
     verdicts[0].time_to_alert_ms = Some(412);
     verdicts[1].time_to_telemetry_ms = Some(120);
+    verdicts[1].telemetry_basis = Some(crate::record::Basis::Measured("_indextime".into()));
     let chain = ChainVerdict {
         reason: Some("hop 2 missed".into()),
         ..test_records::chain(Verdict::Missed, None)
@@ -161,7 +162,8 @@ fn passing_cases_carry_verdict_grade_and_time() -> Result<(), Box<dyn std::error
     );
     assert_eq!(out(1).as_deref(), Some("verdict: observed\ngrade: -"));
     let ms = |i: usize| suite.test_cases[i].time.map(|t| t.as_millis());
-    // Alert time wins over telemetry time; no figure, no time.
+    // Alert time wins over telemetry time; no figure, no time; a bound
+    // set by polling is no duration either (hop 0's telemetry figure).
     assert_eq!(
         [ms(0), ms(1), ms(2), ms(7)],
         [Some(412), Some(120), None, Some(412)]

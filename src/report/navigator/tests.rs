@@ -23,6 +23,8 @@ pub(crate) fn hop(
         grade,
         time_to_telemetry_ms: Some(5),
         time_to_alert_ms: (verdict == Verdict::Alerted).then_some(412),
+        telemetry_basis: None,
+        alert_basis: None,
         linked: (index > 0).then_some(true),
         ..test_records::verdict(index, verdict)
     };

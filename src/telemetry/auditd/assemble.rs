@@ -367,7 +367,10 @@ fn process_event(e: &AuditEvent, resolve: Resolver<'_>) -> Event {
     put(&mut fields, "AuditKey", e.key.clone().map(Value::from));
     Event {
         category: Category::ProcessCreation,
-        arrived: None,
+        // The audit stamp is when the kernel recorded the event into the
+        // trail: the trail's own arrival time (on a live host, the record
+        // reaches audit.log within milliseconds of it).
+        arrived: Some(e.at),
         at: Some(e.at),
         hop: None,
         fields,
@@ -396,7 +399,10 @@ fn file_event(e: &AuditEvent, overwrite_counts: bool) -> Option<Event> {
     put(&mut fields, "AuditKey", e.key.clone().map(Value::from));
     Some(Event {
         category: Category::FileEvent,
-        arrived: None,
+        // The audit stamp is when the kernel recorded the event into the
+        // trail: the trail's own arrival time (on a live host, the record
+        // reaches audit.log within milliseconds of it).
+        arrived: Some(e.at),
         at: Some(e.at),
         hop: None,
         fields,

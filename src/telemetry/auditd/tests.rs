@@ -172,6 +172,9 @@ fn sh_touch_chain_is_reconstructed() {
     );
     let at = sh.at.map(|t| t.unix_timestamp_nanos());
     assert_eq!(at, Some(1_700_000_000_100_000_000));
+    // The record's own stamp is the trail's arrival time of the event.
+    let arrived = sh.arrived.map(|t| t.unix_timestamp_nanos());
+    assert_eq!(arrived, Some(1_700_000_000_100_000_000));
 
     let touch = by_pid(&parsed.events, 101);
     assert_eq!(field(touch, "Argv"), Some(&json!(["touch", "new file"])));

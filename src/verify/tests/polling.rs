@@ -36,6 +36,7 @@ fn polling() -> Polling {
         deadline: Duration::from_secs(60),
         first: Duration::from_secs(2),
         max: Duration::from_secs(8),
+        alert_latency: None,
     }
 }
 
@@ -169,6 +170,29 @@ async fn the_deadline_cuts_a_round_in_flight() {
     assert_eq!(
         runs[0].verification.as_ref().map(|v| v.chain.verdict),
         Some(Verdict::Missed)
+    );
+}
+
+/// Rounds fail, then the deadline cuts one in flight: the reason says the
+/// deadline came while the backend was asked again, and its last error.
+#[tokio::test(start_paused = true)]
+async fn a_deadline_cut_after_failed_rounds_says_the_last_error() {
+    let script: Vec<Round> = vec![Err("HTTP 500 first".into()), Err("HTTP 503 second".into())];
+    let backend = AnyBackend::Fake(Box::new(Fake::new(script).slow(Duration::from_secs(25))));
+    let mut runs = vec![chain()];
+    verify_all(&mut runs, &backend).await;
+    // Failed answers at 25 s and 52 s; the round from 56 s is cut at 60 s.
+    assert_eq!(calls(&backend).len(), 2);
+    let v = runs[0]
+        .verification
+        .clone()
+        .unwrap_or_else(|| panic!("no verification"));
+    assert_eq!(v.chain.verdict, Verdict::Inconclusive);
+    let reason = v.chain.reason.unwrap_or_default();
+    assert!(
+        reason.contains("deadline (1m) passed while backend fake was asked again")
+            && reason.contains("HTTP 503 second"),
+        "{reason}"
     );
 }
 
