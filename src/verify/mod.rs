@@ -248,19 +248,21 @@ fn out_of_time(runs: &mut [ScenarioRun], pending: &[usize], scenarios: &[Scenari
     let now = OffsetDateTime::now_utc();
     let deadline = crate::vocab::duration_text::render(cut.deadline);
     let backend = cut.sight.backend.as_str();
-    let after = cut
+    // The error leads: a report cuts long reasons short, and the error is
+    // what the reader needs.
+    let error = cut
         .last_error
-        .map(|e| format!("; the last error from it: {e}"))
+        .map(|e| format!("{e} — "))
         .unwrap_or_default();
     for &i in pending {
         let run = &mut runs[i];
         let why = if !cut.judged[i] {
             format!(
-                "the verification deadline ({deadline}) passed before backend {backend} answered{after}"
+                "{error}the verification deadline ({deadline}) passed before backend {backend} answered"
             )
         } else if cut.by_error[i] {
             format!(
-                "the verification deadline ({deadline}) passed while backend {backend} was asked again{after}"
+                "{error}the verification deadline ({deadline}) passed while backend {backend} was asked again"
             )
         } else {
             continue;
