@@ -23,6 +23,10 @@ pub struct Summary {
     pub inconclusive: usize,
     /// Verdicts `not-applicable`.
     pub not_applicable: usize,
+    /// Chains none of whose required hops the backend can hold
+    /// (`not-visible`): counted among `chains`, never fully observed, and
+    /// said, because they say nothing of the detection content.
+    pub not_visible: usize,
     /// Negative controls run and verified.
     pub controls: usize,
     /// Negative controls on which an alert fired.
@@ -55,6 +59,7 @@ impl Summary {
                     continue;
                 }
                 Verdict::Inconclusive => s.inconclusive += 1,
+                Verdict::NotVisible => s.not_visible += 1,
                 _ => {}
             }
             if run.negative_control {
@@ -105,6 +110,12 @@ impl Summary {
         }
         if self.not_applicable > 0 {
             out.push_str(&format!("; {} not applicable", self.not_applicable));
+        }
+        if self.not_visible > 0 {
+            out.push_str(&format!(
+                "; {} not visible to the backend",
+                self.not_visible
+            ));
         }
         if self.not_verified > 0 {
             out.push_str(&format!("; {} not verified", self.not_verified));

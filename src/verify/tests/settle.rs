@@ -340,3 +340,29 @@ fn settled_table() {
     );
     assert_eq!(crate::verify::settle::next_quiet_end(&[], w), None);
 }
+
+/// The summary under the matrix says how many chains the backend could not
+/// see at all, and never counts them fully observed.
+#[test]
+fn the_summary_names_chains_the_backend_cannot_see() {
+    let mut s = scenario();
+    s.expect.observe = vec![HopKind::File];
+    s.expect.alert = None;
+    let mut r = chain();
+    let v = decide_seen(
+        &r,
+        Some(&s),
+        Ok(RunAnswer::default()),
+        &blind_file(),
+        OffsetDateTime::UNIX_EPOCH,
+    );
+    r.verification = Some(v);
+    let record = crate::record::test_records::record(vec![r]);
+    let summary = crate::record::summary::Summary::of(&record);
+    assert_eq!((summary.chains, summary.fully_observed), (1, 0));
+    assert!(
+        summary.line().ends_with("; 1 not visible to the backend"),
+        "{}",
+        summary.line()
+    );
+}
