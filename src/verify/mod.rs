@@ -200,7 +200,7 @@ pub async fn verify(
             }
             let control = settle::is_control(run, scenario);
             let quiet = complete_since[i].map(|t| now - t);
-            if !settle::settled(&v, scenario, control, quiet, window) {
+            if !settle::settled(run, &v, scenario, control, quiet, window) {
                 still.push(i);
                 if let (true, Some(q)) = (control, quiet) {
                     quiet_ends.push(q);

@@ -24,8 +24,7 @@ pub(super) fn is_control(run: &ScenarioRun, scenario: Option<&Scenario>) -> bool
 /// Hops that did not happen keep verdicts no later answer changes.
 pub(super) fn telemetry_complete(run: &ScenarioRun, v: &Verification) -> bool {
     v.hops.iter().all(|h| {
-        let happened = run.hops.get(h.index).is_some_and(|t| t.happened);
-        !happened
+        !happened(run, h.index)
             || matches!(
                 h.verdict,
                 Verdict::Observed | Verdict::Alerted | Verdict::NotVisible
@@ -33,10 +32,15 @@ pub(super) fn telemetry_complete(run: &ScenarioRun, v: &Verification) -> bool {
     })
 }
 
+fn happened(run: &ScenarioRun, index: usize) -> bool {
+    run.hops.get(index).is_some_and(|t| t.happened)
+}
+
 /// True when nothing more can be learned by asking again. `quiet` is how
 /// long the run's telemetry has been complete (`None` while it is not),
 /// `window` the quiet window a control waits out after that.
 pub(super) fn settled(
+    run: &ScenarioRun,
     v: &Verification,
     scenario: Option<&Scenario>,
     control: bool,
@@ -51,10 +55,11 @@ pub(super) fn settled(
         // once the telemetry is in and the product has had its time.
         return v.chain.false_positive || quiet.is_some_and(|q| q >= window);
     }
-    let open = v
-        .hops
-        .iter()
-        .any(|h| matches!(h.verdict, Verdict::Missed | Verdict::Inconclusive));
+    // A hop the harness never got to is inconclusive for good: no answer
+    // changes it, so it keeps nothing open.
+    let open = v.hops.iter().any(|h| {
+        happened(run, h.index) && matches!(h.verdict, Verdict::Missed | Verdict::Inconclusive)
+    });
     let wants_alert = scenario.is_some_and(|s| s.expect.alert.is_some());
     !open && (!wants_alert || v.chain.verdict == Verdict::Alerted)
 }

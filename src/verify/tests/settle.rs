@@ -310,27 +310,38 @@ fn settled_table() {
     let s = Some(&control_scenario());
     let secs = |n| Some(Duration::from_secs(n));
     assert!(
-        !crate::verify::settle::settled(&seen, s, true, None, w),
+        !crate::verify::settle::settled(&r, &seen, s, true, None, w),
         "not complete yet"
     );
     assert!(
-        !crate::verify::settle::settled(&seen, s, true, secs(119), w),
+        !crate::verify::settle::settled(&r, &seen, s, true, secs(119), w),
         "inside the window"
     );
     assert!(
-        crate::verify::settle::settled(&seen, s, true, secs(120), w),
+        crate::verify::settle::settled(&r, &seen, s, true, secs(120), w),
         "window passed"
     );
     assert!(
-        crate::verify::settle::settled(&seen, None, false, None, w),
+        crate::verify::settle::settled(&r, &seen, None, false, None, w),
         "nothing more to wait for"
     );
     assert!(
-        !crate::verify::settle::settled(&open, None, false, None, w),
+        !crate::verify::settle::settled(&r, &open, None, false, None, w),
         "missed hops stay open"
     );
     assert!(crate::verify::settle::telemetry_complete(&r, &seen));
     assert!(!crate::verify::settle::telemetry_complete(&r, &open));
+    // The harness failed before the shell: that hop is inconclusive for
+    // good and keeps nothing open; the hops that ran are seen.
+    let mut failed = chain();
+    failed.status = RunStatus::Failed;
+    failed.hops[2].happened = false;
+    let v = decide(&failed, None, Ok(telemetry(&failed)), "b", at);
+    assert_eq!(v.hops[2].verdict, Verdict::Inconclusive);
+    assert!(
+        crate::verify::settle::settled(&failed, &v, None, false, None, w),
+        "{v:?}"
+    );
     assert_eq!(
         crate::verify::settle::next_quiet_end(
             &[Duration::from_secs(30), Duration::from_secs(100)],
