@@ -7,7 +7,10 @@
 //! one is polled until the deadline. A negative control has no alert to
 //! wait for: it is settled by a false positive, or once its telemetry is
 //! complete and the quiet window (the profile's `alert_latency`) has passed
-//! since without an alert.
+//! since without an alert. "Since" counts from the round that first saw the
+//! telemetry complete — never earlier than the telemetry itself, so the
+//! window is waited out in full; a deadline that comes first ends the
+//! control as it ends every run, with its last verdict.
 
 use std::time::Duration;
 
