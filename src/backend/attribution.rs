@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::{BackendAlert, RunAnswer};
+use super::{BackendAlert, RunAnswer, Untied};
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
 
@@ -50,15 +50,47 @@ fn contains(v: &Value, lower_token: &str) -> bool {
     }
 }
 
+/// How many rows tied to no run a round keeps as a sample.
+pub const UNTIED_SAMPLE: usize = 3;
+
+/// How many characters of each sampled row are kept.
+pub const UNTIED_CHARS: usize = 400;
+
 /// Something a backend returned that the rule can be asked about.
 pub trait Record {
     /// Whether [`mentions`] holds for this record and `token`.
     fn mentions(&self, token: &str) -> bool;
+    /// Every string of the record, lowercased, joined by NUL (which no
+    /// token holds, so no match spans two strings): what [`answers`]
+    /// searches once per row instead of once per row and run.
+    fn haystack(&self) -> String;
+    /// The record as compact JSON, for the sample of untied rows.
+    fn json(&self) -> String;
+}
+
+fn gather(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push_str(&s.to_ascii_lowercase());
+            out.push('\0');
+        }
+        Value::Array(items) => items.iter().for_each(|x| gather(x, out)),
+        Value::Object(map) => map.values().for_each(|x| gather(x, out)),
+        _ => {}
+    }
 }
 
 impl Record for Value {
     fn mentions(&self, token: &str) -> bool {
         mentions(self, token)
+    }
+    fn haystack(&self) -> String {
+        let mut out = String::new();
+        gather(self, &mut out);
+        out
+    }
+    fn json(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -70,18 +102,58 @@ impl Record for Map<String, Value> {
         let token = token.to_ascii_lowercase();
         self.values().any(|v| contains(v, &token))
     }
+    fn haystack(&self) -> String {
+        let mut out = String::new();
+        self.values().for_each(|v| gather(v, &mut out));
+        out
+    }
+    fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 impl Record for Event {
     fn mentions(&self, token: &str) -> bool {
         self.fields.mentions(token)
     }
+    fn haystack(&self) -> String {
+        self.fields.haystack()
+    }
+    fn json(&self) -> String {
+        self.fields.json()
+    }
+}
+
+/// Which of `tokens` (lowercase, none empty) each row mentions, by index.
+fn tie<R: Record>(rows: &[R], tokens: &[String]) -> Vec<Vec<usize>> {
+    rows.iter()
+        .map(|row| {
+            let hay = row.haystack();
+            tokens
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| hay.contains(t.as_str()))
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .collect()
+}
+
+/// `text` cut to [`UNTIED_CHARS`] characters, saying so when cut.
+fn truncated(text: String) -> String {
+    match text.char_indices().nth(UNTIED_CHARS) {
+        Some((at, _)) => format!("{}… (truncated)", &text[..at]),
+        None => text,
+    }
 }
 
 /// Each run's answer from one round's rows: the events and alerts that
 /// mention its token, converted by `event` and `alert` (which gets the
 /// token, for backends whose alert shape depends on which entity holds
-/// it). A row that mentions two runs' tokens belongs to both.
+/// it). A row that mentions two runs' tokens belongs to both; a row that
+/// mentions no run of the batch (the search matched it on something the
+/// rule does not read, or the backend's filter is wider than the tokens)
+/// is counted and sampled in every answer's [`RunAnswer::untied`].
 ///
 /// Rows are grouped by token first, then returned in the order of `runs`
 /// (the [`Backend::query`](super::Backend::query) contract); a token that
@@ -94,36 +166,74 @@ pub fn answers<E: Record, A: Record>(
     alert: impl Fn(&A, &str) -> BackendAlert,
     answered_at: Option<OffsetDateTime>,
 ) -> Vec<RunAnswer> {
-    let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
+    // Unique non-empty tokens of the batch, lowercased, in run order, and
+    // each one as its first run spells it (what `alert` is given).
+    let mut tokens: Vec<String> = Vec::new();
+    let mut spelled: Vec<&str> = Vec::new();
     for run in runs {
-        let token = run.token.as_str();
-        if by_token.contains_key(token) {
-            continue;
+        let t = run.token.to_ascii_lowercase();
+        if !t.is_empty() && !tokens.contains(&t) {
+            tokens.push(t);
+            spelled.push(&run.token);
         }
+    }
+    let event_ties = tie(events, &tokens);
+    let alert_ties = tie(alerts, &tokens);
+    let mut untied = Untied::default();
+    let loose_events = events.iter().zip(&event_ties).filter(|(_, t)| t.is_empty());
+    let loose_alerts = alerts.iter().zip(&alert_ties).filter(|(_, t)| t.is_empty());
+    for json in loose_events
+        .map(|(e, _)| e.json())
+        .chain(loose_alerts.map(|(a, _)| a.json()))
+    {
+        untied.count += 1;
+        if untied.sample.len() < UNTIED_SAMPLE {
+            untied.sample.push(truncated(json));
+        }
+    }
+    let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
+    for (k, token) in tokens.iter().enumerate() {
         let answer = RunAnswer {
-            untied: Default::default(),
+            untied: untied.clone(),
             events: events
                 .iter()
-                .filter(|e| e.mentions(token))
-                .map(&event)
+                .zip(&event_ties)
+                .filter(|(_, t)| t.contains(&k))
+                .map(|(e, _)| event(e))
                 .collect(),
             alerts: alerts
                 .iter()
-                .filter(|a| a.mentions(token))
-                .map(|a| alert(a, token))
+                .zip(&alert_ties)
+                .filter(|(_, t)| t.contains(&k))
+                .map(|(a, _)| alert(a, spelled[k]))
                 .collect(),
             answered_at,
         };
-        by_token.insert(token, answer);
+        by_token.insert(token.as_str(), answer);
     }
     runs.iter()
         .map(|run| {
             by_token
-                .get(run.token.as_str())
+                .get(run.token.to_ascii_lowercase().as_str())
                 .cloned()
-                .unwrap_or_default()
+                // A run with an empty token names nothing: it gets nothing
+                // tied, but still hears what the round could not tie.
+                .unwrap_or_else(|| RunAnswer {
+                    untied: untied.clone(),
+                    answered_at,
+                    ..RunAnswer::default()
+                })
         })
         .collect()
+}
+
+impl From<&Untied> for crate::record::UntiedAnswers {
+    fn from(u: &Untied) -> Self {
+        crate::record::UntiedAnswers {
+            count: u.count,
+            sample: u.sample.clone(),
+        }
+    }
 }
 
 /// The time window a batch is searched in.
@@ -229,6 +339,58 @@ mod tests {
         assert_eq!(cmds(&got[1]), ["a cp02", "both cp01 cp02"]);
         assert_eq!(got[2], got[0]);
         assert_eq!(got[1].alerts[0].rule_id.as_deref(), Some("cp02"));
+    }
+
+    #[test]
+    fn rows_that_mention_no_run_are_counted_and_sampled_in_every_answer() {
+        let runs = [run("cp01"), run("cp02"), run("")];
+        let long = "x".repeat(UNTIED_CHARS * 2);
+        let events = [
+            json!({"cmd": "a cp01"}),
+            json!({"cmd": "notable without the token", "pid": 7}),
+            json!({"cmd": long}),
+        ];
+        let alerts = [
+            json!({"rule": "b CP02"}),
+            json!({"rule": "tied to nothing"}),
+            json!({"rule": "also nothing"}),
+        ];
+        let event = |v: &Value| Event {
+            category: crate::telemetry::Category::ProcessCreation,
+            arrived: None,
+            at: None,
+            hop: None,
+            fields: v.as_object().cloned().unwrap_or_default(),
+        };
+        let alert = |v: &Value, _: &str| BackendAlert {
+            responses: Vec::new(),
+            rule_id: None,
+            rule_title: v["rule"].as_str().unwrap_or_default().into(),
+            level: None,
+            tags: vec![],
+            at: OffsetDateTime::UNIX_EPOCH,
+            event: event(v),
+        };
+        let got = answers(&runs, &events, &alerts, event, alert, None);
+        let want = Untied {
+            count: 4,
+            sample: vec![
+                r#"{"cmd":"notable without the token","pid":7}"#.to_string(),
+                format!(r#"{{"cmd":"{}… (truncated)"#, &"x".repeat(UNTIED_CHARS - 8)),
+                r#"{"rule":"tied to nothing"}"#.to_string(),
+            ],
+        };
+        assert_eq!(got.len(), 3);
+        for a in &got {
+            assert_eq!(a.untied, want);
+        }
+        assert_eq!(got[0].events.len(), 1);
+        assert_eq!(got[1].alerts.len(), 1);
+        // The run with no token is tied nothing, yet hears the round.
+        assert!(got[2].events.is_empty() && got[2].alerts.is_empty());
+        // A round that ties every row has nothing untied.
+        let tied = answers(&runs[..1], &events[..1], &alerts[..0], event, alert, None);
+        assert_eq!(tied[0].untied, Untied::default());
     }
 
     #[test]

@@ -342,9 +342,14 @@ pub struct HopTruth {
 }
 
 pub mod merge;
+mod readiness;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod test_records;
 mod verdict;
 
+pub use readiness::{
+    BlindRule, Containment, ContainmentState, HopVisibility, ProductResponse, Question,
+    UntiedAnswers,
+};
 pub use verdict::{Alert, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

@@ -71,6 +71,9 @@ pub(crate) fn verification(hops: Vec<HopVerdict>, chain: ChainVerdict) -> Verifi
         hops,
         alerts: vec![],
         chain,
+        containment: None,
+        visibility: Vec::new(),
+        untied: Default::default(),
     }
 }
 

@@ -104,6 +104,9 @@ fn chain_run(
             hops: verdicts,
             alerts,
             chain,
+            containment: None,
+            visibility: Vec::new(),
+            untied: Default::default(),
         }),
         ..crate::record::test_records::scenario(id)
     }

@@ -7,7 +7,9 @@
 
 mod again;
 mod chain;
+pub mod containment;
 mod interrupt;
+pub mod visibility;
 
 pub use again::{Expectations, Mismatch, Origin, again, expectations};
 use chain::{chain_verdict, missing_rules};
@@ -267,6 +269,9 @@ pub fn decide(
         backend: backend.into(),
         verified_at,
         hops,
+        containment: containment::of(&run.hops, &answer.alerts, &alerts),
+        visibility: visibility::of(run, &answer),
+        untied: (&answer.untied).into(),
         alerts,
         chain,
     }
@@ -289,6 +294,9 @@ fn uniform(
             .map(|h| verdict(h.index, v, reason.clone()))
             .collect(),
         alerts: Vec::new(),
+        containment: None,
+        visibility: Vec::new(),
+        untied: Default::default(),
         chain: ChainVerdict {
             verdict: v,
             grade: None,

@@ -158,6 +158,9 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
             hops: verdicts.to_vec(),
             alerts,
             chain,
+            containment: None,
+            visibility: Vec::new(),
+            untied: Default::default(),
         }),
     }
 }

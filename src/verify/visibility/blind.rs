@@ -1,0 +1,1 @@
+//! Rules that can never fire on a backend's data.
