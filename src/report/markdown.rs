@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+mod readiness;
+
 use super::matrix::Matrix;
 use crate::record::RunRecord;
 
@@ -96,6 +98,7 @@ pub fn render(record: &RunRecord) -> String {
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     let _ = writeln!(out, "\n{}.", escape(&m.summary.line()));
+    readiness::record(&mut out, record);
     for s in &record.scenarios {
         let on = if m.by_host {
             format!(" on {}", escape(crate::record::merge::host_of(record, s)))
@@ -165,6 +168,7 @@ pub fn render(record: &RunRecord) -> String {
                     format!("{:?}", a.grade).to_lowercase()
                 );
             }
+            readiness::chain(&mut out, s, v);
         }
     }
     out

@@ -137,6 +137,7 @@ fn macro_doc() -> ScenarioRun {
         chain(Alerted, Some(Grade::Technique)),
     );
     run.fidelity = Some(Fidelity::Real);
+    readiness(&mut run);
     let opener = "/usr/lib/libreoffice/program/soffice.bin";
     run.truth = GroundTruth {
         processes: vec![
@@ -170,6 +171,57 @@ fn macro_doc() -> ScenarioRun {
         ..GroundTruth::default()
     };
     run
+}
+
+/// What the product did (killed the hostile shell, a second after it
+/// started), what the backend's events answer per hop, and rows of the
+/// round tied to no run (one hostile).
+fn readiness(run: &mut ScenarioRun) {
+    use crate::record::{
+        Containment, ContainmentState, HopVisibility, ProductResponse, Question::*, UntiedAnswers,
+    };
+    let Some(v) = run.verification.as_mut() else {
+        return;
+    };
+    v.containment = Some(Containment {
+        state: ContainmentState::Contained,
+        hop: Some(2),
+        by: Some("process killed <b>|".into()),
+        at: Some(at(3)),
+        time_to_containment_ms: Some(1000),
+        confirmed_by_harness: None,
+        responses: vec![ProductResponse {
+            kind: ContainmentState::Contained,
+            action: "process killed <b>|".into(),
+            hop: Some(2),
+            at: Some(at(3)),
+            rule_title: "Office application spawns a shell".into(),
+        }],
+    });
+    v.visibility = vec![
+        HopVisibility {
+            index: 0,
+            events: 1,
+            answered: vec![Host, FilePath],
+            unanswered: vec![User, Hash, OriginUrl],
+        },
+        HopVisibility {
+            index: 1,
+            events: 1,
+            answered: vec![User, Host, FilePath, Parent, CommandLine, Children],
+            unanswered: vec![Hash],
+        },
+        HopVisibility {
+            index: 2,
+            events: 2,
+            answered: vec![User, Host, FilePath, Parent, CommandLine],
+            unanswered: vec![Hash],
+        },
+    ];
+    v.untied = UntiedAnswers {
+        count: 12,
+        sample: vec![r#"{"cmd":"<script>alert(1)</script> | rm"}"#.into()],
+    };
 }
 
 /// The other chains: Windows observed-then-missed and inconclusive (with a
