@@ -92,7 +92,11 @@ pub async fn run(
     progress: &dyn Progress,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Outcome, SuiteError> {
-    let Verifier { backend, rule_set } = verifier;
+    let Verifier {
+        backend,
+        mut rule_set,
+        needs,
+    } = verifier;
     if *stop.borrow() {
         return Err(SuiteError::Interrupted);
     }
@@ -141,6 +145,7 @@ pub async fn run(
         &mut stop,
     )
     .await;
+    rule_set.blind = crate::verify::visibility::blind::rules(&needs, &answers);
     // A signal during the runs or the verification: the record says what
     // was done and the exit code says it was cut short.
     let interrupted = *stop.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);

@@ -85,6 +85,10 @@ pub struct Verifier {
     pub backend: AnyBackend,
     /// What the record names as its alerting content.
     pub rule_set: RuleSet,
+    /// What each loaded Sigma rule needs of an event's fields, to name the
+    /// rules that can never fire on the backend's data
+    /// ([`crate::verify::visibility::blind`]).
+    pub needs: Vec<crate::detect::needs::Needs>,
 }
 
 /// The profile called `name` (from `config` when given). `local` and
@@ -158,6 +162,7 @@ impl Choice {
     ) -> Result<Verifier, VerifierError> {
         // With a remote backend the alerting layer is the SIEM's own content.
         let rule_set = AnyBackend::rule_set(self.profile.as_ref(), &rules);
+        let needs = rules.needs().to_vec();
         let backend = match &self.profile {
             None if !self.telemetry.is_empty() => AnyBackend::Recorded(Box::new(
                 crate::backend::recorded::Recorded::load(&self.telemetry, rules)?,
@@ -176,6 +181,10 @@ impl Choice {
             let verified = backend.prerequisites().await?;
             progress.prerequisites(backend.name(), &verified);
         }
-        Ok(Verifier { backend, rule_set })
+        Ok(Verifier {
+            backend,
+            rule_set,
+            needs,
+        })
     }
 }

@@ -154,6 +154,7 @@ pub(crate) fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
             sources: vec!["<embedded>/detections".into()],
             count: 3,
             load: None,
+            blind: Vec::new(),
         },
         scenarios,
         targets_not_run: Vec::new(),

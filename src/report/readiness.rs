@@ -130,12 +130,36 @@ pub fn visibility_by_backend(record: &RunRecord) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `2 rules loaded by chainproof can never fire on the backend's events
+/// (a field each tests is in none of them)`, or nothing.
+pub fn blind_line(record: &RunRecord) -> Option<String> {
+    let n = record.rules.blind.len();
+    (n > 0).then(|| {
+        let rules = if n == 1 { "rule" } else { "rules" };
+        format!(
+            "{n} Sigma {rules} loaded by chainproof (shipped or --rules) can never fire on the \
+             events the backend returned: a field each tests is in none of them"
+        )
+    })
+}
+
+/// One blind rule in words: `Title (id): no event has ParentImage`.
+pub fn blind_text(b: &crate::record::BlindRule) -> String {
+    format!(
+        "{} ({}): no event has {}",
+        b.title,
+        b.rule,
+        b.missing.join(", ")
+    )
+}
+
 /// The lines the terminal summary adds under the matrix (raw text; the
 /// caller makes it safe for a terminal).
 pub fn terminal(record: &RunRecord) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(untied_line(record));
     out.extend(containment_line(record));
+    out.extend(blind_line(record));
     for (backend, sentence) in visibility_by_backend(record) {
         out.push(format!(
             "visibility, backend {backend}: its data {sentence}"

@@ -342,7 +342,7 @@ fn others() -> Vec<ScenarioRun> {
 fn representative() -> RunRecord {
     let mut scenarios = vec![macro_doc()];
     scenarios.extend(others());
-    RunRecord {
+    let mut record = RunRecord {
         run_id: "cp5d2e8a41f0".into(),
         chainproof_version: env!("CARGO_PKG_VERSION").into(),
         started_at: START,
@@ -362,7 +362,14 @@ fn representative() -> RunRecord {
             reason: "connection refused".into(),
         }],
         ..crate::record::test_records::record(scenarios)
-    }
+    };
+    // A rule the backend's events can never satisfy (its title hostile).
+    record.rules.blind = vec![crate::record::BlindRule {
+        rule: "0b5111e7-20d9-4560-b970-ea37771a0006".into(),
+        title: "Office <b>spawns</b> a shell | `x`".into(),
+        missing: vec!["ParentImage".into()],
+    }];
+    record
 }
 
 /// Insta settings whose filters replace times, pids, tokens and run ids,

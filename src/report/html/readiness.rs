@@ -2,7 +2,8 @@
 //! each chain (from its own responses, not the harness's view that IR
 //! readiness gives), and per hop which IR questions the backend's own
 //! events answer (field by field), summarised per backend, with the answers
-//! that matched the search but named no run. Text from
+//! that matched the search but named no run and the loaded rules that can
+//! never fire on the backend's events. Text from
 //! [`crate::report::readiness`], escaped here.
 
 use std::fmt::Write;
@@ -36,6 +37,18 @@ pub(super) fn write(out: &mut String, record: &RunRecord, anchors: &[String]) {
                 escape(backend),
                 escape(sentence)
             );
+        }
+        out.push_str("</ul>\n");
+        said = true;
+    }
+    if let Some(line) = readiness::blind_line(record) {
+        let _ = writeln!(
+            out,
+            "<p class=\"line\">{}:</p>\n<ul class=\"findings\">",
+            escape(&line)
+        );
+        for b in &record.rules.blind {
+            let _ = writeln!(out, "<li>{}</li>", escape(&readiness::blind_text(b)));
         }
         out.push_str("</ul>\n");
         said = true;

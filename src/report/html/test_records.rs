@@ -271,6 +271,7 @@ pub(super) fn handmade(cmd: &str) -> RunRecord {
             sources: vec!["rules/sigma".into(), "<embedded>/detections".into()],
             count: 17,
             load: None,
+            blind: Vec::new(),
         },
         scenarios: vec![blocked, inconclusive, control, na],
         targets_not_run: Vec::new(),

@@ -18,6 +18,12 @@ pub(super) fn record(out: &mut String, record: &RunRecord) {
     {
         let _ = writeln!(out, "\n{}.", escape(&line));
     }
+    if let Some(line) = readiness::blind_line(record) {
+        let _ = writeln!(out, "\n{}:\n", escape(&line));
+        for b in &record.rules.blind {
+            let _ = writeln!(out, "- {}", escape(&readiness::blind_text(b)));
+        }
+    }
     for (backend, sentence) in readiness::visibility_by_backend(record) {
         let _ = writeln!(
             out,
