@@ -197,3 +197,51 @@ fn decide_carries_containment_visibility_and_untied_rows_into_the_record() {
     let v = crate::verify::decide(&run, None, Err("down".into()), "fake", t(6_000));
     assert!(v.containment.is_none() && v.visibility.is_empty() && v.untied.is_empty());
 }
+
+/// The Fake backend answers a prevention for the shell the harness saw
+/// never start; the whole verification records it as blocked by the product.
+#[tokio::test(start_paused = true)]
+async fn a_verification_through_a_backend_records_what_the_product_did() {
+    use crate::backend::AnyBackend;
+    use crate::backend::fake::Fake;
+    fn prevented(_: &crate::record::ScenarioRun) -> crate::backend::RunAnswer {
+        crate::backend::RunAnswer {
+            alerts: vec![raised(
+                json!({"Image": "/usr/bin/dash", "ParentProcessId": 10}),
+                vec![response(ResponseKind::Blocked, "Prevented", Some(1_500))],
+            )],
+            answered_at: Some(t(5_000)),
+            ..Default::default()
+        }
+    }
+    let backend = AnyBackend::Fake(Box::new(Fake::new(vec![Ok(prevented)])));
+    let mut runs = vec![crate::record::ScenarioRun {
+        hops: hops(false),
+        ..test_records::scenario("s")
+    }];
+    crate::verify::verify(
+        &mut runs,
+        &[],
+        &backend,
+        &crate::verify::Polling {
+            deadline: std::time::Duration::from_secs(4),
+            ..Default::default()
+        },
+        &mut crate::stop::never(),
+    )
+    .await;
+    let c = runs[0]
+        .verification
+        .as_ref()
+        .and_then(|v| v.containment.clone())
+        .unwrap_or_else(|| panic!("no containment"));
+    assert_eq!(
+        (c.state, c.hop, c.confirmed_by_harness, c.by.as_deref()),
+        (
+            ContainmentState::Blocked,
+            Some(2),
+            Some(true),
+            Some("Prevented")
+        )
+    );
+}
