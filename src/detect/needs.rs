@@ -160,7 +160,13 @@ mod tests {
     #[test]
     fn a_rule_is_blind_only_when_every_way_to_match_needs_an_absent_field() {
         let only = |names: &'static [&'static str]| move |f: &str| names.contains(&f);
-        let cases: [(&str, &[&str], Option<Vec<&str>>); 7] = [
+        // (detection, fields present, the fields named missing when blind)
+        type Case = (
+            &'static str,
+            &'static [&'static str],
+            Option<Vec<&'static str>>,
+        );
+        let cases: [Case; 7] = [
             (
                 "  sel_p:\n    ParentImage|endswith: 'x'\n  sel_c:\n    Image|endswith: 'y'\n  condition: all of sel_*\n",
                 &["Image"],

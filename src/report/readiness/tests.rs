@@ -58,9 +58,9 @@ fn untied_rows_are_the_most_of_one_round_never_added_up_across_runs() {
         )
     );
     for s in &mut r.scenarios {
-        s.verification
-            .as_mut()
-            .map(|v| v.untied = UntiedAnswers::default());
+        if let Some(v) = s.verification.as_mut() {
+            v.untied = UntiedAnswers::default();
+        }
     }
     assert_eq!(untied_line(&r), None);
 }
