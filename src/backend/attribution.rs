@@ -124,19 +124,55 @@ impl Record for Event {
     }
 }
 
-/// Which of `tokens` (lowercase, none empty) each row mentions, by index.
+/// Which of `tokens` (lowercase, none empty) each row mentions, by index,
+/// ascending. When every token has the run-token shape (`cp` and 10 hex
+/// digits, as records hold them), each row's text is scanned once and
+/// every `cp…` found is looked up, so a batch costs its rows' length, not
+/// rows × runs; other tokens (tests, hand-made batches) are searched one
+/// by one, with the same result.
 fn tie<R: Record>(rows: &[R], tokens: &[String]) -> Vec<Vec<usize>> {
-    rows.iter()
-        .map(|row| {
-            let hay = row.haystack();
+    let index: Option<HashMap<&str, usize>> =
+        tokens.iter().all(|t| crate::token::is_token(t)).then(|| {
             tokens
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| hay.contains(t.as_str()))
-                .map(|(k, _)| k)
+                .map(|(k, t)| (t.as_str(), k))
                 .collect()
+        });
+    rows.iter()
+        .map(|row| {
+            let hay = row.haystack();
+            let mut ties: Vec<usize> = match &index {
+                Some(index) => hay
+                    .match_indices("cp")
+                    .filter_map(|(at, _)| index.get(hay.get(at..at + TOKEN_LEN)?).copied())
+                    .collect(),
+                None => tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| hay.contains(t.as_str()))
+                    .map(|(k, _)| k)
+                    .collect(),
+            };
+            ties.sort_unstable();
+            ties.dedup();
+            ties
         })
         .collect()
+}
+
+/// Length of a run token (`cp` and 10 hex digits).
+const TOKEN_LEN: usize = 12;
+
+/// For each token, the rows that mention it, from each row's ties.
+fn by_token(ties: &[Vec<usize>], tokens: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); tokens];
+    for (row, ks) in ties.iter().enumerate() {
+        for &k in ks {
+            out[k].push(row);
+        }
+    }
+    out
 }
 
 /// `text` cut to [`UNTIED_CHARS`] characters, saying so when cut.
@@ -191,21 +227,16 @@ pub fn answers<E: Record, A: Record>(
             untied.sample.push(truncated(json));
         }
     }
+    let events_of = by_token(&event_ties, tokens.len());
+    let alerts_of = by_token(&alert_ties, tokens.len());
     let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
     for (k, token) in tokens.iter().enumerate() {
         let answer = RunAnswer {
             untied: untied.clone(),
-            events: events
+            events: events_of[k].iter().map(|&i| event(&events[i])).collect(),
+            alerts: alerts_of[k]
                 .iter()
-                .zip(&event_ties)
-                .filter(|(_, t)| t.contains(&k))
-                .map(|(e, _)| event(e))
-                .collect(),
-            alerts: alerts
-                .iter()
-                .zip(&alert_ties)
-                .filter(|(_, t)| t.contains(&k))
-                .map(|(a, _)| alert(a, spelled[k]))
+                .map(|&i| alert(&alerts[i], spelled[k]))
                 .collect(),
             answered_at,
         };
@@ -265,159 +296,4 @@ impl Window {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::backend::conformance::run;
-
-    #[test]
-    fn the_rule_searches_every_string_at_any_depth_ignoring_ascii_case() {
-        let token = "cp00000000aa";
-        let cases = [
-            (
-                json!({"CommandLine": "sh -c touch /tmp/cp00000000aa"}),
-                true,
-            ),
-            (
-                json!({"process": {"parent": {"args": ["x", "cp00000000aa"]}}}),
-                true,
-            ),
-            (json!([[{"deep": ["CP00000000AA.DOCM"]}]]), true),
-            (
-                json!({"Entities": "[{\"Name\":\"cp00000000aa.docm\"}]"}),
-                true,
-            ),
-            (json!({"cp00000000aa": "key only"}), false),
-            (json!({"pid": 1234, "ok": true, "none": null}), false),
-            (json!({"CommandLine": "cp00000000bb"}), false),
-            (json!("cp00000000a"), false),
-        ];
-        for (record, want) in cases {
-            assert_eq!(mentions(&record, token), want, "{record}");
-            if let Value::Object(map) = &record {
-                assert_eq!(map.mentions(token), want, "{record}");
-            }
-        }
-        assert!(!mentions(&json!({"a": "anything"}), ""));
-    }
-
-    #[test]
-    fn rows_go_to_the_runs_whose_tokens_they_mention_in_run_order() {
-        let runs = [run("cp01"), run("cp02"), run("cp01")];
-        let rows = [
-            json!({"cmd": "a cp02"}),
-            json!({"cmd": "b CP01"}),
-            json!({"cmd": "both cp01 cp02"}),
-            json!({"cmd": "neither"}),
-        ];
-        let event = |v: &Value| Event {
-            category: crate::telemetry::Category::ProcessCreation,
-            arrived: None,
-            at: None,
-            hop: None,
-            fields: v.as_object().cloned().unwrap_or_default(),
-        };
-        let alert = |v: &Value, token: &str| BackendAlert {
-            responses: Vec::new(),
-            rule_id: Some(token.into()),
-            rule_title: v["cmd"].as_str().unwrap_or_default().into(),
-            level: None,
-            tags: vec![],
-            at: OffsetDateTime::UNIX_EPOCH,
-            event: event(v),
-        };
-        let got = answers(&runs, &rows, &rows, event, alert, None);
-        let cmds = |a: &RunAnswer| -> Vec<String> {
-            a.events
-                .iter()
-                .map(|e| e.fields["cmd"].as_str().unwrap_or_default().to_string())
-                .collect()
-        };
-        assert_eq!(got.len(), 3);
-        assert_eq!(cmds(&got[0]), ["b CP01", "both cp01 cp02"]);
-        assert_eq!(cmds(&got[1]), ["a cp02", "both cp01 cp02"]);
-        assert_eq!(got[2], got[0]);
-        assert_eq!(got[1].alerts[0].rule_id.as_deref(), Some("cp02"));
-    }
-
-    #[test]
-    fn rows_that_mention_no_run_are_counted_and_sampled_in_every_answer() {
-        let runs = [run("cp01"), run("cp02"), run("")];
-        let long = "x".repeat(UNTIED_CHARS * 2);
-        let events = [
-            json!({"cmd": "a cp01"}),
-            json!({"cmd": "notable without the token", "pid": 7}),
-            json!({"cmd": long}),
-        ];
-        let alerts = [
-            json!({"rule": "b CP02"}),
-            json!({"rule": "tied to nothing"}),
-            json!({"rule": "also nothing"}),
-        ];
-        let event = |v: &Value| Event {
-            category: crate::telemetry::Category::ProcessCreation,
-            arrived: None,
-            at: None,
-            hop: None,
-            fields: v.as_object().cloned().unwrap_or_default(),
-        };
-        let alert = |v: &Value, _: &str| BackendAlert {
-            responses: Vec::new(),
-            rule_id: None,
-            rule_title: v["rule"].as_str().unwrap_or_default().into(),
-            level: None,
-            tags: vec![],
-            at: OffsetDateTime::UNIX_EPOCH,
-            event: event(v),
-        };
-        let got = answers(&runs, &events, &alerts, event, alert, None);
-        let want = Untied {
-            count: 4,
-            sample: vec![
-                r#"{"cmd":"notable without the token","pid":7}"#.to_string(),
-                format!(r#"{{"cmd":"{}… (truncated)"#, &"x".repeat(UNTIED_CHARS - 8)),
-                r#"{"rule":"tied to nothing"}"#.to_string(),
-            ],
-        };
-        assert_eq!(got.len(), 3);
-        for a in &got {
-            assert_eq!(a.untied, want);
-        }
-        assert_eq!(got[0].events.len(), 1);
-        assert_eq!(got[1].alerts.len(), 1);
-        // The run with no token is tied nothing, yet hears the round.
-        assert!(got[2].events.is_empty() && got[2].alerts.is_empty());
-        // A round that ties every row has nothing untied.
-        let tied = answers(&runs[..1], &events[..1], &alerts[..0], event, alert, None);
-        assert_eq!(tied[0].untied, Untied::default());
-    }
-
-    #[test]
-    fn the_window_runs_from_the_earliest_start_to_now_never_from_the_epoch() {
-        let now = OffsetDateTime::from_unix_timestamp(1_764_151_200)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let mut early = run("cp01");
-        early.started_at = now - Duration::minutes(30);
-        let mut late = run("cp02");
-        late.started_at = now - Duration::minutes(5);
-        assert_eq!(
-            window(&[late.clone(), early], now),
-            Window {
-                from: now - Duration::minutes(31),
-                to: now + SLACK,
-            }
-        );
-        assert_eq!(
-            window(&[], now),
-            Window {
-                from: now - SLACK,
-                to: now + SLACK,
-            }
-        );
-        // A run stamped in the future (a host clock ahead) still yields a
-        // window that contains now.
-        late.started_at = now + Duration::hours(1);
-        assert_eq!(window(&[late], now).from, now - SLACK);
-    }
-}
+mod tests;
