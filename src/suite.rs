@@ -94,7 +94,10 @@ pub async fn run(
 ) -> Result<Outcome, SuiteError> {
     let polling = verifier.polling(&settings.polling);
     let Verifier {
-        backend, rule_set, ..
+        backend,
+        mut rule_set,
+        needs,
+        ..
     } = verifier;
     if *stop.borrow() {
         return Err(SuiteError::Interrupted);
@@ -137,6 +140,7 @@ pub async fn run(
         .collect();
     backend.start_transcript();
     let answers = crate::verify::verify(&mut runs, &scenarios, &backend, &polling, &mut stop).await;
+    rule_set.blind = crate::verify::visibility::blind::rules(&needs, &answers);
     // A signal during the runs or the verification: the record says what
     // was done and the exit code says it was cut short.
     let interrupted = *stop.borrow() || runs.iter().any(|r| r.status == RunStatus::Interrupted);

@@ -88,6 +88,10 @@ pub struct Verifier {
     /// The quiet window negative controls are judged with: the profile's
     /// `alert_latency`, or the backend's documented default.
     pub alert_latency: std::time::Duration,
+    /// What each loaded Sigma rule needs of an event's fields, to name the
+    /// rules that can never fire on the backend's data
+    /// ([`crate::verify::visibility::blind`]).
+    pub needs: Vec<crate::detect::needs::Needs>,
 }
 
 impl Verifier {
@@ -173,6 +177,7 @@ impl Choice {
     ) -> Result<Verifier, VerifierError> {
         // With a remote backend the alerting layer is the SIEM's own content.
         let rule_set = AnyBackend::rule_set(self.profile.as_ref(), &rules);
+        let needs = rules.needs().to_vec();
         let backend = match &self.profile {
             None if !self.telemetry.is_empty() => AnyBackend::Recorded(Box::new(
                 crate::backend::recorded::Recorded::load(&self.telemetry, rules)?,
@@ -199,6 +204,7 @@ impl Choice {
             backend,
             rule_set,
             alert_latency,
+            needs,
         })
     }
 }

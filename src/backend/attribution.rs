@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::{BackendAlert, RunAnswer};
+use super::{BackendAlert, RunAnswer, Untied};
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
 
@@ -50,15 +50,47 @@ fn contains(v: &Value, lower_token: &str) -> bool {
     }
 }
 
+/// How many rows tied to no run a round keeps as a sample.
+pub const UNTIED_SAMPLE: usize = 3;
+
+/// How many characters of each sampled row are kept.
+pub const UNTIED_CHARS: usize = 400;
+
 /// Something a backend returned that the rule can be asked about.
 pub trait Record {
     /// Whether [`mentions`] holds for this record and `token`.
     fn mentions(&self, token: &str) -> bool;
+    /// Every string of the record, lowercased, joined by NUL (which no
+    /// token holds, so no match spans two strings): what [`answers`]
+    /// searches once per row instead of once per row and run.
+    fn haystack(&self) -> String;
+    /// The record as compact JSON, for the sample of untied rows.
+    fn json(&self) -> String;
+}
+
+fn gather(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push_str(&s.to_ascii_lowercase());
+            out.push('\0');
+        }
+        Value::Array(items) => items.iter().for_each(|x| gather(x, out)),
+        Value::Object(map) => map.values().for_each(|x| gather(x, out)),
+        _ => {}
+    }
 }
 
 impl Record for Value {
     fn mentions(&self, token: &str) -> bool {
         mentions(self, token)
+    }
+    fn haystack(&self) -> String {
+        let mut out = String::new();
+        gather(self, &mut out);
+        out
+    }
+    fn json(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -70,18 +102,94 @@ impl Record for Map<String, Value> {
         let token = token.to_ascii_lowercase();
         self.values().any(|v| contains(v, &token))
     }
+    fn haystack(&self) -> String {
+        let mut out = String::new();
+        self.values().for_each(|v| gather(v, &mut out));
+        out
+    }
+    fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 impl Record for Event {
     fn mentions(&self, token: &str) -> bool {
         self.fields.mentions(token)
     }
+    fn haystack(&self) -> String {
+        self.fields.haystack()
+    }
+    fn json(&self) -> String {
+        self.fields.json()
+    }
+}
+
+/// Which of `tokens` (lowercase, none empty) each row mentions, by index,
+/// ascending. When every token has the run-token shape (`cp` and 10 hex
+/// digits, as records hold them), each row's text is scanned once and
+/// every `cp…` found is looked up, so a batch costs its rows' length, not
+/// rows × runs; other tokens (tests, hand-made batches) are searched one
+/// by one, with the same result.
+fn tie<R: Record>(rows: &[R], tokens: &[String]) -> Vec<Vec<usize>> {
+    let index: Option<HashMap<&str, usize>> =
+        tokens.iter().all(|t| crate::token::is_token(t)).then(|| {
+            tokens
+                .iter()
+                .enumerate()
+                .map(|(k, t)| (t.as_str(), k))
+                .collect()
+        });
+    rows.iter()
+        .map(|row| {
+            let hay = row.haystack();
+            let mut ties: Vec<usize> = match &index {
+                Some(index) => hay
+                    .match_indices("cp")
+                    .filter_map(|(at, _)| index.get(hay.get(at..at + TOKEN_LEN)?).copied())
+                    .collect(),
+                None => tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| hay.contains(t.as_str()))
+                    .map(|(k, _)| k)
+                    .collect(),
+            };
+            ties.sort_unstable();
+            ties.dedup();
+            ties
+        })
+        .collect()
+}
+
+/// Length of a run token (`cp` and 10 hex digits).
+const TOKEN_LEN: usize = 12;
+
+/// For each token, the rows that mention it, from each row's ties.
+fn by_token(ties: &[Vec<usize>], tokens: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); tokens];
+    for (row, ks) in ties.iter().enumerate() {
+        for &k in ks {
+            out[k].push(row);
+        }
+    }
+    out
+}
+
+/// `text` cut to [`UNTIED_CHARS`] characters, saying so when cut.
+fn truncated(text: String) -> String {
+    match text.char_indices().nth(UNTIED_CHARS) {
+        Some((at, _)) => format!("{}… (truncated)", &text[..at]),
+        None => text,
+    }
 }
 
 /// Each run's answer from one round's rows: the events and alerts that
 /// mention its token, converted by `event` and `alert` (which gets the
 /// token, for backends whose alert shape depends on which entity holds
-/// it). A row that mentions two runs' tokens belongs to both.
+/// it). A row that mentions two runs' tokens belongs to both; a row that
+/// mentions no run of the batch (the search matched it on something the
+/// rule does not read, or the backend's filter is wider than the tokens)
+/// is counted and sampled in every answer's [`RunAnswer::untied`].
 ///
 /// Rows are grouped by token first, then returned in the order of `runs`
 /// (the [`Backend::query`](super::Backend::query) contract); a token that
@@ -94,36 +202,69 @@ pub fn answers<E: Record, A: Record>(
     alert: impl Fn(&A, &str) -> BackendAlert,
     answered_at: Option<OffsetDateTime>,
 ) -> Vec<RunAnswer> {
-    let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
+    // Unique non-empty tokens of the batch, lowercased, in run order, and
+    // each one as its first run spells it (what `alert` is given).
+    let mut tokens: Vec<String> = Vec::new();
+    let mut spelled: Vec<&str> = Vec::new();
     for run in runs {
-        let token = run.token.as_str();
-        if by_token.contains_key(token) {
-            continue;
+        let t = run.token.to_ascii_lowercase();
+        if !t.is_empty() && !tokens.contains(&t) {
+            tokens.push(t);
+            spelled.push(&run.token);
         }
+    }
+    let event_ties = tie(events, &tokens);
+    let alert_ties = tie(alerts, &tokens);
+    let mut untied = Untied::default();
+    let loose_events = events.iter().zip(&event_ties).filter(|(_, t)| t.is_empty());
+    let loose_alerts = alerts.iter().zip(&alert_ties).filter(|(_, t)| t.is_empty());
+    for json in loose_events
+        .map(|(e, _)| e.json())
+        .chain(loose_alerts.map(|(a, _)| a.json()))
+    {
+        untied.count += 1;
+        if untied.sample.len() < UNTIED_SAMPLE {
+            untied.sample.push(truncated(json));
+        }
+    }
+    let events_of = by_token(&event_ties, tokens.len());
+    let alerts_of = by_token(&alert_ties, tokens.len());
+    let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
+    for (k, token) in tokens.iter().enumerate() {
         let answer = RunAnswer {
-            untied: Default::default(),
-            events: events
+            untied: untied.clone(),
+            events: events_of[k].iter().map(|&i| event(&events[i])).collect(),
+            alerts: alerts_of[k]
                 .iter()
-                .filter(|e| e.mentions(token))
-                .map(&event)
-                .collect(),
-            alerts: alerts
-                .iter()
-                .filter(|a| a.mentions(token))
-                .map(|a| alert(a, token))
+                .map(|&i| alert(&alerts[i], spelled[k]))
                 .collect(),
             answered_at,
         };
-        by_token.insert(token, answer);
+        by_token.insert(token.as_str(), answer);
     }
     runs.iter()
         .map(|run| {
             by_token
-                .get(run.token.as_str())
+                .get(run.token.to_ascii_lowercase().as_str())
                 .cloned()
-                .unwrap_or_default()
+                // A run with an empty token names nothing: it gets nothing
+                // tied, but still hears what the round could not tie.
+                .unwrap_or_else(|| RunAnswer {
+                    untied: untied.clone(),
+                    answered_at,
+                    ..RunAnswer::default()
+                })
         })
         .collect()
+}
+
+impl From<&Untied> for crate::record::UntiedAnswers {
+    fn from(u: &Untied) -> Self {
+        crate::record::UntiedAnswers {
+            count: u.count,
+            sample: u.sample.clone(),
+        }
+    }
 }
 
 /// The time window a batch is searched in.
@@ -155,107 +296,4 @@ impl Window {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::backend::conformance::run;
-
-    #[test]
-    fn the_rule_searches_every_string_at_any_depth_ignoring_ascii_case() {
-        let token = "cp00000000aa";
-        let cases = [
-            (
-                json!({"CommandLine": "sh -c touch /tmp/cp00000000aa"}),
-                true,
-            ),
-            (
-                json!({"process": {"parent": {"args": ["x", "cp00000000aa"]}}}),
-                true,
-            ),
-            (json!([[{"deep": ["CP00000000AA.DOCM"]}]]), true),
-            (
-                json!({"Entities": "[{\"Name\":\"cp00000000aa.docm\"}]"}),
-                true,
-            ),
-            (json!({"cp00000000aa": "key only"}), false),
-            (json!({"pid": 1234, "ok": true, "none": null}), false),
-            (json!({"CommandLine": "cp00000000bb"}), false),
-            (json!("cp00000000a"), false),
-        ];
-        for (record, want) in cases {
-            assert_eq!(mentions(&record, token), want, "{record}");
-            if let Value::Object(map) = &record {
-                assert_eq!(map.mentions(token), want, "{record}");
-            }
-        }
-        assert!(!mentions(&json!({"a": "anything"}), ""));
-    }
-
-    #[test]
-    fn rows_go_to_the_runs_whose_tokens_they_mention_in_run_order() {
-        let runs = [run("cp01"), run("cp02"), run("cp01")];
-        let rows = [
-            json!({"cmd": "a cp02"}),
-            json!({"cmd": "b CP01"}),
-            json!({"cmd": "both cp01 cp02"}),
-            json!({"cmd": "neither"}),
-        ];
-        let event = |v: &Value| Event {
-            category: crate::telemetry::Category::ProcessCreation,
-            arrived: None,
-            at: None,
-            hop: None,
-            fields: v.as_object().cloned().unwrap_or_default(),
-        };
-        let alert = |v: &Value, token: &str| BackendAlert {
-            responses: Vec::new(),
-            rule_id: Some(token.into()),
-            rule_title: v["cmd"].as_str().unwrap_or_default().into(),
-            level: None,
-            tags: vec![],
-            at: OffsetDateTime::UNIX_EPOCH,
-            event: event(v),
-        };
-        let got = answers(&runs, &rows, &rows, event, alert, None);
-        let cmds = |a: &RunAnswer| -> Vec<String> {
-            a.events
-                .iter()
-                .map(|e| e.fields["cmd"].as_str().unwrap_or_default().to_string())
-                .collect()
-        };
-        assert_eq!(got.len(), 3);
-        assert_eq!(cmds(&got[0]), ["b CP01", "both cp01 cp02"]);
-        assert_eq!(cmds(&got[1]), ["a cp02", "both cp01 cp02"]);
-        assert_eq!(got[2], got[0]);
-        assert_eq!(got[1].alerts[0].rule_id.as_deref(), Some("cp02"));
-    }
-
-    #[test]
-    fn the_window_runs_from_the_earliest_start_to_now_never_from_the_epoch() {
-        let now = OffsetDateTime::from_unix_timestamp(1_764_151_200)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let mut early = run("cp01");
-        early.started_at = now - Duration::minutes(30);
-        let mut late = run("cp02");
-        late.started_at = now - Duration::minutes(5);
-        assert_eq!(
-            window(&[late.clone(), early], now),
-            Window {
-                from: now - Duration::minutes(31),
-                to: now + SLACK,
-            }
-        );
-        assert_eq!(
-            window(&[], now),
-            Window {
-                from: now - SLACK,
-                to: now + SLACK,
-            }
-        );
-        // A run stamped in the future (a host clock ahead) still yields a
-        // window that contains now.
-        late.started_at = now + Duration::hours(1);
-        assert_eq!(window(&[late], now).from, now - SLACK);
-    }
-}
+mod tests;

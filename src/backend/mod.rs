@@ -241,11 +241,13 @@ impl AnyBackend {
                 sources: vec![format!("the detection content of backend {name}")],
                 count: 0,
                 load: None,
+                blind: Vec::new(),
             },
             None => crate::record::RuleSet {
                 sources: rules.sources.clone(),
                 count: rules.count,
                 load: Some(rules.summary.to_record()),
+                blind: Vec::new(),
             },
         }
     }

@@ -54,11 +54,13 @@ mod walk;
 mod tests;
 #[cfg(test)]
 mod tests_sign;
+#[cfg(test)]
+mod tests_untied;
 
 pub use error::BundleError;
 pub use manifest::{verify, write_manifest};
 pub use render::render;
-pub use seal::{Evidence, QUERIES, queries_text, reseal, rewrite, seal};
+pub use seal::{Evidence, QUERIES, UNTIED, queries_text, reseal, rewrite, seal, untied_text};
 pub use signing::{sign, verify_signature};
 
 /// File name of the checksum manifest inside a bundle folder.

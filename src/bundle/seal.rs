@@ -1,6 +1,7 @@
 //! Sealing a run's report folder as an evidence bundle: the scenario files
 //! as run, the backend's answers, the rendered reports (HTML with the trend,
-//! Navigator layer, CSV, Markdown, JUnit), a line in the reports folder's
+//! Navigator layer, CSV, Markdown, JUnit), the answers tied to no run
+//! (`untied-answers.json`, when any), a line in the reports folder's
 //! history, and a `SHA256SUMS` manifest, signed on request.
 //!
 //! `report` renders; this module decides what a bundle holds and writes,
@@ -33,6 +34,46 @@ pub struct Evidence<'a> {
 /// The file of backend requests and raw answers in a bundle.
 pub const QUERIES: &str = "backend-queries.jsonl";
 
+/// The file of answers a backend's search matched but the attribution
+/// rule tied to no run, in a bundle whose verification had any.
+pub const UNTIED: &str = "untied-answers.json";
+
+/// The text of [`UNTIED`] for `record`: the most rows one round could not
+/// tie and every distinct sampled row (each truncated), or `None` when
+/// every row was tied.
+pub fn untied_text(record: &RunRecord) -> Option<String> {
+    let u = crate::report::readiness::untied(record);
+    if u.is_empty() {
+        return None;
+    }
+    let doc = serde_json::json!({
+        "schema": "chainproof.untied/v1",
+        "about": "rows of a verification round that matched the backend's search but named \
+                  no run of its batch (the attribution rule of docs/backends.md); count is the \
+                  most one round held, sample the distinct rows kept, each truncated",
+        "count": u.count,
+        "sample": u.sample,
+    });
+    serde_json::to_string_pretty(&doc).ok().map(|t| t + "\n")
+}
+
+/// Writes [`UNTIED`] into `folder`, or removes a stale one when the
+/// record (verified again) has no untied rows.
+fn write_untied(folder: &Path, record: &RunRecord) -> Result<(), ReportError> {
+    match untied_text(record) {
+        Some(text) => write(folder, UNTIED, text),
+        None => {
+            let path = folder.join(UNTIED);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(ReportError::Write { path, source: e })
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
 /// One JSON line per exchange.
 pub fn queries_text(exchanges: &[Exchange]) -> String {
     exchanges
@@ -56,6 +97,7 @@ pub fn rewrite(
     if !exchanges.is_empty() {
         write(folder, QUERIES, queries_text(exchanges))?;
     }
+    write_untied(folder, record)?;
     reseal(folder)
 }
 
@@ -115,6 +157,7 @@ pub fn seal(
     if !evidence.exchanges.is_empty() {
         write(folder, QUERIES, queries_text(evidence.exchanges))?;
     }
+    write_untied(folder, record)?;
     let rel = folder
         .strip_prefix(reports)
         .unwrap_or(folder)

@@ -163,6 +163,7 @@ pub(super) struct Loaded {
     pub engine: Engine,
     pub analytics: Vec<analytic::Det0294Linux>,
     pub summary: Summary,
+    pub needs: Vec<super::needs::Needs>,
 }
 
 /// Parses every `(path, text)`, compiles all Sigma rules in one batch and
@@ -254,12 +255,19 @@ pub(super) fn compile(
         }
     }
     summary.loaded = failed.iter().filter(|f| !**f).count() + analytics.len();
+    let needs = rules
+        .iter()
+        .zip(&failed)
+        .filter(|(_, failed)| !**failed)
+        .map(|((_, r), _)| super::needs::Needs::of(r))
+        .collect();
     // File order, then the order found: the summary reads like the folder.
     summary.refused.sort_by(|a, b| a.path.cmp(&b.path));
     Loaded {
         engine,
         analytics,
         summary,
+        needs,
     }
 }
 

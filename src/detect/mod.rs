@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 pub mod analytic;
 pub mod load;
+pub mod needs;
 
 use rsigma_eval::Engine;
 use rsigma_eval::event::JsonEvent;
@@ -68,6 +69,7 @@ pub struct Hit {
 pub struct Rules {
     engine: Engine,
     analytics: Vec<analytic::Det0294Linux>,
+    needs: Vec<needs::Needs>,
     /// Where the rules came from.
     pub sources: Vec<String>,
     /// How many rules were loaded.
@@ -172,10 +174,17 @@ impl Rules {
         Rules {
             engine: loaded.engine,
             analytics: loaded.analytics,
+            needs: loaded.needs,
             sources,
             count: loaded.summary.loaded,
             summary: loaded.summary,
         }
+    }
+
+    /// What each loaded Sigma rule needs of an event's fields (the chain
+    /// analytics correlate events and are not included).
+    pub fn needs(&self) -> &[needs::Needs] {
+        &self.needs
     }
 
     /// Rules matching `event`, as seen on `platform`.

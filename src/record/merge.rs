@@ -50,7 +50,11 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
         sources: Vec::new(),
         count: 0,
         load: None,
+        blind: Vec::new(),
     };
+    // A rule is blind on the fleet's data only when it is blind on every
+    // host's: one host whose backend holds its fields lets it fire.
+    let mut blind: Option<Vec<crate::record::BlindRule>> = None;
     let mut loads = Vec::new();
     let mut scenarios = Vec::new();
     let mut targets_not_run = Vec::new();
@@ -67,6 +71,13 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
             common_os = None;
         }
         privileged &= record.host.privileged;
+        blind = Some(match blind {
+            None => record.rules.blind.clone(),
+            Some(so_far) => so_far
+                .into_iter()
+                .filter(|b| record.rules.blind.iter().any(|r| r.rule == b.rule))
+                .collect(),
+        });
         for source in record.rules.sources {
             if !rules.sources.contains(&source) {
                 rules.sources.push(source);
@@ -89,6 +100,7 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
     if loads.windows(2).all(|w| w[0] == w[1]) {
         rules.load = loads.into_iter().next().flatten();
     }
+    rules.blind = blind.unwrap_or_default();
     let n = hosts.len();
     Ok(RunRecord {
         schema: SCHEMA.to_string(),
@@ -163,6 +175,21 @@ mod tests {
         assert_eq!(same.rules.load, Some(load));
         b.rules.load = None;
         assert_eq!(merge(vec![a, b])?.rules.load, None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_rule_is_blind_on_a_fleet_only_when_blind_on_every_host() -> TestResult {
+        let blind = |rule: &str| crate::record::BlindRule {
+            rule: rule.into(),
+            title: rule.into(),
+            missing: vec!["ParentImage".into()],
+        };
+        let mut a = record("lab-a", "cpaaaaaaaaaa")?;
+        let mut b = record("lab-b", "cpbbbbbbbbbb")?;
+        a.rules.blind = vec![blind("r1"), blind("r2")];
+        b.rules.blind = vec![blind("r2"), blind("r3")];
+        assert_eq!(merge(vec![a, b])?.rules.blind, [blind("r2")]);
         Ok(())
     }
 

@@ -90,6 +90,12 @@ pub struct RuleSet {
     /// was recorded, and when the alerting layer is a backend's own content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<RuleLoad>,
+    /// The loaded rules that could never fire on the events the backend
+    /// returned in this verification: a field each needs is in none of
+    /// them (`verify::visibility::blind`). Empty when none, when the
+    /// backend returned no events, or in records written before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blind: Vec<BlindRule>,
 }
 
 /// The rule load behind a run: files read, rules loaded, every refusal.
@@ -342,9 +348,14 @@ pub struct HopTruth {
 }
 
 pub mod merge;
+mod readiness;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod test_records;
 mod verdict;
 
+pub use readiness::{
+    BlindRule, Containment, ContainmentState, HopVisibility, ProductResponse, Question,
+    UntiedAnswers,
+};
 pub use verdict::{Alert, Basis, ChainVerdict, Grade, HopVerdict, Verdict, Verification};

@@ -74,6 +74,9 @@ pub(crate) fn verification(hops: Vec<HopVerdict>, chain: ChainVerdict) -> Verifi
         alerts: vec![],
         chain,
         alert_latency_ms: None,
+        containment: None,
+        visibility: Vec::new(),
+        untied: Default::default(),
     }
 }
 
@@ -154,6 +157,7 @@ pub(crate) fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
             sources: vec!["<embedded>/detections".into()],
             count: 3,
             load: None,
+            blind: Vec::new(),
         },
         scenarios,
         targets_not_run: Vec::new(),

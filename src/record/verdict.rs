@@ -75,6 +75,17 @@ pub struct Verification {
     /// watched until the deadline).
     #[serde(default)]
     pub alert_latency_ms: Option<u64>,
+    /// What the product did about the chain (`verify::containment`);
+    /// absent when no alert references it or the backend did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containment: Option<super::Containment>,
+    /// Per hop, which incident questions the backend's events answer
+    /// (`verify::visibility`); empty when the backend did not answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visibility: Vec<super::HopVisibility>,
+    /// Rows of the deciding round tied to no run of its batch.
+    #[serde(default, skip_serializing_if = "super::UntiedAnswers::is_empty")]
+    pub untied: super::UntiedAnswers,
 }
 
 /// Verdict on one hop.

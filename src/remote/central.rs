@@ -121,6 +121,7 @@ fn empty_fleet() -> RunRecord {
             sources: Vec::new(),
             count: 0,
             load: None,
+            blind: Vec::new(),
         },
         scenarios: Vec::new(),
         targets_not_run: Vec::new(),

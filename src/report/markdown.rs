@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+mod readiness;
+
 use super::matrix::Matrix;
 use crate::record::RunRecord;
 
@@ -99,6 +101,7 @@ pub fn render(record: &RunRecord) -> String {
     if let Some(q) = super::latency::quiet_window(record) {
         let _ = writeln!(out, "\n{}.", escape(&q));
     }
+    readiness::record(&mut out, record);
     for s in &record.scenarios {
         let on = if m.by_host {
             format!(" on {}", escape(crate::record::merge::host_of(record, s)))
@@ -186,6 +189,7 @@ pub fn render(record: &RunRecord) -> String {
                     format!("{:?}", a.grade).to_lowercase()
                 );
             }
+            readiness::chain(&mut out, s, v);
         }
     }
     out

@@ -11,6 +11,7 @@ pub mod latency;
 mod markdown;
 pub mod matrix;
 pub mod navigator;
+pub mod readiness;
 pub mod recording;
 
 use std::path::{Path, PathBuf};
@@ -43,7 +44,14 @@ pub enum Format {
 /// Renders `record` in `format`.
 pub fn render(record: &RunRecord, format: Format) -> String {
     match format {
-        Format::Table => matrix::table(&Matrix::of(record)),
+        Format::Table => {
+            let mut t = matrix::table(&Matrix::of(record));
+            for line in readiness::terminal(record) {
+                t.push_str(&crate::term::safe(&line));
+                t.push('\n');
+            }
+            t
+        }
         Format::Md => markdown::render(record),
         Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
         Format::Junit => junit::render(record),

@@ -116,6 +116,9 @@ fn chain_run(
             alerts,
             chain,
             alert_latency_ms: Some(120_000),
+            containment: None,
+            visibility: Vec::new(),
+            untied: Default::default(),
         }),
         ..crate::record::test_records::scenario(id)
     }
@@ -146,6 +149,7 @@ fn macro_doc() -> ScenarioRun {
         chain(Alerted, Some(Grade::Technique)),
     );
     run.fidelity = Some(Fidelity::Real);
+    readiness(&mut run);
     let opener = "/usr/lib/libreoffice/program/soffice.bin";
     run.truth = GroundTruth {
         processes: vec![
@@ -179,6 +183,57 @@ fn macro_doc() -> ScenarioRun {
         ..GroundTruth::default()
     };
     run
+}
+
+/// What the product did (killed the hostile shell, a second after it
+/// started), what the backend's events answer per hop, and rows of the
+/// round tied to no run (one hostile).
+fn readiness(run: &mut ScenarioRun) {
+    use crate::record::{
+        Containment, ContainmentState, HopVisibility, ProductResponse, Question::*, UntiedAnswers,
+    };
+    let Some(v) = run.verification.as_mut() else {
+        return;
+    };
+    v.containment = Some(Containment {
+        state: ContainmentState::Contained,
+        hop: Some(2),
+        by: Some("process killed <b>|".into()),
+        at: Some(at(3)),
+        time_to_containment_ms: Some(1000),
+        confirmed_by_harness: None,
+        responses: vec![ProductResponse {
+            kind: ContainmentState::Contained,
+            action: "process killed <b>|".into(),
+            hop: Some(2),
+            at: Some(at(3)),
+            rule_title: "Office application spawns a shell".into(),
+        }],
+    });
+    v.visibility = vec![
+        HopVisibility {
+            index: 0,
+            events: 1,
+            answered: vec![Host, FilePath],
+            unanswered: vec![User, Hash, OriginUrl],
+        },
+        HopVisibility {
+            index: 1,
+            events: 1,
+            answered: vec![User, Host, FilePath, Parent, CommandLine, Children],
+            unanswered: vec![Hash],
+        },
+        HopVisibility {
+            index: 2,
+            events: 2,
+            answered: vec![User, Host, FilePath, Parent, CommandLine],
+            unanswered: vec![Hash],
+        },
+    ];
+    v.untied = UntiedAnswers {
+        count: 12,
+        sample: vec![r#"{"cmd":"<script>alert(1)</script> | rm"}"#.into()],
+    };
 }
 
 /// The other chains: Windows observed-then-missed and inconclusive (with a
@@ -299,7 +354,7 @@ fn others() -> Vec<ScenarioRun> {
 fn representative() -> RunRecord {
     let mut scenarios = vec![macro_doc()];
     scenarios.extend(others());
-    RunRecord {
+    let mut record = RunRecord {
         run_id: "cp5d2e8a41f0".into(),
         chainproof_version: env!("CARGO_PKG_VERSION").into(),
         started_at: START,
@@ -319,7 +374,14 @@ fn representative() -> RunRecord {
             reason: "connection refused".into(),
         }],
         ..crate::record::test_records::record(scenarios)
-    }
+    };
+    // A rule the backend's events can never satisfy (its title hostile).
+    record.rules.blind = vec![crate::record::BlindRule {
+        rule: "0b5111e7-20d9-4560-b970-ea37771a0006".into(),
+        title: "Office <b>spawns</b> a shell | `x`".into(),
+        missing: vec!["ParentImage".into()],
+    }];
+    record
 }
 
 /// Insta settings whose filters replace times, pids, tokens and run ids,

@@ -57,6 +57,7 @@ fn record_of(runs: &[(&str, String)]) -> RunRecord {
             sources: vec![],
             count: 0,
             load: None,
+            blind: Vec::new(),
         },
         scenarios: runs.iter().map(run).collect(),
         targets_not_run: Vec::new(),

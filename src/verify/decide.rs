@@ -136,6 +136,9 @@ fn judge(
         backend: backend.into(),
         verified_at,
         hops,
+        containment: super::containment::of(&run.hops, &answer.alerts, &alerts),
+        visibility: super::visibility::of(run, &answer),
+        untied: (&answer.untied).into(),
         alerts,
         chain,
         alert_latency_ms: None,
@@ -159,6 +162,9 @@ pub(super) fn uniform(
             .map(|h| verdict(h.index, v, reason.clone()))
             .collect(),
         alerts: Vec::new(),
+        containment: None,
+        visibility: Vec::new(),
+        untied: Default::default(),
         chain: ChainVerdict {
             verdict: v,
             grade: None,

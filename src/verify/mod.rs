@@ -7,10 +7,12 @@
 
 mod again;
 mod chain;
+pub mod containment;
 mod decide;
 mod interrupt;
 mod latency;
 mod settle;
+pub mod visibility;
 
 pub use again::{Expectations, Mismatch, Origin, again, expectations};
 use decide::uniform;

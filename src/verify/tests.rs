@@ -336,6 +336,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
             sources: vec![],
             count: 0,
             load: None,
+            blind: Vec::new(),
         },
         scenarios: vec![],
         targets_not_run: Vec::new(),

@@ -22,6 +22,7 @@ mod chain;
 mod heatmap;
 mod ir;
 mod meta;
+mod readiness;
 mod style;
 mod summary;
 mod tree;
@@ -79,7 +80,8 @@ pub fn render(record: &RunRecord, history: &[Entry]) -> String {
         "<header>\n<h1>{title}</h1>\n<p class=\"sub\">Host <strong>{}</strong> ({}) · \
          {} → {} · backend {}</p>\n<nav><a href=\"#summary\">Summary</a> \
          <a href=\"#matrix-section\">Matrix</a> <a href=\"#chains\">Chains</a> \
-         <a href=\"#ir-readiness\">IR readiness</a> <a href=\"#metadata\">Run metadata</a> \
+         <a href=\"#ir-readiness\">IR readiness</a> <a href=\"#readiness\">Containment and visibility</a> \
+         <a href=\"#metadata\">Run metadata</a> \
          <a href=\"#trend\">Trend</a></nav>\n</header>\n<main>\n",
         escape(&record.host.name),
         escape(&record.host.os),
@@ -95,6 +97,7 @@ pub fn render(record: &RunRecord, history: &[Entry]) -> String {
     }
     out.push_str("</div>\n");
     ir::write(&mut out, record, &anchors);
+    readiness::write(&mut out, record, &anchors);
     meta::write(&mut out, record);
     trend::write(&mut out, history);
     let _ = write!(

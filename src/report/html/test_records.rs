@@ -161,6 +161,9 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
             alerts,
             chain,
             alert_latency_ms: Some(120_000),
+            containment: None,
+            visibility: Vec::new(),
+            untied: Default::default(),
         }),
     }
 }
@@ -271,6 +274,7 @@ pub(super) fn handmade(cmd: &str) -> RunRecord {
             sources: vec!["rules/sigma".into(), "<embedded>/detections".into()],
             count: 17,
             load: None,
+            blind: Vec::new(),
         },
         scenarios: vec![blocked, inconclusive, control, na],
         targets_not_run: Vec::new(),
