@@ -6,7 +6,8 @@
 //! Each poll round sends exactly two hunting queries whatever the batch
 //! size — process and file events (`DeviceProcessEvents` and
 //! `DeviceFileEvents`), then alerts (`AlertEvidence` joined with
-//! `AlertInfo`) — because the service allows about 45 calls a minute per
+//! `AlertInfo`, one row per evidence, grouped back into one alert per
+//! `AlertId`) — because the service allows about 45 calls a minute per
 //! tenant. An answer holds every row (there is no paging). Exercised only
 //! against a local server shaped like the documented answers.
 
@@ -121,14 +122,14 @@ impl Defender {
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
         let events = self.hunt(&events_kql).await?;
-        let alerts = self.hunt(&alerts_kql).await?;
+        let alerts = wire::group(self.hunt(&alerts_kql).await?);
         let answered_at = Some(OffsetDateTime::now_utc());
         Ok(attribution::answers(
             q.runs,
             &events,
             &alerts,
             |r| microsoft::device::device_event(r, "Timestamp"),
-            |r, _| wire::alert(r),
+            wire::alert,
             answered_at,
         ))
     }

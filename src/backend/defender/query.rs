@@ -10,26 +10,38 @@ use crate::backend::microsoft::kql::{self, KqlError};
 pub use crate::backend::microsoft::device::events;
 
 /// Alerts whose evidence names any of `tokens` in a command line or a file
-/// name, one row per (alert, evidence).
+/// name, with every evidence row of each (one row per alert and entity): the rows are grouped back into one
+/// alert by `AlertId` ([`wire::group`](super::wire::group)). `EvidenceRole`
+/// says which entity is the alert's subject; `RemediationStatus` is read
+/// only where the table has such a column (`column_ifexists`, which the
+/// schema reference does not list), else from `AdditionalFields`.
 pub fn alerts(
     from: OffsetDateTime,
     to: OffsetDateTime,
     tokens: &[&str],
 ) -> Result<String, KqlError> {
+    let window = kql::between("Timestamp", from, to)?;
+    // Every evidence row of a matching alert, not only those naming a
+    // token: the subject (the impacted process) may not carry it.
     Ok(format!(
-        "AlertEvidence\n\
+        "let ChainproofAlerts = AlertEvidence\n\
+         | where {window}\n\
          | where {}\n\
-         | where {}\n\
-         | project AlertId, EntityType, EvidenceProcessCommandLine = ProcessCommandLine, \
+         | distinct AlertId;\n\
+         AlertEvidence\n\
+         | where {window}\n\
+         | where AlertId in (ChainproofAlerts)\n\
+         | project AlertId, EntityType, EvidenceRole, \
+         EvidenceProcessCommandLine = ProcessCommandLine, \
          EvidenceFileName = FileName, EvidenceFolderPath = FolderPath, \
-         EvidenceAdditionalFields = AdditionalFields, DeviceName\n\
+         EvidenceAdditionalFields = AdditionalFields, \
+         EvidenceRemediationStatus = column_ifexists(\"RemediationStatus\", \"\"), DeviceName\n\
          | join kind=inner (AlertInfo | project AlertId, Title, Severity, Category, \
          AttackTechniques, Timestamp) on AlertId\n\
          | project Timestamp, AlertId, Title, Severity, Category, AttackTechniques, EntityType, \
-         EvidenceProcessCommandLine, EvidenceFileName, EvidenceFolderPath, \
-         EvidenceAdditionalFields, DeviceName\n\
+         EvidenceRole, EvidenceProcessCommandLine, EvidenceFileName, EvidenceFolderPath, \
+         EvidenceAdditionalFields, EvidenceRemediationStatus, DeviceName\n\
          | order by Timestamp asc",
-        kql::between("Timestamp", from, to)?,
         kql::any_column_contains(&["ProcessCommandLine", "FileName"], tokens)?,
     ))
 }
@@ -58,9 +70,15 @@ mod tests {
         );
         let a = alerts(from, to, &["cp0000000001"])?;
         assert!(
-            a.starts_with("AlertEvidence\n| where Timestamp between"),
+            a.starts_with("let ChainproofAlerts = AlertEvidence\n| where Timestamp between"),
             "{a}"
         );
+        assert!(
+            a.contains("| distinct AlertId;\nAlertEvidence\n| where Timestamp between"),
+            "{a}"
+        );
+        assert!(a.contains("| where AlertId in (ChainproofAlerts)\n"), "{a}");
+        assert!(a.contains("EvidenceRole"), "{a}");
         assert!(a.contains(r#"((ProcessCommandLine contains "cp0000000001") or (FileName contains "cp0000000001"))"#), "{a}");
         assert!(a.contains("join kind=inner (AlertInfo"), "{a}");
         assert!(events("Time Generated", from, to, &["t"]).is_err());
