@@ -21,7 +21,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::attribution::{self, Window};
-use super::microsoft::{self, Client, kql, table};
+use super::microsoft::{self, Client, kql, sensor, table};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
 
@@ -133,9 +133,33 @@ impl Defender {
             answered_at,
         ))
     }
+
+    /// Before runs: a process event of the last hour in
+    /// `DeviceProcessEvents` (none means no onboarded device reports, so
+    /// nothing could be seen: an error), and the alert tables readable.
+    pub async fn prerequisites(&self) -> Result<Vec<String>, BackendError> {
+        let events = self.hunt(query::RECENT_PROCESS).await;
+        let mut lines = vec![sensor::recent_events(
+            &self.name,
+            "DeviceProcessEvents",
+            events,
+        )?];
+        let alerts = self.hunt(query::ALERTS_READABLE).await;
+        lines.push(sensor::alerts_readable("AlertInfo and AlertEvidence", alerts)?);
+        Ok(lines)
+    }
 }
 
-inherent_backend!(Defender, "defender", polls: true, transcript);
+inherent_backend!(Defender, "defender", polls: true, transcript {
+    // Each row's own ingestion time, projected by the events query.
+    const ARRIVAL: Option<&'static str> = Some("ingestion_time()");
+
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        Defender::prerequisites(self)
+    }
+});
 
 impl super::Plugin for Defender {
     type Config = DefenderConfig;

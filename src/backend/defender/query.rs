@@ -49,6 +49,15 @@ pub fn alerts(
 /// The query `check` runs: proves the token and the hunting permission.
 pub const CHECK: &str = "DeviceProcessEvents | take 0";
 
+/// The prerequisite query proving process events arrive: 1 when any
+/// device reported a process creation in the last hour, else 0.
+pub const RECENT_PROCESS: &str =
+    "DeviceProcessEvents\n| where Timestamp > ago(1h)\n| take 1\n| count";
+
+/// The prerequisite query proving both alert tables can be read (a
+/// `union` fails when either cannot be resolved).
+pub const ALERTS_READABLE: &str = "union AlertInfo, AlertEvidence\n| take 0";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +75,10 @@ mod tests {
         assert!(q.contains(r#"(FileName contains "cp0000000001""#), "{q}");
         assert!(
             q.contains("| project Timestamp, SourceTable, FileName, FolderPath"),
+            "{q}"
+        );
+        assert!(
+            q.contains(", DeviceName, FileOriginUrl, ActionType, IngestionTime = ingestion_time()\n"),
             "{q}"
         );
         let a = alerts(from, to, &["cp0000000001"])?;

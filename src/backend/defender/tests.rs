@@ -14,6 +14,8 @@ use crate::backend::microsoft::fixture::{
 };
 use crate::record::Verdict;
 
+mod prerequisites;
+
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const HUNT: &str = "/v1.0/security/runHuntingQuery";
 
