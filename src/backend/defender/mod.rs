@@ -122,7 +122,7 @@ impl Defender {
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
         let events = self.hunt(&events_kql).await?;
-        let alerts = wire::group(self.hunt(&alerts_kql).await?);
+        let alerts = table::group_by(self.hunt(&alerts_kql).await?, "AlertId");
         let answered_at = Some(OffsetDateTime::now_utc());
         Ok(attribution::answers(
             q.runs,

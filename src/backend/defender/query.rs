@@ -10,11 +10,13 @@ use crate::backend::microsoft::kql::{self, KqlError};
 pub use crate::backend::microsoft::device::events;
 
 /// Alerts whose evidence names any of `tokens` in a command line or a file
-/// name, with every evidence row of each (one row per alert and entity): the rows are grouped back into one
-/// alert by `AlertId` ([`wire::group`](super::wire::group)). `EvidenceRole`
-/// says which entity is the alert's subject; `RemediationStatus` is read
-/// only where the table has such a column (`column_ifexists`, which the
-/// schema reference does not list), else from `AdditionalFields`.
+/// name, with every evidence row of each (one row per alert and entity):
+/// the rows are grouped back into one alert by `AlertId`
+/// ([`group_by`](crate::backend::microsoft::table::group_by)).
+/// `EvidenceRole` says which entity is the alert's subject;
+/// `RemediationStatus` is read only where the table has such a column
+/// (`column_ifexists`: the schema reference lists none), else from
+/// `AdditionalFields`.
 pub fn alerts(
     from: OffsetDateTime,
     to: OffsetDateTime,

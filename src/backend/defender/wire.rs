@@ -4,48 +4,18 @@
 //!
 //! `AlertEvidence` holds one row per entity of an alert (the process, its
 //! parent, the file, the user…), so its rows are first grouped by
-//! `AlertId` ([`group`]): one alert is one alert, tied to the one entity it
-//! names as its subject ([`subject`]), never once per evidence row.
+//! `AlertId` ([`group_by`](crate::backend::microsoft::table::group_by)):
+//! one alert is one alert, tied to the one entity it names as its subject
+//! ([`subject`]), never once per evidence row.
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::backend::attribution::Record;
+use crate::backend::attribution::Record as _;
 use crate::backend::microsoft::attack;
-use crate::backend::microsoft::table::{Row, full_path, pid, put, put_pid, text, time_of};
+use crate::backend::microsoft::table::{Group, Row, full_path, pid, put, put_pid, text, time_of};
 use crate::backend::{BackendAlert, Response, ResponseKind};
 use crate::telemetry::{Category, Event};
-
-/// The evidence rows of one alert, in answer order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertRows(pub Vec<Row>);
-
-impl Record for AlertRows {
-    fn mentions(&self, token: &str) -> bool {
-        self.0.iter().any(|r| r.mentions(token))
-    }
-}
-
-/// The rows grouped by `AlertId`, groups in the order their first row
-/// came; a row without an id is an alert of its own (nothing joins it to
-/// another).
-pub fn group(rows: Vec<Row>) -> Vec<AlertRows> {
-    let mut groups: Vec<AlertRows> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for row in rows {
-        match text(&row, "AlertId") {
-            Some(id) => match index.get(&id) {
-                Some(&i) => groups[i].0.push(row),
-                None => {
-                    index.insert(id, groups.len());
-                    groups.push(AlertRows(vec![row]));
-                }
-            },
-            None => groups.push(AlertRows(vec![row])),
-        }
-    }
-    groups
-}
 
 fn is(row: &Row, key: &str, want: &str) -> bool {
     text(row, key).is_some_and(|v| v.eq_ignore_ascii_case(want))
@@ -57,7 +27,7 @@ fn is(row: &Row, key: &str, want: &str) -> bool {
 /// fills no role) the first process, then file, that mentions `token`;
 /// else the first row. Parents, users and devices are context, never the
 /// subject, so they never tie the alert to another hop.
-pub fn subject<'a>(group: &'a AlertRows, token: &str) -> Option<&'a Row> {
+pub fn subject<'a>(group: &'a Group, token: &str) -> Option<&'a Row> {
     let rows = &group.0;
     let impacted = |kind: &str| {
         rows.iter()
@@ -154,7 +124,7 @@ fn evidence_event(row: &Row, at: OffsetDateTime) -> Event {
 /// One alert from its evidence rows: title, severity, tags and time from
 /// `AlertInfo` (the same on every row), the event from its [`subject`],
 /// and what the product did from every row's remediation status.
-pub fn alert(group: &AlertRows, token: &str) -> BackendAlert {
+pub fn alert(group: &Group, token: &str) -> BackendAlert {
     let empty = Row::new();
     let subject_row = subject(group, token).unwrap_or(&empty);
     let t = |k: &str| text(subject_row, k);

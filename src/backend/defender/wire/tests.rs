@@ -56,7 +56,10 @@ fn rows_group_by_alert_id_in_answer_order() {
     let other = evidence("da2", "Process", "Impacted", json!({}));
     let mut anonymous = cmd("Impacted");
     anonymous.remove("AlertId");
-    let groups = group(vec![word(), other, cmd("Impacted"), anonymous, doc()]);
+    let groups = crate::backend::microsoft::table::group_by(
+        vec![word(), other, cmd("Impacted"), anonymous, doc()],
+        "AlertId",
+    );
     let sizes: Vec<usize> = groups.iter().map(|g| g.0.len()).collect();
     assert_eq!(sizes, [3, 1, 1]);
     assert_eq!(text(&groups[1].0[0], "AlertId").as_deref(), Some("da2"));
@@ -66,7 +69,7 @@ fn rows_group_by_alert_id_in_answer_order() {
 #[test]
 fn the_subject_is_the_impacted_process_whatever_the_row_order() {
     // Related parent first, impacted child later, file and user around.
-    let g = AlertRows(vec![word(), doc(), user(), cmd("Impacted")]);
+    let g = Group(vec![word(), doc(), user(), cmd("Impacted")]);
     let a = alert(&g, "cp1");
     assert_eq!(a.event.category, Category::ProcessCreation);
     assert_eq!(a.event.fields["ProcessId"], json!(11));
@@ -78,10 +81,10 @@ fn the_subject_is_the_impacted_process_whatever_the_row_order() {
     assert_eq!(a.rule_id.as_deref(), Some("da1"));
     assert_eq!(a.level.as_deref(), Some("High"));
     // No role filled: the first process mentioning the token, never the user.
-    let g = AlertRows(vec![user(), doc(), cmd(""), word()]);
+    let g = Group(vec![user(), doc(), cmd(""), word()]);
     assert_eq!(alert(&g, "cp1").event.fields["ProcessId"], json!(11));
     // Only file evidence: the alert is about the file.
-    let g = AlertRows(vec![user(), doc()]);
+    let g = Group(vec![user(), doc()]);
     let f = alert(&g, "cp1");
     assert_eq!(f.event.category, Category::FileEvent);
     assert_eq!(f.event.fields["TargetFilename"], json!("C:\\Users\\lab\\cp1.docm"));
@@ -125,6 +128,6 @@ fn remediation_statuses_become_responses_and_others_none() {
     // Two rows reporting the same action give one response.
     let mut a = cmd("Impacted");
     a.insert("EvidenceRemediationStatus".into(), json!("Prevented"));
-    let g = AlertRows(vec![a.clone(), word(), a]);
+    let g = Group(vec![a.clone(), word(), a]);
     assert_eq!(alert(&g, "cp1").responses.len(), 1);
 }
