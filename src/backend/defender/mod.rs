@@ -142,6 +142,7 @@ impl Defender {
         let mut lines = vec![sensor::recent_events(
             &self.name,
             "DeviceProcessEvents",
+            "process event",
             events,
         )?];
         let alerts = self.hunt(query::ALERTS_READABLE).await;

@@ -31,13 +31,14 @@ pub fn count(rows: &[Row]) -> Option<u64> {
     pid_of(first, "Count").or_else(|| pid_of(first, "count"))
 }
 
-/// The line or error for a query proving that `what` holds a process event
-/// of the last hour: none at all is an error (the data behind the backend
+/// The line or error for a query proving that `what` holds an event of
+/// the last hour (`noun` says of which kind): none at all is an error (the data behind the backend
 /// is not being fed, so no hop could be seen); an answer without a count
 /// or a passing failure is a line saying it was not verified.
 pub fn recent_events(
     backend: &str,
     what: &str,
+    noun: &str,
     outcome: Result<Vec<Row>, BackendError>,
 ) -> Result<String, BackendError> {
     match outcome {
@@ -45,19 +46,19 @@ pub fn recent_events(
             Some(0) => Err(BackendError::other(
                 backend,
                 format!(
-                    "{what} holds no process event of the last hour: nothing feeds it (or this \
+                    "{what} holds no {noun} of the last hour: nothing feeds it (or this \
                      account cannot read it), so no hop could be seen"
                 ),
             )
             .doing(DOING)),
-            Some(_) => Ok(format!("{what}: process events arrived in the last hour")),
+            Some(_) => Ok(format!("{what}: {noun}s arrived in the last hour")),
             None => Ok(format!(
-                "{what}: not verified that process events arrived in the last hour (the answer held no count)"
+                "{what}: not verified that {noun}s arrived in the last hour (the answer held no count)"
             )),
         },
         Err(e) if lasting(&e) => Err(e.doing(DOING)),
         Err(e) => Ok(format!(
-            "{what}: not verified that process events arrived in the last hour ({e})"
+            "{what}: not verified that {noun}s arrived in the last hour ({e})"
         )),
     }
 }
@@ -97,7 +98,7 @@ mod tests {
 
     #[test]
     fn no_recent_event_and_lasting_failures_stop_passing_ones_do_not() {
-        let ok = |o| recent_events("b", "T", o);
+        let ok = |o| recent_events("b", "T", "process event", o);
         assert!(ok(Ok(rows(json!({"Count": 1})))).is_ok_and(|l| l.contains("arrived")));
         assert!(ok(Ok(rows(json!({"count": "1"})))).is_ok_and(|l| l.contains("arrived")));
         let none = ok(Ok(rows(json!({"Count": 0}))))

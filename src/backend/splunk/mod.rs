@@ -206,7 +206,12 @@ impl Splunk {
             .export(&query::count_search(&self.config.events_search), last_hour)
             .await;
         let passing = events.as_ref().is_err_and(|e| !sensor::lasting(e));
-        let mut lines = vec![sensor::recent_events(&self.name, "events_search", events)?];
+        let mut lines = vec![sensor::recent_events(
+            &self.name,
+            "events_search",
+            "process or file event",
+            events,
+        )?];
         if passing {
             lines.push("notables_search: not verified to run (the service did not answer)".into());
             return Ok(lines);

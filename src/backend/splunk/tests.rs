@@ -160,7 +160,7 @@ async fn prerequisites_count_the_last_hour_and_run_the_notables_search() {
     assert_eq!(
         got,
         Ok(vec![
-            "events_search: process events arrived in the last hour".to_string(),
+            "events_search: process or file events arrived in the last hour".to_string(),
             "notables_search: readable by this account".to_string(),
         ])
     );
@@ -172,7 +172,7 @@ async fn prerequisites_count_the_last_hour_and_run_the_notables_search() {
     // No event in the last hour: nothing reaches the index, stop.
     let (got, server) = prerequisites(vec![count(0)]).await;
     let e = got.err().unwrap_or_default();
-    assert!(e.contains("lab-splunk") && e.contains("no process event"), "{e}");
+    assert!(e.contains("lab-splunk") && e.contains("no process or file event"), "{e}");
     assert_eq!(server.requests().len(), 1);
     // Enterprise Security missing: every round's notables export would fail.
     let fatal = r#"{"messages":[{"type":"FATAL","text":"Error in 'SearchParser': The search specifies a macro 'notable' that cannot be found."}]}"#;
