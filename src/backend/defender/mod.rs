@@ -6,7 +6,8 @@
 //! Each poll round sends exactly two hunting queries whatever the batch
 //! size — process and file events (`DeviceProcessEvents` and
 //! `DeviceFileEvents`), then alerts (`AlertEvidence` joined with
-//! `AlertInfo`) — because the service allows about 45 calls a minute per
+//! `AlertInfo`, one row per evidence, grouped back into one alert per
+//! `AlertId`) — because the service allows about 45 calls a minute per
 //! tenant. An answer holds every row (there is no paging). Exercised only
 //! against a local server shaped like the documented answers.
 
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::attribution::{self, Window};
-use super::microsoft::{self, Client, kql, table};
+use super::microsoft::{self, Client, kql, sensor, table};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
 
@@ -121,20 +122,45 @@ impl Defender {
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
         let events = self.hunt(&events_kql).await?;
-        let alerts = self.hunt(&alerts_kql).await?;
+        let alerts = table::group_by(self.hunt(&alerts_kql).await?, "AlertId");
         let answered_at = Some(OffsetDateTime::now_utc());
         Ok(attribution::answers(
             q.runs,
             &events,
             &alerts,
             |r| microsoft::device::device_event(r, "Timestamp"),
-            |r, _| wire::alert(r),
+            wire::alert,
             answered_at,
         ))
     }
+
+    /// Before runs: a process event of the last hour in
+    /// `DeviceProcessEvents` (none means no onboarded device reports, so
+    /// nothing could be seen: an error), and the alert tables readable.
+    pub async fn prerequisites(&self) -> Result<Vec<String>, BackendError> {
+        let events = self.hunt(query::RECENT_PROCESS).await;
+        let mut lines = vec![sensor::recent_events(
+            &self.name,
+            "DeviceProcessEvents",
+            "process event",
+            events,
+        )?];
+        let alerts = self.hunt(query::ALERTS_READABLE).await;
+        lines.push(sensor::alerts_readable("AlertInfo and AlertEvidence", alerts)?);
+        Ok(lines)
+    }
 }
 
-inherent_backend!(Defender, "defender", polls: true, transcript);
+inherent_backend!(Defender, "defender", polls: true, transcript {
+    // Each row's own ingestion time, projected by the events query.
+    const ARRIVAL: Option<&'static str> = Some("ingestion_time()");
+
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        Defender::prerequisites(self)
+    }
+});
 
 impl super::Plugin for Defender {
     type Config = DefenderConfig;

@@ -14,6 +14,8 @@ use crate::backend::microsoft::fixture::{
 };
 use crate::record::Verdict;
 
+mod prerequisites;
+
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const HUNT: &str = "/v1.0/security/runHuntingQuery";
 
@@ -131,11 +133,87 @@ async fn hit_with_an_alert_is_alerted_with_one_token_and_two_hunts() {
         body["Query"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("AlertEvidence")
+            .starts_with("let ChainproofAlerts = AlertEvidence")
     );
     let answer = got.unwrap_or_default().remove(0);
     let tags = &answer.alerts[0].tags;
     assert_eq!(tags, &["attack.t1204.002", "attack.execution"]);
+}
+
+/// One alert's four evidence rows, as `AlertEvidence` holds them: the
+/// user, the parent (Word, opened with the token's document), the
+/// document, and cmd.exe as the impacted process.
+fn evidence_rows(token: &str) -> Vec<Value> {
+    let mut user = alert_row(token);
+    let mut word = alert_row(token);
+    let mut doc = alert_row(token);
+    let mut cmd = alert_row(token);
+    cmd["EvidenceRole"] = json!("Impacted");
+    for (row, kind, role, cmdline, name, folder, pid) in [
+        (&mut user, "User", "Impacted", None, None, None, None),
+        (
+            &mut word,
+            "Process",
+            "Related",
+            Some(format!("WINWORD.EXE /n {}", DOC.replace(TOKEN, token))),
+            Some("WINWORD.EXE"),
+            Some(r"C:\Program Files\Microsoft Office\root\Office16"),
+            Some(10),
+        ),
+        (
+            &mut doc,
+            "File",
+            "Related",
+            None,
+            Some("invoice.docm"),
+            Some(r"C:\Users\lab\Downloads"),
+            None,
+        ),
+    ] {
+        row["EntityType"] = json!(kind);
+        row["EvidenceRole"] = json!(role);
+        row["EvidenceProcessCommandLine"] = json!(cmdline);
+        row["EvidenceFileName"] = json!(name);
+        row["EvidenceFolderPath"] = json!(folder);
+        row["EvidenceAdditionalFields"] =
+            json!(pid.map(|p: u64| format!("{{\"ProcessId\":{p}}}")));
+    }
+    doc["EvidenceFileName"] = json!(DOC.rsplit_once('\\').map(|(_, n)| n.replace(TOKEN, token)));
+    vec![user, word, doc, cmd]
+}
+
+#[tokio::test]
+async fn one_alert_with_several_evidence_rows_is_one_alert_on_its_subjects_hop() {
+    let script = vec![
+        Answer::ok(fixture::token_answer(3599)),
+        Answer::ok(chain_rows(10)),
+        Answer::ok(hunting(&evidence_rows(TOKEN))),
+    ];
+    let (got, _server) = ask(script).await;
+    // Word and the document are context: observed, not alerted.
+    assert_eq!(
+        verdicts(&got),
+        Ok(vec![
+            Verdict::Observed,
+            Verdict::Observed,
+            Verdict::Alerted,
+            Verdict::Alerted
+        ])
+    );
+    let answer = got.unwrap_or_default().remove(0);
+    assert_eq!(answer.alerts.len(), 1, "{:#?}", answer.alerts);
+    assert_eq!(answer.alerts[0].event.fields["ProcessId"], json!(11));
+    // Each row alone would have been an alert on hops 1, 2 and 3 before.
+    let runs = [fixture::run()];
+    let v = crate::verify::decide(
+        &runs[0],
+        None,
+        Ok(answer),
+        "defender",
+        time::OffsetDateTime::now_utc(),
+    );
+    assert_eq!(v.alerts.len(), 1);
+    assert_eq!(v.alerts[0].hop, Some(3));
 }
 
 #[tokio::test]

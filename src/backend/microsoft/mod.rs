@@ -4,13 +4,15 @@
 //! APIs take ([`Client`]), KQL text ([`kql`]), the result tables and their
 //! cell readers ([`table`]), Defender's device tables (which Sentinel can
 //! hold too, [`device`]) and ATT&CK tags from their alert columns
-//! ([`attack`]). Neither backend reaches into the other.
+//! ([`attack`]), and what their prerequisite checks make of an answer
+//! ([`sensor`], which `splunk` uses too). Neither backend reaches into the other.
 
 pub mod attack;
 pub mod device;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod kql;
+pub mod sensor;
 pub mod table;
 pub mod token;
 

@@ -165,6 +165,39 @@ pub fn put_pid(fields: &mut Row, key: &str, v: Option<u64>) {
     }
 }
 
+/// The rows one thing is spread over (an alert written once per evidence
+/// entity, or once per update), in answer order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group(pub Vec<Row>);
+
+impl crate::backend::attribution::Record for Group {
+    /// A thing mentions a token when any of its rows does.
+    fn mentions(&self, token: &str) -> bool {
+        self.0.iter().any(|r| r.mentions(token))
+    }
+}
+
+/// `rows` grouped by the text of `key`, groups in the order their first
+/// row came; a row without the key is a group of its own (nothing joins it
+/// to another).
+pub fn group_by(rows: Vec<Row>, key: &str) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for row in rows {
+        match text(&row, key) {
+            Some(id) => match index.get(&id) {
+                Some(&i) => groups[i].0.push(row),
+                None => {
+                    index.insert(id, groups.len());
+                    groups.push(Group(vec![row]));
+                }
+            },
+            None => groups.push(Group(vec![row])),
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::attribution::{self, Window};
 use super::microsoft::table::{self, Row};
-use super::microsoft::{self, Client, kql};
+use super::microsoft::{self, Client, kql, sensor};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
 
@@ -171,7 +171,7 @@ impl Sentinel {
         let alerts_kql = query::alerts(from, to, &tokens).map_err(kql_error)?;
         let timespan = interval(from, to).map_err(|e| self.error(e))?;
         let events = self.run(&events_kql, &timespan).await?;
-        let alerts = self.run(&alerts_kql, &timespan).await?;
+        let alerts = table::group_by(self.run(&alerts_kql, &timespan).await?, "SystemAlertId");
         let answered_at = Some(OffsetDateTime::now_utc());
         Ok(attribution::answers(
             q.runs,
@@ -181,6 +181,40 @@ impl Sentinel {
             wire::alert,
             answered_at,
         ))
+    }
+}
+
+impl Sentinel {
+    /// Why the profile's table can never hold a hop of `kind`: windows
+    /// security event 4688 records process creation only, so a file landing
+    /// on disk is never in `SecurityEvent`. The Sysmon (events 1 and 11)
+    /// and device profiles hold both kinds.
+    pub fn cannot_hold(&self, kind: crate::vocab::HopKind) -> Option<&'static str> {
+        match (self.config.process_table, kind) {
+            (ProcessTable::Security4688, crate::vocab::HopKind::File) => Some(
+                "process_table security-4688 holds process creations (event 4688) only, no file events",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Before runs: a process creation of the last hour in the profile's
+    /// table (none means nothing feeds it: an error), and `SecurityAlert`
+    /// readable (a query every round makes; a table the workspace lacks
+    /// would leave every verdict inconclusive, so that stops too).
+    pub async fn prerequisites(&self) -> Result<Vec<String>, BackendError> {
+        let table = self.config.process_table;
+        let what = match table {
+            ProcessTable::Device => "DeviceProcessEvents",
+            ProcessTable::Security4688 => "SecurityEvent (4688)",
+            ProcessTable::Sysmon => "sysmon_query (event 1)",
+        };
+        let recent = query::recent_process(table, &self.config.sysmon_query);
+        let events = self.run(&recent, "PT1H").await;
+        let mut lines = vec![sensor::recent_events(&self.name, what, "process event", events)?];
+        let alerts = self.run(query::ALERTS_READABLE, "PT1H").await;
+        lines.push(sensor::alerts_readable("SecurityAlert", alerts)?);
+        Ok(lines)
     }
 }
 
@@ -194,7 +228,20 @@ fn interval(from: OffsetDateTime, to: OffsetDateTime) -> Result<String, String> 
     Ok(format!("{}/{}", utc(from)?, utc(to)?))
 }
 
-inherent_backend!(Sentinel, "sentinel", polls: true, transcript);
+inherent_backend!(Sentinel, "sentinel", polls: true, transcript {
+    // Each row's own ingestion time, projected by the events query.
+    const ARRIVAL: Option<&'static str> = Some("ingestion_time()");
+
+    fn cannot_hold(&self, kind: crate::vocab::HopKind) -> Option<&'static str> {
+        Sentinel::cannot_hold(self, kind)
+    }
+
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        Sentinel::prerequisites(self)
+    }
+});
 
 impl super::Plugin for Sentinel {
     type Config = SentinelConfig;

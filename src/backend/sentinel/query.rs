@@ -49,7 +49,7 @@ pub fn events(
             &["EventID == 4688"],
             &["CommandLine", "NewProcessName"],
             "TimeGenerated, Computer, NewProcessName, NewProcessId, ProcessId, \
-             ParentProcessName, CommandLine, SubjectUserName",
+             ParentProcessName, CommandLine, SubjectUserName, IngestionTime = ingestion_time()",
         ),
         ProcessTable::Sysmon => search(
             sysmon,
@@ -61,7 +61,8 @@ pub fn events(
                 "TargetFilename",
             ],
             "TimeGenerated, Computer, EventID, Image, CommandLine, ProcessId, \
-             ParentProcessId, ParentImage, ParentCommandLine, User, TargetFilename",
+             ParentProcessId, ParentImage, ParentCommandLine, User, TargetFilename, \
+             IngestionTime = ingestion_time()",
         ),
     }
 }
@@ -95,6 +96,21 @@ pub fn check(table: ProcessTable, sysmon: &str) -> String {
     };
     format!("{base}\n| take 0")
 }
+
+/// The prerequisite query proving process creations arrive in the
+/// profile's table: 1 when one arrived in the last hour, else 0.
+pub fn recent_process(table: ProcessTable, sysmon: &str) -> String {
+    let (base, filter) = match table {
+        ProcessTable::Device => ("DeviceProcessEvents", None),
+        ProcessTable::Security4688 => ("SecurityEvent", Some("EventID == 4688")),
+        ProcessTable::Sysmon => (sysmon, Some("EventID == 1")),
+    };
+    let filter = filter.map(|f| format!("| where {f}\n")).unwrap_or_default();
+    format!("{base}\n| where TimeGenerated > ago(1h)\n{filter}| take 1\n| count")
+}
+
+/// The prerequisite query proving `SecurityAlert` can be read.
+pub const ALERTS_READABLE: &str = "SecurityAlert\n| take 0";
 
 #[cfg(test)]
 mod tests {
@@ -136,6 +152,18 @@ mod tests {
             check(ProcessTable::Device, ""),
             "DeviceProcessEvents\n| take 0"
         );
+        assert_eq!(
+            recent_process(ProcessTable::Security4688, ""),
+            "SecurityEvent\n| where TimeGenerated > ago(1h)\n| where EventID == 4688\n| take 1\n| count"
+        );
+        assert!(
+            recent_process(ProcessTable::Sysmon, DEFAULT_SYSMON)
+                .ends_with("| where TimeGenerated > ago(1h)\n| where EventID == 1\n| take 1\n| count")
+        );
+        for t in [ProcessTable::Security4688, ProcessTable::Sysmon, ProcessTable::Device] {
+            let q = events(t, DEFAULT_SYSMON, from, to, &tokens)?;
+            assert!(q.contains(", IngestionTime = ingestion_time()\n"), "{q}");
+        }
         Ok(())
     }
 }

@@ -13,6 +13,8 @@ use crate::backend::microsoft::fixture::{
 };
 use crate::record::Verdict;
 
+mod alerts;
+
 const WORKSPACE: &str = "b438b4f6-912a-46d5-9cb1-b44069212abc";
 const SYSMON: &str = "TimeGenerated Computer EventID Image CommandLine ProcessId ParentProcessId ParentImage ParentCommandLine User TargetFilename";
 const ALERT: &str = "TimeGenerated AlertName SystemAlertId AlertSeverity Tactics Techniques Entities ExtendedProperties ProviderName";

@@ -9,7 +9,9 @@ use super::ProcessTable;
 use crate::backend::BackendAlert;
 use crate::backend::microsoft::attack;
 use crate::backend::microsoft::device::device_event;
-use crate::backend::microsoft::table::{Row, full_path, pid, pid_of, put, put_pid, text, time_of};
+use crate::backend::microsoft::table::{
+    Group, Row, full_path, pid, pid_of, put, put_pid, text, time_of,
+};
 use crate::telemetry::{Category, Event};
 
 /// A row of the profile's process table as an event with the Sysmon names.
@@ -55,7 +57,7 @@ pub fn event(table: ProcessTable, row: &Row) -> Event {
     put(&mut fields, "host", t("Computer"));
     Event {
         category,
-        arrived: None,
+        arrived: time_of(row, "IngestionTime"),
         at: time_of(row, "TimeGenerated"),
         hop: None,
         fields,
@@ -106,11 +108,33 @@ fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
             f.get("Name").and_then(Value::as_str),
         )
     };
+    let token = token.to_ascii_lowercase();
+    let holds = |v: Option<String>| v.is_some_and(|v| v.to_ascii_lowercase().contains(&token));
+    // A process entity names its parent (`ParentProcess`, inline or by
+    // `$ref`); the parent of another named process is context, the newest
+    // process the alert names is its subject. Word opened with the token's
+    // document mentions it too, and must not take the alert from cmd.exe.
+    let parents: Vec<Value> = objects
+        .iter()
+        .filter(|o| kind(o) == "process")
+        .filter_map(|o| resolve(o.get("ParentProcess")))
+        .collect();
+    let is_parent = |o: &Map<String, Value>| {
+        let id = o.get("$id");
+        parents.iter().any(|p| {
+            p.as_object() == Some(o) || (id.is_some() && p.get("$id") == id)
+        })
+    };
+    let mentioning: Vec<&&Map<String, Value>> = objects
+        .iter()
+        .filter(|o| kind(o) == "process" && holds(text(o, "CommandLine")))
+        .collect();
+    let process = mentioning
+        .iter()
+        .find(|o| !is_parent(o))
+        .or_else(|| mentioning.first());
     let mut fields = Row::new();
     let mut category = Category::ProcessCreation;
-    let process = objects.iter().find(|o| {
-        kind(o) == "process" && text(o, "CommandLine").is_some_and(|c| c.contains(token))
-    });
     if let Some(p) = process {
         put(&mut fields, "CommandLine", text(p, "CommandLine"));
         put_pid(&mut fields, "ProcessId", p.get("ProcessId").and_then(pid));
@@ -121,7 +145,7 @@ fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
         );
     } else if let Some(f) = objects
         .iter()
-        .find(|o| kind(o) == "file" && text(o, "Name").is_some_and(|n| n.contains(token)))
+        .find(|o| kind(o) == "file" && holds(text(o, "Name")))
     {
         category = Category::FileEvent;
         put(
@@ -139,13 +163,30 @@ fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
     }
 }
 
-/// A `SecurityAlert` row as an alert, its event taken from the entities
-/// that mention `token`.
-pub fn alert(row: &Row, token: &str) -> BackendAlert {
-    let t = |k: &str| text(row, k);
+/// One alert from its `SecurityAlert` rows. The table is written again
+/// under the same `SystemAlertId` each time the alert changes (a status,
+/// new entities), which is why Microsoft's own Sentinel content reads it
+/// with `arg_max(TimeGenerated, *) by SystemAlertId`: the rows are one
+/// alert ([`group_by`](crate::backend::microsoft::table::group_by)),
+/// raised when its first row was generated, described by its latest
+/// (the fullest entity list), its event the entity that is its subject
+/// for `token`. The table reports no response of the product.
+pub fn alert(group: &Group, token: &str) -> BackendAlert {
+    let empty = Row::new();
+    let latest = group
+        .0
+        .iter()
+        .max_by_key(|r| time_of(r, "TimeGenerated"))
+        .unwrap_or(&empty);
+    let t = |k: &str| text(latest, k);
     let mut tags = attack::technique_tags(&t("Techniques").unwrap_or_default());
     tags.extend(attack::tactic_tags(&t("Tactics").unwrap_or_default()));
-    let at = time_of(row, "TimeGenerated").unwrap_or_else(OffsetDateTime::now_utc);
+    let at = group
+        .0
+        .iter()
+        .filter_map(|r| time_of(r, "TimeGenerated"))
+        .min()
+        .unwrap_or_else(OffsetDateTime::now_utc);
     BackendAlert {
  responses: Vec::new(),
         rule_id: t("SystemAlertId"),

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::attribution::{self, Window};
 use super::http::{AuthConfig, Http, HttpConfig};
+use super::microsoft::sensor;
 use super::{BackendAlert, BackendError, Query, RunAnswer};
 use crate::telemetry::{Category, Event};
 
@@ -96,7 +97,7 @@ impl Splunk {
     async fn export(
         &self,
         search: &str,
-        window: Option<(i64, i64)>,
+        window: Option<(&str, &str)>,
     ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, BackendError> {
         let url = self.http.url("/services/search/v2/jobs/export");
         let mut form = vec![
@@ -104,8 +105,8 @@ impl Splunk {
             ("output_mode".into(), "json".into()),
         ];
         if let Some((from, to)) = window {
-            form.push(("earliest_time".into(), from.to_string()));
-            form.push(("latest_time".into(), to.to_string()));
+            form.push(("earliest_time".into(), from.into()));
+            form.push(("latest_time".into(), to.into()));
         }
         let body = self.http.send(|c| c.post(&url).form(&form)).await?;
         wire::parse_export(&body).map_err(|kind| BackendError::new(self.name.clone(), kind))
@@ -115,7 +116,8 @@ impl Splunk {
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
         let w = Window::of(q.runs);
-        let window = (w.from.unix_timestamp(), w.to.unix_timestamp());
+        let (from, to) = (w.from.unix_timestamp().to_string(), w.to.unix_timestamp().to_string());
+        let window = (from.as_str(), to.as_str());
         let refuse = |message: String| BackendError::other(self.name.clone(), message);
         let events_spl = events_search(&self.config.events_search, &tokens).map_err(refuse)?;
         let notables_spl =
@@ -191,7 +193,47 @@ pub(crate) fn alert_from(
     }
 }
 
-inherent_backend!(Splunk, "splunk", polls: true, transcript);
+impl Splunk {
+    /// Before runs: `events_search` found an event in the last hour (none
+    /// means no process or file event reaches the index this account can
+    /// read, so no hop could be seen: an error), and `notables_search` runs
+    /// (a missing `notable` macro fails every round's notables export).
+    /// When the first search meets a passing failure (a 5xx, a timeout),
+    /// the second is not tried: the service is not answering.
+    pub async fn prerequisites(&self) -> Result<Vec<String>, BackendError> {
+        let last_hour = Some(("-1h", "now"));
+        let events = self
+            .export(&query::count_search(&self.config.events_search), last_hour)
+            .await;
+        let passing = events.as_ref().is_err_and(|e| !sensor::lasting(e));
+        let mut lines = vec![sensor::recent_events(
+            &self.name,
+            "events_search",
+            "process or file event",
+            events,
+        )?];
+        if passing {
+            lines.push("notables_search: not verified to run (the service did not answer)".into());
+            return Ok(lines);
+        }
+        let notables = self
+            .export(&query::count_search(&self.config.notables_search), last_hour)
+            .await;
+        lines.push(sensor::alerts_readable("notables_search", notables)?);
+        Ok(lines)
+    }
+}
+
+inherent_backend!(Splunk, "splunk", polls: true, transcript {
+    // The events export tables `_indextime` into each row.
+    const ARRIVAL: Option<&'static str> = Some("_indextime");
+
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        Splunk::prerequisites(self)
+    }
+});
 
 impl super::Plugin for Splunk {
     type Config = SplunkConfig;

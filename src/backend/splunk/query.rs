@@ -27,23 +27,33 @@ fn any_token(tokens: &[&str]) -> Result<String, String> {
     Ok(format!("({})", quoted?.join(" OR ")))
 }
 
-/// Process and file events of any of `tokens`, one row per event.
+/// Process and file events of any of `tokens`, one row per event, with
+/// `_indextime` (when Splunk indexed the event: its arrival) and `_raw`:
+/// the token search matches the raw text, so the row must carry it for
+/// the attribution rule to tie the event to its run whichever field held
+/// the token.
 pub fn events_search(base: &str, tokens: &[&str]) -> Result<String, String> {
     Ok(format!(
-        "{base} {} | table _time host EventCode Image ParentImage CommandLine ParentCommandLine \
-         ProcessId ParentProcessId ProcessGuid ParentProcessGuid User TargetFilename",
+        "{base} {} | table _time _indextime host EventCode Image ParentImage CommandLine \
+         ParentCommandLine ProcessId ParentProcessId ProcessGuid ParentProcessGuid User \
+         TargetFilename _raw",
         any_token(tokens)?
     ))
 }
 
-/// Notables that mention any of `tokens`.
+/// Notables that mention any of `tokens`, with every field: which fields a
+/// notable carries depends on the correlation search that raised it
+/// (`orig_raw`, `dest`, `file_name`, `process`…), and a `table` of a
+/// fixed list dropped the very field that held the token, leaving the
+/// notable tied to no run.
 pub fn notables_search(base: &str, tokens: &[&str]) -> Result<String, String> {
-    Ok(format!(
-        "{base} {} | table _time rule_id rule_name search_name orig_sid severity urgency \
-         annotations.mitre_attack annotations.mitre_attack.mitre_tactic process process_id process_path \
-         parent_process parent_process_id dest",
-        any_token(tokens)?
-    ))
+    Ok(format!("{base} {}", any_token(tokens)?))
+}
+
+/// `base` narrowed to its first event and counted (`count` is 0 or 1):
+/// the prerequisite search proving something arrived in its time range.
+pub fn count_search(base: &str) -> String {
+    format!("{base} | head 1 | stats count")
 }
 
 #[cfg(test)]
@@ -74,6 +84,13 @@ mod tests {
         assert!(
             s.starts_with(r#"search index=* ("cp0000000001" OR "cp0000000002") | table"#),
             "{s}"
+        );
+        assert!(s.contains(" _indextime ") && s.ends_with(" _raw"), "{s}");
+        let n = notables_search("search `notable`", &["cp0000000001"])?;
+        assert_eq!(n, r#"search `notable` ("cp0000000001")"#, "every field comes back");
+        assert_eq!(
+            count_search("search index=*"),
+            "search index=* | head 1 | stats count"
         );
         Ok(())
     }

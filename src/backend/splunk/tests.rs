@@ -90,6 +90,105 @@ async fn hit_with_notable_is_alerted_and_one_export_per_kind() {
     );
 }
 
+#[tokio::test]
+async fn a_notable_holding_the_token_in_any_field_is_tied_to_its_run() {
+    let events = format!(
+        "{}\n{}\n",
+        row(TOKEN, 10, 1, "/w/program/soffice.bin"),
+        row(TOKEN, 11, 10, "/usr/bin/dash")
+    );
+    // Correlation searches copy different fields into their notables; the
+    // token may sit in none of the process fields.
+    let cases = [
+        serde_json::json!({"orig_raw": format!("type=EXECVE a2=\"touch /tmp/{TOKEN}\"")}),
+        serde_json::json!({"dest": format!("lab-{TOKEN}")}),
+        serde_json::json!({"file_name": [format!("invoice-{}.docm", TOKEN.to_uppercase())]}),
+    ];
+    for extra in cases {
+        let mut result = serde_json::json!({"_time": "2026-11-26T10:00:01.000+00:00",
+            "rule_name": "Suspicious Download", "severity": "medium"});
+        if let (Some(r), Some(e)) = (result.as_object_mut(), extra.as_object()) {
+            r.extend(e.clone());
+        }
+        let notable = serde_json::json!({"preview": false, "result": result}).to_string();
+        let (got, server) = verdicts(vec![Answer::ok(events.clone()), Answer::ok(notable)]).await;
+        // Tied to the run, to no hop: the chain is alerted.
+        assert_eq!(
+            got,
+            Ok(vec![Verdict::Observed, Verdict::Observed, Verdict::Alerted]),
+            "{extra}"
+        );
+        let search = crate::backend::conformance::form_field(&server.requests()[1].body, "search");
+        assert!(!search.contains("| table"), "every field asked for: {search}");
+    }
+}
+
+#[tokio::test]
+async fn events_carry_their_index_time_and_the_search_asks_for_it() {
+    let indexed = r#"{"preview":false,"result":{"_time":"2026-11-26T10:00:00.000+00:00","_indextime":"1795687207","EventCode":"1","Image":"/usr/bin/dash","CommandLine":"sh cp00000000aa","ProcessId":"11"}}"#;
+    let server = Server::start(vec![Answer::ok(indexed), Answer::ok("")]).await;
+    let b = Splunk::new("lab-splunk", &config(&server.url)).unwrap_or_else(|e| panic!("{e}"));
+    let runs = [run()];
+    let got = b.query(Query { runs: &runs }).await.unwrap_or_default();
+    assert_eq!(
+        got[0].events[0].arrived,
+        OffsetDateTime::from_unix_timestamp(1_795_687_207).ok()
+    );
+    let search = crate::backend::conformance::form_field(&server.requests()[0].body, "search");
+    assert!(search.contains(" _indextime "), "{search}");
+    assert_eq!(<Splunk as crate::backend::Backend>::ARRIVAL, Some("_indextime"));
+}
+
+fn count(n: u32) -> Answer {
+    Answer::ok(format!(
+        "{{\"preview\":false,\"offset\":0,\"lastrow\":true,\"result\":{{\"count\":\"{n}\"}}}}\n"
+    ))
+}
+
+async fn prerequisites(script: Vec<Answer>) -> (Result<Vec<String>, String>, Server) {
+    let server = Server::start(script).await;
+    let got = match Splunk::new("lab-splunk", &config(&server.url)) {
+        Ok(b) => b.prerequisites().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    (got, server)
+}
+
+#[tokio::test]
+async fn prerequisites_count_the_last_hour_and_run_the_notables_search() {
+    let (got, server) = prerequisites(vec![count(1), count(0)]).await;
+    assert_eq!(
+        got,
+        Ok(vec![
+            "events_search: process or file events arrived in the last hour".to_string(),
+            "notables_search: readable by this account".to_string(),
+        ])
+    );
+    let seen = server.requests();
+    let field = |i: usize, f: &str| crate::backend::conformance::form_field(&seen[i].body, f);
+    assert_eq!(field(0, "search"), "search index=* | head 1 | stats count");
+    assert_eq!(field(1, "search"), "search `notable` | head 1 | stats count");
+    assert_eq!((field(0, "earliest_time").as_str(), field(0, "latest_time").as_str()), ("-1h", "now"));
+    // No event in the last hour: nothing reaches the index, stop.
+    let (got, server) = prerequisites(vec![count(0)]).await;
+    let e = got.err().unwrap_or_default();
+    assert!(e.contains("lab-splunk") && e.contains("no process or file event"), "{e}");
+    assert_eq!(server.requests().len(), 1);
+    // Enterprise Security missing: every round's notables export would fail.
+    let fatal = r#"{"messages":[{"type":"FATAL","text":"Error in 'SearchParser': The search specifies a macro 'notable' that cannot be found."}]}"#;
+    let (got, _s) = prerequisites(vec![count(1), Answer::ok(fatal)]).await;
+    assert!(got.is_err_and(|e| e.contains("macro 'notable'")));
+}
+
+#[tokio::test]
+async fn a_service_that_does_not_answer_is_not_verified_and_asked_once() {
+    let (got, server) = prerequisites(vec![Answer::status(503, "{\"messages\":[]}")]).await;
+    let lines = got.unwrap_or_else(|e| panic!("{e}"));
+    assert!(lines[0].contains("not verified") && lines[0].contains("503"), "{lines:?}");
+    assert!(lines[1].contains("notables_search: not verified"), "{lines:?}");
+    assert_eq!(server.requests().len(), 4, "the first search's attempts only");
+}
+
 /// Splunk's export answers for the shared conformance cases.
 struct SplunkFixture;
 

@@ -76,6 +76,13 @@ fn time_of(row: &Row) -> Option<OffsetDateTime> {
         })
 }
 
+/// `_indextime`: when Splunk indexed the event, in epoch seconds.
+fn indexed_at(row: &Row) -> Option<OffsetDateTime> {
+    let secs: f64 = text(row, "_indextime")?.trim().parse().ok()?;
+    let nanos = (secs * 1e9) as i128;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+}
+
 /// A row as a telemetry event with the Sysmon names.
 pub fn event(row: &Row) -> Event {
     let code = text(row, "EventCode").unwrap_or_default();
@@ -108,7 +115,7 @@ pub fn event(row: &Row) -> Event {
     }
     Event {
         category,
-        arrived: None,
+        arrived: indexed_at(row),
         at: time_of(row),
         hop: None,
         fields,
@@ -145,5 +152,21 @@ mod tests {
             parse_export(b"{not json"),
             Err(ErrorKind::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn events_arrive_at_their_index_time() {
+        let row = |indexed: Value| -> Row {
+            serde_json::json!({"_time": "2026-11-26T10:00:00.000+00:00", "_indextime": indexed,
+                "EventCode": "1", "Image": "/usr/bin/dash"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+        };
+        let at = |secs: i64| OffsetDateTime::from_unix_timestamp(secs).ok();
+        assert_eq!(event(&row(Value::from("1764151207"))).arrived, at(1_764_151_207));
+        assert_eq!(event(&row(Value::from(1_764_151_207))).arrived, at(1_764_151_207));
+        assert_eq!(event(&row(Value::from("soon"))).arrived, None);
+        assert_eq!(event(&row(Value::Null)).arrived, None, "none made up");
     }
 }
