@@ -5,7 +5,8 @@
 //! outside the Falcon console, so nothing untrusted is escaped: a run token
 //! goes into a query only when it is plain ASCII letters and digits, and is
 //! refused otherwise. Times are rendered by this module. The operator's own
-//! `filter` comes from the config, is trusted, and is ANDed (`+`) as given.
+//! `filter` comes from the config, is trusted, and is ANDed (`+`) as given,
+//! in parentheses so an OR (`,`) inside it stays inside it.
 //! The HTTP layer then URL-encodes every parameter (so `+` travels as `%2B`).
 
 use serde::Deserialize;
@@ -102,7 +103,7 @@ pub fn searches(
     match search {
         TokenSearch::Text => {
             let filter = match extra {
-                Some(extra) => format!("{base}+{extra}"),
+                Some(extra) => format!("{base}+({extra})"),
                 None => base,
             };
             for t in tokens {
