@@ -1,11 +1,11 @@
 //! The `crowdstrike` backend: CrowdStrike Falcon's Alerts API v2, with an
 //! OAuth2 client-credentials token.
 //!
-//! Per poll round ([`round`]): the ids of the alerts that mention the
+//! Per poll round (`round`): the ids of the alerts that mention the
 //! pending runs' tokens — every token ORed into a few FQL filters, each
 //! within a length bound, sent in parallel and followed page by page to the
 //! end (`GET /alerts/queries/alerts/v2`) — then the alerts themselves
-//! (`POST /alerts/entities/alerts/v2`, in batches). [`tie`] gives each run
+//! (`POST /alerts/entities/alerts/v2`, in batches). `tie` gives each run
 //! the alerts the attribution rule ties to it; an alert's process, parent
 //! and grandparent become the run's process events, since Falcon exposes no
 //! raw telemetry through this API — a hop is `observed` only when an alert
