@@ -36,7 +36,10 @@ const FLAGS: &[(&str, ResponseKind)] = &[
 /// The responses an alert reports, each named by its flag as Falcon spells
 /// it. A kill is not reported when `kill_action_failed` says it failed.
 pub fn responses(a: &Alert) -> Vec<Response> {
-    let Some(details) = a.get("pattern_disposition_details").and_then(Value::as_object) else {
+    let Some(details) = a
+        .get("pattern_disposition_details")
+        .and_then(Value::as_object)
+    else {
         return Vec::new();
     };
     let set = |k: &str| details.get(k).and_then(Value::as_bool) == Some(true);
@@ -72,12 +75,18 @@ mod tests {
         let all_false = json!({"detect": false, "indicator": false, "kill_process": false,
             "process_blocked": false, "quarantine_file": false, "sensor_only": false});
         let cases = [
-            (json!({"process_blocked": true, "detect": false}), vec![(Blocked, "process_blocked")]),
+            (
+                json!({"process_blocked": true, "detect": false}),
+                vec![(Blocked, "process_blocked")],
+            ),
             (
                 json!({"kill_process": true, "quarantine_file": true, "kill_parent": false}),
                 vec![(Contained, "kill_process"), (Contained, "quarantine_file")],
             ),
-            (json!({"quarantine_machine": true}), vec![(Contained, "quarantine_machine")]),
+            (
+                json!({"quarantine_machine": true}),
+                vec![(Contained, "quarantine_machine")],
+            ),
             (
                 json!({"kill_process": true, "kill_action_failed": true, "fs_operation_blocked": true}),
                 vec![(Contained, "fs_operation_blocked")],

@@ -107,7 +107,10 @@ pub fn searches(
                 None => base,
             };
             for t in tokens {
-                out.push(vec![("q", token(t)?.to_string()), ("filter", filter.clone())]);
+                out.push(vec![
+                    ("q", token(t)?.to_string()),
+                    ("filter", filter.clone()),
+                ]);
             }
         }
         TokenSearch::Cmdline => {
@@ -198,11 +201,17 @@ mod tests {
             [
                 vec![
                     ("q", "cp01".to_string()),
-                    ("filter", "created_timestamp:>='2026-11-26T10:00:00Z'".into()),
+                    (
+                        "filter",
+                        "created_timestamp:>='2026-11-26T10:00:00Z'".into()
+                    ),
                 ],
                 vec![
                     ("q", "cp02".to_string()),
-                    ("filter", "created_timestamp:>='2026-11-26T10:00:00Z'".into()),
+                    (
+                        "filter",
+                        "created_timestamp:>='2026-11-26T10:00:00Z'".into()
+                    ),
                 ],
             ]
         );
@@ -229,7 +238,12 @@ mod tests {
         let since = time::macros::datetime!(2026-11-26 10:00:00 UTC);
         let tokens: Vec<String> = (0..1_200).map(|i| format!("cp{i:010x}")).collect();
         let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
-        let got = searches(TokenSearch::Cmdline, &tokens, since, Some("platform:'Linux'"))?;
+        let got = searches(
+            TokenSearch::Cmdline,
+            &tokens,
+            since,
+            Some("platform:'Linux'"),
+        )?;
         assert!((2..=10).contains(&got.len()), "{} filters", got.len());
         let mut seen = 0;
         for params in &got {

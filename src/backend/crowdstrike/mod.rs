@@ -158,11 +158,17 @@ impl CrowdStrike {
     /// time when `None`) matches, as Falcon counts them; `None` when the
     /// answer states no total. A refusal (401, 403: no Alerts read scope)
     /// is an error.
-    async fn alerts_visible(&self, since: Option<OffsetDateTime>) -> Result<Option<u64>, BackendError> {
+    async fn alerts_visible(
+        &self,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Option<u64>, BackendError> {
         let url = self.client.url(round::IDS);
         let mut params = vec![("limit", "1".to_string())];
         if let Some(since) = since {
-            params.push(("filter", format!("created_timestamp:>={}", fql::timestamp(since))));
+            params.push((
+                "filter",
+                format!("created_timestamp:>={}", fql::timestamp(since)),
+            ));
         }
         let body = self
             .client

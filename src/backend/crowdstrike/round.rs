@@ -78,7 +78,8 @@ async fn ids(
         let body = client
             .api("query alert ids", |c| c.get(&url).query(&page_params))
             .await?;
-        let page = wire::page::<String>(&body, "the alert-id query").map_err(|e| client.error(e))?;
+        let page =
+            wire::page::<String>(&body, "the alert-id query").map_err(|e| client.error(e))?;
         let got = page.resources.len();
         ids.extend(page.resources);
         let more = match page.total {
@@ -97,7 +98,10 @@ async fn ids(
 }
 
 /// The alerts of one batch of ids.
-async fn entities(client: Arc<Client>, batch: Vec<String>) -> Result<Vec<wire::Alert>, BackendError> {
+async fn entities(
+    client: Arc<Client>,
+    batch: Vec<String>,
+) -> Result<Vec<wire::Alert>, BackendError> {
     let url = client.url(ENTITIES);
     let body = serde_json::to_vec(&serde_json::json!({ "composite_ids": batch }))
         .map_err(|e| client.error(ErrorKind::Other(format!("encode the alert request: {e}"))))?;
@@ -136,9 +140,13 @@ where
             let request = run(client.clone(), item);
             tasks.spawn(async move { (i, request.await) });
         }
-        let Some(done) = tasks.join_next().await else { break };
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         let (i, result) = done.map_err(|e| {
-            client.error(ErrorKind::Other(format!("a parallel request was lost: {e}")))
+            client.error(ErrorKind::Other(format!(
+                "a parallel request was lost: {e}"
+            )))
         })?;
         results[i] = Some(result?);
     }

@@ -189,7 +189,11 @@ async fn each_run_gets_the_alerts_naming_its_token() -> Result<(), String> {
         assert_eq!(answers[0].untied.count, 0);
         let seen = server.requests();
         let want = if per_token { 4 } else { 3 };
-        assert_eq!(seen.len(), want, "{search:?}: id queries, one entities request");
+        assert_eq!(
+            seen.len(),
+            want,
+            "{search:?}: id queries, one entities request"
+        );
         assert_eq!(seen[want - 1].body, r#"{"composite_ids":["a1","b1"]}"#);
     }
     Ok(())

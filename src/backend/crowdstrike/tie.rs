@@ -181,7 +181,12 @@ mod tests {
         };
         let late = at + time::Duration::seconds(9);
         let mut events = vec![];
-        for e in [event(Some(late)), event(None), event(Some(at)), event(Some(late))] {
+        for e in [
+            event(Some(late)),
+            event(None),
+            event(Some(at)),
+            event(Some(late)),
+        ] {
             merge(&mut events, e);
         }
         assert_eq!(events, [event(Some(at))]);

@@ -65,7 +65,10 @@ fn id_answer(query: &str, first: &str) -> String {
         ids.push(STRAY.into());
     }
     let number = |k: &str| pairs.get(k).and_then(|v| v.parse::<usize>().ok());
-    let (offset, limit) = (number("offset").unwrap_or(0), number("limit").unwrap_or(100));
+    let (offset, limit) = (
+        number("offset").unwrap_or(0),
+        number("limit").unwrap_or(100),
+    );
     let page: Vec<&String> = ids.iter().skip(offset).take(limit).collect();
     json!({"meta": {"query_time": 0.01, "pagination": {"offset": offset, "limit": limit, "total": ids.len()}},
         "resources": page, "errors": []})
@@ -112,7 +115,10 @@ async fn serve(
     // Long enough for requests sent together to overlap on the server.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (status, answer) = match path.as_str() {
-        "/oauth2/token" => (201, format!(r#"{{"access_token":"{BEARER}","expires_in":1799}}"#)),
+        "/oauth2/token" => (
+            201,
+            format!(r#"{{"access_token":"{BEARER}","expires_in":1799}}"#),
+        ),
         IDS => (200, id_answer(&query, &first)),
         ENTITIES => (200, entities_answer(&body)),
         _ => (404, String::new()),
@@ -128,7 +134,10 @@ async fn falcon(first: &str) -> (String, Arc<Log>) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let url = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
     let log: Arc<Log> = Arc::default();
     let first = Arc::new(first.to_string());
     let log2 = log.clone();
@@ -136,7 +145,8 @@ async fn falcon(first: &str) -> (String, Arc<Log>) {
         while let Ok((stream, _)) = listener.accept().await {
             let (log, first) = (log2.clone(), first.clone());
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req| serve(req, log.clone(), first.clone()));
+                let svc =
+                    hyper::service::service_fn(move |req| serve(req, log.clone(), first.clone()));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;
@@ -173,10 +183,18 @@ async fn a_fleet_of_1200_runs_takes_a_handful_of_requests_and_every_alert_finds_
         assert!(answer.untied.sample[0].contains(STRAY));
     }
     let first = log.requests();
-    let count = |seen: &[(String, String)], path: &str| seen.iter().filter(|(p, _)| p == path).count();
-    let filters: std::collections::HashSet<&String> =
-        first.iter().filter(|(p, _)| p == IDS).map(|(_, f)| f).collect();
-    assert!((2..=10).contains(&filters.len()), "{} filters", filters.len());
+    let count =
+        |seen: &[(String, String)], path: &str| seen.iter().filter(|(p, _)| p == path).count();
+    let filters: std::collections::HashSet<&String> = first
+        .iter()
+        .filter(|(p, _)| p == IDS)
+        .map(|(_, f)| f)
+        .collect();
+    assert!(
+        (2..=10).contains(&filters.len()),
+        "{} filters",
+        filters.len()
+    );
     for f in &filters {
         assert!(f.len() <= MAX_FILTER_BYTES, "a filter of {} bytes", f.len());
     }
@@ -213,6 +231,9 @@ async fn one_hostile_token_in_a_fleet_is_refused_before_any_request() {
         Err(e) => Err(e),
     };
     let err = got.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("cannot be put into a Falcon query safely"), "{err}");
+    assert!(
+        err.contains("cannot be put into a Falcon query safely"),
+        "{err}"
+    );
     assert!(log.requests().is_empty());
 }

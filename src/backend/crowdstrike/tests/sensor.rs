@@ -103,7 +103,12 @@ async fn events_arrive_at_the_alerts_creation_and_dispositions_become_responses(
         ]
     );
     // An alert without disposition details reports no response.
-    let server = Server::start(vec![oauth(), ids(&["a1"], 1), entities(&[alert(TOKEN, 10)])]).await;
+    let server = Server::start(vec![
+        oauth(),
+        ids(&["a1"], 1),
+        entities(&[alert(TOKEN, 10)]),
+    ])
+    .await;
     let (cfg, _dir) = config(&server.url);
     let backend = CrowdStrike::new("lab-falcon", &cfg).map_err(|e| e.to_string())?;
     let got = backend.query(Query { runs: &runs }).await;
