@@ -30,8 +30,13 @@ const STRAY: &str = "stray-1";
 struct Log {
     /// (path, the raw `filter` parameter as sent, URL-encoded).
     requests: Mutex<Vec<(String, String)>>,
+    /// When each request arrived, in the order of `requests`.
+    arrivals: Mutex<Vec<tokio::time::Instant>>,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
+    /// When set, the token answer says the rate-limit window is used up
+    /// until this epoch second.
+    exhausted_until: Option<u64>,
 }
 
 impl Log {
@@ -112,6 +117,9 @@ async fn serve(
     if let Ok(mut r) = log.requests.lock() {
         r.push((path.clone(), filter));
     }
+    if let Ok(mut a) = log.arrivals.lock() {
+        a.push(tokio::time::Instant::now());
+    }
     // Long enough for requests sent together to overlap on the server.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (status, answer) = match path.as_str() {
@@ -124,13 +132,22 @@ async fn serve(
         _ => (404, String::new()),
     };
     log.in_flight.fetch_sub(1, Ordering::SeqCst);
-    Ok(Response::builder()
-        .status(status)
+    let mut resp = Response::builder().status(status);
+    if let (Some(until), "/oauth2/token") = (log.exhausted_until, path.as_str()) {
+        resp = resp
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-retryafter", until.to_string());
+    }
+    Ok(resp
         .body(Full::new(Bytes::from(answer)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
 }
 
 async fn falcon(first: &str) -> (String, Arc<Log>) {
+    falcon_with(first, Log::default()).await
+}
+
+async fn falcon_with(first: &str, log: Log) -> (String, Arc<Log>) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -138,7 +155,7 @@ async fn falcon(first: &str) -> (String, Arc<Log>) {
         "http://{}",
         listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
     );
-    let log: Arc<Log> = Arc::default();
+    let log = Arc::new(log);
     let first = Arc::new(first.to_string());
     let log2 = log.clone();
     tokio::spawn(async move {
@@ -236,4 +253,39 @@ async fn one_hostile_token_in_a_fleet_is_refused_before_any_request() {
         "{err}"
     );
     assert!(log.requests().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_exhausted_window_holds_every_parallel_request() -> Result<(), String> {
+    let runs: Vec<ScenarioRun> = (0..6u64).map(|i| run(&format!("cp{i:010x}"))).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let log = Log {
+        exhausted_until: Some(now.as_secs() + 3),
+        ..Log::default()
+    };
+    let (url, log) = falcon_with(&runs[0].token, log).await;
+    let (mut cfg, _dir) = config(&url);
+    // One id query per token: six requests, four sent at once.
+    cfg.token_search = TokenSearch::Text;
+    let backend = CrowdStrike::new("lab-falcon", &cfg).map_err(|e| e.to_string())?;
+    backend
+        .query(Query { runs: &runs })
+        .await
+        .map_err(|e| e.to_string())?;
+    let seen = log.requests();
+    let arrivals = log.arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+    assert_eq!(seen[0].0, "/oauth2/token");
+    assert_eq!(seen.iter().filter(|(p, _)| p == IDS).count(), 6);
+    // The window resets in whole epoch seconds, 2 to 3 s after the token.
+    for (i, at) in arrivals.iter().enumerate().skip(1) {
+        let waited = at.duration_since(arrivals[0]);
+        assert!(
+            waited >= std::time::Duration::from_secs(2),
+            "request {i} ({}) went after {waited:?}",
+            seen[i].0
+        );
+    }
+    Ok(())
 }
