@@ -152,9 +152,11 @@ impl Client {
         Ok(token)
     }
 
-    /// Waits out a pause an earlier answer announced.
+    /// Waits out a pause an earlier answer announced. The pause stays set
+    /// until it has passed, so every request in flight in parallel waits
+    /// for it, not only the first to look.
     async fn respect_pause(&self) {
-        let until = self.paused_until.lock().ok().and_then(|mut p| p.take());
+        let until = self.paused_until.lock().ok().and_then(|p| *p);
         if let Some(wait) = until.and_then(|u| u.duration_since(SystemTime::now()).ok()) {
             tokio::time::sleep(wait.min(MAX_WAIT)).await;
         }

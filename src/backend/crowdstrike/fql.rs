@@ -1,11 +1,12 @@
-//! The parameters of an alert-id query: the token search and the Falcon
-//! Query Language filter.
+//! The parameters of a round's alert-id queries: the token search and the
+//! Falcon Query Language filters, as few as their length bound allows.
 //!
 //! How to escape a `'` or a `\` inside an FQL string is not documented
 //! outside the Falcon console, so nothing untrusted is escaped: a run token
 //! goes into a query only when it is plain ASCII letters and digits, and is
 //! refused otherwise. Times are rendered by this module. The operator's own
-//! `filter` comes from the config, is trusted, and is ANDed (`+`) as given.
+//! `filter` comes from the config, is trusted, and is ANDed (`+`) as given,
+//! in parentheses so an OR (`,`) inside it stays inside it.
 //! The HTTP layer then URL-encodes every parameter (so `+` travels as `%2B`).
 
 use serde::Deserialize;
@@ -15,10 +16,12 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenSearch {
-    /// The documented free-text `q` parameter ("search all alert metadata").
-    #[default]
+    /// The documented free-text `q` parameter ("search all alert metadata"):
+    /// one string, so one id query per token.
     Text,
-    /// An FQL wildcard on the alert's command line: `cmdline:*'*<token>*'`.
+    /// An FQL wildcard on the alert's command line, `cmdline:*'*<token>*'`,
+    /// ORed for many tokens in one filter: a few id queries per round.
+    #[default]
     Cmdline,
 }
 
@@ -57,30 +60,93 @@ pub fn timestamp(at: OffsetDateTime) -> String {
     )
 }
 
-/// Query-string parameters (before URL encoding) of one page of the alert
-/// ids of `token_value` created since `since`.
-pub fn id_query(
+/// Longest `filter` one id query carries, in bytes once URL-encoded.
+/// Falcon documents no URL or filter length limit; 6,000 bytes keeps the
+/// request line well under the 8 KiB many HTTP servers and proxies accept.
+pub const MAX_FILTER_BYTES: usize = 6_000;
+
+/// The length of `value` once form-URL-encoded the way the HTTP layer
+/// encodes query parameters (letters, digits and `*-._` stay; a space
+/// becomes `+`; any other byte becomes `%XX`).
+pub fn encoded_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| match b {
+            b if b.is_ascii_alphanumeric() => 1,
+            b'*' | b'-' | b'.' | b'_' | b' ' => 1,
+            _ => 3,
+        })
+        .sum()
+}
+
+/// The query-string parameters (before URL encoding, without `offset` and
+/// `limit`) of the id queries of one round: every token of `tokens`,
+/// created since `since`.
+///
+/// With [`TokenSearch::Cmdline`] the tokens are ORed into as few filters
+/// as [`MAX_FILTER_BYTES`] allows —
+/// `created_timestamp:>='…'+(cmdline:*'*t1*',cmdline:*'*t2*',…)+(extra)`
+/// (`+` AND, `,` OR, parentheses grouping, as CrowdStrike's PSFalcon wiki
+/// documents FQL) — so 1,200 runs take a handful of queries. The filter
+/// names two properties (plus the operator's own), well within the 20
+/// properties per statement that wiki states. With [`TokenSearch::Text`]
+/// `q` takes one string, so there is one query per token.
+pub fn searches(
     search: TokenSearch,
-    token_value: &str,
+    tokens: &[&str],
     since: OffsetDateTime,
     extra: Option<&str>,
-    offset: usize,
-    limit: u32,
-) -> Result<Vec<(&'static str, String)>, String> {
-    let token_value = token(token_value)?;
-    let mut filter = vec![format!("created_timestamp:>={}", timestamp(since))];
-    let mut params = Vec::new();
+) -> Result<Vec<Vec<(&'static str, String)>>, String> {
+    let extra = extra.map(str::trim).filter(|e| !e.is_empty());
+    let base = format!("created_timestamp:>={}", timestamp(since));
+    let mut out = Vec::new();
     match search {
-        TokenSearch::Text => params.push(("q", token_value.to_string())),
-        TokenSearch::Cmdline => filter.push(format!("cmdline:*'*{token_value}*'")),
+        TokenSearch::Text => {
+            let filter = match extra {
+                Some(extra) => format!("{base}+({extra})"),
+                None => base,
+            };
+            for t in tokens {
+                out.push(vec![
+                    ("q", token(t)?.to_string()),
+                    ("filter", filter.clone()),
+                ]);
+            }
+        }
+        TokenSearch::Cmdline => {
+            let tail = extra.map(|e| format!("+({e})")).unwrap_or_default();
+            let fixed = encoded_len(&base) + encoded_len("+()") + encoded_len(&tail);
+            let mut terms: Vec<String> = Vec::new();
+            let mut used = fixed;
+            let close = |terms: &mut Vec<String>, out: &mut Vec<_>| {
+                if !terms.is_empty() {
+                    let filter = format!("{base}+({}){tail}", terms.join(","));
+                    out.push(vec![("filter", filter)]);
+                    terms.clear();
+                }
+            };
+            for t in tokens {
+                let term = format!("cmdline:*'*{}*'", token(t)?);
+                // A `,` joins it to the terms before it.
+                let cost = encoded_len(&term) + usize::from(!terms.is_empty()) * 3;
+                if !terms.is_empty() && used + cost > MAX_FILTER_BYTES {
+                    close(&mut terms, &mut out);
+                    used = fixed;
+                }
+                let cost = encoded_len(&term) + usize::from(!terms.is_empty()) * 3;
+                if used + cost > MAX_FILTER_BYTES {
+                    return Err(format!(
+                        "the id query's filter would exceed {MAX_FILTER_BYTES} bytes \
+                         even for one token; shorten `filter`"
+                    ));
+                }
+                used += cost;
+                terms.push(term);
+            }
+            close(&mut terms, &mut out);
+        }
     }
-    if let Some(extra) = extra.map(str::trim).filter(|e| !e.is_empty()) {
-        filter.push(extra.to_string());
-    }
-    params.push(("filter", filter.join("+")));
-    params.push(("offset", offset.to_string()));
-    params.push(("limit", limit.to_string()));
-    Ok(params)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -129,58 +195,87 @@ mod tests {
     #[test]
     fn the_token_goes_to_q_or_a_cmdline_wildcard() -> Result<(), String> {
         let since = time::macros::datetime!(2026-11-26 10:00:00 UTC);
-        let text = id_query(TokenSearch::Text, "cp01", since, None, 0, 500)?;
+        let text = searches(TokenSearch::Text, &["cp01", "cp02"], since, None)?;
         assert_eq!(
             text,
             [
-                ("q", "cp01".to_string()),
-                (
-                    "filter",
-                    "created_timestamp:>='2026-11-26T10:00:00Z'".into()
-                ),
-                ("offset", "0".into()),
-                ("limit", "500".into()),
+                vec![
+                    ("q", "cp01".to_string()),
+                    (
+                        "filter",
+                        "created_timestamp:>='2026-11-26T10:00:00Z'".into()
+                    ),
+                ],
+                vec![
+                    ("q", "cp02".to_string()),
+                    (
+                        "filter",
+                        "created_timestamp:>='2026-11-26T10:00:00Z'".into()
+                    ),
+                ],
             ]
         );
-        let cmd = id_query(
-            TokenSearch::Cmdline,
-            "cp01",
-            since,
-            Some(" device.hostname:'lab-win-01' "),
-            500,
-            500,
-        )?;
+        let extra = Some(" device.hostname:'lab-win-01' ");
+        let cmd = searches(TokenSearch::Cmdline, &["cp01", "cp02"], since, extra)?;
         assert_eq!(
-            cmd[0],
-            (
+            cmd,
+            [vec![(
                 "filter",
-                "created_timestamp:>='2026-11-26T10:00:00Z'+cmdline:*'*cp01*'\
-                 +device.hostname:'lab-win-01'"
+                "created_timestamp:>='2026-11-26T10:00:00Z'+(cmdline:*'*cp01*',\
+                 cmdline:*'*cp02*')+(device.hostname:'lab-win-01')"
                     .to_string()
-            )
+            )]]
         );
-        assert_eq!(cmd[1], ("offset", "500".to_string()));
-        assert!(id_query(TokenSearch::Text, "cp01'", since, None, 0, 1).is_err());
+        for search in [TokenSearch::Text, TokenSearch::Cmdline] {
+            assert!(searches(search, &["cp01", "cp01'"], since, None).is_err());
+            assert_eq!(searches(search, &[], since, None), Ok(vec![]));
+        }
         Ok(())
     }
 
     #[test]
-    fn the_url_carries_plus_encoded() -> Result<(), String> {
+    fn many_tokens_split_into_few_filters_each_within_the_bound() -> Result<(), String> {
         let since = time::macros::datetime!(2026-11-26 10:00:00 UTC);
-        let params = id_query(TokenSearch::Cmdline, "cp01", since, None, 0, 10)?;
+        let tokens: Vec<String> = (0..1_200).map(|i| format!("cp{i:010x}")).collect();
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let got = searches(
+            TokenSearch::Cmdline,
+            &tokens,
+            since,
+            Some("platform:'Linux'"),
+        )?;
+        assert!((2..=10).contains(&got.len()), "{} filters", got.len());
+        let mut seen = 0;
+        for params in &got {
+            let filter = &params[0].1;
+            assert!(encoded_len(filter) <= MAX_FILTER_BYTES, "{}", filter.len());
+            assert!(filter.ends_with("+(platform:'Linux')"), "{filter}");
+            seen += filter.matches("cmdline:*'*cp").count();
+        }
+        assert_eq!(seen, tokens.len(), "every token in exactly one filter");
+        let huge = "x".repeat(MAX_FILTER_BYTES);
+        assert!(searches(TokenSearch::Cmdline, &["cp01"], since, Some(&huge)).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_url_carries_plus_encoded_and_the_length_is_counted_as_sent() -> Result<(), String> {
+        let since = time::macros::datetime!(2026-11-26 10:00:00 UTC);
+        let params = searches(TokenSearch::Cmdline, &["cp01"], since, Some("a b"))?;
         let req = reqwest::Client::new()
             .get("https://api.example/alerts/queries/alerts/v2")
-            .query(&params)
+            .query(&params[0])
             .build()
             .map_err(|e| e.to_string())?;
         let query = req.url().query().unwrap_or_default().to_string();
         assert!(
-            query.contains(
-                "filter=created_timestamp%3A%3E%3D%272026-11-26T10%3A00%3A00Z%27%2Bcmdline"
+            query.starts_with(
+                "filter=created_timestamp%3A%3E%3D%272026-11-26T10%3A00%3A00Z%27%2B%28cmdline"
             ),
             "{query}"
         );
-        assert!(!query.contains('+') && !query.contains('\''), "{query}");
+        assert!(!query.contains('\''), "{query}");
+        assert_eq!(query.len(), "filter=".len() + encoded_len(&params[0][0].1));
         Ok(())
     }
 }

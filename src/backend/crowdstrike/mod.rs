@@ -1,47 +1,49 @@
 //! The `crowdstrike` backend: CrowdStrike Falcon's Alerts API v2, with an
 //! OAuth2 client-credentials token.
 //!
-//! Per poll round: the ids of the alerts that mention each run token
-//! (`GET /alerts/queries/alerts/v2`, followed page by page to the end), then
-//! the alerts themselves for every token at once
-//! (`POST /alerts/entities/alerts/v2`, in batches). An alert belongs to the
-//! runs whose token appears in it; its process, parent and grandparent
-//! become the run's process events, since Falcon exposes no raw telemetry
-//! through this API — a hop is `observed` only when an alert names it.
+//! Per poll round (`round`): the ids of the alerts that mention the
+//! pending runs' tokens — every token ORed into a few FQL filters, each
+//! within a length bound, sent in parallel and followed page by page to the
+//! end (`GET /alerts/queries/alerts/v2`) — then the alerts themselves
+//! (`POST /alerts/entities/alerts/v2`, in batches). `tie` gives each run
+//! the alerts the attribution rule ties to it; an alert's process, parent
+//! and grandparent become the run's process events, since Falcon exposes no
+//! raw telemetry through this API — a hop is `observed` only when an alert
+//! names it, and a file hop can never be (`cannot_hold`).
 //!
-//! The id query takes one free-text string, so there is one id query per
-//! token; everything after it is batched. Exercised only against a local
-//! server shaped like Falcon's documented answers, never a real tenant.
+//! Exercised only against a local server shaped like Falcon's documented
+//! answers, never a real tenant.
 
 mod client;
+mod disposition;
 mod fql;
+mod round;
+mod tie;
 mod wire;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::attribution::{Record, Window};
+use super::attribution::Window;
 use super::http::{Auth, Http, HttpConfig};
 use super::{BackendError, ErrorKind, Query, RunAnswer};
 use crate::secret::SecretRef;
+use crate::vocab::HopKind;
 use client::Client;
 
-use fql::{id_query, token};
+use fql::token;
+#[cfg(test)]
+use round::{ENTITIES, ENTITY_BATCH, IDS};
 
 pub use fql::TokenSearch;
 
-/// Path of the alert-id query.
-const IDS: &str = "/alerts/queries/alerts/v2";
-/// Path of the alert entities.
-const ENTITIES: &str = "/alerts/entities/alerts/v2";
-/// Composite ids per entities request.
-const ENTITY_BATCH: usize = 500;
-/// Most ids followed for one token (the id query's documented page limit).
-const MAX_IDS: usize = 10_000;
+/// Why Falcon's Alerts API never holds a file hop.
+const NO_FILE_EVENTS: &str = "CrowdStrike's Alerts API returns detections on processes, \
+     not file-creation telemetry: a file landing on disk is never in its answers";
 
 /// A `crowdstrike` profile.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -64,8 +66,9 @@ pub struct CrowdStrikeConfig {
     /// Alert ids per page of the id query (1 to 10000).
     #[serde(default = "default_page_size")]
     pub page_size: u32,
-    /// How the token is looked for: `text` (the `q` free-text search) or
-    /// `cmdline` (an FQL wildcard on the alert's command line).
+    /// How the token is looked for: `cmdline` (an FQL wildcard on the
+    /// alert's command line, many tokens per query; the default) or `text`
+    /// (the `q` free-text search, one query per token).
     #[serde(default)]
     pub token_search: TokenSearch,
     /// Extra FQL ANDed to every id query, e.g. `device.hostname:'lab-win-01'`
@@ -114,7 +117,8 @@ impl CrowdStrikeConfig {
 /// A connected Falcon backend.
 #[derive(Debug)]
 pub struct CrowdStrike {
-    client: Client,
+    /// Shared with the parallel requests of a round.
+    client: Arc<Client>,
     config: CrowdStrikeConfig,
 }
 
@@ -140,129 +144,99 @@ impl CrowdStrike {
         };
         let http = Http::new(name, &http, Auth::None)?;
         Ok(CrowdStrike {
-            client: Client::new(name, http, config.client_id.clone(), secret),
+            client: Arc::new(Client::new(name, http, config.client_id.clone(), secret)),
             config: config.clone(),
         })
     }
 
     /// Proves the credentials and the Alerts scope: a token, then one id query.
     pub async fn check(&self) -> Result<(), BackendError> {
-        let url = self.client.url(IDS);
+        self.alerts_visible(None).await.map(|_| ())
+    }
+
+    /// How many alerts an id query for those created since `since` (all
+    /// time when `None`) matches, as Falcon counts them; `None` when the
+    /// answer states no total. A refusal (401, 403: no Alerts read scope)
+    /// is an error.
+    async fn alerts_visible(
+        &self,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Option<u64>, BackendError> {
+        let url = self.client.url(round::IDS);
+        let mut params = vec![("limit", "1".to_string())];
+        if let Some(since) = since {
+            params.push((
+                "filter",
+                format!("created_timestamp:>={}", fql::timestamp(since)),
+            ));
+        }
         let body = self
             .client
-            .api("query alert ids", |c| c.get(&url).query(&[("limit", "1")]))
+            .api("query alert ids", |c| c.get(&url).query(&params))
             .await?;
         wire::page::<String>(&body, "the alert-id query")
-            .map(|_| ())
+            .map(|p| p.total)
             .map_err(|e| self.client.error(e))
     }
 
-    /// Every alert id that mentions `token` since `since`, all pages.
-    async fn ids(&self, token: &str, since: OffsetDateTime) -> Result<Vec<String>, BackendError> {
-        let url = self.client.url(IDS);
-        let mut ids = Vec::new();
-        loop {
-            let params = id_query(
-                self.config.token_search,
-                token,
-                since,
-                self.config.filter.as_deref(),
-                ids.len(),
-                self.config.page_size,
-            )
-            .map_err(|e| self.client.error(ErrorKind::Other(e)))?;
-            let body = self
-                .client
-                .api("query alert ids", |c| c.get(&url).query(&params))
-                .await?;
-            let page = wire::page::<String>(&body, "the alert-id query")
-                .map_err(|e| self.client.error(e))?;
-            let got = page.resources.len();
-            ids.extend(page.resources);
-            let more = match page.total {
-                Some(total) => (ids.len() as u64) < total,
-                None => got == self.config.page_size as usize,
-            };
-            if got == 0 || !more {
-                return Ok(ids);
-            }
-            if ids.len() >= MAX_IDS {
-                return Err(self.client.error(ErrorKind::Other(format!(
-                    "more than {MAX_IDS} alerts mention token {token}; narrow them with `filter`"
-                ))));
-            }
-        }
+    /// What the API can tell before anything runs: the client's token and
+    /// Alerts read scope (a one-id query), and how many alerts of the last
+    /// day it can see. Falcon's Alerts API exposes no raw telemetry, so
+    /// whether a sensor reports process events cannot be asked here.
+    pub async fn sensor_ready(&self) -> Result<Vec<String>, BackendError> {
+        let day = OffsetDateTime::now_utc() - time::Duration::days(1);
+        let total = self.alerts_visible(Some(day)).await?;
+        let seen = total.map_or_else(
+            || "the answer states no total".to_string(),
+            |n| format!("{n} alert(s) created in the last 24 hours visible"),
+        );
+        Ok(vec![format!(
+            "alerts: the API client obtained a token and may read alerts \
+             (Alerts read scope; an alert-id query answered); {seen}"
+        )])
     }
 
-    /// The alerts of `ids`, in batches.
-    async fn alerts(&self, ids: &[String]) -> Result<Vec<wire::Alert>, BackendError> {
-        let url = self.client.url(ENTITIES);
-        let mut alerts = Vec::new();
-        for batch in ids.chunks(ENTITY_BATCH) {
-            let body = serde_json::to_vec(&serde_json::json!({ "composite_ids": batch })).map_err(
-                |e| {
-                    self.client
-                        .error(ErrorKind::Other(format!("encode the alert request: {e}")))
-                },
-            )?;
-            let answer = self
-                .client
-                .api("fetch alerts", |c| {
-                    c.post(&url)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                })
-                .await?;
-            let page = wire::page::<wire::Alert>(&answer, "the alert request")
-                .map_err(|e| self.client.error(e))?;
-            alerts.extend(page.resources);
-        }
-        Ok(alerts)
-    }
-
-    /// One id query per token (all pages), then the alerts in batches.
+    /// One round: every pending token's alert ids (a few FQL filters, in
+    /// parallel, all pages), the alerts, then each run's share of them.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
+        let mut tokens: Vec<&str> = Vec::new();
         for run in q.runs {
-            token(&run.token).map_err(|e| self.client.error(ErrorKind::Other(e)))?;
-        }
-        let since = Window::of(q.runs).from;
-        let mut seen = HashSet::new();
-        let mut ids = Vec::new();
-        for run in q.runs {
-            for id in self.ids(&run.token, since).await? {
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
+            let t = token(&run.token).map_err(|e| self.client.error(ErrorKind::Other(e)))?;
+            if !tokens.contains(&t) {
+                tokens.push(t);
             }
         }
-        let alerts = self.alerts(&ids).await?;
+        let ask = round::Ask {
+            search: self.config.token_search,
+            tokens: &tokens,
+            since: Window::of(q.runs).from,
+            extra: self.config.filter.as_deref(),
+            page_size: self.config.page_size,
+        };
+        let alerts = round::alerts(&self.client, &ask).await?;
         let answered_at = Some(OffsetDateTime::now_utc());
-        Ok(q.runs
-            .iter()
-            .map(|run| {
-                let mut answer = RunAnswer {
-                    answered_at,
-                    ..RunAnswer::default()
-                };
-                for a in &alerts {
-                    if !a.mentions(&run.token) {
-                        continue;
-                    }
-                    let (alert, events) = wire::alert(a, run);
-                    answer.alerts.push(alert);
-                    for e in events {
-                        if !answer.events.contains(&e) {
-                            answer.events.push(e);
-                        }
-                    }
-                }
-                answer
-            })
-            .collect())
+        Ok(tie::answers(q.runs, &alerts, answered_at))
     }
 }
 
-inherent_backend!(CrowdStrike, "crowdstrike", polls: true, transcript);
+inherent_backend!(CrowdStrike, "crowdstrike", polls: true, transcript {
+    /// An alert's `created_timestamp`: when Falcon created the alert that
+    /// carries the events (they reach the API no earlier).
+    const ARRIVAL: Option<&'static str> = Some("created_timestamp");
+
+    fn cannot_hold(&self, kind: HopKind) -> Option<&'static str> {
+        match kind {
+            HopKind::File => Some(NO_FILE_EVENTS),
+            HopKind::Open | HopKind::Spawn => None,
+        }
+    }
+
+    fn prerequisites(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, BackendError>> {
+        self.sensor_ready()
+    }
+});
 
 impl super::Plugin for CrowdStrike {
     type Config = CrowdStrikeConfig;

@@ -27,7 +27,7 @@ fn config(url: &str) -> (CrowdStrikeConfig, tempfile::TempDir) {
         ca_file: None,
         timeout: Duration::from_millis(800),
         page_size: 500,
-        token_search: TokenSearch::Text,
+        token_search: TokenSearch::Cmdline,
         filter: None,
     };
     (cfg, dir)
@@ -163,33 +163,39 @@ async fn miss_sends_no_entities_request() {
 
 #[tokio::test]
 async fn each_run_gets_the_alerts_naming_its_token() -> Result<(), String> {
-    let script = vec![
-        oauth(),
-        ids(&["a1"], 1),
-        ids(&["b1", "a1"], 2),
-        entities(&[alert(TOKEN, 10), alert(OTHER, 10)]),
-    ];
-    let server = Server::start(script).await;
-    let (cfg, _dir) = config(&server.url);
-    let backend = CrowdStrike::new("lab-falcon", &cfg).map_err(|e| e.to_string())?;
-    let runs = [run(TOKEN), run(OTHER)];
-    let answers = backend
-        .query(Query { runs: &runs })
-        .await
-        .map_err(|e| e.to_string())?;
-    assert_eq!((answers[0].alerts.len(), answers[1].alerts.len()), (1, 1));
-    assert!(
-        answers[1].alerts[0].event.fields["CommandLine"]
-            .as_str()
-            .is_some_and(|c| c.contains(OTHER))
-    );
-    let seen = server.requests();
-    assert_eq!(
-        seen.len(),
-        4,
-        "one id query per token, one entities request"
-    );
-    assert_eq!(seen[3].body, r#"{"composite_ids":["a1","b1"]}"#);
+    for search in [TokenSearch::Cmdline, TokenSearch::Text] {
+        let per_token = search == TokenSearch::Text;
+        let mut script = vec![oauth(), ids(&["a1", "b1"], 2)];
+        if per_token {
+            // Two id queries, in parallel: each gets the same answer.
+            script.push(ids(&["a1", "b1"], 2));
+        }
+        script.push(entities(&[alert(TOKEN, 10), alert(OTHER, 10)]));
+        let server = Server::start(script).await;
+        let (mut cfg, _dir) = config(&server.url);
+        cfg.token_search = search;
+        let backend = CrowdStrike::new("lab-falcon", &cfg).map_err(|e| e.to_string())?;
+        let runs = [run(TOKEN), run(OTHER)];
+        let answers = backend
+            .query(Query { runs: &runs })
+            .await
+            .map_err(|e| e.to_string())?;
+        assert_eq!((answers[0].alerts.len(), answers[1].alerts.len()), (1, 1));
+        assert!(
+            answers[1].alerts[0].event.fields["CommandLine"]
+                .as_str()
+                .is_some_and(|c| c.contains(OTHER))
+        );
+        assert_eq!(answers[0].untied.count, 0);
+        let seen = server.requests();
+        let want = if per_token { 4 } else { 3 };
+        assert_eq!(
+            seen.len(),
+            want,
+            "{search:?}: id queries, one entities request"
+        );
+        assert_eq!(seen[want - 1].body, r#"{"composite_ids":["a1","b1"]}"#);
+    }
     Ok(())
 }
 
@@ -294,6 +300,8 @@ fn profiles_parse_with_defaults_and_are_validated() {
     }
 }
 
+mod fleet;
+mod sensor;
 mod transport;
 
 /// Falcon's OAuth2 and Alerts v2 answers for the shared conformance cases.

@@ -171,7 +171,12 @@ fn resolve_device_path(path: &str, pid: Option<u64>, run: &ScenarioRun) -> Strin
         .map_or_else(|| path.to_string(), str::to_string)
 }
 
-fn event(p: &Process<'_>, parent: Option<&Process<'_>>, host: Option<&str>) -> Event {
+fn event(
+    p: &Process<'_>,
+    parent: Option<&Process<'_>>,
+    host: Option<&str>,
+    arrived: Option<OffsetDateTime>,
+) -> Event {
     let mut fields = Map::new();
     let mut put = |k: &str, v: Value| {
         if !v.is_null() {
@@ -190,7 +195,7 @@ fn event(p: &Process<'_>, parent: Option<&Process<'_>>, host: Option<&str>) -> E
     put("host", json!(host));
     Event {
         category: Category::ProcessCreation,
-        arrived: None,
+        arrived,
         at: p.at,
         hop: None,
         fields,
@@ -229,7 +234,9 @@ pub fn alert(a: &Alert, run: &ScenarioRun) -> (BackendAlert, Vec<Event>) {
     let me = process(a, run);
     let parent = details("parent_details");
     let grandparent = details("grandparent_details");
-    let own = event(&me, parent.as_ref(), host);
+    // The events reach the API with the alert that carries them.
+    let created = time_of(a, "created_timestamp");
+    let own = event(&me, parent.as_ref(), host, created);
     let mut events = Vec::new();
     for (p, pp) in [
         (Some(&me), parent.as_ref()),
@@ -237,17 +244,17 @@ pub fn alert(a: &Alert, run: &ScenarioRun) -> (BackendAlert, Vec<Event>) {
         (grandparent.as_ref(), None),
     ] {
         if let Some(p) = p.filter(|p| p.pid.is_some()) {
-            events.push(event(p, pp, host));
+            events.push(event(p, pp, host, created));
         }
     }
-    let at = time_of(a, "created_timestamp")
+    let at = created
         .or_else(|| time_of(a, "timestamp"))
         .unwrap_or_else(OffsetDateTime::now_utc);
     let level = text(a, "severity_name")
         .map(str::to_lowercase)
         .or_else(|| number(a, "severity").map(|n| n.to_string()));
     let alert = BackendAlert {
- responses: Vec::new(),
+        responses: super::disposition::responses(a),
         rule_id: number(a, "pattern_id")
             .map(|n| n.to_string())
             .or_else(|| text(a, "pattern_id").map(String::from)),

@@ -88,7 +88,11 @@ async fn rate_limits_wait_for_falcons_reset() {
     );
     assert_eq!(server.requests().len(), 3);
     // The reset is whole epoch seconds away: between 4 and 5 s from now.
-    assert!(start.elapsed() >= Duration::from_secs(4), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
     let mut far = Answer::status(429, "slow down");
     far.headers.push(("x-ratelimit-retryafter", epoch_in(3600)));
     let (e, server) = suite::fails::<FalconFixture>(vec![far]).await;
