@@ -175,6 +175,12 @@ impl crate::backend::attribution::Record for Group {
     fn mentions(&self, token: &str) -> bool {
         self.0.iter().any(|r| r.mentions(token))
     }
+    fn haystack(&self) -> String {
+        self.0.iter().map(|r| r.haystack()).collect()
+    }
+    fn json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
 }
 
 /// `rows` grouped by the text of `key`, groups in the order their first
