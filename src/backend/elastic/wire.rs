@@ -18,10 +18,29 @@ pub struct Hit {
     pub source: Value,
     /// Its sort values, the `search_after` of the next page.
     pub sort: Option<Vec<Value>>,
+    /// Its index and id, which tell a document found by two searches of a
+    /// batch from two documents.
+    pub key: Option<(String, String)>,
+}
+
+/// One page of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Its hits, in sort order.
+    pub hits: Vec<Hit>,
+    /// The point-in-time id the next page must use (it may change).
+    pub pit_id: Option<String>,
+    /// How many shards the search ran on (0: the pattern matched no index).
+    pub shards: Option<u64>,
+    /// `hits.total.value` (or the bare number older versions give), when
+    /// the search tracked it.
+    pub total: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct Answer {
+    #[serde(default)]
+    pit_id: Option<String>,
     #[serde(default)]
     timed_out: bool,
     #[serde(default, rename = "_shards")]
@@ -46,10 +65,16 @@ struct Shards {
 struct Hits {
     #[serde(default)]
     hits: Vec<RawHit>,
+    #[serde(default)]
+    total: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct RawHit {
+    #[serde(default, rename = "_index")]
+    index: Option<String>,
+    #[serde(default, rename = "_id")]
+    id: Option<String>,
     #[serde(default, rename = "_source")]
     source: Option<Value>,
     #[serde(default)]
@@ -58,7 +83,7 @@ struct RawHit {
 
 /// Parses one page; anything that makes the hits incomplete is an error,
 /// so it can never pass for a miss.
-pub fn parse_page(body: &[u8]) -> Result<Vec<Hit>, ErrorKind> {
+pub fn parse_page(body: &[u8]) -> Result<Page, ErrorKind> {
     let answer: Answer =
         serde_json::from_slice(body).map_err(|e| ErrorKind::malformed("search answer", e))?;
     if let Some(error) = &answer.error {
@@ -89,14 +114,25 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<Hit>, ErrorKind> {
     let hits = answer
         .hits
         .ok_or_else(|| ErrorKind::malformed("search answer", "no `hits`"))?;
-    Ok(hits
+    let total = hits
+        .total
+        .as_ref()
+        .and_then(|t| t.get("value").unwrap_or(t).as_u64());
+    let hits = hits
         .hits
         .into_iter()
         .map(|h| Hit {
             source: h.source.unwrap_or(Value::Object(Default::default())),
             sort: h.sort,
+            key: h.index.zip(h.id),
         })
-        .collect())
+        .collect();
+    Ok(Page {
+        hits,
+        pit_id: answer.pit_id,
+        shards: answer.shards.map(|s| s.total),
+        total,
+    })
 }
 
 /// `type: reason` of an Elasticsearch error object, preferring its first root cause.
@@ -280,9 +316,13 @@ mod tests {
     fn a_200_answer_with_failures_is_an_error_not_a_miss() {
         let ok = br#"{"took":3,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},
             "hits":{"hits":[{"_source":{"a":1},"sort":[1,"x"]},{"_source":{"b":2}}]}}"#;
-        let hits = parse_page(ok).unwrap_or_default();
+        let hits = parse_page(ok).map(|p| p.hits).unwrap_or_default();
         assert_eq!(hits.len(), 2);
         assert_eq!(hits[0].sort, Some(vec![json!(1), json!("x")]));
+        let pit = br#"{"pit_id":"p2","timed_out":false,"hits":{"hits":[{"_index":"i","_id":"d1","_source":{}}]}}"#;
+        let page = parse_page(pit).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(page.pit_id.as_deref(), Some("p2"));
+        assert_eq!(page.hits[0].key, Some(("i".into(), "d1".into())));
         let cases: [(&[u8], &str); 5] = [
             (
                 br#"{"timed_out":false,"_shards":{"total":3,"failed":1,"failures":[{"shard":0,"index":"logs-x","reason":{"type":"query_shard_exception","reason":"failed to create query"}}]},"hits":{"hits":[]}}"#,
