@@ -54,11 +54,26 @@ fn contains(v: &Value, lower_token: &str) -> bool {
 pub trait Record {
     /// Whether [`mentions`] holds for this record and `token`.
     fn mentions(&self, token: &str) -> bool;
+    /// Calls `f` with every string the rule searches (values at any
+    /// depth, never keys), so a batch's tokens are found in one pass.
+    fn each_string(&self, f: &mut dyn FnMut(&str));
+}
+
+fn strings(v: &Value, f: &mut dyn FnMut(&str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|x| strings(x, f)),
+        Value::Object(map) => map.values().for_each(|x| strings(x, f)),
+        _ => {}
+    }
 }
 
 impl Record for Value {
     fn mentions(&self, token: &str) -> bool {
         mentions(self, token)
+    }
+    fn each_string(&self, f: &mut dyn FnMut(&str)) {
+        strings(self, f);
     }
 }
 
@@ -70,11 +85,103 @@ impl Record for Map<String, Value> {
         let token = token.to_ascii_lowercase();
         self.values().any(|v| contains(v, &token))
     }
+    fn each_string(&self, f: &mut dyn FnMut(&str)) {
+        self.values().for_each(|v| strings(v, f));
+    }
 }
 
 impl Record for Event {
     fn mentions(&self, token: &str) -> bool {
         self.fields.mentions(token)
+    }
+    fn each_string(&self, f: &mut dyn FnMut(&str)) {
+        self.fields.each_string(f);
+    }
+}
+
+/// Length of a run token (`cp` and 10 hex digits, `crate::token`).
+const TOKEN_LEN: usize = 12;
+
+/// True when `w` (lowercase) has the run-token shape.
+fn token_shaped(w: &[u8]) -> bool {
+    w.len() == TOKEN_LEN
+        && w.starts_with(b"cp")
+        && w[2..]
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A batch's tokens, looked up per row in one pass over its strings: the
+/// same answers as asking [`mentions`] for every token, in time linear in
+/// the rows' text instead of rows × tokens. Run tokens have one shape, so
+/// every 12-byte window of a string that has it (ASCII case ignored) is
+/// looked up in a map; a token of another shape (a hand-made record) is
+/// searched for as [`mentions`] does.
+struct TokenIndex<'a> {
+    /// Token-shaped tokens by their lowercase form (two spellings of one
+    /// token in a batch share an entry).
+    shaped: HashMap<String, Vec<&'a str>>,
+    /// Other non-empty tokens, with their lowercase form.
+    other: Vec<(&'a str, String)>,
+}
+
+impl<'a> TokenIndex<'a> {
+    fn new(tokens: impl Iterator<Item = &'a str>) -> TokenIndex<'a> {
+        let mut index = TokenIndex {
+            shaped: HashMap::new(),
+            other: Vec::new(),
+        };
+        for token in tokens.filter(|t| !t.is_empty()) {
+            let lower = token.to_ascii_lowercase();
+            if token_shaped(lower.as_bytes()) {
+                let spellings = index.shaped.entry(lower).or_default();
+                if !spellings.contains(&token) {
+                    spellings.push(token);
+                }
+            } else if !index.other.iter().any(|(t, _)| *t == token) {
+                index.other.push((token, lower));
+            }
+        }
+        index
+    }
+
+    /// The batch's tokens `record` mentions, each once.
+    fn mentioned(&self, record: &impl Record) -> Vec<&'a str> {
+        let mut found: Vec<&'a str> = Vec::new();
+        let mut add = |t: &'a str| {
+            if !found.contains(&t) {
+                found.push(t);
+            }
+        };
+        record.each_string(&mut |s| {
+            let bytes = s.as_bytes();
+            if !self.shaped.is_empty() {
+                for w in bytes.windows(TOKEN_LEN) {
+                    if w[0] | 0x20 != b'c' || w[1] | 0x20 != b'p' {
+                        continue;
+                    }
+                    let mut lower = [0u8; TOKEN_LEN];
+                    lower.copy_from_slice(w);
+                    lower.make_ascii_lowercase();
+                    if !token_shaped(&lower) {
+                        continue;
+                    }
+                    let key = std::str::from_utf8(&lower).unwrap_or_default();
+                    for t in self.shaped.get(key).into_iter().flatten() {
+                        add(t);
+                    }
+                }
+            }
+            if !self.other.is_empty() {
+                let lower = s.to_ascii_lowercase();
+                for (t, l) in &self.other {
+                    if lower.contains(l.as_str()) {
+                        add(t);
+                    }
+                }
+            }
+        });
+        found
     }
 }
 
@@ -83,9 +190,12 @@ impl Record for Event {
 /// token, for backends whose alert shape depends on which entity holds
 /// it). A row that mentions two runs' tokens belongs to both.
 ///
-/// Rows are grouped by token first, then returned in the order of `runs`
-/// (the [`Backend::query`](super::Backend::query) contract); a token that
-/// appears twice in a batch gets the same answer twice.
+/// Each row's tokens are found in one pass over its strings (a map
+/// lookup per token-shaped window, so a round costs the rows' text, not
+/// rows × runs), each row is converted once, and the answers are returned
+/// in the order of `runs` (the [`Backend::query`](super::Backend::query)
+/// contract); a token that appears twice in a batch gets the same answer
+/// twice.
 pub fn answers<E: Record, A: Record>(
     runs: &[ScenarioRun],
     events: &[E],
@@ -94,27 +204,37 @@ pub fn answers<E: Record, A: Record>(
     alert: impl Fn(&A, &str) -> BackendAlert,
     answered_at: Option<OffsetDateTime>,
 ) -> Vec<RunAnswer> {
-    let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
-    for run in runs {
-        let token = run.token.as_str();
-        if by_token.contains_key(token) {
+    let index = TokenIndex::new(runs.iter().map(|r| r.token.as_str()));
+    let mut by_token: HashMap<&str, RunAnswer> = runs
+        .iter()
+        .map(|run| {
+            let answer = RunAnswer {
+                untied: Default::default(),
+                events: Vec::new(),
+                alerts: Vec::new(),
+                answered_at,
+            };
+            (run.token.as_str(), answer)
+        })
+        .collect();
+    for row in events {
+        let tokens = index.mentioned(row);
+        if tokens.is_empty() {
             continue;
         }
-        let answer = RunAnswer {
-            untied: Default::default(),
-            events: events
-                .iter()
-                .filter(|e| e.mentions(token))
-                .map(&event)
-                .collect(),
-            alerts: alerts
-                .iter()
-                .filter(|a| a.mentions(token))
-                .map(|a| alert(a, token))
-                .collect(),
-            answered_at,
-        };
-        by_token.insert(token, answer);
+        let converted = event(row);
+        for token in tokens {
+            if let Some(answer) = by_token.get_mut(token) {
+                answer.events.push(converted.clone());
+            }
+        }
+    }
+    for row in alerts {
+        for token in index.mentioned(row) {
+            if let Some(answer) = by_token.get_mut(token) {
+                answer.alerts.push(alert(row, token));
+            }
+        }
     }
     runs.iter()
         .map(|run| {
@@ -190,6 +310,42 @@ mod tests {
             }
         }
         assert!(!mentions(&json!({"a": "anything"}), ""));
+    }
+
+    #[test]
+    fn the_index_finds_exactly_what_the_rule_finds() {
+        let fresh = crate::token::new();
+        let tokens = [
+            "cp00000000aa",
+            "CP00000000BB",
+            "cp00000000cc",
+            fresh.as_str(),
+            "cp0000000000",
+            "",
+            "hand-made token",
+            "cp0",
+        ];
+        let upper = fresh.to_ascii_uppercase();
+        let records = [
+            json!({"a": "x cp00000000AA y", "b": ["CP00000000bb.docm"]}),
+            json!({"n": {"deep": [upper, "cpcp0000000000"]}}),
+            json!({"cmd": "cp00000000aacp00000000cc", "k": "Hand-Made TOKEN here"}),
+            json!({"cp00000000aa": 1, "pid": 7, "s": "cp00000000a", "t": "cp0"}),
+            json!({"é": "ñcp00000000ccé", "x": "cp00000000ga"}),
+        ];
+        let index = TokenIndex::new(tokens.iter().copied());
+        for record in &records {
+            let mut got = index.mentioned(record);
+            got.sort_unstable();
+            let mut want: Vec<&str> = tokens
+                .iter()
+                .copied()
+                .filter(|t| mentions(record, t))
+                .collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(got, want, "{record}");
+        }
     }
 
     #[test]
