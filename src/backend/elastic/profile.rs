@@ -133,7 +133,9 @@ impl FieldProfile {
         }
         Event {
             category: self.category(doc, &fields),
-            arrived: None,
+            // ECS `event.ingested`: when the pipeline (Elastic Agent, an
+            // ingest pipeline) received it — the backend's own arrival time.
+            arrived: super::wire::time(doc, &["event.ingested"]),
             at: super::wire::time(doc, &["@timestamp", "timestamp"]),
             hop: None,
             fields,
@@ -213,6 +215,11 @@ mod tests {
         let e = FieldProfile::Ecs.event(&doc);
         assert_eq!(e.category, Category::ProcessCreation);
         assert!(e.at.is_some());
+        assert_eq!(e.arrived, None, "no event.ingested, no arrival time");
+        let mut ingested = doc.clone();
+        ingested["event"]["ingested"] = json!("2025-06-01T10:03:14.000Z");
+        let arrived = FieldProfile::Ecs.event(&ingested).arrived;
+        assert_eq!(arrived.map(|t| t.unix_timestamp()), Some(1_748_772_194));
         assert_eq!(
             fields(&e),
             json!({"Image": "/usr/bin/dash", "CommandLine": "sh -c x", "ProcessId": 11,
