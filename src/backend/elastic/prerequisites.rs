@@ -31,15 +31,16 @@ impl Elastic {
             .count(events, recent)
             .await
             .map_err(|e| e.doing(format!("count the last hour's process events in {events}")))?;
-        if shards == 0 {
+        if shards == Some(0) {
             return Err(self.error(format!(
                 "events_index `{events}` matches no index: no hop of a run could be found; \
                  check the pattern and that the sensor ships there"
             )));
         }
-        let mut lines = vec![format!(
-            "events index {events} resolves ({shards} shards searched)"
-        )];
+        let mut lines = vec![match shards {
+            Some(n) => format!("events index {events} resolves ({n} shards searched)"),
+            None => format!("events index {events} answers"),
+        }];
         lines.push(if total > 0 {
             format!("{events} holds a process event of the last hour")
         } else {
@@ -52,19 +53,20 @@ impl Elastic {
             .count(alerts, json!({ "match_all": {} }))
             .await
             .map_err(|e| e.doing(format!("read the alerts index {alerts}")))?;
-        lines.push(if shards == 0 {
+        lines.push(if shards == Some(0) {
             format!(
                 "alerts index {alerts} is readable but matches no index yet (Elastic \
                  Security creates it with the first alert)"
             )
         } else {
-            format!("alerts index {alerts} is readable ({shards} shards)")
+            format!("alerts index {alerts} is readable")
         });
         Ok(lines)
     }
 
-    /// `(shards searched, hits up to 1)` of `query` over `index`.
-    async fn count(&self, index: &str, query: Value) -> Result<(u64, u64), BackendError> {
+    /// `(shards searched, hits up to 1)` of `query` over `index`; the
+    /// shards are unknown when the answer leaves out `_shards`.
+    async fn count(&self, index: &str, query: Value) -> Result<(Option<u64>, u64), BackendError> {
         // `track_total_hits: 1` stops counting at the first hit: existence
         // is all the check needs.
         let body = json!({ "size": 0, "track_total_hits": 1, "query": query });
@@ -83,6 +85,6 @@ impl Elastic {
             .map_err(wire::explain)?;
         let page = wire::parse_page(&answer)
             .map_err(|kind| BackendError::new(self.name.clone(), kind))?;
-        Ok((page.shards.unwrap_or(0), page.total.unwrap_or(0)))
+        Ok((page.shards, page.total.unwrap_or(0)))
     }
 }

@@ -4,6 +4,7 @@
 
 mod cluster;
 mod paging;
+mod prerequisites;
 
 use std::path::Path;
 use std::time::Duration;
