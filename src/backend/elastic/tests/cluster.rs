@@ -31,6 +31,8 @@ pub struct State {
     pub version: Value,
     /// `(index name, _id, @timestamp in ms, _source)`, in index order.
     pub docs: Vec<(String, String, i64, Value)>,
+    /// Each document's words, for the token filter.
+    words: Vec<std::collections::HashSet<String>>,
     pub cap: usize,
     pub asked: Vec<Asked>,
     /// The newest PIT id, `None` when none is open.
@@ -55,9 +57,19 @@ impl Cluster {
             "http://{}",
             listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
         );
+        let words = docs
+            .iter()
+            .map(|d| {
+                d.3.to_string()
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .map(String::from)
+                    .collect()
+            })
+            .collect();
         let state = Arc::new(Mutex::new(State {
             version,
             docs,
+            words,
             cap,
             asked: Vec::new(),
             pit: None,
@@ -216,14 +228,7 @@ fn search(s: &mut State, body: &Value, index: &str, pit: bool) -> (u16, Value) {
         .docs
         .iter()
         .enumerate()
-        .filter(|(_, d)| {
-            let text = d.3.to_string();
-            if !d.0.starts_with(prefix) {
-                return false;
-            }
-            text.split(|c: char| !c.is_ascii_alphanumeric())
-                .any(|word| needles.contains(word))
-        })
+        .filter(|(n, d)| d.0.starts_with(prefix) && s.words[*n].iter().any(|w| needles.contains(w)))
         .map(|(n, d)| (n, key(n, d)))
         .filter(|(_, k)| match &after {
             Some(a) => cmp(k, &(a[0].as_i64().unwrap_or(0), a[1].clone())).is_gt(),
