@@ -39,10 +39,21 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
     let answer = |hits: Vec<Value>| {
         serde_json::json!({"took": 1, "timed_out": false, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, "hits": {"hits": hits}}).to_string()
     };
+    // An Elasticsearch 8 cluster: each search within a point-in-time, paged
+    // to an empty page, the PIT closed.
+    let info = r#"{"name":"n1","version":{"number":"8.15.0","build_flavor":"default"}}"#;
+    let pit = r#"{"id":"pit-1"}"#;
+    let closed = r#"{"succeeded":true,"num_freed":1}"#;
     let (url, seen) = server(vec![
-        (200, "{}".into()),
+        (200, info.into()),
+        (200, pit.into()),
         (200, answer(hits)),
+        (200, answer(vec![])),
+        (200, closed.into()),
+        (200, pit.into()),
         (200, answer(vec![alert])),
+        (200, answer(vec![])),
+        (200, closed.into()),
     ]);
     let cfg = write_config(
         &lab,
@@ -57,11 +68,11 @@ fn a_recorded_run_verified_against_elastic_is_alerted_from_a_detection_alert() -
     let requests = requests(&seen);
     assert_eq!(
         requests.len(),
-        3,
-        "check, one events search, one alerts search"
+        9,
+        "check, then per kind: open a PIT, a page, the empty page, the close"
     );
     assert!(
-        requests[1].starts_with("POST /logs-*/_search"),
+        requests[1].starts_with("POST /logs-*/_pit"),
         "{}",
         requests[1]
     );

@@ -4,13 +4,21 @@
 //! `attack.execution` tags, the form the grading reads; the alert's event
 //! is built from the alert's own process and file fields so verification
 //! can tie it to a hop.
+//!
+//! The alert's time is its own `@timestamp` (Elastic Security: "the time
+//! when the alert was created or most recently updated"; Wazuh:
+//! `timestamp`), never `kibana.alert.original_time`, which is the source
+//! event's. What the product did is read only from documented fields:
+//! ECS `event.type: denied` (the action was denied: blocked) and Elastic
+//! Defend's `Responses[]` ("rule response action results": the action's
+//! name, its message, when it was taken: contained).
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::profile::FieldProfile;
-use super::wire::{text, texts, time};
-use crate::backend::BackendAlert;
+use super::wire::{text, texts, time, values};
+use crate::backend::{BackendAlert, Response, ResponseKind};
 
 /// An alert document of `profile`'s product as an alert.
 pub fn alert(profile: FieldProfile, doc: &Value) -> BackendAlert {
@@ -49,8 +57,12 @@ pub fn alert(profile: FieldProfile, doc: &Value) -> BackendAlert {
     let at = time(doc, &["@timestamp", "timestamp"]).unwrap_or_else(OffsetDateTime::now_utc);
     let mut event = profile.event(doc);
     event.at = Some(at);
+    let responses = match profile {
+        FieldProfile::Wazuh => Vec::new(),
+        FieldProfile::Ecs | FieldProfile::WinlogbeatSysmon => responses(doc),
+    };
     BackendAlert {
- responses: Vec::new(),
+        responses,
         rule_id,
         rule_title,
         level,
@@ -58,6 +70,44 @@ pub fn alert(profile: FieldProfile, doc: &Value) -> BackendAlert {
         at,
         event,
     }
+}
+
+/// What an Elastic alert says the product did. A denied event (ECS
+/// `event.type: denied`, as Elastic Defend's prevention alerts carry) was
+/// blocked, at the source event's time; each of Defend's `Responses[]` is
+/// an action on a process that ran, named as Defend names it with its
+/// result message (the result codes are not documented, so a failed action
+/// shows its message rather than being dropped or guessed at).
+fn responses(doc: &Value) -> Vec<Response> {
+    let mut out = Vec::new();
+    let denied = values(doc, "event.type")
+        .iter()
+        .any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("denied")));
+    if denied {
+        out.push(Response {
+            kind: ResponseKind::Blocked,
+            action: text(doc, "event.action").map_or_else(
+                || "denied".to_string(),
+                |a| format!("denied ({a})"),
+            ),
+            at: time(doc, &["kibana.alert.original_time", "@timestamp"]),
+        });
+    }
+    for r in values(doc, "Responses") {
+        let Some(name) = text(r, "action.action") else {
+            continue;
+        };
+        let action = match text(r, "message") {
+            Some(m) if !m.trim().is_empty() => format!("{name} ({})", m.trim()),
+            _ => name,
+        };
+        out.push(Response {
+            kind: ResponseKind::Contained,
+            action,
+            at: time(r, &["@timestamp"]),
+        });
+    }
+    out
 }
 
 /// `attack.<technique id>` and `attack.<tactic name>` tags, lowercase,
@@ -113,6 +163,43 @@ mod tests {
         assert_eq!(a.event.category, Category::ProcessCreation);
         assert_eq!(a.event.fields.get("ProcessId"), Some(&json!(11)));
         assert_eq!(a.event.fields.get("Image"), Some(&json!("/usr/bin/dash")));
+        assert!(a.responses.is_empty(), "an alert that says nothing was done");
+    }
+
+    #[test]
+    fn denied_events_and_defend_responses_say_what_the_product_did() {
+        let doc = json!({
+            "@timestamp": "2025-06-01T10:08:01.220Z",
+            "kibana.alert.original_time": "2025-06-01T10:03:12.511Z",
+            "kibana.alert.rule.name": "Malicious Behavior Prevention Alert",
+            "event": {"kind": "signal", "type": ["info", "denied"], "action": "rule_detection"},
+            "Responses": [
+                {"@timestamp": "2025-06-01T10:03:12.600Z", "message": "Success", "result": 0,
+                 "action": {"action": "kill_process", "field": "process.entity_id", "state": 0, "tree": true},
+                 "process": {"pid": 11, "name": "dash", "entity_id": "e-11"}},
+                {"@timestamp": "2025-06-01T10:03:12.700Z", "result": 1,
+                 "action": {"action": "suspend_process"}},
+                {"message": "no action named"}
+            ]
+        });
+        let a = alert(FieldProfile::Ecs, &doc);
+        let got: Vec<(ResponseKind, &str, Option<i64>)> = a
+            .responses
+            .iter()
+            .map(|r| (r.kind, r.action.as_str(), r.at.map(OffsetDateTime::unix_timestamp)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ResponseKind::Blocked, "denied (rule_detection)", Some(1_748_772_192)),
+                (ResponseKind::Contained, "kill_process (Success)", Some(1_748_772_192)),
+                (ResponseKind::Contained, "suspend_process", Some(1_748_772_192)),
+            ]
+        );
+        assert_eq!(a.at.unix_timestamp(), 1_748_772_481, "the alert's own time");
+        let mut wazuh = doc.clone();
+        wazuh["rule"] = json!({"id": "1", "description": "x"});
+        assert!(alert(FieldProfile::Wazuh, &wazuh).responses.is_empty());
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Field profiles: where each product keeps what Sysmon calls `Image`,
 //! `CommandLine`, `ProcessId`, ... A profile is data — the fields the token
-//! is searched in, the candidate source paths of every Sysmon name, the
-//! paging tiebreaker — so one search and one conversion serve every product.
+//! is searched in, the candidate source paths of every Sysmon name, what a
+//! process event is — so one search and one conversion serve every product.
 //!
 //! Owns the mapping only; it must not build requests or decide verdicts.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::mapping::{AUDIT_ARGS, ECS, Field, WAZUH, WINLOGBEAT};
 use super::wire::{number, text, values};
@@ -27,15 +27,6 @@ pub enum FieldProfile {
     /// camel case), `data.audit.*` (auditd), `syscheck.*` (file
     /// integrity); alerts are `wazuh-alerts-4.x-*` documents.
     Wazuh,
-}
-
-/// Which search a request serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Raw telemetry.
-    Events,
-    /// Detection alerts.
-    Alerts,
 }
 
 impl FieldProfile {
@@ -86,13 +77,21 @@ impl FieldProfile {
         "@timestamp"
     }
 
-    /// A per-document field that breaks `@timestamp` ties for `search_after`.
-    pub fn tiebreaker(self, kind: Kind) -> &'static str {
-        match (self, kind) {
-            (FieldProfile::Wazuh, _) => "id",
-            (_, Kind::Alerts) => "kibana.alert.uuid",
-            (FieldProfile::Ecs, Kind::Events) => "event.id",
-            (FieldProfile::WinlogbeatSysmon, Kind::Events) => "winlog.record_id",
+    /// A Query DSL filter matching the profile's process-creation events:
+    /// ECS (and Winlogbeat's ECS copy) says `event.category: process`;
+    /// Wazuh has no category, so Sysmon event 1 or a decoded `execve`.
+    pub fn process_filter(self) -> Value {
+        match self {
+            FieldProfile::Ecs | FieldProfile::WinlogbeatSysmon => {
+                json!({ "term": { "event.category": "process" } })
+            }
+            FieldProfile::Wazuh => json!({ "bool": {
+                "should": [
+                    { "term": { "data.win.system.eventID": "1" } },
+                    { "exists": { "field": "data.audit.execve" } },
+                ],
+                "minimum_should_match": 1,
+            } }),
         }
     }
 
@@ -134,7 +133,9 @@ impl FieldProfile {
         }
         Event {
             category: self.category(doc, &fields),
-            arrived: None,
+            // ECS `event.ingested`: when the pipeline (Elastic Agent, an
+            // ingest pipeline) received it — the backend's own arrival time.
+            arrived: super::wire::time(doc, &["event.ingested"]),
             at: super::wire::time(doc, &["@timestamp", "timestamp"]),
             hop: None,
             fields,
@@ -214,6 +215,11 @@ mod tests {
         let e = FieldProfile::Ecs.event(&doc);
         assert_eq!(e.category, Category::ProcessCreation);
         assert!(e.at.is_some());
+        assert_eq!(e.arrived, None, "no event.ingested, no arrival time");
+        let mut ingested = doc.clone();
+        ingested["event"]["ingested"] = json!("2025-06-01T10:03:14.000Z");
+        let arrived = FieldProfile::Ecs.event(&ingested).arrived;
+        assert_eq!(arrived.map(|t| t.unix_timestamp()), Some(1_748_772_194));
         assert_eq!(
             fields(&e),
             json!({"Image": "/usr/bin/dash", "CommandLine": "sh -c x", "ProcessId": 11,

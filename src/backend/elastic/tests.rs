@@ -1,4 +1,10 @@
-//! Elasticsearch against a local server shaped like its `_search` API.
+//! Elasticsearch against a local server shaped like its `_search` API:
+//! scripted answers here, a small cluster that really pages in
+//! [`paging`].
+
+mod cluster;
+mod paging;
+mod prerequisites;
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,6 +15,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::backend::conformance::{Answer, Seen, Server, run};
 use crate::record::{ScenarioRun, Verdict};
+use crate::backend::http::AuthConfig;
 use crate::secret::SecretRef;
 
 use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
@@ -67,20 +74,41 @@ fn detection(token: &str) -> Value {
     })
 }
 
-/// A `_search` answer holding `docs`, sort values `[n, "id-n"]`.
+/// A `_search` answer in a PIT holding `docs`, sort values
+/// `[time, _shard_doc]` (`[1700000000000 + n, n]`), each document's `_id`
+/// its text (distinct documents are told apart by index and id).
 fn page(docs: &[Value]) -> String {
     let hits: Vec<Value> = docs
         .iter()
         .enumerate()
         .map(|(n, d)| {
-            json!({"_index": ".ds-logs-x", "_id": format!("id-{n}"), "_score": null,
-            "_source": d, "sort": [1_700_000_000_000_i64 + n as i64, format!("id-{n}")]})
+            json!({"_index": ".ds-logs-x", "_id": d.to_string(), "_score": null,
+            "_source": d, "sort": [1_700_000_000_000_i64 + n as i64, n]})
         })
         .collect();
-    json!({"took": 2, "timed_out": false,
+    json!({"pit_id": "pit-1", "took": 2, "timed_out": false,
         "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
         "hits": {"total": {"value": hits.len(), "relation": "eq"}, "max_score": null, "hits": hits}})
     .to_string()
+}
+
+/// `GET /` of an Elasticsearch 8 cluster (point-in-time with `_shard_doc`).
+fn info() -> Answer {
+    Answer::ok(
+        r#"{"name":"n1","cluster_name":"lab","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}"#,
+    )
+}
+
+/// One search within a point-in-time: the PIT opened, `pages`, the empty
+/// page that ends it, the PIT closed.
+fn searched(pages: &[&[Value]]) -> Vec<Answer> {
+    let mut script = vec![Answer::ok(
+        r#"{"id":"pit-1","_shards":{"total":1,"successful":1,"skipped":0,"failed":0}}"#,
+    )];
+    script.extend(pages.iter().map(|docs| Answer::ok(page(docs))));
+    script.push(Answer::ok(page(&[])));
+    script.push(Answer::ok(r#"{"succeeded":true,"num_freed":1}"#));
+    script
 }
 
 fn decide(run: &ScenarioRun, answer: &RunAnswer) -> crate::record::Verification {
@@ -124,52 +152,62 @@ fn body(seen: &crate::backend::conformance::Seen) -> Value {
 
 #[tokio::test]
 async fn hit_with_alert_is_alerted_with_one_search_per_kind() {
-    let events = page(&[
+    let events = [
         process(TOKEN, 10, 1, "/w/program/soffice.bin"),
         process(TOKEN, 11, 10, "/usr/bin/dash"),
-    ]);
-    let (got, server) = verdicts(vec![
-        Answer::ok(events),
-        Answer::ok(page(&[detection(TOKEN)])),
-    ])
-    .await;
+    ];
+    let mut script = vec![info()];
+    script.extend(searched(&[&events]));
+    script.extend(searched(&[&[detection(TOKEN)]]));
+    let (got, server) = verdicts(script).await;
     assert_eq!(
         got,
         Ok(vec![Verdict::Observed, Verdict::Alerted, Verdict::Alerted])
     );
     let seen = server.requests();
-    assert_eq!(seen.len(), 2, "one events search and one alerts search");
-    assert_eq!(seen[0].path, "/logs-*/_search");
-    assert_eq!(seen[1].path, "/.alerts-security.alerts-*/_search");
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(
-        seen[0].authorization.as_deref(),
-        Some(&*format!("ApiKey {SECRET}"))
+        paths,
+        [
+            "/",
+            "/logs-*/_pit",
+            "/_search",
+            "/_search",
+            "/_pit",
+            "/.alerts-security.alerts-*/_pit",
+            "/_search",
+            "/_search",
+            "/_pit"
+        ],
+        "the cluster info once, then per kind a PIT, pages to an empty one, the close"
     );
-    let first = body(&seen[0]);
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization.as_deref() == Some(&*format!("ApiKey {SECRET}")))
+    );
+    let first = body(&seen[2]);
     assert_eq!(
         first["query"]["bool"]["should"][0],
         json!({"wildcard": {"process.command_line": {"value": format!("*{TOKEN}*")}}})
     );
     assert_eq!(first["query"]["bool"]["minimum_should_match"], 1);
-    assert_eq!(first["sort"][1]["event.id"]["order"], "asc");
-    assert_eq!(
-        body(&seen[1])["sort"][1]["kibana.alert.uuid"]["order"],
-        "asc"
-    );
+    assert_eq!(first["pit"], json!({"id": "pit-1", "keep_alive": "1m"}));
+    assert_eq!(first["sort"][1], json!({"_shard_doc": {"order": "asc"}}));
+    assert_eq!(body(&seen[3])["search_after"], json!([1_700_000_000_001_i64, 1]));
+    assert_eq!(body(&seen[4]), json!({"id": "pit-1"}));
     assert!(seen.iter().all(|s| !s.body.contains("query_string")));
 }
 
 #[tokio::test]
 async fn a_batch_is_one_search_and_each_run_gets_only_its_own_hits() {
-    let server = Server::start(vec![
-        Answer::ok(page(&[
-            process(OTHER, 10, 1, "/w/program/soffice.bin"),
-            process(TOKEN, 10, 1, "/w/program/soffice.bin"),
-            process(TOKEN, 11, 10, "/usr/bin/dash"),
-        ])),
-        Answer::ok(page(&[detection(OTHER)])),
-    ])
-    .await;
+    let mut script = vec![info()];
+    script.extend(searched(&[&[
+        process(OTHER, 10, 1, "/w/program/soffice.bin"),
+        process(TOKEN, 10, 1, "/w/program/soffice.bin"),
+        process(TOKEN, 11, 10, "/usr/bin/dash"),
+    ]]));
+    script.extend(searched(&[&[detection(OTHER)]]));
+    let server = Server::start(script).await;
     let key = secret();
     let runs = [run(TOKEN), run(OTHER)];
     let got = answers(&config(&server.url, key.path()), &runs)
@@ -179,25 +217,28 @@ async fn a_batch_is_one_search_and_each_run_gets_only_its_own_hits() {
     assert_eq!((got[0].events.len(), got[0].alerts.len()), (2, 0));
     assert_eq!((got[1].events.len(), got[1].alerts.len()), (1, 1));
     let seen = server.requests();
-    assert_eq!(seen.len(), 2);
-    assert!(seen[0].body.contains(TOKEN) && seen[0].body.contains(OTHER));
+    assert_eq!(seen.len(), 9);
+    assert!(seen[2].body.contains(TOKEN) && seen[2].body.contains(OTHER));
 }
 
 #[tokio::test]
 async fn partial_answers_are_errors_not_misses() {
     let failed = r#"{"timed_out":false,"_shards":{"total":2,"successful":1,"failed":1,"failures":[{"reason":{"type":"query_shard_exception","reason":"boom"}}]},"hits":{"hits":[]}}"#;
-    let (got, _s) = verdicts(vec![Answer::ok(failed)]).await;
+    let (got, server) = verdicts(vec![info(), searched(&[]).remove(0), Answer::ok(failed)]).await;
     let err = got.err().unwrap_or_default();
     assert!(
         err.contains("1 of 2 shards failed") && err.contains("boom"),
         "{err}"
     );
+    let last = server.requests().pop().map(|s| s.path);
+    assert_eq!(last.as_deref(), Some("/_pit"), "closed after the failure");
 }
 
 #[tokio::test]
 async fn request_errors_carry_the_elasticsearch_reason() {
     let bad = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-x]"}],"type":"index_not_found_exception","reason":"no such index [logs-x]"},"status":404}"#;
-    let (e, server) = suite::fails::<ElasticFixture>(vec![Answer::status(404, bad)]).await;
+    let (e, server) =
+        suite::fails::<ElasticFixture>(vec![info(), Answer::status(404, bad)]).await;
     assert!(
         matches!(
             &e.kind,
@@ -206,61 +247,30 @@ async fn request_errors_carry_the_elasticsearch_reason() {
         ),
         "{e:?}"
     );
-    assert_eq!(server.requests().len(), 1);
-}
-
-#[tokio::test]
-async fn full_pages_are_followed_with_search_after_to_the_end() {
-    let server = Server::start(vec![
-        Answer::ok(page(&[
-            process(TOKEN, 10, 1, "/w/program/soffice.bin"),
-            process(TOKEN, 12, 1, "/usr/bin/true"),
-        ])),
-        Answer::ok(page(&[process(TOKEN, 11, 10, "/usr/bin/dash")])),
-        Answer::ok(page(&[detection(TOKEN)])),
-    ])
-    .await;
-    let key = secret();
-    let mut cfg = config(&server.url, key.path());
-    cfg.page_size = 2;
-    let runs = [run(TOKEN)];
-    let got = answers(&cfg, &runs).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(got[0].events.len(), 3);
-    assert_eq!(
-        verdicts_of(&runs[0], &got[0]),
-        [Verdict::Observed, Verdict::Alerted, Verdict::Alerted]
-    );
-    let seen = server.requests();
-    assert_eq!(seen.len(), 3, "two event pages, one alert page");
-    assert!(body(&seen[0]).get("search_after").is_none());
-    assert_eq!(body(&seen[0])["size"], 2);
-    assert_eq!(
-        body(&seen[1])["search_after"],
-        json!([1_700_000_000_001_i64, "id-1"])
-    );
-    assert!(
-        body(&seen[2]).get("search_after").is_none(),
-        "alerts start afresh"
-    );
+    assert_eq!(e.doing.as_deref(), Some("open a point-in-time over logs-*"));
+    assert_eq!(server.requests().len(), 2, "no PIT, nothing to close");
 }
 
 #[tokio::test]
 async fn paging_that_does_not_advance_is_an_error() {
     // The server repeats its last answer: the same full page forever.
     let full = page(&[process(TOKEN, 10, 1, "/a"), process(TOKEN, 11, 10, "/b")]);
-    let server = Server::start(vec![Answer::ok(full)]).await;
+    let mut script = vec![info()];
+    script.push(searched(&[]).remove(0));
+    script.push(Answer::ok(full));
+    let server = Server::start(script).await;
     let key = secret();
     let mut cfg = config(&server.url, key.path());
     cfg.page_size = 2;
     let err = answers(&cfg, &[run(TOKEN)]).await.err().unwrap_or_default();
     assert!(err.contains("paging did not advance"), "{err}");
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests().len(), 5, "info, PIT, two pages, close");
 }
 
 #[tokio::test]
 async fn check_gets_the_cluster_info() {
     let server = Server::start(vec![
-        Answer::ok(r#"{"name":"n1","cluster_name":"lab","version":{"number":"8.15.0"},"tagline":"You Know, for Search"}"#),
+        info(),
         Answer::status(401, r#"{"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}"#),
     ])
     .await;
@@ -288,7 +298,15 @@ async fn wazuh_profile_searches_wazuh_indices_and_reads_wazuh_alerts() {
     let mut alert = event.clone();
     alert["rule"] = json!({"id": "100200", "level": 10, "description": "Office spawned a shell",
         "mitre": {"id": ["T1204.002"], "tactic": ["Execution"]}});
-    let server = Server::start(vec![Answer::ok(page(&[event])), Answer::ok(page(&[alert]))]).await;
+    // The Wazuh indexer is OpenSearch 2.x: no `_shard_doc`, so no PIT.
+    let server = Server::start(vec![
+        Answer::ok(r#"{"name":"n1","version":{"distribution":"opensearch","number":"2.19.1"}}"#),
+        Answer::ok(page(&[event])),
+        Answer::ok(page(&[])),
+        Answer::ok(page(&[alert])),
+        Answer::ok(page(&[])),
+    ])
+    .await;
     let key = secret();
     let mut cfg = config(&server.url, key.path());
     cfg.fields = FieldProfile::Wazuh;
@@ -305,9 +323,10 @@ async fn wazuh_profile_searches_wazuh_indices_and_reads_wazuh_alerts() {
         ["attack.t1204.002", "attack.execution"]
     );
     let seen = server.requests();
-    assert_eq!(seen[0].path, "/wazuh-archives-4.x-*/_search");
-    assert_eq!(seen[1].path, "/wazuh-alerts-4.x-*/_search");
-    assert_eq!(body(&seen[1])["sort"][1]["id"]["unmapped_type"], "keyword");
+    assert_eq!(seen[1].path, "/wazuh-archives-4.x-*/_search");
+    assert_eq!(seen[3].path, "/wazuh-alerts-4.x-*/_search");
+    assert_eq!(body(&seen[3])["sort"][1], json!({"_id": {"order": "asc"}}));
+    assert!(body(&seen[3]).get("pit").is_none());
 }
 
 /// Elasticsearch's `_search` answers for the shared conformance cases.
@@ -330,23 +349,32 @@ impl Fixture for ElasticFixture {
         SECRET
     }
 
+    /// The cluster info, asked once per backend (the suite's rounds are
+    /// each a new backend, but for the transcript case's second round).
+    fn preamble() -> Vec<Answer> {
+        vec![info()]
+    }
+
     fn chain(token: &str, parent: u32) -> Vec<Answer> {
-        vec![
-            Answer::ok(page(&[
+        let mut script = searched(&[
+            &[
                 process(token, 10, 1, "/w/program/soffice.bin"),
                 process(token, 11, parent, "/usr/bin/dash"),
-            ])),
-            Answer::ok(page(&[process(token, 12, 1, "/usr/bin/true")])),
-            Answer::ok(page(&[detection(token)])),
-        ]
+            ],
+            &[process(token, 12, 1, "/usr/bin/true")],
+        ]);
+        script.extend(searched(&[&[detection(token)]]));
+        script
     }
 
     fn miss() -> Vec<Answer> {
-        vec![Answer::ok(page(&[]))]
+        let mut script = searched(&[]);
+        script.extend(searched(&[]));
+        script
     }
 
     fn paged(token: &str) -> Option<(Vec<Answer>, usize)> {
-        // Page size 2: a full page, a short one, then the alerts.
+        // Page size 2: a full page, a short one, an empty one, then the alerts.
         Some((Self::hit(token), 4))
     }
 
