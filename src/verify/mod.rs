@@ -6,10 +6,12 @@
 //! hop `inconclusive` with its reason, never `missed`.
 
 mod again;
+mod again_batch;
 mod chain;
 mod interrupt;
 
 pub use again::{Expectations, Mismatch, Origin, again, expectations};
+pub use again_batch::{Pending, again_all, unverifiable};
 use chain::{chain_verdict, missing_rules};
 use interrupt::interrupt_all;
 pub use interrupt::{INTERRUPTED, interrupted};
@@ -87,7 +89,7 @@ pub async fn verify(
     let start = tokio::time::Instant::now();
     let deadline = start + polling.deadline;
     let mut wait = polling.first;
-    let mut pending: Vec<usize> = (0..runs.len()).collect();
+    let mut pending = again_batch::searchable(runs, scenarios, backend.name());
     let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
     // Which runs a round of this verification has judged (a record being
     // verified again carries older verdicts: they do not count).
