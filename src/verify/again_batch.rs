@@ -94,7 +94,9 @@ pub async fn again_all(
 /// (SHA-256) of every scenario id they share, in order: the first batch
 /// takes every record it can.
 fn groups(pending: &[Pending]) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(Vec<(String, String)>, Vec<usize>)> = Vec::new();
+    // Each batch: the (id, SHA-256) pairs its records ran, and its records.
+    type Batch = (Vec<(String, String)>, Vec<usize>);
+    let mut groups: Vec<Batch> = Vec::new();
     for (i, p) in pending.iter().enumerate() {
         let texts: Vec<(String, String)> = p
             .record
