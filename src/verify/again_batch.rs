@@ -152,11 +152,7 @@ pub fn unverifiable(record: &mut RunRecord, scenarios: &[Scenario], backend: &st
 /// one bad run must not turn the batch's query malformed and every run of
 /// it inconclusive. Records are checked when read; this holds for runs
 /// built any other way.
-pub(super) fn searchable(
-    runs: &mut [ScenarioRun],
-    scenarios: &[Scenario],
-    backend: &str,
-) -> Vec<usize> {
+pub fn searchable(runs: &mut [ScenarioRun], scenarios: &[Scenario], backend: &str) -> Vec<usize> {
     let now = OffsetDateTime::now_utc();
     let mut ok = Vec::with_capacity(runs.len());
     for (i, run) in runs.iter_mut().enumerate() {

@@ -11,7 +11,7 @@ mod chain;
 mod interrupt;
 
 pub use again::{Expectations, Mismatch, Origin, again, expectations};
-pub use again_batch::{Pending, again_all, unverifiable};
+pub use again_batch::{Pending, again_all, searchable, unverifiable};
 use chain::{chain_verdict, missing_rules};
 use interrupt::interrupt_all;
 pub use interrupt::{INTERRUPTED, interrupted};
