@@ -2,12 +2,14 @@
 //! server on 127.0.0.1 that answers as the vendor documents ([`suite`]:
 //! hit, miss, another run's token, 401, 403, 429 with Retry-After, 5xx then
 //! success, a timeout, a malformed answer, paging, a hostile token, a
-//! malformed token in a batch, a plain-HTTP URL), the server, and the
+//! malformed token in a batch, a plain-HTTP URL, the evidence bundle's
+//! secret scan across a token renewal), the server, and the
 //! sample runs the backend tests share.
 //!
 //! The server plays a script of answers, one per request (the last one
 //! repeats), and records every request so tests can count them.
 
+mod evidence;
 mod guard;
 pub mod suite;
 
@@ -331,6 +333,10 @@ macro_rules! conformance_suite {
             #[tokio::test(start_paused = true)]
             async fn malformed_token_in_batch() {
                 suite::malformed_token_in_batch::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn evidence_secret_scan() {
+                suite::evidence_secret_scan::<$fixture>().await;
             }
             #[tokio::test(start_paused = true)]
             async fn plain_http() {

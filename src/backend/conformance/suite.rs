@@ -17,6 +17,7 @@ use std::time::Duration;
 use crate::backend::{Backend, BackendError, ErrorKind, Plugin, Query, RunAnswer};
 use crate::record::{ScenarioRun, Verdict};
 
+pub use super::evidence::evidence_secret_scan;
 pub use super::guard::{malformed_token_in_batch, plain_http};
 use super::{Answer, Seen, Server};
 
