@@ -6,7 +6,11 @@
 //!
 //! The renewal is the one every OAuth backend performs: the first token is
 //! issued for an hour, the paused clock moves past its expiry, and the
-//! second round must fetch a new one (which the server proves it used).
+//! second round must fetch a new one (which the server proves it used). A
+//! third round is refused with a 401: a backend that renews on it
+//! (CrowdStrike) fetches a third token and asks again; one that does not
+//! (Defender, Sentinel renew on expiry only) fails that round as a
+//! credentials error. Either way nothing of it may reach the bundle.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +22,8 @@ use crate::backend::{Backend, Plugin, Query};
 /// The token the first round is issued, and the renewed one.
 const FIRST: &str = "issued-first-7c1d9e.access";
 const RENEWED: &str = "issued-renewed-44ab02.access";
+/// The token fetched after a 401, by a backend that renews on one.
+const AFTER_401: &str = "issued-after-401-b93e.access";
 
 fn token_body(body: &str, token: &str, expires_in: u64) -> String {
     match serde_json::from_str::<serde_json::Value>(body) {
@@ -64,6 +70,10 @@ pub async fn evidence_secret_scan<F: Fixture>() {
     };
     let mut script = renew(FIRST, 3600);
     script.extend(renew(RENEWED, 3600));
+    if oauth {
+        script.push(Answer::status(401, r#"{"error":"token expired"}"#));
+        script.extend(renew(AFTER_401, 3600));
+    }
     let server = Server::start(script).await;
     let rules = crate::detect::Rules::load(&[]).unwrap_or_else(|e| panic!("rules: {e}"));
     let ctx = crate::backend::Context { name: NAME, rules };
@@ -116,6 +126,17 @@ pub async fn evidence_secret_scan<F: Fixture>() {
     };
     crate::bundle::seal(&record, &folder, &reports, &evidence).unwrap_or_else(|e| panic!("{e}"));
     let all = files(&reports);
+    let queries = folder.join(crate::bundle::QUERIES);
+    let recorded = std::fs::read_to_string(&queries)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert_eq!(recorded, exchanges.len(), "{}", queries.display());
+    assert_eq!(
+        exchanges.len(),
+        seen.len(),
+        "every request, the 401 too, is in the evidence"
+    );
     let names: Vec<String> = all
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -130,7 +151,7 @@ pub async fn evidence_secret_scan<F: Fixture>() {
     }
     let mut secrets = vec![F::secret()];
     if oauth {
-        secrets.extend([FIRST, RENEWED]);
+        secrets.extend([FIRST, RENEWED, AFTER_401]);
     }
     for path in &all {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
