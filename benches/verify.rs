@@ -6,7 +6,8 @@
 //! start (as a SIEM's ingestion lag does).
 //!
 //! Prints, per backend and N: the wall time, the requests the server really
-//! counted (token requests apart) per round, and wall(N)/wall(1). A round is
+//! counted (token requests apart) per round, wall(N)/wall(1), and the CPU
+//! time the process spent (the harness, and the server's threads). A round is
 //! counted by the server when the request that asks for the first run's
 //! events arrives (each round asks for it until it settles).
 //!
@@ -124,7 +125,7 @@ fn measure(
     bench: &vendors::Bench,
     n: usize,
     program: &str,
-) -> Result<(f64, f64, usize), String> {
+) -> Result<(f64, f64, usize, f64), String> {
     let server = server::Server::start(bench.vendor, bench.starts_round, DELAY);
     let backend = backend(bench, &server.url, program)?;
     rt.block_on(backend.check()).map_err(|e| e.to_string())?;
@@ -141,6 +142,7 @@ fn measure(
         load: None,
     };
     let start = Instant::now();
+    let cpu = cpu_seconds();
     let stop = chainproof::stop::never();
     rt.block_on(chainproof::verify::again_all(
         &mut pending,
@@ -150,6 +152,7 @@ fn measure(
         &stop,
     ));
     let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     let c = &server.counts;
     let tokens = c.tokens.load(Ordering::SeqCst) - tokens_before;
     let requests = c.requests.load(Ordering::SeqCst) - before - tokens;
@@ -172,7 +175,7 @@ fn measure(
             n * CHAINS
         );
     }
-    Ok((wall, requests as f64 / rounds as f64, rounds))
+    Ok((wall, requests as f64 / rounds as f64, rounds, cpu))
 }
 
 fn main() {
@@ -205,8 +208,8 @@ fn main() {
         DELAY.as_secs()
     );
     println!(
-        "{:<12} {:>4} {:>9} {:>7} {:>15} {:>14}",
-        "backend", "N", "wall s", "rounds", "requests/round", "wall(N)/wall(1)"
+        "{:<12} {:>4} {:>9} {:>7} {:>15} {:>15} {:>7}",
+        "backend", "N", "wall s", "rounds", "requests/round", "wall(N)/wall(1)", "CPU s"
     );
     for bench in vendors::all() {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == bench.name) {
@@ -215,10 +218,10 @@ fn main() {
         let mut base = None;
         for n in [1usize, 10, 100] {
             match measure(&rt, &bench, n, &program) {
-                Ok((wall, per_round, rounds)) => {
+                Ok((wall, per_round, rounds, cpu)) => {
                     let ratio = wall / *base.get_or_insert(wall);
                     println!(
-                        "{:<12} {n:>4} {wall:>9.2} {rounds:>7} {per_round:>15.1} {ratio:>14.2}",
+                        "{:<12} {n:>4} {wall:>9.2} {rounds:>7} {per_round:>15.1} {ratio:>15.2} {cpu:>7.2}",
                         bench.name
                     );
                 }
@@ -229,6 +232,24 @@ fn main() {
             }
         }
     }
+}
+
+/// This process's CPU time (user + system): the harness, its backends'
+/// parsing and tying of answers, and the local server's threads.
+#[cfg(unix)]
+fn cpu_seconds() -> f64 {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF);
+    usage
+        .map(|u| {
+            let t = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+            t(u.user_time()) + t(u.system_time())
+        })
+        .unwrap_or(0.0)
+}
+
+#[cfg(not(unix))]
+fn cpu_seconds() -> f64 {
+    0.0
 }
 
 fn write_program(path: &std::path::Path, text: &str) -> Result<(), String> {
