@@ -134,8 +134,12 @@ pub async fn reverify(
             (x.await, None)
         }
         // A backend that cannot answer is data: each record says why it
-        // holds no verdict. A profile that cannot even be built is not.
-        Err(VerifierError::Backend(e)) if !matches!(e.kind, ErrorKind::Config(_)) => {
+        // holds no verdict. A profile that cannot even be built is not, nor
+        // is recorded telemetry that cannot be read (no profile): that is
+        // the user's input, refused as before.
+        Err(VerifierError::Backend(e))
+            if choice.profile.is_some() && !matches!(e.kind, ErrorKind::Config(_)) =>
+        {
             let kind = kind_of(&choice);
             for p in &mut pending {
                 crate::verify::unverifiable(&mut p.record, &p.scenarios, &kind, &e.to_string());

@@ -217,3 +217,39 @@ fn verify_writes_the_record_inconclusive_when_the_backend_check_fails() -> TestR
     assert!(!String::from_utf8_lossy(&std::fs::read(a.join("run.json"))?).contains(SECRET));
     Ok(())
 }
+
+/// With --out, several records go to folders of it named after their own;
+/// two records of one folder name cannot share it (exit 2, nothing asked).
+#[test]
+fn verify_out_takes_one_folder_per_record() -> TestResult {
+    let lab = Lab::new();
+    let a = recording(lab.dir.path(), "a", "a1")?;
+    let b = recording(lab.dir.path(), "b", "b2")?;
+    let (url, seen) = server(vec![(200, String::new())]);
+    let cfg = config(&lab, &url)?;
+    let out = lab.dir.path().join("out");
+    let mut cmd = verify(&cfg, &[&a, &b])?;
+    stdout_ok(cmd.arg("--out").arg(&out));
+    for name in ["a", "b"] {
+        assert_eq!(backends(&out.join(name)), vec![Value::from("splunk"); 3]);
+    }
+    let own = backends(&a);
+    assert!(
+        own.iter().all(|b| b != "splunk"),
+        "the record's own folder was rewritten: {own:?}"
+    );
+    let asked = requests(&seen).len();
+    let twin = recording(&lab.dir.path().join("elsewhere"), "a", "c3")?;
+    let mut cmd = verify(&cfg, &[&a, &twin])?;
+    let stderr = stderr_with(cmd.arg("--out").arg(&out), 2);
+    assert!(
+        stderr.contains(&out.join("a").display().to_string()),
+        "{stderr}"
+    );
+    assert_eq!(
+        requests(&seen).len(),
+        asked,
+        "a refused verify asked the backend"
+    );
+    Ok(())
+}
