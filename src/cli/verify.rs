@@ -10,13 +10,18 @@ use crate::config::Config;
 use crate::exit;
 use crate::pipeline::{self, ReverifyRequest};
 use crate::report::{self, Format};
+use crate::schedule::service::error_chain;
 use crate::verify::{Expectations, Origin};
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The run.json to verify.
-    pub record: PathBuf,
+    /// The records to verify, together: run.json files, report folders,
+    /// or folders of report folders (a schedule's reports folder). Every
+    /// round asks the backend once for all of them; each is rewritten as
+    /// when verified alone.
+    #[arg(required = true, value_name = "RECORD")]
+    pub records: Vec<PathBuf>,
     /// Config file with backend profiles.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -41,7 +46,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "backend")]
     pub telemetry: Vec<PathBuf>,
     /// Write run.json, matrix.md and junit.xml to this folder instead of
-    /// rewriting the record's own folder.
+    /// rewriting the record's own folder (with several records, to a
+    /// folder of it named after each record's own).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -62,7 +68,7 @@ pub struct BackendsArgs {
 /// `chainproof verify`.
 pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     let request = ReverifyRequest {
-        record: args.record,
+        records: args.records,
         scenarios: args.scenarios,
         rules: args.rules,
         config: args.config,
@@ -84,13 +90,48 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
         &mut crate::stop::never(),
     ));
     let done = done.map_err(|e| CliError::Pipeline(e, Cmd::Verify))?;
-    if let Some(note) = &done.note {
-        errln!("note: {note}");
+    let several = done.records.len() + done.failed.len() > 1;
+    for r in &done.records {
+        if let Some(note) = &r.note {
+            errln!("note: {note}");
+        }
+        errln!("{}", expectations_line(&r.expectations));
+        if several {
+            // A hundred matrices would bury the one line that matters.
+            let summary = report::matrix::Summary::of(&r.record).line();
+            outln!("{}: {}", r.path.display(), crate::term::safe(&summary));
+        } else {
+            crate::term::out(&report::render(&r.record, Format::Table));
+        }
+        outln!("report: {}", r.folder.display());
     }
-    errln!("{}", expectations_line(&done.expectations));
-    crate::term::out(&report::render(&done.record, Format::Table));
-    outln!("report: {}", done.folder.display());
-    Ok(exit::OK)
+    for folder in &done.skipped {
+        errln!(
+            "skipped {}: no run.json (not a report folder)",
+            folder.display()
+        );
+    }
+    for (path, e) in &done.failed {
+        errln!("error: {}: {}", path.display(), error_chain(e));
+    }
+    if several {
+        outln!(
+            "verified {} record(s) together; {} could not be verified",
+            done.records.len(),
+            done.failed.len()
+        );
+    }
+    if let Some(e) = &done.check_failed {
+        errln!(
+            "error: {}; every hop was written inconclusive with that reason",
+            error_chain(e)
+        );
+        return Ok(exit::RUNTIME);
+    }
+    Ok(match done.failed.first() {
+        Some((_, e)) => e.exit_code(),
+        None => exit::OK,
+    })
 }
 
 /// One line saying which expectations judged the record.

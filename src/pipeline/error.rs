@@ -86,6 +86,18 @@ pub enum PipelineError {
     /// A run record cannot be read.
     #[error(transparent)]
     Record(crate::report::ReportError),
+    /// Two records of one `verify` would be written to the same folder.
+    #[error(
+        "write two records to {}: name each record once, and with --out give records whose \
+         folders have different names", .0.display()
+    )]
+    SameFolder(PathBuf),
+    /// The folders named hold no run record.
+    #[error("find a run record: {} hold(s) no run.json, nor does any subfolder", named.join(", "))]
+    NoRecords {
+        /// The folders named.
+        named: Vec<String>,
+    },
     /// The suite on this host stopped.
     #[error(transparent)]
     Suite(#[from] crate::suite::SuiteError),
@@ -123,7 +135,9 @@ impl PipelineError {
             | PipelineError::Rules(_)
             | PipelineError::Targets(_)
             | PipelineError::Expectations(_)
-            | PipelineError::Record(_) => exit::INVALID,
+            | PipelineError::Record(_)
+            | PipelineError::SameFolder(_)
+            | PipelineError::NoRecords { .. } => exit::INVALID,
             PipelineError::Interrupted => exit::INTERRUPTED,
             PipelineError::Suite(e) => e.exit_code(),
             PipelineError::Backend(_)

@@ -6,6 +6,7 @@
 //! hop `inconclusive` with its reason, never `missed`.
 
 mod again;
+mod again_batch;
 mod chain;
 pub mod containment;
 mod decide;
@@ -15,6 +16,7 @@ mod settle;
 pub mod visibility;
 
 pub use again::{Expectations, Mismatch, Origin, again, expectations};
+pub use again_batch::{Pending, again_all, searchable, unverifiable};
 use decide::uniform;
 pub use decide::{decide, decide_seen, event_matches};
 use interrupt::interrupt_all;
@@ -131,7 +133,7 @@ pub async fn verify(
     let sight = Sight::of(backend, polling);
     let window = sight.alert_latency.unwrap_or_default();
     let mut wait = polling.first;
-    let mut pending: Vec<usize> = (0..runs.len()).collect();
+    let mut pending = again_batch::searchable(runs, scenarios, backend.name());
     let mut last: Vec<Option<RunAnswer>> = vec![None; runs.len()];
     // Which runs a round of this verification has judged (a record being
     // verified again carries older verdicts: they do not count).

@@ -33,3 +33,4 @@ mod stops;
 mod testing;
 mod validate;
 mod vendors;
+mod verify;

@@ -1,12 +1,16 @@
 //! The conformance suite every HTTP backend passes against a local HTTP
 //! server on 127.0.0.1 that answers as the vendor documents ([`suite`]:
 //! hit, miss, another run's token, 401, 403, 429 with Retry-After, 5xx then
-//! success, a timeout, a malformed answer, paging, a hostile token), the
-//! server, and the sample runs the backend tests share.
+//! success, a timeout, a malformed answer, paging, a hostile token, a
+//! malformed token in a batch, a plain-HTTP URL, the evidence bundle's
+//! secret scan across a token renewal), the server, and the
+//! sample runs the backend tests share.
 //!
 //! The server plays a script of answers, one per request (the last one
 //! repeats), and records every request so tests can count them.
 
+mod evidence;
+mod guard;
 pub mod suite;
 
 use std::convert::Infallible;
@@ -325,6 +329,18 @@ macro_rules! conformance_suite {
             #[tokio::test(start_paused = true)]
             async fn hostile() {
                 suite::hostile::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn malformed_token_in_batch() {
+                suite::malformed_token_in_batch::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn evidence_secret_scan() {
+                suite::evidence_secret_scan::<$fixture>().await;
+            }
+            #[tokio::test(start_paused = true)]
+            async fn plain_http() {
+                suite::plain_http::<$fixture>().await;
             }
         }
     };

@@ -17,6 +17,8 @@ use std::time::Duration;
 use crate::backend::{Backend, BackendError, ErrorKind, Plugin, Query, RunAnswer};
 use crate::record::{ScenarioRun, Verdict};
 
+pub use super::evidence::evidence_secret_scan;
+pub use super::guard::{malformed_token_in_batch, plain_http};
 use super::{Answer, Seen, Server};
 
 /// The run token of the sample run.
@@ -76,7 +78,7 @@ pub trait Fixture {
 /// The profile name every case builds with.
 pub const NAME: &str = "lab";
 
-async fn ask<F: Fixture>(
+pub(super) async fn ask<F: Fixture>(
     script: Vec<Answer>,
     runs: &[ScenarioRun],
 ) -> (Result<Vec<RunAnswer>, BackendError>, Server) {
@@ -90,7 +92,7 @@ async fn ask<F: Fixture>(
     (got, server)
 }
 
-fn with_preamble<F: Fixture>(rest: Vec<Answer>) -> Vec<Answer> {
+pub(super) fn with_preamble<F: Fixture>(rest: Vec<Answer>) -> Vec<Answer> {
     let mut script = F::preamble();
     script.extend(rest);
     script
@@ -110,7 +112,7 @@ pub fn verdicts(run: &ScenarioRun, answer: &RunAnswer) -> Vec<Verdict> {
     all
 }
 
-fn only<F: Fixture>(got: Result<Vec<RunAnswer>, BackendError>) -> RunAnswer {
+pub(super) fn only<F: Fixture>(got: Result<Vec<RunAnswer>, BackendError>) -> RunAnswer {
     match got {
         Ok(mut a) if a.len() == 1 => a.remove(0),
         other => panic!("{}: one answer expected, got {other:?}", NAME),
