@@ -72,7 +72,10 @@ impl super::Backend for Fake {
     const ARRIVAL: Option<&'static str> = Some("arrived");
 
     fn cannot_hold(&self, kind: crate::vocab::HopKind) -> Option<&'static str> {
-        self.blind.iter().find(|(k, _)| *k == kind).map(|(_, why)| *why)
+        self.blind
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, why)| *why)
     }
 
     async fn check(&self) -> Result<(), BackendError> {

@@ -36,7 +36,7 @@ impl Local {
         // event's own time, not when this run got round to evaluating it.
         let alerts = super::rule_alerts(&self.rules, &events, run.platform);
         RunAnswer {
- untied: Default::default(),
+            untied: Default::default(),
             events,
             alerts,
             // The ground truth is the telemetry: no ingestion delay to report.

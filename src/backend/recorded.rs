@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use super::attribution::Record;
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
-use crate::vocab::Platform;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// The recorded backend.
 #[derive(Debug)]
@@ -30,7 +30,6 @@ impl Recorded {
         }
         Ok(Recorded { events, rules })
     }
-
 }
 
 impl super::Backend for Recorded {
@@ -58,7 +57,7 @@ impl super::Backend for Recorded {
                 let events: Vec<Event> = mine.into_iter().map(|(e, _)| e.clone()).collect();
                 let alerts = super::rule_alerts(&self.rules, &events, run.platform);
                 RunAnswer {
- untied: Default::default(),
+                    untied: Default::default(),
                     events,
                     alerts,
                     answered_at: None,

@@ -35,8 +35,13 @@ pub(super) fn telemetry_complete(run: &ScenarioRun, v: &Verification) -> bool {
     })
 }
 
+/// Looked up by the hop's index, not its position: a record's hops are
+/// numbered from 0 in order, but a hand-made or merged one need not be.
 fn happened(run: &ScenarioRun, index: usize) -> bool {
-    run.hops.get(index).is_some_and(|t| t.happened)
+    run.hops
+        .iter()
+        .find(|t| t.index == index)
+        .is_some_and(|t| t.happened)
 }
 
 /// True when nothing more can be learned by asking again. `quiet` is how

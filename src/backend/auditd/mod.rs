@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use super::attribution::{Record, Window};
 use super::{BackendError, Query, RunAnswer};
 use crate::detect::Rules;
-use crate::vocab::Platform;
 use crate::telemetry::Event;
+use crate::vocab::Platform;
 
 /// An `auditd` profile.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -93,8 +93,7 @@ impl Auditd {
     pub fn sensor_ready(&self) -> Result<Vec<String>, BackendError> {
         if self.config.logs != default_logs() {
             return Ok(vec![
-                "reads configured logs, not this host's live trail: audit rules not checked"
-                    .into(),
+                "reads configured logs, not this host's live trail: audit rules not checked".into(),
             ]);
         }
         let refuse = |why: String| {
@@ -109,10 +108,18 @@ impl Auditd {
         match rules::daemon_pid() {
             Ok(Some(_)) => {}
             Ok(None) => return Err(refuse("auditd is not running".into())),
-            Err(e) => return Err(refuse(format!("cannot ask the kernel's audit status ({e})"))),
+            Err(e) => {
+                return Err(refuse(format!(
+                    "cannot ask the kernel's audit status ({e})"
+                )));
+            }
         }
-        let loaded = rules::installed().map_err(|e| refuse(format!("cannot list audit rules ({e})")))?;
-        if !loaded.iter().any(|r| r.contains(&format!("key={}", rules::KEY_EXEC))) {
+        let loaded =
+            rules::installed().map_err(|e| refuse(format!("cannot list audit rules ({e})")))?;
+        if !loaded
+            .iter()
+            .any(|r| r.contains(&format!("key={}", rules::KEY_EXEC)))
+        {
             return Err(refuse(format!(
                 "the kernel has no `{}` execve audit rule loaded",
                 rules::KEY_EXEC
@@ -164,7 +171,7 @@ impl Auditd {
                     .collect();
                 let alerts = super::rule_alerts(&self.rules, &mine, Platform::Linux);
                 RunAnswer {
- untied: Default::default(),
+                    untied: Default::default(),
                     events: mine,
                     alerts,
                     answered_at,

@@ -308,7 +308,10 @@ async fn check_needs_a_valid_empty_answer_and_profiles_are_validated() -> Result
     let bad = Command::new("lab-cmd", &sh("echo '{}'")).map_err(|e| e.to_string())?;
     let err = bad.check().await.err();
     assert!(
-        matches!(err.as_ref().map(|e| &e.kind), Some(ErrorKind::Malformed { .. })),
+        matches!(
+            err.as_ref().map(|e| &e.kind),
+            Some(ErrorKind::Malformed { .. })
+        ),
         "{err:?}"
     );
     let mut empty = sh("");

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use crate::backend::{BackendAlert, ErrorKind, RunAnswer};
 use crate::record::ScenarioRun;
-use crate::vocab::Platform;
 use crate::telemetry::{Category, Event};
+use crate::vocab::Platform;
 
 /// Version of the contract, in both directions.
 pub const VERSION: u32 = 1;
@@ -180,7 +180,7 @@ fn event(e: EventResponse) -> Event {
 
 fn alert(a: AlertResponse) -> BackendAlert {
     BackendAlert {
- responses: Vec::new(),
+        responses: Vec::new(),
         rule_id: a.rule_id,
         rule_title: a.rule_title,
         level: a.level,
@@ -236,7 +236,7 @@ pub fn answers(
                 .remove(&run.token)
                 .ok_or_else(|| bad(format!("no answer for token `{}`", run.token)))?;
             Ok(RunAnswer {
- untied: Default::default(),
+                untied: Default::default(),
                 events: r.events.into_iter().map(event).collect(),
                 alerts: r.alerts.into_iter().map(alert).collect(),
                 answered_at: Some(answered_at),

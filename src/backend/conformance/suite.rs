@@ -44,7 +44,9 @@ pub trait Fixture {
     fn run(token: &str) -> ScenarioRun {
         super::run(token)
     }
-    /// What each round starts with before the queries (a token request).
+    /// What a round starts with before the queries: a token request (each
+    /// round that needs a new token), or what a backend asks once per
+    /// client before its first query (Elastic's cluster info).
     fn preamble() -> Vec<Answer> {
         Vec::new()
     }

@@ -146,7 +146,10 @@ impl Defender {
             events,
         )?];
         let alerts = self.hunt(query::ALERTS_READABLE).await;
-        lines.push(sensor::alerts_readable("AlertInfo and AlertEvidence", alerts)?);
+        lines.push(sensor::alerts_readable(
+            "AlertInfo and AlertEvidence",
+            alerts,
+        )?);
         Ok(lines)
     }
 }

@@ -80,7 +80,9 @@ mod tests {
             "{q}"
         );
         assert!(
-            q.contains(", DeviceName, FileOriginUrl, ActionType, IngestionTime = ingestion_time()\n"),
+            q.contains(
+                ", DeviceName, FileOriginUrl, ActionType, IngestionTime = ingestion_time()\n"
+            ),
             "{q}"
         );
         let a = alerts(from, to, &["cp0000000001"])?;

@@ -175,8 +175,7 @@ fn evidence_rows(token: &str) -> Vec<Value> {
         row["EvidenceProcessCommandLine"] = json!(cmdline);
         row["EvidenceFileName"] = json!(name);
         row["EvidenceFolderPath"] = json!(folder);
-        row["EvidenceAdditionalFields"] =
-            json!(pid.map(|p: u64| format!("{{\"ProcessId\":{p}}}")));
+        row["EvidenceAdditionalFields"] = json!(pid.map(|p: u64| format!("{{\"ProcessId\":{p}}}")));
     }
     doc["EvidenceFileName"] = json!(DOC.rsplit_once('\\').map(|(_, n)| n.replace(TOKEN, token)));
     vec![user, word, doc, cmd]
@@ -379,7 +378,6 @@ impl Fixture for DefenderFixture {
     fn miss() -> Vec<Answer> {
         vec![Answer::ok(hunting(&[])), Answer::ok(hunting(&[]))]
     }
-
 }
 
 crate::backend::conformance::conformance_suite!(DefenderFixture);

@@ -86,10 +86,8 @@ fn responses(doc: &Value) -> Vec<Response> {
     if denied {
         out.push(Response {
             kind: ResponseKind::Blocked,
-            action: text(doc, "event.action").map_or_else(
-                || "denied".to_string(),
-                |a| format!("denied ({a})"),
-            ),
+            action: text(doc, "event.action")
+                .map_or_else(|| "denied".to_string(), |a| format!("denied ({a})")),
             at: time(doc, &["kibana.alert.original_time", "@timestamp"]),
         });
     }
@@ -163,7 +161,10 @@ mod tests {
         assert_eq!(a.event.category, Category::ProcessCreation);
         assert_eq!(a.event.fields.get("ProcessId"), Some(&json!(11)));
         assert_eq!(a.event.fields.get("Image"), Some(&json!("/usr/bin/dash")));
-        assert!(a.responses.is_empty(), "an alert that says nothing was done");
+        assert!(
+            a.responses.is_empty(),
+            "an alert that says nothing was done"
+        );
     }
 
     #[test]
@@ -186,14 +187,32 @@ mod tests {
         let got: Vec<(ResponseKind, &str, Option<i64>)> = a
             .responses
             .iter()
-            .map(|r| (r.kind, r.action.as_str(), r.at.map(OffsetDateTime::unix_timestamp)))
+            .map(|r| {
+                (
+                    r.kind,
+                    r.action.as_str(),
+                    r.at.map(OffsetDateTime::unix_timestamp),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
-                (ResponseKind::Blocked, "denied (rule_detection)", Some(1_748_772_192)),
-                (ResponseKind::Contained, "kill_process (Success)", Some(1_748_772_192)),
-                (ResponseKind::Contained, "suspend_process", Some(1_748_772_192)),
+                (
+                    ResponseKind::Blocked,
+                    "denied (rule_detection)",
+                    Some(1_748_772_192)
+                ),
+                (
+                    ResponseKind::Contained,
+                    "kill_process (Success)",
+                    Some(1_748_772_192)
+                ),
+                (
+                    ResponseKind::Contained,
+                    "suspend_process",
+                    Some(1_748_772_192)
+                ),
             ]
         );
         assert_eq!(a.at.unix_timestamp(), 1_748_772_481, "the alert's own time");

@@ -157,4 +157,3 @@ impl super::Plugin for Elastic {
 
 #[cfg(test)]
 mod tests;
-

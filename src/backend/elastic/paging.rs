@@ -156,7 +156,11 @@ mod tests {
             if let Some(d) = distribution {
                 version["distribution"] = json!(d);
             }
-            Paging::of(json!({ "name": "n1", "version": version }).to_string().as_bytes())
+            Paging::of(
+                json!({ "name": "n1", "version": version })
+                    .to_string()
+                    .as_bytes(),
+            )
         };
         let es = Paging::Pit(PitApi::Elasticsearch);
         let os = Paging::Pit(PitApi::OpenSearch);
@@ -174,7 +178,11 @@ mod tests {
             (Some("opensearch"), "7.10.2", Paging::ById),
         ];
         for (distribution, number, want) in cases {
-            assert_eq!(info(distribution, number), Ok(want), "{distribution:?} {number}");
+            assert_eq!(
+                info(distribution, number),
+                Ok(want),
+                "{distribution:?} {number}"
+            );
         }
         assert!(matches!(
             Paging::of(b"<html>"),
@@ -192,7 +200,10 @@ mod tests {
             "/logs-*/_search/point_in_time?keep_alive=1m"
         );
         assert_eq!(es.opened(br#"{"id":"p1","_shards":{}}"#), Ok("p1".into()));
-        assert_eq!(os.opened(br#"{"pit_id":"p2","creation_time":1}"#), Ok("p2".into()));
+        assert_eq!(
+            os.opened(br#"{"pit_id":"p2","creation_time":1}"#),
+            Ok("p2".into())
+        );
         assert!(es.opened(br#"{"pit_id":"p2"}"#).is_err());
         assert!(os.opened(br#"{"id":""}"#).is_err());
         assert_eq!(es.close("p1"), ("/_pit", json!({"id": "p1"})));

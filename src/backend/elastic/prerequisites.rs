@@ -83,8 +83,8 @@ impl Elastic {
             })
             .await
             .map_err(wire::explain)?;
-        let page = wire::parse_page(&answer)
-            .map_err(|kind| BackendError::new(self.name.clone(), kind))?;
+        let page =
+            wire::parse_page(&answer).map_err(|kind| BackendError::new(self.name.clone(), kind))?;
         Ok((page.shards, page.total.unwrap_or(0)))
     }
 }

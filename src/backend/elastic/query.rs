@@ -184,7 +184,14 @@ mod tests {
     #[test]
     fn blank_tokens_are_refused() {
         for bad in ["", "  "] {
-            let got = searches(&["cp1", bad], &["f"], "@timestamp", &tiebreaker(), window(), 5);
+            let got = searches(
+                &["cp1", bad],
+                &["f"],
+                "@timestamp",
+                &tiebreaker(),
+                window(),
+                5,
+            );
             assert!(got.is_err());
         }
     }
@@ -239,10 +246,16 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
             let mut seen = Vec::new();
             for s in &all {
-                let should = s.query["bool"]["should"].as_array().cloned().unwrap_or_default();
+                let should = s.query["bool"]["should"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 assert!(should.len() <= MAX_CLAUSES && should.len() < 1_024);
                 seen.extend(should.iter().step_by(fields.len()).map(|c| {
-                    c["wildcard"]["a"]["value"].as_str().unwrap_or_default().to_string()
+                    c["wildcard"]["a"]["value"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
                 }));
             }
             let want: Vec<String> = tokens.iter().map(|t| format!("*{t}*")).collect();

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::paging::{PitApi, Paging};
+use super::paging::{Paging, PitApi};
 use super::query::{self, Search};
 use super::{Elastic, wire};
 use crate::backend::attribution::Window;
@@ -152,11 +152,10 @@ impl Elastic {
 
     async fn open_pit(&self, api: PitApi, index: &str) -> Result<String, BackendError> {
         let url = self.http.url(&api.open_path(index));
-        let answer = self
-            .http
-            .send(|c| c.post(&url))
-            .await
-            .map_err(|e| wire::explain(e).doing(format!("open a point-in-time over {index}")))?;
+        let answer =
+            self.http.send(|c| c.post(&url)).await.map_err(|e| {
+                wire::explain(e).doing(format!("open a point-in-time over {index}"))
+            })?;
         api.opened(&answer).map_err(|kind| {
             BackendError::new(self.name.clone(), kind)
                 .doing(format!("open a point-in-time over {index}"))

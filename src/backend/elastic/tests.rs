@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::backend::conformance::{Answer, Seen, Server, run};
-use crate::record::{ScenarioRun, Verdict};
 use crate::backend::http::AuthConfig;
+use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
 use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
@@ -193,7 +193,10 @@ async fn hit_with_alert_is_alerted_with_one_search_per_kind() {
     assert_eq!(first["query"]["bool"]["minimum_should_match"], 1);
     assert_eq!(first["pit"], json!({"id": "pit-1", "keep_alive": "1m"}));
     assert_eq!(first["sort"][1], json!({"_shard_doc": {"order": "asc"}}));
-    assert_eq!(body(&seen[3])["search_after"], json!([1_700_000_000_001_i64, 1]));
+    assert_eq!(
+        body(&seen[3])["search_after"],
+        json!([1_700_000_000_001_i64, 1])
+    );
     assert_eq!(body(&seen[4]), json!({"id": "pit-1"}));
     assert!(seen.iter().all(|s| !s.body.contains("query_string")));
 }
@@ -237,8 +240,7 @@ async fn partial_answers_are_errors_not_misses() {
 #[tokio::test]
 async fn request_errors_carry_the_elasticsearch_reason() {
     let bad = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-x]"}],"type":"index_not_found_exception","reason":"no such index [logs-x]"},"status":404}"#;
-    let (e, server) =
-        suite::fails::<ElasticFixture>(vec![info(), Answer::status(404, bad)]).await;
+    let (e, server) = suite::fails::<ElasticFixture>(vec![info(), Answer::status(404, bad)]).await;
     assert!(
         matches!(
             &e.kind,

@@ -211,7 +211,12 @@ impl Sentinel {
         };
         let recent = query::recent_process(table, &self.config.sysmon_query);
         let events = self.run(&recent, "PT1H").await;
-        let mut lines = vec![sensor::recent_events(&self.name, what, "process event", events)?];
+        let mut lines = vec![sensor::recent_events(
+            &self.name,
+            what,
+            "process event",
+            events,
+        )?];
         let alerts = self.run(query::ALERTS_READABLE, "PT1H").await;
         lines.push(sensor::alerts_readable("SecurityAlert", alerts)?);
         Ok(lines)

@@ -157,10 +157,15 @@ mod tests {
             "SecurityEvent\n| where TimeGenerated > ago(1h)\n| where EventID == 4688\n| take 1\n| count"
         );
         assert!(
-            recent_process(ProcessTable::Sysmon, DEFAULT_SYSMON)
-                .ends_with("| where TimeGenerated > ago(1h)\n| where EventID == 1\n| take 1\n| count")
+            recent_process(ProcessTable::Sysmon, DEFAULT_SYSMON).ends_with(
+                "| where TimeGenerated > ago(1h)\n| where EventID == 1\n| take 1\n| count"
+            )
         );
-        for t in [ProcessTable::Security4688, ProcessTable::Sysmon, ProcessTable::Device] {
+        for t in [
+            ProcessTable::Security4688,
+            ProcessTable::Sysmon,
+            ProcessTable::Device,
+        ] {
             let q = events(t, DEFAULT_SYSMON, from, to, &tokens)?;
             assert!(q.contains(", IngestionTime = ingestion_time()\n"), "{q}");
         }

@@ -8,9 +8,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::backend::conformance::suite::Fixture;
 use crate::backend::conformance::{Answer, Server};
-use crate::backend::microsoft::fixture::{
-    self, ACCESS_TOKEN, CMD, DOC, TOKEN, WORD,
-};
+use crate::backend::microsoft::fixture::{self, ACCESS_TOKEN, CMD, DOC, TOKEN, WORD};
 use crate::record::Verdict;
 
 mod alerts;
@@ -350,7 +348,6 @@ impl Fixture for SentinelFixture {
     fn miss() -> Vec<Answer> {
         vec![empty(SYSMON), empty(ALERT)]
     }
-
 }
 
 crate::backend::conformance::conformance_suite!(SentinelFixture);

@@ -121,9 +121,9 @@ fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
         .collect();
     let is_parent = |o: &Map<String, Value>| {
         let id = o.get("$id");
-        parents.iter().any(|p| {
-            p.as_object() == Some(o) || (id.is_some() && p.get("$id") == id)
-        })
+        parents
+            .iter()
+            .any(|p| p.as_object() == Some(o) || (id.is_some() && p.get("$id") == id))
     };
     let mentioning: Vec<&&Map<String, Value>> = objects
         .iter()
@@ -188,7 +188,7 @@ pub fn alert(group: &Group, token: &str) -> BackendAlert {
         .min()
         .unwrap_or_else(OffsetDateTime::now_utc);
     BackendAlert {
- responses: Vec::new(),
+        responses: Vec::new(),
         rule_id: t("SystemAlertId"),
         rule_title: t("AlertName").unwrap_or_else(|| "Sentinel alert".into()),
         level: t("AlertSeverity"),

@@ -116,7 +116,10 @@ impl Splunk {
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         let tokens: Vec<&str> = q.runs.iter().map(|r| r.token.as_str()).collect();
         let w = Window::of(q.runs);
-        let (from, to) = (w.from.unix_timestamp().to_string(), w.to.unix_timestamp().to_string());
+        let (from, to) = (
+            w.from.unix_timestamp().to_string(),
+            w.to.unix_timestamp().to_string(),
+        );
         let window = (from.as_str(), to.as_str());
         let refuse = |message: String| BackendError::other(self.name.clone(), message);
         let events_spl = events_search(&self.config.events_search, &tokens).map_err(refuse)?;
@@ -175,7 +178,7 @@ pub(crate) fn alert_from(
         }
     }
     BackendAlert {
- responses: Vec::new(),
+        responses: Vec::new(),
         rule_id: text("rule_id").or_else(|| text("orig_sid")),
         rule_title: text("rule_name")
             .or_else(|| text("search_name"))
@@ -217,7 +220,10 @@ impl Splunk {
             return Ok(lines);
         }
         let notables = self
-            .export(&query::count_search(&self.config.notables_search), last_hour)
+            .export(
+                &query::count_search(&self.config.notables_search),
+                last_hour,
+            )
             .await;
         lines.push(sensor::alerts_readable("notables_search", notables)?);
         Ok(lines)

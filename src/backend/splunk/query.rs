@@ -87,7 +87,10 @@ mod tests {
         );
         assert!(s.contains(" _indextime ") && s.ends_with(" _raw"), "{s}");
         let n = notables_search("search `notable`", &["cp0000000001"])?;
-        assert_eq!(n, r#"search `notable` ("cp0000000001")"#, "every field comes back");
+        assert_eq!(
+            n, r#"search `notable` ("cp0000000001")"#,
+            "every field comes back"
+        );
         assert_eq!(
             count_search("search index=*"),
             "search index=* | head 1 | stats count"

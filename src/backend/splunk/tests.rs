@@ -119,7 +119,10 @@ async fn a_notable_holding_the_token_in_any_field_is_tied_to_its_run() {
             "{extra}"
         );
         let search = crate::backend::conformance::form_field(&server.requests()[1].body, "search");
-        assert!(!search.contains("| table"), "every field asked for: {search}");
+        assert!(
+            !search.contains("| table"),
+            "every field asked for: {search}"
+        );
     }
 }
 
@@ -136,7 +139,10 @@ async fn events_carry_their_index_time_and_the_search_asks_for_it() {
     );
     let search = crate::backend::conformance::form_field(&server.requests()[0].body, "search");
     assert!(search.contains(" _indextime "), "{search}");
-    assert_eq!(<Splunk as crate::backend::Backend>::ARRIVAL, Some("_indextime"));
+    assert_eq!(
+        <Splunk as crate::backend::Backend>::ARRIVAL,
+        Some("_indextime")
+    );
 }
 
 fn count(n: u32) -> Answer {
@@ -167,12 +173,24 @@ async fn prerequisites_count_the_last_hour_and_run_the_notables_search() {
     let seen = server.requests();
     let field = |i: usize, f: &str| crate::backend::conformance::form_field(&seen[i].body, f);
     assert_eq!(field(0, "search"), "search index=* | head 1 | stats count");
-    assert_eq!(field(1, "search"), "search `notable` | head 1 | stats count");
-    assert_eq!((field(0, "earliest_time").as_str(), field(0, "latest_time").as_str()), ("-1h", "now"));
+    assert_eq!(
+        field(1, "search"),
+        "search `notable` | head 1 | stats count"
+    );
+    assert_eq!(
+        (
+            field(0, "earliest_time").as_str(),
+            field(0, "latest_time").as_str()
+        ),
+        ("-1h", "now")
+    );
     // No event in the last hour: nothing reaches the index, stop.
     let (got, server) = prerequisites(vec![count(0)]).await;
     let e = got.err().unwrap_or_default();
-    assert!(e.contains("lab-splunk") && e.contains("no process or file event"), "{e}");
+    assert!(
+        e.contains("lab-splunk") && e.contains("no process or file event"),
+        "{e}"
+    );
     assert_eq!(server.requests().len(), 1);
     // Enterprise Security missing: every round's notables export would fail.
     let fatal = r#"{"messages":[{"type":"FATAL","text":"Error in 'SearchParser': The search specifies a macro 'notable' that cannot be found."}]}"#;
@@ -184,9 +202,19 @@ async fn prerequisites_count_the_last_hour_and_run_the_notables_search() {
 async fn a_service_that_does_not_answer_is_not_verified_and_asked_once() {
     let (got, server) = prerequisites(vec![Answer::status(503, "{\"messages\":[]}")]).await;
     let lines = got.unwrap_or_else(|e| panic!("{e}"));
-    assert!(lines[0].contains("not verified") && lines[0].contains("503"), "{lines:?}");
-    assert!(lines[1].contains("notables_search: not verified"), "{lines:?}");
-    assert_eq!(server.requests().len(), 4, "the first search's attempts only");
+    assert!(
+        lines[0].contains("not verified") && lines[0].contains("503"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("notables_search: not verified"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "the first search's attempts only"
+    );
 }
 
 /// Splunk's export answers for the shared conformance cases.

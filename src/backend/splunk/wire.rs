@@ -164,8 +164,14 @@ mod tests {
             .unwrap_or_default()
         };
         let at = |secs: i64| OffsetDateTime::from_unix_timestamp(secs).ok();
-        assert_eq!(event(&row(Value::from("1764151207"))).arrived, at(1_764_151_207));
-        assert_eq!(event(&row(Value::from(1_764_151_207))).arrived, at(1_764_151_207));
+        assert_eq!(
+            event(&row(Value::from("1764151207"))).arrived,
+            at(1_764_151_207)
+        );
+        assert_eq!(
+            event(&row(Value::from(1_764_151_207))).arrived,
+            at(1_764_151_207)
+        );
         assert_eq!(event(&row(Value::from("soon"))).arrived, None);
         assert_eq!(event(&row(Value::Null)).arrived, None, "none made up");
     }

@@ -104,9 +104,12 @@ mod tests {
             answers.iter().map(|a| a.events.len()).collect::<Vec<_>>(),
             [1, 0]
         );
-        let bad = Config::parse("backends:\n  p: { kind: toy, seen: [] }\n", Path::new("c.yaml"))
-            .err()
-            .map(|e| e.to_string());
+        let bad = Config::parse(
+            "backends:\n  p: { kind: toy, seen: [] }\n",
+            Path::new("c.yaml"),
+        )
+        .err()
+        .map(|e| e.to_string());
         assert_eq!(
             bad.as_deref(),
             Some("load config c.yaml: backends.p: `seen` is empty")

@@ -43,7 +43,10 @@ async fn no_process_event_in_the_last_hour_stops_before_runs() {
     let script = vec![Answer::ok(fixture::token_answer(3599)), count(0)];
     let (got, server) = check(script).await;
     let e = got.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("lab-defender") && e.contains("no process event"), "{e}");
+    assert!(
+        e.contains("lab-defender") && e.contains("no process event"),
+        "{e}"
+    );
     assert_eq!(server.requests().len(), 2, "no alert check after the stop");
 }
 

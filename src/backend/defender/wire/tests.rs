@@ -87,7 +87,10 @@ fn the_subject_is_the_impacted_process_whatever_the_row_order() {
     let g = Group(vec![user(), doc()]);
     let f = alert(&g, "cp1");
     assert_eq!(f.event.category, Category::FileEvent);
-    assert_eq!(f.event.fields["TargetFilename"], json!("C:\\Users\\lab\\cp1.docm"));
+    assert_eq!(
+        f.event.fields["TargetFilename"],
+        json!("C:\\Users\\lab\\cp1.docm")
+    );
 }
 
 #[test]
@@ -99,7 +102,9 @@ fn remediation_statuses_become_responses_and_others_none() {
         } else {
             r.insert(
                 "EvidenceAdditionalFields".into(),
-                json!(format!("{{\"ProcessId\":11,\"RemediationStatus\":\"{status}\"}}")),
+                json!(format!(
+                    "{{\"ProcessId\":11,\"RemediationStatus\":\"{status}\"}}"
+                )),
             );
         }
         response(&r).map(|r| (r.kind, r.action, r.at))

@@ -49,7 +49,11 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub async fn start(version: Value, docs: Vec<(String, String, i64, Value)>, cap: usize) -> Cluster {
+    pub async fn start(
+        version: Value,
+        docs: Vec<(String, String, i64, Value)>,
+        cap: usize,
+    ) -> Cluster {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -92,7 +96,10 @@ impl Cluster {
     }
 
     pub fn asked(&self) -> Vec<Asked> {
-        self.state.lock().map(|s| s.asked.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .map(|s| s.asked.clone())
+            .unwrap_or_default()
     }
 
     pub fn open_pit(&self) -> Option<String> {
@@ -123,7 +130,9 @@ async fn serve(
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (status, answer) = {
-        let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         s.asked.push(Asked {
             method: method.clone(),
             path: path.clone(),
@@ -145,7 +154,10 @@ fn opensearch(s: &State) -> bool {
 fn route(s: &mut State, method: &str, path: &str, query: &str, body: &Value) -> (u16, Value) {
     let os = opensearch(s);
     match (method, path) {
-        ("GET", "/") => (200, json!({"name": "n1", "cluster_name": "lab", "version": s.version})),
+        ("GET", "/") => (
+            200,
+            json!({"name": "n1", "cluster_name": "lab", "version": s.version}),
+        ),
         ("POST", p) if p.ends_with("/_pit") && !os => open(s, p, query, "id"),
         ("POST", p) if p.ends_with("/_search/point_in_time") && os => open(s, p, query, "pit_id"),
         ("DELETE", "/_pit") if !os => close(s, body["id"].as_str()),
@@ -155,28 +167,55 @@ fn route(s: &mut State, method: &str, path: &str, query: &str, body: &Value) -> 
                 let index = s.pit_index.clone();
                 search(s, body, &index, true)
             }
-            _ => error(404, "search_context_missing_exception", "No search context found"),
+            _ => error(
+                404,
+                "search_context_missing_exception",
+                "No search context found",
+            ),
         },
         ("POST", p) if p.ends_with("/_search") => {
             if body.get("pit").is_some() {
-                return error(400, "action_request_validation_exception", "[indices] cannot be used with point in time");
+                return error(
+                    400,
+                    "action_request_validation_exception",
+                    "[indices] cannot be used with point in time",
+                );
             }
-            let index = p.trim_end_matches("/_search").trim_start_matches('/').to_string();
+            let index = p
+                .trim_end_matches("/_search")
+                .trim_start_matches('/')
+                .to_string();
             search(s, body, &index, false)
         }
-        _ => error(400, "illegal_argument_exception", &format!("no handler for {method} {path}")),
+        _ => error(
+            400,
+            "illegal_argument_exception",
+            &format!("no handler for {method} {path}"),
+        ),
     }
 }
 
 fn open(s: &mut State, path: &str, query: &str, key: &str) -> (u16, Value) {
     if !query.contains("keep_alive=") {
-        return error(400, "action_request_validation_exception", "[keep_alive] is not specified");
+        return error(
+            400,
+            "action_request_validation_exception",
+            "[keep_alive] is not specified",
+        );
     }
     s.pits_opened += 1;
     let id = format!("pit-{}-0", s.pits_opened);
     s.pit = Some(id.clone());
-    s.pit_index = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_string();
-    (200, json!({ key: id, "_shards": {"total": 1, "successful": 1, "failed": 0} }))
+    s.pit_index = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    (
+        200,
+        json!({ key: id, "_shards": {"total": 1, "successful": 1, "failed": 0} }),
+    )
 }
 
 fn close(s: &mut State, id: Option<&str>) -> (u16, Value) {
@@ -184,36 +223,60 @@ fn close(s: &mut State, id: Option<&str>) -> (u16, Value) {
         s.pit = None;
         (200, json!({"succeeded": true, "num_freed": 1}))
     } else {
-        error(404, "search_context_missing_exception", "No search context found")
+        error(
+            404,
+            "search_context_missing_exception",
+            "No search context found",
+        )
     }
 }
 
 /// The `*token*` patterns of a search's `should` clauses.
 fn patterns(body: &Value) -> Vec<String> {
-    let should = body["query"]["bool"]["should"].as_array().cloned().unwrap_or_default();
+    let should = body["query"]["bool"]["should"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     should
         .iter()
-        .filter_map(|c| c["wildcard"].as_object()?.values().next()?["value"].as_str().map(String::from))
+        .filter_map(|c| {
+            c["wildcard"].as_object()?.values().next()?["value"]
+                .as_str()
+                .map(String::from)
+        })
         .collect()
 }
 
 /// The documents of the index pattern `index` (a prefix and `*`).
 fn search(s: &mut State, body: &Value, index: &str, pit: bool) -> (u16, Value) {
     let prefix = index.trim_end_matches('*');
-    let clauses = body["query"]["bool"]["should"].as_array().map_or(0, Vec::len);
+    let clauses = body["query"]["bool"]["should"]
+        .as_array()
+        .map_or(0, Vec::len);
     if clauses > 1_024 {
         return error(400, "too_many_clauses", "maxClauseCount is set to 1024");
     }
-    let by = body["sort"][1].as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+    let by = body["sort"][1]
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_default();
     let shard_doc = match by.as_str() {
         "_shard_doc" if pit && (!opensearch(s) || s.version["number"] == "3.3.0") => true,
         "_id" => false,
-        other => return error(400, "illegal_argument_exception", &format!("No mapping found for [{other}] in order to sort on")),
+        other => {
+            return error(
+                400,
+                "illegal_argument_exception",
+                &format!("No mapping found for [{other}] in order to sort on"),
+            );
+        }
     };
     // Tokens are whole words of the documents here: a set lookup per word
     // keeps a batch of 1,200 fast where a substring scan per token is not.
-    let needles: std::collections::HashSet<String> =
-        patterns(body).iter().map(|p| p.trim_matches('*').to_string()).collect();
+    let needles: std::collections::HashSet<String> = patterns(body)
+        .iter()
+        .map(|p| p.trim_matches('*').to_string())
+        .collect();
     let key = |n: usize, d: &(String, String, i64, Value)| -> (i64, Value) {
         (d.2, if shard_doc { json!(n) } else { json!(d.1) })
     };

@@ -16,9 +16,18 @@ const ALERTS: &str = ".alerts-security.alerts-default";
 
 fn flavours() -> [(Value, &'static str); 4] {
     [
-        (json!({"number": "8.15.0", "build_flavor": "default"}), "/_pit"),
-        (json!({"distribution": "opensearch", "number": "3.3.0"}), "/_search/point_in_time"),
-        (json!({"distribution": "opensearch", "number": "2.19.1"}), ""),
+        (
+            json!({"number": "8.15.0", "build_flavor": "default"}),
+            "/_pit",
+        ),
+        (
+            json!({"distribution": "opensearch", "number": "3.3.0"}),
+            "/_search/point_in_time",
+        ),
+        (
+            json!({"distribution": "opensearch", "number": "2.19.1"}),
+            "",
+        ),
         (json!({"number": "7.10.2", "build_flavor": "default"}), ""),
     ]
 }
@@ -82,7 +91,11 @@ async fn capped_pages_with_ties_lose_and_repeat_no_document_in_any_flavour() {
             assert_eq!(answer.alerts.len(), 1, "{version}");
         }
         let asked = cluster.asked();
-        assert_eq!(recorded, asked.len(), "every request in the transcript: {version}");
+        assert_eq!(
+            recorded,
+            asked.len(),
+            "every request in the transcript: {version}"
+        );
         let searches = asked.iter().filter(|a| a.path.ends_with("_search")).count();
         // 14 events at 2 a page: 7 full pages and the empty one; 2 alerts: 1 + 1.
         assert_eq!(searches, 8 + 2, "{version}");
@@ -92,7 +105,12 @@ async fn capped_pages_with_ties_lose_and_repeat_no_document_in_any_flavour() {
             assert!(asked.iter().all(|a| a.body.get("pit").is_none()));
         } else {
             assert_eq!(closes, 2, "{version}");
-            assert!(asked.iter().filter(|a| a.method == "DELETE").all(|a| a.path == close));
+            assert!(
+                asked
+                    .iter()
+                    .filter(|a| a.method == "DELETE")
+                    .all(|a| a.path == close)
+            );
             assert_eq!(cluster.open_pit(), None, "the PIT is closed: {version}");
         }
     }
@@ -112,7 +130,11 @@ async fn a_failed_page_still_closes_the_point_in_time() {
     let key = secret();
     let backend = Elastic::new("lab-elastic", &config(&server.url, key.path()))
         .unwrap_or_else(|e| panic!("{e}"));
-    let err = backend.query(Query { runs: &[run("cp00000000aa")] }).await;
+    let err = backend
+        .query(Query {
+            runs: &[run("cp00000000aa")],
+        })
+        .await;
     assert!(err.is_err(), "{err:?}");
     let seen = server.requests();
     assert_eq!(seen.len(), 4);
@@ -122,14 +144,19 @@ async fn a_failed_page_still_closes_the_point_in_time() {
 
 #[tokio::test]
 async fn a_batch_of_1200_runs_stays_under_the_clause_limit_and_ties_each_hit_once() {
-    let tokens: Vec<String> = (0..1_200_u64).map(|n| format!("cp{:010x}", 0xa0_0000_0000 + n)).collect();
+    let tokens: Vec<String> = (0..1_200_u64)
+        .map(|n| format!("cp{:010x}", 0xa0_0000_0000 + n))
+        .collect();
     for (version, _) in [flavours()[2].clone(), flavours()[0].clone()] {
         // The cluster answers 400 `too_many_clauses` past 1,024, as OpenSearch does.
         let cluster = Cluster::start(version.clone(), docs(&tokens, 2), 100).await;
         let (got, _) = ask(&cluster, &tokens, 500).await;
         assert_eq!(got.len(), 1_200);
         for (answer, token) in got.iter().zip(&tokens) {
-            let want = [format!("/bin/sh -c echo {token} 0"), format!("/bin/sh -c echo {token} 1")];
+            let want = [
+                format!("/bin/sh -c echo {token} 0"),
+                format!("/bin/sh -c echo {token} 1"),
+            ];
             assert_eq!(commands(answer), want, "{version}");
             assert_eq!(answer.alerts.len(), 1, "{version}");
         }

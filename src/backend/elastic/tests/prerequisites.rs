@@ -17,7 +17,9 @@ fn counted(shards: u64, total: u64) -> Answer {
     )
 }
 
-async fn prerequisites(script: Vec<Answer>) -> (Result<Vec<String>, crate::backend::BackendError>, Server) {
+async fn prerequisites(
+    script: Vec<Answer>,
+) -> (Result<Vec<String>, crate::backend::BackendError>, Server) {
     let server = Server::start(script).await;
     let key = secret();
     let backend = Elastic::new("lab-elastic", &config(&server.url, key.path()))
@@ -51,7 +53,10 @@ async fn a_recent_process_event_and_a_readable_alerts_index_are_said() {
 async fn a_quiet_index_and_an_alerts_index_not_yet_created_are_said_not_stops() {
     let (got, _s) = prerequisites(vec![counted(2, 0), counted(0, 0)]).await;
     let lines = got.unwrap_or_else(|e| panic!("{e}"));
-    assert!(lines[1].contains("holds no process event of the last hour"), "{lines:?}");
+    assert!(
+        lines[1].contains("holds no process event of the last hour"),
+        "{lines:?}"
+    );
     assert!(lines[2].contains("matches no index yet"), "{lines:?}");
 }
 
@@ -60,15 +65,28 @@ async fn an_index_that_cannot_be_searched_stops_the_run() {
     // A pattern matching no index: nothing could ever be found there.
     let (got, _s) = prerequisites(vec![counted(0, 0)]).await;
     let e = got.err().unwrap_or_else(|| panic!("an error expected"));
-    assert!(matches!(&e.kind, ErrorKind::Other(m) if m.contains("matches no index")), "{e}");
+    assert!(
+        matches!(&e.kind, ErrorKind::Other(m) if m.contains("matches no index")),
+        "{e}"
+    );
     // A missing index, refused credentials: the errors the HTTP layer gives.
     let missing = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-x]"}],"type":"index_not_found_exception","reason":"no such index [logs-x]"},"status":404}"#;
     let (got, _s) = prerequisites(vec![Answer::status(404, missing)]).await;
     let e = got.err().unwrap_or_else(|| panic!("an error expected"));
-    assert!(matches!(e.kind, ErrorKind::Status { status: 404, .. }), "{e}");
-    assert!(e.to_string().contains("count the last hour's process events in logs-*"), "{e}");
+    assert!(
+        matches!(e.kind, ErrorKind::Status { status: 404, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("count the last hour's process events in logs-*"),
+        "{e}"
+    );
     let (got, _s) = prerequisites(vec![counted(1, 1), Answer::status(403, "{}")]).await;
     let e = got.err().unwrap_or_else(|| panic!("an error expected"));
-    assert!(matches!(e.kind, ErrorKind::Credentials { status: 403, .. }), "{e}");
+    assert!(
+        matches!(e.kind, ErrorKind::Credentials { status: 403, .. }),
+        "{e}"
+    );
     assert!(e.to_string().contains("read the alerts index"), "{e}");
 }

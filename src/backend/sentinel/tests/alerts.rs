@@ -100,7 +100,10 @@ fn rows_arrive_at_their_ingestion_time() {
         .cloned()
         .unwrap_or_default()
     };
-    let e = wire::event(ProcessTable::Security4688, &row(json!("2025-06-01T10:00:42.5Z")));
+    let e = wire::event(
+        ProcessTable::Security4688,
+        &row(json!("2025-06-01T10:00:42.5Z")),
+    );
     assert_eq!(
         e.arrived,
         Some(time::macros::datetime!(2025-06-01 10:00:42.5 UTC))
