@@ -150,6 +150,7 @@ fn measure(
         &mut pending,
         &backend,
         &rules,
+        &[],
         &polling,
         &stop,
     ));

@@ -130,7 +130,14 @@ pub async fn reverify(
     let (exchanges, check_failed) = match choice.check(rules, progress, stop).await {
         Ok(v) => {
             let polling = &v.polling(&request.polling);
-            let x = crate::verify::again_all(&mut pending, &v.backend, &v.rule_set, polling, stop);
+            let x = crate::verify::again_all(
+                &mut pending,
+                &v.backend,
+                &v.rule_set,
+                &v.needs,
+                polling,
+                stop,
+            );
             (x.await, None)
         }
         // A backend that cannot answer is data: each record says why it

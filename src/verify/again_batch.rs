@@ -20,8 +20,8 @@ use std::task::Poll;
 use time::OffsetDateTime;
 
 use super::{Polling, decide, verify};
-use crate::backend::AnyBackend;
 use crate::backend::transcript::Exchange;
+use crate::backend::{AnyBackend, RunAnswer};
 use crate::record::{RuleSet, RunRecord, ScenarioRun};
 use crate::scenario::Scenario;
 
@@ -36,13 +36,16 @@ pub struct Pending {
 
 /// Verifies every run of every record of `pending` with `backend` (already
 /// checked) in as few batches as their scenario texts allow (one when they
-/// agree), names `rule_set` as each record's alerting content, and returns
+/// agree), names `rule_set` as each record's alerting content (with the
+/// rules of `needs` that can never fire on that record's answers: its
+/// blind rules), and returns
 /// every request sent with its answer: one transcript for the whole batch,
 /// since each round's query covered every record.
 pub async fn again_all(
     pending: &mut [Pending],
     backend: &AnyBackend,
     rule_set: &RuleSet,
+    needs: &[crate::detect::needs::Needs],
     polling: &Polling,
     stop: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<Exchange> {
@@ -66,26 +69,30 @@ pub async fn again_all(
             (runs, scenarios)
         })
         .collect();
+    let mut answers: Vec<Vec<Option<RunAnswer>>> = vec![Vec::new(); batches.len()];
     let mut futures: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> = Vec::new();
-    for (runs, scenarios) in &mut batches {
+    for ((runs, scenarios), last) in batches.iter_mut().zip(answers.iter_mut()) {
         let mut stop = stop.clone();
         futures.push(Box::pin(async move {
-            verify(runs, scenarios, backend, polling, &mut stop).await;
+            *last = verify(runs, scenarios, backend, polling, &mut stop).await;
         }));
     }
     join(futures).await;
-    for (members, (runs, _)) in groups.iter().zip(batches) {
+    for ((members, (runs, _)), last) in groups.iter().zip(batches).zip(answers) {
         let mut runs = runs.into_iter();
+        let mut last = last.into_iter();
         for &r in members {
+            let mut mine = Vec::new();
             for run in &mut pending[r].record.scenarios {
                 if let Some(done) = runs.next() {
                     *run = done;
                 }
+                mine.push(last.next().flatten());
             }
+            let p = &mut pending[r];
+            p.record.rules = rule_set.clone();
+            p.record.rules.blind = super::visibility::blind::rules(needs, &mine);
         }
-    }
-    for p in pending.iter_mut() {
-        p.record.rules = rule_set.clone();
     }
     backend.take_transcript()
 }

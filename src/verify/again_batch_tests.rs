@@ -98,6 +98,7 @@ async fn every_record_shares_one_query_per_round() {
         &mut all,
         &backend,
         &rules(),
+        &[],
         &polling(),
         &crate::stop::never(),
     )
@@ -136,6 +137,7 @@ async fn records_that_ran_other_texts_of_one_id_are_batched_apart() {
         &mut all,
         &backend,
         &rules(),
+        &[],
         &polling(),
         &crate::stop::never(),
     )
@@ -214,4 +216,47 @@ fn an_unverifiable_record_is_inconclusive_with_the_reason() {
             .map(|v| v.chain.verdict),
         Some(Verdict::NotApplicable)
     );
+}
+
+/// `verify` names each record's blind rules from that record's own
+/// answers, as a run does: a rule testing `ParentImage` can never fire on
+/// events that hold only process ids.
+#[tokio::test(start_paused = true)]
+async fn each_record_names_the_rules_its_answers_can_never_fire() {
+    let yaml = "title: Parent shell\nid: p1\nlogsource:\n  category: process_creation\n\
+                detection:\n  sel:\n    ParentImage|endswith: '/soffice.bin'\n  condition: sel\n";
+    let collection = rsigma_parser::parse_sigma_yaml(yaml).unwrap_or_else(|e| panic!("{e}"));
+    let needs: Vec<crate::detect::needs::Needs> = collection
+        .rules
+        .iter()
+        .map(crate::detect::needs::Needs::of)
+        .collect();
+    let backend = AnyBackend::Fake(Box::new(Fake::new(vec![Ok(even as _)])));
+    let mut all = vec![
+        pending(vec![run("a", "1", "cp00000000a0")]),
+        pending(vec![run("a", "1", "cp00000000b1")]),
+    ];
+    again_all(
+        &mut all,
+        &backend,
+        &rules(),
+        &needs,
+        &polling(),
+        &crate::stop::never(),
+    )
+    .await;
+    let blind: Vec<Vec<String>> = all
+        .iter()
+        .map(|p| {
+            p.record
+                .rules
+                .blind
+                .iter()
+                .map(|b| b.rule.clone())
+                .collect()
+        })
+        .collect();
+    // The first record's answer holds a process event without ParentImage;
+    // the second's holds no event, so no rule is judged against it.
+    assert_eq!(blind, [vec!["p1".to_string()], vec![]]);
 }
