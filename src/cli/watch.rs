@@ -57,7 +57,7 @@ impl Watch {
     fn line(&self, line: &str) {
         match &self.bar {
             Some(bar) if !bar.is_hidden() => bar.println(term::safe(line)),
-            _ => errln!("{line}"),
+            _ => errln!("{}", term::safe(line)),
         }
     }
 }
@@ -76,11 +76,7 @@ impl Drop for Watch {
 impl Progress for Watch {
     fn prerequisites(&self, backend: &str, verified: &[String]) {
         for line in verified {
-            let line = format!("backend {backend}: verified: {line}");
-            match &self.bar {
-                Some(bar) => bar.println(term::safe(&line)),
-                None => errln!("{}", term::safe(&line)),
-            }
+            self.line(&format!("backend {backend}: verified: {line}"));
         }
     }
 

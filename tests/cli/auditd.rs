@@ -64,7 +64,13 @@ fn hops_are_observed_from_the_kernels_records_and_a_run_without_rules_is_refused
         ])
         .assert();
     audit_rules("--remove")?;
-    with_rules.success();
+    let ran = with_rules.success();
+    // The check says what it verified before anything ran.
+    let said = String::from_utf8_lossy(&ran.get_output().stderr).into_owned();
+    assert!(
+        said.contains("backend auditd: verified: auditd is running and the kernel has the `chainproof_exec` execve rule"),
+        "{said}"
+    );
     let record = lab.record();
     assert_eq!(record["scenarios"][0]["verification"]["backend"], "auditd");
     let seen = verdicts(&record);
