@@ -80,8 +80,10 @@ pub struct BackendAlert {
     pub level: Option<String>,
     /// ATT&CK tags.
     pub tags: Vec<String>,
-    /// When the alert was raised.
-    pub at: OffsetDateTime,
+    /// When the product says the alert was raised; `None` when its answer
+    /// gives no time (the latency to it is then only bounded by polling —
+    /// never the time the answer was read, passed off as the alert's).
+    pub at: Option<OffsetDateTime>,
     /// The event it fired on.
     pub event: Event,
     /// What the product did about the alert's subject, as its API reports
@@ -153,7 +155,7 @@ pub(crate) fn rule_alerts(
             rule_title: hit.title,
             level: hit.level,
             tags: hit.tags,
-            at: events[i].at.unwrap_or_else(OffsetDateTime::now_utc),
+            at: events[i].at,
             event: events[i].clone(),
         })
         .collect()

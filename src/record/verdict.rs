@@ -204,9 +204,14 @@ pub struct Alert {
     pub grade: Grade,
     /// The hop whose event it matched.
     pub hop: Option<usize>,
-    /// When the alert was raised.
+    /// When the alert was raised, as the backend gives it; when its answer
+    /// gives no time, when that answer was read (and `at_unknown` says so).
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// True when the backend gave no time for the alert: `at` is only when
+    /// the answer holding it was read, and a latency to it is a bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_unknown: bool,
 }
 
 /// Verdict on a whole chain.

@@ -91,6 +91,7 @@ fn chain_run(
             grade: v.grade.unwrap_or(Grade::General),
             hop: Some(v.index),
             at: at(2),
+            at_unknown: false,
         })
         .collect();
     ScenarioRun {

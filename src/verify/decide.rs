@@ -95,7 +95,14 @@ fn judge(
             );
         }
     };
-    let alerts: Vec<Alert> = answer.alerts.iter().map(|a| alert(a, &run.hops)).collect();
+    // An alert without the product's own time is placed when its answer
+    // was read: an upper bound, and marked as such.
+    let read_at = answer.answered_at.unwrap_or(verified_at);
+    let alerts: Vec<Alert> = answer
+        .alerts
+        .iter()
+        .map(|a| alert(a, &run.hops, read_at))
+        .collect();
     let hops: Vec<HopVerdict> = run
         .hops
         .iter()
@@ -214,7 +221,7 @@ pub fn event_matches(event: &Event, hop: &HopTruth) -> bool {
     }
 }
 
-fn alert(a: &BackendAlert, hops: &[HopTruth]) -> Alert {
+fn alert(a: &BackendAlert, hops: &[HopTruth], read_at: OffsetDateTime) -> Alert {
     Alert {
         rule_id: a.rule_id.clone(),
         rule_title: a.rule_title.clone(),
@@ -225,7 +232,8 @@ fn alert(a: &BackendAlert, hops: &[HopTruth]) -> Alert {
             .iter()
             .find(|h| h.happened && event_matches(&a.event, h))
             .map(|h| h.index),
-        at: a.at,
+        at: a.at.unwrap_or(read_at),
+        at_unknown: a.at.is_none(),
     }
 }
 
@@ -309,9 +317,14 @@ fn hop_verdict(
         v.grade = Some(best);
         let first = mine.iter().map(|a| a.at).min();
         v.time_to_alert_ms = ms_between(hop.at, first);
-        v.alert_basis = v
-            .time_to_alert_ms
-            .map(|_| crate::record::Basis::Measured(super::latency::ALERT_TIME.into()));
+        // Measured only when the product timed every alert on the hop: an
+        // untimed one may have come first, and its `at` is the poll's.
+        let basis = if mine.iter().any(|a| a.at_unknown) {
+            crate::record::Basis::Polling
+        } else {
+            crate::record::Basis::Measured(super::latency::ALERT_TIME.into())
+        };
+        v.alert_basis = v.time_to_alert_ms.map(|_| basis);
         v.delayed = match (v.time_to_alert_ms, within) {
             (Some(ms), Some(w)) => u128::from(ms) > w.as_millis(),
             _ => false,

@@ -89,7 +89,7 @@ fn all_telemetry_and_an_alert_give_alerted_with_linkage() {
         rule_title: "Doc spawns shell".into(),
         level: Some("high".into()),
         tags: vec!["attack.t1204.002".into()],
-        at: OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(250),
+        at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(250)),
         event: proc_event(11, 10),
     };
     let answer = RunAnswer {
@@ -207,6 +207,7 @@ fn expected_rules_are_matched_by_id_or_title() {
         grade: Grade::General,
         hop: None,
         at: OffsetDateTime::UNIX_EPOCH,
+        at_unknown: false,
     };
     let alerts = [alert("a-1", "Doc Spawns Shell"), alert("b-2", "Other")];
     let expected: Vec<String> = ["a-1", "doc spawns shell", "c-3", "Missing Title"]
@@ -248,7 +249,7 @@ fn an_alert_past_the_budget_is_delayed() {
         rule_title: "late".into(),
         level: None,
         tags: vec!["attack.execution".into()],
-        at: OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(6),
+        at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(6)),
         event: proc_event(11, 10),
     };
     let answer = RunAnswer {
@@ -303,7 +304,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
             rule_title: "Editor spawned".into(),
             level: Some("low".into()),
             tags: vec![],
-            at: OffsetDateTime::UNIX_EPOCH,
+            at: Some(OffsetDateTime::UNIX_EPOCH),
             event: proc_event(11, 10),
         }],
         answered_at: Some(OffsetDateTime::UNIX_EPOCH),
@@ -356,7 +357,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
         rule_title: "Doc spawns shell".into(),
         level: Some("high".into()),
         tags: vec!["attack.t1204.002".into()],
-        at: OffsetDateTime::UNIX_EPOCH,
+        at: Some(OffsetDateTime::UNIX_EPOCH),
         event: proc_event(11, 10),
     };
     attack.verification = Some(decide_with(

@@ -56,7 +56,7 @@ fn rows_go_to_the_runs_whose_tokens_they_mention_in_run_order() {
         rule_title: v["cmd"].as_str().unwrap_or_default().into(),
         level: None,
         tags: vec![],
-        at: OffsetDateTime::UNIX_EPOCH,
+        at: Some(OffsetDateTime::UNIX_EPOCH),
         event: event(v),
     };
     let got = answers(&runs, &rows, &rows, event, alert, None);
@@ -100,7 +100,7 @@ fn rows_that_mention_no_run_are_counted_and_sampled_in_every_answer() {
         rule_title: v["rule"].as_str().unwrap_or_default().into(),
         level: None,
         tags: vec![],
-        at: OffsetDateTime::UNIX_EPOCH,
+        at: Some(OffsetDateTime::UNIX_EPOCH),
         event: event(v),
     };
     let got = answers(&runs, &events, &alerts, event, alert, None);

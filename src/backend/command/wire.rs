@@ -185,7 +185,7 @@ fn alert(a: AlertResponse) -> BackendAlert {
         rule_title: a.rule_title,
         level: a.level,
         tags: a.tags,
-        at: a.time,
+        at: Some(a.time),
         event: Event {
             category: a.category.into(),
             arrived: None,

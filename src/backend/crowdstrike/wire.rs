@@ -247,9 +247,7 @@ pub fn alert(a: &Alert, run: &ScenarioRun) -> (BackendAlert, Vec<Event>) {
             events.push(event(p, pp, host, created));
         }
     }
-    let at = created
-        .or_else(|| time_of(a, "timestamp"))
-        .unwrap_or_else(OffsetDateTime::now_utc);
+    let at = created.or_else(|| time_of(a, "timestamp"));
     let level = text(a, "severity_name")
         .map(str::to_lowercase)
         .or_else(|| number(a, "severity").map(|n| n.to_string()));

@@ -95,7 +95,7 @@ pub fn response(row: &Row) -> Option<Response> {
 
 /// The event an evidence row describes: a file event for file evidence,
 /// else the process it names.
-fn evidence_event(row: &Row, at: OffsetDateTime) -> Event {
+fn evidence_event(row: &Row, at: Option<OffsetDateTime>) -> Event {
     let t = |k: &str| text(row, k);
     let path = full_path(
         t("EvidenceFolderPath").as_deref(),
@@ -115,7 +115,7 @@ fn evidence_event(row: &Row, at: OffsetDateTime) -> Event {
     Event {
         category,
         arrived: None,
-        at: Some(at),
+        at,
         hop: None,
         fields,
     }
@@ -131,7 +131,7 @@ pub fn alert(group: &Group, token: &str) -> BackendAlert {
     let mut tags = attack::technique_tags(&t("AttackTechniques").unwrap_or_default());
     tags.extend(attack::tactic_tags(&t("Category").unwrap_or_default()));
     // AlertInfo's Timestamp: when the product raised the alert.
-    let at = time_of(subject_row, "Timestamp").unwrap_or_else(OffsetDateTime::now_utc);
+    let at = time_of(subject_row, "Timestamp");
     let mut responses: Vec<Response> = Vec::new();
     for r in group.0.iter().filter_map(response) {
         if !responses.contains(&r) {

@@ -14,7 +14,6 @@
 //! name, its message, when it was taken: contained).
 
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use super::profile::FieldProfile;
 use super::wire::{text, texts, time, values};
@@ -54,9 +53,9 @@ pub fn alert(profile: FieldProfile, doc: &Value) -> BackendAlert {
             ]),
         ),
     };
-    let at = time(doc, &["@timestamp", "timestamp"]).unwrap_or_else(OffsetDateTime::now_utc);
+    let at = time(doc, &["@timestamp", "timestamp"]);
     let mut event = profile.event(doc);
-    event.at = Some(at);
+    event.at = at.or(event.at);
     let responses = match profile {
         FieldProfile::Wazuh => Vec::new(),
         FieldProfile::Ecs | FieldProfile::WinlogbeatSysmon => responses(doc),
@@ -157,7 +156,7 @@ mod tests {
             a.tags,
             ["attack.t1204", "attack.t1204.002", "attack.execution"]
         );
-        assert_eq!(a.at.unix_timestamp(), 1_748_772_481);
+        assert_eq!(a.at.map(|t| t.unix_timestamp()), Some(1_748_772_481));
         assert_eq!(a.event.category, Category::ProcessCreation);
         assert_eq!(a.event.fields.get("ProcessId"), Some(&json!(11)));
         assert_eq!(a.event.fields.get("Image"), Some(&json!("/usr/bin/dash")));
@@ -191,7 +190,7 @@ mod tests {
                 (
                     r.kind,
                     r.action.as_str(),
-                    r.at.map(OffsetDateTime::unix_timestamp),
+                    r.at.map(time::OffsetDateTime::unix_timestamp),
                 )
             })
             .collect();
@@ -215,7 +214,11 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(a.at.unix_timestamp(), 1_748_772_481, "the alert's own time");
+        assert_eq!(
+            a.at.map(|t| t.unix_timestamp()),
+            Some(1_748_772_481),
+            "the alert's own time"
+        );
         let mut wazuh = doc.clone();
         wazuh["rule"] = json!({"id": "1", "description": "x"});
         assert!(alert(FieldProfile::Wazuh, &wazuh).responses.is_empty());

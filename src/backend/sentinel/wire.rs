@@ -85,7 +85,7 @@ fn index_ids<'a>(
 
 /// The event an alert's `Entities` JSON describes for `token`: the process
 /// entity whose command line holds it, else the file entity whose name does.
-fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
+fn entity_event(entities: &str, token: &str, at: Option<OffsetDateTime>) -> Event {
     let parsed: Value = serde_json::from_str(entities).unwrap_or(Value::Null);
     let (mut ids, mut objects) = (Map::new(), Vec::new());
     index_ids(&parsed, &mut ids, &mut objects);
@@ -157,7 +157,7 @@ fn entity_event(entities: &str, token: &str, at: OffsetDateTime) -> Event {
     Event {
         category,
         arrived: None,
-        at: Some(at),
+        at,
         hop: None,
         fields,
     }
@@ -185,8 +185,7 @@ pub fn alert(group: &Group, token: &str) -> BackendAlert {
         .0
         .iter()
         .filter_map(|r| time_of(r, "TimeGenerated"))
-        .min()
-        .unwrap_or_else(OffsetDateTime::now_utc);
+        .min();
     BackendAlert {
         responses: Vec::new(),
         rule_id: t("SystemAlertId"),
@@ -226,17 +225,17 @@ mod tests {
             {"$id":"4","Directory":"C:\\Users\\lab","Name":"cp9.docm","Type":"file"}
         ])
         .to_string();
-        let e = entity_event(&entities, "cp1", OffsetDateTime::now_utc());
+        let e = entity_event(&entities, "cp1", Some(OffsetDateTime::now_utc()));
         assert_eq!(e.fields["ProcessId"], json!(11));
         assert_eq!(e.fields["Image"], json!("C:\\Windows\\System32\\cmd.exe"));
-        let f = entity_event(&entities, "cp9", OffsetDateTime::now_utc());
+        let f = entity_event(&entities, "cp9", Some(OffsetDateTime::now_utc()));
         assert_eq!(f.category, Category::FileEvent);
         assert_eq!(
             f.fields["TargetFilename"],
             json!("C:\\Users\\lab\\cp9.docm")
         );
         assert!(
-            entity_event("not json", "cp1", OffsetDateTime::now_utc())
+            entity_event("not json", "cp1", Some(OffsetDateTime::now_utc()))
                 .fields
                 .is_empty()
         );

@@ -143,7 +143,7 @@ impl Splunk {
 /// of the process, with the Sysmon names the hop matching uses.
 pub(crate) fn alert_from(
     row: &serde_json::Map<String, serde_json::Value>,
-    at: OffsetDateTime,
+    at: Option<OffsetDateTime>,
 ) -> BackendAlert {
     let text = |k: &str| wire::text(row, k);
     let techniques: Vec<String> = [
@@ -189,7 +189,7 @@ pub(crate) fn alert_from(
         event: Event {
             category: Category::ProcessCreation,
             arrived: None,
-            at: Some(at),
+            at,
             hop: None,
             fields,
         },

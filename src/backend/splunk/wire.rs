@@ -124,7 +124,7 @@ pub fn event(row: &Row) -> Event {
 
 /// A notable row as an alert.
 pub fn notable(row: &Row) -> BackendAlert {
-    alert_from(row, time_of(row).unwrap_or_else(OffsetDateTime::now_utc))
+    alert_from(row, time_of(row))
 }
 
 #[cfg(test)]

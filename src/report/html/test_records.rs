@@ -101,6 +101,7 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
             grade: v.grade.unwrap_or(Grade::General),
             hop: Some(v.index),
             at: datetime!(2026-11-26 10:00:02 UTC),
+            at_unknown: false,
         })
         .collect();
     let blocked = verdicts.iter().any(|v| v.verdict == Verdict::Blocked);

@@ -38,7 +38,7 @@ fn raised(event: serde_json::Value, responses: Vec<Response>) -> BackendAlert {
         rule_title: "Doc spawns shell".into(),
         level: None,
         tags: vec![],
-        at: t(3_000),
+        at: Some(t(3_000)),
         event: Event {
             category: Category::ProcessCreation,
             arrived: None,
@@ -59,6 +59,7 @@ fn recorded(hop: Option<usize>) -> Alert {
         grade: Grade::General,
         hop,
         at: t(3_000),
+        at_unknown: false,
     }
 }
 

@@ -67,7 +67,7 @@ fn an_alert_is_timed_by_its_own_time_and_says_so() {
             rule_title: "t".into(),
             level: None,
             tags: vec![],
-            at: at(4_000),
+            at: Some(at(4_000)),
             event: proc_event(11, 10),
         }],
         answered_at: Some(at(60_000)),
@@ -80,4 +80,37 @@ fn an_alert_is_timed_by_its_own_time_and_says_so() {
         Some(Basis::Measured(crate::verify::ALERT_TIME.into()))
     );
     assert_eq!(v.hops[1].alert_basis, None);
+}
+
+#[test]
+fn an_alert_without_the_products_time_is_only_bounded_by_the_poll() {
+    let r = chain();
+    let untimed = BackendAlert {
+        responses: Vec::new(),
+        rule_id: None,
+        rule_title: "untimed".into(),
+        level: None,
+        tags: vec![],
+        at: None,
+        event: proc_event(11, 10),
+    };
+    let timed = BackendAlert {
+        rule_title: "timed".into(),
+        at: Some(at(4_000)),
+        ..untimed.clone()
+    };
+    let answer = RunAnswer {
+        events: vec![proc_event(11, 10)],
+        alerts: vec![untimed, timed],
+        answered_at: Some(at(60_000)),
+        ..RunAnswer::default()
+    };
+    let v = decide_seen(&r, None, Ok(answer), &sight(), OffsetDateTime::UNIX_EPOCH);
+    // The untimed alert is placed when the answer was read, and says so;
+    // it may have come before the timed one, so the hop's figure is a bound.
+    assert_eq!(v.alerts[0].at, at(60_000));
+    assert!(v.alerts[0].at_unknown);
+    assert!(!v.alerts[1].at_unknown);
+    assert_eq!(v.hops[2].time_to_alert_ms, Some(4_000));
+    assert_eq!(v.hops[2].alert_basis, Some(Basis::Polling));
 }

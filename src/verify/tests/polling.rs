@@ -24,7 +24,7 @@ fn everything(r: &ScenarioRun) -> RunAnswer {
             rule_title: "doc spawns shell".into(),
             level: None,
             tags: vec!["attack.t1204.002".into()],
-            at: OffsetDateTime::UNIX_EPOCH,
+            at: Some(OffsetDateTime::UNIX_EPOCH),
             event: proc_event(pid(2), pid(1)),
         }],
         answered_at: None,

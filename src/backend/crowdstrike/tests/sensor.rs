@@ -80,7 +80,7 @@ async fn events_arrive_at_the_alerts_creation_and_dispositions_become_responses(
         .map_err(|e| e.to_string())?;
     let answer = &answers[0];
     let created = time::macros::datetime!(2026-11-26 10:00:01.995794943 UTC);
-    assert_eq!(answer.alerts[0].at, created);
+    assert_eq!(answer.alerts[0].at, Some(created));
     // Both alerts name the same three processes: kept once, arriving with
     // the earlier alert.
     assert_eq!(answer.events.len(), 3, "{:?}", answer.events);

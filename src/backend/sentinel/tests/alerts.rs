@@ -64,7 +64,7 @@ async fn an_alert_written_twice_is_one_alert_on_the_hop_of_its_subject() {
     assert_eq!(a.event.fields["Image"], json!(CMD));
     assert_eq!(
         a.at,
-        time::macros::datetime!(2026-11-26 10:00:05 UTC),
+        Some(time::macros::datetime!(2026-11-26 10:00:05 UTC)),
         "raised when first written"
     );
     assert!(a.responses.is_empty(), "SecurityAlert reports no response");
