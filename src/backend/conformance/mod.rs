@@ -1,16 +1,20 @@
 //! The conformance suite every HTTP backend passes against a local HTTP
 //! server on 127.0.0.1 that answers as the vendor documents ([`suite`]:
 //! hit, miss, another run's token, 401, 403, 429 with Retry-After, 5xx then
-//! success, a timeout, a malformed answer, paging, a hostile token, a
-//! malformed token in a batch, a plain-HTTP URL, the evidence bundle's
-//! secret scan across a token renewal), the server, and the
-//! sample runs the backend tests share.
+//! success, a timeout, a malformed answer, a hostile token, a malformed
+//! token in a batch, a plain-HTTP URL, the evidence bundle's secret scan
+//! across a token renewal; and where the vendor's API has them: paging,
+//! capped pages with sort ties, an alert tied by a field other than the
+//! process fields, one alert written as several rows), the server, and
+//! the sample runs the backend tests share.
 //!
 //! The server plays a script of answers, one per request (the last one
 //! repeats), and records every request so tests can count them.
 
+mod alerts;
 mod evidence;
 mod guard;
+mod paging;
 pub mod suite;
 
 use std::convert::Infallible;
@@ -261,26 +265,23 @@ pub fn json_strings(body: &str) -> String {
 }
 
 /// One `#[tokio::test(start_paused = true)]` per shared case for the
-/// [`Fixture`](suite::Fixture) `$fixture`; `paging` adds the paging case for a backend
-/// whose API pages.
+/// [`Fixture`](suite::Fixture) `$fixture`, plus one per case named after it
+/// (`paging`, `capped_pages_with_ties`, `alert_tied_by_any_field`,
+/// `one_alert_several_rows`): those apply only where the vendor's API
+/// pages or documents such fields or rows, so a fixture lists the ones
+/// that apply and no case is made that would assert nothing.
 macro_rules! conformance_suite {
-    ($fixture:ty, paging) => {
-        $crate::backend::conformance::conformance_suite!(@cases $fixture {
-            #[tokio::test(start_paused = true)]
-            async fn paging() {
-                suite::paging::<$fixture>().await;
-            }
-        });
-    };
-    ($fixture:ty) => {
-        $crate::backend::conformance::conformance_suite!(@cases $fixture {});
-    };
-    (@cases $fixture:ty { $($extra:item)* }) => {
+    ($fixture:ty $(, $case:ident)* $(,)?) => {
         mod conformance {
             use super::*;
             use $crate::backend::conformance::suite;
 
-            $($extra)*
+            $(
+                #[tokio::test(start_paused = true)]
+                async fn $case() {
+                    suite::$case::<$fixture>().await;
+                }
+            )*
 
             #[tokio::test(start_paused = true)]
             async fn hit() {

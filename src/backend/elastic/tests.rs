@@ -380,6 +380,37 @@ impl Fixture for ElasticFixture {
         Some((Self::hit(token), 4))
     }
 
+    /// A cluster of each flavour serving 1 hit a page where 2 are asked,
+    /// every page boundary a tie on `@timestamp`.
+    async fn capped(tokens: &[&str]) -> Option<Vec<suite::Capped>> {
+        let tokens: Vec<String> = tokens.iter().map(|t| t.to_string()).collect();
+        let mut out = Vec::new();
+        for (version, _) in paging::flavours() {
+            let cluster =
+                cluster::Cluster::start(version.clone(), paging::docs(&tokens, 7), 1).await;
+            out.push(suite::Capped {
+                flavour: version.to_string(),
+                url: cluster.url.clone(),
+                server: Box::new(cluster),
+                want: tokens.iter().map(|t| paging::commands_of(t, 7)).collect(),
+            });
+        }
+        Some(out)
+    }
+
+    /// The token only in the alert's `file.path` (searched with the
+    /// command lines): its process names none.
+    fn tied_by_field(token: &str) -> Option<Vec<(&'static str, Vec<Answer>)>> {
+        let mut alert = detection(token);
+        alert["process"]["command_line"] = json!("/bin/sh -c whoami");
+        alert["file"] = json!({"path": format!("/home/lab/{token}.odt")});
+        let mut round = Self::chain(token, 10);
+        // The alerts' search (PIT, page, empty page, close) replaced.
+        round.truncate(round.len() - 4);
+        round.extend(searched(&[&[alert]]));
+        Some(vec![("file.path", round)])
+    }
+
     const HOSTILE: &'static str = r#"cp"x\y*?} query_string"#;
 
     fn escaped() -> Option<&'static str> {
@@ -391,4 +422,9 @@ impl Fixture for ElasticFixture {
     }
 }
 
-crate::backend::conformance::conformance_suite!(ElasticFixture, paging);
+crate::backend::conformance::conformance_suite!(
+    ElasticFixture,
+    paging,
+    capped_pages_with_ties,
+    alert_tied_by_any_field
+);
