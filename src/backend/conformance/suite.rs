@@ -17,8 +17,10 @@ use std::time::Duration;
 use crate::backend::{Backend, BackendError, ErrorKind, Plugin, Query, RunAnswer};
 use crate::record::{ScenarioRun, Verdict};
 
+pub use super::alerts::{alert_tied_by_any_field, one_alert_several_rows};
 pub use super::evidence::evidence_secret_scan;
 pub use super::guard::{malformed_token_in_batch, plain_http};
+pub use super::paging::{Capped, capped_pages_with_ties, paging};
 use super::{Answer, Seen, Server};
 
 /// The run token of the sample run.
@@ -66,6 +68,26 @@ pub trait Fixture {
     /// For a backend that pages: one round whose rows for `token` span two
     /// pages, and how many events plus alerts the answer must hold.
     fn paged(_token: &str) -> Option<(Vec<Answer>, usize)> {
+        None
+    }
+    /// For a backend that pages: servers (one per flavour of the API)
+    /// holding rows for each of `tokens` that serve fewer rows a page than
+    /// asked and have equal sort keys at the page boundaries, following
+    /// the backend's own cursor.
+    async fn capped(_tokens: &[&str]) -> Option<Vec<Capped>> {
+        None
+    }
+    /// Rounds whose one alert names `token` only in a documented field
+    /// other than the process fields, one per such field: the field's name
+    /// and the round's answers (the chain's events included).
+    fn tied_by_field(_token: &str) -> Option<Vec<(&'static str, Vec<Answer>)>> {
+        None
+    }
+    /// One round whose one alert, on the shell (pid 11), the product
+    /// writes as several rows, as its vendor documents (evidence rows
+    /// sharing an alert id, an alert rewritten on update), the chain's
+    /// events included.
+    fn several_rows(_token: &str) -> Option<Vec<Answer>> {
         None
     }
     /// A token holding the query language's metacharacters.
@@ -345,22 +367,6 @@ pub async fn malformed<F: Fixture>() {
     let (got, _s) = ask::<F>(with_preamble::<F>(vec![F::malformed()]), &[F::run(TOKEN)]).await;
     let e = failure::<F>(got);
     assert!(matches!(e.kind, ErrorKind::Malformed { .. }), "{e:?}");
-}
-
-/// Rows on a second page are found (for a backend that pages).
-pub async fn paging<F: Fixture>() {
-    let Some((script, want)) = F::paged(TOKEN) else {
-        panic!("a backend whose suite includes paging gives a paged round");
-    };
-    let pages = script.len();
-    let (got, server) = ask::<F>(with_preamble::<F>(script), &[F::run(TOKEN)]).await;
-    let answer = only::<F>(got);
-    assert_eq!(
-        answer.events.len() + answer.alerts.len(),
-        want,
-        "{answer:?}"
-    );
-    assert_eq!(server.requests().len(), F::preamble().len() + pages);
 }
 
 /// A token with the query language's metacharacters reaches the query

@@ -300,6 +300,7 @@ fn profiles_parse_with_defaults_and_are_validated() {
     }
 }
 
+mod capped;
 mod fleet;
 mod sensor;
 mod transport;
@@ -348,6 +349,13 @@ impl Fixture for FalconFixture {
         Some((script, 6))
     }
 
+    /// Falcon pages its ids by `offset`: a tie in the alerts' times cannot
+    /// move that cursor, but a page capped below `limit` must not end the
+    /// paging while `total` says more.
+    async fn capped(tokens: &[&str]) -> Option<Vec<crate::backend::conformance::suite::Capped>> {
+        Some(vec![capped::capped(tokens).await])
+    }
+
     const HOSTILE: &'static str = "cp01'+cid:*'*";
 
     fn escaped() -> Option<&'static str> {
@@ -361,4 +369,4 @@ impl Fixture for FalconFixture {
     }
 }
 
-crate::backend::conformance::conformance_suite!(FalconFixture, paging);
+crate::backend::conformance::conformance_suite!(FalconFixture, paging, capped_pages_with_ties);

@@ -182,40 +182,6 @@ fn evidence_rows(token: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn one_alert_with_several_evidence_rows_is_one_alert_on_its_subjects_hop() {
-    let script = vec![
-        Answer::ok(fixture::token_answer(3599)),
-        Answer::ok(chain_rows(10)),
-        Answer::ok(hunting(&evidence_rows(TOKEN))),
-    ];
-    let (got, _server) = ask(script).await;
-    // Word and the document are context: observed, not alerted.
-    assert_eq!(
-        verdicts(&got),
-        Ok(vec![
-            Verdict::Observed,
-            Verdict::Observed,
-            Verdict::Alerted,
-            Verdict::Alerted
-        ])
-    );
-    let answer = got.unwrap_or_default().remove(0);
-    assert_eq!(answer.alerts.len(), 1, "{:#?}", answer.alerts);
-    assert_eq!(answer.alerts[0].event.fields["ProcessId"], json!(11));
-    // Each row alone would have been an alert on hops 1, 2 and 3 before.
-    let runs = [fixture::run()];
-    let v = crate::verify::decide(
-        &runs[0],
-        None,
-        Ok(answer),
-        "defender",
-        time::OffsetDateTime::now_utc(),
-    );
-    assert_eq!(v.alerts.len(), 1);
-    assert_eq!(v.alerts[0].hop, Some(3));
-}
-
-#[tokio::test]
 async fn an_invalid_client_secret_is_a_token_error_naming_the_backend() {
     let aadsts = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}"#;
     let (got, server) = ask(vec![Answer::status(401, aadsts)]).await;
@@ -378,6 +344,31 @@ impl Fixture for DefenderFixture {
     fn miss() -> Vec<Answer> {
         vec![Answer::ok(hunting(&[])), Answer::ok(hunting(&[]))]
     }
+
+    /// The token only in the document's `FileName` (the alert query looks
+    /// in `ProcessCommandLine` and `FileName`): the process rows name none.
+    fn tied_by_field(token: &str) -> Option<Vec<(&'static str, Vec<Answer>)>> {
+        let mut rows = evidence_rows(token);
+        for row in &mut rows {
+            if row["EntityType"] == "Process" {
+                row["EvidenceProcessCommandLine"] = json!("cmd.exe /c whoami");
+            }
+        }
+        let mut round = Self::chain(token, 10);
+        round[1] = Answer::ok(hunting(&rows));
+        Some(vec![("FileName", round)])
+    }
+
+    /// `AlertEvidence` holds one row per entity of an alert.
+    fn several_rows(token: &str) -> Option<Vec<Answer>> {
+        let mut round = Self::chain(token, 10);
+        round[1] = Answer::ok(hunting(&evidence_rows(token)));
+        Some(round)
+    }
 }
 
-crate::backend::conformance::conformance_suite!(DefenderFixture);
+crate::backend::conformance::conformance_suite!(
+    DefenderFixture,
+    alert_tied_by_any_field,
+    one_alert_several_rows
+);

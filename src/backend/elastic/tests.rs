@@ -3,6 +3,7 @@
 //! [`paging`].
 
 mod cluster;
+mod fixture;
 mod paging;
 mod prerequisites;
 
@@ -19,6 +20,7 @@ use crate::record::{ScenarioRun, Verdict};
 use crate::secret::SecretRef;
 
 use crate::backend::conformance::suite::{self, Fixture, OTHER, TOKEN};
+use fixture::ElasticFixture;
 
 const SECRET: &str = "s3cr3t-elastic-api-key-value";
 
@@ -330,65 +332,3 @@ async fn wazuh_profile_searches_wazuh_indices_and_reads_wazuh_alerts() {
     assert_eq!(body(&seen[3])["sort"][1], json!({"_id": {"order": "asc"}}));
     assert!(body(&seen[3]).get("pit").is_none());
 }
-
-/// Elasticsearch's `_search` answers for the shared conformance cases.
-struct ElasticFixture;
-
-impl Fixture for ElasticFixture {
-    type Backend = Elastic;
-
-    fn config(url: &str) -> ElasticConfig {
-        let mut cfg = config(url, Path::new("unused"));
-        cfg.auth = AuthConfig::Scheme {
-            scheme: "ApiKey".into(),
-            credential: crate::backend::conformance::env_secret("ELASTIC", SECRET),
-        };
-        cfg.page_size = 2;
-        cfg
-    }
-
-    fn secret() -> &'static str {
-        SECRET
-    }
-
-    /// The cluster info, asked once per backend (the suite's rounds are
-    /// each a new backend, but for the transcript case's second round).
-    fn preamble() -> Vec<Answer> {
-        vec![info()]
-    }
-
-    fn chain(token: &str, parent: u32) -> Vec<Answer> {
-        let mut script = searched(&[
-            &[
-                process(token, 10, 1, "/w/program/soffice.bin"),
-                process(token, 11, parent, "/usr/bin/dash"),
-            ],
-            &[process(token, 12, 1, "/usr/bin/true")],
-        ]);
-        script.extend(searched(&[&[detection(token)]]));
-        script
-    }
-
-    fn miss() -> Vec<Answer> {
-        let mut script = searched(&[]);
-        script.extend(searched(&[]));
-        script
-    }
-
-    fn paged(token: &str) -> Option<(Vec<Answer>, usize)> {
-        // Page size 2: a full page, a short one, an empty one, then the alerts.
-        Some((Self::hit(token), 4))
-    }
-
-    const HOSTILE: &'static str = r#"cp"x\y*?} query_string"#;
-
-    fn escaped() -> Option<&'static str> {
-        Some(r#"*cp"x\\y\*\?} query_string*"#)
-    }
-
-    fn query_text(seen: &Seen) -> String {
-        crate::backend::conformance::json_strings(&seen.body)
-    }
-}
-
-crate::backend::conformance::conformance_suite!(ElasticFixture, paging);

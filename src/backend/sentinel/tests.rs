@@ -75,6 +75,11 @@ fn alert(token: &str) -> String {
          "ImageFile": {"$ref": "2"}, "Type": "process"}
     ])
     .to_string();
+    alert_with(&entities)
+}
+
+/// A `SecurityAlert` answer of one alert with `entities`.
+fn alert_with(entities: &str) -> String {
     answer(
         ALERT,
         &[vec![
@@ -348,6 +353,34 @@ impl Fixture for SentinelFixture {
     fn miss() -> Vec<Answer> {
         vec![empty(SYSMON), empty(ALERT)]
     }
+
+    /// The token only in a file entity's name within `Entities` (the
+    /// alert query looks in `Entities` and `ExtendedProperties`): the
+    /// process entity names none.
+    fn tied_by_field(token: &str) -> Option<Vec<(&'static str, Vec<Answer>)>> {
+        let entities = json!([
+            {"$id": "2", "Directory": r"C:\Windows\System32", "Name": "cmd.exe", "Type": "file"},
+            {"$id": "3", "ProcessId": "11", "CommandLine": "cmd.exe /c whoami",
+             "ImageFile": {"$ref": "2"}, "Type": "process"},
+            {"$id": "4", "Directory": r"C:\Users\lab\Downloads",
+             "Name": format!("invoice-{token}.docm"), "Type": "file"}
+        ]);
+        let mut round = Self::chain(token, 10);
+        round[1] = Answer::ok(alert_with(&entities.to_string()));
+        Some(vec![("Entities", round)])
+    }
+
+    /// `SecurityAlert` writes an alert again under the same
+    /// `SystemAlertId` each time it changes.
+    fn several_rows(token: &str) -> Option<Vec<Answer>> {
+        let mut round = Self::chain(token, 10);
+        round[1] = Answer::ok(alerts::written_twice(token));
+        Some(round)
+    }
 }
 
-crate::backend::conformance::conformance_suite!(SentinelFixture);
+crate::backend::conformance::conformance_suite!(
+    SentinelFixture,
+    alert_tied_by_any_field,
+    one_alert_several_rows
+);

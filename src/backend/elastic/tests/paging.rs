@@ -1,7 +1,9 @@
 //! Paging against a cluster that caps pages and has sort ties at page
-//! boundaries, for each flavour: every document is found exactly once, the
-//! point-in-time is closed, every request is in the transcript; and a
-//! batch of 1,200 runs stays under OpenSearch's clause limit.
+//! boundaries, for each flavour: the point-in-time is closed and every
+//! request is in the transcript (that every document is found exactly once
+//! is the conformance case `capped_pages_with_ties`, on the same cluster
+//! and documents); and a batch of 1,200 runs stays under OpenSearch's
+//! clause limit.
 
 use serde_json::{Value, json};
 
@@ -14,7 +16,9 @@ use crate::backend::{Query, RunAnswer};
 const EVENTS: &str = "logs-endpoint.events.process-default";
 const ALERTS: &str = ".alerts-security.alerts-default";
 
-fn flavours() -> [(Value, &'static str); 4] {
+/// The flavours of the API, each with the path that closes its PIT (none
+/// where it has no PIT with `_shard_doc`).
+pub(super) fn flavours() -> [(Value, &'static str); 4] {
     [
         (
             json!({"number": "8.15.0", "build_flavor": "default"}),
@@ -34,7 +38,7 @@ fn flavours() -> [(Value, &'static str); 4] {
 
 /// `per_token` process events for each token (one of them an alert too),
 /// all stamped with one of two instants, so every page boundary is a tie.
-fn docs(tokens: &[String], per_token: usize) -> Vec<(String, String, i64, Value)> {
+pub(super) fn docs(tokens: &[String], per_token: usize) -> Vec<(String, String, i64, Value)> {
     let mut out = Vec::new();
     for (t, token) in tokens.iter().enumerate() {
         for n in 0..per_token {
@@ -66,6 +70,17 @@ async fn ask(cluster: &Cluster, tokens: &[String], page_size: u32) -> (Vec<RunAn
     (got, log.finish().len())
 }
 
+/// The command lines [`docs`] gives `token`: its events' in order, then
+/// its alert's.
+pub(super) fn commands_of(token: &str, per_token: usize) -> Vec<String> {
+    let mut all: Vec<String> = (0..per_token)
+        .map(|n| format!("/bin/sh -c echo {token} {n}"))
+        .collect();
+    all.sort();
+    all.push(format!("/bin/sh -c echo {token} 0"));
+    all
+}
+
 fn commands(answer: &RunAnswer) -> Vec<String> {
     let mut all: Vec<String> = answer
         .events
@@ -77,19 +92,13 @@ fn commands(answer: &RunAnswer) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn capped_pages_with_ties_lose_and_repeat_no_document_in_any_flavour() {
+async fn capped_pages_close_their_point_in_time_and_are_all_recorded_in_any_flavour() {
     let tokens: Vec<String> = vec!["cp00000000aa".into(), "cp00000000bb".into()];
     for (version, close) in flavours() {
         // Asked for 500 a page, the cluster serves 2: a short page is not the end.
         let cluster = Cluster::start(version.clone(), docs(&tokens, 7), 2).await;
         let (got, recorded) = ask(&cluster, &tokens, 500).await;
-        for (answer, token) in got.iter().zip(&tokens) {
-            let want: Vec<String> = (0..7)
-                .map(|n| format!("/bin/sh -c echo {token} {n}"))
-                .collect();
-            assert_eq!(commands(answer), want, "{version}");
-            assert_eq!(answer.alerts.len(), 1, "{version}");
-        }
+        assert_eq!(got.len(), 2, "{version}");
         let asked = cluster.asked();
         assert_eq!(
             recorded,
