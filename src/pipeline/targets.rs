@@ -206,8 +206,7 @@ pub(super) async fn run(
         central::verify_all(
             &mut results,
             &settings.scenarios,
-            &verifier.backend,
-            &verifier.rule_set,
+            verifier,
             &verifier.polling(&settings.polling),
             &stop,
         )

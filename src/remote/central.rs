@@ -8,7 +8,6 @@ use super::fleet::{Summary, TargetResult};
 use super::session::{Outcome, Step};
 use tokio::sync::watch;
 
-use crate::backend::AnyBackend;
 use crate::record::{RuleSet, RunRecord};
 use crate::report::{self, ReportError};
 use crate::scenario::Loaded;
@@ -16,47 +15,85 @@ use crate::schedule::service::error_chain;
 
 /// Verifies every target that ran, each with the expectations its record
 /// ran with ([`crate::verify::expectations`]: the scenarios loaded here, or
-/// the copies in its fetched folder); a target whose record cannot be read,
-/// matched, verified or rewritten becomes a failure at the `verify` step
-/// and the others go on. `stop` ends verification; the folder then keeps
-/// the target's own verdicts. Returns the records, each labelled with its
-/// target's name.
+/// the copies in its fetched folder), all in one batch
+/// ([`crate::verify::again_all`]: one query per round for every target's
+/// runs); a target whose record cannot be read, matched or rewritten
+/// becomes a failure at the `verify` step and the others go on. `stop`
+/// ends verification; every folder then keeps its target's own verdicts.
+/// Returns the records, each labelled with its target's name.
 pub async fn verify_all(
     results: &mut [TargetResult],
     scenarios: &[Loaded],
-    backend: &AnyBackend,
-    rule_set: &RuleSet,
+    verifier: &crate::verifier::Verifier,
     polling: &crate::verify::Polling,
     stop: &watch::Receiver<bool>,
 ) -> Vec<RunRecord> {
-    let mut records = Vec::new();
-    for r in results.iter_mut() {
+    // Read every record first: one that cannot be read or matched fails
+    // its target alone.
+    let mut read: Vec<(usize, std::path::PathBuf)> = Vec::new();
+    let mut pending: Vec<crate::verify::Pending> = Vec::new();
+    for (i, r) in results.iter_mut().enumerate() {
         let Outcome::Ran { folder, .. } = &r.outcome else {
             continue;
         };
         let folder = folder.clone();
-        // A stop request during verification (which may poll a SIEM for
-        // minutes) ends it; the folder keeps the target's own verdicts.
-        let mut stopping = stop.clone();
-        let verified = tokio::select! {
-            v = verify_one(&folder, scenarios, backend, rule_set, polling) => v,
-            () = crate::stop::requested(&mut stopping) => Err("stopped before its verification \
-                ended; the folder holds the target's own verdicts".to_string()),
+        match read_one(&folder, scenarios) {
+            Ok(p) => {
+                read.push((i, folder));
+                pending.push(p);
+            }
+            Err(reason) => {
+                r.outcome = Outcome::Failed {
+                    step: Step::Verify,
+                    reason,
+                }
+            }
+        }
+    }
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    // A stop request during verification (which may poll a SIEM for
+    // minutes) ends it: every folder keeps its target's own verdicts
+    // rather than half a verification.
+    let mut stopping = stop.clone();
+    let never = crate::stop::never();
+    let exchanges = tokio::select! {
+        x = crate::verify::again_all(
+            &mut pending,
+            &verifier.backend,
+            &verifier.rule_set,
+            &verifier.needs,
+            polling,
+            &never,
+        ) => Some(x),
+        () = crate::stop::requested(&mut stopping) => None,
+    };
+    let mut records = Vec::new();
+    for ((i, folder), p) in read.into_iter().zip(pending) {
+        let r = &mut results[i];
+        let Some(exchanges) = &exchanges else {
+            r.outcome = Outcome::Failed {
+                step: Step::Interrupted,
+                reason: "stopped before its verification ended; the folder holds the \
+                         target's own verdicts"
+                    .into(),
+            };
+            continue;
         };
-        match verified {
-            Ok(mut record) => {
+        let mut record = p.record;
+        match crate::bundle::rewrite(&folder, &record, exchanges) {
+            Ok(_) => {
                 // The fleet shows the name the operator gave the target;
                 // the host's own run.json keeps its real host name.
                 record.host.name = r.target.name.clone();
                 records.push(record);
             }
             Err(e) => {
-                let step = if *stop.borrow() {
-                    Step::Interrupted
-                } else {
-                    Step::Verify
-                };
-                r.outcome = Outcome::Failed { step, reason: e }
+                r.outcome = Outcome::Failed {
+                    step: Step::Verify,
+                    reason: error_chain(&e),
+                }
             }
         }
     }
@@ -75,29 +112,15 @@ pub fn bundled_scenarios(folder: &Path) -> Vec<Loaded> {
     crate::scenario::load_paths(&[dir]).unwrap_or_default()
 }
 
-async fn verify_one(
-    folder: &Path,
-    scenarios: &[Loaded],
-    backend: &AnyBackend,
-    rule_set: &RuleSet,
-    polling: &crate::verify::Polling,
-) -> Result<RunRecord, String> {
-    let mut record = report::read_record(&folder.join("run.json")).map_err(|e| error_chain(&e))?;
+/// A fetched folder's record with the expectations it ran with.
+fn read_one(folder: &Path, scenarios: &[Loaded]) -> Result<crate::verify::Pending, String> {
+    let record = report::read_record(&folder.join("run.json")).map_err(|e| error_chain(&e))?;
     let expectations = crate::verify::expectations(&record, scenarios, &bundled_scenarios(folder))
         .map_err(|e| error_chain(&e))?;
-    // The caller ends this whole future on a stop: the folder then keeps
-    // the target's own verdicts rather than half a verification.
-    let exchanges = crate::verify::again(
-        &mut record,
-        &expectations.scenarios,
-        backend,
-        rule_set,
-        polling,
-        &mut crate::stop::never(),
-    )
-    .await;
-    crate::bundle::rewrite(folder, &record, &exchanges).map_err(|e| error_chain(&e))?;
-    Ok(record)
+    Ok(crate::verify::Pending {
+        record,
+        scenarios: expectations.scenarios,
+    })
 }
 
 /// A fleet record of no host (every target failed).
