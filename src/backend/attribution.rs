@@ -215,18 +215,13 @@ pub fn answers<E: Record, A: Record>(
     }
     let event_ties = tie(events, &tokens);
     let alert_ties = tie(alerts, &tokens);
-    let mut untied = Untied::default();
     let loose_events = events.iter().zip(&event_ties).filter(|(_, t)| t.is_empty());
     let loose_alerts = alerts.iter().zip(&alert_ties).filter(|(_, t)| t.is_empty());
-    for json in loose_events
-        .map(|(e, _)| e.json())
-        .chain(loose_alerts.map(|(a, _)| a.json()))
-    {
-        untied.count += 1;
-        if untied.sample.len() < UNTIED_SAMPLE {
-            untied.sample.push(truncated(json));
-        }
-    }
+    let untied = untied_of(
+        loose_events
+            .map(|(e, _)| e.json())
+            .chain(loose_alerts.map(|(a, _)| a.json())),
+    );
     let events_of = by_token(&event_ties, tokens.len());
     let alerts_of = by_token(&alert_ties, tokens.len());
     let mut by_token: HashMap<&str, RunAnswer> = HashMap::new();
@@ -256,6 +251,52 @@ pub fn answers<E: Record, A: Record>(
                 })
         })
         .collect()
+}
+
+/// The rows of one kind that belong to each run of `runs` (by index into
+/// `rows`, in the order of `runs`), by the one rule, and the rows that
+/// belong to none — for a backend that builds its answers itself from rows
+/// of one kind (CrowdStrike's alerts carry their events).
+pub fn rows_of<R: Record>(runs: &[ScenarioRun], rows: &[R]) -> (Vec<Vec<usize>>, Untied) {
+    let lower: Vec<String> = runs.iter().map(|r| r.token.to_ascii_lowercase()).collect();
+    let mut tokens: Vec<String> = Vec::new();
+    for t in &lower {
+        if !t.is_empty() && !tokens.contains(t) {
+            tokens.push(t.clone());
+        }
+    }
+    let ties = tie(rows, &tokens);
+    let untied = untied_of(
+        rows.iter()
+            .zip(&ties)
+            .filter(|(_, t)| t.is_empty())
+            .map(|(r, _)| r.json()),
+    );
+    let of_token = by_token(&ties, tokens.len());
+    let of_run = lower
+        .iter()
+        .map(|t| {
+            tokens
+                .iter()
+                .position(|x| x == t)
+                .map(|k| of_token[k].clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    (of_run, untied)
+}
+
+/// Rows tied to no run, counted, the first [`UNTIED_SAMPLE`] kept (each cut
+/// to [`UNTIED_CHARS`] characters).
+fn untied_of(rows: impl Iterator<Item = String>) -> Untied {
+    let mut untied = Untied::default();
+    for json in rows {
+        untied.count += 1;
+        if untied.sample.len() < UNTIED_SAMPLE {
+            untied.sample.push(truncated(json));
+        }
+    }
+    untied
 }
 
 impl From<&Untied> for crate::record::UntiedAnswers {

@@ -1,29 +1,16 @@
 //! Falcon's alerts of one round tied to the runs of the batch by the one
-//! attribution rule ([`attribution::mentions`](crate::backend::attribution::mentions)),
-//! in time linear in the size of the answer.
-//!
-//! Asking the rule for every (run, alert) pair costs runs × alerts whole
-//! scans of each alert (1,200 × 2,400 for a fleet batch). Instead every
-//! string of an alert is lowercased once and each window of a token's
-//! length is looked up among the batch's tokens: that finds exactly the
-//! tokens the rule would find (a case-insensitive substring of some
-//! string), and each candidate is then confirmed by the rule itself, so
-//! the rule stays the only judge. An alert that names no run of the batch
-//! is counted and sampled in [`Untied`], never dropped in silence.
+//! attribution rule ([`attribution::rows_of`], linear in the size of the
+//! answer); an alert that names no run of the batch is counted and sampled
+//! in [`Untied`](crate::backend::Untied), never dropped in silence. Each
+//! alert carries its events, merged per run.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::wire::{self, Alert};
-use crate::backend::attribution::Record;
-use crate::backend::{RunAnswer, Untied};
+use crate::backend::RunAnswer;
+use crate::backend::attribution;
 use crate::record::ScenarioRun;
 use crate::telemetry::Event;
-
-/// Alerts kept as a sample of the untied ones.
-const SAMPLE: usize = 3;
 
 /// Each run's answer (in the order of `runs`) from the round's `alerts`.
 pub fn answers(
@@ -31,44 +18,16 @@ pub fn answers(
     alerts: &[Alert],
     answered_at: Option<OffsetDateTime>,
 ) -> Vec<RunAnswer> {
-    let lower: Vec<String> = runs.iter().map(|r| r.token.to_ascii_lowercase()).collect();
-    let tokens: HashSet<&[u8]> = lower
-        .iter()
-        .filter(|t| !t.is_empty())
-        .map(|t| t.as_bytes())
-        .collect();
-    let lengths: BTreeSet<usize> = tokens.iter().map(|t| t.len()).collect();
-    let mut by_token: HashMap<&[u8], Vec<usize>> = HashMap::new();
-    let mut untied = Untied::default();
-    for (i, alert) in alerts.iter().enumerate() {
-        let mut found = HashSet::new();
-        for v in alert.values() {
-            candidates(v, &tokens, &lengths, &mut found);
-        }
-        // The rule decides; the index only spares asking it about tokens
-        // the alert cannot hold.
-        found.retain(|t| std::str::from_utf8(t).is_ok_and(|t| alert.mentions(t)));
-        if found.is_empty() {
-            untied.count += 1;
-            if untied.sample.len() < SAMPLE {
-                untied
-                    .sample
-                    .push(serde_json::to_string(alert).unwrap_or_default());
-            }
-        }
-        for t in found {
-            by_token.entry(t).or_default().push(i);
-        }
-    }
+    let (of_run, untied) = attribution::rows_of(runs, alerts);
     runs.iter()
-        .zip(&lower)
-        .map(|(run, token)| {
+        .zip(of_run)
+        .map(|(run, mine)| {
             let mut answer = RunAnswer {
                 answered_at,
                 untied: untied.clone(),
                 ..RunAnswer::default()
             };
-            for &i in by_token.get(token.as_bytes()).into_iter().flatten() {
+            for i in mine {
                 let (alert, events) = wire::alert(&alerts[i], run);
                 answer.alerts.push(alert);
                 for e in events {
@@ -78,34 +37,6 @@ pub fn answers(
             answer
         })
         .collect()
-}
-
-/// Adds to `found` the tokens some string of `v` holds (ASCII case ignored).
-fn candidates<'t>(
-    v: &Value,
-    tokens: &HashSet<&'t [u8]>,
-    lengths: &BTreeSet<usize>,
-    found: &mut HashSet<&'t [u8]>,
-) {
-    match v {
-        Value::String(s) => {
-            let s = s.to_ascii_lowercase();
-            for &n in lengths {
-                for w in s.as_bytes().windows(n) {
-                    if let Some(t) = tokens.get(w) {
-                        found.insert(*t);
-                    }
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|x| candidates(x, tokens, lengths, found)),
-        Value::Object(map) => map
-            .values()
-            .for_each(|x| candidates(x, tokens, lengths, found)),
-        _ => {}
-    }
 }
 
 /// Adds `e` to `events` unless the same process event (another alert on
@@ -128,7 +59,7 @@ fn merge(events: &mut Vec<Event>, e: Event) {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::backend::attribution::mentions;
@@ -165,7 +96,7 @@ mod tests {
         assert_eq!(counts, [2, 2, 1, 1]);
         // The key-only, the short and the stray alerts name no run.
         assert_eq!(got[0].untied.count, 3);
-        assert_eq!(got[0].untied.sample.len(), SAMPLE);
+        assert_eq!(got[0].untied.sample.len(), attribution::UNTIED_SAMPLE);
         assert!(got[0].untied.sample[0].contains("a key is not searched"));
     }
 
