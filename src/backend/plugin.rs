@@ -204,6 +204,17 @@ macro_rules! backends {
                 }
             }
 
+            /// The backend's kind as records name it ([`Backend::NAME`]),
+            /// known before the backend is built or has answered.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(
+                        $(#[cfg($pcfg)])?
+                        Profile::$pvariant(_) => <$pmod::$pty as Backend>::NAME,
+                    )*
+                }
+            }
+
             /// The quiet window negative controls are judged with: the
             /// profile's `alert_latency`, or its backend's documented
             /// default ([`Backend::ALERT_LATENCY`]).

@@ -147,9 +147,9 @@ pub async fn reverify(
         Err(VerifierError::Backend(e))
             if choice.profile.is_some() && !matches!(e.kind, ErrorKind::Config(_)) =>
         {
-            let kind = kind_of(&choice);
+            let kind = choice.profile.as_ref().map_or("local", |(_, p)| p.name());
             for p in &mut pending {
-                crate::verify::unverifiable(&mut p.record, &p.scenarios, &kind, &e.to_string());
+                crate::verify::unverifiable(&mut p.record, &p.scenarios, kind, &e.to_string());
             }
             (Vec::new(), Some(e))
         }
@@ -174,21 +174,6 @@ pub async fn reverify(
         skipped,
         check_failed,
     })
-}
-
-/// The backend kind a verification names (`splunk`, as
-/// [`crate::backend::AnyBackend::name`] gives it) for a profile whose
-/// backend never answered. The config's `kind` tag is the variant's name in
-/// lowercase (serde's `rename_all`), which is also how `Debug` starts.
-fn kind_of(choice: &Choice) -> String {
-    match &choice.profile {
-        None => "local".into(),
-        Some((_, p)) => {
-            let debug = format!("{p:?}");
-            let variant = debug.split(['(', ' ', '{']).next().unwrap_or_default();
-            variant.to_lowercase()
-        }
-    }
 }
 
 /// A record and the expectations it ran with (the scenarios loaded now,
