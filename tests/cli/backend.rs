@@ -2,22 +2,7 @@
 //! alerted from a notable, inconclusive (never missed) when it fails, a
 //! clear stop on bad credentials, and no secret in any output.
 
-use std::path::PathBuf;
-
 use crate::common::*;
-
-/// A config with the one profile `lab-splunk` at `url`, its bearer token
-/// [`SECRET`] in a file.
-fn config(lab: &Lab, url: &str) -> Result<PathBuf, std::io::Error> {
-    write_config(
-        lab,
-        "chainproof",
-        "splunk.token",
-        &format!(
-            "  lab-splunk:\n    kind: splunk\n    url: {url}\n    timeout: 2s\n    auth: {{ type: bearer, token: {{ file: {{secret}} }} }}\n"
-        ),
-    )
-}
 
 #[test]
 fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestResult {
@@ -49,7 +34,7 @@ fn a_recorded_run_verified_against_splunk_is_alerted_from_a_notable() -> TestRes
         (200, events),
         (200, format!("{notable}\n")),
     ]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     let (out, ver) = verify(&lab, "lab-splunk", &cfg);
     assert_shell_alerted(&ver, "splunk");
     let requests = requests(&seen);
@@ -76,7 +61,7 @@ fn a_backend_failing_throughout_gives_inconclusive_never_missed() -> TestResult 
         (200, String::new()),
         (500, "{\"messages\":[]}".into()),
     ]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     // The deadline also cuts a round in flight: give the first round's four
     // attempts (backoff at most 0.5 + 1 + 2 s) time to end with the 500.
     let out = lab
@@ -118,7 +103,7 @@ fn bad_credentials_stop_the_run_before_anything_executes() -> TestResult {
     let lab = Lab::new();
     let body = r#"{"messages":[{"type":"WARN","text":"call not properly authenticated"}]}"#;
     let (url, _seen) = server(vec![(401, body.into())]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     let out = lab
         .run(&[
             "--backend",

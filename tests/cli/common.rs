@@ -10,8 +10,8 @@ mod backend;
 
 pub(crate) use crate::testing::{require, require_root, require_shared, require_tool};
 pub use backend::{
-    SECRET, assert_secret_absent_from, assert_shell_alerted, by_pid, requests, server, verify,
-    write_config,
+    SECRET, assert_secret_absent_from, assert_shell_alerted, by_pid, requests, server,
+    splunk_config, verify, write_config,
 };
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -35,18 +35,6 @@ fn retag(token: &str, tag: &str) -> String {
     format!("{}{tag}", &token[..10])
 }
 
-/// A config with the Splunk profile `lab-splunk` at `url`.
-fn config(lab: &Lab, url: &str) -> Result<PathBuf, std::io::Error> {
-    write_config(
-        lab,
-        "chainproof",
-        "splunk.token",
-        &format!(
-            "  lab-splunk:\n    kind: splunk\n    url: {url}\n    timeout: 2s\n    auth: {{ type: bearer, token: {{ file: {{secret}} }} }}\n"
-        ),
-    )
-}
-
 fn verify(cfg: &Path, records: &[&Path]) -> Result<Command, Box<dyn std::error::Error>> {
     let mut cmd = Command::cargo_bin("chainproof")?;
     cmd.args([
@@ -82,7 +70,7 @@ fn verify_takes_two_records_in_one_batched_verification() -> TestResult {
     let a = recording(lab.dir.path(), "a", "a1")?;
     let b = recording(lab.dir.path(), "b", "b2")?;
     let (url, seen) = server(vec![(200, String::new())]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     let out = stdout_ok(verify(&cfg, &[&a.join("run.json"), &b.join("run.json")])?);
     let requests = requests(&seen);
     assert_eq!(requests.len(), 3, "check, events, notables: {requests:#?}");
@@ -121,7 +109,7 @@ fn verify_takes_a_folder_of_report_folders() -> TestResult {
     std::fs::create_dir_all(reports.join(".journal"))?;
     std::fs::create_dir_all(reports.join("notes"))?;
     let (url, seen) = server(vec![(200, String::new())]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     let out = verify(&cfg, &[&reports])?.assert().success();
     assert_eq!(requests(&seen).len(), 3);
     for folder in [&a, &b] {
@@ -157,7 +145,7 @@ fn verify_names_a_bad_record_among_good_ones_and_verifies_the_others() -> TestRe
         ),
     )?;
     let (url, seen) = server(vec![(200, String::new())]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     let out = verify(&cfg, &[&reports])?.assert().code(2);
     let stderr = String::from_utf8(out.get_output().stderr.clone())?;
     for named in ["b-broken/run.json", "c-token/run.json", "cp01 OR 1=1"] {
@@ -191,7 +179,7 @@ fn verify_writes_the_record_inconclusive_when_the_backend_check_fails() -> TestR
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
     };
-    let cfg = config(&lab, &format!("http://127.0.0.1:{port}"))?;
+    let cfg = splunk_config(&lab, &format!("http://127.0.0.1:{port}"))?;
     let out = verify(&cfg, &[&a.join("run.json")])?.assert().code(3);
     let stderr = String::from_utf8(out.get_output().stderr.clone())?;
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
@@ -226,7 +214,7 @@ fn verify_out_takes_one_folder_per_record() -> TestResult {
     let a = recording(lab.dir.path(), "a", "a1")?;
     let b = recording(lab.dir.path(), "b", "b2")?;
     let (url, seen) = server(vec![(200, String::new())]);
-    let cfg = config(&lab, &url)?;
+    let cfg = splunk_config(&lab, &url)?;
     let out = lab.dir.path().join("out");
     let mut cmd = verify(&cfg, &[&a, &b])?;
     stdout_ok(cmd.arg("--out").arg(&out));

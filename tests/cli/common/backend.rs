@@ -166,3 +166,16 @@ pub fn assert_secret_absent_from(lab: &Lab, out: &Assert) {
     let out = out.get_output();
     assert_secret_absent(lab, &[&out.stdout, &out.stderr]);
 }
+
+/// A config with the one profile `lab-splunk` at `url`, its bearer token
+/// [`SECRET`] in a file.
+pub fn splunk_config(lab: &Lab, url: &str) -> Result<std::path::PathBuf, std::io::Error> {
+    write_config(
+        lab,
+        "chainproof",
+        "splunk.token",
+        &format!(
+            "  lab-splunk:\n    kind: splunk\n    url: {url}\n    timeout: 2s\n    auth: {{ type: bearer, token: {{ file: {{secret}} }} }}\n"
+        ),
+    )
+}
