@@ -21,6 +21,7 @@
 //! Every format in [`ArtifactKind`] is built on every platform (the bytes
 //! are data); [`build`] chooses the builder for a scenario's artifact.
 
+pub mod archive;
 pub mod build;
 pub mod cmdline;
 pub mod desktop;
