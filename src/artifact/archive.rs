@@ -2,7 +2,7 @@
 //! them: ZIP (plain, ZipCrypto or WinZip AES-256) and 7z (plain or AES-256),
 //! and the reading side an emulated archive tool needs.
 //!
-//! [`zip`] and [`seven_z`] build the bytes; [`list`] and [`extract`] read an
+//! [`zip()`] and [`seven_z()`] build the bytes; [`list`] and [`extract`] read an
 //! archive file the way an archive tool does, so the stage program can play
 //! Explorer's ZIP folder, 7-Zip, file-roller or `unzip`. Writing is pure;
 //! reading touches only the archive and the destination folder. This module
