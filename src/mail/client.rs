@@ -166,7 +166,7 @@ impl AsyncRead for Tee {
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &poll {
-            lock(&this.wire).from_server(&buf.filled()[before..]);
+            lock(&this.wire).read(&buf.filled()[before..]);
         }
         poll
     }
@@ -181,7 +181,7 @@ impl AsyncWrite for Tee {
         let this = self.get_mut();
         let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = &poll {
-            lock(&this.wire).from_client(buf.get(..*n).unwrap_or(buf));
+            lock(&this.wire).sent(buf.get(..*n).unwrap_or(buf));
         }
         poll
     }
@@ -219,7 +219,8 @@ enum State {
 }
 
 impl Wire {
-    fn from_client(&mut self, bytes: &[u8]) {
+    /// Notes bytes the client wrote.
+    fn sent(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             if let State::Data { bytes, mut tail } = self.state {
                 tail.rotate_left(1);
@@ -256,7 +257,8 @@ impl Wire {
         }
     }
 
-    fn from_server(&mut self, bytes: &[u8]) {
+    /// Notes bytes the client read from the server.
+    fn read(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.server_line.push(byte);
             if byte != b'\n' {

@@ -4,6 +4,7 @@
 //! client sending it would label it.
 
 use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
 use mail_builder::headers::message_id::MessageId;
 use rand::Rng as _;
 
@@ -13,9 +14,9 @@ use super::{MailError, sha256_hex};
 /// caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Letter<'a> {
-    /// The `From:` address (also the usual envelope sender).
+    /// The `From:` mailbox: `addr@domain` or `Display Name <addr@domain>`.
     pub from: &'a str,
-    /// The `To:` address.
+    /// The `To:` mailbox, in the same forms.
     pub to: &'a str,
     /// The `Subject:` text.
     pub subject: &'a str,
@@ -107,11 +108,13 @@ pub fn compose(letter: &Letter) -> Result<Message, MailError> {
             });
         }
     }
+    let from = mailbox("sender", letter.from)?;
+    let to = mailbox("recipient", letter.to)?;
     let random: u64 = rand::rng().random();
     let message_id = format!("{random:016x}.{}@{}", letter.token, letter.domain);
     let bytes = MessageBuilder::new()
-        .from(letter.from)
-        .to(letter.to)
+        .from(from)
+        .to(to)
         .subject(letter.subject)
         .message_id(MessageId::new(message_id.as_str()))
         .text_body(crlf(letter.body))
@@ -127,6 +130,31 @@ pub fn compose(letter: &Letter) -> Result<Message, MailError> {
         message_id,
         attachment_sha256: sha256_hex(letter.attachment),
     })
+}
+
+/// `Name <addr>` or `addr` as mail-builder's (name, address) pair: given a
+/// bare string it takes the whole as the address, display name and all.
+fn mailbox<'a>(field: &'static str, value: &'a str) -> Result<Address<'a>, MailError> {
+    let (name, address) = match value.trim().strip_suffix('>') {
+        Some(head) => match head.rsplit_once('<') {
+            Some((name, address)) => (name.trim().trim_matches('"'), address),
+            None => ("", head),
+        },
+        None => ("", value.trim()),
+    };
+    let plain = address.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.is_empty()
+            && !address.contains(|c: char| c.is_whitespace() || "<>\",;:".contains(c))
+    });
+    if !plain {
+        return Err(MailError::Field {
+            field,
+            reason: "is not `addr@domain` or `Name <addr@domain>`",
+        });
+    }
+    let name = (!name.is_empty()).then_some(name);
+    Ok(Address::new_address(name, address))
 }
 
 /// The body with every line ending as CRLF: SMTP lines end in CRLF, and a

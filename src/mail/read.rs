@@ -15,7 +15,8 @@ pub struct Attachment {
     /// The file name the message gives it (`Content-Disposition` filename,
     /// else the `Content-Type` name); empty when it gives none.
     pub name: String,
-    /// `type/subtype` as labelled in the message.
+    /// `type/subtype` as labelled in the message, lowercase (content types
+    /// are case-insensitive; mail-parser and Python both fold them).
     pub content_type: String,
     /// The decoded bytes (base64 or quoted-printable undone).
     pub bytes: Vec<u8>,

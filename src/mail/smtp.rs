@@ -16,9 +16,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use rand::Rng as _;
-use tokio::io::{
-    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWriteExt as _, BufReader,
-};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
 
@@ -387,7 +385,7 @@ fn path_after<'a>(arg: &'a str, keyword: &str) -> Option<(String, &'a str)> {
 /// leading `.` of a line is removed (RFC 5321 4.5.2). Returns how it ended
 /// and the bytes read from the wire.
 async fn read_data(
-    reader: &mut (impl AsyncRead + tokio::io::AsyncBufRead + Unpin),
+    reader: &mut (impl tokio::io::AsyncBufRead + Unpin),
     max_size: usize,
 ) -> std::io::Result<(Data, usize)> {
     let mut data = Vec::new();
