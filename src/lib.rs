@@ -28,6 +28,7 @@ pub mod gate;
 pub mod history;
 pub mod intake;
 pub mod lab;
+pub mod mail;
 pub mod payload;
 pub mod pipeline;
 pub mod platform;
