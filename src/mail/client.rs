@@ -293,3 +293,52 @@ impl Wire {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client's notes never hold credentials or the DATA, whatever the
+    /// server asks (the loopback listener offers no AUTH, so this is fed by
+    /// hand).
+    #[test]
+    fn the_wire_notes_redact_auth_and_summarise_data() {
+        let mut wire = Wire::default();
+        wire.read(b"220 mx ready\r\n");
+        wire.sent(b"EHLO lab.example\r\n");
+        wire.read(b"250-mx\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n");
+        wire.sent(b"AUTH LOGIN\r\n");
+        wire.read(b"334 VXNlcm5hbWU6\r\n");
+        wire.sent(b"dXNlcg==\r\n");
+        wire.read(b"334 UGFzc3dvcmQ6\r\n");
+        wire.sent(b"c2VjcmV0\r\n");
+        wire.read(b"235 2.7.0 ok\r\n");
+        wire.sent(b"DATA\r\n");
+        wire.read(b"354 go\r\n");
+        // Split writes, a stuffed line and the terminator on its own.
+        wire.sent(b"Subject: s\r\n\r\n..dot");
+        wire.sent(b"\r\nbody\r\n");
+        wire.sent(b"\r\n.\r\n");
+        wire.read(b"250 2.0.0 Ok: queued as ABC\r\n");
+        wire.sent(b"QUIT\r\n");
+        assert_eq!(
+            wire.lines,
+            [
+                "S: 220 mx ready",
+                "C: EHLO lab.example",
+                "S: 250 mx [AUTH PLAIN LOGIN, 8BITMIME]",
+                "C: AUTH (redacted)",
+                "S: 334 VXNlcm5hbWU6",
+                "C: (redacted)",
+                "S: 334 UGFzc3dvcmQ6",
+                "C: (redacted)",
+                "S: 235 2.7.0 ok",
+                "C: DATA",
+                "S: 354 go",
+                "C: (message data: 32 bytes on the wire, not kept)",
+                "S: 250 2.0.0 Ok: queued as ABC",
+                "C: QUIT",
+            ]
+        );
+    }
+}

@@ -12,8 +12,11 @@
 
 mod client;
 mod compose;
+mod data;
 mod read;
 mod smtp;
+#[cfg(test)]
+mod smtp_tests;
 #[cfg(test)]
 mod tests;
 
