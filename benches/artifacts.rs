@@ -55,6 +55,21 @@ fn main() {
             &posix
         };
         let name = format!("Invoice-cp0123456789.{}", kind.extension());
+        // An archive holds a launcher, as the shipped archive scenarios do.
+        let member = kind.is_archive().then(|| {
+            Box::new(Input {
+                kind: ArtifactKind::DesktopEntry,
+                platform,
+                file_name: "Invoice-cp0123456789.pdf.desktop",
+                executable: None,
+                command: Some(command),
+                token: "cp0123456789",
+                workdir: "/tmp/chainproof-cp0123456789",
+                stage: None,
+                member: None,
+                protect: None,
+            })
+        });
         let input = Input {
             kind,
             platform,
@@ -64,6 +79,8 @@ fn main() {
             token: "cp0123456789",
             workdir: r"C:\t\chainproof-cp0123456789",
             stage: Some(&stage),
+            member,
+            protect: None,
         };
         let mut times: Vec<Duration> = Vec::with_capacity(ROUNDS);
         let mut size = 0;

@@ -11,6 +11,8 @@
 //! never starts anything the artifact does not carry, and writes only its
 //! report line.
 
+mod handoff;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -29,6 +31,16 @@ use crate::artifact::{desktop, odt};
 pub const ENV_REPORT: &str = "CHAINPROOF_STAGE_REPORT";
 /// Environment variable carrying the run token into every process.
 pub const ENV_TOKEN: &str = "CHAINPROOF_TOKEN";
+/// Environment variable naming the folder a played mail client saves the
+/// attachment it opens in (where that client saves it, inside the run
+/// directory).
+pub const ENV_SAVE_DIR: &str = "CHAINPROOF_SAVE_DIR";
+/// Environment variable naming the folder a played archive tool extracts
+/// the member it opens into.
+pub const ENV_EXTRACT_DIR: &str = "CHAINPROOF_EXTRACT_DIR";
+/// Environment variable carrying an archive's password, which the user
+/// types when the archive tool asks for it.
+pub const ENV_PASSWORD: &str = "CHAINPROOF_ARCHIVE_PASSWORD";
 
 /// What a stage process reports about itself (one JSON line each).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -53,6 +65,23 @@ pub struct StageReport {
     pub child: Option<StageChild>,
     /// What went wrong, if anything.
     pub error: Option<String>,
+    /// Files it wrote as the application it plays (an attachment a mail
+    /// client saved, a member an archive tool extracted).
+    #[serde(default)]
+    pub wrote: Vec<StageWrote>,
+}
+
+/// A file a stage process wrote as the application it plays.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageWrote {
+    /// `attachment` (saved from a message) or `extracted` (from an archive).
+    pub role: String,
+    /// Where.
+    pub path: String,
+    /// The file it was written from (the message, the archive).
+    pub from: String,
+    /// What the played application is documented to do with origin marks.
+    pub policy: String,
 }
 
 /// The child a stage process started.
@@ -106,8 +135,17 @@ pub fn main() -> ExitCode {
         instruction: None,
         child: None,
         error: None,
+        wrote: Vec::new(),
     };
-    let code = match instruction(&argv[1.min(argv.len())..], &exe) {
+    let me = exe
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A mail client saves the attachment, an archive tool extracts the
+    // member, before the open goes on with what they wrote.
+    let env = |k: &str| std::env::var(k).ok();
+    let args = handoff::hand_off(&me, &argv[1.min(argv.len())..], &env, &mut report.wrote);
+    let code = match args.and_then(|args| instruction(&args, &exe)) {
         Ok((source, command)) => {
             report.instruction = Some(source.to_string());
             run_child(&command, &mut report)
@@ -262,6 +300,8 @@ mod tests {
                     token: "cp1",
                     workdir: "/w",
                     stage: None,
+                    member: None,
+                    protect: None,
                 })?;
                 let path = dir.path().join(&name);
                 std::fs::write(&path, bytes)?;

@@ -54,6 +54,9 @@ impl fmt::Display for Platform {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HopKind {
+    /// A message carrying the artifact arriving in the user's mailbox
+    /// (delivery by email only; it comes before the file).
+    Mail,
     /// The artifact file landing on disk with its origin.
     File,
     /// The opener starting with the file.

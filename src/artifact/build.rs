@@ -7,7 +7,9 @@
 //! host its artifacts and tests can check them with third-party parsers.
 
 use super::instruction::with_trailer;
-use super::{ArtifactKind, cmdline, desktop, iso, lnk, odt, pdf, reg, rtf, scripts, vba, vhd};
+use super::{
+    ArtifactKind, archive, cmdline, desktop, iso, lnk, odt, pdf, reg, rtf, scripts, vba, vhd,
+};
 use crate::vocab::Platform;
 
 /// What one artifact is made of.
@@ -29,6 +31,10 @@ pub struct Input<'a> {
     pub workdir: &'a str,
     /// The stage program's bytes, for kinds that embed it.
     pub stage: Option<&'a [u8]>,
+    /// For archives: the file inside, built first.
+    pub member: Option<Box<Input<'a>>>,
+    /// For archives: the cipher and password.
+    pub protect: Option<(archive::Encryption, &'a str)>,
 }
 
 /// The command line the target platform's launcher receives for `argv`.
@@ -159,6 +165,28 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
             }];
             reg::build(&values).map_err(|e| fail(&e))
         }
+        ArtifactKind::Zip | ArtifactKind::SevenZ => {
+            let member = input
+                .member
+                .as_deref()
+                .ok_or_else(|| format!("build {name}: an archive needs its member"))?;
+            let bytes = build(member)?;
+            let members = [archive::Member {
+                name: member.file_name,
+                bytes: &bytes,
+                executable: member.kind.embeds_stage()
+                    || matches!(
+                        member.kind,
+                        ArtifactKind::Script | ArtifactKind::Command | ArtifactKind::DesktopEntry
+                    ),
+            }];
+            let built = if input.kind == ArtifactKind::Zip {
+                archive::zip(&members, input.protect)
+            } else {
+                archive::seven_z(&members, input.protect.map(|(_, p)| p))
+            };
+            built.map_err(|e| fail(&e))
+        }
         ArtifactKind::Text => Ok(format!(
             "Notes {}\nA benign text file written by chainproof for a negative control.\n",
             input.token
@@ -215,6 +243,8 @@ mod tests {
             token: "cp1",
             workdir: r"C:\t",
             stage: None,
+            member: None,
+            protect: None,
         })
         .unwrap();
         let launch = pdf::read_launch(&bytes).unwrap();

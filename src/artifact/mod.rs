@@ -25,6 +25,7 @@ pub mod archive;
 pub mod build;
 pub mod cmdline;
 pub mod desktop;
+pub mod handling;
 pub mod instruction;
 pub mod iso;
 pub mod lnk;
@@ -88,11 +89,17 @@ pub enum ArtifactKind {
     Dmg,
     /// A plain text note (negative controls).
     Text,
+    /// A ZIP archive holding one other artifact, plain or password-protected
+    /// (ZipCrypto or AES-256).
+    Zip,
+    /// A 7z archive holding one other artifact, plain or AES-256 protected.
+    #[serde(rename = "7z")]
+    SevenZ,
 }
 
 impl ArtifactKind {
     /// Every kind, in declaration order (for listings and exhaustive tests).
-    pub const ALL: [ArtifactKind; 21] = [
+    pub const ALL: [ArtifactKind; 23] = [
         ArtifactKind::OdtMacro,
         ArtifactKind::DesktopEntry,
         ArtifactKind::Iso,
@@ -114,6 +121,8 @@ impl ArtifactKind {
         ArtifactKind::Scpt,
         ArtifactKind::Dmg,
         ArtifactKind::Text,
+        ArtifactKind::Zip,
+        ArtifactKind::SevenZ,
     ];
 
     /// The usual file name extension (without the dot); empty for programs
@@ -141,6 +150,8 @@ impl ArtifactKind {
             ArtifactKind::Scpt => "scpt",
             ArtifactKind::Dmg => "dmg",
             ArtifactKind::Text => "txt",
+            ArtifactKind::Zip => "zip",
+            ArtifactKind::SevenZ => "7z",
         }
     }
 
@@ -152,7 +163,13 @@ impl ArtifactKind {
         )
     }
 
-    /// The artifact's bytes include a copy of the stage program.
+    /// An archive holding another artifact (its `member`).
+    pub fn is_archive(self) -> bool {
+        matches!(self, ArtifactKind::Zip | ArtifactKind::SevenZ)
+    }
+
+    /// The artifact's bytes include a copy of the stage program (an
+    /// archive's depend on its member: see the plan's artifact step).
     pub fn embeds_stage(self) -> bool {
         self.is_disk_image() || matches!(self, ArtifactKind::Executable | ArtifactKind::Cpl)
     }
@@ -188,6 +205,8 @@ impl ArtifactKind {
             ArtifactKind::Scpt => "an AppleScript",
             ArtifactKind::Dmg => "a disk image holding the stage program",
             ArtifactKind::Text => "a text note",
+            ArtifactKind::Zip => "a ZIP archive holding another artifact",
+            ArtifactKind::SevenZ => "a 7z archive holding another artifact",
         }
     }
 }

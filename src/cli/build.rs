@@ -106,7 +106,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
         }
         // The artifact is what the plan's artifact step says, for the
         // target's run directory; the opener does not change it.
-        let artifact = match plan::make(s, platform, None, &token, &workdir) {
+        let artifact = match plan::make(s, platform, None, &token, &workdir, "user") {
             Ok(p) => p.artifact().cloned(),
             Err(plan::Skip::NoVariant) => continue,
             Err(plan::Skip::NoOpener(_)) => None,

@@ -6,6 +6,7 @@
 pub mod effects;
 pub mod host;
 pub mod macos;
+pub mod marks;
 pub mod windows;
 
 /// One command line: the program, then its arguments.

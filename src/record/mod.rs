@@ -229,6 +229,14 @@ pub struct GroundTruth {
     /// Files an application left outside the run directory, removed at cleanup.
     #[serde(default)]
     pub removed_outside: Vec<String>,
+    /// The message that delivered the artifact (delivery by email).
+    #[serde(default)]
+    pub mail: Option<MailTruth>,
+    /// Whether each file an application wrote from the delivered one (a
+    /// member an archive tool extracted, an attachment a mail client
+    /// saved) carries an origin mark.
+    #[serde(default)]
+    pub handoffs: Vec<Handoff>,
 }
 
 /// One process of the chain.
@@ -347,6 +355,7 @@ pub struct HopTruth {
     pub reason: Option<String>,
 }
 
+mod delivery;
 pub mod merge;
 mod readiness;
 pub mod summary;
@@ -354,6 +363,7 @@ pub mod summary;
 pub(crate) mod test_records;
 mod verdict;
 
+pub use delivery::{Handoff, MailTruth};
 pub use readiness::{
     BlindRule, Containment, ContainmentState, HopVisibility, ProductResponse, Question,
     UntiedAnswers,

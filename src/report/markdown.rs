@@ -176,6 +176,7 @@ pub fn render(record: &RunRecord) -> String {
             };
             let _ = writeln!(out, "- **{}**: {what}{times}", escape(&h.label));
         }
+        delivery(&mut out, s);
         if let Some(v) = &s.verification {
             for r in &v.chain.expected_rules_missing {
                 let _ = writeln!(out, "- expected rule did not fire: {}", escape(r));
@@ -193,6 +194,36 @@ pub fn render(record: &RunRecord) -> String {
         }
     }
     out
+}
+
+/// The message that delivered the artifact, and whether the origin mark
+/// survived each hand-off (a mark that did not is a finding for the host).
+fn delivery(out: &mut String, s: &crate::record::ScenarioRun) {
+    if let Some(m) = &s.truth.mail {
+        let _ = writeln!(
+            out,
+            "- message: from {} to {}, subject \"{}\", Message-ID <{}>, through {}; attachment {} (SHA-256 {})",
+            escape(&m.from),
+            escape(&m.to.join(", ")),
+            escape(&m.subject),
+            escape(&m.message_id),
+            escape(&m.server),
+            escape(&m.attachment),
+            escape(&m.attachment_sha256)
+        );
+    }
+    for h in &s.truth.handoffs {
+        let _ = match h.finding() {
+            Some(f) => writeln!(out, "- **finding**: {}", escape(&f)),
+            None => writeln!(
+                out,
+                "- origin mark kept: {} ({}) after {} wrote it",
+                escape(&h.file),
+                escape(&h.marks.join(", ")),
+                escape(&h.by)
+            ),
+        };
+    }
 }
 
 /// ` (N refused: parse 2, compile 1)` when the rule load refused any, so a

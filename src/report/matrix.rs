@@ -21,8 +21,11 @@ pub struct Row {
     pub platform: String,
     /// Fidelity, or `-`.
     pub fidelity: String,
-    /// Cell text per hop, in hop order, with the hop label.
+    /// Cell text per hop column, with the hop label; a row without a
+    /// `mail` hop has an empty first cell when the matrix has that column.
     pub hops: Vec<(String, String)>,
+    /// The hop index each cell of `hops` shows (`None` for a padding cell).
+    pub indices: Vec<Option<usize>>,
     /// Chain verdict text.
     pub chain: String,
     /// First alert time, e.g. `412ms`, or `-`.
@@ -39,6 +42,9 @@ pub struct Matrix {
     /// Whether the rows come from more than one host: a `host` column then
     /// comes first.
     pub by_host: bool,
+    /// Whether any chain came by mail: a `mail` column then comes before
+    /// `file`.
+    pub mail: bool,
     /// Counts over the chains.
     pub summary: Summary,
 }
@@ -46,21 +52,25 @@ pub struct Matrix {
 impl Matrix {
     /// Builds the matrix of `record`.
     pub fn of(record: &RunRecord) -> Matrix {
+        let is_mail = |h: &crate::record::HopTruth| h.kind == crate::vocab::HopKind::Mail;
+        let mail = record.scenarios.iter().any(|s| s.hops.iter().any(is_mail));
         let rows: Vec<Row> = record
             .scenarios
             .iter()
             .map(|s| {
                 let v = s.verification.as_ref();
-                let hops = s
-                    .hops
-                    .iter()
-                    .map(|h| {
-                        let hv = v.and_then(|v| v.hops.iter().find(|x| x.index == h.index));
-                        let text =
-                            hv.map_or("unverified".to_string(), |hv| cell(hv.verdict, hv.grade));
-                        (h.label.clone(), text)
-                    })
-                    .collect();
+                let mut hops: Vec<(String, String)> = Vec::new();
+                let mut indices = Vec::new();
+                if mail && !s.hops.first().is_some_and(is_mail) {
+                    hops.push((String::new(), "-".into()));
+                    indices.push(None);
+                }
+                for h in &s.hops {
+                    let hv = v.and_then(|v| v.hops.iter().find(|x| x.index == h.index));
+                    let text = hv.map_or("unverified".to_string(), |hv| cell(hv.verdict, hv.grade));
+                    hops.push((h.label.clone(), text));
+                    indices.push(Some(h.index));
+                }
                 let tta = v
                     .and_then(|v| v.hops.iter().filter_map(|h| h.time_to_alert_ms).min())
                     .map_or("-".to_string(), |ms| format!("{ms}ms"));
@@ -72,6 +82,7 @@ impl Matrix {
                         .fidelity
                         .map_or("-".into(), |f| format!("{f:?}").to_lowercase()),
                     hops,
+                    indices,
                     chain: v.map_or("unverified".into(), |v| {
                         if s.negative_control {
                             return control_cell(&v.chain);
@@ -94,6 +105,7 @@ impl Matrix {
             rows,
             width,
             by_host: crate::record::merge::is_fleet(record),
+            mail,
             summary: Summary::of(record),
         }
     }
@@ -107,11 +119,13 @@ impl Matrix {
             Vec::new()
         };
         h.extend(["scenario".to_string(), "platform".into(), "fidelity".into()]);
+        let first = usize::from(self.mail);
         for i in 0..self.width {
-            h.push(match i {
-                0 => "file".into(),
-                1 => "open".into(),
-                n => format!("spawn {}", n - 1),
+            h.push(match i.checked_sub(first) {
+                None => "mail".into(),
+                Some(0) => "file".into(),
+                Some(1) => "open".into(),
+                Some(n) => format!("spawn {}", n - 1),
             });
         }
         h.extend(["chain".to_string(), "time to alert".into()]);
@@ -132,7 +146,7 @@ impl Matrix {
         ]);
         for i in 0..self.width {
             c.push(row.hops.get(i).map_or("-".to_string(), |(label, text)| {
-                if i == 0 {
+                if i <= usize::from(self.mail) {
                     text.clone()
                 } else {
                     format!("{text}\n{label}")

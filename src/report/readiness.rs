@@ -100,6 +100,41 @@ pub fn containment_line(record: &RunRecord) -> Option<String> {
     ))
 }
 
+/// Whether origin marks survived the hand-offs of the record's chains (an
+/// archive tool extracting, a mail client saving): `origin marks after a
+/// hand-off: 3 of 4 files the user opened carry none (zip-shortcut,
+/// mail-macro-doc, …): a finding for the host`, or nothing when no chain
+/// handed a file on.
+pub fn marks_line(record: &RunRecord) -> Option<String> {
+    let all: Vec<(&str, &crate::record::Handoff)> = record
+        .scenarios
+        .iter()
+        .flat_map(|s| s.truth.handoffs.iter().map(move |h| (s.id.as_str(), h)))
+        .collect();
+    if all.is_empty() {
+        return None;
+    }
+    let mut lost: Vec<&str> = all
+        .iter()
+        .filter(|(_, h)| !h.marked())
+        .map(|(id, _)| *id)
+        .collect();
+    lost.dedup();
+    Some(if lost.is_empty() {
+        format!(
+            "origin marks after a hand-off: all {} files written from the delivered one carry a mark",
+            all.len()
+        )
+    } else {
+        format!(
+            "origin marks after a hand-off: {} of {} files written from the delivered one (extracted, saved from a message) carry none ({}): a finding for the host, see each chain",
+            all.iter().filter(|(_, h)| !h.marked()).count(),
+            all.len(),
+            lost.join(", ")
+        )
+    })
+}
+
 /// Per backend (in the record's order), one sentence on the IR questions
 /// its data answered over every hop it was asked about.
 pub fn visibility_by_backend(record: &RunRecord) -> Vec<(String, String)> {
@@ -159,6 +194,7 @@ pub fn terminal(record: &RunRecord) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(untied_line(record));
     out.extend(containment_line(record));
+    out.extend(marks_line(record));
     out.extend(blind_line(record));
     for (backend, sentence) in visibility_by_backend(record) {
         out.push(format!(

@@ -59,9 +59,10 @@ impl Run<'_> {
                     .map_err(failed)
             }
             Step::BuildArtifact(a) => self.build(a),
-            Step::Serve { name } => {
+            Step::Serve { name, note } => {
                 let bytes = self.state.bytes.take().unwrap_or_default();
-                self.state.server = Some(serve::Server::start(bytes, name).await.map_err(failed)?);
+                let server = serve::Server::start(bytes, name, note.as_deref()).await;
+                self.state.server = Some(server.map_err(failed)?);
                 Ok(())
             }
             Step::Download { dir, .. } => {
@@ -81,6 +82,21 @@ impl Run<'_> {
                 self.state.artifact = Some((PathBuf::from(path), Vec::new()));
                 Ok(())
             }
+            Step::SendMail(m) => {
+                let bytes = self.state.bytes.take().unwrap_or_default();
+                let mail = super::deliver::send_mail(m, &bytes, &self.plan.token)
+                    .await
+                    .map_err(failed)?;
+                self.state.mail = Some(mail);
+                Ok(())
+            }
+            Step::Extract(x) => {
+                super::deliver::extract(x, &self.plan.token)
+                    .await
+                    .map_err(failed)?;
+                self.state.extracted = Some((PathBuf::from(&x.member), x.tool.clone()));
+                Ok(())
+            }
             Step::MarkOrigin { path, mark } => {
                 self.mark_origin(Path::new(path), *mark);
                 Ok(())
@@ -97,6 +113,7 @@ impl Run<'_> {
             Step::Mount(m) => self.mount(m),
             Step::Profile(p) => self.profile(p),
             Step::Open(o) => self.open(o),
+            Step::Receive(o) => self.receive(o).await,
             Step::Wait { proof, timeout } => {
                 let child = self
                     .state
@@ -117,7 +134,7 @@ impl Run<'_> {
     }
 
     fn build(&mut self, a: &ArtifactStep) -> Result<(), Failure> {
-        let stage = if a.kind.embeds_stage() {
+        let stage = if a.embeds_stage() {
             let image =
                 stage::own_image().map_err(|e| failed(format!("find the stage program: {e}")))?;
             Some(
@@ -188,6 +205,31 @@ impl Run<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// The mail client saving the attachment of the message before a real
+    /// opener takes over (a disk image the desktop mounts): it runs to its
+    /// end, and is ground truth but not the opener.
+    async fn receive(&mut self, o: &OpenStep) -> Result<(), Failure> {
+        let opener = self.state.opener.take();
+        self.open(o)?;
+        self.state.opener = opener;
+        self.state.opened_at = None;
+        let mut child = self
+            .state
+            .child
+            .take()
+            .ok_or_else(|| failed("the mail client was not started"))?;
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .map_err(|_| failed("the mail client did not save the attachment within 30 s"))?
+            .map_err(|e| failed(format!("wait for the mail client: {e}")))?;
+        if !status.success() {
+            return Err(failed(format!(
+                "the mail client could not save the attachment ({status}); see opener.log"
+            )));
+        }
+        Ok(())
     }
 
     fn open(&mut self, o: &OpenStep) -> Result<(), Failure> {
@@ -373,6 +415,7 @@ mod tests {
                 fidelity,
                 token,
                 &workdir.display().to_string(),
+                "u",
             )
             .map_err(|e| format!("{e:?}"))?;
             let mut entry = Entry {

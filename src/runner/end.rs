@@ -3,13 +3,13 @@
 //! holds, end the processes), collect the ground truth, remove the run
 //! directory — and the ground truth they leave.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::journal::{Entry, Journal};
 use super::plan::{Plan, Step, Undo};
 use super::{State, cleanup, truth};
 use crate::capture::{Capture, CaptureReport};
-use crate::record::{FileTruth, GroundTruth, MountTruth};
+use crate::record::{FileTruth, GroundTruth, Handoff, MountTruth};
 use crate::stage;
 
 /// Runs `plan`'s finishing steps in order and returns the ground truth.
@@ -25,6 +25,7 @@ pub(super) fn finish(
     let mut captured = CaptureReport::default();
     let mut stages = Vec::new();
     let mut files = Vec::new();
+    let mut handoffs = Vec::new();
     let mut removed = true;
     // The opener is ended below with every process of the run; its handle
     // is not needed for that.
@@ -40,7 +41,8 @@ pub(super) fn finish(
                     captured = c.stop();
                 }
                 stages = stage::read_reports(std::path::Path::new(stage_reports));
-                files = describe_files(plan, state);
+                files = describe_files(plan, state, &stages);
+                handoffs = handed_off(state, &stages);
             }
             Step::Clean { undo } => {
                 for u in undo {
@@ -77,7 +79,63 @@ pub(super) fn finish(
             .cloned()
             .collect(),
         removed_outside: clean.removed_outside.clone(),
+        mail: state.mail.take(),
+        handoffs,
     }
+}
+
+fn marks_on(path: &Path) -> Vec<(String, String)> {
+    crate::platform::marks::read(path).into_iter().collect()
+}
+
+/// Whether each file an application wrote from the delivered one carries
+/// an origin mark, read from the files themselves.
+fn handed_off(state: &State, stages: &[stage::StageReport]) -> Vec<Handoff> {
+    let marked = |p: &str| !crate::platform::marks::read(Path::new(p)).is_empty();
+    let mut out: Vec<Handoff> = stages
+        .iter()
+        .flat_map(|s| {
+            let by = Path::new(&s.exe)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            s.wrote.iter().map(move |w| (by.clone(), w))
+        })
+        .map(|(by, w)| Handoff {
+            file: w.path.clone(),
+            from: if w.role == "extracted" {
+                "archive"
+            } else {
+                "message"
+            }
+            .into(),
+            by,
+            emulated: true,
+            source_marked: marked(&w.from),
+            marks: crate::platform::marks::read(Path::new(&w.path))
+                .into_keys()
+                .collect(),
+            policy: w.policy.clone(),
+        })
+        .collect();
+    if let Some((path, tool)) = &state.extracted {
+        let archive = state
+            .artifact
+            .as_ref()
+            .map(|(a, _)| a.display().to_string());
+        out.push(Handoff {
+            file: path.display().to_string(),
+            from: "archive".into(),
+            by: tool.clone(),
+            emulated: false,
+            source_marked: archive.as_deref().is_some_and(marked),
+            marks: crate::platform::marks::read(path).into_keys().collect(),
+            policy: crate::artifact::handling::archive_tool(tool)
+                .map_or("", |t| t.why)
+                .to_string(),
+        });
+    }
+    out
 }
 
 fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {
@@ -91,10 +149,28 @@ fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {
     all
 }
 
-fn describe_files(plan: &Plan, state: &State) -> Vec<FileTruth> {
+fn describe_files(plan: &Plan, state: &State, stages: &[stage::StageReport]) -> Vec<FileTruth> {
     let mut files = Vec::new();
     if let Some((path, marks)) = &state.artifact {
         files.extend(truth::file_truth(path, "artifact", marks));
+    }
+    if let Some(m) = &state.mail {
+        files.extend(truth::file_truth(Path::new(&m.mailbox), "message", &[]));
+    }
+    // What the played applications wrote: a saved attachment is the file
+    // the user opens (the artifact, when it came by mail); an extracted
+    // member is what the archive handed on. Their marks are read from the
+    // files, not taken from the application's word.
+    for w in stages.iter().flat_map(|s| &s.wrote) {
+        let role = match w.role.as_str() {
+            "attachment" if state.artifact.is_none() => "artifact",
+            other => other,
+        };
+        let path = Path::new(&w.path);
+        files.extend(truth::file_truth(path, role, &marks_on(path)));
+    }
+    if let Some((path, _)) = &state.extracted {
+        files.extend(truth::file_truth(path, "extracted", &marks_on(path)));
     }
     for p in &state.payloads {
         files.extend(truth::file_truth(p, "payload", &[]));

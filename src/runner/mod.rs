@@ -8,6 +8,7 @@
 
 mod chain;
 pub mod cleanup;
+mod deliver;
 mod end;
 pub mod journal;
 #[cfg(all(test, target_os = "linux"))]
@@ -67,6 +68,10 @@ pub(super) struct State {
     opened_at: Option<std::time::Instant>,
     /// When the chain was seen complete (before the grace period).
     settled_at: Option<std::time::Instant>,
+    /// The message that delivered the artifact.
+    mail: Option<crate::record::MailTruth>,
+    /// The member a real archive tool extracted, and the tool.
+    extracted: Option<(PathBuf, String)>,
 }
 
 pub(super) enum OpenerMatchOwned {
@@ -99,6 +104,7 @@ pub async fn run(
         opts.fidelity,
         &token,
         &workdir.display().to_string(),
+        &user_name(),
     );
     let plan = match planned {
         Ok(p) => p,
@@ -154,6 +160,13 @@ pub async fn run(
         Err((status, reason)) => (status, Some(reason)),
     };
     finish(record, status, reason)
+}
+
+/// This process's user's login name (some applications put it in their
+/// folders' names).
+fn user_name() -> String {
+    use crate::platform::host;
+    host::user_name(host::uid()).unwrap_or_else(|| host::uid().to_string())
 }
 
 /// The record of a variant the plan says cannot run here.
@@ -270,5 +283,18 @@ fn hops_of(plan: &plan::Plan, state: &State, truth: &GroundTruth) -> Vec<crate::
         Some(OpenerMatchOwned::Image(pattern)) => OpenerMatch::Image(pattern),
         None => OpenerMatch::Image(&plan.opener),
     };
-    truth::hops(name, artifact, opener, &plan.chain, &truth.processes)
+    let by_mail = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s, plan::Step::SendMail(_)));
+    let message_id = truth.mail.as_ref().map_or("", |m| m.message_id.as_str());
+    let message = by_mail.then(|| (truth.files.iter().find(|f| f.role == "message"), message_id));
+    truth::hops(
+        name,
+        artifact,
+        message,
+        opener,
+        &plan.chain,
+        &truth.processes,
+    )
 }

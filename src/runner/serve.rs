@@ -35,6 +35,8 @@ pub struct Download {
 
 struct Site {
     name: String,
+    /// What the landing page says beside the link (an archive's password).
+    note: Option<String>,
     body: Bytes,
     log: std::sync::Mutex<Vec<String>>,
 }
@@ -44,7 +46,10 @@ struct Site {
 /// the tests are Unix-only).
 #[cfg(all(test, unix))]
 pub async fn download(body: Vec<u8>, name: &str, dest_dir: &Path) -> Result<Download, String> {
-    Server::start(body, name).await?.download(dest_dir).await
+    Server::start(body, name, None)
+        .await?
+        .download(dest_dir)
+        .await
 }
 
 /// A server on a fresh loopback port with a landing page and one file.
@@ -57,14 +62,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts serving `body` as `name`.
-    pub async fn start(body: Vec<u8>, name: &str) -> Result<Server, String> {
+    /// Starts serving `body` as `name`, the landing page saying `note`
+    /// beside the link.
+    pub async fn start(body: Vec<u8>, name: &str, note: Option<&str>) -> Result<Server, String> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("listen on 127.0.0.1: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let site = Arc::new(Site {
             name: name.to_string(),
+            note: note.map(str::to_string),
             body: Bytes::from(body),
             log: Default::default(),
         });
@@ -122,9 +129,14 @@ async fn answer(
     let path = req.uri().path().to_string();
     let file_path = format!("/files/{}", encode(&site.name));
     let (status, content_type, body, disposition) = if path == "/" {
+        let note = site
+            .note
+            .as_deref()
+            .map(|n| format!("<p>{}</p>", html_text(n)))
+            .unwrap_or_default();
         let page = format!(
             "<!doctype html><title>Invoice portal</title><p>chainproof benign test page. \
-             <a href=\"{file_path}\">Download your invoice</a></p>"
+             <a href=\"{file_path}\">Download your invoice</a></p>{note}"
         );
         (
             StatusCode::OK,
@@ -239,6 +251,13 @@ async fn fetch(
         .await
         .map_err(|e| format!("write {}: {e}", path.display()))?;
     Ok((path, url, referrer))
+}
+
+/// `text` safe in HTML text.
+fn html_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Sets the origin mark a browser sets on a download, the one the plan

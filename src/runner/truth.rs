@@ -246,18 +246,40 @@ fn opener<'a>(
     }
 }
 
-/// The expected hops — file, open, one spawn per chain step — with what the
-/// ground truth holds of each. `chain` is the rendered chain.
+/// The expected hops — the message when the artifact came by mail, file,
+/// open, one spawn per chain step — with what the ground truth holds of
+/// each. `chain` is the rendered chain; `message` is `Some` for a delivery
+/// by email: the delivered message's file when it arrived, and its
+/// Message-ID (what a mail product's evidence is found by).
 pub fn hops(
     artifact_name: &str,
     artifact: Option<&FileTruth>,
+    message: Option<(Option<&FileTruth>, &str)>,
     opener_match: OpenerMatch<'_>,
     chain: &[Vec<String>],
     processes: &[ProcessTruth],
 ) -> Vec<HopTruth> {
-    let mut hops = Vec::with_capacity(chain.len() + 2);
+    let mut hops = Vec::with_capacity(chain.len() + 3);
+    if let Some((m, message_id)) = message {
+        hops.push(HopTruth {
+            index: 0,
+            kind: HopKind::Mail,
+            label: "mail".into(),
+            expected: message_id.to_string(),
+            pid: None,
+            parent_pid: None,
+            image: None,
+            path: m.map(|f| f.path.clone()),
+            at: m.map(|f| f.written_at),
+            happened: m.is_some(),
+            reason: m
+                .is_none()
+                .then(|| "the message did not arrive in the mailbox".to_string()),
+        });
+    }
+    let base = hops.len();
     hops.push(HopTruth {
-        index: 0,
+        index: base,
         kind: HopKind::File,
         label: "file".into(),
         expected: artifact_name.to_string(),
@@ -276,7 +298,7 @@ pub fn hops(
     };
     let found = opener(&opener_match, chain, processes);
     hops.push(hop(
-        1,
+        base + 1,
         HopKind::Open,
         format!("open {label}"),
         &label,
@@ -295,7 +317,7 @@ pub fn hops(
             None => (None, false),
         };
         let mut step = hop(
-            i + 2,
+            base + i + 2,
             HopKind::Spawn,
             format!("spawn {name}"),
             program,

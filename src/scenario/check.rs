@@ -15,12 +15,12 @@ pub struct Problem {
     pub message: String,
 }
 
-struct Checker {
+pub(super) struct Checker {
     problems: Vec<Problem>,
 }
 
 impl Checker {
-    fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             field: field.into(),
             message: message.into(),
@@ -28,7 +28,12 @@ impl Checker {
     }
 
     /// Checks template syntax and that only `allowed` placeholders appear.
-    fn template(&mut self, field: &str, text: &str, allowed: &[&str]) -> Vec<&'static str> {
+    pub(super) fn template(
+        &mut self,
+        field: &str,
+        text: &str,
+        allowed: &[&str],
+    ) -> Vec<&'static str> {
         match template::placeholders(text) {
             Ok(used) => {
                 for name in &used {
@@ -81,6 +86,18 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             variant(&mut c, &format!("variants.{platform}"), v);
         }
     }
+    if s.expect.observe.contains(&crate::vocab::HopKind::Mail) {
+        for platform in Platform::ALL {
+            if let Some(v) = s.variants.get(platform)
+                && v.delivery.via != super::Via::Email
+            {
+                c.fail(
+                    "expect.observe",
+                    format!("`mail` needs delivery by email; the {platform} variant is not mailed"),
+                );
+            }
+        }
+    }
     if s.expect.observe.is_empty() {
         c.fail(
             "expect.observe",
@@ -121,7 +138,7 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
 
 /// Why `name` cannot be a file name in the run directory (and in a URL
 /// path), if it cannot.
-fn bad_file_name(name: &str) -> Option<&'static str> {
+pub(super) fn bad_file_name(name: &str) -> Option<&'static str> {
     if name.contains(['/', '\\']) {
         return Some("must be a file name, not a path");
     }
@@ -172,7 +189,7 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
                     v.chain.len()
                 ),
             );
-        } else if !v.artifact.kind.carries_command() {
+        } else if !v.artifact.carries_command() {
             c.fail(&field, "this kind of artifact carries no command");
         } else if v.chain[i].run.iter().any(|a| a.contains("{mount}")) {
             c.fail(
@@ -181,12 +198,13 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
             );
         }
     }
-    if v.open.by_association && v.chain.len() < 2 && v.artifact.kind.carries_command() {
+    if v.opener_starts_first() && v.chain.len() < 2 && v.artifact.carries_command() {
         c.fail(
             format!("{at}.open.by_association"),
             "the opener starts the first step and the artifact carries the second: the chain needs two steps",
         );
     }
+    super::check_delivery::check(c, at, v);
     for (i, name) in v.programs.iter().enumerate() {
         if name.is_empty() || bad_file_name(name).is_some() || name.starts_with('.') {
             c.fail(
@@ -242,18 +260,16 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
         }
         let mut token = false;
         let mounted = v.open.real.as_ref().is_some_and(|r| r.mount);
-        let allowed: &[&str] = match (i, mounted) {
-            // The first step is what the artifact carries: it is built before any mount.
-            (0, _) | (_, false) => &["token", "workdir", "downloads", "artifact", "programs"],
-            (_, true) => &[
-                "token",
-                "workdir",
-                "downloads",
-                "artifact",
-                "programs",
-                "mount",
-            ],
-        };
+        let mut allowed = vec!["token", "workdir", "downloads", "artifact", "programs"];
+        // The first step is what the artifact carries: it is built before any mount.
+        if i > 0 && mounted {
+            allowed.push("mount");
+        }
+        // An archive's member, where the archive tool puts it.
+        if v.artifact.kind.is_archive() && v.carried_step() != Some(i) {
+            allowed.push("member");
+        }
+        let allowed = allowed.as_slice();
         for arg in &step.run {
             let used = c.template(&field, arg, allowed);
             // `{programs}` lies in the run directory, whose name holds the token.
@@ -303,15 +319,21 @@ fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
         }
         let field = format!("{at}.open.emulated.args");
         let mut opens = false;
+        let email = v.delivery.via == super::Via::Email;
+        let mut allowed = vec!["token", "workdir", "downloads", "artifact"];
+        if email {
+            allowed.push("message");
+        }
         for arg in &e.args {
             opens |= c
-                .template(&field, arg, &["token", "workdir", "downloads", "artifact"])
-                .contains(&"artifact");
+                .template(&field, arg, &allowed)
+                .iter()
+                .any(|u| *u == "artifact" || (email && *u == "message"));
         }
         if !opens {
             c.fail(
                 &field,
-                "must pass {artifact}: an opener opens the delivered file",
+                "must pass {artifact} (or {message} for a mail client): an opener opens the delivered file",
             );
         }
     }
@@ -327,20 +349,23 @@ fn open(c: &mut Checker, at: &str, v: &Variant, image: bool) {
         if r.profile.is_some() {
             allowed.push("profile");
         }
+        if r.extract {
+            allowed.extend(["member", "password"]);
+        }
         let mut opens = false;
         for arg in &r.command {
             opens |= c
                 .template(&field, arg, &allowed)
                 .iter()
-                .any(|u| matches!(*u, "artifact" | "mount"));
+                .any(|u| matches!(*u, "artifact" | "mount" | "member"));
         }
         if !opens && !r.command.is_empty() {
             c.fail(
                 &field,
-                "must use {artifact} or {mount}: the opener opens the delivered file",
+                "must use {artifact}, {mount} or {member}: the opener opens the delivered file",
             );
         }
-        if r.mount && !image {
+        if r.mount && !image && !(r.extract && v.artifact.opened().kind.is_disk_image()) {
             c.fail(
                 format!("{at}.open.real.mount"),
                 "only disk images (iso, img, vhd, dmg) can be mounted",

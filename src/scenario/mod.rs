@@ -7,6 +7,7 @@
 //! build or touch the host: it only describes.
 
 mod check;
+mod check_delivery;
 mod load;
 mod runnable;
 pub mod template;
@@ -122,6 +123,51 @@ pub struct ArtifactSpec {
     /// is not the default (the first step, or the second `by_association`).
     #[serde(default)]
     pub carries: Option<usize>,
+    /// For archives (`zip`, `7z`): the file inside, itself an artifact
+    /// (not an archive; a disk image is allowed).
+    #[serde(default)]
+    pub member: Option<Box<ArtifactSpec>>,
+    /// For archives: a password, which the lure's text gives the user (the
+    /// mail body or the landing page), as campaigns do so that gateways
+    /// cannot look inside.
+    #[serde(default)]
+    pub protect: Option<Protect>,
+}
+
+impl ArtifactSpec {
+    /// The file a user finally opens: an archive's member, else itself.
+    pub fn opened(&self) -> &ArtifactSpec {
+        match &self.member {
+            Some(m) if self.kind.is_archive() => m.opened(),
+            _ => self,
+        }
+    }
+
+    /// The artifact carries a command, itself or through its member.
+    pub fn carries_command(&self) -> bool {
+        self.opened().kind.carries_command()
+    }
+}
+
+/// How an archive is protected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Protect {
+    /// The cipher: `zipcrypto` (the traditional PKWARE cipher, ZIP only)
+    /// or `aes` (WinZip AES-256 in a ZIP; 7z always uses AES-256).
+    pub encryption: Encryption,
+    /// The password (a template; `{token}` allowed).
+    pub password: String,
+}
+
+/// Archive ciphers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encryption {
+    /// ZipCrypto, which every unzip reads.
+    Zipcrypto,
+    /// AES-256.
+    Aes,
 }
 
 /// How the artifact reaches the host.
@@ -133,6 +179,45 @@ pub struct Delivery {
     /// Set the origin mark a browser sets (xattrs, Zone.Identifier, quarantine).
     #[serde(default = "yes")]
     pub mark_origin: bool,
+    /// For delivery by email: the message that carries the artifact.
+    #[serde(default)]
+    pub mail: Option<MailSpec>,
+}
+
+/// The message a delivery by email sends (templates; `{token}` and
+/// `{password}` allowed in the subject and body).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MailSpec {
+    /// The sender's address.
+    pub from: String,
+    /// The recipient's address.
+    #[serde(default = "default_recipient")]
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The body (plain text).
+    #[serde(default)]
+    pub body: String,
+    /// The mail client that opens the message and saves the attachment
+    /// (`OUTLOOK.EXE`, `thunderbird`, `Mail`), played by the stage program;
+    /// defaults to the emulated opener. A real opener (a disk image the
+    /// desktop mounts) takes over from the file the client saved.
+    #[serde(default)]
+    pub client: Option<String>,
+}
+
+impl MailSpec {
+    /// The mail client's image name for `open`.
+    pub fn client<'a>(&'a self, open: &'a Open) -> Option<&'a str> {
+        self.client
+            .as_deref()
+            .or(open.emulated.as_ref().map(|e| e.as_name.as_str()))
+    }
+}
+
+fn default_recipient() -> String {
+    "j.doe@corp.example".into()
 }
 
 fn yes() -> bool {
@@ -147,6 +232,11 @@ pub enum Via {
     Http,
     /// Written directly into the download folder.
     Copy,
+    /// An email message with the artifact attached, sent over SMTP to a
+    /// loopback listener the harness runs (or a lab mail server), delivered
+    /// into the run's mailbox, and opened in the mail client, which saves
+    /// the attachment where that client saves it and opens it.
+    Email,
 }
 
 /// How the artifact is opened: by an emulated opener, for real, or either.
@@ -195,6 +285,13 @@ pub struct RealOpen {
     /// Prepare a throw-away application profile at `{profile}`.
     #[serde(default)]
     pub profile: Option<ProfileKind>,
+    /// Extract the archive's member with the host's real archive tool
+    /// first (`unzip`, or `7z` for AES and 7z archives), into a folder
+    /// named after the archive beside it, as "Extract Here" does;
+    /// `{member}` is the extracted member (and `{mount}` its mount point
+    /// when `mount` is set too).
+    #[serde(default)]
+    pub extract: bool,
 }
 
 /// Throw-away application profiles the harness can prepare.
@@ -260,8 +357,24 @@ impl Variant {
         let i = self
             .artifact
             .carries
-            .unwrap_or(usize::from(self.open.by_association));
-        (i < self.chain.len() && self.artifact.kind.carries_command()).then_some(i)
+            .unwrap_or(usize::from(self.opener_starts_first()));
+        (i < self.chain.len() && self.artifact.carries_command()).then_some(i)
+    }
+
+    /// The opener starts the first step itself: by association, or as a
+    /// mail client handing the attachment it saved to its application.
+    pub fn opener_starts_first(&self) -> bool {
+        self.open.by_association || self.client_opens()
+    }
+
+    /// The emulated opener is the mail client that received the artifact.
+    pub fn client_opens(&self) -> bool {
+        self.delivery.via == Via::Email
+            && self
+                .open
+                .emulated
+                .as_ref()
+                .is_some_and(|e| crate::artifact::handling::mail_client(&e.as_name).is_some())
     }
 
     /// What the stand-in program `name` (one of [`Variant::programs`]) does.

@@ -3,12 +3,15 @@
 //! Placeholders: `{token}` (the run token), `{workdir}` (the run directory),
 //! `{downloads}` (its download folder), `{artifact}` (the delivered file),
 //! `{mount}` (the mounted image, real mounts only), `{profile}` (a throw-away
-//! application profile). `{{` and `}}` stand for literal braces.
+//! application profile), `{member}` (where the archive tool puts the
+//! archive's member: a real extraction, or the tool an emulated run plays), `{message}` (the delivered email message, delivery
+//! by email), `{password}` (the archive's password, which the lure's text
+//! gives). `{{` and `}}` stand for literal braces.
 
 use std::collections::BTreeMap;
 
 /// Every placeholder name the format knows.
-pub const KNOWN: [&str; 7] = [
+pub const KNOWN: [&str; 10] = [
     "token",
     "workdir",
     "downloads",
@@ -16,6 +19,9 @@ pub const KNOWN: [&str; 7] = [
     "mount",
     "profile",
     "programs",
+    "member",
+    "message",
+    "password",
 ];
 
 /// Values for rendering.
@@ -29,6 +35,11 @@ impl Vars {
     pub fn set(&mut self, name: &'static str, value: impl Into<String>) -> &mut Self {
         self.values.insert(name, value.into());
         self
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
     }
 
     /// Renders `text`; a placeholder without a value is an error naming it.

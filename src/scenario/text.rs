@@ -15,8 +15,8 @@
 //!   U+2060..U+2064, U+206A..U+206F, U+FEFF, U+FFF9..U+FFFB, tags
 //!   U+E0000..U+E007F) and the line and paragraph separators U+2028, U+2029.
 //!
-//! Only `description` is prose spread over lines: there a line feed and a
-//! tab are allowed. No other field has a use for them, and a line feed in a
+//! Only `description` and a message's body are prose spread over lines:
+//! there a line feed and a tab are allowed. No other field has a use for them, and a line feed in a
 //! title or an argument would let one line of output pose as two.
 
 use super::Scenario;
@@ -66,7 +66,7 @@ fn walk(value: &serde_json::Value, field: &str, out: &mut Vec<Problem>) {
 }
 
 fn string(field: &str, text: &str, out: &mut Vec<Problem>) {
-    let multi_line = MULTI_LINE.contains(&field);
+    let multi_line = MULTI_LINE.contains(&field) || field.ends_with(".delivery.mail.body");
     if let Some(c) = refused_in(text, multi_line) {
         let what = if c.is_control() {
             "a control character"

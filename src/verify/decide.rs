@@ -62,7 +62,7 @@ fn judge(
     // Without its scenario (a record verified later), every hop must be seen.
     let observe: Vec<HopKind> = scenario
         .map(|s| s.expect.observe.clone())
-        .unwrap_or_else(|| vec![HopKind::File, HopKind::Open, HopKind::Spawn]);
+        .unwrap_or_else(|| vec![HopKind::Mail, HopKind::File, HopKind::Open, HopKind::Spawn]);
     if run.status == RunStatus::NotApplicable {
         return uniform(
             run,
@@ -202,7 +202,20 @@ fn verdict(index: usize, verdict: Verdict, reason: Option<String>) -> HopVerdict
 /// True when `event` is telemetry of `hop`.
 pub fn event_matches(event: &Event, hop: &HopTruth) -> bool {
     match (hop.kind, event.category) {
-        (HopKind::File, Category::FileEvent) => {
+        // A delivered message is seen in a mail product's evidence, by its
+        // Message-ID (`InternetMessageId`, as Defender and Exchange name it).
+        (HopKind::Mail, _)
+            if !hop.expected.is_empty()
+                && event
+                    .fields
+                    .get("InternetMessageId")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|id| id.trim_matches(['<', '>']) == hop.expected) =>
+        {
+            true
+        }
+        // … or as the file the mailbox writes on the host.
+        (HopKind::Mail | HopKind::File, Category::FileEvent) => {
             hop.path.is_some()
                 && event.fields.get("TargetFilename").and_then(|v| v.as_str())
                     == hop.path.as_deref()
@@ -239,6 +252,7 @@ fn alert(a: &BackendAlert, hops: &[HopTruth], read_at: OffsetDateTime) -> Alert 
 
 fn kind_word(kind: HopKind) -> &'static str {
     match kind {
+        HopKind::Mail => "mail",
         HopKind::File => "file",
         HopKind::Open => "open",
         HopKind::Spawn => "spawn",

@@ -86,7 +86,7 @@ impl Sight {
     /// What `backend` declares of itself, judged with `polling`'s quiet
     /// window (or the backend's default).
     pub fn of(backend: &AnyBackend, polling: &Polling) -> Sight {
-        let blind = [HopKind::File, HopKind::Open, HopKind::Spawn]
+        let blind = [HopKind::Mail, HopKind::File, HopKind::Open, HopKind::Spawn]
             .into_iter()
             .filter_map(|k| backend.cannot_hold(k).map(|why| (k, why)))
             .collect();

@@ -44,6 +44,8 @@ fn asked(hop: &HopTruth, run: &ScenarioRun) -> Vec<Question> {
     use Question::*;
     match hop.kind {
         HopKind::File => vec![User, Host, FilePath, Hash, OriginUrl],
+        // The delivered message: where it landed and on whose host.
+        HopKind::Mail => vec![User, Host, FilePath],
         HopKind::Open | HopKind::Spawn => {
             let mut q = vec![User, Host, FilePath, Hash, Parent, CommandLine];
             if hop.pid.is_some_and(|pid| has_children(run, pid)) {
@@ -83,7 +85,7 @@ fn holds(events: &[&Event], names: &[&str]) -> bool {
 fn answers(q: Question, hop: &HopTruth, mine: &[&Event], all: &[Event]) -> bool {
     match q {
         Question::FilePath => match hop.kind {
-            HopKind::File => holds(mine, &["TargetFilename"]),
+            HopKind::Mail | HopKind::File => holds(mine, &["TargetFilename"]),
             HopKind::Open | HopKind::Spawn => holds(mine, &["Image"]),
         },
         // A child is an observed process whose parent is this hop's pid

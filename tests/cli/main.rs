@@ -10,6 +10,7 @@ mod auditd;
 mod backend;
 mod cleanup;
 mod common;
+mod delivery;
 mod evidence;
 mod fidelity;
 mod gate;

@@ -226,7 +226,7 @@ inherent_backend!(CrowdStrike, "crowdstrike", polls: true, transcript {
 
     fn cannot_hold(&self, kind: HopKind) -> Option<&'static str> {
         match kind {
-            HopKind::File => Some(NO_FILE_EVENTS),
+            HopKind::Mail | HopKind::File => Some(NO_FILE_EVENTS),
             HopKind::Open | HopKind::Spawn => None,
         }
     }

@@ -110,7 +110,13 @@ pub(super) fn write(out: &mut String, record: &RunRecord, anchors: &[String]) {
             escape(&row.fidelity)
         );
         for i in 0..m.width {
-            let (Some((label, text)), Some(hop)) = (row.hops.get(i), run.hops.get(i)) else {
+            let hop = row
+                .indices
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|ix| run.hops.iter().find(|h| h.index == ix));
+            let (Some((label, text)), Some(hop)) = (row.hops.get(i), hop) else {
                 out.push_str("<td class=\"cell v-none\">-</td>");
                 continue;
             };

@@ -78,6 +78,24 @@ fn chain(out: &mut String, run: &ScenarioRun) {
         first(HopKind::File),
         origin(run),
     );
+    if let Some(answer) = super::delivery::message(run) {
+        row(
+            out,
+            run,
+            "Which message delivered it?",
+            first(HopKind::Mail),
+            answer,
+        );
+    }
+    if let Some(answer) = super::delivery::marks(run) {
+        row(
+            out,
+            run,
+            "Did its origin mark survive the hand-off?",
+            first(HopKind::File),
+            answer,
+        );
+    }
     let spawns: Vec<&HopTruth> = run
         .hops
         .iter()

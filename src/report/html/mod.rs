@@ -19,6 +19,7 @@ use crate::history::Entry;
 use crate::record::{RunRecord, ScenarioRun, Verdict};
 
 mod chain;
+mod delivery;
 mod heatmap;
 mod ir;
 mod meta;

@@ -23,6 +23,7 @@ pub(super) fn write(out: &mut String, record: &RunRecord, anchors: &[String]) {
     for line in readiness::untied_line(record)
         .into_iter()
         .chain(readiness::containment_line(record))
+        .chain(readiness::marks_line(record))
     {
         let _ = writeln!(out, "<p class=\"line\">{}.</p>", escape(&line));
         said = true;

@@ -167,11 +167,21 @@ fn kinds(out: &mut String, record: &RunRecord) {
          <th>missed</th><th>blocked</th><th>inconclusive</th></tr></thead><tbody>\n",
     );
     for (kind, name) in [
+        (HopKind::Mail, "mail"),
         (HopKind::File, "file"),
         (HopKind::Open, "open"),
         (HopKind::Spawn, "spawn"),
     ] {
         let mut c = KindCount::default();
+        // A kind no chain has (mail, in a suite without mail delivery) gets no row.
+        if kind == HopKind::Mail
+            && !record
+                .scenarios
+                .iter()
+                .any(|s| s.hops.iter().any(|h| h.kind == kind))
+        {
+            continue;
+        }
         for run in verified(record).filter(|s| !s.negative_control) {
             for hop in run.hops.iter().filter(|h| h.kind == kind) {
                 let Some(hv) = super::hop_verdict(run, hop.index) else {

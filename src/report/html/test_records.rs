@@ -143,6 +143,8 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
             sources: vec!["proc-connector".into()],
             warnings: vec![],
             removed_outside: vec![],
+            mail: None,
+            handoffs: vec![],
         },
         hops: vec![
             hop(0, HopKind::File, "file", None, true),

@@ -15,6 +15,7 @@ pub(super) fn record(out: &mut String, record: &RunRecord) {
     for line in readiness::untied_line(record)
         .into_iter()
         .chain(readiness::containment_line(record))
+        .chain(readiness::marks_line(record))
     {
         let _ = writeln!(out, "\n{}.", escape(&line));
     }

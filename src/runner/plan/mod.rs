@@ -19,8 +19,8 @@ mod text;
 
 pub use build::{Skip, make};
 pub use step::{
-    ArtifactStep, Effect, LiveSource, MountAt, MountStep, OpenStep, OriginMark, Profile, Program,
-    StandInDoes, Step, Undo,
+    ArtifactStep, Effect, ExtractStep, LiveSource, MailStep, MountAt, MountStep, OpenStep,
+    OriginMark, Profile, Program, StandInDoes, Step, Undo,
 };
 pub use text::{plan, render};
 

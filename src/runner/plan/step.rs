@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::artifact::archive::Encryption;
 use crate::artifact::{ArtifactKind, build};
 use crate::platform::Argv;
 use crate::platform::windows::OfficeApp;
@@ -35,6 +36,9 @@ pub enum Step {
     Serve {
         /// The file's name in the URL.
         name: String,
+        /// What the landing page says beside the link: an archive's
+        /// password, as a lure gives it.
+        note: Option<String>,
     },
     /// Download it from that server, as a browser does, and stop the server.
     Download {
@@ -48,6 +52,11 @@ pub enum Step {
         /// Where the file lands.
         path: String,
     },
+    /// Compose the message carrying the artifact and send it over SMTP;
+    /// what arrives is delivered into the run's mailbox.
+    SendMail(MailStep),
+    /// Extract the archive's member with the host's archive tool.
+    Extract(ExtractStep),
     /// Set the origin mark a browser sets on a download.
     MarkOrigin {
         /// The downloaded file.
@@ -73,6 +82,9 @@ pub enum Step {
     Mount(MountStep),
     /// Prepare the application's throw-away profile.
     Profile(Profile),
+    /// Start the mail client with the message, to save the attachment
+    /// before a real opener takes over; it is waited for.
+    Receive(OpenStep),
     /// Start the opener with the file.
     Open(OpenStep),
     /// Wait for the chain.
@@ -174,9 +186,24 @@ pub struct ArtifactStep {
     pub token: String,
     /// The run directory as the target sees it.
     pub workdir: String,
+    /// For archives: the file inside (its `carried` is this step's).
+    pub member: Option<Box<ArtifactStep>>,
+    /// For archives: the cipher and the password.
+    pub protect: Option<(Encryption, String)>,
 }
 
 impl ArtifactStep {
+    /// The artifact's bytes include a copy of the stage program (itself or
+    /// its member).
+    pub fn embeds_stage(&self) -> bool {
+        self.kind.embeds_stage() || self.member.as_ref().is_some_and(|m| m.embeds_stage())
+    }
+
+    /// The file a user finally opens: an archive's member, else itself.
+    pub fn opened(&self) -> &ArtifactStep {
+        self.member.as_deref().map_or(self, ArtifactStep::opened)
+    }
+
     /// The builder's input, with the stage program's bytes for kinds that
     /// embed it.
     pub fn input<'a>(&'a self, stage: Option<&'a [u8]>) -> build::Input<'a> {
@@ -189,6 +216,8 @@ impl ArtifactStep {
             token: &self.token,
             workdir: &self.workdir,
             stage,
+            member: self.member.as_ref().map(|m| Box::new(m.input(stage))),
+            protect: self.protect.as_ref().map(|(e, p)| (*e, p.as_str())),
         }
     }
 }
@@ -202,6 +231,42 @@ pub enum OriginMark {
     Quarantine,
     /// Windows: the `Zone.Identifier` alternate data stream.
     ZoneIdentifier,
+}
+
+/// Sending the message that carries the artifact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailStep {
+    /// The sender's address.
+    pub from: String,
+    /// The recipient's address.
+    pub to: String,
+    /// The subject, rendered.
+    pub subject: String,
+    /// The body, rendered.
+    pub body: String,
+    /// The attachment's file name.
+    pub attachment: String,
+    /// The SMTP server (`host:port`), or `None` for the loopback listener
+    /// the harness runs for the one message.
+    pub server: Option<String>,
+    /// Where the delivered message lands (`{message}`).
+    pub mailbox: String,
+}
+
+/// Extracting an archive's member with a real tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractStep {
+    /// The archive.
+    pub archive: String,
+    /// The command that extracts it (the password on its command line, as
+    /// a user types it).
+    pub argv: Vec<String>,
+    /// The folder it extracts into.
+    pub dest: String,
+    /// The member, once extracted (`{member}`).
+    pub member: String,
+    /// The tool's image name, for its mark policy.
+    pub tool: String,
 }
 
 /// Where an image is mounted.

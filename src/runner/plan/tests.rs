@@ -4,9 +4,11 @@
 use super::*;
 use crate::scenario::Scenario;
 
-const TOKEN: &str = "cp0123456789";
+mod delivery;
 
-fn scenario(id: &str) -> Scenario {
+pub(super) const TOKEN: &str = "cp0123456789";
+
+pub(super) fn scenario(id: &str) -> Scenario {
     let loaded = crate::scenario::load_paths(&[]).unwrap_or_else(|e| panic!("{e:?}"));
     loaded
         .into_iter()
@@ -15,19 +17,20 @@ fn scenario(id: &str) -> Scenario {
         .scenario
 }
 
-fn planned(id: &str, platform: Platform, fidelity: Option<Fidelity>) -> Plan {
+pub(super) fn planned(id: &str, platform: Platform, fidelity: Option<Fidelity>) -> Plan {
     make(
         &scenario(id),
         platform,
         fidelity,
         TOKEN,
         &workdir(platform, TOKEN),
+        "alice",
     )
     .unwrap_or_else(|e| panic!("{id} on {platform}: {e:?}"))
 }
 
 /// A short name per step, to compare orders.
-fn kinds(plan: &Plan) -> Vec<&'static str> {
+pub(super) fn kinds(plan: &Plan) -> Vec<&'static str> {
     plan.steps
         .iter()
         .map(|s| match s {
@@ -37,12 +40,15 @@ fn kinds(plan: &Plan) -> Vec<&'static str> {
             Step::Serve { .. } => "serve",
             Step::Download { .. } => "download",
             Step::Copy { .. } => "copy",
+            Step::SendMail(_) => "mail",
+            Step::Extract(_) => "extract",
             Step::MarkOrigin { .. } => "mark",
             Step::MakeExecutable { .. } => "chmod",
             Step::StageFile { .. } => "stage-file",
             Step::Mount(_) => "mount",
             Step::Profile(_) => "profile",
             Step::Open(_) => "open",
+            Step::Receive(_) => "receive",
             Step::Wait { .. } => "wait",
             Step::Stop { .. } => "stop",
             Step::Collect { .. } => "collect",
@@ -51,7 +57,7 @@ fn kinds(plan: &Plan) -> Vec<&'static str> {
         .collect()
 }
 
-fn open_step(plan: &Plan) -> &OpenStep {
+pub(super) fn open_step(plan: &Plan) -> &OpenStep {
     plan.steps
         .iter()
         .find_map(|s| match s {
@@ -122,7 +128,7 @@ fn every_effect_of_every_shipped_plan_has_its_undo() {
     for l in &loaded {
         for platform in Platform::ALL {
             for fidelity in [Fidelity::Emulated, Fidelity::Real] {
-                let Ok(plan) = make(&l.scenario, platform, Some(fidelity), TOKEN, "/w") else {
+                let Ok(plan) = make(&l.scenario, platform, Some(fidelity), TOKEN, "/w", "u") else {
                     continue;
                 };
                 let undo = undo(&plan);
@@ -156,7 +162,7 @@ fn every_template_is_rendered() {
     for l in &loaded {
         for platform in Platform::ALL {
             for fidelity in [Fidelity::Emulated, Fidelity::Real] {
-                let Ok(plan) = make(&l.scenario, platform, Some(fidelity), TOKEN, "/w") else {
+                let Ok(plan) = make(&l.scenario, platform, Some(fidelity), TOKEN, "/w", "u") else {
                     continue;
                 };
                 // A rendered plan holds no `{name}` but in the opener's
@@ -274,7 +280,7 @@ fn windows_registry_effects_are_journaled_and_undone() {
     let mut s = scenario("macro-doc-shell");
     s.variants.linux = s.variants.windows.clone();
     assert!(matches!(
-        make(&s, Platform::Linux, Some(Fidelity::Real), TOKEN, "/w"),
+        make(&s, Platform::Linux, Some(Fidelity::Real), TOKEN, "/w", "u"),
         Err(Skip::NotHere(Fidelity::Real, _))
     ));
 }
@@ -285,7 +291,14 @@ fn a_negative_control_plans_like_an_attack() {
     assert!(control.artifact().is_some_and(|a| a.carried.is_none()));
     assert!(control.effects().is_empty());
     assert!(matches!(
-        make(&scenario("reg-import"), Platform::Linux, None, TOKEN, "/w"),
+        make(
+            &scenario("reg-import"),
+            Platform::Linux,
+            None,
+            TOKEN,
+            "/w",
+            "u"
+        ),
         Err(Skip::NoVariant)
     ));
     assert!(matches!(
@@ -294,7 +307,8 @@ fn a_negative_control_plans_like_an_attack() {
             Platform::Linux,
             Some(Fidelity::Emulated),
             TOKEN,
-            "/w"
+            "/w",
+            "u"
         ),
         Err(Skip::NoOpener(Some(Fidelity::Emulated)))
     ));
@@ -314,6 +328,9 @@ fn plans_print_one_numbered_line_per_action() {
         ("script-double-click", Platform::Linux, None),
         ("control-office-helper", Platform::Windows, None),
         ("reg-import", Platform::Windows, None),
+        ("mail-zip-shortcut", Platform::Linux, None),
+        ("mail-macro-doc", Platform::Windows, None),
+        ("zip-iso", Platform::Linux, Some(Fidelity::Real)),
     ];
     for (id, platform, fidelity) in cases {
         let fid = fidelity.map_or("default", |f| match f {

@@ -16,7 +16,18 @@ use crate::vocab::{Fidelity, Platform, duration_text};
 /// The plan of `s` on `platform` at `fidelity` with run token `token`, in
 /// the platform's usual run directory, as text.
 pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token: &str) -> String {
-    match make(s, platform, fidelity, token, &workdir(platform, token)) {
+    let user = match platform {
+        Platform::Windows => "%USERNAME%",
+        Platform::Linux | Platform::Macos => "$USER",
+    };
+    match make(
+        s,
+        platform,
+        fidelity,
+        token,
+        &workdir(platform, token),
+        user,
+    ) {
         Ok(p) => render(&p),
         Err(skip) => {
             let why = match skip {
@@ -75,13 +86,28 @@ fn lines(plan: &Plan, step: &Step) -> Vec<String> {
             ))
         }
         Step::BuildArtifact(a) => artifact(a),
-        Step::Serve { name } => one(format!(
+        Step::Serve { name, .. } => one(format!(
             "serve it from http://127.0.0.1:<port>/files/{name}, linked from a landing page, on loopback only"
         )),
         Step::Download { dir, .. } => one(format!(
             "download it to {dir} with the landing page as referrer"
         )),
         Step::Copy { path } => one(format!("copy it to {path}")),
+        Step::SendMail(m) => one(format!(
+            "mail it as `{}` from {} to {} over SMTP to {}; the mailbox delivers the message to {}",
+            m.attachment,
+            m.from,
+            m.to,
+            m.server.as_deref().unwrap_or("a loopback listener on 127.0.0.1"),
+            m.mailbox
+        )),
+        Step::Extract(x) => one(format!(
+            "extract {} with the host's {} ({}) into {}",
+            x.member.rsplit(['/', '\\']).next().unwrap_or_default(),
+            x.tool,
+            show(&x.argv),
+            x.dest
+        )),
         Step::MarkOrigin { path, mark } => one(origin_text(*mark, path, &plan.token)),
         Step::MakeExecutable { .. } => one(
             "make it executable, as a user does before starting a downloaded program".into(),
@@ -102,6 +128,11 @@ fn lines(plan: &Plan, step: &Step) -> Vec<String> {
             add.iter().map(|a| show(a)).collect::<Vec<_>>().join("; ")
         )),
         Step::Open(o) => open(o),
+        Step::Receive(o) => {
+            let mut l = open(o);
+            l.insert(0, "the mail client saves the attachment, then exits:".into());
+            l
+        }
         Step::Wait { proof, timeout } => one(match proof {
             Some(proof) => format!(
                 "wait for {proof} (at most {})",
@@ -135,6 +166,20 @@ fn artifact(a: &ArtifactStep) -> Vec<String> {
             "the image holds {exe} with its instruction appended"
         ));
     }
+    if let Some(m) = &a.member {
+        let how = match &a.protect {
+            Some((cipher, password)) => format!(
+                ", encrypted ({}) with the password {password}",
+                match cipher {
+                    crate::artifact::archive::Encryption::Zipcrypto => "ZipCrypto",
+                    crate::artifact::archive::Encryption::Aes => "AES-256",
+                }
+            ),
+            None => String::new(),
+        };
+        out.push(format!("the archive holds `{}`{how}:", m.name));
+        out.extend(artifact(m));
+    }
     out
 }
 
@@ -151,11 +196,33 @@ fn open(o: &OpenStep) -> Vec<String> {
                 quote(name),
                 quoted(args)
             )];
-            if let Some(argv) = starts {
+            let env = |k: &str| o.env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+            if let Some(dir) = env(crate::stage::ENV_SAVE_DIR) {
                 out.push(format!(
-                    "it starts the first step itself, as the file's association does: {}",
-                    quoted(argv)
+                    "as the mail client it plays, it saves the attachment in {dir}, marked as that client marks it"
                 ));
+            }
+            if let Some(dir) = env(crate::stage::ENV_EXTRACT_DIR) {
+                let pw = match env(crate::stage::ENV_PASSWORD) {
+                    Some(p) => format!(" with the password the lure gives ({p})"),
+                    None => String::new(),
+                };
+                out.push(format!(
+                    "the archive tool of the chain (played by the stage program) extracts the member into {dir}{pw}, carrying the origin mark over as that tool does"
+                ));
+            }
+            match starts {
+                Some(argv) if argv.is_empty() => {}
+                Some(argv) => out.push(format!(
+                    "it starts the first step itself, as {} does: {}",
+                    if env(crate::stage::ENV_SAVE_DIR).is_some() {
+                        "a mail client handing on the attachment"
+                    } else {
+                        "the file's association"
+                    },
+                    quoted(argv)
+                )),
+                None => {}
             }
             out
         }

@@ -51,6 +51,7 @@ fn merge_joins_sources_and_fills_the_gaps_of_each() {
             exit_code: Some(0),
         }),
         error: None,
+        wrote: Vec::new(),
     };
     // The connector saw the shell and its child, but not the stage program.
     let seen = vec![
@@ -95,6 +96,7 @@ fn hops_follow_parent_links_and_explain_what_is_missing() {
     let hops = hops(
         "a.odt",
         None,
+        None,
         OpenerMatch::Pid(10, "soffice.bin"),
         &chain,
         &procs,
@@ -117,7 +119,7 @@ fn hops_follow_parent_links_and_explain_what_is_missing() {
 }
 
 fn hops_of_image(procs: &[crate::record::ProcessTruth]) -> crate::record::HopTruth {
-    hops("a", None, OpenerMatch::Image("soffice.*"), &[], procs).remove(1)
+    hops("a", None, None, OpenerMatch::Image("soffice.*"), &[], procs).remove(1)
 }
 
 #[test]
@@ -155,6 +157,7 @@ fn a_shell_that_execs_its_command_in_place_realises_two_hops() {
     ];
     let hops = hops(
         "a.odt",
+        None,
         None,
         OpenerMatch::Pid(10, "soffice.bin"),
         &chain,
@@ -210,6 +213,7 @@ fn a_child_gone_before_its_image_was_read_is_the_step_not_a_block() {
         let procs = merge(seen, &[]);
         hops(
             "a",
+            None,
             None,
             OpenerMatch::Pid(10, "soffice.bin"),
             &chain,
