@@ -106,7 +106,14 @@ pub fn build_command(args: BuildArgs) -> u8 {
         }
         // The artifact is what the plan's artifact step says, for the
         // target's run directory; the opener does not change it.
-        let artifact = match plan::make(s, platform, None, &token, &workdir, "user") {
+        let artifact = match plan::make(
+            s,
+            platform,
+            None,
+            &token,
+            &workdir,
+            plan::user_placeholder(platform),
+        ) {
             Ok(p) => p.artifact().cloned(),
             Err(plan::Skip::NoVariant) => continue,
             Err(plan::Skip::NoOpener(_)) => None,
@@ -119,7 +126,7 @@ pub fn build_command(args: BuildArgs) -> u8 {
         let result = artifact
             .ok_or_else(|| "the variant has no opener to plan for".to_string())
             .and_then(|a| {
-                if a.kind.embeds_stage() && stage_bytes.is_none() {
+                if a.embeds_stage() && stage_bytes.is_none() {
                     return Err(format!(
                         "{} embeds chainproof built for {platform}: pass --stage FILE",
                         a.kind.describe()

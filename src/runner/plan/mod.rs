@@ -109,6 +109,15 @@ pub fn workdir(platform: Platform, token: &str) -> String {
     }
 }
 
+/// The user's name as a plan for another host shows it (a dry run,
+/// `build`): the platform's own variable for it.
+pub fn user_placeholder(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Windows => "%USERNAME%",
+        Platform::Linux | Platform::Macos => "$USER",
+    }
+}
+
 /// Joins a folder and a name with the platform's separator.
 pub fn join(platform: Platform, dir: &str, name: &str) -> String {
     let sep = if platform == Platform::Windows {

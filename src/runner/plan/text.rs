@@ -16,10 +16,7 @@ use crate::vocab::{Fidelity, Platform, duration_text};
 /// The plan of `s` on `platform` at `fidelity` with run token `token`, in
 /// the platform's usual run directory, as text.
 pub fn plan(s: &Scenario, platform: Platform, fidelity: Option<Fidelity>, token: &str) -> String {
-    let user = match platform {
-        Platform::Windows => "%USERNAME%",
-        Platform::Linux | Platform::Macos => "$USER",
-    };
+    let user = super::user_placeholder(platform);
     match make(
         s,
         platform,
