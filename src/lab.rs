@@ -17,6 +17,12 @@ pub struct Lab {
     /// and remote runs may execute.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// The lab's mail server (`host:port`, plain SMTP) that scenarios
+    /// delivered by email send their message to, so the lab's mail gateway
+    /// and its logs see it; without it, the harness runs a loopback SMTP
+    /// listener for each message.
+    #[serde(default)]
+    pub mail_server: Option<String>,
 }
 
 impl Lab {
@@ -70,6 +76,7 @@ mod tests {
     fn only_listed_hosts_pass() {
         let lab = Lab {
             allow: vec!["lab-linux-*".into(), "WIN11-LAB-0?".into()],
+            mail_server: None,
         };
         for ok in ["lab-linux-01", "LAB-LINUX-x", "win11-lab-07"] {
             assert_eq!(lab.check(ok), Ok(()), "{ok}");

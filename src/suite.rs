@@ -26,6 +26,9 @@ pub struct Settings {
     pub reports: PathBuf,
     /// Where run directories are created.
     pub work_root: PathBuf,
+    /// The lab's mail server for deliveries by email (`None`: a loopback
+    /// listener per message).
+    pub mail_server: Option<String>,
     /// How long to poll a remote backend.
     pub polling: crate::verify::Polling,
     /// Also write the backend's telemetry as `telemetry.jsonl` (the
@@ -113,6 +116,7 @@ pub async fn run(
         fidelity: settings.fidelity,
         work_root: settings.work_root.clone(),
         journal,
+        mail_server: settings.mail_server.clone(),
     };
     let total = settings.scenarios.len();
     let mut runs = Vec::with_capacity(total);
@@ -252,6 +256,7 @@ mod tests {
             fidelity: None,
             reports: dir.path().join("reports"),
             work_root: dir.path().join("work"),
+            mail_server: None,
             polling: crate::verify::Polling::default(),
             record: false,
             sign: None,

@@ -180,6 +180,9 @@ pub async fn prepare(
         fidelity: request.fidelity,
         reports: absolute(&request.reports),
         work_root: absolute(&request.work_root.clone().unwrap_or_else(std::env::temp_dir)),
+        mail_server: config_ref(&config)
+            .and_then(|(_, c)| c.lab.as_ref())
+            .and_then(|l| l.mail_server.clone()),
         record: request.record,
         sign: request.sign.clone(),
         polling: request.polling,

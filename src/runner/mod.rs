@@ -42,6 +42,9 @@ pub struct Options {
     pub work_root: PathBuf,
     /// The journal.
     pub journal: Journal,
+    /// The lab's mail server (`host:port`) a delivery by email sends to;
+    /// `None`: a loopback listener per message.
+    pub mail_server: Option<String>,
 }
 
 /// What happened before cleanup, accumulated as the run goes.
@@ -107,7 +110,7 @@ pub async fn run(
         &user_name(),
     );
     let plan = match planned {
-        Ok(p) => p,
+        Ok(p) => p.with_mail_server(opts.mail_server.as_deref()),
         Err(skip) => return skipped(record, skip, platform, opts.fidelity),
     };
     record.fidelity = Some(plan.fidelity);

@@ -202,3 +202,42 @@ fn the_audit_log_observes_every_hop_of_archives_and_mail() -> TestResult {
     assert_verdicts(&record, &ids);
     Ok(())
 }
+
+/// With the lab's mail server named in the config, the message goes there
+/// over SMTP (here a listener the test runs, standing in for the lab's
+/// server), and the record names that server and the client's view.
+#[test]
+fn a_lab_mail_server_in_the_config_receives_the_message() -> TestResult {
+    let Some((_host, lab)) = root_lab() else {
+        return Ok(());
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let listener = rt.block_on(chainproof::mail::Listener::bind())?;
+    let server = listener.addr().to_string();
+    let receiving = rt.spawn(listener.receive(std::time::Duration::from_secs(60)));
+    let host = chainproof::platform::host::hostname();
+    let config = lab.dir.path().join("chainproof.yaml");
+    std::fs::write(
+        &config,
+        format!("lab:\n  allow: [\"{host}\"]\n  mail_server: \"{server}\"\n"),
+    )?;
+    lab.run(&[
+        "mail-macro-doc",
+        "--config",
+        config.to_str().unwrap_or_default(),
+    ])
+    .assert()
+    .success();
+    let received = rt.block_on(receiving)??;
+    let record = lab.record();
+    let s = scenario(&record, "mail-macro-doc");
+    assert_eq!(s["truth"]["mail"]["server"], server.as_str());
+    let token = s["token"].as_str().unwrap_or("?");
+    let data = String::from_utf8_lossy(&received.data);
+    assert!(
+        data.contains(token),
+        "the lab's server got this run's message"
+    );
+    assert_verdicts(&record, &["mail-macro-doc"]);
+    Ok(())
+}

@@ -93,6 +93,17 @@ impl Plan {
         })
     }
 
+    /// The plan with its message sent to the lab's mail server `server`
+    /// (`host:port`) instead of a loopback listener; unchanged for `None`.
+    pub fn with_mail_server(mut self, server: Option<&str>) -> Plan {
+        for step in &mut self.steps {
+            if let Step::SendMail(m) = step {
+                m.server = server.map(str::to_string);
+            }
+        }
+        self
+    }
+
     /// Every effect outside the run directory the acting steps leave,
     /// in order: what the journal must hold before each acts.
     pub fn effects(&self) -> Vec<Effect> {
