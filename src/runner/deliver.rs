@@ -12,6 +12,8 @@ use crate::stage;
 
 /// Longest an SMTP exchange may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest an archive tool may take to extract one member.
+const EXTRACT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Composes the message carrying `attachment`, sends it over real SMTP to
 /// `m.server` or to a loopback listener run for this one message, and
@@ -115,9 +117,14 @@ pub(super) async fn extract(x: &ExtractStep, token: &str) -> Result<(), String> 
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
-    let output = tokio::time::timeout(SMTP_TIMEOUT, output)
+    let output = tokio::time::timeout(EXTRACT_TIMEOUT, output)
         .await
-        .map_err(|_| format!("{program} did not finish within 30 s"))?
+        .map_err(|_| {
+            format!(
+                "{program} did not finish within {} s",
+                EXTRACT_TIMEOUT.as_secs()
+            )
+        })?
         .map_err(|e| format!("start {program}: {e}"))?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);

@@ -12,6 +12,7 @@
 //! mount) is not planning and stays with the runner.
 
 mod build;
+mod deliver;
 mod step;
 #[cfg(test)]
 mod tests;
