@@ -142,7 +142,7 @@ async fn a_cim_email_row_observes_the_mail_hop_by_its_message_id() {
     let got = match backend {
         Ok(b) => {
             b.query(Query {
-                runs: &[run.clone()],
+                runs: std::slice::from_ref(&run),
             })
             .await
         }
