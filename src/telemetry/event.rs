@@ -19,7 +19,9 @@ pub enum Category {
     FileEvent,
     /// Any other record replay maps (registry, image load, network, a
     /// service log…): its Sigma log sources travel beside it
-    /// ([`Mapped::logsources`](super::Mapped::logsources)). Backends never return it.
+    /// ([`Mapped::logsources`](super::Mapped::logsources)). Backends return
+    /// it only for mail evidence (a message's record, tied to the mail hop
+    /// by its `InternetMessageId`).
     Other,
 }
 

@@ -218,6 +218,35 @@ pub fn hop(index: usize, kind: HopKind, pid: u32, image: &str) -> HopTruth {
     }
 }
 
+/// `run` delivered by email: a mail hop whose expected value is the
+/// message's Message-ID (`<random>.<token>@fastfreight-delivery.example`,
+/// as the record keeps it, without angle brackets) first, the run's hops
+/// after it. Returns the run and the Message-ID.
+pub fn by_mail(mut run: ScenarioRun) -> (ScenarioRun, String) {
+    let message_id = format!(
+        "64db894213d2d179.{}@fastfreight-delivery.example",
+        run.token
+    );
+    let mail = HopTruth {
+        index: 1,
+        kind: HopKind::Mail,
+        label: "message arrives".into(),
+        expected: message_id.clone(),
+        pid: None,
+        parent_pid: None,
+        image: None,
+        path: Some(format!("/home/lab/chainproof/Mail/Inbox/{}.eml", run.token)),
+        at: Some(OffsetDateTime::now_utc()),
+        happened: true,
+        reason: None,
+    };
+    for h in &mut run.hops {
+        h.index += 1;
+    }
+    run.hops.insert(0, mail);
+    (run, message_id)
+}
+
 /// A completed run of `macro-doc-shell` with `token`, on `platform`,
 /// started now (the query window is computed from it), with `hops` and no
 /// recorded processes.

@@ -4,12 +4,16 @@
 //! token (see [`super::microsoft`]).
 //!
 //! Each poll round sends exactly two hunting queries whatever the batch
-//! size — process and file events (`DeviceProcessEvents` and
+//! size (three with `mail_evidence`, below) — process and file events (`DeviceProcessEvents` and
 //! `DeviceFileEvents`), then alerts (`AlertEvidence` joined with
 //! `AlertInfo`, one row per evidence, grouped back into one alert per
 //! `AlertId`) — because the service allows about 45 calls a minute per
-//! tenant. An answer holds every row (there is no paging). Exercised only
-//! against a local server shaped like the documented answers.
+//! tenant. An answer holds every row (there is no paging). A profile
+//! with `mail_evidence: true` adds a third query per round, over
+//! `EmailEvents` with `EmailAttachmentInfo` ([`microsoft::mail`]): off by
+//! default, because those tables exist only with Defender for Office 365
+//! and a query naming a missing table fails the whole round. Exercised
+//! only against a local server shaped like the documented answers.
 
 pub mod query;
 pub mod wire;
@@ -21,7 +25,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::attribution::{self, Window};
-use super::microsoft::{self, Client, kql, sensor, table};
+use super::microsoft::{self, Client, kql, mail, sensor, table};
 use super::{BackendError, Query, RunAnswer};
 use crate::secret::SecretRef;
 
@@ -53,6 +57,11 @@ pub struct DefenderConfig {
     /// Extra CA certificate (PEM) to trust.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Also search the mail tables (`EmailEvents`, `EmailAttachmentInfo`)
+    /// for the runs' messages: one more query per round. Only for tenants
+    /// with Defender for Office 365, where those tables exist.
+    #[serde(default)]
+    pub mail_evidence: bool,
 }
 
 fn default_url() -> String {
@@ -75,6 +84,7 @@ impl DefenderConfig {
 pub struct Defender {
     name: String,
     client: Client,
+    mail_evidence: bool,
 }
 
 impl Defender {
@@ -90,6 +100,7 @@ impl Defender {
         Ok(Defender {
             name: name.into(),
             client: Client::connect(name, microsoft::app_of!(config))?,
+            mail_evidence: config.mail_evidence,
         })
     }
 
@@ -111,7 +122,8 @@ impl Defender {
         table::parse_hunting(&answer).map_err(|kind| BackendError::new(self.name.clone(), kind))
     }
 
-    /// One events query and one alerts query for all runs of the query.
+    /// One events query and one alerts query for all runs of the query,
+    /// and with `mail_evidence` one mail query, whose rows join the events.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         if q.runs.is_empty() {
             return Ok(Vec::new());
@@ -121,14 +133,24 @@ impl Defender {
         let refuse = |e: kql::KqlError| BackendError::other(self.name.clone(), e.to_string());
         let events_kql = query::events("Timestamp", from, to, &tokens).map_err(refuse)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(refuse)?;
-        let events = self.hunt(&events_kql).await?;
+        let mut events = self.hunt(&events_kql).await?;
+        if self.mail_evidence {
+            let mail_kql = mail::events("Timestamp", from, to, &tokens).map_err(refuse)?;
+            events.extend(self.hunt(&mail_kql).await?);
+        }
         let alerts = table::group_by(self.hunt(&alerts_kql).await?, "AlertId");
         let answered_at = Some(OffsetDateTime::now_utc());
         Ok(attribution::answers(
             q.runs,
             &events,
             &alerts,
-            |r| microsoft::device::device_event(r, "Timestamp"),
+            |r| {
+                if mail::is_mail_row(r) {
+                    mail::mail_event(r, "Timestamp")
+                } else {
+                    microsoft::device::device_event(r, "Timestamp")
+                }
+            },
             wire::alert,
             answered_at,
         ))

@@ -14,6 +14,7 @@ use crate::backend::microsoft::fixture::{
 };
 use crate::record::Verdict;
 
+mod mail;
 mod prerequisites;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -289,6 +290,7 @@ async fn check_runs_a_trivial_hunt_and_bad_config_is_refused() {
             scope: default_scope(),
             timeout: microsoft::default_timeout(),
             ca_file: None,
+            mail_evidence: false,
         };
         Defender::new("lab-defender", &config).err()
     });
@@ -325,6 +327,7 @@ impl Fixture for DefenderFixture {
             scope: default_scope(),
             timeout: Duration::from_millis(800),
             ca_file: None,
+            mail_evidence: false,
         }
     }
 

@@ -46,6 +46,15 @@ pub const ECS: &[Field] = &[
     text_field("ProcessGuid", &["process.entity_id"]),
     text_field("ParentProcessGuid", &["process.parent.entity_id"]),
     text_field("host", &["host.name"]),
+    // ECS `email.*` (a mail gateway's or mail integration's document): the
+    // Message-ID under the name the mail hop matches on, the rest under
+    // the names Defender's mail rows use.
+    text_field("InternetMessageId", &["email.message_id"]),
+    text_field("Subject", &["email.subject"]),
+    text_field("SenderFromAddress", &["email.from.address"]),
+    text_field("RecipientEmailAddress", &["email.to.address"]),
+    text_field("AttachmentFileName", &["email.attachments.file.name"]),
+    text_field("AttachmentSHA256", &["email.attachments.file.hash.sha256"]),
 ];
 
 /// Winlogbeat, Sysmon channel.

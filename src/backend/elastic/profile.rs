@@ -47,6 +47,9 @@ impl FieldProfile {
                 "process.command_line",
                 "process.parent.command_line",
                 "file.path",
+                // A run's Message-ID holds its token: a mail document of
+                // the events index is found by it (the mail hop).
+                "email.message_id",
             ],
             FieldProfile::WinlogbeatSysmon => &[
                 "winlog.event_data.CommandLine",
@@ -153,6 +156,14 @@ impl FieldProfile {
                     .collect();
                 if cats.iter().any(|c| c == "file") {
                     Some(Category::FileEvent)
+                } else if cats.iter().any(|c| c == "email")
+                    || fields.contains_key("InternetMessageId")
+                        && !fields.contains_key("Image")
+                        && !fields.contains_key("TargetFilename")
+                {
+                    // A message's record, not a process: ECS's `email`
+                    // category, or a document with a Message-ID only.
+                    Some(Category::Other)
                 } else if cats.iter().any(|c| c == "process") {
                     Some(Category::ProcessCreation)
                 } else {

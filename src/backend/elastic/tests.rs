@@ -4,6 +4,7 @@
 
 mod cluster;
 mod fixture;
+mod mail;
 mod paging;
 mod prerequisites;
 

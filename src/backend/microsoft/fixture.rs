@@ -81,10 +81,22 @@ pub async fn ask<B: crate::backend::Backend>(
     Result<Vec<RunAnswer>, String>,
     crate::backend::conformance::Server,
 ) {
+    ask_run(script, run(), build).await
+}
+
+/// As [`ask`], about `run`.
+pub async fn ask_run<B: crate::backend::Backend>(
+    script: Vec<crate::backend::conformance::Answer>,
+    run: ScenarioRun,
+    build: impl FnOnce(&str) -> Result<B, crate::backend::BackendError>,
+) -> (
+    Result<Vec<RunAnswer>, String>,
+    crate::backend::conformance::Server,
+) {
     let server = crate::backend::conformance::Server::start(script).await;
     let got = match build(&server.url) {
         Ok(b) => b
-            .query(crate::backend::Query { runs: &[run()] })
+            .query(crate::backend::Query { runs: &[run] })
             .await
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
@@ -160,4 +172,24 @@ pub fn spawn_linked(run: &ScenarioRun, answer: &RunAnswer, backend: &str) -> Opt
         OffsetDateTime::now_utc(),
     );
     v.hops.get(2).and_then(|h| h.linked)
+}
+
+/// The Message-ID of the sample run's message (as the record keeps it,
+/// without angle brackets; it holds the token).
+pub const MESSAGE_ID: &str = "64db894213d2d179.cp00000000aa@fastfreight-delivery.example";
+/// Where the sample run's message was delivered on the host.
+pub const EML: &str = r"C:\chainproof\work\Mail\Inbox\cp00000000aa.eml";
+
+/// The sample run delivered by email: the message (hop 1), then the
+/// document, Word and cmd.exe of [`run`] as hops 2 to 4.
+pub fn mail_run() -> ScenarioRun {
+    let mut mail = hop(1, HopKind::Mail, None, "");
+    mail.expected = MESSAGE_ID.into();
+    mail.path = Some(EML.into());
+    let mut hops = vec![mail];
+    hops.extend(run().hops.into_iter().map(|mut h| {
+        h.index += 1;
+        h
+    }));
+    sample_run(TOKEN, Platform::Windows, hops)
 }

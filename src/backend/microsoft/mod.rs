@@ -3,7 +3,8 @@
 //! client-credentials token ([`token`]), the authenticated JSON POST both
 //! APIs take ([`Client`]), KQL text ([`kql`]), the result tables and their
 //! cell readers ([`table`]), Defender's device tables (which Sentinel can
-//! hold too, [`device`]) and ATT&CK tags from their alert columns
+//! hold too, [`device`]), Defender for Office 365's mail tables ([`mail`])
+//! and ATT&CK tags from their alert columns
 //! ([`attack`]), and what their prerequisite checks make of an answer
 //! ([`sensor`], which `splunk` uses too). Neither backend reaches into the other.
 
@@ -12,6 +13,7 @@ pub mod device;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod kql;
+pub mod mail;
 pub mod sensor;
 pub mod table;
 pub mod token;

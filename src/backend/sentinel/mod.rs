@@ -7,8 +7,12 @@
 //! `Event`, Windows security event 4688 in `SecurityEvent`, or the Defender
 //! tables exported to the workspace — and alerts from `SecurityAlert`.
 //! Each poll round sends one query per kind covering every token; an answer
-//! holds every row (there is no paging). Exercised only against a local
-//! server shaped like the documented answers.
+//! holds every row (there is no paging). A profile with
+//! `mail_evidence: true` adds a third query, over the `EmailEvents` and
+//! `EmailAttachmentInfo` tables the Microsoft Defender XDR connector
+//! streams into the workspace ([`microsoft::mail`]); off by default, since
+//! a workspace without them fails the round. Exercised only against a
+//! local server shaped like the documented answers.
 
 pub mod query;
 pub mod wire;
@@ -77,6 +81,11 @@ pub struct SentinelConfig {
     /// Extra CA certificate (PEM) to trust.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Also search `EmailEvents` with `EmailAttachmentInfo` for the runs'
+    /// messages: one more query per round. Only for workspaces the
+    /// Defender XDR connector feeds those tables (Defender for Office 365).
+    #[serde(default)]
+    pub mail_evidence: bool,
 }
 
 fn default_sysmon() -> String {
@@ -157,7 +166,8 @@ impl Sentinel {
         BackendError::other(self.name.clone(), message)
     }
 
-    /// One process query and one alert query for all runs of the query.
+    /// One process query and one alert query for all runs of the query,
+    /// and with `mail_evidence` one mail query, whose rows join the events.
     pub async fn query(&self, q: Query<'_>) -> Result<Vec<RunAnswer>, BackendError> {
         if q.runs.is_empty() {
             return Ok(Vec::new());
@@ -170,14 +180,25 @@ impl Sentinel {
             .map_err(kql_error)?;
         let alerts_kql = query::alerts(from, to, &tokens).map_err(kql_error)?;
         let timespan = interval(from, to).map_err(|e| self.error(e))?;
-        let events = self.run(&events_kql, &timespan).await?;
+        let mut events = self.run(&events_kql, &timespan).await?;
+        if self.config.mail_evidence {
+            let mail_kql =
+                microsoft::mail::events("TimeGenerated", from, to, &tokens).map_err(kql_error)?;
+            events.extend(self.run(&mail_kql, &timespan).await?);
+        }
         let alerts = table::group_by(self.run(&alerts_kql, &timespan).await?, "SystemAlertId");
         let answered_at = Some(OffsetDateTime::now_utc());
         Ok(attribution::answers(
             q.runs,
             &events,
             &alerts,
-            |r| wire::event(table, r),
+            |r| {
+                if microsoft::mail::is_mail_row(r) {
+                    microsoft::mail::mail_event(r, "TimeGenerated")
+                } else {
+                    wire::event(table, r)
+                }
+            },
             wire::alert,
             answered_at,
         ))
@@ -188,11 +209,17 @@ impl Sentinel {
     /// Why the profile's table can never hold a hop of `kind`: windows
     /// security event 4688 records process creation only, so a file landing
     /// on disk is never in `SecurityEvent`. The Sysmon (events 1 and 11)
-    /// and device profiles hold both kinds.
+    /// and device profiles hold both kinds. A message arriving is seen as
+    /// the file the mailbox writes or in the mail tables, so with neither
+    /// file events nor `mail_evidence` the mail hop cannot be held either.
     pub fn cannot_hold(&self, kind: crate::vocab::HopKind) -> Option<&'static str> {
+        use crate::vocab::HopKind;
         match (self.config.process_table, kind) {
-            (ProcessTable::Security4688, crate::vocab::HopKind::File) => Some(
+            (ProcessTable::Security4688, HopKind::File) => Some(
                 "process_table security-4688 holds process creations (event 4688) only, no file events",
+            ),
+            (ProcessTable::Security4688, HopKind::Mail) if !self.config.mail_evidence => Some(
+                "process_table security-4688 holds no file events (the delivered message) and mail_evidence is off",
             ),
             _ => None,
         }

@@ -12,6 +12,7 @@ use crate::backend::microsoft::fixture::{self, ACCESS_TOKEN, CMD, DOC, TOKEN, WO
 use crate::record::Verdict;
 
 mod alerts;
+mod mail;
 
 const WORKSPACE: &str = "b438b4f6-912a-46d5-9cb1-b44069212abc";
 const SYSMON: &str = "TimeGenerated Computer EventID Image CommandLine ProcessId ParentProcessId ParentImage ParentCommandLine User TargetFilename";
@@ -333,6 +334,7 @@ impl Fixture for SentinelFixture {
             scope: default_scope(),
             timeout: Duration::from_millis(800),
             ca_file: None,
+            mail_evidence: false,
         }
     }
 

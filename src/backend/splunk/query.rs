@@ -31,12 +31,15 @@ fn any_token(tokens: &[&str]) -> Result<String, String> {
 /// `_indextime` (when Splunk indexed the event: its arrival) and `_raw`:
 /// the token search matches the raw text, so the row must carry it for
 /// the attribution rule to tie the event to its run whichever field held
-/// the token.
+/// the token. The CIM Email data model's fields (`message_id`, `subject`,
+/// `src_user`, `recipient`, `file_name`, `file_hash`) are asked for too: a
+/// mail gateway's event the base search lets through (a profile whose
+/// `events_search` adds `OR tag=email`) then ties to the mail hop.
 pub fn events_search(base: &str, tokens: &[&str]) -> Result<String, String> {
     Ok(format!(
         "{base} {} | table _time _indextime host EventCode Image ParentImage CommandLine \
          ParentCommandLine ProcessId ParentProcessId ProcessGuid ParentProcessGuid User \
-         TargetFilename _raw",
+         TargetFilename message_id subject src_user recipient file_name file_hash _raw",
         any_token(tokens)?
     ))
 }

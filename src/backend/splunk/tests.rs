@@ -113,6 +113,69 @@ async fn events_carry_their_index_time_and_the_search_asks_for_it() {
     );
 }
 
+/// A mail gateway's event as the export answers it: the CIM Email data
+/// model's fields (`message_id` as the header holds it, brackets included,
+/// `subject`, `src_user`, `recipient`, `file_name`) beside `_raw`.
+fn mail_row(message_id: &str) -> String {
+    let raw = format!("msgid=<{message_id}> from=billing@fastfreight-delivery.example");
+    serde_json::json!({"preview": false, "result": {
+        "_time": "2026-11-26T09:59:58.000+00:00", "_indextime": "1795687210",
+        "host": "mx1", "message_id": format!("<{message_id}>"),
+        "subject": "Invoice 2211 overdue", "src_user": "billing@fastfreight-delivery.example",
+        "recipient": "lab@lab.example", "file_name": "invoice.docm", "_raw": raw}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_cim_email_row_observes_the_mail_hop_by_its_message_id() {
+    let (run, message_id) = crate::backend::conformance::by_mail(run());
+    let server = Server::start(vec![
+        Answer::ok(format!(
+            "{}
+",
+            mail_row(&message_id)
+        )),
+        Answer::ok(""),
+    ])
+    .await;
+    let backend = Splunk::new("lab-splunk", &config(&server.url));
+    let got = match backend {
+        Ok(b) => {
+            b.query(Query {
+                runs: std::slice::from_ref(&run),
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let answers = got.unwrap_or_else(|e| panic!("{e}"));
+    let v = crate::verify::decide(
+        &run,
+        None,
+        Ok(answers[0].clone()),
+        "splunk",
+        OffsetDateTime::now_utc(),
+    );
+    assert_eq!(
+        v.hops[0].verdict,
+        Verdict::Observed,
+        "{:?}",
+        answers[0].events
+    );
+    assert_eq!(
+        answers[0].events[0].category,
+        crate::telemetry::Category::Other
+    );
+    assert!(answers[0].events[0].arrived.is_some(), "its _indextime");
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2, "no export of its own");
+    let search = crate::backend::conformance::form_field(&seen[0].body, "search");
+    assert!(
+        search.contains(" message_id subject src_user recipient "),
+        "{search}"
+    );
+}
+
 fn count(n: u32) -> Answer {
     Answer::ok(format!(
         "{{\"preview\":false,\"offset\":0,\"lastrow\":true,\"result\":{{\"count\":\"{n}\"}}}}\n"

@@ -83,8 +83,44 @@ fn indexed_at(row: &Row) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
-/// A row as a telemetry event with the Sysmon names.
+/// A CIM Email row (a mail gateway's event: `message_id`, and neither a
+/// process nor a file) as an event of category `Other`, the Message-ID as
+/// `InternetMessageId` (the name the mail hop matches on), the other
+/// Email fields under the names Defender's mail rows use.
+fn mail_event(row: &Row) -> Option<Event> {
+    if row.contains_key("Image") || row.contains_key("TargetFilename") {
+        return None;
+    }
+    let id = text(row, "message_id")?;
+    let mut fields = Map::new();
+    fields.insert("InternetMessageId".into(), Value::String(id));
+    for (from, to) in [
+        ("subject", "Subject"),
+        ("src_user", "SenderFromAddress"),
+        ("recipient", "RecipientEmailAddress"),
+        ("file_name", "AttachmentFileName"),
+        ("file_hash", "AttachmentSHA256"),
+        ("host", "host"),
+    ] {
+        if let Some(v) = text(row, from) {
+            fields.insert(to.into(), Value::String(v));
+        }
+    }
+    Some(Event {
+        category: Category::Other,
+        arrived: indexed_at(row),
+        at: time_of(row),
+        hop: None,
+        fields,
+    })
+}
+
+/// A row as a telemetry event with the Sysmon names (a CIM Email row as a
+/// mail event).
 pub fn event(row: &Row) -> Event {
+    if let Some(mail) = mail_event(row) {
+        return mail;
+    }
     let code = text(row, "EventCode").unwrap_or_default();
     let category =
         if code == "11" || row.contains_key("TargetFilename") && !row.contains_key("CommandLine") {
