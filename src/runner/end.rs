@@ -89,53 +89,58 @@ fn marks_on(path: &Path) -> Vec<(String, String)> {
 }
 
 /// Whether each file an application wrote from the delivered one carries
-/// an origin mark, read from the files themselves.
+/// an origin mark, read from the files themselves: what the played
+/// applications reported writing, and a real tool's extraction.
 fn handed_off(state: &State, stages: &[stage::StageReport]) -> Vec<Handoff> {
-    let marked = |p: &str| !crate::platform::marks::read(Path::new(p)).is_empty();
-    let mut out: Vec<Handoff> = stages
-        .iter()
-        .flat_map(|s| {
-            let by = Path::new(&s.exe)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            s.wrote.iter().map(move |w| (by.clone(), w))
-        })
-        .map(|(by, w)| Handoff {
-            file: w.path.clone(),
-            from: if w.role == "extracted" {
+    let mut out = Vec::new();
+    for s in stages {
+        let by = Path::new(&s.exe)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for w in &s.wrote {
+            let from = if w.role == "extracted" {
                 "archive"
             } else {
                 "message"
-            }
-            .into(),
-            by,
-            emulated: true,
-            source_marked: marked(&w.from),
-            marks: crate::platform::marks::read(Path::new(&w.path))
-                .into_keys()
-                .collect(),
-            policy: w.policy.clone(),
-        })
-        .collect();
+            };
+            let source = Path::new(&w.from);
+            out.push(handoff(
+                Path::new(&w.path),
+                Some(source),
+                from,
+                &by,
+                true,
+                &w.policy,
+            ));
+        }
+    }
     if let Some((path, tool)) = &state.extracted {
-        let archive = state
-            .artifact
-            .as_ref()
-            .map(|(a, _)| a.display().to_string());
-        out.push(Handoff {
-            file: path.display().to_string(),
-            from: "archive".into(),
-            by: tool.clone(),
-            emulated: false,
-            source_marked: archive.as_deref().is_some_and(marked),
-            marks: crate::platform::marks::read(path).into_keys().collect(),
-            policy: crate::artifact::handling::archive_tool(tool)
-                .map_or("", |t| t.why)
-                .to_string(),
-        });
+        let archive = state.artifact.as_ref().map(|(a, _)| a.as_path());
+        let policy = crate::artifact::handling::archive_tool(tool).map_or("", |t| t.why);
+        out.push(handoff(path, archive, "archive", tool, false, policy));
     }
     out
+}
+
+fn handoff(
+    file: &Path,
+    source: Option<&Path>,
+    from: &str,
+    by: &str,
+    emulated: bool,
+    policy: &str,
+) -> Handoff {
+    use crate::platform::marks;
+    Handoff {
+        file: file.display().to_string(),
+        from: from.into(),
+        by: by.into(),
+        emulated,
+        source_marked: source.is_some_and(|s| !marks::read(s).is_empty()),
+        marks: marks::read(file).into_keys().collect(),
+        policy: policy.into(),
+    }
 }
 
 fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {

@@ -8,18 +8,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-fn auditd_running() -> bool {
-    std::process::Command::new("auditctl")
-        .arg("-s")
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l.starts_with("pid ") && l != "pid 0")
-        })
-        .unwrap_or(false)
-}
-
 fn audit_rules(flag: &str) -> TestResult {
     Command::cargo_bin("chainproof")?
         .args(["audit-rules", flag])

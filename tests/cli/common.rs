@@ -336,3 +336,17 @@ pub fn assert_chain(s: &Value, opener: &str) {
         );
     }
 }
+
+/// Whether the audit daemon owns the kernel's audit socket (`auditctl -s`
+/// names its pid).
+pub fn auditd_running() -> bool {
+    std::process::Command::new("auditctl")
+        .arg("-s")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.starts_with("pid ") && l != "pid 0")
+        })
+        .unwrap_or(false)
+}

@@ -158,18 +158,6 @@ fn real_archive_tools_extract_and_the_real_opener_takes_over() -> TestResult {
     Ok(())
 }
 
-fn auditd_running() -> bool {
-    std::process::Command::new("auditctl")
-        .arg("-s")
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l.starts_with("pid ") && l != "pid 0")
-        })
-        .unwrap_or(false)
-}
-
 /// The kernel's own records hold every hop of the mailed and archived
 /// chains, the delivered message's file among them.
 #[test]

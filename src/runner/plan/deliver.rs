@@ -30,13 +30,8 @@ pub(super) fn delivery_vars(
     match v.delivery.via {
         // The file the chain opens is the attachment where the client saved it.
         Via::Email => {
-            let client = v
-                .delivery
-                .mail
-                .as_ref()
-                .and_then(|m| m.client(&v.open))
-                .and_then(handling::mail_client)
-                .ok_or("a message is opened by a mail client chainproof plays")?;
+            let client =
+                mail_client(v).ok_or("a message is opened by a mail client chainproof plays")?;
             let dir = at.folders().save_dir(client);
             vars.set("artifact", join(at.platform, &dir, name));
             vars.set("message", at.mailbox());
@@ -48,14 +43,8 @@ pub(super) fn delivery_vars(
     if v.artifact.kind.is_archive() {
         // Where the member lands: beside the archive for a real extraction,
         // where the played archive tool extracts otherwise.
-        let played = v
-            .open
-            .emulated
-            .iter()
-            .map(|e| &e.as_name)
-            .chain(&v.programs)
-            .find_map(|n| handling::archive_tool(n));
-        let dest = match (real.is_some_and(|r| r.extract), played) {
+        let opener = v.open.emulated.as_ref().map(|e| e.as_name.as_str());
+        let dest = match (real.is_some_and(|r| r.extract), archive_tool(v, opener)) {
             (true, _) => Some(extract_dest(at, name)),
             (false, Some(tool)) if real.is_none() => {
                 Some(at.folders().extract_dir(tool, &archive_folder(v, at), name))
@@ -250,14 +239,28 @@ pub(super) fn extract(
 /// The folder the delivered archive lies in: where the mail client saved
 /// it, or the download folder.
 pub(super) fn archive_folder(v: &Variant, at: &Place) -> String {
-    let client = v
+    mail_client(v).map_or_else(|| at.downloads.clone(), |c| at.folders().save_dir(c))
+}
+
+/// The mail client a mailed variant's message is opened with: the one
+/// `delivery.mail.client` names, else the emulated opener.
+fn mail_client(v: &Variant) -> Option<&'static handling::MailClient> {
+    let mail = v
         .delivery
         .mail
         .as_ref()
-        .and_then(|m| m.client(&v.open))
-        .and_then(handling::mail_client)
-        .filter(|_| v.delivery.via == Via::Email);
-    client.map_or_else(|| at.downloads.clone(), |c| at.folders().save_dir(c))
+        .filter(|_| v.delivery.via == Via::Email)?;
+    mail.client(&v.open).and_then(handling::mail_client)
+}
+
+/// The archive tool that opens an archive: the emulated `opener`, or a
+/// stand-in the chain starts.
+fn archive_tool(v: &Variant, opener: Option<&str>) -> Option<&'static handling::ArchiveTool> {
+    opener
+        .into_iter()
+        .chain(v.programs.iter().map(String::as_str))
+        .find_map(handling::archive_tool)
+        .filter(|_| v.artifact.kind.is_archive())
 }
 
 /// The mail client saving the attachment before a real opener takes over.
@@ -302,19 +305,9 @@ pub(super) fn played_environment(
     vars: &Vars,
     name: &str,
 ) -> (Vec<(String, String)>, Vec<String>) {
-    let client = handling::mail_client(&e.as_name).filter(|_| v.delivery.via == Via::Email);
-    let client = client.or_else(|| {
-        v.delivery
-            .mail
-            .as_ref()
-            .and_then(|m| m.client.as_deref())
-            .and_then(handling::mail_client)
-            .filter(|c| c.name.eq_ignore_ascii_case(&e.as_name))
-    });
-    let tool = std::iter::once(&e.as_name)
-        .chain(&v.programs)
-        .find_map(|n| handling::archive_tool(n))
-        .filter(|_| v.artifact.kind.is_archive());
+    // `e` plays the mail client when it is the one the message is opened with.
+    let client = mail_client(v).filter(|c| c.name.eq_ignore_ascii_case(&e.as_name));
+    let tool = archive_tool(v, Some(&e.as_name));
     if client.is_none() && tool.is_none() {
         return (Vec::new(), Vec::new());
     }
