@@ -90,7 +90,8 @@ pub fn events_of(run: &ScenarioRun) -> Vec<Event> {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     for f in &run.truth.files {
-        events.push(telemetry::file_event(f, &downloader, None));
+        let writer = f.writer.as_deref().unwrap_or(&downloader);
+        events.push(telemetry::file_event(f, writer, None));
     }
     events
 }

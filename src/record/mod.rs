@@ -304,6 +304,10 @@ pub struct FileTruth {
     /// When it was written.
     #[serde(with = "time::serde::rfc3339")]
     pub written_at: OffsetDateTime,
+    /// The image of the process that wrote it, when that was not the
+    /// harness: a played mail client or archive tool, a real archive tool.
+    #[serde(default)]
+    pub writer: Option<String>,
 }
 
 /// A mount of a disk image.

@@ -179,6 +179,7 @@ fn macro_doc() -> ScenarioRun {
             )]
             .into(),
             written_at: at(0),
+            writer: None,
         }],
         sources: vec!["proc-connector".into()],
         ..GroundTruth::default()

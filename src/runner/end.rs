@@ -84,8 +84,13 @@ pub(super) fn finish(
     }
 }
 
-fn marks_on(path: &Path) -> Vec<(String, String)> {
-    crate::platform::marks::read(path).into_iter().collect()
+/// A file an application wrote, with the marks read from it and the
+/// application's image as its writer.
+fn written_by(path: &Path, role: &str, writer: &str) -> Option<FileTruth> {
+    let marks: Vec<(String, String)> = crate::platform::marks::read(path).into_iter().collect();
+    let mut f = truth::file_truth(path, role, &marks)?;
+    f.writer = Some(writer.to_string());
+    Some(f)
 }
 
 /// Whether each file an application wrote from the delivered one carries
@@ -166,16 +171,20 @@ fn describe_files(plan: &Plan, state: &State, stages: &[stage::StageReport]) -> 
     // the user opens (the artifact, when it came by mail); an extracted
     // member is what the archive handed on. Their marks are read from the
     // files, not taken from the application's word.
-    for w in stages.iter().flat_map(|s| &s.wrote) {
-        let role = match w.role.as_str() {
-            "attachment" if state.artifact.is_none() => "artifact",
-            other => other,
-        };
-        let path = Path::new(&w.path);
-        files.extend(truth::file_truth(path, role, &marks_on(path)));
+    for s in stages {
+        for w in &s.wrote {
+            let role = match w.role.as_str() {
+                "attachment" if state.artifact.is_none() => "artifact",
+                other => other,
+            };
+            let path = Path::new(&w.path);
+            files.extend(written_by(path, role, &s.exe));
+        }
     }
-    if let Some((path, _)) = &state.extracted {
-        files.extend(truth::file_truth(path, "extracted", &marks_on(path)));
+    if let Some((path, tool)) = &state.extracted {
+        let image = crate::platform::effects::which(tool)
+            .map_or_else(|| tool.clone(), |p| p.display().to_string());
+        files.extend(written_by(path, "extracted", &image));
     }
     for p in &state.payloads {
         files.extend(truth::file_truth(p, "payload", &[]));

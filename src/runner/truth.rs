@@ -412,6 +412,7 @@ pub fn file_truth(path: &Path, role: &str, origin: &[(String, String)]) -> Optio
         sha256: hex::encode(sha2::Sha256::digest(&bytes)),
         origin: origin.iter().cloned().collect(),
         written_at,
+        writer: None,
     })
 }
 

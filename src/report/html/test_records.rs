@@ -138,6 +138,7 @@ fn scenario(id: &str, cmd: &str, verdicts: [HopVerdict; 3], chain: ChainVerdict)
                 sha256: "ab".repeat(32),
                 origin,
                 written_at: datetime!(2026-11-26 10:00 UTC),
+                writer: None,
             }],
             mount: None,
             sources: vec!["proc-connector".into()],
