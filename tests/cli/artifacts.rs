@@ -80,6 +80,8 @@ fn file_says(kind: &str) -> &'static [&'static str] {
         "executable" | "cpl" => &["ELF"],
         "js" | "vbs" | "scpt" | "text" => &["text"],
         "desktop-entry" => &["desktop entry", "text"],
+        "zip" => &["Zip archive data"],
+        "7z" => &["7-zip archive data"],
         _ => &[],
     }
 }
@@ -234,6 +236,13 @@ fn libreoffice_converts_every_document_to_pdf() -> TestResult {
     Ok(())
 }
 
+/// A listing line of the image's program (`Setup-<token>`, or another
+/// name the scenario gives it, such as `Tracking-<token>`): the image holds
+/// no other entry with the token.
+fn is_program(line: &str) -> bool {
+    line.contains(&format!("-{TOKEN}"))
+}
+
 #[test]
 fn disk_images_list_the_program_with_its_mode_in_isoinfo_xorriso_and_qemu_img() -> TestResult {
     if !tool("isoinfo") || !tool("xorriso") || !tool("qemu-img") {
@@ -249,7 +258,7 @@ fn disk_images_list_the_program_with_its_mode_in_isoinfo_xorriso_and_qemu_img() 
                     let listing = run(Std::new("isoinfo").args(["-R", "-l", "-i"]).arg(&path));
                     let line = listing
                         .lines()
-                        .find(|l| l.contains(&format!("Setup-{TOKEN}")))
+                        .find(|l| is_program(l))
                         .unwrap_or_else(|| panic!("{id}: no program in {listing}"));
                     assert!(line.contains("xr-xr-x "), "{id}: not executable: {line}");
                     let x = run(Std::new("xorriso")
@@ -257,9 +266,7 @@ fn disk_images_list_the_program_with_its_mode_in_isoinfo_xorriso_and_qemu_img() 
                         .arg(&path)
                         .args(["-find", "/", "-type", "f", "-exec", "lsdl"]));
                     assert!(
-                        x.lines().any(
-                            |l| l.contains(&format!("Setup-{TOKEN}")) && l.contains("xr-xr-x ")
-                        ),
+                        x.lines().any(|l| is_program(l) && l.contains("xr-xr-x ")),
                         "{id}: {x}"
                     );
                 }
@@ -275,6 +282,59 @@ fn disk_images_list_the_program_with_its_mode_in_isoinfo_xorriso_and_qemu_img() 
         }
     }
     assert!(images >= 5, "only {images} images");
+    Ok(())
+}
+
+/// The archives `build` writes pass 7-Zip's integrity test with the
+/// password the scenario's lure gives (and fail it without), and libarchive
+/// lists a plain one's member.
+#[test]
+fn archives_pass_7z_test_with_the_lures_password() -> TestResult {
+    if !tool("7z") || !tool("bsdtar") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let mut archives = 0;
+    for platform in ["linux", "windows"] {
+        for (id, kind, path) in build_all(platform, &dir.path().join(platform), "/tmp/w") {
+            if kind != "zip" && kind != "7z" {
+                continue;
+            }
+            archives += 1;
+            let password = match id.as_str() {
+                "zip-iso" => Some("INV2291".to_string()),
+                "sevenz-shortcut" => Some("scan-4471".to_string()),
+                "mail-zip-shortcut" => Some(format!("RA-{TOKEN}")),
+                _ => None,
+            };
+            let test = |pw: &str| {
+                Std::new("7z")
+                    .args(["t", &format!("-p{pw}")])
+                    .arg(&path)
+                    .output()
+                    .map(|o| {
+                        (
+                            o.status.success(),
+                            String::from_utf8_lossy(&o.stdout).into_owned(),
+                        )
+                    })
+                    .unwrap_or_else(|e| panic!("run 7z: {e}"))
+            };
+            let (ok, said) = test(password.as_deref().unwrap_or(""));
+            assert!(
+                ok && said.contains("Everything is Ok"),
+                "{id} ({platform}): {said}"
+            );
+            match password {
+                Some(_) => assert!(!test("wrong").0, "{id}: a wrong password passed"),
+                None => {
+                    let listed = run(Std::new("bsdtar").arg("-tf").arg(&path));
+                    assert!(listed.contains(TOKEN), "{id}: bsdtar lists {listed}");
+                }
+            }
+        }
+    }
+    assert!(archives >= 6, "only {archives} archives");
     Ok(())
 }
 
