@@ -62,7 +62,7 @@ pub const ARCHIVE_TOOLS: [ArchiveTool; 7] = [
         platform: Platform::Linux,
         propagates_mark: false,
         place: ExtractPlace::FileRollerTemp,
-        why: "file-roller extracts an opened member to $TMPDIR/.fr-XXXXXX/ and copies no user.xdg origin attributes",
+        why: "file-roller extracts an opened member to $TMPDIR/.fr-<6 random characters>/ and copies no user.xdg origin attributes",
     },
     ArchiveTool {
         name: "ark",
