@@ -272,8 +272,10 @@ fn seeded(token: &str, n: usize, alphabet: &[u8]) -> String {
         .collect()
 }
 
-fn uuid(token: &str) -> String {
-    let hex = seeded(token, 32, HEX);
+/// A UUID-shaped name (upper-case hex, 8-4-4-4-12) drawn from `seed`, as
+/// macOS names its per-item folders and quarantine events.
+pub fn uuid(seed: &str) -> String {
+    let hex = seeded(seed, 32, HEX);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

@@ -42,7 +42,7 @@ pub(super) fn finish(
                 }
                 stages = stage::read_reports(std::path::Path::new(stage_reports));
                 files = describe_files(plan, state, &stages);
-                handoffs = handed_off(state, &stages);
+                handoffs = handed_off(state, &stages, &files);
             }
             Step::Clean { undo } => {
                 for u in undo {
@@ -94,9 +94,30 @@ fn written_by(path: &Path, role: &str, writer: &str) -> Option<FileTruth> {
 }
 
 /// Whether each file an application wrote from the delivered one carries
-/// an origin mark, read from the files themselves: what the played
-/// applications reported writing, and a real tool's extraction.
-fn handed_off(state: &State, stages: &[stage::StageReport]) -> Vec<Handoff> {
+/// an origin mark: what the played applications reported writing, and a
+/// real tool's extraction. The marks are those `files` read from the files
+/// themselves, not read again.
+fn handed_off(state: &State, stages: &[stage::StageReport], files: &[FileTruth]) -> Vec<Handoff> {
+    let marks = |path: &Path| -> Vec<String> {
+        let path = path.display().to_string();
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.origin.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let handoff =
+        |file: &Path, source: Option<&Path>, from: &str, by: &str, emulated, policy: &str| {
+            Handoff {
+                file: file.display().to_string(),
+                from: from.into(),
+                by: by.into(),
+                emulated,
+                source_marked: source.is_some_and(|s| !marks(s).is_empty()),
+                marks: marks(file),
+                policy: policy.into(),
+            }
+        };
     let mut out = Vec::new();
     for s in stages {
         let by = Path::new(&s.exe)
@@ -126,26 +147,6 @@ fn handed_off(state: &State, stages: &[stage::StageReport]) -> Vec<Handoff> {
         out.push(handoff(path, archive, "archive", tool, false, policy));
     }
     out
-}
-
-fn handoff(
-    file: &Path,
-    source: Option<&Path>,
-    from: &str,
-    by: &str,
-    emulated: bool,
-    policy: &str,
-) -> Handoff {
-    use crate::platform::marks;
-    Handoff {
-        file: file.display().to_string(),
-        from: from.into(),
-        by: by.into(),
-        emulated,
-        source_marked: source.is_some_and(|s| !marks::read(s).is_empty()),
-        marks: marks::read(file).into_keys().collect(),
-        policy: policy.into(),
-    }
 }
 
 fn sources(capture: &[crate::capture::Source], stage: bool) -> Vec<String> {

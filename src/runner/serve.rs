@@ -311,19 +311,6 @@ pub fn mark_origin(
     }
 }
 
-/// Reads back the origin marks present on `path`.
-#[cfg(test)]
-#[cfg(unix)]
-pub fn read_origin(path: &Path) -> Vec<(String, String)> {
-    ["user.xdg.origin.url", "user.xdg.referrer.url"]
-        .iter()
-        .filter_map(|n| {
-            let v = xattr::get(path, n).ok().flatten()?;
-            Some((n.to_string(), String::from_utf8_lossy(&v).to_string()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {
@@ -354,7 +341,8 @@ mod tests {
         );
         assert_eq!(d.requests, ["GET / 200", "GET /files/Invoice-cp1.odt 200"]);
         mark_origin(&d.path, OriginMark::XdgXattrs, &d.url, &d.referrer)?;
-        let marks = read_origin(&d.path);
+        let marks: Vec<(String, String)> =
+            crate::platform::marks::read(&d.path).into_iter().collect();
         assert_eq!(marks[0], ("user.xdg.origin.url".to_string(), d.url.clone()));
         assert_eq!(
             marks[1],

@@ -261,38 +261,18 @@ pub fn hops(
 ) -> Vec<HopTruth> {
     let mut hops = Vec::with_capacity(chain.len() + 3);
     if let Some((m, message_id)) = message {
-        hops.push(HopTruth {
-            index: 0,
-            kind: HopKind::Mail,
-            label: "mail".into(),
-            expected: message_id.to_string(),
-            pid: None,
-            parent_pid: None,
-            image: None,
-            path: m.map(|f| f.path.clone()),
-            at: m.map(|f| f.written_at),
-            happened: m.is_some(),
-            reason: m
-                .is_none()
-                .then(|| "the message did not arrive in the mailbox".to_string()),
-        });
+        let missing = "the message did not arrive in the mailbox";
+        hops.push(file_hop(0, HopKind::Mail, message_id, m, missing));
     }
     let base = hops.len();
-    hops.push(HopTruth {
-        index: base,
-        kind: HopKind::File,
-        label: "file".into(),
-        expected: artifact_name.to_string(),
-        pid: None,
-        parent_pid: None,
-        image: None,
-        path: artifact.map(|f| f.path.clone()),
-        at: artifact.map(|f| f.written_at),
-        happened: artifact.is_some(),
-        reason: artifact
-            .is_none()
-            .then(|| "the artifact was not delivered".to_string()),
-    });
+    let missing = "the artifact was not delivered";
+    hops.push(file_hop(
+        base,
+        HopKind::File,
+        artifact_name,
+        artifact,
+        missing,
+    ));
     let label = match &opener_match {
         OpenerMatch::Pid(_, name) | OpenerMatch::Image(name) => name.to_string(),
     };
@@ -339,6 +319,34 @@ pub fn hops(
         prev = found;
     }
     hops
+}
+
+/// A hop that is a file landing (the artifact, the delivered message):
+/// it happened when the ground truth holds the file.
+fn file_hop(
+    index: usize,
+    kind: HopKind,
+    expected: &str,
+    file: Option<&FileTruth>,
+    missing: &str,
+) -> HopTruth {
+    HopTruth {
+        index,
+        kind,
+        label: match kind {
+            HopKind::Mail => "mail",
+            _ => "file",
+        }
+        .into(),
+        expected: expected.to_string(),
+        pid: None,
+        parent_pid: None,
+        image: None,
+        path: file.map(|f| f.path.clone()),
+        at: file.map(|f| f.written_at),
+        happened: file.is_some(),
+        reason: file.is_none().then(|| missing.to_string()),
+    }
 }
 
 /// The exec that realises a chain step started from `parent`: the one

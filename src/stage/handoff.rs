@@ -117,27 +117,13 @@ fn mark_attachment(client: &MailClient, saved: &Path) -> Result<(), String> {
                 origin::QUARANTINE_FLAGS_DOWNLOAD,
                 now,
                 client.name,
-                &uuid_of(saved),
+                &handling::uuid(&saved.display().to_string()),
             )
             .map_err(|e| e.to_string())?;
             marks::set(saved, origin::QUARANTINE_XATTR, &value)
         }
         crate::vocab::Platform::Linux => Ok(()),
     }
-}
-
-fn uuid_of(path: &Path) -> String {
-    use sha2::Digest;
-    let h = hex::encode(sha2::Sha256::digest(path.display().to_string().as_bytes()));
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-    .to_uppercase()
 }
 
 /// Extracts the archive's one member into the tool's folder.
