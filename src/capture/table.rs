@@ -138,14 +138,15 @@ fn poll(token: &str, interval: Duration, stop: &AtomicBool, seen: &Mutex<Seen>) 
         procs.sort_by_key(|(pid, p)| (p.start_time(), pid.as_u32()));
         for (pid, p) in procs {
             let key = (pid.as_u32(), p.start_time());
-            if s.processes.contains_key(&key) {
-                continue;
-            }
             let argv: Vec<String> = p
                 .cmd()
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
+            if let Some(known) = s.processes.get_mut(&key) {
+                fill(known, p, argv);
+                continue;
+            }
             let ppid = p.parent().map_or(0, |pp| pp.as_u32());
             // The parent instance, not just its pid: Windows reuses pids.
             let parent_is_ours = ppid != 0
@@ -165,12 +166,12 @@ fn poll(token: &str, interval: Duration, stop: &AtomicBool, seen: &Mutex<Seen>) 
                 Observed {
                     pid: pid.as_u32(),
                     ppid,
-                    image: p.exe().map(|e| e.display().to_string()),
-                    argv: Some(argv),
+                    image: known_path(p.exe()),
+                    argv: (!argv.is_empty()).then_some(argv),
                     user,
                     uid,
                     started_unix_ns: Some(i128::from(p.start_time()) * 1_000_000_000),
-                    cwd: p.cwd().map(|c| c.display().to_string()),
+                    cwd: known_path(p.cwd()),
                     sources: BTreeSet::from([Source::ProcessTable]),
                     ..Observed::default()
                 },
@@ -190,6 +191,29 @@ fn poll(token: &str, interval: Duration, stop: &AtomicBool, seen: &Mutex<Seen>) 
 }
 
 /// The process's uid and user name (Windows: no uid; the SID as the name).
+/// A path the table gave, or none: a process seen the instant it starts (or
+/// as it exits) can have an empty image or working directory, and Wine's
+/// table gives an empty image for every process. Empty is "unknown", so a
+/// stage report or a later poll can still fill it.
+fn known_path(path: Option<&std::path::Path>) -> Option<String> {
+    path.map(|p| p.display().to_string())
+        .filter(|p| !p.is_empty())
+}
+
+/// Fills what an earlier poll could not read (a process first seen before
+/// its command line was readable); what was read is never overwritten.
+fn fill(known: &mut Observed, p: &sysinfo::Process, argv: Vec<String>) {
+    if known.image.is_none() {
+        known.image = known_path(p.exe());
+    }
+    if known.argv.is_none() && !argv.is_empty() {
+        known.argv = Some(argv);
+    }
+    if known.cwd.is_none() {
+        known.cwd = known_path(p.cwd());
+    }
+}
+
 #[cfg(unix)]
 fn owner(p: &sysinfo::Process) -> (Option<u32>, Option<String>) {
     let uid = p.user_id().map(|u| **u);
@@ -247,5 +271,17 @@ mod tests {
         );
         assert!(report.processes.iter().all(|p| p.pid != other.id()));
         assert_eq!(report.sources, [Source::ProcessTable]);
+    }
+
+    /// An empty image or folder (what Wine's table gives) is unknown, so a
+    /// stage report or a later poll can fill it; a real one is kept.
+    #[test]
+    fn an_empty_path_is_unknown() {
+        assert_eq!(known_path(Some(std::path::Path::new(""))), None);
+        assert_eq!(known_path(None), None);
+        assert_eq!(
+            known_path(Some(std::path::Path::new("/bin/sleep"))).as_deref(),
+            Some("/bin/sleep")
+        );
     }
 }

@@ -11,6 +11,10 @@ use crate::record::{ExecTruth, FileTruth, HopTruth, ProcessTruth};
 use crate::stage::StageReport;
 use crate::vocab::HopKind;
 
+mod names;
+use names::{basename, same_name, windows_same};
+pub use names::{canonical, glob};
+
 fn at_ns(ns: Option<i128>) -> Option<OffsetDateTime> {
     ns.and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())
 }
@@ -122,32 +126,6 @@ pub fn source_name(s: crate::capture::Source) -> &'static str {
     }
 }
 
-/// The path the kernel would report as the image of `program`.
-pub fn canonical(program: &str) -> String {
-    std::fs::canonicalize(program)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| program.to_string())
-}
-
-fn basename(path: &str) -> &str {
-    path.rsplit(['/', '\\']).next().unwrap_or(path)
-}
-
-/// `*`-wildcard match of a file name.
-pub fn glob(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, rest)) => {
-            let Some(tail) = name.strip_prefix(head) else {
-                return false;
-            };
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| glob(rest, &tail[i..]))
-        }
-    }
-}
-
 /// How the opener hop is recognised.
 pub enum OpenerMatch<'a> {
     /// The stage program started as this pid.
@@ -194,10 +172,10 @@ fn execs(p: &ProcessTruth) -> Vec<Exec<'_>> {
 /// True when `e` runs `program` (canonical `want`).
 fn runs(e: &Exec<'_>, program: &str, want: &str) -> bool {
     e.image
-        .is_some_and(|img| img == want || basename(img) == basename(want))
+        .is_some_and(|img| img == want || same_name(basename(img), basename(want)))
         || e.argv
             .and_then(|a| a.first())
-            .is_some_and(|a0| a0 == program)
+            .is_some_and(|a0| a0 == program || (e.image.is_none() && windows_same(a0, program)))
 }
 
 /// The images that may realise the step after `prev`: its children's, and

@@ -238,3 +238,49 @@ fn a_child_gone_before_its_image_was_read_is_the_step_not_a_block() {
     let named = of(vec![opener, shell, unread(12), touch]);
     assert_eq!((named.pid, named.reason), (Some(14), None));
 }
+
+#[test]
+fn windows_paths_match_whatever_their_case_and_unix_ones_do_not() {
+    let opener = observed(10, 1, r"C:\w\program\WINWORD.EXE", &["WINWORD.EXE"], 1);
+    // Wine's process table: an empty image (unknown) and the command line
+    // with Wine's spelling of the system folder.
+    let unread = Observed {
+        image: None,
+        ..observed(11, 10, "-", &[r"C:\windows\system32\cmd.exe", "/c", "x"], 2)
+    };
+    let lower_image = observed(11, 10, r"C:\windows\system32\CMD.EXE", &["cmd"], 2);
+    let chain = vec![vec![
+        r"C:\Windows\System32\cmd.exe".to_string(),
+        "/c".into(),
+        "x".into(),
+    ]];
+    let hop = |seen: Vec<Observed>| {
+        let procs = merge(seen, &[]);
+        hops(
+            "a",
+            None,
+            None,
+            OpenerMatch::Pid(10, "WINWORD.EXE"),
+            &chain,
+            &procs,
+        )
+        .remove(2)
+    };
+    let by_line = hop(vec![opener.clone(), unread]);
+    assert_eq!(
+        (by_line.happened, by_line.pid),
+        (true, Some(11)),
+        "{by_line:?}"
+    );
+    let by_image = hop(vec![opener, lower_image]);
+    assert_eq!(
+        (by_image.happened, by_image.pid),
+        (true, Some(11)),
+        "{by_image:?}"
+    );
+
+    // A Linux file name keeps its case.
+    assert!(!same_name("Touch", "touch"));
+    assert!(same_name("findstr.exe", "FINDSTR.EXE"));
+    assert!(!windows_same("/usr/bin/TOUCH", "/usr/bin/touch"));
+}
