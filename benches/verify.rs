@@ -90,6 +90,7 @@ fn record(r: usize) -> Pending {
             kernel: "6".into(),
             user: "lab".into(),
             privileged: false,
+            environment: None,
         },
         rules: RuleSet {
             sources: vec![],

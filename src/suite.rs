@@ -191,8 +191,15 @@ fn status_text(s: RunStatus) -> &'static str {
 /// Facts about this host for the record.
 pub fn host() -> Host {
     use crate::platform::host as os;
-    let os_name = std::fs::read_to_string("/etc/os-release")
-        .ok()
+    // Only a Unix host has /etc/os-release: under Wine a Windows program
+    // would read the Linux host's through the Z: drive and call itself
+    // Debian.
+    let os_release = if cfg!(unix) {
+        std::fs::read_to_string("/etc/os-release").ok()
+    } else {
+        None
+    };
+    let os_name = os_release
         .and_then(|t| {
             t.lines().find_map(|l| {
                 l.strip_prefix("PRETTY_NAME=")
@@ -208,6 +215,7 @@ pub fn host() -> Host {
         kernel: os::kernel(),
         user: os::user_name(uid).unwrap_or_else(|| uid.to_string()),
         privileged: os::is_privileged(),
+        environment: os::environment(),
     }
 }
 

@@ -11,8 +11,8 @@ mod imp;
 mod imp;
 
 pub use imp::{
-    is_privileged, kernel, kill, own_process_group, parent_pid, set_executable, start_as, uid,
-    user_name,
+    environment, is_privileged, kernel, kill, own_process_group, parent_pid, set_executable,
+    start_as, uid, user_name,
 };
 
 /// This host's name.

@@ -46,6 +46,9 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
     let mut hosts = BTreeSet::new();
     let mut common_os = Some(os);
     let mut privileged = true;
+    // An emulated host (`wine`) taints the fleet: its chains test the
+    // harness, not a sensor, and the merged record must not hide that.
+    let mut environments: BTreeSet<String> = BTreeSet::new();
     let mut rules = RuleSet {
         sources: Vec::new(),
         count: 0,
@@ -71,6 +74,7 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
             common_os = None;
         }
         privileged &= record.host.privileged;
+        environments.extend(record.host.environment.clone());
         blind = Some(match blind {
             None => record.rules.blind.clone(),
             Some(so_far) => so_far
@@ -115,6 +119,8 @@ pub fn merge(records: Vec<RunRecord>) -> Result<RunRecord, MergeError> {
             kernel: String::new(),
             user: String::new(),
             privileged,
+            environment: (!environments.is_empty())
+                .then(|| environments.into_iter().collect::<Vec<_>>().join(", ")),
         },
         rules,
         scenarios,

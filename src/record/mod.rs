@@ -75,6 +75,11 @@ pub struct Host {
     pub user: String,
     /// Whether it ran with root privileges.
     pub privileged: bool,
+    /// Where the platform was emulated, when it was: `wine` for the Windows
+    /// build run under Wine, which tests chainproof's Windows code, not a
+    /// Windows sensor. Absent on a real host and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// Rules loaded for the alerting layer.

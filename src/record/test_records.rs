@@ -152,6 +152,7 @@ pub(crate) fn record(scenarios: Vec<ScenarioRun>) -> RunRecord {
             kernel: "6".into(),
             user: "root".into(),
             privileged: true,
+            environment: None,
         },
         rules: RuleSet {
             sources: vec!["<embedded>/detections".into()],

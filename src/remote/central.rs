@@ -139,6 +139,7 @@ fn empty_fleet() -> RunRecord {
             kernel: String::new(),
             user: String::new(),
             privileged: false,
+            environment: None,
         },
         rules: RuleSet {
             sources: Vec::new(),

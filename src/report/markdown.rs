@@ -82,6 +82,9 @@ pub fn render(record: &RunRecord) -> String {
         refused(&record.rules),
         rfc3339(record.started_at)
     );
+    if let Some(line) = crate::report::readiness::environment_line(record) {
+        let _ = writeln!(out, "**{}.**\n", escape(&line));
+    }
     let headers = m.headers();
     let _ = writeln!(
         out,

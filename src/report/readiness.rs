@@ -188,10 +188,29 @@ pub fn blind_text(b: &crate::record::BlindRule) -> String {
     )
 }
 
+/// What an emulated host's run proves: `environment: wine — …`, or nothing
+/// on a real host. Under Wine the Windows build's chains run Wine's own
+/// cmd.exe, regedit.exe and wscript.exe: they test chainproof's Windows
+/// code, and no Windows sensor saw them.
+pub fn environment_line(record: &RunRecord) -> Option<String> {
+    let platform = match record.host.platform {
+        crate::vocab::Platform::Windows => "Windows",
+        crate::vocab::Platform::Macos => "macOS",
+        crate::vocab::Platform::Linux => "Linux",
+    };
+    record.host.environment.as_ref().map(|env| {
+        format!(
+            "environment: {env} — chainproof's {platform} build ran its chains under {env}: \
+             this tests the harness's {platform} code, it does not validate a {platform} sensor"
+        )
+    })
+}
+
 /// The lines the terminal summary adds under the matrix (raw text; the
 /// caller makes it safe for a terminal).
 pub fn terminal(record: &RunRecord) -> Vec<String> {
     let mut out = Vec::new();
+    out.extend(environment_line(record));
     out.extend(untied_line(record));
     out.extend(containment_line(record));
     out.extend(marks_line(record));

@@ -368,6 +368,7 @@ fn representative() -> RunRecord {
             kernel: "6.1.0-28-amd64".into(),
             user: "alice".into(),
             privileged: false,
+            environment: None,
         },
         targets_not_run: vec![TargetNotRun {
             name: "win-02".into(),

@@ -52,6 +52,7 @@ fn record_of(runs: &[(&str, String)]) -> RunRecord {
             kernel: "6".into(),
             user: "root".into(),
             privileged: true,
+            environment: None,
         },
         rules: RuleSet {
             sources: vec![],

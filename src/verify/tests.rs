@@ -332,6 +332,7 @@ fn an_alert_on_a_negative_control_is_a_false_positive() {
             kernel: "6".into(),
             user: "root".into(),
             privileged: true,
+            environment: None,
         },
         rules: crate::record::RuleSet {
             sources: vec![],

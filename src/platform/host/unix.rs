@@ -65,3 +65,10 @@ pub fn start_as(cmd: &mut tokio::process::Command, name: &str) {
 pub fn own_process_group(cmd: &mut tokio::process::Command) {
     cmd.process_group(0);
 }
+
+/// The environment a run's platform is emulated in, if any: none here (a
+/// Linux or macOS host runs its own platform). The Windows build says
+/// `wine` under Wine.
+pub fn environment() -> Option<String> {
+    None
+}

@@ -90,6 +90,13 @@ pub fn render(record: &RunRecord, history: &[Entry]) -> String {
         when(record.finished_at),
         escape(&backends(record).join(", "))
     );
+    if let Some(line) = crate::report::readiness::environment_line(record) {
+        let _ = writeln!(
+            out,
+            "<p class=\"line\"><strong>{}.</strong></p>",
+            escape(&line)
+        );
+    }
     summary::write(&mut out, record, &anchors);
     heatmap::write(&mut out, record, &anchors);
     out.push_str("<div id=\"chains\">\n");

@@ -273,6 +273,7 @@ pub(super) fn handmade(cmd: &str) -> RunRecord {
             kernel: "6.8.0".into(),
             user: "alice".into(),
             privileged: false,
+            environment: None,
         },
         rules: RuleSet {
             sources: vec!["rules/sigma".into(), "<embedded>/detections".into()],

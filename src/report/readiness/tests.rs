@@ -156,3 +156,21 @@ fn visibility_is_summarised_per_backend_and_shown_in_the_terminal_summary() {
     assert!(html.contains("<td class=\"ans yes\">yes</td>"), "{html}");
     assert!(html.contains("1 answer matched the search but named no run"));
 }
+
+#[test]
+fn an_emulated_host_is_said_first_in_every_report_and_a_real_one_says_nothing() {
+    let mut r = test_records::record(Vec::new());
+    r.host.platform = crate::vocab::Platform::Windows;
+    assert_eq!(environment_line(&r), None);
+    assert!(!crate::report::markdown::render(&r).contains("environment:"));
+    r.host.environment = Some("wine".into());
+    let line = environment_line(&r).unwrap_or_default();
+    assert!(
+        line.starts_with("environment: wine")
+            && line.contains("does not validate a Windows sensor"),
+        "{line}"
+    );
+    assert_eq!(terminal(&r).first(), Some(&line));
+    assert!(crate::report::markdown::render(&r).contains("**environment: wine"));
+    assert!(crate::report::html::render(&r, &[]).contains("<strong>environment: wine"));
+}
