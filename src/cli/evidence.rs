@@ -21,6 +21,7 @@ pub fn report(record: &Path, format: Format) -> Result<u8, CliError> {
                 .unwrap_or_default();
             report::html::render(&r, &history)
         }
+        Format::Table => report::table(&r, crate::term::width::columns()),
         other => report::render(&r, other),
     };
     match format {

@@ -15,14 +15,15 @@
 //! as if unset rather than refused: it is often left over from a shell and
 //! a wrong width is no reason to fail a command.
 //!
-//! The wrapping itself is tabled's (`Width::wrap` with word keeping); this
-//! module only decides the width and where a continuation line starts.
+//! Line breaking itself is tabled's (`Wrap::wrap`, keeping words); this
+//! module decides the width, each table column's share of it, and where a
+//! continuation line starts.
 
 use std::ffi::OsStr;
 
 use tabled::Table;
-use tabled::settings::Width;
-use tabled::settings::peaker::PriorityMax;
+use tabled::grid::config::Position;
+use tabled::grid::records::{ExactRecords, PeekableRecords, Records, RecordsMut};
 use tabled::settings::width::Wrap;
 
 /// Below this many columns a printer with a wide and a narrow layout uses
@@ -57,19 +58,88 @@ pub fn fits(natural: usize, width: Option<usize>) -> bool {
     width.is_none_or(|w| natural <= w)
 }
 
-/// Wraps `table`'s cells so the whole table is at most `width` wide,
-/// taking from the widest columns first and breaking between words where a
-/// word fits. No-op without a width or when the table already fits.
+/// Wraps `table`'s cells so the whole table is at most `width` wide. Takes
+/// from the widest column first, but keeps each column at least as wide as
+/// its longest word (an id, a verdict) while any other column can give;
+/// only when none can are words broken. No-op without a width or when the
+/// table already fits.
+///
+/// tabled decides nothing here but the line breaks: its table-wide
+/// `Width::wrap` re-flows a cell's own line breaks away (it splits on
+/// spaces only), and the matrix's cells are several lines (verdict, then
+/// label), so the columns' widths are chosen here and each line of a cell
+/// is wrapped with tabled's `Wrap::wrap`.
 pub fn fit(table: &mut Table, width: Option<usize>) {
-    if let Some(w) = width {
-        if table.total_width() > w {
-            table.with(
-                Width::wrap(w)
-                    .priority(PriorityMax::right())
-                    .keep_words(true),
-            );
+    let Some(w) = width else {
+        return;
+    };
+    let total = table.total_width();
+    if total <= w {
+        return;
+    }
+    let records = table.get_records();
+    let (rows, cols) = (records.count_rows(), records.count_columns());
+    let cell = |row, col| records.get_text(Position::new(row, col)).to_string();
+    let cells: Vec<Vec<String>> = (0..rows)
+        .map(|r| (0..cols).map(|c| cell(r, c)).collect())
+        .collect();
+    let mut widths = vec![0; cols];
+    let mut floors = vec![0; cols];
+    for row in &cells {
+        for (c, text) in row.iter().enumerate() {
+            let lines = text.lines().map(display_width).max().unwrap_or(0);
+            let words = text.split_whitespace().map(display_width).max();
+            widths[c] = widths[c].max(lines);
+            floors[c] = floors[c].max(words.unwrap_or(0));
         }
     }
+    let overhead = total - widths.iter().sum::<usize>();
+    let natural = widths.clone();
+    let mut excess = total - w;
+    while excess > 0 {
+        let Some(c) = narrowest_next(&floors, &widths) else {
+            break;
+        };
+        widths[c] -= 1;
+        excess -= 1;
+    }
+    debug_assert!(excess > 0 || widths.iter().sum::<usize>() + overhead <= w);
+    let records = table.get_records_mut();
+    for (r, row) in cells.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            if widths[c] < natural[c] {
+                records.set(Position::new(r, c), wrap_cell(text, widths[c]));
+            }
+        }
+    }
+}
+
+/// The column to take one more column from: the widest one still wider
+/// than its longest word; when every column is down to that, the widest
+/// one at all (rightmost on a tie, as tabled's `PriorityMax::right`);
+/// `None` when every column is one wide.
+fn narrowest_next(floors: &[usize], widths: &[usize]) -> Option<usize> {
+    let widest_above = |floor: &dyn Fn(usize) -> usize| {
+        (0..widths.len())
+            .filter(|&i| widths[i] > floor(i))
+            .max_by_key(|&i| widths[i])
+    };
+    widest_above(&|i| floors[i].max(1)).or_else(|| widest_above(&|_| 1))
+}
+
+/// `text` with each of its lines wrapped to `width` by tabled, keeping
+/// words whole where they fit and the text's own line breaks.
+fn wrap_cell(text: &str, width: usize) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if display_width(line) <= width {
+            out.push(line.to_string());
+            continue;
+        }
+        let wrapped = Wrap::wrap(line, width, true);
+        out.extend(wrapped.lines().map(|l| l.trim().to_string()));
+    }
+    out.join("\n")
 }
 
 /// `text` with every line longer than `width` wrapped between words, each

@@ -35,3 +35,4 @@ mod testing;
 mod validate;
 mod vendors;
 mod verify;
+mod width;
