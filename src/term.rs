@@ -22,6 +22,8 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub mod width;
+
 /// True for a character that must not reach a terminal raw: controls other
 /// than newline and tab (C0, DEL, C1), and the bidirectional and invisible
 /// format characters (soft hyphen, embeddings, overrides, isolates, marks,

@@ -21,6 +21,7 @@ pub fn report(record: &Path, format: Format) -> Result<u8, CliError> {
                 .unwrap_or_default();
             report::html::render(&r, &history)
         }
+        Format::Table => report::table(&r, crate::term::width::columns()),
         other => report::render(&r, other),
     };
     match format {
@@ -72,6 +73,8 @@ pub fn diff(before: &Path, after: &Path) -> Result<u8, CliError> {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Err(CliError::Record(e)),
     };
-    crate::term::out(&crate::history::render_diff(&crate::history::diff(&a, &b)));
+    let changes = crate::history::diff(&a, &b);
+    let width = crate::term::width::columns();
+    crate::term::out(&crate::history::render_diff_for(&changes, width));
     Ok(exit::OK)
 }

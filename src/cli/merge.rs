@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::error::CliError;
 use crate::exit;
 use crate::record::RunRecord;
-use crate::report::{self, Format, ReportError};
+use crate::report::{self, ReportError};
 
 /// `chainproof merge <run.json>... [--out DIR]`: prints the fleet matrix;
 /// with `out`, writes the fleet's run.json and reports there. Exit 2 on an
@@ -17,7 +17,7 @@ pub fn merge(records: &[PathBuf], out: Option<&Path>) -> Result<u8, CliError> {
         read.push(report::read_record(path).map_err(CliError::Record)?);
     }
     let record = crate::record::merge::merge(read).map_err(CliError::Merge)?;
-    crate::term::out(&report::render(&record, Format::Table));
+    crate::term::out(&report::table(&record, crate::term::width::columns()));
     if let Some(dir) = out {
         write(&record, dir).map_err(CliError::Write)?;
         errln!("wrote the fleet's reports to {}", dir.display());

@@ -152,10 +152,10 @@ pub fn replay(args: ReplayArgs) -> Result<u8, CliError> {
     })
 }
 
-/// The table's width: the terminal's when stdout is one.
+/// The table's width: `COLUMNS` or the terminal's (see
+/// [`crate::term::width`]); 100 into a pipe, as before `COLUMNS` counted.
 fn table_options() -> render::table::Options {
-    let width =
-        terminal_size::terminal_size_of(std::io::stdout()).map_or(100, |(w, _)| usize::from(w.0));
+    let width = crate::term::width::columns().unwrap_or(100);
     render::table::Options {
         width,
         ..render::table::Options::default()

@@ -8,7 +8,7 @@ use crate::pipeline::FleetOutcome;
 use crate::record::RunRecord;
 use crate::remote::fleet::Summary;
 use crate::remote::target::Target;
-use crate::report::{self, Format};
+use crate::report;
 
 /// The targets of a dry run, allowed by the lab guard and not contacted.
 pub fn list_targets(targets: &[Target], parallel: u16) {
@@ -37,7 +37,7 @@ pub fn require(record: Option<&RunRecord>, level: Option<&str>) -> u8 {
 /// exit code.
 pub fn conclude(args: &RunArgs, fleet: &FleetOutcome) -> u8 {
     if let Some(record) = &fleet.record {
-        crate::term::out(&report::render(record, Format::Table));
+        crate::term::out(&report::table(record, crate::term::width::columns()));
     }
     let failed: Vec<Summary> = fleet
         .results

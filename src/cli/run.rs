@@ -6,7 +6,7 @@ use super::error::{CliError, Cmd};
 use super::watch::Watch;
 use crate::exit;
 use crate::pipeline::{self, Executed, Fleet, Occasion, Place, Request};
-use crate::report::{self, Format};
+use crate::report;
 use crate::runner::plan;
 use crate::suite::Outcome;
 use crate::term;
@@ -72,7 +72,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
 
 /// The matrix of a run on this host, and its exit code.
 fn here(args: &RunArgs, outcome: &Outcome) -> u8 {
-    term::out(&report::render(&outcome.record, Format::Table));
+    term::out(&report::table(&outcome.record, term::width::columns()));
     outln!("report: {}", outcome.folder.display());
     if outcome.interrupted {
         errln!("interrupted: the running scenario was cleaned up; the record holds what ran");
@@ -93,16 +93,17 @@ fn dry_run(args: &RunArgs, request: &Request) -> Result<u8, pipeline::PipelineEr
         .map(Platform::from)
         .or_else(Platform::current)
         .unwrap_or(Platform::Linux);
+    // Laid out here, not in the plan text: a step longer than the output is
+    // wrapped under its own text (see term::width).
+    let width = term::width::columns();
     for l in &loaded {
-        outln!(
-            "{}",
-            plan::plan(
-                &l.scenario,
-                platform,
-                args.fidelity.map(Into::into),
-                &crate::token::new()
-            )
+        let text = plan::plan(
+            &l.scenario,
+            platform,
+            args.fidelity.map(Into::into),
+            &crate::token::new(),
         );
+        outln!("{}", term::width::wrap_lines(&term::safe(&text), width));
     }
     outln!("dry run: nothing was executed");
     Ok(exit::OK)

@@ -9,7 +9,7 @@ use super::watch::Watch;
 use crate::config::Config;
 use crate::exit;
 use crate::pipeline::{self, ReverifyRequest};
-use crate::report::{self, Format};
+use crate::report;
 use crate::schedule::service::error_chain;
 use crate::verify::{Expectations, Origin};
 
@@ -101,7 +101,7 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
             let summary = report::matrix::Summary::of(&r.record).line();
             outln!("{}: {}", r.path.display(), crate::term::safe(&summary));
         } else {
-            crate::term::out(&report::render(&r.record, Format::Table));
+            crate::term::out(&report::table(&r.record, crate::term::width::columns()));
         }
         outln!("report: {}", r.folder.display());
     }

@@ -193,8 +193,14 @@ pub fn diff(a: &RunRecord, b: &RunRecord) -> Vec<CellChange> {
 
 /// `changes` as a terminal table (scenario, platform, cell, before, after,
 /// change), then `N cells changed (X better, Y worse)`; `no cell changed`
-/// when there is none. Record strings are made terminal-safe.
+/// when there is none. Record strings are made terminal-safe. Full width.
 pub fn render_diff(changes: &[CellChange]) -> String {
+    render_diff_for(changes, None)
+}
+
+/// [`render_diff`] fitted to `width` columns (`None`: no limit; see
+/// [`crate::term::width`]): cells wrapped between words.
+pub fn render_diff_for(changes: &[CellChange], width: Option<usize>) -> String {
     if changes.is_empty() {
         return "no cell changed\n".into();
     }
@@ -220,6 +226,7 @@ pub fn render_diff(changes: &[CellChange]) -> String {
     }
     let mut t = b.build();
     t.with(Style::rounded());
+    crate::term::width::fit(&mut t, width);
     let count = |want: bool| changes.iter().filter(|c| c.better == Some(want)).count();
     let n = changes.len();
     format!(

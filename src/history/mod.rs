@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::record::RunRecord;
 use crate::record::summary::Summary;
 
-pub use diff::{CellChange, diff, render_diff};
+pub use diff::{CellChange, diff, render_diff, render_diff_for};
 pub use trend::trend_text;
 
 /// Name of the history file inside the reports folder.

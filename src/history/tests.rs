@@ -181,6 +181,16 @@ fn diff_without_rules_lists_every_lost_alert_as_worse() {
         text.ends_with("6 cells changed (0 better, 6 worse)\n"),
         "{text}"
     );
+    let widest = |t: &str| {
+        t.lines()
+            .map(crate::term::width::display_width)
+            .max()
+            .unwrap_or(0)
+    };
+    let narrow = render_diff_for(&changes, Some(72));
+    assert!(widest(&narrow) <= 72 && widest(&text) > 72, "{narrow}");
+    assert!(narrow.contains("shortcut-script"), "{narrow}");
+    assert_eq!(render_diff_for(&changes, None), text);
     // And back again is better.
     assert!(diff(&after, &before).iter().all(|c| c.better == Some(true)));
 }

@@ -187,18 +187,56 @@ fn short(reason: &str) -> String {
     }
 }
 
-/// The matrix as a terminal table.
+/// The matrix as a terminal table, full width.
 pub fn table(m: &Matrix) -> String {
+    table_for(m, None)
+}
+
+/// The matrix as a terminal table for `width` columns (`None`: no limit,
+/// see [`crate::term::width`]). The wide layout when it fits; else a narrow
+/// one — the scenario cell also holds host, platform and fidelity, the
+/// chain cell the first alert's time — wrapped by tabled to fit.
+pub fn table_for(m: &Matrix, width: Option<usize>) -> String {
+    use crate::term::width;
+    let safe = |c: &str| crate::term::safe(c).into_owned();
     let mut b = Builder::default();
     b.push_record(m.headers());
     for row in &m.rows {
-        b.push_record(
-            m.cells(row)
-                .iter()
-                .map(|c| crate::term::safe(c).into_owned()),
-        );
+        b.push_record(m.cells(row).iter().map(|c| safe(c)));
     }
     let mut t = b.build();
     t.with(Style::rounded());
-    format!("{t}\n{}\n", m.summary.line())
+    if width.is_none_or(|w| w >= width::NARROW) && width::fits(t.total_width(), width) {
+        return format!("{t}\n{}\n", m.summary.line());
+    }
+    let mut b = Builder::default();
+    let headers = m.headers();
+    let hops = &headers[headers.len() - 2 - m.width..headers.len() - 2];
+    b.push_record(
+        std::iter::once("scenario".to_string())
+            .chain(hops.iter().cloned())
+            .chain(std::iter::once("chain".to_string())),
+    );
+    for row in &m.rows {
+        let cells = m.cells(row);
+        let first = cells.len() - 2 - m.width;
+        let mut scenario = format!("{}\n{} · {}", row.scenario, row.platform, row.fidelity);
+        if m.by_host {
+            scenario = format!("{}\n{scenario}", row.host);
+        }
+        let mut chain = row.chain.clone();
+        if row.time_to_alert != "-" {
+            chain.push_str(&format!("\nfirst alert {}", row.time_to_alert));
+        }
+        b.push_record(
+            std::iter::once(scenario)
+                .chain(cells[first..first + m.width].iter().cloned())
+                .chain(std::iter::once(chain))
+                .map(|c| safe(&c)),
+        );
+    }
+    let mut t = b.build();
+    t.with(Style::modern_rounded());
+    width::fit(&mut t, width);
+    format!("{t}\n{}\n", width::wrap_lines(&m.summary.line(), width))
 }

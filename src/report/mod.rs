@@ -44,14 +44,7 @@ pub enum Format {
 /// Renders `record` in `format`.
 pub fn render(record: &RunRecord, format: Format) -> String {
     match format {
-        Format::Table => {
-            let mut t = matrix::table(&Matrix::of(record));
-            for line in readiness::terminal(record) {
-                t.push_str(&crate::term::safe(&line));
-                t.push('\n');
-            }
-            t
-        }
+        Format::Table => table(record, None),
         Format::Md => markdown::render(record),
         Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
         Format::Junit => junit::render(record),
@@ -59,6 +52,22 @@ pub fn render(record: &RunRecord, format: Format) -> String {
         Format::Navigator => navigator::render(record),
         Format::Csv => csv::render(record),
     }
+}
+
+/// The terminal table of `record` (the matrix, its summary and the
+/// readiness lines) for `width` columns, `None` for no limit: what
+/// `render(record, Format::Table)` gives at full width. Callers printing to
+/// the terminal pass [`crate::term::width::columns`].
+pub fn table(record: &RunRecord, width: Option<usize>) -> String {
+    let mut t = matrix::table_for(&Matrix::of(record), width);
+    for line in readiness::terminal(record) {
+        t.push_str(&crate::term::width::wrap_lines(
+            &crate::term::safe(&line),
+            width,
+        ));
+        t.push('\n');
+    }
+    t
 }
 
 /// Every report file of a folder rendered from `record`: run.json,

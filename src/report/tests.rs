@@ -221,3 +221,64 @@ fn markdown_says_what_happened_from_the_hop_not_from_what_was_found() {
         "{md}"
     );
 }
+
+/// The widest line of `text` in terminal columns.
+fn widest(text: &str) -> usize {
+    text.lines()
+        .map(crate::term::width::display_width)
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_terminal_table_fits_the_width_it_is_given() {
+    let mut record = record_with("sh");
+    let s = &mut record.scenarios[0];
+    let hop = s.hops[0].clone();
+    let Some(v) = s.verification.as_mut() else {
+        panic!("verified record")
+    };
+    let verdict = v.hops[0].clone();
+    for i in 1..4 {
+        s.hops.push(HopTruth {
+            index: i,
+            label: format!("spawn powershell.exe -NoProfile step {i}"),
+            ..hop.clone()
+        });
+        v.hops.push(HopVerdict {
+            index: i,
+            ..verdict.clone()
+        });
+    }
+    let mut second = record.scenarios[0].clone();
+    second.id = "control-office-helper".into();
+    record.scenarios.push(second);
+    let full = table(&record, None);
+    assert_eq!(
+        full,
+        render(&record, Format::Table),
+        "no width is full width"
+    );
+    assert!(widest(&full) > 120, "{full}");
+    for width in [60, 80, 100, 120] {
+        let t = table(&record, Some(width));
+        assert!(widest(&t) <= width, "{width}:\n{t}");
+        // Words are broken only when the columns' longest words cannot
+        // all fit (these four hops' longest words need 104 columns).
+        if width >= 120 {
+            for want in [
+                "macro-doc-shell",
+                "control-office-helper",
+                "first alert 7ms",
+                "(technique)",
+            ] {
+                assert!(t.contains(want), "{width}: {want}:\n{t}");
+            }
+        }
+    }
+    assert_eq!(
+        table(&record, Some(1000)),
+        full,
+        "a wide terminal changes nothing"
+    );
+}

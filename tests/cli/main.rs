@@ -35,4 +35,5 @@ mod testing;
 mod validate;
 mod vendors;
 mod verify;
+mod width;
 mod wine;
