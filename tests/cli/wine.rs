@@ -17,18 +17,24 @@ use serde_json::Value;
 use crate::common::{TestResult, host, read_json, require, require_root, require_tool};
 
 /// The Windows scenarios whose programs Wine provides: the stage program as
-/// WINWORD.EXE and EXCEL.EXE reading the macro, regedit.exe importing a
-/// `.reg`, wscript.exe running `.vbs` and `.js`, cmd.exe and findstr.exe
-/// after them. (PowerShell, Mount-DiskImage, mshta's script hosts and
-/// rundll32's Control Panel items are not in Wine 8, so the scenarios that
-/// need them are left out and the closing note of issue 17 says so.)
-const UNDER_WINE: [&str; 6] = [
+/// WINWORD.EXE, EXCEL.EXE, OUTLOOK.EXE, AcroRd32.exe and explorer.exe (reading
+/// the macro, the DDE field, the message, the page's link, the download's
+/// trailer), Wine's regedit.exe importing a `.reg`, its wscript.exe running
+/// `.vbs` and `.js`, its control.exe and rundll32.exe loading a `.cpl`, and
+/// its cmd.exe and findstr.exe after them; one negative control. What Wine
+/// lacks (PowerShell, Mount-DiskImage, mshta's script engine) is said in
+/// docs/platforms.md.
+const UNDER_WINE: [&str; 10] = [
     "macro-doc-shell",
     "spreadsheet-macro",
     "rtf-dde",
     "reg-import",
     "vbs-wscript",
     "script-double-click",
+    "cpl-control",
+    "executable-download",
+    "mail-macro-doc",
+    "control-pdf-browser",
 ];
 
 /// Wine's loader: Debian installs it outside `PATH`.
@@ -241,14 +247,16 @@ fn the_windows_build_runs_its_chains_under_wine_and_the_kernel_sees_the_same_hop
     let mut hops = 0;
     let mut both = 0;
     let mut with_line = 0;
+    let mut missed: Vec<String> = Vec::new();
     for s in record["scenarios"].as_array().ok_or("no scenarios")? {
         let id = s["id"].as_str().unwrap_or_default();
-        let chain = &s["verification"]["chain"]["verdict"];
-        assert!(
-            chain == "alerted" || chain == "observed",
-            "{id}: {chain}: {}",
-            s["verification"]["chain"]
-        );
+        let chain = &s["verification"]["chain"];
+        if s["negative_control"] == true {
+            assert_eq!(chain["verdict"], "observed", "{id}: {chain}");
+            assert_eq!(chain["false_positive"], false, "{id}: {chain}");
+        } else {
+            assert_eq!(chain["verdict"], "alerted", "{id}: {chain}");
+        }
         // The Mark-of-the-Web code ran: Wine keeps the Zone.Identifier
         // stream as a file named `<artifact>:Zone.Identifier`, and the
         // record read it back from the artifact.
@@ -265,40 +273,56 @@ fn the_windows_build_runs_its_chains_under_wine_and_the_kernel_sees_the_same_hop
         let processes = s["truth"]["processes"].as_array().ok_or("no processes")?;
         let by_pid = |pid: &Value| processes.iter().find(|p| &p["pid"] == pid);
         let mut previous: Option<&Observed> = None;
+        let mut at = 0;
         for hop in s["hops"].as_array().ok_or("no hops")? {
             if hop["kind"] != "open" && hop["kind"] != "spawn" {
                 continue;
             }
             hops += 1;
-            assert_eq!(hop["happened"], true, "{id}: {hop}");
-            let windows = by_pid(&hop["pid"]).ok_or(format!("{id}: no process for {hop}"))?;
-            if windows["command_line"]
-                .as_str()
-                .is_some_and(|l| !l.is_empty())
-            {
-                with_line += 1;
-            }
             let program = hop["expected"].as_str().unwrap_or_default();
-            let twin = linux_twin(&linux, windows, program, previous).ok_or_else(|| {
-                format!(
-                    "{id}: the kernel saw no `{program}` ({}) under the previous hop; it saw {:#?}",
-                    windows["command_line"],
-                    linux
-                        .processes
-                        .iter()
-                        .map(|o| (o.pid, o.ppid, windows_line(o).join(" ")))
-                        .collect::<Vec<_>>()
-                )
-            })?;
-            both += 1;
+            let windows = if hop["happened"] == true {
+                Some(by_pid(&hop["pid"]).ok_or(format!("{id}: no process for {hop}"))?)
+            } else {
+                None
+            };
+            // The kernel sees every hop, whatever the Windows view saw.
+            let twin = linux_twin(&linux, windows.unwrap_or(&Value::Null), program, previous)
+                .ok_or_else(|| {
+                    format!(
+                        "{id}: the kernel saw no `{program}` under the previous hop; it saw {:#?}",
+                        linux
+                            .processes
+                            .iter()
+                            .map(|o| (o.pid, o.ppid, windows_line(o).join(" ")))
+                            .collect::<Vec<_>>()
+                    )
+                })?;
+            match windows {
+                Some(w) => {
+                    both += 1;
+                    let line = w["command_line"].as_str().unwrap_or_default();
+                    if !line.is_empty() {
+                        with_line += 1;
+                        assert_eq!(words(line), windows_line(twin), "{id}: not one process");
+                    }
+                }
+                // The opener and what it started are always in the Windows
+                // view (the stage program reports both); a later process
+                // that lived less than the table's 25 ms poll may not be.
+                None => {
+                    assert!(at >= 2, "{id}: the Windows record lost {hop}");
+                    missed.push(format!("{id}: {program}"));
+                }
+            }
             previous = Some(twin);
+            at += 1;
         }
     }
-    assert_eq!(both, hops);
+    assert_eq!(both + missed.len(), hops);
     eprintln!(
-        "wine: {} scenarios, {hops} process hops in the Windows record ({with_line} with the \
-         command line the Windows process table read), {both} seen under the same parent by \
-         the process connector",
+        "wine: {} scenarios, {hops} process hops; the process connector saw all {hops} under \
+         their parents; the Windows record saw {both} ({with_line} with the command line), each \
+         the same process as the connector's; missed by the Windows view: {missed:?}",
         UNDER_WINE.len()
     );
     Ok(())
