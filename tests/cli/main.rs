@@ -27,6 +27,7 @@ mod run;
 mod schedule;
 mod schedule_guard;
 mod sshlab;
+mod stage_lookup;
 mod stops;
 /// The library's test prerequisites (root, tools, shared corpora), the same
 /// file, so both apply one rule.

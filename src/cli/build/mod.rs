@@ -2,7 +2,9 @@
 //! a folder, without running anything — to check them with other tools, or
 //! to carry them to a lab host by hand.
 
-use std::path::PathBuf;
+mod stage;
+
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -82,18 +84,13 @@ pub fn build_command(args: BuildArgs) -> u8 {
         Platform::Windows => format!("C:\\chainproof-{token}"),
         Platform::Macos | Platform::Linux => format!("/tmp/chainproof-{token}"),
     });
-    let stage = match (&args.stage, Some(platform) == Platform::current()) {
-        (Some(path), _) => Some(path.clone()),
-        (None, true) => crate::stage::own_image().ok(),
-        (None, false) => None,
+    let stage = match find_stage(platform, args.stage.as_deref()) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
-    let stage_bytes = match stage.as_ref().map(std::fs::read).transpose() {
-        Ok(b) => b,
-        Err(e) => {
-            errln!("error: read the stage program: {e}");
-            return exit::INVALID;
-        }
-    };
+    let stage_bytes = stage.as_ref().ok().map(|(_, bytes)| bytes.as_slice());
+    // Where the search looked is said once, at the first artifact needing it.
+    let noted = std::cell::Cell::new(false);
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         errln!("error: create {}: {e}", args.out.display());
         return exit::RUNTIME;
@@ -126,13 +123,17 @@ pub fn build_command(args: BuildArgs) -> u8 {
         let result = artifact
             .ok_or_else(|| "the variant has no opener to plan for".to_string())
             .and_then(|a| {
-                if a.embeds_stage() && stage_bytes.is_none() {
+                if let (true, Err(not_found)) = (a.embeds_stage(), &stage) {
+                    if !noted.replace(true) {
+                        errln!("note: {not_found}");
+                    }
                     return Err(format!(
-                        "{} embeds chainproof built for {platform}: pass --stage FILE",
+                        "{} embeds chainproof built for {platform}, and none was found \
+                         (see above): pass --stage FILE",
                         a.kind.describe()
                     ));
                 }
-                let bytes = build::build(&a.input(stage_bytes.as_deref()))?;
+                let bytes = build::build(&a.input(stage_bytes))?;
                 Ok((a.name, a.kind, bytes))
             });
         match result.and_then(|(name, kind, bytes)| {
@@ -161,5 +162,36 @@ pub fn build_command(args: BuildArgs) -> u8 {
         exit::RUNTIME
     } else {
         exit::OK
+    }
+}
+
+/// The stage program for `platform` and its bytes, or where the search
+/// looked (the artifacts that need none are still written). `Err` is the
+/// exit code of a `--stage` (or variable) that cannot be read.
+fn find_stage(
+    platform: Platform,
+    flag: Option<&Path>,
+) -> Result<Result<(PathBuf, Vec<u8>), stage::NotFound>, u8> {
+    let exe = crate::stage::own_image().unwrap_or_default();
+    let found = match stage::locate(
+        platform,
+        flag,
+        |v| std::env::var_os(v),
+        &exe,
+        Platform::current(),
+    ) {
+        Ok(found) => found,
+        Err(not_found) => return Ok(Err(not_found)),
+    };
+    match std::fs::read(&found.path) {
+        Ok(bytes) => Ok(Ok((found.path, bytes))),
+        Err(e) => {
+            errln!(
+                "error: read the stage program {} (from {}): {e}",
+                found.path.display(),
+                found.source
+            );
+            Err(exit::INVALID)
+        }
     }
 }
