@@ -103,3 +103,50 @@ fn a_missing_macos_stage_program_says_it_needs_a_mac() -> TestResult {
     );
     Ok(())
 }
+
+/// A program for another platform, or one that is not there, is refused
+/// before anything is written, naming the path and what it is.
+#[test]
+fn a_stage_program_for_another_platform_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let elf = assert_cmd::cargo::cargo_bin("chainproof");
+    let pe = dir.path().join("chainproof.exe");
+    std::fs::write(&pe, tiny_pe(0x8664, false))?;
+    let cases: [(&str, &Path, &str); 4] = [
+        (
+            "windows",
+            &elf,
+            "is an ELF x86-64 executable; windows needs a PE executable (x86-64 or arm64)",
+        ),
+        (
+            "macos",
+            &pe,
+            "is a PE x86-64 executable; macos needs a Mach-O executable",
+        ),
+        (
+            "linux",
+            &pe,
+            "is a PE x86-64 executable; linux needs an ELF executable",
+        ),
+        (
+            "windows",
+            Path::new("/nonexistent/chainproof.exe"),
+            "/nonexistent/chainproof.exe",
+        ),
+    ];
+    for (platform, stage, want) in cases {
+        let out = dir.path().join(format!("out-{platform}"));
+        let err = stderr_with(
+            Command::cargo_bin("chainproof")?
+                .args(["build", "--platform", platform, "--out"])
+                .arg(&out)
+                .arg("--stage")
+                .arg(stage),
+            2,
+        );
+        assert!(err.contains(want), "{platform}: {err}");
+        assert!(err.contains(&stage.display().to_string()), "{err}");
+        assert!(!out.exists(), "{platform}: wrote {out:?} after refusing");
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! a folder, without running anything — to check them with other tools, or
 //! to carry them to a lab host by hand.
 
+mod format;
 mod stage;
 
 use std::path::{Path, PathBuf};
@@ -184,7 +185,15 @@ fn find_stage(
         Err(not_found) => return Ok(Err(not_found)),
     };
     match std::fs::read(&found.path) {
-        Ok(bytes) => Ok(Ok((found.path, bytes))),
+        // This binary is, by definition, built for this host.
+        Ok(bytes) if found.source == stage::Source::Own => Ok(Ok((found.path, bytes))),
+        Ok(bytes) => match format::check(platform, &found.path, &bytes) {
+            Ok(()) => Ok(Ok((found.path, bytes))),
+            Err(e) => {
+                errln!("error: the stage program from {}: {e}", found.source);
+                Err(exit::INVALID)
+            }
+        },
         Err(e) => {
             errln!(
                 "error: read the stage program {} (from {}): {e}",
