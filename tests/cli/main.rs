@@ -8,6 +8,7 @@ mod ansible;
 mod artifacts;
 mod auditd;
 mod backend;
+mod carry;
 mod cleanup;
 mod common;
 mod delivery;

@@ -2,7 +2,9 @@
 //! a folder, without running anything — to check them with other tools, or
 //! to carry them to a lab host by hand.
 
+mod folder;
 mod format;
+pub(super) mod manifest;
 mod stage;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use super::{PlatformArg, load};
 use crate::artifact::build;
 use crate::exit;
 use crate::runner::plan;
-use crate::vocab::Platform;
+use crate::vocab::{Fidelity, Platform};
 
 /// Arguments of `build`.
 #[derive(Debug, clap::Args)]
@@ -97,6 +99,8 @@ pub fn build_command(args: BuildArgs) -> u8 {
         return exit::RUNTIME;
     }
     let mut failures = 0;
+    let mut entries = Vec::new();
+    let user = plan::user_placeholder(platform);
     for l in &loaded {
         let s = &l.scenario;
         if !args.scenario.is_empty() && !args.scenario.contains(&s.id) {
@@ -104,15 +108,8 @@ pub fn build_command(args: BuildArgs) -> u8 {
         }
         // The artifact is what the plan's artifact step says, for the
         // target's run directory; the opener does not change it.
-        let artifact = match plan::make(
-            s,
-            platform,
-            None,
-            &token,
-            &workdir,
-            plan::user_placeholder(platform),
-        ) {
-            Ok(p) => p.artifact().cloned(),
+        let plan = match plan::make(s, platform, None, &token, &workdir, user) {
+            Ok(p) => Some(p),
             Err(plan::Skip::NoVariant) => continue,
             Err(plan::Skip::NoOpener(_)) => None,
             Err(plan::Skip::NotHere(_, e) | plan::Skip::Invalid(_, e)) => {
@@ -121,7 +118,9 @@ pub fn build_command(args: BuildArgs) -> u8 {
                 continue;
             }
         };
-        let result = artifact
+        let result = plan
+            .as_ref()
+            .and_then(|p| p.artifact().cloned())
             .ok_or_else(|| "the variant has no opener to plan for".to_string())
             .and_then(|a| {
                 if let (true, Err(not_found)) = (a.embeds_stage(), &stage) {
@@ -137,28 +136,54 @@ pub fn build_command(args: BuildArgs) -> u8 {
                 let bytes = build::build(&a.input(stage_bytes))?;
                 Ok((a.name, a.kind, bytes))
             });
-        match result.and_then(|(name, kind, bytes)| {
+        let written = result.and_then(|(name, kind, bytes)| {
             let path = args.out.join(&name);
             std::fs::write(&path, &bytes).map_err(|e| format!("write {}: {e}", path.display()))?;
-            Ok((path, kind, bytes))
-        }) {
-            Ok((path, kind, bytes)) => outln!(
-                "{}\t{}\t{}\t{} bytes\tsha256 {}",
-                s.id,
-                serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|k| k.as_str().map(String::from))
-                    .unwrap_or_default(),
-                path.display(),
-                bytes.len(),
-                hex::encode(Sha256::digest(&bytes))
-            ),
+            // How a user opens it on the lab host: the real opener, if any.
+            let real = plan::make(s, platform, Some(Fidelity::Real), &token, &workdir, user).ok();
+            let entry = match &plan {
+                Some(p) => folder::support(&args.out, s, p, real.as_ref(), (&name, &bytes))?,
+                None => return Err("the variant has no opener to plan for".into()),
+            };
+            Ok((path, kind, bytes, entry))
+        });
+        match written {
+            Ok((path, kind, bytes, entry)) => {
+                outln!(
+                    "{}\t{}\t{}\t{} bytes\tsha256 {}",
+                    s.id,
+                    serde_json::to_value(kind)
+                        .ok()
+                        .and_then(|k| k.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    path.display(),
+                    bytes.len(),
+                    hex::encode(Sha256::digest(&bytes))
+                );
+                entries.push(entry);
+            }
             Err(e) => {
                 failures += 1;
                 errln!("error: {} ({platform}): {e}", s.id);
             }
         }
     }
+    let m = manifest::Manifest {
+        version: manifest::VERSION,
+        token,
+        platform,
+        workdir,
+        scenarios: entries,
+    };
+    if let Err(e) = write_folder_files(&args.out, &m) {
+        errln!("error: {e}");
+        return exit::RUNTIME;
+    }
+    errln!(
+        "wrote {} and README.txt in {}: where each file goes and how to open each lure",
+        manifest::FILE,
+        args.out.display()
+    );
     if failures > 0 {
         exit::RUNTIME
     } else {
@@ -203,4 +228,13 @@ fn find_stage(
             Err(exit::INVALID)
         }
     }
+}
+
+/// The manifest and the README beside the lures.
+fn write_folder_files(out: &Path, m: &manifest::Manifest) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(m).map_err(|e| format!("encode the manifest: {e}"))?;
+    let path = out.join(manifest::FILE);
+    std::fs::write(&path, json).map_err(|e| format!("write {}: {e}", path.display()))?;
+    let path = out.join("README.txt");
+    std::fs::write(&path, folder::readme(m)).map_err(|e| format!("write {}: {e}", path.display()))
 }
