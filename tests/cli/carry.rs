@@ -87,3 +87,59 @@ fn every_platforms_launcher_gets_its_script() -> TestResult {
     }
     Ok(())
 }
+
+/// The judge refuses a folder whose files changed, a manifest with a wrong
+/// field, and scenarios sharing one proof file judged together; it passes
+/// a proof copied back with --proofs that holds the token.
+#[test]
+fn check_build_names_the_file_and_field_it_refuses() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("out");
+    build(
+        "windows",
+        &["shortcut-script", "macro-doc-shell"],
+        &out,
+        None,
+    )?;
+    let judge = |args: &[&str]| -> Result<Command, Box<dyn std::error::Error>> {
+        let mut cmd = Command::cargo_bin("chainproof")?;
+        cmd.arg("check-build").arg(&out).args(args);
+        Ok(cmd)
+    };
+    let err = stderr_with(judge(&[])?, 2);
+    assert!(
+        err.contains("write the same proof") && err.contains("--scenario ID"),
+        "{err}"
+    );
+    let proofs = dir.path().join("proofs");
+    std::fs::create_dir_all(&proofs)?;
+    let proof = proofs.join(format!("proof-{TOKEN}.txt"));
+    std::fs::write(&proof, "wrong\r\n")?;
+    let args = ["--scenario", "shortcut-script", "--proofs"];
+    let mut cmd = judge(&args)?;
+    let said = stdout_of(cmd.arg(&proofs), 1);
+    assert!(said.contains("does not hold cp0123456789"), "{said}");
+    std::fs::write(&proof, format!("{TOKEN} \r\n"))?;
+    stdout_ok(judge(&args)?.arg(&proofs));
+    std::fs::write(out.join(format!("run-dir/launch-{TOKEN}.ps1")), "changed")?;
+    let err = stderr_with(judge(&args)?.arg(&proofs), 2);
+    assert!(
+        err.contains("scenarios[1] (shortcut-script).files[0]: sha256:"),
+        "{err}"
+    );
+    let manifest = out.join("chainproof-build.json");
+    let text = std::fs::read_to_string(&manifest)?.replace("\"workdir\"", "\"workdir_\"");
+    std::fs::write(&manifest, text)?;
+    let err = stderr_with(judge(&[])?, 2);
+    assert!(
+        err.contains("chainproof-build.json: unknown field `workdir_`"),
+        "{err}"
+    );
+    Ok(())
+}
+
+fn stdout_of(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run: {e}"));
+    assert_eq!(out.status.code(), Some(code), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -229,7 +229,8 @@ pub fn readme(m: &manifest::Manifest) -> String {
         "Judge the run afterwards, on the lab host:\n  chainproof check-build <this folder>\n\
          or, having copied the proof files back into a folder P:\n  chainproof check-build \
          <this folder> --proofs P\nEither checks every file here against {} and each \
-         scenario's proof file.",
+         scenario's proof file. Scenarios built with one token write the same proof file: \
+         run and judge them one at a time (--scenario ID), removing the proof between runs.",
         manifest::FILE
     );
     t
