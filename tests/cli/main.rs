@@ -9,6 +9,7 @@ mod artifacts;
 mod auditd;
 mod backend;
 mod carry;
+mod carry_hand;
 mod cleanup;
 mod common;
 mod delivery;
