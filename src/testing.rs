@@ -95,6 +95,41 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| std::fs::metadata(p).is_ok_and(executable))
 }
 
+/// The smallest PE file a parser takes for an image of `machine`
+/// (0x8664 x86-64, 0xaa64 arm64, 0x14c i386): headers only, no sections.
+/// For tests of format checks, which read headers and nothing else.
+pub(crate) fn tiny_pe(machine: u16, dll: bool) -> Vec<u8> {
+    let mut b = vec![0u8; 0x80];
+    b[..2].copy_from_slice(b"MZ");
+    b[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+    b.extend_from_slice(b"PE\0\0");
+    let characteristics: u16 = if dll { 0x2022 } else { 0x0022 };
+    // COFF header: machine, no sections, no symbols, a PE32+ optional header.
+    b.extend_from_slice(&machine.to_le_bytes());
+    b.extend_from_slice(&[0u8; 14]);
+    b.extend_from_slice(&240u16.to_le_bytes());
+    b.extend_from_slice(&characteristics.to_le_bytes());
+    let mut opt = vec![0u8; 240];
+    opt[..2].copy_from_slice(&0x20bu16.to_le_bytes());
+    opt[32..36].copy_from_slice(&0x1000u32.to_le_bytes()); // section alignment
+    opt[36..40].copy_from_slice(&0x200u32.to_le_bytes()); // file alignment
+    opt[68..70].copy_from_slice(&3u16.to_le_bytes()); // console subsystem
+    opt[108..112].copy_from_slice(&16u32.to_le_bytes()); // data directories
+    b.extend_from_slice(&opt);
+    b.resize(0x200, 0);
+    b
+}
+
+/// The smallest Mach-O executable header for `cputype` (0x0100_0007
+/// x86-64, 0x0100_000c arm64): no load commands.
+pub(crate) fn tiny_macho(cputype: u32) -> Vec<u8> {
+    let mut b = Vec::new();
+    for field in [0xfeed_facf_u32, cputype, 3, 2, 0, 0, 0, 0] {
+        b.extend_from_slice(&field.to_le_bytes());
+    }
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

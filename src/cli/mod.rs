@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod catalog;
+mod check_build;
 mod cleanup;
 pub mod error;
 mod evidence;
@@ -58,6 +59,10 @@ pub enum Command {
     /// nothing: to check them with other tools, or to carry them to a lab
     /// host. Prints scenario, kind, file, size and SHA-256 per artifact.
     Build(build::BuildArgs),
+    /// Judge chains run by hand from a folder `build` wrote: every file is
+    /// the one built, and each scenario's proof file is there (on the lab
+    /// host, or copied back with --proofs). Exit 1 when a proof is missing.
+    CheckBuild(check_build::CheckBuildArgs),
     /// Run the suite repeatedly in the foreground (`--every` or `--cron`),
     /// never overlapping itself: a service for systemd or a container.
     /// `--print-systemd` / `--print-cron` print deployment units instead.
@@ -303,6 +308,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         // `build` (owned with the run plan) still prints its own errors.
         Command::Build(args) => Ok(build::build_command(args)),
+        Command::CheckBuild(args) => Ok(check_build::check_build(args)),
         Command::Schedule(args) => schedule::schedule(args),
         Command::Verify(args) => verify::verify(args),
         Command::Backends(args) => verify::backends(args),

@@ -8,6 +8,8 @@ mod ansible;
 mod artifacts;
 mod auditd;
 mod backend;
+mod carry;
+mod carry_hand;
 mod cleanup;
 mod common;
 mod delivery;
@@ -27,6 +29,7 @@ mod run;
 mod schedule;
 mod schedule_guard;
 mod sshlab;
+mod stage_lookup;
 mod stops;
 /// The library's test prerequisites (root, tools, shared corpora), the same
 /// file, so both apply one rule.
