@@ -150,3 +150,96 @@ fn a_stage_program_for_another_platform_is_refused() -> TestResult {
     }
     Ok(())
 }
+
+/// The Windows build ci/test makes is found without `--stage`, and every
+/// program `build --platform windows` writes, alone or inside a disk image,
+/// is a PE executable (the third-party `file` and 7-Zip say so).
+#[test]
+fn every_windows_program_and_image_member_is_the_windows_build() -> TestResult {
+    let linux = assert_cmd::cargo::cargo_bin("chainproof");
+    let windows = linux
+        .parent()
+        .and_then(Path::parent)
+        .map(|t| t.join("x86_64-pc-windows-gnu/stage/chainproof.exe"))
+        .ok_or("no target folder")?;
+    if !require(
+        windows.is_file(),
+        format_args!("the Windows build at {} (ci/test)", windows.display()),
+    ) || !require_tool("file")
+        || !require_tool("7z")
+    {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("out");
+    let mut cmd = Command::new(&linux);
+    cmd.args(["build", "--platform", "windows", "--token", TOKEN])
+        .arg("--out")
+        .arg(&out)
+        .env_remove("CHAINPROOF_STAGE_WINDOWS");
+    stdout_ok(cmd);
+    let pe = |path: &Path| -> Result<(), Box<dyn std::error::Error>> {
+        let said = std::process::Command::new("file")
+            .arg("-b")
+            .arg(path)
+            .output()?;
+        let said = String::from_utf8_lossy(&said.stdout).to_string();
+        assert!(
+            said.starts_with("PE32+ executable"),
+            "{}: {said}",
+            path.display()
+        );
+        Ok(())
+    };
+    let mut programs = 0;
+    let mut members = 0;
+    for path in entries(&out) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".exe") || name.ends_with(".cpl") {
+            pe(&path)?;
+            programs += 1;
+        }
+        if name.ends_with(".iso") || name.ends_with(".img") || name.ends_with(".vhd") {
+            let inside = dir.path().join(format!("x-{name}"));
+            let x = std::process::Command::new("7z")
+                .args(["x", "-y", "-bd"])
+                .arg(format!("-o{}", inside.display()))
+                .arg(&path)
+                .output()?;
+            assert!(x.status.success(), "7z x {}: {x:?}", path.display());
+            let exes: Vec<PathBuf> = walk(&inside)
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("exe")))
+                .collect();
+            assert!(!exes.is_empty(), "{name} holds no program");
+            for exe in exes {
+                pe(&exe)?;
+                members += 1;
+            }
+        }
+    }
+    // The executable-download program and the Control Panel item; one
+    // program in each of the ISO, IMG and VHD scenarios' images.
+    assert!(
+        programs >= 2 && members >= 3,
+        "{programs} programs, {members} image members"
+    );
+    Ok(())
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

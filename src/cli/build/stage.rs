@@ -7,7 +7,7 @@
 //! ship it (`chainproof-windows.exe`, `chainproof-macos`,
 //! `chainproof-linux`); cargo's layout around the running binary
 //! (`<target>/<profile>/chainproof` →
-//! `<target>/<triple>/{profile, release, debug}/chainproof[.exe]`), which is
+//! `<target>/<triple>/{profile, stage, release, debug}/chainproof[.exe]`), which is
 //! where `cargo build --target <triple>` leaves it. Pure given its inputs
 //! (the environment is passed in), so the search is tested on a temporary
 //! layout. It never builds anything: it says how.
@@ -183,8 +183,9 @@ fn candidates(platform: Platform, exe: &Path) -> Vec<(PathBuf, Source)> {
     } else {
         "chainproof"
     };
+    // `stage` is the profile ci/test builds the Windows program with.
     let mut profiles = vec![profile];
-    for p in ["release", "debug"] {
+    for p in ["stage", "release", "debug"] {
         if !profiles.iter().any(|q| q == p) {
             profiles.push(p.to_string());
         }
@@ -241,10 +242,15 @@ mod tests {
             e.to_string()
                 .contains("rustup target add x86_64-pc-windows-gnu")
         );
-        // Cargo: the same profile before release before debug.
+        // Cargo: the same profile, then stage, then release, then debug.
         touch(&release)?;
         let got = locate(win, None, no_env, &exe, linux).map_err(|e| e.to_string())?;
         assert_eq!((got.path, got.source), (release, Source::Cargo));
+        // ci/test's `stage` profile comes before release.
+        let stage = target.join("x86_64-pc-windows-gnu/stage/chainproof.exe");
+        touch(&stage)?;
+        let got = locate(win, None, no_env, &exe, linux).map_err(|e| e.to_string())?;
+        assert_eq!(got.path, stage);
         let same = target.join("x86_64-pc-windows-gnu/debug/chainproof.exe");
         touch(&same)?;
         let got = locate(win, None, no_env, &exe, linux).map_err(|e| e.to_string())?;
