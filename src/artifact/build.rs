@@ -25,6 +25,8 @@ pub struct Input<'a> {
     pub executable: Option<&'a str>,
     /// The command the artifact carries (rendered argv), if it carries one.
     pub command: Option<&'a [String]>,
+    /// For a PDF that carries no command: the address its link points to.
+    pub link: Option<&'a str>,
     /// The run token.
     pub token: &'a str,
     /// The run directory as the target sees it (a shortcut's working folder).
@@ -130,6 +132,12 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
         ArtifactKind::Docm => vba::build_docm(&line()?).map_err(|e| fail(&e)),
         ArtifactKind::Xlsm => vba::build_xlsm(&line()?).map_err(|e| fail(&e)),
         ArtifactKind::Rtf => rtf::build(&line()?).map_err(|e| fail(&e)),
+        ArtifactKind::Pdf if input.command.is_none() => {
+            let link = input
+                .link
+                .ok_or_else(|| format!("build {name}: a pdf needs a command or a link"))?;
+            pdf::build_link(&format!("Document {}", input.token), link).map_err(|e| fail(&e))
+        }
         ArtifactKind::Pdf => {
             let argv = command()?;
             let launch = pdf::Launch {
@@ -240,6 +248,7 @@ mod tests {
             file_name: "a-cp1.pdf",
             executable: None,
             command: Some(&argv),
+            link: None,
             token: "cp1",
             workdir: r"C:\t",
             stage: None,

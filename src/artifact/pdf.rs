@@ -1,4 +1,5 @@
-//! PDF documents whose catalog opens with a Launch action.
+//! PDF documents whose catalog opens with a Launch action, and the
+//! negative controls' documents that open with no action at all.
 //!
 //! [`build`] writes a PDF 1.7 file (ISO 32000-1) by hand: the header and a
 //! binary comment line, seven objects (catalog, page tree, one US Letter page
@@ -21,9 +22,15 @@
 //! escapes such as `\n` or `\007`), anything else makes it a UTF-16BE hex
 //! string with a byte order mark.
 //!
+//! [`build_link`] writes the same file without `/OpenAction` and without any
+//! Launch action: object 5 is an ordinary link annotation on the page with a
+//! URI action, which a reader follows only on the user's click. pdfid counts
+//! `/OpenAction 0` and `/Launch 0` on it.
+//!
 //! [`read_launch`] follows `startxref`, the cross-reference table(s) and the
 //! trailer's `/Root` to the catalog's `/OpenAction` (inline or indirect) and
-//! reads the `/Win` dictionary (or, without one, the action's `/F`).
+//! reads the `/Win` dictionary (or, without one, the action's `/F`);
+//! [`read_link`] reads the first page's link annotation.
 //! Cross-reference streams and object streams (PDF 1.5 compression) are not
 //! supported.
 
@@ -67,15 +74,59 @@ pub fn build(title: &str, launch: &Launch) -> Result<Vec<u8>, FormatError> {
     }
     win.push_str(" /O (open) >>");
     let content = format!("BT\n/F1 24 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET");
+    Ok(write(
+        "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        "",
+        format!("<< /Type /Action /S /Launch /F {program} /Win {win} /NewWindow true >>"),
+        &content,
+        title,
+    ))
+}
+
+/// Builds the document titled `title` that does nothing when opened: no
+/// `/OpenAction`, no `/AA`, no Launch action anywhere. Its page shows `uri`
+/// as text under an ordinary link annotation (§12.5.6.5) whose URI action
+/// (§12.6.4.7) a reader follows only when the user clicks it, handing the
+/// address to the desktop's browser. This is how a legitimate invoice or
+/// brochure carries its payment or web link, so a rule that flags
+/// `/OpenAction` or `/Launch` (pdfid's counts) stays quiet on it.
+pub fn build_link(title: &str, uri: &str) -> Result<Vec<u8>, FormatError> {
+    if uri.is_empty() {
+        return Err(FormatError::EmptyCommand { format: FORMAT });
+    }
+    // A URI is 7-bit ASCII (§12.6.4.7); the same check as launch strings.
+    let target = launch_string("the link", uri)?;
+    let content = format!(
+        "BT\n/F1 24 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET\n\
+         BT\n/F1 12 Tf\n0 0 1 rg\n72 686 Td\n{target} Tj\nET"
+    );
+    Ok(write(
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        " /Annots [5 0 R]",
+        format!(
+            "<< /Type /Annot /Subtype /Link /Rect [72 680 540 702] /Border [0 0 0] \
+             /A << /Type /Action /S /URI /URI {target} >> >>"
+        ),
+        &content,
+        title,
+    ))
+}
+
+/// The file around its catalog, its page's extra keys, object 5 (the
+/// action or the annotation) and its content stream: seven objects, the
+/// cross-reference table with exact offsets and a trailer whose `/ID` is a
+/// hash of the body.
+fn write(catalog: &str, page_extra: &str, fifth: String, content: &str, title: &str) -> Vec<u8> {
     let objects = [
-        "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>".to_owned(),
+        catalog.to_owned(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
-         /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
-            .to_owned(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+             /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R{page_extra} >>"
+        ),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
             .to_owned(),
-        format!("<< /Type /Action /S /Launch /F {program} /Win {win} /NewWindow true >>"),
+        fifth,
         format!(
             "<< /Length {} >>\nstream\n{content}\nendstream",
             content.len()
@@ -101,7 +152,7 @@ pub fn build(title: &str, launch: &Launch) -> Result<Vec<u8>, FormatError> {
         objects.len() + 1
     ));
     out.extend_from_slice(tail.as_bytes());
-    Ok(out)
+    out
 }
 
 /// Reads back the Launch action the document's catalog opens with.
@@ -145,6 +196,47 @@ pub fn read_launch(bytes: &[u8]) -> Result<Launch, FormatError> {
         return Err(malformed("the launch action names no program"));
     }
     Ok(launch)
+}
+
+/// The address of the first page's first link annotation with a URI
+/// action, or `None` when it has none: what a reader opens in the browser
+/// when the user clicks the link.
+pub fn read_link(bytes: &[u8]) -> Result<Option<String>, FormatError> {
+    let doc = Document::open(bytes)?;
+    let catalog = doc.resolve_dict(doc.root()?, "the catalog")?;
+    let pages = Obj::get(&catalog, b"Pages").ok_or_else(|| malformed("no /Pages"))?;
+    let pages = doc.resolve_dict(pages, "the page tree")?;
+    let Some(Obj::Array(kids)) = Obj::get(&pages, b"Kids")
+        .map(|k| doc.resolve(k))
+        .transpose()?
+    else {
+        return Err(malformed("a page tree without /Kids"));
+    };
+    let page = kids.first().ok_or_else(|| malformed("no page"))?;
+    let page = doc.resolve_dict(page, "the first page")?;
+    let Some(Obj::Array(annots)) = Obj::get(&page, b"Annots")
+        .map(|a| doc.resolve(a))
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    for annot in &annots {
+        let annot = doc.resolve_dict(annot, "an annotation")?;
+        if Obj::get(&annot, b"Subtype") != Some(&Obj::Name(b"Link".to_vec())) {
+            continue;
+        }
+        let Some(action) = Obj::get(&annot, b"A") else {
+            continue;
+        };
+        let action = doc.resolve_dict(action, "a link's action")?;
+        if let Some(uri) = Obj::get(&action, b"URI") {
+            return match doc.resolve(uri)? {
+                Obj::Str(raw) => decode_string(&raw).map(Some),
+                _ => Err(malformed("a /URI that is not a string")),
+            };
+        }
+    }
+    Ok(None)
 }
 
 fn malformed(detail: impl Into<String>) -> FormatError {

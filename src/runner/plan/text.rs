@@ -156,7 +156,12 @@ fn artifact(a: &ArtifactStep) -> Vec<String> {
     let mut out = vec![match (&a.carried, &a.registry_key) {
         (Some(argv), _) => format!("build {kind} `{name}` carrying: {}", quoted(argv)),
         (None, Some(key)) => format!("build {kind} `{name}`: [{key}] \"marker\"=\"{}\"", a.token),
-        (None, None) => format!("build {kind} `{name}`"),
+        (None, None) => match &a.link {
+            Some(link) => format!(
+                "build {kind} `{name}` opening with no action, a link to {link} on its page"
+            ),
+            None => format!("build {kind} `{name}`"),
+        },
     }];
     if let Some(exe) = &a.executable {
         out.push(format!(
