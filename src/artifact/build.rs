@@ -148,8 +148,18 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
                     Platform::Windows => windows_arguments(argv),
                     Platform::Linux | Platform::Macos => command_line(input.platform, &argv[1..]),
                 },
-                directory: input.workdir.to_string(),
+                directory: match input.platform {
+                    Platform::Windows => input.workdir.to_string(),
+                    // Only the /Win dictionary has a directory key.
+                    Platform::Linux | Platform::Macos => String::new(),
+                },
+                on: match input.platform {
+                    Platform::Windows => pdf::LaunchOn::Windows,
+                    Platform::Linux => pdf::LaunchOn::Unix,
+                    Platform::Macos => pdf::LaunchOn::Mac,
+                },
             };
+
             pdf::build(&format!("Document {}", input.token), &launch).map_err(|e| fail(&e))
         }
         ArtifactKind::Lnk => {
@@ -261,6 +271,48 @@ mod tests {
         assert_eq!(launch.parameters, r#"/c echo x>"C:\t\p.txt" & exit"#);
         let back = cmdline::windows_split(&format!("\"{}\" {}", launch.program, launch.parameters));
         assert_eq!(back, argv);
+    }
+
+    /// Each platform's PDF puts the command in its own launch dictionary:
+    /// never `/bin/sh` inside `/Win`.
+    #[test]
+    fn each_platform_pdf_uses_its_launch_dictionary() {
+        let argv: Vec<String> = ["/bin/sh", "-c", "touch /w/p.txt"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for (platform, on, present, absent) in [
+            (Platform::Linux, pdf::LaunchOn::Unix, "/Unix <<", "/Win <<"),
+            (Platform::Macos, pdf::LaunchOn::Mac, "/Mac <<", "/Win <<"),
+            (
+                Platform::Windows,
+                pdf::LaunchOn::Windows,
+                "/Win <<",
+                "/Unix",
+            ),
+        ] {
+            let bytes = build(&Input {
+                kind: ArtifactKind::Pdf,
+                platform,
+                file_name: "a-cp1.pdf",
+                executable: None,
+                command: Some(&argv),
+                link: None,
+                token: "cp1",
+                workdir: "/w",
+                stage: None,
+                member: None,
+                protect: None,
+            })
+            .unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains(present) && !text.contains(absent),
+                "{platform}: {text}"
+            );
+            let launch = pdf::read_launch(&bytes).unwrap();
+            assert_eq!((launch.on, launch.program.as_str()), (on, "/bin/sh"));
+        }
     }
 
     #[test]

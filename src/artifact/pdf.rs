@@ -15,7 +15,19 @@
 //!    /NewWindow true >>
 //! ```
 //!
-//! `/D` is left out when the directory is empty. The launch strings are byte
+//! `/D` is left out when the directory is empty. That is the Windows form:
+//! Table 203 makes `/Win` a Windows-specific dictionary (Table 204), and
+//! names `/Unix` and `/Mac` as the UNIX and Mac OS entries while leaving
+//! their content undefined. So a Linux document carries
+//! `/Unix << /F (program) /P (parameters) >>` and a macOS one the same
+//! dictionary under both `/Mac` (the spec's entry for the platform) and
+//! `/Unix`: readers that run launch actions off Windows (xpdf and the
+//! poppler readers derived from it, evince and okular among them) read the
+//! `/Unix` dictionary as if it had `/Win`'s shape, its `/F` the program and
+//! its `/P` the parameters, and read it only when the action has no `/F` of
+//! its own, so these documents leave the action's `/F` out; `/D` and `/O`
+//! are Windows keys and are not written. Never a shell in `/Win` on a
+//! platform that has no Windows. The launch strings are byte
 //! strings that Windows viewers read in the ANSI code page, so only
 //! printable ASCII is accepted there; `\`, `(` and `)` are escaped. The title
 //! is a text string: ASCII goes in a literal string (control characters as
@@ -29,7 +41,8 @@
 //!
 //! [`read_launch`] follows `startxref`, the cross-reference table(s) and the
 //! trailer's `/Root` to the catalog's `/OpenAction` (inline or indirect) and
-//! reads the `/Win` dictionary (or, without one, the action's `/F`);
+//! reads the `/Win`, `/Unix` or `/Mac` dictionary, in that order (or,
+//! without one, the action's `/F`);
 //! [`read_link`] reads the first page's link annotation.
 //! Cross-reference streams and object streams (PDF 1.5 compression) are not
 //! supported.
@@ -46,16 +59,33 @@ const FORMAT: &str = "pdf";
 /// The text drawn on the page.
 pub const PAGE_TEXT: &str = "chainproof benign test document";
 
-/// What a Launch action starts: its Windows launch parameters (ISO 32000-1
-/// Table 204).
+/// What a Launch action starts: its launch parameters (ISO 32000-1
+/// Table 204) in the dictionary of the platform it is for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Launch {
-    /// The application to start (`/Win /F`, also the action's `/F`).
+    /// The application to start (`/F` of the platform's dictionary; on
+    /// Windows also the action's `/F`).
     pub program: String,
-    /// The parameter string passed to the application (`/Win /P`).
+    /// The parameter string passed to the application (`/P`).
     pub parameters: String,
-    /// The default directory (`/Win /D`); empty leaves the key out.
+    /// The default directory (`/Win /D`); empty leaves the key out. Windows
+    /// only: the other dictionaries have no such key.
     pub directory: String,
+    /// The platform dictionary that carries it.
+    pub on: LaunchOn,
+}
+
+/// Which of a Launch action's platform dictionaries (Table 203) holds the
+/// launch parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LaunchOn {
+    /// `/Win`, with the action's own `/F` beside it.
+    #[default]
+    Windows,
+    /// `/Unix` alone.
+    Unix,
+    /// `/Mac`, and the same dictionary under `/Unix`.
+    Mac,
 }
 
 /// Builds the document titled `title` whose OpenAction is `launch`.
@@ -65,19 +95,33 @@ pub fn build(title: &str, launch: &Launch) -> Result<Vec<u8>, FormatError> {
     }
     let program = launch_string("the program", &launch.program)?;
     let parameters = launch_string("the parameters", &launch.parameters)?;
-    let mut win = format!("<< /F {program} /P {parameters}");
-    if !launch.directory.is_empty() {
-        win.push_str(&format!(
-            " /D {}",
-            launch_string("the directory", &launch.directory)?
-        ));
-    }
-    win.push_str(" /O (open) >>");
+    let action = match launch.on {
+        LaunchOn::Windows => {
+            let mut win = format!("<< /F {program} /P {parameters}");
+            if !launch.directory.is_empty() {
+                win.push_str(&format!(
+                    " /D {}",
+                    launch_string("the directory", &launch.directory)?
+                ));
+            }
+            win.push_str(" /O (open) >>");
+            format!("<< /Type /Action /S /Launch /F {program} /Win {win} /NewWindow true >>")
+        }
+        // No action-level /F: a reader that finds one uses it and never
+        // reads the platform dictionary, losing the parameters.
+        LaunchOn::Unix => format!(
+            "<< /Type /Action /S /Launch /Unix << /F {program} /P {parameters} >> /NewWindow true >>"
+        ),
+        LaunchOn::Mac => {
+            let dict = format!("<< /F {program} /P {parameters} >>");
+            format!("<< /Type /Action /S /Launch /Mac {dict} /Unix {dict} /NewWindow true >>")
+        }
+    };
     let content = format!("BT\n/F1 24 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET");
     Ok(write(
         "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
         "",
-        format!("<< /Type /Action /S /Launch /F {program} /Win {win} /NewWindow true >>"),
+        action,
         &content,
         title,
     ))
@@ -178,13 +222,29 @@ pub fn read_launch(bytes: &[u8]) -> Result<Launch, FormatError> {
             },
         }
     };
-    let launch = match Obj::get(&action, b"Win") {
-        Some(win) => {
-            let win = doc.resolve_dict(win, "the /Win dictionary")?;
+    let platform = [
+        (&b"Win"[..], LaunchOn::Windows),
+        (b"Unix", LaunchOn::Unix),
+        (b"Mac", LaunchOn::Mac),
+    ]
+    .into_iter()
+    .find_map(|(key, on)| Obj::get(&action, key).map(|d| (d, on)));
+    let launch = match platform {
+        Some((dict, on)) => {
+            let dict = doc.resolve_dict(dict, "the launch parameters")?;
             Launch {
-                program: field(&win, b"F")?,
-                parameters: field(&win, b"P")?,
-                directory: field(&win, b"D")?,
+                program: field(&dict, b"F")?,
+                parameters: field(&dict, b"P")?,
+                directory: match on {
+                    LaunchOn::Windows => field(&dict, b"D")?,
+                    LaunchOn::Unix | LaunchOn::Mac => String::new(),
+                },
+                // A /Unix dictionary beside /Mac is the macOS form.
+                on: if on == LaunchOn::Unix && Obj::get(&action, b"Mac").is_some() {
+                    LaunchOn::Mac
+                } else {
+                    on
+                },
             }
         }
         None => Launch {

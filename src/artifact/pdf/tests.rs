@@ -13,6 +13,7 @@ fn launch(program: &str, parameters: &str, directory: &str) -> Launch {
         program: program.to_owned(),
         parameters: parameters.to_owned(),
         directory: directory.to_owned(),
+        on: LaunchOn::Windows,
     }
 }
 
@@ -39,6 +40,48 @@ fn build_then_read_round_trips() {
             assert_eq!(&read_launch(&bytes).unwrap(), expected, "{title}");
         }
     }
+}
+
+/// Linux and macOS documents carry the command in `/Unix` (and `/Mac`),
+/// never in the Windows dictionary, and read back the same.
+#[test]
+fn unix_and_mac_documents_use_their_own_dictionaries() {
+    let sh = |on| Launch {
+        program: "/bin/sh".into(),
+        parameters: "-c 'touch /tmp/p (1).txt'".into(),
+        directory: String::new(),
+        on,
+    };
+    let unix = build("T", &sh(LaunchOn::Unix)).unwrap();
+    let text = String::from_utf8_lossy(&unix);
+    assert!(
+        text.contains(
+            "5 0 obj\n<< /Type /Action /S /Launch \
+         /Unix << /F (/bin/sh) /P (-c 'touch /tmp/p \\(1\\).txt') >> /NewWindow true >>\nendobj"
+        ),
+        "{text}"
+    );
+    // `/WinAnsiEncoding` is the font's; a dictionary is `/Win <<`.
+    assert!(
+        !text.contains("/Win <<") && !text.contains("/Mac"),
+        "{text}"
+    );
+    assert_eq!(read_launch(&unix).unwrap(), sh(LaunchOn::Unix));
+    let mac = build("T", &sh(LaunchOn::Mac)).unwrap();
+    let text = String::from_utf8_lossy(&mac);
+    assert!(
+        text.contains(
+            "/S /Launch /Mac << /F (/bin/sh) /P (-c 'touch /tmp/p \\(1\\).txt') >> \
+         /Unix << /F (/bin/sh) /P (-c 'touch /tmp/p \\(1\\).txt') >> /NewWindow true"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("/Win <<"), "{text}");
+    assert_eq!(read_launch(&mac).unwrap(), sh(LaunchOn::Mac));
+    // A directory is a /Win key: the other platforms drop it.
+    let mut with_dir = sh(LaunchOn::Unix);
+    with_dir.directory = "/tmp".into();
+    assert!(!String::from_utf8_lossy(&build("T", &with_dir).unwrap()).contains("/D "));
 }
 
 #[test]
