@@ -3,7 +3,7 @@
 //!
 //! [`build`] writes a PDF 1.7 file (ISO 32000-1) by hand: the header and a
 //! binary comment line, seven objects (catalog, page tree, one US Letter page
-//! whose content stream draws "chainproof benign test document" in
+//! whose content stream draws an invoice line ([`PAGE_TEXT`]) in
 //! Helvetica, the font, the action, the content stream, the document
 //! information dictionary with `/Title`), a cross-reference table with the
 //! exact byte offsets, and the trailer with a deterministic `/ID` (a hash of
@@ -57,7 +57,7 @@ use object::{Document, Obj};
 const FORMAT: &str = "pdf";
 
 /// The text drawn on the page.
-pub const PAGE_TEXT: &str = "chainproof benign test document";
+pub const PAGE_TEXT: &str = "Northwind Supplies - Invoice INV-2024-0417 - EUR 1,284.50";
 
 /// What a Launch action starts: its launch parameters (ISO 32000-1
 /// Table 204) in the dictionary of the platform it is for.
@@ -117,7 +117,7 @@ pub fn build(title: &str, launch: &Launch) -> Result<Vec<u8>, FormatError> {
             format!("<< /Type /Action /S /Launch /Mac {dict} /Unix {dict} /NewWindow true >>")
         }
     };
-    let content = format!("BT\n/F1 24 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET");
+    let content = format!("BT\n/F1 16 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET");
     Ok(write(
         "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
         "",
@@ -141,7 +141,7 @@ pub fn build_link(title: &str, uri: &str) -> Result<Vec<u8>, FormatError> {
     // A URI is 7-bit ASCII (§12.6.4.7); the same check as launch strings.
     let target = launch_string("the link", uri)?;
     let content = format!(
-        "BT\n/F1 24 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET\n\
+        "BT\n/F1 16 Tf\n72 720 Td\n({PAGE_TEXT}) Tj\nET\n\
          BT\n/F1 12 Tf\n0 0 1 rg\n72 686 Td\n{target} Tj\nET"
     );
     Ok(write(
@@ -175,7 +175,13 @@ fn write(catalog: &str, page_extra: &str, fifth: String, content: &str, title: &
             "<< /Length {} >>\nstream\n{content}\nendstream",
             content.len()
         ),
-        format!("<< /Title {} /Producer (chainproof) >>", text_string(title)),
+        // The producer LibreOffice's PDF export writes (the ODT lures are
+        // LibreOffice documents too); naming this harness would be a
+        // fingerprint a rule could learn.
+        format!(
+            "<< /Title {} /Creator (Writer) /Producer (LibreOffice 7.4) >>",
+            text_string(title)
+        ),
     ];
     let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::with_capacity(objects.len());

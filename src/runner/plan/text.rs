@@ -256,9 +256,10 @@ fn origin_text(mark: OriginMark, path: &str, token: &str) -> String {
             "mark its origin as a browser does: xattrs user.xdg.origin.url={url} and user.xdg.referrer.url={referrer}"
         ),
         OriginMark::Quarantine => format!(
-            "mark its origin as a browser does: xattr {} = {:04x};<hex unix time>;chainproof;<UUID>",
+            "mark its origin as a browser does: xattr {} = {:04x};<hex unix time>;{};<UUID>",
             origin::QUARANTINE_XATTR,
-            origin::QUARANTINE_FLAGS_DOWNLOAD
+            origin::QUARANTINE_FLAGS_DOWNLOAD,
+            origin::QUARANTINE_AGENT_BROWSER
         ),
         OriginMark::ZoneIdentifier => format!(
             "mark its origin as a browser does: alternate data stream {name}:{} = {}",
