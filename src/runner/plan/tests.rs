@@ -427,3 +427,21 @@ fn the_pdf_controls_carry_a_link_and_no_command() {
         );
     }
 }
+
+/// A Windows dry run shows each command line as CreateProcess receives it
+/// (cmd.exe's `/c` text as written), not in POSIX single quotes; Linux keeps
+/// shell quoting.
+#[test]
+fn dry_runs_quote_command_lines_for_the_platform() {
+    let windows = render(&planned("macro-doc-shell", Platform::Windows, None));
+    let proof = r"%TEMP%\chainproof-cp0123456789\proof-cp0123456789.txt";
+    let cmd = format!(
+        r#"C:\Windows\System32\cmd.exe /c echo cp0123456789>"{proof}" & C:\Windows\System32\findstr.exe /m cp0123456789 "{proof}""#
+    );
+    assert!(windows.contains(&format!("carrying: {cmd}\n")), "{windows}");
+    assert!(!windows.contains("/c '"), "{windows}");
+    let back = crate::artifact::cmdline::windows_split(&cmd);
+    assert_eq!(back[..2], ["C:\\Windows\\System32\\cmd.exe", "/c"]);
+    let linux = render(&planned("macro-doc-shell", Platform::Linux, None));
+    assert!(linux.contains("/bin/sh -c '"), "{linux}");
+}
