@@ -297,6 +297,7 @@ mod tests {
                     file_name: &name,
                     executable: None,
                     command: Some(&argv),
+                    link: None,
                     token: "cp1",
                     workdir: "/w",
                     stage: None,

@@ -25,6 +25,8 @@ pub struct Input<'a> {
     pub executable: Option<&'a str>,
     /// The command the artifact carries (rendered argv), if it carries one.
     pub command: Option<&'a [String]>,
+    /// For a PDF that carries no command: the address its link points to.
+    pub link: Option<&'a str>,
     /// The run token.
     pub token: &'a str,
     /// The run directory as the target sees it (a shortcut's working folder).
@@ -57,6 +59,33 @@ pub fn split_here(line: &str) -> Result<Vec<String>, String> {
 /// The registry key a `.reg` artifact writes for run `token`.
 pub fn reg_key(token: &str) -> String {
     format!("HKEY_CURRENT_USER\\Software\\chainproof\\{token}")
+}
+
+/// The shortcut's icon: Microsoft Edge's PDF document icon (index 11 in
+/// `msedge.exe`), which shortcut lures posing as PDF invoices have used
+/// (Qakbot's 2022-2023 campaigns among them): the file looks like a
+/// document in Explorer. The literal path, as those lures carry it, so no
+/// environment block is written.
+const LNK_ICON: (&str, i32) = (
+    r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    11,
+);
+
+/// The FileSize a shortcut's header gives its target: what the shell
+/// stored when the link was made. The sizes are of the order of the x64
+/// Windows 10/11 files (powershell.exe about 450 KB, cmd.exe about 290 KB);
+/// the exact value varies by build and nothing compares it with the
+/// target, so a plausible non-zero size is all it needs to be. Other
+/// programs get a size of the same order.
+fn lnk_target_size(target: &str) -> u32 {
+    let name = target.rsplit(['\\', '/']).next().unwrap_or(target);
+    if name.eq_ignore_ascii_case("powershell.exe") {
+        452_608
+    } else if name.eq_ignore_ascii_case("cmd.exe") {
+        289_792
+    } else {
+        327_680
+    }
 }
 
 /// The arguments of a Windows command line without its program.
@@ -98,15 +127,13 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
                 data: stage_with_command()?,
                 executable: true,
             }];
-            iso::build(&volume_id(name), &files).map_err(|e| fail(&e))
+            iso::build(&volume_id(name, input.token, 16), &files).map_err(|e| fail(&e))
         }
         ArtifactKind::Vhd => {
             let exe = input.executable.unwrap_or("setup.exe").to_string();
             let files = [(exe, stage_with_command()?)];
-            // FAT labels hold 11 characters; keep the end, where the token is.
-            let label = volume_id(name);
-            let label = &label[label.len().saturating_sub(11)..];
-            vhd::vhd_with_files(label, &files).map_err(|e| fail(&e))
+            // FAT labels hold 11 characters.
+            vhd::vhd_with_files(&volume_id(name, input.token, 11), &files).map_err(|e| fail(&e))
         }
         ArtifactKind::Executable | ArtifactKind::Cpl => stage_with_command(),
         ArtifactKind::Script => scripts::posix_sh(command()?)
@@ -130,6 +157,12 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
         ArtifactKind::Docm => vba::build_docm(&line()?).map_err(|e| fail(&e)),
         ArtifactKind::Xlsm => vba::build_xlsm(&line()?).map_err(|e| fail(&e)),
         ArtifactKind::Rtf => rtf::build(&line()?).map_err(|e| fail(&e)),
+        ArtifactKind::Pdf if input.command.is_none() => {
+            let link = input
+                .link
+                .ok_or_else(|| format!("build {name}: a pdf needs a command or a link"))?;
+            pdf::build_link(&format!("Document {}", input.token), link).map_err(|e| fail(&e))
+        }
         ArtifactKind::Pdf => {
             let argv = command()?;
             let launch = pdf::Launch {
@@ -140,7 +173,16 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
                     Platform::Windows => windows_arguments(argv),
                     Platform::Linux | Platform::Macos => command_line(input.platform, &argv[1..]),
                 },
-                directory: input.workdir.to_string(),
+                directory: match input.platform {
+                    Platform::Windows => input.workdir.to_string(),
+                    // Only the /Win dictionary has a directory key.
+                    Platform::Linux | Platform::Macos => String::new(),
+                },
+                on: match input.platform {
+                    Platform::Windows => pdf::LaunchOn::Windows,
+                    Platform::Linux => pdf::LaunchOn::Unix,
+                    Platform::Macos => pdf::LaunchOn::Mac,
+                },
             };
             pdf::build(&format!("Document {}", input.token), &launch).map_err(|e| fail(&e))
         }
@@ -150,10 +192,11 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
                 target: argv[0].clone(),
                 arguments: windows_arguments(argv),
                 working_dir: input.workdir.to_string(),
-                icon_location: "%SystemRoot%\\System32\\shell32.dll".into(),
-                icon_index: 1,
+                icon_location: LNK_ICON.0.into(),
+                icon_index: LNK_ICON.1,
                 description: format!("Invoice {}", input.token),
                 show_command: lnk::ShowCommand::MinNoActive,
+                target_size: lnk_target_size(&argv[0]),
             };
             lnk::build(&shortcut).map_err(|e| fail(&e))
         }
@@ -195,21 +238,29 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
     }
 }
 
-/// A volume label from the file name: upper case, `A-Z0-9_`, at most 11
-/// characters for FAT and 16 for Joliet; keeps the end, where the token is.
-pub fn volume_id(file_name: &str) -> String {
+/// A volume label from the file name, as the person who made a lure would
+/// name the disc: the stem's words without the run token, upper case,
+/// `A-Z0-9_` joined by `_`, at most `max` characters (11 for FAT, 16 for
+/// ISO 9660 and Joliet), cut at the end so the first word stays whole.
+/// `Invoice-cp0123456789.iso` gives `INVOICE`, `Order 0412-cp….iso`
+/// `ORDER_0412`. Without a word left, `DISK`. The run token stays in the
+/// file name and the command lines; a label holding it (`ICE_CP0123…`)
+/// would be a fingerprint no real disc has.
+pub fn volume_id(file_name: &str, token: &str, max: usize) -> String {
     let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
-    let id: Vec<char> = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
+    let words: Vec<String> = stem
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case(token))
+        .map(str::to_ascii_uppercase)
         .collect();
-    id[id.len().saturating_sub(16)..].iter().collect()
+    let mut label = words.join("_");
+    label.truncate(max);
+    let label = label.trim_end_matches('_').to_owned();
+    if label.is_empty() {
+        "DISK".to_owned()
+    } else {
+        label
+    }
 }
 
 #[cfg(test)]
@@ -218,9 +269,20 @@ mod tests {
 
     #[test]
     fn volume_ids_are_iso_d_characters() {
-        assert_eq!(volume_id("Invoice-cp0123456789.iso"), "ICE_CP0123456789");
-        assert_eq!(volume_id("a.b.iso"), "A_B");
-        assert_eq!(volume_id(&"x".repeat(40)).len(), 16);
+        let t = "cp0123456789";
+        assert_eq!(volume_id("Invoice-cp0123456789.iso", t, 16), "INVOICE");
+        assert_eq!(
+            volume_id("Order 0412-cp0123456789.vhd", t, 11),
+            "ORDER_0412"
+        );
+        assert_eq!(
+            volume_id("Shipment_Notice-cp0123456789.iso", t, 11),
+            "SHIPMENT_NO"
+        );
+        assert_eq!(volume_id("cp0123456789.iso", t, 16), "DISK");
+        assert_eq!(volume_id("a.b.iso", t, 16), "A_B");
+        assert_eq!(volume_id(&"x".repeat(40), t, 16).len(), 16);
+        assert_eq!(volume_id("ab_-cd.iso", t, 3), "AB");
     }
 
     /// A Windows PDF's Launch parameters are what cmd.exe itself reads.
@@ -240,6 +302,7 @@ mod tests {
             file_name: "a-cp1.pdf",
             executable: None,
             command: Some(&argv),
+            link: None,
             token: "cp1",
             workdir: r"C:\t",
             stage: None,
@@ -252,6 +315,48 @@ mod tests {
         assert_eq!(launch.parameters, r#"/c echo x>"C:\t\p.txt" & exit"#);
         let back = cmdline::windows_split(&format!("\"{}\" {}", launch.program, launch.parameters));
         assert_eq!(back, argv);
+    }
+
+    /// Each platform's PDF puts the command in its own launch dictionary:
+    /// never `/bin/sh` inside `/Win`.
+    #[test]
+    fn each_platform_pdf_uses_its_launch_dictionary() {
+        let argv: Vec<String> = ["/bin/sh", "-c", "touch /w/p.txt"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for (platform, on, present, absent) in [
+            (Platform::Linux, pdf::LaunchOn::Unix, "/Unix <<", "/Win <<"),
+            (Platform::Macos, pdf::LaunchOn::Mac, "/Mac <<", "/Win <<"),
+            (
+                Platform::Windows,
+                pdf::LaunchOn::Windows,
+                "/Win <<",
+                "/Unix",
+            ),
+        ] {
+            let bytes = build(&Input {
+                kind: ArtifactKind::Pdf,
+                platform,
+                file_name: "a-cp1.pdf",
+                executable: None,
+                command: Some(&argv),
+                link: None,
+                token: "cp1",
+                workdir: "/w",
+                stage: None,
+                member: None,
+                protect: None,
+            })
+            .unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains(present) && !text.contains(absent),
+                "{platform}: {text}"
+            );
+            let launch = pdf::read_launch(&bytes).unwrap();
+            assert_eq!((launch.on, launch.program.as_str()), (on, "/bin/sh"));
+        }
     }
 
     #[test]

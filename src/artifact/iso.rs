@@ -84,8 +84,11 @@ pub fn build(volume_id: &str, files: &[IsoFile]) -> Result<Vec<u8>, ArtifactErro
         system_id: Some("LINUX".to_owned()),
         volume_set_id: None,
         publisher_id: None,
-        preparer_id: Some("CHAINPROOF BENIGN TEST IMAGE".to_owned()),
-        application_id: Some("CHAINPROOF".to_owned()),
+        // No preparer or application: Windows' own ISO writers (IMAPI2, as
+        // used by "Burn to disc" and most small lure builders) leave them
+        // blank, and a value naming this harness would be a fingerprint.
+        preparer_id: None,
+        application_id: None,
         sector_size: 2048,
         features: CreationFeatures {
             filenames: BaseIsoLevel::Level1 {

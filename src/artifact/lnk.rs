@@ -6,7 +6,7 @@
 //! 1. the ShellLinkHeader: HeaderSize 0x4C, LinkCLSID
 //!    00021401-0000-0000-C000-000000000046, LinkFlags, FileAttributes
 //!    `ARCHIVE`, the three FILETIMEs pinned to 2024-01-01T00:00:00Z
-//!    ([`PINNED_FILETIME`]), FileSize 0, IconIndex, ShowCommand, HotKey 0;
+//!    ([`PINNED_FILETIME`]), FileSize (the target's), IconIndex, ShowCommand, HotKey 0;
 //! 2. a LinkTargetIDList a shell can resolve: My Computer, the volume, then
 //!    one file entry item per path component with its 8.3 name and its
 //!    long name in a 0xBEEF0004 extension block (see the private `idlist`
@@ -148,6 +148,10 @@ pub struct Shortcut {
     pub description: String,
     /// How the program's window is shown.
     pub show_command: ShowCommand,
+    /// The header's FileSize: the target's size in bytes as the shell saw
+    /// it when the shortcut was made (low 32 bits). A shortcut made on a
+    /// real host holds the program's size, never 0.
+    pub target_size: u32,
 }
 
 /// Why a shortcut could not be built or read.
@@ -255,7 +259,7 @@ pub fn build(s: &Shortcut) -> Result<Vec<u8>, LnkError> {
     for _ in 0..3 {
         put_u64(&mut out, PINNED_FILETIME); // creation, access, write
     }
-    put_u32(&mut out, 0); // FileSize
+    put_u32(&mut out, s.target_size); // FileSize
     out.extend_from_slice(&s.icon_index.to_le_bytes());
     put_u32(&mut out, s.show_command.code());
     put_u16(&mut out, 0); // HotKey
@@ -335,7 +339,7 @@ pub fn read(bytes: &[u8]) -> Result<Shortcut, LnkError> {
     let flags = r.u32()?;
     let _attributes = r.u32()?;
     let _times = r.take(24)?;
-    let _file_size = r.u32()?;
+    let target_size = r.u32()?;
     let icon_index = i32::from_le_bytes(r.u32()?.to_le_bytes());
     let show_command = ShowCommand::from_code(r.u32()?);
     let _hotkey_and_reserved = r.take(12)?;
@@ -394,5 +398,6 @@ pub fn read(bytes: &[u8]) -> Result<Shortcut, LnkError> {
         icon_index,
         description,
         show_command,
+        target_size,
     })
 }

@@ -52,6 +52,12 @@ pub const QUARANTINE_XATTR: &str = "com.apple.quarantine";
 /// simulated downloader, like Chrome, is not sandboxed.
 pub const QUARANTINE_FLAGS_DOWNLOAD: u16 = 0x0081;
 
+/// The agent a browser download's quarantine value names: the browser that
+/// saved it, never the harness, so no rule can key on a tool's name. Google
+/// Chrome because [`QUARANTINE_FLAGS_DOWNLOAD`] is the value a browser that
+/// is not sandboxed writes (Safari's would be `0083`): agent and flags agree.
+pub const QUARANTINE_AGENT_BROWSER: &str = "Google Chrome";
+
 /// Quarantine flags on a download saved by a sandboxed app such as Safari
 /// (see [`QUARANTINE_FLAGS_DOWNLOAD`] for the bits).
 pub const QUARANTINE_FLAGS_SANDBOXED_DOWNLOAD: u16 = 0x0083;

@@ -1,7 +1,7 @@
 //! RTF documents that carry a command in a `DDEAUTO` field.
 //!
 //! [`build`] writes an RTF 1.x document (ANSI, code page 1252, one font) with
-//! a visible paragraph ("chainproof benign test document") and the field
+//! a visible paragraph (an invoice line) and the field
 //!
 //! ```text
 //! {\field{\*\fldinst DDEAUTO "<program>" "<arguments>" }{\fldrslt chainproof}}
@@ -34,7 +34,7 @@ use crate::artifact::scripts::FormatError;
 const FORMAT: &str = "rtf";
 
 /// The visible text of the document.
-pub const BODY_TEXT: &str = "chainproof benign test document";
+pub const BODY_TEXT: &str = "Invoice INV-2024-0417 - EUR 1,284.50 due 1 May 2024";
 
 /// Windows-1252 characters 0x80 to 0x9F (undefined ones map to C1 controls).
 const CP1252_80: [char; 32] = [
@@ -55,7 +55,7 @@ pub fn build(command_line: &str) -> Result<Vec<u8>, FormatError> {
          {{\\fonttbl{{\\f0\\fswiss\\fcharset0 Arial;}}}}\n\
          {{\\info{{\\title {BODY_TEXT}}}}}\n\
          \\pard\\plain\\f0\\fs24 {BODY_TEXT}\\par\n\
-         \\pard\\plain\\f0\\fs24 {{\\field{{\\*\\fldinst {}}}{{\\fldrslt chainproof}}}}\\par\n\
+         \\pard\\plain\\f0\\fs24 {{\\field{{\\*\\fldinst {}}}{{\\fldrslt Invoice}}}}\\par\n\
          }}\n",
         rtf_escape(&instruction)
     );

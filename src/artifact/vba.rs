@@ -55,7 +55,7 @@ use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 /// Text the body of every built document shows, so a conversion can be
 /// recognised as a chainproof test document.
-pub const BODY_MARKER: &str = "chainproof benign test document";
+pub const BODY_MARKER: &str = "Invoice INV-2024-0417 - toner cartridges and copier paper - EUR 1,284.50 incl. VAT, due 1 May 2024";
 
 /// Why a macro document could not be built or read back.
 ///
@@ -199,7 +199,8 @@ pub fn build_xlsm(command_line: &str) -> Result<Vec<u8>, VbaError> {
 /// Builds the package for `host`.
 fn build(host: Host, command_line: &str) -> Result<Vec<u8>, VbaError> {
     let text = source::module_source(host, command_line)?;
-    let vba_project = project::build(host, &source::encode_cp1252(&text)?)?;
+    let identity = project::Identity::drawn_from(command_line);
+    let vba_project = project::build(host, &source::encode_cp1252(&text)?, &identity)?;
     // The zip epoch (1980-01-01) keeps the bytes stable.
     let options = SimpleFileOptions::default()
         .last_modified_time(zip::DateTime::default())

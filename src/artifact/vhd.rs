@@ -42,10 +42,14 @@ pub const VOLUME_ID: u32 = 0x2024_0417;
 pub const MIN_FAT_BYTES: u64 = 8 << 20;
 /// Largest FAT volume [`fat_image`] makes (it is built in memory).
 pub const MAX_FAT_BYTES: u64 = 4 << 30;
-/// The footer's creator application.
-pub const CREATOR_APP: [u8; 4] = *b"cpf ";
-/// The footer's creator version (1.0).
-pub const CREATOR_VERSION: u32 = 0x0001_0000;
+/// The footer's creator application: `win `, what Windows' own disk tools
+/// (Disk Management, `diskpart`, `New-VHD`) write. The VHD specification
+/// lists `vpc ` and `vs  ` for Virtual PC and Virtual Server; a value naming
+/// this harness would be a fingerprint a rule could learn.
+pub const CREATOR_APP: [u8; 4] = *b"win ";
+/// The footer's creator version: 10.0, Windows 10's version number (the
+/// field holds the creating application's major and minor version).
+pub const CREATOR_VERSION: u32 = 0x000A_0000;
 /// The footer's creator host OS, Windows.
 pub const CREATOR_HOST_OS: [u8; 4] = *b"Wi2k";
 /// Seconds between the Unix epoch and the VHD epoch (2000-01-01 00:00 UTC).

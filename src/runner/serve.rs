@@ -294,7 +294,7 @@ pub fn mark_origin(
             let value = origin::quarantine_value(
                 origin::QUARANTINE_FLAGS_DOWNLOAD,
                 now,
-                "chainproof",
+                origin::QUARANTINE_AGENT_BROWSER,
                 &uuid,
             )
             .map_err(|e| e.to_string())?;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::{Platform, Scenario, Variant, template};
+use crate::artifact::ArtifactKind;
 use crate::payload;
 
 /// One problem, with the dotted path of the field it concerns.
@@ -178,6 +179,14 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
     }
     if let Some(why) = bad_file_name(&v.artifact.name) {
         c.fail(&name_field, why);
+    }
+    if let Some(link) = &v.artifact.opened().link {
+        let field = format!("{at}.artifact.link");
+        if v.artifact.opened().kind != ArtifactKind::Pdf {
+            c.fail(&field, "only a pdf carries a link");
+        } else if !link.starts_with("https://") && !link.starts_with("http://") {
+            c.fail(&field, "must be an http:// or https:// address");
+        }
     }
     if let Some(i) = v.artifact.carries {
         let field = format!("{at}.artifact.carries");

@@ -125,6 +125,12 @@ pub struct ArtifactSpec {
     /// is not the default (the first step, or the second `by_association`).
     #[serde(default)]
     pub carries: Option<usize>,
+    /// For a PDF: the address (a template) of an ordinary link on its page.
+    /// The document then opens with no action and carries no command: the
+    /// reader hands a clicked link to the browser itself, so the opener or
+    /// the stand-in before the browser starts it (a negative control).
+    #[serde(default)]
+    pub link: Option<String>,
     /// For archives (`zip`, `7z`): the file inside, itself an artifact
     /// (not an archive; a disk image is allowed).
     #[serde(default)]
@@ -147,7 +153,7 @@ impl ArtifactSpec {
 
     /// The artifact carries a command, itself or through its member.
     pub fn carries_command(&self) -> bool {
-        self.opened().kind.carries_command()
+        self.opened().link.is_none() && self.opened().kind.carries_command()
     }
 }
 

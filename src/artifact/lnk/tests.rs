@@ -17,6 +17,7 @@ pub(super) fn samples() -> Vec<Shortcut> {
             icon_index: 70,
             description: "Invoice 2024-04 (chainproof benign test)".into(),
             show_command: ShowCommand::MinNoActive,
+            target_size: 452_608,
         },
         Shortcut {
             target: r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe".into(),
@@ -28,6 +29,7 @@ pub(super) fn samples() -> Vec<Shortcut> {
             icon_index: -102,
             description: "Quarterly report".into(),
             show_command: ShowCommand::Maximized,
+            target_size: 452_608,
         },
         Shortcut {
             target:
@@ -39,6 +41,7 @@ pub(super) fn samples() -> Vec<Shortcut> {
             icon_index: 1,
             description: "Résumé – café".into(),
             show_command: ShowCommand::Normal,
+            target_size: 452_608,
         },
         Shortcut {
             target: r"D:\共有\报告 2024\open me.exe".into(),
@@ -48,6 +51,7 @@ pub(super) fn samples() -> Vec<Shortcut> {
             icon_index: 0,
             description: String::new(),
             show_command: ShowCommand::Normal,
+            target_size: 452_608,
         },
     ]
 }
@@ -106,7 +110,7 @@ fn header_fields() {
     for at in [0x1C, 0x24, 0x2C] {
         assert_eq!(b[at..at + 8], PINNED_FILETIME.to_le_bytes());
     }
-    assert_eq!(u32_at(&b, 0x34), 0);
+    assert_eq!(u32_at(&b, 0x34), 452_608, "FileSize");
     assert_eq!(u32_at(&b, 0x38), 70);
     assert_eq!(u32_at(&b, 0x3C), 7);
     assert_eq!(b[0x40..0x4C], [0; 12]);

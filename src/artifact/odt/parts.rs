@@ -103,7 +103,7 @@ pub(crate) fn meta() -> String {
          <office:document-meta xmlns:office=\"{NS_OFFICE}\" \
          xmlns:meta=\"urn:oasis:names:tc:opendocument:xmlns:meta:1.0\" \
          xmlns:dc=\"http://purl.org/dc/elements/1.1/\" office:version=\"{ODF_VERSION}\">\n \
-         <office:meta>\n  <meta:generator>chainproof (benign test document)</meta:generator>\n  \
+         <office:meta>\n  <meta:generator>LibreOffice/7.4.7.2$Linux_X86_64 LibreOffice_project/40$Build-2</meta:generator>\n  \
          <dc:title>Invoice INV-2024-0417</dc:title>\n  \
          <meta:creation-date>2024-04-17T09:00:00</meta:creation-date>\n  \
          <dc:date>2024-04-17T09:00:00</dc:date>\n </office:meta>\n</office:document-meta>\n"

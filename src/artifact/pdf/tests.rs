@@ -13,6 +13,7 @@ fn launch(program: &str, parameters: &str, directory: &str) -> Launch {
         program: program.to_owned(),
         parameters: parameters.to_owned(),
         directory: directory.to_owned(),
+        on: LaunchOn::Windows,
     }
 }
 
@@ -39,6 +40,48 @@ fn build_then_read_round_trips() {
             assert_eq!(&read_launch(&bytes).unwrap(), expected, "{title}");
         }
     }
+}
+
+/// Linux and macOS documents carry the command in `/Unix` (and `/Mac`),
+/// never in the Windows dictionary, and read back the same.
+#[test]
+fn unix_and_mac_documents_use_their_own_dictionaries() {
+    let sh = |on| Launch {
+        program: "/bin/sh".into(),
+        parameters: "-c 'touch /tmp/p (1).txt'".into(),
+        directory: String::new(),
+        on,
+    };
+    let unix = build("T", &sh(LaunchOn::Unix)).unwrap();
+    let text = String::from_utf8_lossy(&unix);
+    assert!(
+        text.contains(
+            "5 0 obj\n<< /Type /Action /S /Launch \
+         /Unix << /F (/bin/sh) /P (-c 'touch /tmp/p \\(1\\).txt') >> /NewWindow true >>\nendobj"
+        ),
+        "{text}"
+    );
+    // `/WinAnsiEncoding` is the font's; a dictionary is `/Win <<`.
+    assert!(
+        !text.contains("/Win <<") && !text.contains("/Mac"),
+        "{text}"
+    );
+    assert_eq!(read_launch(&unix).unwrap(), sh(LaunchOn::Unix));
+    let mac = build("T", &sh(LaunchOn::Mac)).unwrap();
+    let text = String::from_utf8_lossy(&mac);
+    assert!(
+        text.contains(
+            "/S /Launch /Mac << /F (/bin/sh) /P (-c 'touch /tmp/p \\(1\\).txt') >> \
+         /Unix << /F (/bin/sh) /P (-c 'touch /tmp/p \\(1\\).txt') >> /NewWindow true"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("/Win <<"), "{text}");
+    assert_eq!(read_launch(&mac).unwrap(), sh(LaunchOn::Mac));
+    // A directory is a /Win key: the other platforms drop it.
+    let mut with_dir = sh(LaunchOn::Unix);
+    with_dir.directory = "/tmp".into();
+    assert!(!String::from_utf8_lossy(&build("T", &with_dir).unwrap()).contains("/D "));
 }
 
 #[test]
@@ -263,4 +306,75 @@ fn file_says_pdf_document() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "PDF document, version 1.7, 1 pages"
     );
+}
+
+/// pdfid's keyword counts for `path` (PyPI `pdfid`, run as a module: it
+/// installs no command).
+fn pdfid(path: &std::path::Path) -> Option<std::collections::HashMap<String, u64>> {
+    let present = Command::new("python3")
+        .args(["-c", "import pdfid.pdfid"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !crate::testing::require(present, "the python module pdfid (ci/python-packages)") {
+        return None;
+    }
+    let out = run_ok(
+        Command::new("python3")
+            .args(["-m", "pdfid.pdfid"])
+            .arg(path),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(
+        text.lines()
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                let key = words.next().filter(|k| k.starts_with('/'))?;
+                let count = words.next()?.parse().ok()?;
+                Some((key.to_owned(), count))
+            })
+            .collect(),
+    )
+}
+
+const LINK: &str = "https://pay.northwind-supplies.example/invoice?ref=cp1";
+
+#[test]
+fn a_link_document_opens_with_no_action_and_reads_back_its_link() {
+    let bytes = build_link("Invoice", LINK).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for absent in ["/OpenAction", "/Launch", "/AA", "/JavaScript", "/JS"] {
+        assert!(!text.contains(absent), "{absent} in {text}");
+    }
+    assert!(text.contains(
+        "/Subtype /Link /Rect [72 680 540 702] /Border [0 0 0] \
+         /A << /Type /Action /S /URI /URI (https://pay.northwind-supplies.example/invoice?ref=cp1) >> >>"
+    ));
+    assert_eq!(read_link(&bytes).unwrap().as_deref(), Some(LINK));
+    assert!(read_launch(&bytes).is_err());
+    // A launch document has no link.
+    assert_eq!(read_link(&build("T", &cmd()).unwrap()).unwrap(), None);
+    assert!(build_link("T", "").is_err());
+    assert!(build_link("T", "https://x.example/é").is_err());
+}
+
+#[test]
+fn pdfid_counts_no_launch_and_no_open_action_on_a_link_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("control.pdf");
+    std::fs::write(&link, build_link("Invoice", LINK).unwrap()).unwrap();
+    let attack = dir.path().join("attack.pdf");
+    std::fs::write(&attack, build("Invoice", &cmd()).unwrap()).unwrap();
+    let (Some(control), Some(launch)) = (pdfid(&link), pdfid(&attack)) else {
+        return;
+    };
+    assert_eq!(control.get("/OpenAction"), Some(&0), "{control:?}");
+    assert_eq!(control.get("/Launch"), Some(&0), "{control:?}");
+    assert_eq!(control.get("/AA"), Some(&0), "{control:?}");
+    assert_eq!(control.get("/JavaScript"), Some(&0), "{control:?}");
+    // The same counter sees the attack document's action.
+    assert_eq!(launch.get("/OpenAction"), Some(&1), "{launch:?}");
+    assert_eq!(launch.get("/Launch"), Some(&1), "{launch:?}");
+    if require_tool("qpdf") {
+        run_ok(Command::new("qpdf").arg("--check").arg(&link));
+    }
 }

@@ -35,10 +35,10 @@ fn document_text_is_exact() {
     assert_eq!(
         String::from_utf8(bytes).unwrap(),
         "{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}}\n\
-         {\\info{\\title chainproof benign test document}}\n\
-         \\pard\\plain\\f0\\fs24 chainproof benign test document\\par\n\
+         {\\info{\\title Invoice INV-2024-0417 - EUR 1,284.50 due 1 May 2024}}\n\
+         \\pard\\plain\\f0\\fs24 Invoice INV-2024-0417 - EUR 1,284.50 due 1 May 2024\\par\n\
          \\pard\\plain\\f0\\fs24 {\\field{\\*\\fldinst DDEAUTO \"C:\\\\\\\\Windows\\\\\\\\cmd.exe\" \
-         \"/c \\\\\"a b\\\\\" \\{x\\} \\u233?\\u-10179?\\u-8704?\" }{\\fldrslt chainproof}}\\par\n\
+         \"/c \\\\\"a b\\\\\" \\{x\\} \\u233?\\u-10179?\\u-8704?\" }{\\fldrslt Invoice}}\\par\n\
          }\n"
     );
 }

@@ -195,8 +195,8 @@ fn core_properties() -> String {
          xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" \
          xmlns:dcmitype=\"http://purl.org/dc/dcmitype/\" \
          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\
-         <dc:title>{BODY_MARKER}</dc:title><dc:creator>chainproof</dc:creator>\
-         <cp:lastModifiedBy>chainproof</cp:lastModifiedBy>\
+         <dc:title>Invoice INV-2024-0417</dc:title><dc:creator>Accounts Payable</dc:creator>\
+         <cp:lastModifiedBy>Accounts Payable</cp:lastModifiedBy>\
          <dcterms:created xsi:type=\"dcterms:W3CDTF\">{PINNED_W3CDTF}</dcterms:created>\
          <dcterms:modified xsi:type=\"dcterms:W3CDTF\">{PINNED_W3CDTF}</dcterms:modified>\
          </cp:coreProperties>"

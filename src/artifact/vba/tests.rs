@@ -204,7 +204,7 @@ fn source_has_the_document_module_shape() {
         "Attribute VB_Exposed = True",
         "Attribute VB_TemplateDerived = True",
         "Attribute VB_Customizable = True",
-        "' chainproof benign macro: runs one command, nothing else.",
+        "' Refreshes the invoice fields when the document opens.",
         "Sub AutoOpen()",
         "Private Sub Document_Open()",
         "    Shell \"x.exe \"\"a b\"\"\", vbHide",
@@ -332,4 +332,49 @@ fn readers_report_what_is_missing() {
         project::parse_dir(&[0x01, 0, 9, 0, 0, 0]),
         Err(VbaError::Dir { .. })
     ));
+}
+
+/// The `PROJECT` stream's first line of a built document.
+fn project_id(bytes: &[u8], part: &str) -> String {
+    let bin = entry(bytes, part);
+    let mut file = cfb::CompoundFile::open(Cursor::new(&bin)).unwrap();
+    let mut project = String::new();
+    file.open_stream("/PROJECT")
+        .unwrap()
+        .read_to_string(&mut project)
+        .unwrap();
+    project.lines().next().unwrap().to_owned()
+}
+
+/// Each run's document has its own project id (Office draws one at random
+/// per project); a rebuild for the same run gives the same bytes.
+#[test]
+fn every_run_gets_its_own_project_id() {
+    let a = build_docm("cmd.exe /c echo cp0000000001").unwrap();
+    let b = build_docm("cmd.exe /c echo cp0000000002").unwrap();
+    let (id_a, id_b) = (
+        project_id(&a, "word/vbaProject.bin"),
+        project_id(&b, "word/vbaProject.bin"),
+    );
+    assert_ne!(id_a, id_b);
+    assert_ne!(id_a, "ID=\"{5B1C3E0A-7D2F-4C61-9A8B-0C1E2D3F4A5B}\"");
+    assert_eq!(a, build_docm("cmd.exe /c echo cp0000000001").unwrap());
+    let x = build_xlsm("cmd.exe /c echo cp0000000003").unwrap();
+    let id_x = project_id(&x, "xl/vbaProject.bin");
+    assert_ne!(id_x, id_a);
+    for id in [id_a, id_b, id_x] {
+        // ID="{8-4-4-4-12}", a version-4 GUID in upper case.
+        let guid = id.trim_start_matches("ID=\"{").trim_end_matches("}\"");
+        let groups: Vec<&str> = guid.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{id}"
+        );
+        assert!(groups[2].starts_with('4'), "{id}");
+        assert!(
+            guid.chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
+    }
 }

@@ -81,7 +81,7 @@ fn footer_has_the_spec_fields_and_checksum() {
     assert_eq!((f.features, f.format_version), (2, 0x0001_0000));
     assert_eq!(f.data_offset, u64::MAX);
     assert_eq!(f.timestamp, 766_659_600);
-    assert_eq!((&f.creator_app, &f.creator_host_os), (b"cpf ", b"Wi2k"));
+    assert_eq!((&f.creator_app, &f.creator_host_os), (b"win ", b"Wi2k"));
     assert_eq!((f.original_size, f.current_size), (1024, 1024));
     assert_eq!((f.disk_type, f.saved_state), (2, 0));
     assert_eq!(f.geometry, Geometry::for_size(1024));

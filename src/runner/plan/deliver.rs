@@ -106,6 +106,10 @@ pub(super) fn artifact_step(
         name: name.to_string(),
         executable,
         carried: if member.is_some() { None } else { carried },
+        link: match &member {
+            Some(_) => None,
+            None => spec.link.as_ref().map(|l| vars.render(l)).transpose()?,
+        },
         registry_key,
         token: at.token.clone(),
         workdir: at.workdir.clone(),

@@ -180,6 +180,8 @@ pub struct ArtifactStep {
     pub executable: Option<String>,
     /// The command it carries, rendered.
     pub carried: Option<Vec<String>>,
+    /// For a PDF that opens with no action: its link's address, rendered.
+    pub link: Option<String>,
     /// For a `.reg` file: the key it writes.
     pub registry_key: Option<String>,
     /// The run token.
@@ -213,6 +215,7 @@ impl ArtifactStep {
             file_name: &self.name,
             executable: self.executable.as_deref(),
             command: self.carried.as_deref(),
+            link: self.link.as_deref(),
             token: &self.token,
             workdir: &self.workdir,
             stage,

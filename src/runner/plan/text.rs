@@ -52,7 +52,7 @@ pub fn render(plan: &Plan) -> String {
     for step in &plan.steps {
         if matches!(step, Step::Wait { .. }) {
             let mut chain = vec![plan.opener.clone()];
-            chain.extend(plan.chain.iter().map(|argv| quoted(argv)));
+            chain.extend(plan.chain.iter().map(|argv| quoted(plan.platform, argv)));
             n += 1;
             let _ = writeln!(out, "  {n}. expect the chain: {}", chain.join("  →  "));
         }
@@ -74,7 +74,7 @@ fn lines(plan: &Plan, step: &Step) -> Vec<String> {
         Step::CreateRunDir { path, .. } => one(format!("create the run directory {path}")),
         Step::StageProgram { path, does, .. } => {
             let does = match does {
-                StandInDoes::Starts(argv) => format!("starts {}", quoted(argv)),
+                StandInDoes::Starts(argv) => format!("starts {}", quoted(p, argv)),
                 StandInDoes::ReadsArtifact => "starts the command the file it opens carries".into(),
                 StandInDoes::Viewer => "opens its arguments and starts nothing".into(),
             };
@@ -124,9 +124,9 @@ fn lines(plan: &Plan, step: &Step) -> Vec<String> {
             "make the run directory a temporary Office Trusted Location, a deliberate and reversible choice so the macro runs despite the Mark-of-the-Web (named in the report): {}",
             add.iter().map(|a| show(a)).collect::<Vec<_>>().join("; ")
         )),
-        Step::Open(o) => open(o),
+        Step::Open(o) => open(p, o),
         Step::Receive(o) => {
-            let mut l = open(o);
+            let mut l = open(p, o);
             l.insert(0, "the mail client saves the attachment, then exits:".into());
             l
         }
@@ -154,9 +154,17 @@ fn artifact(a: &ArtifactStep) -> Vec<String> {
     let kind = a.kind.describe();
     let name = &a.name;
     let mut out = vec![match (&a.carried, &a.registry_key) {
-        (Some(argv), _) => format!("build {kind} `{name}` carrying: {}", quoted(argv)),
+        (Some(argv), _) => format!(
+            "build {kind} `{name}` carrying: {}",
+            quoted(a.platform, argv)
+        ),
         (None, Some(key)) => format!("build {kind} `{name}`: [{key}] \"marker\"=\"{}\"", a.token),
-        (None, None) => format!("build {kind} `{name}`"),
+        (None, None) => match &a.link {
+            Some(link) => format!(
+                "build {kind} `{name}` opening with no action, a link to {link} on its page"
+            ),
+            None => format!("build {kind} `{name}`"),
+        },
     }];
     if let Some(exe) = &a.executable {
         out.push(format!(
@@ -180,7 +188,7 @@ fn artifact(a: &ArtifactStep) -> Vec<String> {
     out
 }
 
-fn open(o: &OpenStep) -> Vec<String> {
+fn open(p: Platform, o: &OpenStep) -> Vec<String> {
     match &o.program {
         Program::Stage {
             name,
@@ -190,8 +198,8 @@ fn open(o: &OpenStep) -> Vec<String> {
         } => {
             let mut out = vec![format!(
                 "copy the stage program to {path} and start: {} {}",
-                quote(name),
-                quoted(args)
+                quoted(p, std::slice::from_ref(name)),
+                quoted(p, args)
             )];
             let env = |k: &str| o.env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
             if let Some(dir) = env(crate::stage::ENV_SAVE_DIR) {
@@ -217,13 +225,13 @@ fn open(o: &OpenStep) -> Vec<String> {
                     } else {
                         "the file's association"
                     },
-                    quoted(argv)
+                    quoted(p, argv)
                 )),
                 None => {}
             }
             out
         }
-        Program::Real { argv, .. } => vec![format!("start: {}", quoted(argv))],
+        Program::Real { argv, .. } => vec![format!("start: {}", quoted(p, argv))],
     }
 }
 
@@ -251,9 +259,10 @@ fn origin_text(mark: OriginMark, path: &str, token: &str) -> String {
             "mark its origin as a browser does: xattrs user.xdg.origin.url={url} and user.xdg.referrer.url={referrer}"
         ),
         OriginMark::Quarantine => format!(
-            "mark its origin as a browser does: xattr {} = {:04x};<hex unix time>;chainproof;<UUID>",
+            "mark its origin as a browser does: xattr {} = {:04x};<hex unix time>;{};<UUID>",
             origin::QUARANTINE_XATTR,
-            origin::QUARANTINE_FLAGS_DOWNLOAD
+            origin::QUARANTINE_FLAGS_DOWNLOAD,
+            origin::QUARANTINE_AGENT_BROWSER
         ),
         OriginMark::ZoneIdentifier => format!(
             "mark its origin as a browser does: alternate data stream {name}:{} = {}",
@@ -288,11 +297,20 @@ fn mount_text(platform: Platform, m: &MountStep) -> String {
     }
 }
 
-fn quoted(argv: &[String]) -> String {
-    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+/// `argv` as the target's launcher receives it: on Windows the command line
+/// CreateProcess gets (the MSVCRT / CommandLineToArgvW quoting, and the
+/// text after `cmd.exe /c` as written, which is what cmd itself reads and
+/// what the `.docm`, `.lnk` and PDF carry), elsewhere POSIX shell words.
+fn quoted(platform: Platform, argv: &[String]) -> String {
+    match platform {
+        Platform::Windows => crate::artifact::cmdline::windows_join(argv),
+        Platform::Linux | Platform::Macos => {
+            argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+        }
+    }
 }
 
-/// Quotes an argument for display when it holds spaces or quotes.
+/// Quotes an argument for a POSIX shell when it holds spaces or quotes.
 fn quote(arg: &str) -> String {
     if !arg.is_empty() && !arg.contains([' ', '"', '\'', ';', '&', '>', '<', '|']) {
         return arg.to_string();
