@@ -16,15 +16,19 @@
 //!   ([`odt::read_shell_command`]) for an emulated opener;
 //! - [`desktop`]: a freedesktop.org Desktop Entry launcher;
 //! - [`iso`]: an ISO 9660 image (Rock Ridge and Joliet) holding other
-//!   artifacts, executables marked 0755.
+//!   artifacts, executables marked 0755;
+//! - [`dmg`]: an Apple disk image (UDIF, a FAT volume inside) holding an
+//!   [`app`] bundle around the stage program.
 //!
 //! Every format in [`ArtifactKind`] is built on every platform (the bytes
 //! are data); [`build`] chooses the builder for a scenario's artifact.
 
+pub mod app;
 pub mod archive;
 pub mod build;
 pub mod cmdline;
 pub mod desktop;
+pub mod dmg;
 pub mod handling;
 pub mod instruction;
 pub mod iso;
@@ -85,7 +89,8 @@ pub enum ArtifactKind {
     Command,
     /// AppleScript source run by osascript.
     Scpt,
-    /// macOS disk image (an ISO 9660 image, which `hdiutil attach` mounts).
+    /// macOS disk image: UDIF (what `hdiutil` writes) holding a FAT volume
+    /// with the stage program as an `.app` bundle.
     Dmg,
     /// A plain text note (negative controls).
     Text,
@@ -203,7 +208,7 @@ impl ArtifactKind {
             ArtifactKind::Executable => "a program (the stage program)",
             ArtifactKind::Command => "a Terminal .command script",
             ArtifactKind::Scpt => "an AppleScript",
-            ArtifactKind::Dmg => "a disk image holding the stage program",
+            ArtifactKind::Dmg => "an Apple disk image (UDIF)",
             ArtifactKind::Text => "a text note",
             ArtifactKind::Zip => "a ZIP archive holding another artifact",
             ArtifactKind::SevenZ => "a 7z archive holding another artifact",

@@ -16,6 +16,7 @@ mod fidelity;
 mod gate;
 mod hostile;
 mod html;
+mod macos_artifacts;
 mod merge;
 mod output;
 mod real;

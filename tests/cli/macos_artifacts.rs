@@ -1,0 +1,70 @@
+//! `chainproof build --platform macos`: the containers Mac lures travel in,
+//! read by tools chainproof does not contain (p7zip's `7z`, which reads
+//! UDIF, MBR and FAT; Python's plistlib; Info-ZIP's `unzip`).
+
+use std::path::Path;
+use std::process::Command as Std;
+
+use crate::artifacts::{TOKEN, build_all, run, tool};
+
+/// The disk image is UDIF (7-Zip opens it as `Dmg`, not an ISO renamed),
+/// every checksum in it verifies, and it holds an `.app` bundle whose
+/// program is the stage program and whose Info.plist names that program.
+#[test]
+fn the_dmg_is_udif_holding_an_app_bundle() {
+    if !tool("7z") || !tool("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let built = build_all("macos", &dir.path().join("macos"), "/tmp/w");
+    let dmgs: Vec<_> = built.iter().filter(|(_, k, _)| k == "dmg").collect();
+    assert!(!dmgs.is_empty(), "no dmg among {built:?}");
+    for (id, _, path) in dmgs {
+        let listing = run(Std::new("7z").args(["l", "-slt"]).arg(path));
+        assert!(listing.contains("Type = Dmg"), "{id}: {listing}");
+        assert!(listing.contains("File System = FAT16"), "{id}: {listing}");
+        assert!(!listing.contains("WARNINGS"), "{id}: {listing}");
+        assert!(
+            !listing.to_lowercase().contains("label = chainproof"),
+            "{id}: the volume names the tool: {listing}"
+        );
+        let exe = format!("Setup-{TOKEN}");
+        let program = format!("{exe}.app/Contents/MacOS/{exe}");
+        assert!(
+            listing.contains(&format!("Path = {program}\n")),
+            "{id}: {listing}"
+        );
+        let tested = run(Std::new("7z").arg("t").arg(path));
+        assert!(tested.contains("Everything is Ok"), "{id}: {tested}");
+
+        let out = dir.path().join(format!("x-{id}"));
+        run(Std::new("7z")
+            .args(["x", "-y"])
+            .arg(format!("-o{}", out.display()))
+            .arg(path));
+        let stage = std::fs::read(assert_cmd::cargo::cargo_bin("chainproof")).unwrap();
+        let inside = std::fs::read(out.join(&program)).unwrap();
+        assert!(
+            inside.starts_with(&stage),
+            "{id}: the program is not the stage program"
+        );
+        let plist = plist_keys(&out.join(format!("{exe}.app/Contents/Info.plist")));
+        assert_eq!(plist["CFBundleExecutable"], exe.as_str(), "{id}");
+        assert_eq!(plist["CFBundleName"], exe.as_str(), "{id}");
+        assert_eq!(plist["CFBundlePackageType"], "APPL", "{id}");
+        assert!(
+            plist["CFBundleIdentifier"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("com.") && !s.contains("chainproof")),
+            "{id}: {plist}"
+        );
+    }
+}
+
+/// The property list as Python's plistlib reads it, as JSON.
+fn plist_keys(path: &Path) -> serde_json::Value {
+    let script = "import plistlib,sys,json\n\
+                  print(json.dumps(plistlib.load(open(sys.argv[1],'rb'))))";
+    let text = run(Std::new("python3").args(["-c", script]).arg(path));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
