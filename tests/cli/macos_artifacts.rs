@@ -68,3 +68,42 @@ fn plist_keys(path: &Path) -> serde_json::Value {
     let text = run(Std::new("python3").args(["-c", script]).arg(path));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
+
+/// A `.command` reaches macOS inside a ZIP whose entry carries mode 0755,
+/// so the extracted script is executable as Terminal requires: `unzip`
+/// restores the mode, and 7-Zip shows it in the entry's attributes.
+#[test]
+fn a_command_travels_in_a_zip_that_keeps_its_execute_bit() {
+    use std::os::unix::fs::PermissionsExt;
+    if !tool("unzip") || !tool("7z") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let built = build_all("macos", &dir.path().join("macos"), "/tmp/w");
+    assert!(
+        !built.iter().any(|(_, k, _)| k == "command"),
+        "a .command is built bare: {built:?}"
+    );
+    let mut commands = 0;
+    for (id, kind, path) in built.iter().filter(|(_, k, _)| k == "zip") {
+        let out = dir.path().join(format!("unzipped-{id}"));
+        run(Std::new("unzip").arg("-q").arg(path).arg("-d").arg(&out));
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".command") {
+                continue;
+            }
+            commands += 1;
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o755, "{id} ({kind}): {name} extracted {mode:o}");
+            let listing = run(Std::new("7z").args(["l", "-slt"]).arg(path));
+            assert!(
+                listing.contains(&format!("Path = {name}\n"))
+                    && listing.contains("-rwxr-xr-x"),
+                "{id}: {listing}"
+            );
+        }
+    }
+    assert!(commands >= 2, "only {commands} .command files in zips");
+}
