@@ -138,7 +138,7 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
         ArtifactKind::Command => scripts::macos_command(command()?)
             .map(String::into_bytes)
             .map_err(|e| fail(&e)),
-        ArtifactKind::Scpt => scripts::applescript(command()?)
+        ArtifactKind::AppleScript => scripts::applescript(command()?)
             .map(String::into_bytes)
             .map_err(|e| fail(&e)),
         ArtifactKind::Js => scripts::jscript(&line()?)

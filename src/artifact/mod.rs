@@ -87,8 +87,11 @@ pub enum ArtifactKind {
     Executable,
     /// macOS Terminal `.command` script.
     Command,
-    /// AppleScript source run by osascript.
-    Scpt,
+    /// AppleScript source text (`.applescript`) run by osascript. Compiled
+    /// `.scpt` is Apple's binary format, which only `osacompile` writes;
+    /// `scpt` is still accepted as this kind's name in scenario files.
+    #[serde(rename = "applescript", alias = "scpt")]
+    AppleScript,
     /// macOS disk image: UDIF (what `hdiutil` writes) holding a FAT volume
     /// with the stage program as an `.app` bundle.
     Dmg,
@@ -123,7 +126,7 @@ impl ArtifactKind {
         ArtifactKind::Cpl,
         ArtifactKind::Executable,
         ArtifactKind::Command,
-        ArtifactKind::Scpt,
+        ArtifactKind::AppleScript,
         ArtifactKind::Dmg,
         ArtifactKind::Text,
         ArtifactKind::Zip,
@@ -152,7 +155,7 @@ impl ArtifactKind {
             ArtifactKind::Cpl => "cpl",
             ArtifactKind::Executable => "",
             ArtifactKind::Command => "command",
-            ArtifactKind::Scpt => "scpt",
+            ArtifactKind::AppleScript => "applescript",
             ArtifactKind::Dmg => "dmg",
             ArtifactKind::Text => "txt",
             ArtifactKind::Zip => "zip",
@@ -207,7 +210,7 @@ impl ArtifactKind {
             ArtifactKind::Cpl => "a control-panel item (the stage program)",
             ArtifactKind::Executable => "a program (the stage program)",
             ArtifactKind::Command => "a Terminal .command script",
-            ArtifactKind::Scpt => "an AppleScript",
+            ArtifactKind::AppleScript => "an AppleScript source file",
             ArtifactKind::Dmg => "an Apple disk image (UDIF)",
             ArtifactKind::Text => "a text note",
             ArtifactKind::Zip => "a ZIP archive holding another artifact",
@@ -367,6 +370,10 @@ mod tests {
             serde_json::to_string(&ArtifactKind::OdtMacro).unwrap(),
             "\"odt-macro\""
         );
+        // Scenario files written for the old name still load.
+        let old: ArtifactKind = serde_json::from_str("\"scpt\"").unwrap();
+        assert_eq!(old, ArtifactKind::AppleScript);
+        assert_eq!(serde_json::to_string(&old).unwrap(), "\"applescript\"");
         assert!(!ArtifactKind::Reg.carries_command());
         assert!(ArtifactKind::Lnk.carries_command());
     }

@@ -85,7 +85,7 @@ fn file_says(kind: &str) -> &'static [&'static str] {
         "odt-macro" => &["OpenDocument Text"],
         "script" | "command" => &["shell script"],
         "executable" | "cpl" => &["ELF"],
-        "js" | "vbs" | "scpt" | "text" => &["text"],
+        "js" | "vbs" | "applescript" | "text" => &["text"],
         "desktop-entry" => &["desktop entry", "text"],
         "zip" => &["Zip archive data"],
         "7z" => &["7-zip archive data"],
