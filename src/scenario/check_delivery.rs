@@ -242,11 +242,15 @@ mod tests {
         };
         let bare = dmg("S-{token}");
         assert!(
-            bare.iter().any(|p| p.starts_with("variants.macos.open.real.command")
-                && p.ends_with("start {mount}/S-{token}.app/Contents/MacOS/S-{token}")),
+            bare.iter()
+                .any(|p| p.starts_with("variants.macos.open.real.command")
+                    && p.ends_with("start {mount}/S-{token}.app/Contents/MacOS/S-{token}")),
             "{bare:?}"
         );
-        assert_eq!(dmg("S-{token}.app/Contents/MacOS/S-{token}"), Vec::<String>::new());
+        assert_eq!(
+            dmg("S-{token}.app/Contents/MacOS/S-{token}"),
+            Vec::<String>::new()
+        );
     }
 
     const CHAIN: &str = "    chain:\n      - run: [\"/bin/sh\", \"{workdir}/l-{token}.sh\"]\n      - run: [\"/usr/bin/touch\", \"{workdir}/p-{token}\"]\n";

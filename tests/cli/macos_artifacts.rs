@@ -99,8 +99,7 @@ fn a_command_travels_in_a_zip_that_keeps_its_execute_bit() {
             assert_eq!(mode, 0o755, "{id} ({kind}): {name} extracted {mode:o}");
             let listing = run(Std::new("7z").args(["l", "-slt"]).arg(path));
             assert!(
-                listing.contains(&format!("Path = {name}\n"))
-                    && listing.contains("-rwxr-xr-x"),
+                listing.contains(&format!("Path = {name}\n")) && listing.contains("-rwxr-xr-x"),
                 "{id}: {listing}"
             );
         }
