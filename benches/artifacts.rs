@@ -19,7 +19,7 @@ fn platform_of(kind: ArtifactKind) -> Platform {
         ArtifactKind::OdtMacro | ArtifactKind::DesktopEntry | ArtifactKind::Script => {
             Platform::Linux
         }
-        ArtifactKind::Command | ArtifactKind::Scpt | ArtifactKind::Dmg => Platform::Macos,
+        ArtifactKind::Command | ArtifactKind::AppleScript | ArtifactKind::Dmg => Platform::Macos,
         _ => Platform::Windows,
     }
 }

@@ -8,7 +8,8 @@
 
 use super::instruction::with_trailer;
 use super::{
-    ArtifactKind, archive, cmdline, desktop, iso, lnk, odt, pdf, reg, rtf, scripts, vba, vhd,
+    ArtifactKind, app, archive, cmdline, desktop, dmg, iso, lnk, odt, pdf, reg, rtf, scripts, vba,
+    vhd,
 };
 use crate::vocab::Platform;
 
@@ -53,6 +54,15 @@ pub fn split_here(line: &str) -> Result<Vec<String>, String> {
         Ok(cmdline::windows_split(line))
     } else {
         cmdline::posix_split(line)
+    }
+}
+
+/// Where a disk image of `kind` holds its program `exe`, from the image's
+/// root: a DMG's is inside an application bundle, as Mac programs ship.
+pub fn image_program(kind: ArtifactKind, exe: &str) -> String {
+    match kind {
+        ArtifactKind::Dmg => app::executable_path(exe),
+        _ => exe.to_string(),
     }
 }
 
@@ -120,7 +130,20 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
     match input.kind {
         ArtifactKind::OdtMacro => odt::build(command()?).map_err(|e| fail(&e)),
         ArtifactKind::DesktopEntry => Ok(desktop::build(name, command()?).into_bytes()),
-        ArtifactKind::Iso | ArtifactKind::Img | ArtifactKind::Dmg => {
+        ArtifactKind::Dmg => {
+            // A Mac program travels as an application bundle, not a bare
+            // file (see `image_program`).
+            let exe = input.executable.unwrap_or("Setup");
+            let files: Vec<dmg::DmgFile> = app::files(exe, stage_with_command()?)
+                .into_iter()
+                .map(|f| dmg::DmgFile {
+                    path: f.path,
+                    data: f.data,
+                })
+                .collect();
+            dmg::build(&dmg::label_for(name), &files).map_err(|e| fail(&e))
+        }
+        ArtifactKind::Iso | ArtifactKind::Img => {
             let exe = input.executable.unwrap_or("setup").to_string();
             let files = [iso::IsoFile {
                 name: exe,
@@ -142,7 +165,7 @@ pub fn build(input: &Input<'_>) -> Result<Vec<u8>, String> {
         ArtifactKind::Command => scripts::macos_command(command()?)
             .map(String::into_bytes)
             .map_err(|e| fail(&e)),
-        ArtifactKind::Scpt => scripts::applescript(command()?)
+        ArtifactKind::AppleScript => scripts::applescript(command()?)
             .map(String::into_bytes)
             .map_err(|e| fail(&e)),
         ArtifactKind::Js => scripts::jscript(&line()?)

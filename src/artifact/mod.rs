@@ -16,15 +16,19 @@
 //!   ([`odt::read_shell_command`]) for an emulated opener;
 //! - [`desktop`]: a freedesktop.org Desktop Entry launcher;
 //! - [`iso`]: an ISO 9660 image (Rock Ridge and Joliet) holding other
-//!   artifacts, executables marked 0755.
+//!   artifacts, executables marked 0755;
+//! - [`dmg`]: an Apple disk image (UDIF, a FAT volume inside) holding an
+//!   [`app`] bundle around the stage program.
 //!
 //! Every format in [`ArtifactKind`] is built on every platform (the bytes
 //! are data); [`build`] chooses the builder for a scenario's artifact.
 
+pub mod app;
 pub mod archive;
 pub mod build;
 pub mod cmdline;
 pub mod desktop;
+pub mod dmg;
 pub mod handling;
 pub mod instruction;
 pub mod iso;
@@ -83,9 +87,13 @@ pub enum ArtifactKind {
     Executable,
     /// macOS Terminal `.command` script.
     Command,
-    /// AppleScript source run by osascript.
-    Scpt,
-    /// macOS disk image (an ISO 9660 image, which `hdiutil attach` mounts).
+    /// AppleScript source text (`.applescript`) run by osascript. Compiled
+    /// `.scpt` is Apple's binary format, which only `osacompile` writes;
+    /// `scpt` is still accepted as this kind's name in scenario files.
+    #[serde(rename = "applescript", alias = "scpt")]
+    AppleScript,
+    /// macOS disk image: UDIF (what `hdiutil` writes) holding a FAT volume
+    /// with the stage program as an `.app` bundle.
     Dmg,
     /// A plain text note (negative controls).
     Text,
@@ -118,7 +126,7 @@ impl ArtifactKind {
         ArtifactKind::Cpl,
         ArtifactKind::Executable,
         ArtifactKind::Command,
-        ArtifactKind::Scpt,
+        ArtifactKind::AppleScript,
         ArtifactKind::Dmg,
         ArtifactKind::Text,
         ArtifactKind::Zip,
@@ -147,7 +155,7 @@ impl ArtifactKind {
             ArtifactKind::Cpl => "cpl",
             ArtifactKind::Executable => "",
             ArtifactKind::Command => "command",
-            ArtifactKind::Scpt => "scpt",
+            ArtifactKind::AppleScript => "applescript",
             ArtifactKind::Dmg => "dmg",
             ArtifactKind::Text => "txt",
             ArtifactKind::Zip => "zip",
@@ -202,8 +210,8 @@ impl ArtifactKind {
             ArtifactKind::Cpl => "a control-panel item (the stage program)",
             ArtifactKind::Executable => "a program (the stage program)",
             ArtifactKind::Command => "a Terminal .command script",
-            ArtifactKind::Scpt => "an AppleScript",
-            ArtifactKind::Dmg => "a disk image holding the stage program",
+            ArtifactKind::AppleScript => "an AppleScript source file",
+            ArtifactKind::Dmg => "an Apple disk image (UDIF)",
             ArtifactKind::Text => "a text note",
             ArtifactKind::Zip => "a ZIP archive holding another artifact",
             ArtifactKind::SevenZ => "a 7z archive holding another artifact",
@@ -362,6 +370,10 @@ mod tests {
             serde_json::to_string(&ArtifactKind::OdtMacro).unwrap(),
             "\"odt-macro\""
         );
+        // Scenario files written for the old name still load.
+        let old: ArtifactKind = serde_json::from_str("\"scpt\"").unwrap();
+        assert_eq!(old, ArtifactKind::AppleScript);
+        assert_eq!(serde_json::to_string(&old).unwrap(), "\"applescript\"");
         assert!(!ArtifactKind::Reg.carries_command());
         assert!(ArtifactKind::Lnk.carries_command());
     }

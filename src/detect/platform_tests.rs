@@ -249,7 +249,7 @@ const CASES: &[Case] = &[
         Platform::Macos,
         "/usr/bin/osascript",
         "/t/program/Finder",
-        "/usr/bin/osascript /t/Downloads/I-cp1.scpt",
+        "/usr/bin/osascript /t/Downloads/I-cp1.applescript",
         "Finder",
         Some("5849056e-e00d-4939-8a54-1125aed793fe"),
     ),

@@ -87,6 +87,9 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
             variant(&mut c, &format!("variants.{platform}"), v);
         }
     }
+    if let Some(v) = s.variants.get(Platform::Macos) {
+        super::check_delivery::macos_container(&mut c, "variants.macos", v);
+    }
     if s.expect.observe.contains(&crate::vocab::HopKind::Mail) {
         for platform in Platform::ALL {
             if let Some(v) = s.variants.get(platform)
@@ -281,10 +284,11 @@ fn variant(c: &mut Checker, at: &str, v: &Variant) {
         let allowed = allowed.as_slice();
         for arg in &step.run {
             let used = c.template(&field, arg, allowed);
-            // `{programs}` lies in the run directory, whose name holds the token.
+            // `{programs}` lies in the run directory, whose name holds the
+            // token; a member's name must hold it too (checked above).
             token |= used
                 .iter()
-                .any(|u| matches!(*u, "token" | "artifact" | "programs"));
+                .any(|u| matches!(*u, "token" | "artifact" | "programs" | "member"));
         }
         if !token {
             c.fail(

@@ -133,6 +133,46 @@ fn mail(c: &mut Checker, at: &str, v: &Variant) {
     }
 }
 
+/// A macOS `.command` or program downloaded or mailed on its own arrives
+/// without its execute bit (browsers and Mail save files 0644, and
+/// Terminal refuses a `.command` that is not executable), so the real run
+/// would end `blocked`. Real lures ship these inside a disk image or a ZIP,
+/// which keep the mode; so must a macOS variant.
+pub(super) fn macos_container(c: &mut Checker, at: &str, v: &Variant) {
+    let kind = v.artifact.kind;
+    // A DMG holds its program inside an application bundle.
+    if kind == ArtifactKind::Dmg
+        && let (Some(exe), Some(real)) = (&v.artifact.executable, &v.open.real)
+        && real.command.first() == Some(&format!("{{mount}}/{exe}"))
+    {
+        c.fail(
+            format!("{at}.open.real.command"),
+            format!(
+                "a dmg holds its program in an application bundle: start {{mount}}/{}",
+                crate::artifact::build::image_program(kind, exe)
+            ),
+        );
+    }
+    if v.delivery.via == Via::Copy
+        || !matches!(kind, ArtifactKind::Command | ArtifactKind::Executable)
+    {
+        return;
+    }
+    let what = match kind {
+        ArtifactKind::Command => "a .command file",
+        _ => "a program",
+    };
+    c.fail(
+        format!("{at}.artifact.kind"),
+        format!(
+            "{what} downloaded or mailed bare to macOS is saved without its execute bit, \
+             which Terminal and Finder refuse: deliver it inside a container that keeps \
+             the mode (kind: zip with member: {{ kind: {} }}, or kind: dmg)",
+            serde_yaml_ng::to_string(&kind).unwrap_or_default().trim()
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     /// The problems of a scenario whose Linux variant is `variant` (YAML).
@@ -146,6 +186,71 @@ mod tests {
             .into_iter()
             .map(|p| format!("{}: {}", p.field, p.message))
             .collect()
+    }
+
+    /// The problems of a scenario whose macOS variant is `variant` (YAML).
+    fn macos_problems(variant: &str) -> Vec<String> {
+        let text = format!(
+            "id: t\ntitle: t\ntechnique: T1204.002\nvariants:\n  macos:\n{variant}\nexpect:\n  observe: [file, open, spawn]\n"
+        );
+        let s: crate::scenario::Scenario =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        super::super::check::check(&s)
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_macos_command_or_program_is_not_downloaded_bare() {
+        let chain = "    chain:\n      - run: [\"/bin/sh\", \"{artifact}\"]\n      - run: [\"/usr/bin/touch\", \"{workdir}/p-{token}\"]\n";
+        let open = "    open: { by_association: true, emulated: { as: Terminal, args: [\"{artifact}\"] } }\n";
+        let bare = macos_problems(&format!(
+            "    artifact: {{ kind: command, name: \"a-{{token}}.command\" }}\n    delivery: {{ via: http }}\n{open}{chain}"
+        ));
+        assert!(
+            bare.iter().any(
+                |p| p.starts_with("variants.macos.artifact.kind: a .command file")
+                    && p.contains("kind: zip with member: { kind: command }")
+            ),
+            "{bare:?}"
+        );
+        let program = macos_problems(&format!(
+            "    artifact: {{ kind: executable, name: \"a-{{token}}\" }}\n    delivery: {{ via: http }}\n{open}{chain}"
+        ));
+        assert!(
+            program
+                .iter()
+                .any(|p| p.starts_with("variants.macos.artifact.kind: a program")),
+            "{program:?}"
+        );
+        let copied = macos_problems(&format!(
+            "    artifact: {{ kind: command, name: \"a-{{token}}.command\" }}\n    delivery: {{ via: copy }}\n{open}{chain}"
+        ));
+        assert!(
+            !copied.iter().any(|p| p.contains("execute bit")),
+            "{copied:?}"
+        );
+        let zipped = macos_problems(
+            "    artifact: { kind: zip, name: \"a-{token}.zip\", member: { kind: command, name: \"a-{token}.command\" } }\n    delivery: { via: http }\n    open: { by_association: true, emulated: { as: Archive Utility, args: [\"{artifact}\"] } }\n    chain:\n      - run: [\"/bin/sh\", \"{member}\"]\n      - run: [\"/usr/bin/touch\", \"{workdir}/p-{token}\"]\n",
+        );
+        assert_eq!(zipped, Vec::<String>::new());
+        let dmg = |program: &str| {
+            macos_problems(&format!(
+                "    artifact: {{ kind: dmg, name: \"a-{{token}}.dmg\", executable: \"S-{{token}}\" }}\n    delivery: {{ via: http }}\n    open: {{ real: {{ command: [\"{{mount}}/{program}\"], image: \"S-*\", mount: true }} }}\n    chain:\n      - run: [\"/bin/sh\", \"-c\", \"touch {{workdir}}/p-{{token}}\"]\n      - run: [\"/usr/bin/touch\", \"{{workdir}}/p-{{token}}\"]\n"
+            ))
+        };
+        let bare = dmg("S-{token}");
+        assert!(
+            bare.iter()
+                .any(|p| p.starts_with("variants.macos.open.real.command")
+                    && p.ends_with("start {mount}/S-{token}.app/Contents/MacOS/S-{token}")),
+            "{bare:?}"
+        );
+        assert_eq!(
+            dmg("S-{token}.app/Contents/MacOS/S-{token}"),
+            Vec::<String>::new()
+        );
     }
 
     const CHAIN: &str = "    chain:\n      - run: [\"/bin/sh\", \"{workdir}/l-{token}.sh\"]\n      - run: [\"/usr/bin/touch\", \"{workdir}/p-{token}\"]\n";

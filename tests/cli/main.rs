@@ -18,6 +18,7 @@ mod fidelity;
 mod gate;
 mod hostile;
 mod html;
+mod macos_artifacts;
 mod merge;
 mod output;
 mod real;

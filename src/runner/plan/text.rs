@@ -167,9 +167,14 @@ fn artifact(a: &ArtifactStep) -> Vec<String> {
         },
     }];
     if let Some(exe) = &a.executable {
-        out.push(format!(
-            "the image holds {exe} with its instruction appended"
-        ));
+        let program = crate::artifact::build::image_program(a.kind, exe);
+        out.push(if program == *exe {
+            format!("the image holds {exe} with its instruction appended")
+        } else {
+            format!(
+                "the image holds {exe}.app, an application bundle whose program {program} is the stage program with its instruction appended"
+            )
+        });
     }
     if let Some(m) = &a.member {
         let how = match &a.protect {
