@@ -6,6 +6,7 @@
 
 mod ansible;
 mod artifacts;
+mod artifacts_pdf;
 mod auditd;
 mod backend;
 mod carry;
