@@ -109,7 +109,7 @@ pub fn bundled_scenarios(folder: &Path) -> Vec<Loaded> {
     // Only a fallback for a scenario changed or missing here: a copy that
     // does not load leaves the choice to the scenarios loaded here, and a
     // mismatch still names the way out.
-    crate::scenario::load_paths(&[dir]).unwrap_or_default()
+    crate::scenario::load_paths_as_ran(&[dir]).unwrap_or_default()
 }
 
 /// A fetched folder's record with the expectations it ran with.

@@ -24,7 +24,7 @@ use crate::artifact::ArtifactKind;
 
 use crate::vocab::{Fidelity, HopKind, Platform, duration_text};
 pub use delivery::{Delivery, Encryption, MailSpec, Protect, Via};
-pub use load::{LoadError, Loaded, load_paths, load_source};
+pub use load::{LoadError, Loaded, load_paths, load_paths_as_ran, load_source};
 
 /// One scenario file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
