@@ -56,6 +56,10 @@ pub fn merge(observed: Vec<Observed>, stages: &[StageReport]) -> Vec<ProcessTrut
         );
     }
     for s in stages {
+        forget_reused(&mut by_pid, s.pid, s.argv.first());
+        if let Some(c) = &s.child {
+            forget_reused(&mut by_pid, c.pid, c.argv.first());
+        }
         let me = entry(&mut by_pid, s.pid, s.ppid);
         me.image.get_or_insert_with(|| s.exe.clone());
         fill_argv(me, &s.argv);
@@ -84,6 +88,31 @@ pub fn merge(observed: Vec<Observed>, stages: &[StageReport]) -> Vec<ProcessTrut
     }
     all.sort_by_key(|p| (p.started_at.is_none(), p.started_at, p.pid));
     all
+}
+
+/// Drops what the capture recorded under `pid` when it ran another program
+/// than the stage report says was there: an earlier process with the same
+/// pid (Windows, and Wine even more, reuse a pid at once), which the
+/// report's own account of the pid replaces.
+fn forget_reused(map: &mut BTreeMap<u32, ProcessTruth>, pid: u32, argv0: Option<&String>) {
+    let Some(argv0) = argv0 else {
+        return;
+    };
+    let want = basename(argv0);
+    let ran = |path: &str| same_name(basename(path), want) || same_name(want, basename(path));
+    let other = map.get(&pid).is_some_and(|p| {
+        let programs: Vec<&str> = p
+            .argv
+            .iter()
+            .chain(p.earlier_execs.iter().filter_map(|e| e.argv.as_ref()))
+            .filter_map(|a| a.first().map(String::as_str))
+            .chain(p.image.as_deref())
+            .collect();
+        !programs.is_empty() && !programs.iter().any(|p| ran(p))
+    });
+    if other {
+        map.remove(&pid);
+    }
 }
 
 fn entry(map: &mut BTreeMap<u32, ProcessTruth>, pid: u32, ppid: u32) -> &mut ProcessTruth {

@@ -284,3 +284,63 @@ fn windows_paths_match_whatever_their_case_and_unix_ones_do_not() {
     assert!(same_name("findstr.exe", "FINDSTR.EXE"));
     assert!(!windows_same("/usr/bin/TOUCH", "/usr/bin/touch"));
 }
+
+#[test]
+fn a_pid_reused_before_the_stage_report_is_the_reports_process() {
+    // The table saw an earlier process under pid 20, then the stage
+    // program started its child, which Windows gave pid 20 again.
+    let earlier = observed(
+        20,
+        1,
+        r"Z:\bin\chainproof.exe",
+        &[r"Z:\bin\chainproof.exe"],
+        1,
+    );
+    let stage = StageReport {
+        pid: 10,
+        ppid: 1,
+        exe: r"C:\w\program\AcroRd32.exe".into(),
+        argv: vec![r"C:\w\program\AcroRd32.exe".into(), r"C:\w\a.pdf".into()],
+        uid: 0,
+        cwd: None,
+        started_unix_ns: 2,
+        instruction: None,
+        child: Some(StageChild {
+            pid: 20,
+            argv: vec![r"C:\w\program\msedge.exe".into(), "https://x".into()],
+            started_unix_ns: 3,
+            exit_code: Some(0),
+        }),
+        error: None,
+        wrote: Vec::new(),
+    };
+    let procs = merge(vec![earlier], std::slice::from_ref(&stage));
+    let child = procs
+        .iter()
+        .find(|p| p.pid == 20)
+        .map(|p| p.command_line.clone());
+    assert_eq!(
+        child,
+        Some(Some(r"C:\w\program\msedge.exe https://x".to_string()))
+    );
+    // The same program under its pid (a Linux shell that exec'd in place,
+    // a symlinked image) is kept, with what the capture read.
+    let sh = Observed {
+        earlier_execs: vec![crate::capture::EarlierExec {
+            image: Some("/usr/bin/dash".into()),
+            argv: Some(vec!["/bin/sh".into(), "-c".into(), "touch p".into()]),
+            unix_ns: Some(3),
+        }],
+        ..observed(20, 10, "/usr/bin/touch", &["/usr/bin/touch", "p"], 3)
+    };
+    let mut linux = stage;
+    if let Some(c) = linux.child.as_mut() {
+        c.argv = vec!["/bin/sh".into(), "-c".into(), "touch p".into()];
+    }
+    let procs = merge(vec![sh], &[linux]);
+    let kept = procs.iter().find(|p| p.pid == 20);
+    assert_eq!(
+        kept.and_then(|p| p.image.as_deref()),
+        Some("/usr/bin/touch")
+    );
+}
