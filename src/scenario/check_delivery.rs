@@ -177,21 +177,19 @@ pub(super) fn macos_container(c: &mut Checker, at: &str, v: &Variant) {
 mod tests {
     /// The problems of a scenario whose Linux variant is `variant` (YAML).
     fn problems(variant: &str) -> Vec<String> {
-        let text = format!(
-            "id: t\ntitle: t\ntechnique: T1204.002\nvariants:\n  linux:\n{variant}\nexpect:\n  observe: [file, open, spawn]\n"
-        );
-        let s: crate::scenario::Scenario =
-            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        super::super::check::check(&s)
-            .into_iter()
-            .map(|p| format!("{}: {}", p.field, p.message))
-            .collect()
+        problems_on("linux", variant)
     }
 
     /// The problems of a scenario whose macOS variant is `variant` (YAML).
     fn macos_problems(variant: &str) -> Vec<String> {
+        problems_on("macos", variant)
+    }
+
+    /// The problems of a scenario whose only variant, on `platform`, is
+    /// `variant` (YAML).
+    fn problems_on(platform: &str, variant: &str) -> Vec<String> {
         let text = format!(
-            "id: t\ntitle: t\ntechnique: T1204.002\nvariants:\n  macos:\n{variant}\nexpect:\n  observe: [file, open, spawn]\n"
+            "id: t\ntitle: t\ntechnique: T1204.002\nvariants:\n  {platform}:\n{variant}\nexpect:\n  observe: [file, open, spawn]\n"
         );
         let s: crate::scenario::Scenario =
             serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));

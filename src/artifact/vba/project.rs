@@ -25,7 +25,8 @@ use super::{Host, VbaError};
 /// so a document rebuilt for the same run is byte-identical.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Identity {
-    /// `{XXXXXXXX-XXXX-4XXX-YXXX-XXXXXXXXXXXX}`, a version-4 GUID.
+    /// A version-4 GUID in braces and upper-case hex, as Office writes it
+    /// (eight, four, four, four and twelve digits).
     pub(super) id: String,
     /// Seeds of `CMG`, `DPB` and `GC`.
     seeds: [u8; 3],
